@@ -1,0 +1,75 @@
+package io.ssebroker.api;
+
+import io.ssebroker.auth.TokenException;
+import io.ssebroker.auth.TokenService;
+import io.ssebroker.auth.VerifiedToken;
+import io.ssebroker.broker.Broker;
+import io.ssebroker.broker.ConnectRequest;
+import io.ssebroker.broker.StreamOpener;
+import io.ssebroker.http.ApiException;
+import io.ssebroker.http.ApiRequest;
+import io.ssebroker.http.StreamEndpoint;
+
+/**
+ * {@code GET /events}: token (header {@code X-SSE-TOKEN} or {@code Authorization: Bearer}, else query {@code token}),
+ * device (header {@code X-SSE-DEVICE}, else query, else the token's), cursor ({@code Last-Event-ID}, else
+ * {@code X-SSE-ID}, else query {@code id}); then the broker opens the stream.
+ */
+public final class EventsApi implements StreamEndpoint {
+    private final TokenService tokens;
+    private final Broker broker;
+
+    public EventsApi(TokenService tokens, Broker broker) {
+        this.tokens = tokens;
+        this.broker = broker;
+    }
+
+    @Override
+    public void handle(ApiRequest request, StreamOpener opener) {
+        String token = firstNonBlank(request.header("X-SSE-TOKEN"), bearer(request.header("Authorization")),
+                request.params().first("token").orElse(null));
+        if (token == null) {
+            throw new ApiException(401, "token: required (query 'token', header X-SSE-TOKEN or Authorization: Bearer)");
+        }
+        VerifiedToken verified;
+        try {
+            verified = tokens.verify(token.trim());
+        } catch (TokenException e) {
+            throw new ApiException(401, "token: " + e.getMessage());
+        }
+        String uid;
+        try {
+            uid = Fields.identifier("uid", verified.uid(), false);
+        } catch (ApiException e) {
+            throw new ApiException(401, "token: " + e.getMessage());
+        }
+        String requested = firstNonBlank(request.header("X-SSE-DEVICE"), request.params().first("device").orElse(null));
+        String device = requested != null ? Fields.identifier("device", requested, false) : verified.device();
+        if (device == null) {
+            throw new ApiException(400, "device: required (query 'device' or header X-SSE-DEVICE) when the token names none");
+        }
+        if (verified.device() != null && !verified.device().equals(device)) {
+            throw new ApiException(403, "device: the token is bound to another device");
+        }
+        String cursor = firstNonBlank(request.header("Last-Event-ID"), request.header("X-SSE-ID"),
+                request.params().first("id").orElse(null));
+        broker.connect(new ConnectRequest(uid, device, cursor == null ? null : cursor.trim(), verified.issuedAtMillis(),
+                request.clientAddress()), opener);
+    }
+
+    private static String bearer(String authorization) {
+        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authorization.substring(7);
+        }
+        return null;
+    }
+
+    private static String firstNonBlank(String... values) {
+        for (String value : values) {
+            if (value != null && !value.isBlank()) {
+                return value;
+            }
+        }
+        return null;
+    }
+}

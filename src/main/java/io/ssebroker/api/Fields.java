@@ -1,0 +1,113 @@
+package io.ssebroker.api;
+
+import io.ssebroker.http.ApiException;
+import io.ssebroker.http.Params;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/** Validation of request fields; every failure is a 400 (or 413) that names the field and the reason. */
+final class Fields {
+    static final int MAX_IDENTIFIER_LENGTH = 128;
+
+    private Fields() {
+    }
+
+    /** A uid, device or event name: 1–128 characters after trimming, no control characters, no commas where asked. */
+    static String identifier(String field, String raw, boolean commasAllowed) {
+        String value = raw.trim();
+        if (value.isEmpty()) {
+            throw new ApiException(400, field + ": must not be empty");
+        }
+        if (value.length() > MAX_IDENTIFIER_LENGTH) {
+            throw new ApiException(400, field + ": longer than " + MAX_IDENTIFIER_LENGTH + " characters");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                throw new ApiException(400, field + ": must not contain control characters");
+            }
+            if (c == ',' && !commasAllowed) {
+                throw new ApiException(400, field + ": must not contain commas");
+            }
+        }
+        return value;
+    }
+
+    static String requiredIdentifier(Params params, String field) {
+        return optionalIdentifier(params, field)
+                .orElseThrow(() -> new ApiException(400, field + ": required"));
+    }
+
+    static Optional<String> optionalIdentifier(Params params, String field) {
+        if (params.all(field).size() > 1) {
+            throw new ApiException(400, field + ": give one value, not a list");
+        }
+        return params.first(field).map(value -> identifier(field, value, false));
+    }
+
+    /** A list field: comma-separated values, repeated fields or a JSON array; duplicates removed, order kept. */
+    static Set<String> identifierList(Params params, String field) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String value : params.all(field)) {
+            if (value.trim().isEmpty()) {
+                throw new ApiException(400, field + ": must not be empty");
+            }
+            for (String part : value.split(",", -1)) {
+                out.add(identifier(field, part, false));
+            }
+        }
+        return out;
+    }
+
+    static void checkTargetCount(Set<String> uids, Set<String> devices, int maxTargets) {
+        if (uids.size() + devices.size() > maxTargets) {
+            throw new ApiException(413, "uid, device: " + (uids.size() + devices.size())
+                    + " targets exceed limits.max_targets (" + maxTargets + ")");
+        }
+    }
+
+    static long positiveSeconds(Params params, String field, long defaultValue) {
+        if (params.all(field).size() > 1) {
+            throw new ApiException(400, field + ": give one value, not a list");
+        }
+        Optional<String> raw = params.first(field).map(String::trim);
+        if (raw.isEmpty() || raw.get().isEmpty()) {
+            return defaultValue;
+        }
+        long value;
+        try {
+            value = Long.parseLong(raw.get());
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, field + ": must be a whole number of seconds");
+        }
+        if (value <= 0) {
+            throw new ApiException(400, field + ": must be greater than 0");
+        }
+        return value;
+    }
+
+    static String data(Params params, int maxBytes) {
+        if (params.all("data").size() > 1) {
+            throw new ApiException(400, "data: give one value, not a list");
+        }
+        String data = params.first("data").orElseThrow(() -> new ApiException(400, "data: required"));
+        if (data.isEmpty()) {
+            throw new ApiException(400, "data: must not be empty");
+        }
+        int bytes = data.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxBytes) {
+            throw new ApiException(413, "data: " + bytes + " bytes exceed limits.max_message_bytes (" + maxBytes + ")");
+        }
+        return data;
+    }
+
+    static String text(Params params, String field, int maxBytes) {
+        String value = params.first(field).orElse("");
+        if (value.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
+            throw new ApiException(413, field + ": exceeds limits.max_message_bytes (" + maxBytes + ")");
+        }
+        return value;
+    }
+}

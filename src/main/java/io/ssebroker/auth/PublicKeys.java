@@ -1,0 +1,67 @@
+package io.ssebroker.auth;
+
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import java.io.IOException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.text.ParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Loads verification keys for asymmetric tokens from PEM text or a file, or from a JWKS URL. */
+final class PublicKeys {
+    private static final Pattern PEM = Pattern.compile(
+            "-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\\s]+)-----END PUBLIC KEY-----");
+
+    private PublicKeys() {
+    }
+
+    /** Every {@code PUBLIC KEY} block of the PEM text, or of the file it names. */
+    static List<PublicKey> fromPem(String textOrPath) {
+        String text = textOrPath;
+        if (!textOrPath.contains("-----BEGIN")) {
+            try {
+                text = Files.readString(Path.of(textOrPath.trim()));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("jwt.public_key: cannot read " + textOrPath + ": " + e.getMessage(), e);
+            }
+        }
+        List<PublicKey> keys = new ArrayList<>();
+        Matcher matcher = PEM.matcher(text);
+        while (matcher.find()) {
+            byte[] der = Base64.getMimeDecoder().decode(matcher.group(1));
+            keys.add(decode(der));
+        }
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("jwt.public_key: no '-----BEGIN PUBLIC KEY-----' block found");
+        }
+        return keys;
+    }
+
+    static List<JWK> fromJwks(String url) {
+        try {
+            return JWKSet.load(new URL(url)).getKeys();
+        } catch (IOException | ParseException e) {
+            throw new IllegalArgumentException("jwt.jwks_url: cannot load " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static PublicKey decode(byte[] der) {
+        for (String algorithm : List.of("RSA", "EC", "Ed25519")) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der));
+            } catch (Exception e) {
+                // try the next key type
+            }
+        }
+        throw new IllegalArgumentException("jwt.public_key: not an RSA, EC or Ed25519 public key");
+    }
+}

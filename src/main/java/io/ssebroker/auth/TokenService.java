@@ -1,0 +1,252 @@
+package io.ssebroker.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.ssebroker.config.BrokerConfig;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.text.ParseException;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Mints connect tokens (HMAC with {@code jwt.secret}) and verifies them: HS256/384/512 with the secret, RS/PS/ES/EdDSA
+ * with the configured public keys. The key is chosen by the algorithm's family, never by the token, so a token
+ * cannot make a public key serve as an HMAC secret; {@code alg: none} is not a signed JWT and is refused.
+ */
+public final class TokenService {
+    /** Minted ids start with the issue time in milliseconds, so that a kick in the same second can tell before from after. */
+    private static final Pattern MINTED_ID = Pattern.compile("([0-9a-z]{1,12})-[0-9a-z]+");
+    private static final byte[] ED25519_X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
+
+    private final BrokerConfig.Jwt config;
+    private final byte[] secret;
+    private final MACSigner signer;
+    private final JWSAlgorithm mintAlgorithm;
+    private volatile List<PublicKey> publicKeys;
+
+    public TokenService(BrokerConfig.Jwt config) {
+        this.config = config;
+        this.secret = config.secret().getBytes(StandardCharsets.UTF_8);
+        this.mintAlgorithm = JWSAlgorithm.parse(config.algorithm());
+        try {
+            this.signer = new MACSigner(secret);
+        } catch (JOSEException e) {
+            throw new IllegalArgumentException("jwt.secret: " + e.getMessage(), e);
+        }
+        this.publicKeys = loadPublicKeys();
+    }
+
+    /** Reloads the keys of {@code jwt.jwks_url} (and the PEM file); keeps the old ones when that fails. */
+    public void reloadPublicKeys() {
+        publicKeys = loadPublicKeys();
+    }
+
+    public boolean usesJwks() {
+        return !config.jwksUrl().isBlank();
+    }
+
+    /** A token for this uid (and device when not null) valid for ttl seconds. */
+    public String mint(String uid, String device, long ttlSeconds) {
+        long now = System.currentTimeMillis();
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+                .subject(uid)
+                .claim("uid", uid)
+                .issueTime(new Date(now))
+                .expirationTime(new Date(now + ttlSeconds * 1000))
+                .jwtID(Long.toString(now, 36) + "-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36));
+        if (device != null) {
+            claims.claim("device_name", device);
+        }
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(mintAlgorithm).type(com.nimbusds.jose.JOSEObjectType.JWT).build(),
+                claims.build());
+        try {
+            jwt.sign(signer);
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot sign token", e);
+        }
+        return jwt.serialize();
+    }
+
+    public VerifiedToken verify(String token) throws TokenException {
+        SignedJWT jwt;
+        JWTClaimsSet claims;
+        try {
+            jwt = SignedJWT.parse(token);
+            claims = jwt.getJWTClaimsSet();
+        } catch (ParseException e) {
+            throw new TokenException("token is not a signed JWT");
+        }
+        JWSAlgorithm algorithm = jwt.getHeader().getAlgorithm();
+        if (!verifies(jwt, algorithm)) {
+            throw new TokenException("token signature is not valid for algorithm " + algorithm.getName());
+        }
+        long now = System.currentTimeMillis();
+        long leeway = config.leewaySeconds() * 1000;
+        Date expiry = claims.getExpirationTime();
+        if (expiry == null) {
+            throw new TokenException("token has no exp claim");
+        }
+        if (now > expiry.getTime() + leeway) {
+            throw new TokenException("token expired");
+        }
+        Date notBefore = claims.getNotBeforeTime();
+        if (notBefore != null && now + leeway < notBefore.getTime()) {
+            throw new TokenException("token is not valid yet (nbf)");
+        }
+        String uid = text(claims.getClaim("uid"));
+        if (uid == null) {
+            uid = claims.getSubject();
+        }
+        if (uid == null || uid.isBlank()) {
+            throw new TokenException("token has no uid or sub claim");
+        }
+        String device = text(claims.getClaim("device_name"));
+        return new VerifiedToken(uid.trim(), device == null || device.isBlank() ? null : device.trim(),
+                issuedAtMillis(claims));
+    }
+
+    private boolean verifies(SignedJWT jwt, JWSAlgorithm algorithm) {
+        for (JWSVerifier verifier : verifiersFor(algorithm)) {
+            try {
+                if (jwt.verify(verifier)) {
+                    return true;
+                }
+            } catch (JOSEException | IllegalStateException e) {
+                // a key of the right family that cannot check this token: try the next one
+            }
+        }
+        if (JWSAlgorithm.Family.ED.contains(algorithm) || JWSAlgorithm.EdDSA.equals(algorithm)) {
+            return verifiesEd25519(jwt);
+        }
+        return false;
+    }
+
+    private List<JWSVerifier> verifiersFor(JWSAlgorithm algorithm) {
+        List<JWSVerifier> verifiers = new ArrayList<>();
+        try {
+            if (JWSAlgorithm.Family.HMAC_SHA.contains(algorithm)) {
+                verifiers.add(new MACVerifier(secret));
+            } else if (JWSAlgorithm.Family.RSA.contains(algorithm)) {
+                for (PublicKey key : publicKeys) {
+                    if (key instanceof RSAPublicKey rsa) {
+                        verifiers.add(new RSASSAVerifier(rsa));
+                    }
+                }
+            } else if (JWSAlgorithm.Family.EC.contains(algorithm)) {
+                for (PublicKey key : publicKeys) {
+                    if (key instanceof ECPublicKey ec) {
+                        verifiers.add(new ECDSAVerifier(ec));
+                    }
+                }
+            }
+        } catch (JOSEException e) {
+            // a key that does not fit the algorithm (say, another curve) verifies nothing
+        }
+        return verifiers;
+    }
+
+    /** Ed25519 through the JDK, so that no extra crypto library is needed. */
+    private boolean verifiesEd25519(SignedJWT jwt) {
+        for (PublicKey key : publicKeys) {
+            if (!"EdDSA".equals(key.getAlgorithm()) && !"Ed25519".equals(key.getAlgorithm())) {
+                continue;
+            }
+            try {
+                Signature signature = Signature.getInstance("Ed25519");
+                signature.initVerify(key);
+                signature.update(jwt.getSigningInput());
+                if (signature.verify(jwt.getSignature().decode())) {
+                    return true;
+                }
+            } catch (GeneralSecurityException e) {
+                // not this key
+            }
+        }
+        return false;
+    }
+
+    private List<PublicKey> loadPublicKeys() {
+        List<PublicKey> keys = new ArrayList<>();
+        if (!config.publicKey().isBlank()) {
+            keys.addAll(PublicKeys.fromPem(config.publicKey()));
+        }
+        if (!config.jwksUrl().isBlank()) {
+            for (JWK jwk : PublicKeys.fromJwks(config.jwksUrl())) {
+                keys.add(toPublicKey(jwk));
+            }
+        }
+        return List.copyOf(keys);
+    }
+
+    private static PublicKey toPublicKey(JWK jwk) {
+        try {
+            if (jwk instanceof RSAKey rsa) {
+                return rsa.toRSAPublicKey();
+            }
+            if (jwk instanceof ECKey ec) {
+                return ec.toECPublicKey();
+            }
+            if (jwk instanceof OctetKeyPair okp && "Ed25519".equals(okp.getCurve().getName())) {
+                byte[] x = okp.getX().decode();
+                byte[] der = new byte[ED25519_X509_PREFIX.length + x.length];
+                System.arraycopy(ED25519_X509_PREFIX, 0, der, 0, ED25519_X509_PREFIX.length);
+                System.arraycopy(x, 0, der, ED25519_X509_PREFIX.length, x.length);
+                return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+            }
+        } catch (JOSEException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("jwt.jwks_url: key " + jwk.getKeyID() + " is not usable: " + e.getMessage(), e);
+        }
+        throw new IllegalArgumentException("jwt.jwks_url: key " + jwk.getKeyID() + " has unsupported type " + jwk.getKeyType());
+    }
+
+    private static long issuedAtMillis(JWTClaimsSet claims) {
+        Date issued = claims.getIssueTime();
+        if (issued == null) {
+            return 0; // unknown: treated as issued before any kick
+        }
+        long seconds = issued.getTime() / 1000;
+        Matcher minted = claims.getJWTID() == null ? null : MINTED_ID.matcher(claims.getJWTID());
+        if (minted != null && minted.matches()) {
+            long millis = Long.parseLong(minted.group(1), 36);
+            if (millis / 1000 == seconds) {
+                return millis;
+            }
+        }
+        return seconds * 1000;
+    }
+
+    private static String text(Object claim) {
+        if (claim == null) {
+            return null;
+        }
+        if (claim instanceof Number number) {
+            double value = number.doubleValue();
+            return value == Math.rint(value) ? Long.toString(number.longValue()) : number.toString();
+        }
+        return claim instanceof String s ? s : null;
+    }
+}

@@ -1,0 +1,310 @@
+package io.ssebroker.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.EventExecutor;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StreamMessage;
+import io.ssebroker.sse.SseFrames;
+import io.ssebroker.sse.SseStream;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The core of a node: its local connections (uid → devices → connection), connect with extrusion and replay,
+ * delivery of routed messages, kick, and graceful shutdown. Shared state lives in the {@link Engine}.
+ */
+public final class Broker implements EngineListener {
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+
+    private final Engine engine;
+    private final String nodeAddress;
+    private final BrokerConfig.Sse sse;
+    private final BrokerConfig.Limits limits;
+    private final ConcurrentHashMap<String, LocalConnection> byDevice = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, List<LocalConnection>> byUid = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<EventExecutor, LoopConnections> byLoop = new ConcurrentHashMap<>();
+    private final AtomicInteger connectionCount = new AtomicInteger();
+    private volatile boolean draining;
+
+    public Broker(Engine engine, BrokerConfig config, String nodeAddress) {
+        this.engine = engine;
+        this.nodeAddress = nodeAddress;
+        this.sse = config.sse();
+        this.limits = config.limits();
+    }
+
+    public void start() {
+        engine.start(this);
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public String nodeAddress() {
+        return nodeAddress;
+    }
+
+    public int connectionCount() {
+        return connectionCount.get();
+    }
+
+    /** Admits or refuses a connection, then opens it: registration, extrusion, replay, live. */
+    public void connect(ConnectRequest request, StreamOpener opener) {
+        if (draining) {
+            opener.reject(503, "node is shutting down; connect to another node");
+            return;
+        }
+        Optional<Cursor> cursor = Cursor.parse(request.cursor());
+        boolean unknownCursor = request.cursor() != null && !request.cursor().isEmpty() && cursor.isEmpty();
+        Optional<Position> from = cursor
+                .filter(c -> c.uidTag().equals(Cursor.uidTag(request.uid()))) // another user's cursor: fresh start
+                .map(Cursor::position);
+        CompletableFuture<Boolean> ended = cursor.map(c -> engine.isEnded(c.nonce()))
+                .orElse(CompletableFuture.completedFuture(false));
+        ended.thenCompose(isEnded -> isEnded ? CompletableFuture.completedFuture(true)
+                        : engine.isRevoked(request.uid(), request.device(), request.tokenIssuedAtMillis()))
+                .whenComplete((refused, error) -> onExecutor(opener.executor(), () -> {
+                    if (error != null) {
+                        opener.reject(503, unavailable(error));
+                    } else if (refused) {
+                        opener.reject(204, "connection was ended by a kick or a newer connection");
+                    } else {
+                        register(request, from, unknownCursor, opener);
+                    }
+                }));
+    }
+
+    private void register(ConnectRequest request, Optional<Position> from, boolean unknownCursor, StreamOpener opener) {
+        if (connectionCount.incrementAndGet() > limits.maxConnections()) {
+            connectionCount.decrementAndGet();
+            opener.reject(503, "node connection limit reached (limits.max_connections = " + limits.maxConnections() + ")");
+            return;
+        }
+        DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
+                request.clientAddress(), System.currentTimeMillis());
+        engine.register(session, limits.maxDevicesPerUser()).whenComplete((registration, error) ->
+                onExecutor(opener.executor(), () -> {
+                    if (error != null || !registration.accepted()) {
+                        connectionCount.decrementAndGet();
+                        opener.reject(error != null ? 503 : 429, error != null ? unavailable(error)
+                                : "uid " + request.uid() + " already has the maximum of " + limits.maxDevicesPerUser()
+                                        + " devices online (limits.max_devices_per_user)");
+                        return;
+                    }
+                    SseStream stream = opener.open();
+                    if (stream == null) {
+                        connectionCount.decrementAndGet();
+                        engine.unregister(session, SystemEvents.REASON_DISCONNECT);
+                        return;
+                    }
+                    attach(new LocalConnection(session, stream), from, unknownCursor);
+                }));
+    }
+
+    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor) {
+        byDevice.put(connection.device(), connection);
+        byUid.computeIfAbsent(connection.session.uid(), k -> new CopyOnWriteArrayList<>()).add(connection);
+        LoopConnections loop = byLoop.computeIfAbsent(connection.stream.executor(),
+                executor -> new LoopConnections(executor, sse.heartbeatIntervalSeconds() * 1000L));
+        loop.add(connection);
+        connection.stream.whenClosed(() -> detach(connection, loop));
+        log.debug("connected uid={} device={} from {}", connection.session.uid(), connection.device(),
+                connection.session.clientAddress());
+        engine.replay(connection.session.uid(), connection.device(), from).whenComplete((replay, error) ->
+                onExecutor(connection.stream.executor(), () -> {
+                    if (error != null) {
+                        log.warn("replay for device {} failed: {}", connection.device(), unavailable(error));
+                        connection.stream.close();
+                        return;
+                    }
+                    String reset = unknownCursor ? Replay.UNKNOWN_CURSOR : replay.resetReason();
+                    connection.start(retryMillis(), replay, reset);
+                }));
+    }
+
+    private void detach(LocalConnection connection, LoopConnections loop) {
+        byDevice.remove(connection.device(), connection);
+        byUid.computeIfPresent(connection.session.uid(), (uid, list) -> {
+            list.remove(connection);
+            return list.isEmpty() ? null : list;
+        });
+        // Deferred: the close may happen while this loop iterates its connections.
+        loop.loop().execute(() -> loop.remove(connection));
+        connectionCount.decrementAndGet();
+        String reason = connection.endReason() != null ? connection.endReason() : SystemEvents.REASON_DISCONNECT;
+        if (connection.stream.closedForSlowness()) {
+            log.info("disconnected slow client uid={} device={} (unsent bytes over limits.max_unsent_bytes)",
+                    connection.session.uid(), connection.device());
+        }
+        log.debug("disconnected uid={} device={} reason={}", connection.session.uid(), connection.device(), reason);
+        engine.unregister(connection.session, reason).exceptionally(error -> {
+            log.warn("could not remove presence of device {}: {}", connection.device(), unavailable(error));
+            return false;
+        });
+    }
+
+    @Override
+    public void deliver(StreamMessage message) {
+        if (message.isBroadcast()) {
+            deliverToLoops(message);
+            return;
+        }
+        List<LocalConnection> connections = byUid.get(message.uid());
+        if (connections == null || connections.isEmpty()) {
+            return;
+        }
+        ByteBuf body = SseFrames.body(PooledByteBufAllocator.DEFAULT, message.event(), message.data());
+        try {
+            for (LocalConnection connection : connections) {
+                if (!message.addressedTo(connection.device()) && connection.isLive()) {
+                    continue;
+                }
+                body.retain();
+                onExecutor(connection.stream.executor(), () -> {
+                    try {
+                        if (connection.deliver(message, body)) {
+                            connection.stream.flush();
+                        }
+                    } finally {
+                        body.release();
+                    }
+                });
+            }
+        } finally {
+            body.release();
+        }
+    }
+
+    /** One task per event loop writes the shared frame body to every connection of that loop. */
+    private void deliverToLoops(StreamMessage message) {
+        if (connectionCount.get() == 0) {
+            return;
+        }
+        ByteBuf body = SseFrames.body(PooledByteBufAllocator.DEFAULT, message.event(), message.data());
+        try {
+            for (LoopConnections loop : byLoop.values()) {
+                body.retain();
+                onExecutor(loop.loop(), () -> {
+                    try {
+                        List<LocalConnection> connections = loop.connections();
+                        for (int i = 0; i < connections.size(); i++) {
+                            LocalConnection connection = connections.get(i);
+                            if (connection.deliver(message, body)) {
+                                connection.stream.flush();
+                            }
+                        }
+                    } finally {
+                        body.release();
+                    }
+                });
+            }
+        } finally {
+            body.release();
+        }
+    }
+
+    @Override
+    public void extrude(DeviceSession session, String byClientAddress) {
+        LocalConnection connection = byDevice.get(session.device());
+        if (connection != null && connection.nonce().equals(session.nonce())) {
+            onExecutor(connection.stream.executor(),
+                    () -> connection.end(SystemEvents.EXTRUDE, byClientAddress, SystemEvents.REASON_EXTRUDE));
+        }
+    }
+
+    @Override
+    public int kick(Set<String> uids, Set<String> devices, String data) {
+        Set<LocalConnection> matches = new LinkedHashSet<>();
+        uids.forEach(uid -> matches.addAll(byUid.getOrDefault(uid, List.of())));
+        devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));
+        for (LocalConnection connection : matches) {
+            engine.markEnded(connection.nonce());
+            onExecutor(connection.stream.executor(),
+                    () -> connection.end(SystemEvents.KICK, data, SystemEvents.REASON_KICK));
+        }
+        return matches.size();
+    }
+
+    /** Live details of a device connected to this node: the time of its last write and its last cursor. */
+    public Optional<LiveDetails> liveDetails(DeviceSession session) {
+        LocalConnection connection = byDevice.get(session.device());
+        if (connection == null || !connection.nonce().equals(session.nonce())) {
+            return Optional.empty();
+        }
+        return Optional.of(new LiveDetails(connection.stream.lastWriteMillis(), connection.lastCursor()));
+    }
+
+    public record LiveDetails(long lastTouchMillis, String lastCursor) {
+    }
+
+    /**
+     * Graceful shutdown: refuse new connections, send every local client {@code sys_instance_close}, remove its
+     * presence with reason {@code instance_close}, close. Returns whether all closed within the timeout.
+     */
+    public boolean drain(long timeoutMillis) {
+        draining = true;
+        for (LoopConnections loop : byLoop.values()) {
+            onExecutor(loop.loop(), () -> {
+                for (LocalConnection connection : new ArrayList<>(loop.connections())) {
+                    connection.end(SystemEvents.INSTANCE_CLOSE, nodeAddress, SystemEvents.REASON_INSTANCE_CLOSE);
+                }
+            });
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (connectionCount.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return connectionCount.get() == 0;
+    }
+
+    private int retryMillis() {
+        int jitter = sse.retryJitterMs();
+        int delta = jitter == 0 ? 0 : ThreadLocalRandom.current().nextInt(-jitter, jitter + 1);
+        return Math.max(0, sse.retryMs() + delta);
+    }
+
+    private static String newNonce() {
+        return Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+    }
+
+    static String unavailable(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (!(cause instanceof EngineUnavailableException)) {
+            log.error("engine call failed", cause);
+        }
+        return "engine unavailable: " + cause.getMessage();
+    }
+
+    private static void onExecutor(EventExecutor executor, Runnable task) {
+        if (executor.inEventLoop()) {
+            task.run();
+        } else {
+            executor.execute(task);
+        }
+    }
+}

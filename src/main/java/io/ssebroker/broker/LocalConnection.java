@@ -1,0 +1,123 @@
+package io.ssebroker.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StreamMessage;
+import io.ssebroker.sse.SseStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One device's stream on this node and where it stands in its two streams. Until its replay is written, live
+ * messages are held back; afterwards anything at or below the offsets already written is dropped, so replay and
+ * live never lose or repeat a message. Everything but the volatile reads runs on the stream's executor.
+ */
+final class LocalConnection {
+    private static final int FLUSH_EVERY = 64;
+
+    final DeviceSession session;
+    final SseStream stream;
+    private String cursorPrefix;
+    private volatile long userOffset;
+    private volatile long broadcastOffset;
+    private List<StreamMessage> heldBack = new ArrayList<>();
+    private String endReason;
+
+    LocalConnection(DeviceSession session, SseStream stream) {
+        this.session = session;
+        this.stream = stream;
+    }
+
+    String device() {
+        return session.device();
+    }
+
+    String nonce() {
+        return session.nonce();
+    }
+
+    boolean isLive() {
+        return heldBack == null;
+    }
+
+    /** The cursor of the last frame written; null before the first. */
+    String lastCursor() {
+        String prefix = cursorPrefix;
+        return prefix == null ? null : Cursor.format(prefix, userOffset, broadcastOffset);
+    }
+
+    String endReason() {
+        return endReason;
+    }
+
+    /** Writes the opening of the stream and the replay, then goes live with what was held back meanwhile. */
+    void start(int retryMillis, Replay replay, String resetReason) {
+        cursorPrefix = Cursor.prefix(replay.start().epoch(), session.uid(), session.nonce());
+        userOffset = replay.start().userOffset();
+        broadcastOffset = replay.start().broadcastOffset();
+        stream.writeRetry(retryMillis);
+        stream.writeFrame(lastCursor(), SystemEvents.CONNECTED, session.clientAddress());
+        if (resetReason != null) {
+            stream.writeFrame(null, SystemEvents.RESET, resetReason);
+        }
+        int written = 0;
+        for (StreamMessage message : replay.messages()) {
+            if (advance(message)) {
+                stream.writeFrame(lastCursor(), message.event(), message.data());
+                if (++written % FLUSH_EVERY == 0) {
+                    stream.flush();
+                }
+            }
+        }
+        List<StreamMessage> pending = heldBack;
+        heldBack = null;
+        for (StreamMessage message : pending) {
+            if (advance(message)) {
+                stream.writeFrame(lastCursor(), message.event(), message.data());
+            }
+        }
+        stream.flush();
+    }
+
+    /**
+     * Writes a live message (without flushing) unless it is not for this device or was already written; holds it
+     * back while the replay is pending. Returns whether something was written.
+     */
+    boolean deliver(StreamMessage message, ByteBuf body) {
+        if (heldBack != null) {
+            heldBack.add(message);
+            return false;
+        }
+        if (!advance(message)) {
+            return false;
+        }
+        stream.writeShared(lastCursor(), body);
+        return true;
+    }
+
+    /** Sends a last system event and closes the stream; {@code reason} is the presence change it causes. */
+    void end(String event, String data, String reason) {
+        if (endReason != null) {
+            return;
+        }
+        endReason = reason;
+        stream.writeFrame(null, event, data);
+        stream.close();
+    }
+
+    private boolean advance(StreamMessage message) {
+        if (message.isBroadcast()) {
+            if (message.offset() <= broadcastOffset) {
+                return false;
+            }
+            broadcastOffset = message.offset();
+            return true;
+        }
+        if (message.offset() <= userOffset) {
+            return false;
+        }
+        userOffset = message.offset();
+        return message.addressedTo(session.device());
+    }
+}

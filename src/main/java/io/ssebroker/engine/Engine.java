@@ -1,0 +1,54 @@
+package io.ssebroker.engine;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Everything that is shared between the nodes of a cluster: retained streams, routing of messages to the nodes
+ * that hold their targets, presence, revocations. The broker talks to exactly one engine. Futures fail with
+ * {@link EngineUnavailableException} when the backing store cannot be reached.
+ */
+public interface Engine extends AutoCloseable {
+
+    /** Starts the engine; from now on it calls the listener for this node. */
+    void start(EngineListener listener);
+
+    /** Appends the message to its target streams and routes it; completes with the number of target devices online. */
+    CompletableFuture<Integer> publish(Publication publication);
+
+    /**
+     * Makes {@code session} the device's presence entry, unless the user already has {@code maxDevicesPerUser} other
+     * devices online. A previous connection of the device, on any node, is extruded.
+     */
+    CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser);
+
+    /** Removes the presence entry if it still belongs to this session's connection; completes with whether it did. */
+    CompletableFuture<Boolean> unregister(DeviceSession session, String reason);
+
+    /** The retained messages for this device after {@code from} (none when from is empty: it starts at the heads). */
+    CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from);
+
+    /** Ends matching connections on every node and revokes tokens issued before now; completes with the count ended. */
+    CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data);
+
+    /** True when a token of this uid/device issued at {@code issuedAtMillis} was revoked by a later kick. */
+    CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis);
+
+    /** Remembers that the connection with this nonce was kicked or extruded, so that its reconnect is refused. */
+    void markEnded(String nonce);
+
+    CompletableFuture<Boolean> isEnded(String nonce);
+
+    CompletableFuture<Optional<DeviceSession>> device(String device);
+
+    CompletableFuture<List<DeviceSession>> userDevices(String uid);
+
+    CompletableFuture<List<NodeStatus>> nodes();
+
+    CompletableFuture<Integer> userCount();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,273 @@
+package io.ssebroker.engine.memory;
+
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.NodeStatus;
+import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Publication;
+import io.ssebroker.engine.Registration;
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StreamMessage;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The single-node engine: streams, presence and revocations in this process. Its epoch is new on every start, so
+ * a cursor from an earlier run is answered with {@code history_lost}.
+ */
+public final class MemoryEngine implements Engine {
+    /** Devices whose last owner is remembered, so that messages to an offline device land in its user's stream. */
+    private static final int KNOWN_DEVICES = 1_000_000;
+    private static final long PURGE_INTERVAL_SECONDS = 60;
+
+    private final String epoch = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
+    private final int historySize;
+    private final long historyAgeMillis;
+    private final String nodeAddress;
+    private final String version;
+    private final long startTimeMillis = System.currentTimeMillis();
+    private final AtomicLong offsets = new AtomicLong();
+    private final MemoryHistory broadcast;
+    private final ConcurrentHashMap<String, MemoryHistory> histories = new ConcurrentHashMap<>();
+    private final ExpiringMarks kicks;
+    private final ExpiringMarks endedConnections;
+
+    private final Object presenceLock = new Object();
+    private final Map<String, DeviceSession> sessions = new HashMap<>();
+    private final Map<String, Set<String>> devicesByUid = new HashMap<>();
+    private final LinkedHashMap<String, String> lastOwner = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > KNOWN_DEVICES;
+        }
+    };
+
+    private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "memory-engine-janitor");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile EngineListener listener;
+
+    public MemoryEngine(BrokerConfig config, String nodeAddress, String version) {
+        this.historySize = config.sse().historySize();
+        this.historyAgeMillis = config.sse().historyExpireSeconds() * 1000;
+        this.nodeAddress = nodeAddress;
+        this.version = version;
+        this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets);
+        long revocationMillis = config.jwt().maxExpireSeconds() * 1000;
+        this.kicks = new ExpiringMarks(revocationMillis);
+        this.endedConnections = new ExpiringMarks(revocationMillis);
+    }
+
+    @Override
+    public void start(EngineListener listener) {
+        this.listener = listener;
+        janitor.scheduleWithFixedDelay(this::purge, PURGE_INTERVAL_SECONDS, PURGE_INTERVAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public CompletableFuture<Integer> publish(Publication publication) {
+        long now = System.currentTimeMillis();
+        if (publication.isBroadcast()) {
+            broadcast.append(publication.event(), publication.data(), Set.of(), now, listener::deliver);
+            synchronized (presenceLock) {
+                return CompletableFuture.completedFuture(sessions.size());
+            }
+        }
+        Map<String, Set<String>> devicesByTargetUid = new LinkedHashMap<>();
+        Set<String> online = new HashSet<>();
+        synchronized (presenceLock) {
+            for (String uid : publication.uids()) {
+                devicesByTargetUid.put(uid, Set.of()); // no device tag: all of the user's devices
+                online.addAll(devicesByUid.getOrDefault(uid, Set.of()));
+            }
+            for (String device : publication.devices()) {
+                DeviceSession session = sessions.get(device);
+                String owner = session != null ? session.uid() : lastOwner.get(device);
+                if (owner == null) {
+                    continue; // never seen: no user stream to keep it in
+                }
+                if (session != null) {
+                    online.add(device);
+                }
+                if (!publication.uids().contains(owner)) { // else already addressed to all the owner's devices
+                    devicesByTargetUid.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(device);
+                }
+            }
+        }
+        devicesByTargetUid.forEach((uid, devices) -> histories.compute(uid, (key, history) -> {
+            MemoryHistory target = history != null ? history : newHistory(uid);
+            target.append(publication.event(), publication.data(), Set.copyOf(devices), now, listener::deliver);
+            return target;
+        }));
+        return CompletableFuture.completedFuture(online.size());
+    }
+
+    @Override
+    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
+        DeviceSession replaced;
+        boolean first;
+        synchronized (presenceLock) {
+            Set<String> devices = devicesByUid.getOrDefault(session.uid(), Set.of());
+            int others = devices.size() - (devices.contains(session.device()) ? 1 : 0);
+            if (others >= maxDevicesPerUser) {
+                return CompletableFuture.completedFuture(Registration.refused());
+            }
+            replaced = sessions.put(session.device(), session);
+            if (replaced != null) {
+                removeDeviceOfUid(replaced.uid(), replaced.device());
+            }
+            Set<String> userDevices = devicesByUid.computeIfAbsent(session.uid(), k -> new HashSet<>());
+            first = userDevices.isEmpty();
+            userDevices.add(session.device());
+            lastOwner.put(session.device(), session.uid());
+        }
+        if (replaced != null) {
+            endedConnections.mark(replaced.nonce(), System.currentTimeMillis());
+            listener.extrude(replaced, session.clientAddress());
+        }
+        return CompletableFuture.completedFuture(new Registration(true, first, replaced));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+        synchronized (presenceLock) {
+            DeviceSession current = sessions.get(session.device());
+            if (current == null || !current.nonce().equals(session.nonce())) {
+                return CompletableFuture.completedFuture(false);
+            }
+            sessions.remove(session.device());
+            removeDeviceOfUid(session.uid(), session.device());
+            return CompletableFuture.completedFuture(true);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from) {
+        long now = System.currentTimeMillis();
+        boolean sameHistory = from.map(p -> p.epoch().equals(epoch)).orElse(true);
+        MemoryHistory.Slice[] user = new MemoryHistory.Slice[1];
+        histories.compute(uid, (key, history) -> {
+            MemoryHistory target = history != null ? history : newHistory(uid);
+            user[0] = from.isEmpty() ? new MemoryHistory.Slice(target.head(), List.of(), null)
+                    : target.replay(sameHistory ? from.get().userOffset() : null, device, now);
+            return target;
+        });
+        MemoryHistory.Slice all = from.isEmpty() ? new MemoryHistory.Slice(broadcast.head(), List.of(), null)
+                : broadcast.replay(sameHistory ? from.get().broadcastOffset() : null, device, now);
+        List<StreamMessage> messages = new ArrayList<>(user[0].messages().size() + all.messages().size());
+        messages.addAll(user[0].messages());
+        messages.addAll(all.messages());
+        messages.sort(Comparator.comparingLong(StreamMessage::offset));
+        String reason = user[0].resetReason() != null ? user[0].resetReason() : all.resetReason();
+        return CompletableFuture.completedFuture(
+                new Replay(new Position(epoch, user[0].start(), all.start()), messages, reason));
+    }
+
+    @Override
+    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+        long now = System.currentTimeMillis();
+        uids.forEach(uid -> kicks.mark("uid:" + uid, now));
+        devices.forEach(device -> kicks.mark("device:" + device, now));
+        return CompletableFuture.completedFuture(listener.kick(uids, devices, data));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
+        long now = System.currentTimeMillis();
+        long kickedAt = Math.max(kicks.markedAt("uid:" + uid, now), kicks.markedAt("device:" + device, now));
+        return CompletableFuture.completedFuture(kickedAt >= 0 && issuedAtMillis < kickedAt);
+    }
+
+    @Override
+    public void markEnded(String nonce) {
+        endedConnections.mark(nonce, System.currentTimeMillis());
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isEnded(String nonce) {
+        return CompletableFuture.completedFuture(endedConnections.markedAt(nonce, System.currentTimeMillis()) >= 0);
+    }
+
+    @Override
+    public CompletableFuture<Optional<DeviceSession>> device(String device) {
+        synchronized (presenceLock) {
+            return CompletableFuture.completedFuture(Optional.ofNullable(sessions.get(device)));
+        }
+    }
+
+    @Override
+    public CompletableFuture<List<DeviceSession>> userDevices(String uid) {
+        synchronized (presenceLock) {
+            List<DeviceSession> out = new ArrayList<>();
+            for (String device : devicesByUid.getOrDefault(uid, Set.of())) {
+                out.add(sessions.get(device));
+            }
+            out.sort(Comparator.comparingLong(DeviceSession::loginTimeMillis));
+            return CompletableFuture.completedFuture(out);
+        }
+    }
+
+    @Override
+    public CompletableFuture<List<NodeStatus>> nodes() {
+        synchronized (presenceLock) {
+            return CompletableFuture.completedFuture(
+                    List.of(new NodeStatus(true, version, nodeAddress, startTimeMillis, sessions.size())));
+        }
+    }
+
+    @Override
+    public CompletableFuture<Integer> userCount() {
+        synchronized (presenceLock) {
+            return CompletableFuture.completedFuture(devicesByUid.size());
+        }
+    }
+
+    @Override
+    public void close() {
+        janitor.shutdownNow();
+    }
+
+    private MemoryHistory newHistory(String uid) {
+        return new MemoryHistory(uid, historySize, historyAgeMillis, offsets);
+    }
+
+    private void removeDeviceOfUid(String uid, String device) {
+        Set<String> devices = devicesByUid.get(uid);
+        if (devices != null && devices.remove(device) && devices.isEmpty()) {
+            devicesByUid.remove(uid);
+        }
+    }
+
+    /** Drops expired marks and the streams of offline users whose messages have all expired. */
+    private void purge() {
+        long now = System.currentTimeMillis();
+        kicks.purge(now);
+        endedConnections.purge(now);
+        for (String uid : histories.keySet()) {
+            histories.computeIfPresent(uid, (key, history) -> {
+                synchronized (presenceLock) {
+                    return devicesByUid.containsKey(uid) || !history.isEmpty(now) ? history : null;
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.ssebroker.engine.memory;
+
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StreamMessage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One bounded stream: at most {@code capacity} messages, none older than {@code maxAgeMillis}. Offsets come from
+ * one counter shared by all streams of the engine, so they increase within a stream, order messages across
+ * streams, and a stream created again after it was dropped never reuses an offset. Appending and routing happen
+ * under the same lock, so delivery order is offset order.
+ */
+final class MemoryHistory {
+    private final String uid;
+    private final int capacity;
+    private final long maxAgeMillis;
+    private final AtomicLong offsets;
+    private final ArrayDeque<StreamMessage> messages = new ArrayDeque<>();
+    private long lastOffset;
+    /** Every message with an offset up to this one is gone (trimmed, or from before the stream existed). */
+    private long trimmedUpTo;
+
+    MemoryHistory(String uid, int capacity, long maxAgeMillis, AtomicLong offsets) {
+        this.uid = uid;
+        this.capacity = capacity;
+        this.maxAgeMillis = maxAgeMillis;
+        this.offsets = offsets;
+        this.lastOffset = offsets.get();
+        this.trimmedUpTo = lastOffset;
+    }
+
+    synchronized StreamMessage append(String event, String data, Set<String> devices, long now, Consumer<StreamMessage> route) {
+        lastOffset = offsets.incrementAndGet();
+        StreamMessage message = new StreamMessage(uid, lastOffset, event, data, devices, now);
+        messages.addLast(message);
+        while (messages.size() > capacity) {
+            trimmedUpTo = messages.removeFirst().offset();
+        }
+        trimExpired(now);
+        route.accept(message);
+        return message;
+    }
+
+    synchronized long head() {
+        return lastOffset;
+    }
+
+    /**
+     * What a connection that saw this stream up to {@code offset} must be sent. When the offset is unusable (null:
+     * from a lost history; beyond the head: unknown; before the retained window: expired), everything retained is
+     * sent after a reset with that reason.
+     */
+    synchronized Slice replay(Long offset, String device, long now) {
+        trimExpired(now);
+        String reason = null;
+        if (offset == null) {
+            reason = Replay.HISTORY_LOST;
+        } else if (offset > lastOffset) {
+            reason = Replay.UNKNOWN_CURSOR;
+        } else if (offset < trimmedUpTo) {
+            reason = Replay.EXPIRED;
+        }
+        long start = reason == null ? offset : trimmedUpTo;
+        List<StreamMessage> out = new ArrayList<>();
+        for (StreamMessage message : messages) {
+            if (message.offset() > start && message.addressedTo(device)) {
+                out.add(message);
+            }
+        }
+        return new Slice(start, out, reason);
+    }
+
+    record Slice(long start, List<StreamMessage> messages, String resetReason) {
+    }
+
+    synchronized boolean isEmpty(long now) {
+        trimExpired(now);
+        return messages.isEmpty();
+    }
+
+    private void trimExpired(long now) {
+        long oldestAllowed = now - maxAgeMillis;
+        while (!messages.isEmpty() && messages.peekFirst().publishedAtMillis() < oldestAllowed) {
+            trimmedUpTo = messages.removeFirst().offset();
+        }
+    }
+}

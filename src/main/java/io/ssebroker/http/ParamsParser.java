@@ -1,0 +1,141 @@
+package io.ssebroker.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.multipart.Attribute;
+import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
+import io.netty.handler.codec.http.multipart.FileUpload;
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads parameters from the query string and a POST body: JSON (strings or numbers, arrays for lists),
+ * {@code application/x-www-form-urlencoded} or {@code multipart/form-data}. Anything else with a body is 415.
+ */
+final class ParamsParser {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ParamsParser() {
+    }
+
+    static Params parse(FullHttpRequest request, QueryStringDecoder query) {
+        Map<String, List<String>> values = new LinkedHashMap<>(query.parameters());
+        if (request.method() == HttpMethod.POST && request.content().isReadable()) {
+            values.putAll(body(request));
+        }
+        return new Params(values);
+    }
+
+    private static Map<String, List<String>> body(FullHttpRequest request) {
+        String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return switch (mediaType) {
+            case "application/json" -> json(request);
+            case "application/x-www-form-urlencoded" -> urlEncoded(request);
+            case "multipart/form-data" -> multipart(request);
+            case "" -> throw new ApiException(415, "Content-Type: required for a POST body "
+                    + "(application/json, application/x-www-form-urlencoded or multipart/form-data)");
+            default -> throw new ApiException(415, "Content-Type: " + mediaType + " is not supported "
+                    + "(use application/json, application/x-www-form-urlencoded or multipart/form-data)");
+        };
+    }
+
+    private static Map<String, List<String>> json(FullHttpRequest request) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
+        } catch (JacksonException e) {
+            throw new ApiException(400, "body: invalid JSON (" + e.getOriginalMessage() + ")");
+        } catch (IOException e) {
+            throw new ApiException(400, "body: unreadable");
+        }
+        if (root == null || !root.isObject()) {
+            throw new ApiException(400, "body: must be a JSON object");
+        }
+        Map<String, List<String>> values = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            JsonNode value = field.getValue();
+            if (value.isNull()) {
+                continue;
+            }
+            List<String> list = new ArrayList<>();
+            if (value.isArray()) {
+                for (JsonNode item : value) {
+                    list.add(scalar(field.getKey(), item));
+                }
+            } else {
+                list.add(scalar(field.getKey(), value));
+            }
+            values.put(field.getKey(), list);
+        }
+        return values;
+    }
+
+    private static String scalar(String name, JsonNode node) {
+        if (node.isTextual()) {
+            return node.textValue();
+        }
+        if (node.isIntegralNumber()) {
+            return node.bigIntegerValue().toString();
+        }
+        if (node.isNumber()) {
+            return node.decimalValue().toPlainString();
+        }
+        if (node.isBoolean()) {
+            return Boolean.toString(node.booleanValue());
+        }
+        throw new ApiException(400, name + ": must be a string, a number or an array of them");
+    }
+
+    /** Decoded like a query string, so that a raw line break inside a value is kept rather than ending the body. */
+    private static Map<String, List<String>> urlEncoded(FullHttpRequest request) {
+        String body = request.content().toString(StandardCharsets.UTF_8);
+        try {
+            return new QueryStringDecoder(body, StandardCharsets.UTF_8, false, 1024).parameters();
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "body: malformed form data (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Map<String, List<String>> multipart(FullHttpRequest request) {
+        HttpPostRequestDecoder decoder;
+        try {
+            decoder = new HttpPostRequestDecoder(new DefaultHttpDataFactory(false), request, StandardCharsets.UTF_8);
+        } catch (RuntimeException e) {
+            throw new ApiException(400, "body: malformed form data");
+        }
+        try {
+            Map<String, List<String>> values = new LinkedHashMap<>();
+            for (InterfaceHttpData data : decoder.getBodyHttpDatas()) {
+                String value;
+                if (data instanceof Attribute attribute) {
+                    value = attribute.getValue();
+                } else if (data instanceof FileUpload upload) {
+                    value = upload.getString(StandardCharsets.UTF_8);
+                } else {
+                    continue;
+                }
+                values.computeIfAbsent(data.getName(), k -> new ArrayList<>()).add(value);
+            }
+            return values;
+        } catch (IOException | RuntimeException e) {
+            throw new ApiException(400, "body: malformed form data");
+        } finally {
+            decoder.destroy();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.ssebroker.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+/** Writes one complete answer for a request and keeps or closes the connection as the request asked. */
+final class Responder {
+    private final ChannelHandlerContext ctx;
+    private final boolean keepAlive;
+    private final String origin;
+    private final Cors cors;
+    final long startNanos;
+
+    Responder(ChannelHandlerContext ctx, boolean keepAlive, String origin, Cors cors, long startNanos) {
+        this.ctx = ctx;
+        this.keepAlive = keepAlive;
+        this.origin = origin;
+        this.cors = cors;
+        this.startNanos = startNanos;
+    }
+
+    void success(Object result) {
+        send(HttpResponseStatus.OK, Envelope.success(ctx.alloc(), result, startNanos), "application/json; charset=utf-8");
+    }
+
+    void failure(int status, String message) {
+        if (status == 204) {
+            send(HttpResponseStatus.NO_CONTENT, Unpooled.EMPTY_BUFFER, null);
+            return;
+        }
+        send(HttpResponseStatus.valueOf(status), Envelope.failure(ctx.alloc(), status, message, startNanos),
+                "application/json; charset=utf-8");
+    }
+
+    FullHttpResponse response(HttpResponseStatus status, ByteBuf body, String contentType) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        if (contentType != null) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        }
+        if (status != HttpResponseStatus.NO_CONTENT) {
+            response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        }
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        response.headers().set("X-Content-Type-Options", "nosniff");
+        cors.apply(origin, response.headers());
+        return response;
+    }
+
+    void send(HttpResponseStatus status, ByteBuf body, String contentType) {
+        send(response(status, body, contentType));
+    }
+
+    void send(FullHttpResponse response) {
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        var future = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            future.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+package io.ssebroker.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.ssebroker.auth.PublisherAuth;
+import io.ssebroker.engine.EngineUnavailableException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Dispatches a complete request by path: the demo page, health, the SSE endpoint and the publisher endpoints.
+ * Applies method checks, CORS, publisher authentication and the envelope for every answer and failure.
+ */
+@ChannelHandler.Sharable
+final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+
+    private final Map<String, PublisherEndpoint> publishers;
+    private final StreamEndpoint events;
+    private final PublisherAuth publisherAuth;
+    private final Cors cors;
+    private final ClientAddress clientAddress;
+    private final StaticPage page;
+    private final int maxUnsentBytes;
+
+    Router(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth, Cors cors,
+           ClientAddress clientAddress, StaticPage page, int maxUnsentBytes) {
+        this.publishers = publishers;
+        this.events = events;
+        this.publisherAuth = publisherAuth;
+        this.cors = cors;
+        this.clientAddress = clientAddress;
+        this.page = page;
+        this.maxUnsentBytes = maxUnsentBytes;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        long start = System.nanoTime();
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
+        Responder responder = new Responder(ctx, keepAlive, origin, cors, start);
+        try {
+            route(ctx, request, responder, origin);
+        } catch (ApiException e) {
+            responder.failure(e.status(), e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("request {} {} failed", request.method(), request.uri(), e);
+            responder.failure(500, "internal error");
+        }
+    }
+
+    private void route(ChannelHandlerContext ctx, FullHttpRequest request, Responder responder, String origin) {
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            throw cause instanceof TooLongFrameException
+                    ? new ApiException(413, "request line or headers too large (limits.max_header_bytes)")
+                    : new ApiException(400, "malformed HTTP request");
+        }
+        QueryStringDecoder query;
+        String path;
+        try {
+            query = new QueryStringDecoder(request.uri());
+            path = query.path();
+            query.parameters();
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "malformed URL: " + e.getMessage());
+        }
+        HttpMethod method = request.method();
+        boolean isPublisher = publishers.containsKey(path);
+        boolean isKnown = isPublisher || path.equals("/events") || path.equals("/") || path.equals("/index.html")
+                || path.equals("/healthz");
+        if (!isKnown) {
+            throw new ApiException(404, "unknown path " + path);
+        }
+        if (method == HttpMethod.OPTIONS) {
+            preflight(responder, origin);
+            return;
+        }
+        boolean readOnly = !isPublisher;
+        if (method != HttpMethod.GET && !(method == HttpMethod.POST && !readOnly)) {
+            throw new ApiException(405, "method " + method + " not allowed on " + path + " (use "
+                    + (readOnly ? "GET" : "GET or POST") + ")");
+        }
+        switch (path) {
+            case "/", "/index.html" -> responder.send(HttpResponseStatus.OK, page.content(), page.contentType());
+            case "/healthz" -> responder.success("ok");
+            case "/events" -> events.handle(apiRequest(ctx, request, ParamsParser.parse(request, query)),
+                    new SseResponder(ctx, responder, origin, cors, maxUnsentBytes));
+            default -> publish(ctx, request, query, responder, publishers.get(path));
+        }
+    }
+
+    private void publish(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
+                         Responder responder, PublisherEndpoint endpoint) {
+        InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        Integer refused = publisherAuth.check(apiKey(request), client == null ? null : client.getAddress());
+        if (refused != null) {
+            throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
+                    : new ApiException(403, "publisher API is served to loopback clients only when auth.api_keys is empty");
+        }
+        ApiRequest apiRequest = apiRequest(ctx, request, ParamsParser.parse(request, query));
+        CompletableFuture<Object> result = endpoint.handle(apiRequest);
+        result.whenComplete((value, error) -> {
+            if (error == null) {
+                responder.success(value);
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof ApiException api) {
+                responder.failure(api.status(), api.getMessage());
+            } else if (cause instanceof EngineUnavailableException) {
+                responder.failure(503, "engine unavailable: " + cause.getMessage());
+            } else {
+                log.error("request {} {} failed", request.method(), path(query), cause);
+                responder.failure(500, "internal error");
+            }
+        });
+    }
+
+    private void preflight(Responder responder, String origin) {
+        if (origin != null && !cors.allows(origin)) {
+            throw new ApiException(403, "origin " + origin + " is not allowed (http.cors_origins)");
+        }
+        FullHttpResponse response = responder.response(HttpResponseStatus.NO_CONTENT, Unpooled.EMPTY_BUFFER, null);
+        response.headers().set(HttpHeaderNames.ALLOW, "GET, POST, OPTIONS");
+        cors.applyPreflight(origin, response.headers());
+        responder.send(response);
+    }
+
+    private ApiRequest apiRequest(ChannelHandlerContext ctx, FullHttpRequest request, Params params) {
+        InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        return new ApiRequest(params, request.headers()::get, client == null ? null : client.getAddress(), ClientAddress.format(client));
+    }
+
+    private static String apiKey(FullHttpRequest request) {
+        String key = request.headers().get("X-API-Key");
+        if (key != null) {
+            return key.trim();
+        }
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return authorization.substring(7).trim();
+        }
+        return null;
+    }
+
+    private static String path(QueryStringDecoder query) {
+        return query.path();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,81 @@
+package io.ssebroker.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.ssebroker.broker.StreamOpener;
+import io.ssebroker.sse.SseStream;
+
+/**
+ * Turns an HTTP exchange into an SSE stream: writes the response head, then strips the HTTP handlers so that
+ * frames go to the socket as they are and the connection keeps only what a stream needs.
+ */
+final class SseResponder implements StreamOpener {
+    private final ChannelHandlerContext ctx;
+    private final Responder responder;
+    private final String origin;
+    private final Cors cors;
+    private final int maxUnsentBytes;
+
+    SseResponder(ChannelHandlerContext ctx, Responder responder, String origin, Cors cors, int maxUnsentBytes) {
+        this.ctx = ctx;
+        this.responder = responder;
+        this.origin = origin;
+        this.cors = cors;
+        this.maxUnsentBytes = maxUnsentBytes;
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public SseStream open() {
+        if (!ctx.channel().isActive()) {
+            return null;
+        }
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        head.headers().set("X-Accel-Buffering", "no");
+        head.headers().set("X-Content-Type-Options", "nosniff");
+        cors.apply(origin, head.headers());
+        ctx.write(head, ctx.voidPromise());
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.addLast(StreamInbound.NAME, new StreamInbound());
+        pipeline.remove(HttpServer.AGGREGATOR);
+        pipeline.remove(HttpServer.CODEC);
+        pipeline.remove(HttpServer.ROUTER);
+        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(maxUnsentBytes / 2, maxUnsentBytes));
+        return new SseStream(ctx.channel());
+    }
+
+    @Override
+    public void reject(int status, String message) {
+        responder.failure(status, message);
+    }
+
+    /** After the head, a client has nothing more to say on a stream: input is dropped, errors close it. */
+    static final class StreamInbound extends ChannelInboundHandlerAdapter {
+        static final String NAME = "sse-inbound";
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}

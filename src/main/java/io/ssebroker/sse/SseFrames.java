@@ -1,0 +1,112 @@
+package io.ssebroker.sse;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Encodes SSE frames. Data is split on every line terminator the SSE parser knows (CR, LF, CRLF) so that
+ * no input can end a field early and forge an {@code event:} or {@code id:} line; single-line fields
+ * (id, event) must not contain any.
+ */
+public final class SseFrames {
+    private static final ByteBuf HEARTBEAT = Unpooled.unreleasableBuffer(
+            Unpooled.directBuffer().writeBytes(":heartbeat\n\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+
+    private SseFrames() {
+    }
+
+    /** The part of a message frame that is the same for every connection: event line, data lines, blank line. */
+    public static ByteBuf body(ByteBufAllocator alloc, String event, String data) {
+        ByteBuf buf = alloc.directBuffer(estimate(event, data));
+        if (event != null) {
+            requireSingleLine("event", event);
+            buf.writeBytes(EVENT);
+            ByteBufUtil.writeUtf8(buf, event);
+            buf.writeByte('\n');
+        }
+        writeData(buf, data);
+        buf.writeByte('\n');
+        return buf;
+    }
+
+    /** The {@code id:} line that starts a frame; the cursor differs per connection. */
+    public static ByteBuf idLine(ByteBufAllocator alloc, CharSequence id) {
+        requireSingleLine("id", id);
+        ByteBuf buf = alloc.directBuffer(ID.length + id.length() + 1);
+        buf.writeBytes(ID);
+        ByteBufUtil.writeAscii(buf, id);
+        buf.writeByte('\n');
+        return buf;
+    }
+
+    /** A whole frame: optional id, optional event name, data. */
+    public static ByteBuf frame(ByteBufAllocator alloc, CharSequence id, String event, String data) {
+        ByteBuf body = body(alloc, event, data);
+        if (id == null) {
+            return body;
+        }
+        return alloc.compositeDirectBuffer(2).addComponents(true, idLine(alloc, id), body);
+    }
+
+    public static ByteBuf retry(ByteBufAllocator alloc, int millis) {
+        ByteBuf buf = alloc.directBuffer(24);
+        buf.writeBytes(RETRY);
+        ByteBufUtil.writeAscii(buf, Integer.toString(millis));
+        buf.writeBytes(BLANK_AFTER_LINE);
+        return buf;
+    }
+
+    public static ByteBuf heartbeat() {
+        return HEARTBEAT.duplicate();
+    }
+
+    private static void writeData(ByteBuf buf, String data) {
+        int start = 0;
+        int length = data.length();
+        for (int i = 0; i < length; i++) {
+            char c = data.charAt(i);
+            if (c == '\n' || c == '\r') {
+                writeDataLine(buf, data, start, i);
+                if (c == '\r' && i + 1 < length && data.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                start = i + 1;
+            }
+        }
+        writeDataLine(buf, data, start, length);
+    }
+
+    private static void writeDataLine(ByteBuf buf, String data, int start, int end) {
+        buf.writeBytes(DATA);
+        ByteBufUtil.writeUtf8(buf, data, start, end);
+        buf.writeByte('\n');
+    }
+
+    private static void requireSingleLine(String field, CharSequence value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\n' || c == '\r' || c == 0) {
+                throw new IllegalArgumentException(field + " must not contain CR, LF or NUL");
+            }
+        }
+    }
+
+    private static int estimate(String event, String data) {
+        int lines = 1;
+        for (int i = 0; i < data.length(); i++) {
+            if (data.charAt(i) == '\n') {
+                lines++;
+            }
+        }
+        return (event == null ? 0 : event.length() * 3 + 8) + data.length() * 3 + lines * 7 + 1;
+    }
+
+    private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RETRY = "retry: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BLANK_AFTER_LINE = "\n\n".getBytes(StandardCharsets.US_ASCII);
+}

@@ -1,0 +1,100 @@
+package io.ssebroker.sse;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.util.concurrent.EventExecutor;
+
+/**
+ * The byte side of one open SSE response: writes frames to the channel, remembers when it last wrote (for
+ * heartbeats) and disconnects a client whose unsent bytes pass the channel's high water mark. All methods
+ * but {@link #executor()} must be called on that executor.
+ */
+public final class SseStream {
+    private final Channel channel;
+    private volatile long lastWriteMillis = System.currentTimeMillis();
+    private boolean dirty;
+    private boolean tooSlow;
+
+    public SseStream(Channel channel) {
+        this.channel = channel;
+    }
+
+    public EventExecutor executor() {
+        return channel.eventLoop();
+    }
+
+    public boolean isOpen() {
+        return channel.isActive() && !tooSlow;
+    }
+
+    /** True when the stream was closed because the client did not read fast enough. */
+    public boolean closedForSlowness() {
+        return tooSlow;
+    }
+
+    /** Wall-clock time of the last write; read by other threads for presence info. */
+    public long lastWriteMillis() {
+        return lastWriteMillis;
+    }
+
+    /** Runs the task on this stream's executor once the channel is closed, whoever closed it. */
+    public void whenClosed(Runnable task) {
+        channel.closeFuture().addListener(future -> task.run());
+    }
+
+    public void writeRetry(int millis) {
+        write(SseFrames.retry(channel.alloc(), millis), false);
+    }
+
+    /**
+     * A whole frame encoded for this stream only (system events, replayed messages). Not checked against the
+     * unsent-bytes cap: a replay is bounded by the history size and may fill the buffer before the client reads.
+     */
+    public void writeFrame(CharSequence id, String event, String data) {
+        write(SseFrames.frame(channel.alloc(), id, event, data), false);
+    }
+
+    /** A message frame: this stream's id line, then the body shared by every stream (retained here). */
+    public void writeShared(CharSequence id, ByteBuf sharedBody) {
+        if (!isOpen()) {
+            return;
+        }
+        channel.write(SseFrames.idLine(channel.alloc(), id), channel.voidPromise());
+        write(sharedBody.retainedDuplicate(), true);
+    }
+
+    public void writeHeartbeat() {
+        write(SseFrames.heartbeat(), true);
+        flush();
+    }
+
+    public void flush() {
+        if (dirty) {
+            dirty = false;
+            channel.flush();
+        }
+    }
+
+    /** Flushes what was written, then closes. */
+    public void close() {
+        dirty = false;
+        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void write(ByteBuf frame, boolean enforceCap) {
+        if (!isOpen()) {
+            frame.release();
+            return;
+        }
+        channel.write(frame, channel.voidPromise());
+        dirty = true;
+        lastWriteMillis = System.currentTimeMillis();
+        if (enforceCap && !channel.isWritable()) {
+            // Unsent bytes passed the high water mark (limits.max_unsent_bytes): the client reads too slowly.
+            // Dropping it bounds memory; it replays what it missed from history when it reconnects.
+            tooSlow = true;
+            channel.close();
+        }
+    }
+}
