@@ -123,7 +123,12 @@ public final class Broker implements EngineListener {
 
     private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor) {
         byDevice.put(connection.device(), connection);
-        byUid.computeIfAbsent(connection.session.uid(), k -> new CopyOnWriteArrayList<>()).add(connection);
+        // Added inside compute: a concurrent detach may drop the user's list once it is empty.
+        byUid.compute(connection.session.uid(), (uid, list) -> {
+            List<LocalConnection> connections = list != null ? list : new CopyOnWriteArrayList<>();
+            connections.add(connection);
+            return connections;
+        });
         LoopConnections loop = byLoop.computeIfAbsent(connection.stream.executor(),
                 executor -> new LoopConnections(executor, sse.heartbeatIntervalSeconds() * 1000L));
         loop.add(connection);
@@ -180,7 +185,8 @@ public final class Broker implements EngineListener {
                     continue;
                 }
                 body.retain();
-                onExecutor(connection.stream.executor(), () -> {
+                // Always queued, never run inline: an earlier message of this stream may still be in the queue.
+                connection.stream.executor().execute(() -> {
                     try {
                         if (connection.deliver(message, body)) {
                             connection.stream.flush();
@@ -204,7 +210,7 @@ public final class Broker implements EngineListener {
         try {
             for (LoopConnections loop : byLoop.values()) {
                 body.retain();
-                onExecutor(loop.loop(), () -> {
+                loop.loop().execute(() -> {
                     try {
                         List<LocalConnection> connections = loop.connections();
                         for (int i = 0; i < connections.size(); i++) {

@@ -150,7 +150,7 @@ public final class SseClient implements AutoCloseable {
                 }
             }
         } catch (SocketTimeoutException e) {
-            throw new AssertionError("no event within " + timeout);
+            throw new AssertionError("no event within " + timeout + " (last event id " + lastEventId + ")");
         } catch (IOException e) {
             closed = true;
             return null;
