@@ -49,7 +49,8 @@ public final class HttpServer implements AutoCloseable {
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.transport = epoll ? "epoll" : "nio";
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, factory);
-        this.workerGroup = new MultiThreadIoEventLoopGroup(config.http().ioThreads(), factory);
+        int threads = config.http().ioThreads() > 0 ? config.http().ioThreads() : Runtime.getRuntime().availableProcessors();
+        this.workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
     }
 
     /**
