@@ -5,8 +5,6 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
@@ -43,20 +41,14 @@ public final class TokenService {
     private static final byte[] ED25519_X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
     private final BrokerConfig.Jwt config;
-    private final byte[] secret;
-    private final MACSigner signer;
+    private final HmacJws hmac;
     private final JWSAlgorithm mintAlgorithm;
     private volatile List<PublicKey> publicKeys;
 
     public TokenService(BrokerConfig.Jwt config) {
         this.config = config;
-        this.secret = config.secret().getBytes(StandardCharsets.UTF_8);
+        this.hmac = new HmacJws(config.secret().getBytes(StandardCharsets.UTF_8));
         this.mintAlgorithm = JWSAlgorithm.parse(config.algorithm());
-        try {
-            this.signer = new MACSigner(secret);
-        } catch (JOSEException e) {
-            throw new IllegalArgumentException("jwt.secret: " + e.getMessage(), e);
-        }
         this.publicKeys = loadPublicKeys();
     }
 
@@ -84,7 +76,7 @@ public final class TokenService {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(mintAlgorithm).type(com.nimbusds.jose.JOSEObjectType.JWT).build(),
                 claims.build());
         try {
-            jwt.sign(signer);
+            jwt.sign(hmac);
         } catch (JOSEException e) {
             throw new IllegalStateException("cannot sign token", e);
         }
@@ -149,7 +141,7 @@ public final class TokenService {
         List<JWSVerifier> verifiers = new ArrayList<>();
         try {
             if (JWSAlgorithm.Family.HMAC_SHA.contains(algorithm)) {
-                verifiers.add(new MACVerifier(secret));
+                verifiers.add(hmac);
             } else if (JWSAlgorithm.Family.RSA.contains(algorithm)) {
                 for (PublicKey key : publicKeys) {
                     if (key instanceof RSAPublicKey rsa) {

@@ -14,6 +14,11 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     /** {@code secretGenerated} is true when no secret was configured and one was made up for this run. */
     public record Jwt(String secret, boolean secretGenerated, String algorithm, long expireSeconds, long maxExpireSeconds,
                       long leewaySeconds, String publicKey, String jwksUrl) {
+
+        /** True when the secret is shorter than the hash of the algorithm (32 bytes for HS256). */
+        public boolean weakSecret() {
+            return secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Integer.parseInt(algorithm.substring(2)) / 8;
+        }
     }
 
     public record Redis(List<String> addrs, String password, int db) {
@@ -37,6 +42,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
     private static final Set<String> MINTING_ALGORITHMS = Set.of("HS256", "HS384", "HS512");
     private static final int MIN_SECRET_BYTES = 32;
+    /** go-sse-broker accepted short secrets; shorter than this is refused, shorter than the hash only warned about. */
+    private static final int MIN_ACCEPTED_SECRET_BYTES = 8;
 
     static BrokerConfig from(ConfigValues v) {
         String secret = v.string("jwt.secret");
@@ -50,10 +57,9 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         if (!MINTING_ALGORITHMS.contains(algorithm)) {
             throw ConfigException.invalid("jwt.algorithm", v.string("jwt.algorithm"), "must be one of HS256, HS384, HS512");
         }
-        int minBytes = Integer.parseInt(algorithm.substring(2)) / 8;
-        if (secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < minBytes) {
+        if (secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_ACCEPTED_SECRET_BYTES) {
             throw ConfigException.invalid("jwt.secret", "<" + secret.length() + " characters>",
-                    algorithm + " needs a secret of at least " + minBytes + " bytes");
+                    "must be at least " + MIN_ACCEPTED_SECRET_BYTES + " bytes (32 or more recommended for HS256)");
         }
         if (v.longValue("jwt.expire") > v.longValue("jwt.max_expire")) {
             throw ConfigException.invalid("jwt.expire", v.longValue("jwt.expire"),

@@ -52,10 +52,12 @@ public record ConfigKey(String section, String name, Type type, Object defaultVa
 
     private long toLong(Object raw) {
         if (raw instanceof Number n) {
-            if (n.doubleValue() != Math.rint(n.doubleValue())) {
-                throw ConfigException.invalid(path(), raw, "must be a whole number");
+            try {
+                // Exact conversion: a TOML integer beyond 64 bits must not wrap around to a valid value.
+                return new java.math.BigDecimal(n.toString()).longValueExact();
+            } catch (ArithmeticException | NumberFormatException e) {
+                throw ConfigException.invalid(path(), raw, "must be a whole number between " + min + " and " + max);
             }
-            return n.longValue();
         }
         try {
             return Long.parseLong(String.valueOf(raw).trim());

@@ -61,7 +61,12 @@ public final class ConfigLoader {
                 warnings.add("unknown environment variable " + name + " ignored");
             }
         }
-        return new LoadedConfig(BrokerConfig.from(values), values, file, warnings);
+        BrokerConfig config = BrokerConfig.from(values);
+        if (config.jwt().weakSecret()) {
+            warnings.add("jwt.secret is shorter than " + Integer.parseInt(config.jwt().algorithm().substring(2)) / 8
+                    + " bytes, the length " + config.jwt().algorithm() + " needs to resist guessing; set a longer one");
+        }
+        return new LoadedConfig(config, values, file, warnings);
     }
 
     private static void applyFile(Path file, ConfigValues values, List<String> warnings) {

@@ -20,9 +20,11 @@ public final class SseFrames {
 
     /** The part of a message frame that is the same for every connection: event line, data lines, blank line. */
     public static ByteBuf body(ByteBufAllocator alloc, String event, String data) {
-        ByteBuf buf = alloc.directBuffer(estimate(event, data));
         if (event != null) {
             requireSingleLine("event", event);
+        }
+        ByteBuf buf = alloc.directBuffer(estimate(event, data));
+        if (event != null) {
             buf.writeBytes(EVENT);
             ByteBufUtil.writeUtf8(buf, event);
             buf.writeByte('\n');
@@ -44,11 +46,18 @@ public final class SseFrames {
 
     /** A whole frame: optional id, optional event name, data. */
     public static ByteBuf frame(ByteBufAllocator alloc, CharSequence id, String event, String data) {
-        ByteBuf body = body(alloc, event, data);
         if (id == null) {
-            return body;
+            return body(alloc, event, data);
         }
-        return alloc.compositeDirectBuffer(2).addComponents(true, idLine(alloc, id), body);
+        ByteBuf idLine = idLine(alloc, id);
+        ByteBuf body;
+        try {
+            body = body(alloc, event, data);
+        } catch (IllegalArgumentException e) {
+            idLine.release();
+            throw e;
+        }
+        return alloc.compositeDirectBuffer(2).addComponents(true, idLine, body);
     }
 
     public static ByteBuf retry(ByteBufAllocator alloc, int millis) {

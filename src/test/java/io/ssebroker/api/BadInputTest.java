@@ -131,6 +131,7 @@ class BadInputTest {
                 post("JSON body that is an array", "/token", JSON_TYPE, "[{\"uid\":\"a\"}]", 400, "body"),
                 post("JSON body that is a string", "/token", JSON_TYPE, "\"uid\"", 400, "body"),
                 post("JSON body that is a number", "/send", JSON_TYPE, "42", 400, "body"),
+                post("JSON body that is null", "/send", JSON_TYPE, "null", 400, "body"),
                 post("invalid JSON", "/token", JSON_TYPE, "{\"uid\": \"a\"", 400, "body"),
                 post("invalid JSON with charset", "/send", JSON_TYPE + "; charset=utf-8", "{data: x}", 400, "body"),
                 post("form body with malformed percent-encoding", "/token", FORM, "uid=%zz", 400, "body"),

@@ -1,6 +1,7 @@
 package io.ssebroker.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,11 +20,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,7 +78,7 @@ class PublisherApiTest {
         assertThat(claims.path("device_name").asText()).isEqualTo(device);
         assertThat(claims.path("jti").asText()).isNotEmpty();
         assertThat(claims.path("exp").asLong() - claims.path("iat").asLong()).isEqualTo(DEFAULT_TTL);
-        assertThat(claims.path("iat").asLong()).isCloseTo(System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(60L));
+        assertThat(claims.path("iat").asLong()).isCloseTo(System.currentTimeMillis() / 1000, within(60L));
 
         // the device comes from the token alone
         try (SseClient client = SseClient.open(node, "/events?token=" + token, Map.of())) {
@@ -144,7 +143,7 @@ class PublisherApiTest {
         assertThat(lifetime(Map.of("uid", "ttl-u", "ttl", "315360000"))).isEqualTo(MAX_TTL);
         JsonNode claims = jwtPart(node.api().get("/token", Map.of("uid", "ttl-u", "ttl", "90")).result().asText(), 1);
         assertThat(claims.path("exp").asLong()).isCloseTo(System.currentTimeMillis() / 1000 + 90,
-                org.assertj.core.data.Offset.offset(30L));
+                within(30L));
     }
 
     // ---- /send ----
@@ -492,6 +491,17 @@ class PublisherApiTest {
     }
 
     @Test
+    void corsHeadersAreAlsoOnAnOversizedBodyAnswer() throws InterruptedException {
+        try (TestNode cors = TestNode.start(Map.of("http.cors_origins", ORIGIN, "limits.max_body_bytes", "1024"))) {
+            Answer tooLarge = cors.api().post("/send", "application/x-www-form-urlencoded", "data=" + "x".repeat(1500),
+                    Map.of("Origin", ORIGIN));
+            assertFailure(tooLarge, 413, "body");
+            // without it the browser hides the answer and the page sees only a network error
+            assertThat(tooLarge.header("Access-Control-Allow-Origin")).isEqualTo(ORIGIN);
+        }
+    }
+
+    @Test
     void corsWithAnyOriginAllowsNoCredentials() throws InterruptedException {
         try (TestNode cors = TestNode.start(Map.of("http.cors_origins", "*"))) {
             Answer get = cors.api().get("/info", Map.of(), Map.of("Origin", OTHER_ORIGIN));
@@ -746,19 +756,5 @@ class PublisherApiTest {
         List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;
-    }
-
-    @SuppressWarnings("unused")
-    private static Map<String, String> params(String... pairs) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            out.put(pairs[i], pairs[i + 1]);
-        }
-        return out;
-    }
-
-    @SuppressWarnings("unused")
-    private static long count(JsonNode array) {
-        return StreamSupport.stream(array.spliterator(), false).count();
     }
 }

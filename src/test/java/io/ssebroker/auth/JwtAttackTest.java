@@ -321,6 +321,25 @@ class JwtAttackTest {
     }
 
     @Test
+    void goSseBrokerTokenSignedWithItsShortSampleSecretConnectsToANodeWithThatSecret() throws Exception {
+        try (TestNode goConfigured = TestNode.start(Map.of("jwt.secret", "please_modify"))) {
+            String device = device();
+            Map<String, Object> claims = new LinkedHashMap<>();
+            claims.put("uid", "go-user-short");
+            claims.put("device_name", device);
+            claims.put("exp", inSeconds(3600));
+            try (SseClient client = SseClient.open(goConfigured, "/events", Map.of("X-SSE-TOKEN", hs256(claims, "please_modify")))) {
+                assertConnected(client);
+                assertOnlineAs(goConfigured, device, "go-user-short");
+            }
+            try (SseClient forged = SseClient.open(goConfigured, "/events",
+                    Map.of("X-SSE-TOKEN", hs256(claims, "please_modify!")))) {
+                assertRefused(forged);
+            }
+        }
+    }
+
+    @Test
     void goSseBrokerTokenWithNumericUidConnectsAsThatUid() throws Exception {
         String device = device();
         Map<String, Object> claims = new LinkedHashMap<>();

@@ -266,17 +266,29 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void shortSecretIsRefusedWithoutEchoingIt() throws IOException {
+    void goSseBrokersShortSampleSecretLoadsWithAWarning() throws IOException {
         Path file = write("""
                 [jwt]
                 secret = "please_modify"
                 """);
+        ConfigLoader.LoadedConfig loaded = new ConfigLoader(Map.of()).load(Optional.of(file), Map.of());
+        assertThat(loaded.config().jwt().secret()).isEqualTo("please_modify");
+        assertThat(loaded.warnings()).anySatisfy(w -> assertThat(w).contains("jwt.secret").contains("32 bytes")
+                .doesNotContain("please_modify"));
+    }
+
+    @Test
+    void aSecretShorterThanEightBytesIsRefusedWithoutEchoingIt() throws IOException {
+        Path file = write("""
+                [jwt]
+                secret = "tiny"
+                """);
         assertThatThrownBy(() -> load(file))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("jwt.secret")
-                .hasMessageContaining("13 characters")
-                .hasMessageContaining("at least 32 bytes")
-                .message().doesNotContain("please_modify");
+                .hasMessageContaining("4 characters")
+                .hasMessageContaining("at least 8 bytes")
+                .message().doesNotContain("tiny");
     }
 
     @Test

@@ -1,0 +1,64 @@
+package io.ssebroker.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.jca.JCAContext;
+import com.nimbusds.jose.util.Base64URL;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Set;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * HS256/384/512 signing and verification with a secret of any length. Nimbus's own MAC classes refuse secrets
+ * shorter than the hash, but go-sse-broker deployments use such secrets and their tokens must keep working;
+ * the broker warns about a short secret at start instead.
+ */
+final class HmacJws implements JWSSigner, JWSVerifier {
+    private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);
+
+    private final byte[] secret;
+    private final JCAContext context = new JCAContext();
+
+    HmacJws(byte[] secret) {
+        this.secret = secret.clone();
+    }
+
+    @Override
+    public Base64URL sign(JWSHeader header, byte[] signingInput) throws JOSEException {
+        return Base64URL.encode(mac(header.getAlgorithm(), signingInput));
+    }
+
+    @Override
+    public boolean verify(JWSHeader header, byte[] signingInput, Base64URL signature) throws JOSEException {
+        return MessageDigest.isEqual(mac(header.getAlgorithm(), signingInput), signature.decode());
+    }
+
+    @Override
+    public Set<JWSAlgorithm> supportedJWSAlgorithms() {
+        return ALGORITHMS;
+    }
+
+    @Override
+    public JCAContext getJCAContext() {
+        return context;
+    }
+
+    private byte[] mac(JWSAlgorithm algorithm, byte[] input) throws JOSEException {
+        if (!ALGORITHMS.contains(algorithm)) {
+            throw new JOSEException("not an HMAC algorithm: " + algorithm);
+        }
+        String name = "HmacSHA" + algorithm.getName().substring(2);
+        try {
+            Mac mac = Mac.getInstance(name);
+            mac.init(new SecretKeySpec(secret, name));
+            return mac.doFinal(input);
+        } catch (GeneralSecurityException e) {
+            throw new JOSEException("HMAC failed: " + e.getMessage(), e);
+        }
+    }
+}
