@@ -44,11 +44,17 @@ public final class EventsApi implements StreamEndpoint {
             throw new ApiException(401, "token: " + e.getMessage());
         }
         String requested = firstNonBlank(request.header("X-SSE-DEVICE"), request.params().first("device").orElse(null));
-        String device = requested != null ? Fields.identifier("device", requested, false) : verified.device();
+        String device;
+        try {
+            device = requested != null ? Fields.identifier("device", requested, false)
+                    : verified.device() == null ? null : Fields.identifier("device", verified.device(), false);
+        } catch (ApiException e) {
+            throw requested != null ? e : new ApiException(401, "token: device_name claim " + e.getMessage());
+        }
         if (device == null) {
             throw new ApiException(400, "device: required (query 'device' or header X-SSE-DEVICE) when the token names none");
         }
-        if (verified.device() != null && !verified.device().equals(device)) {
+        if (verified.device() != null && !verified.device().strip().equals(device)) {
             throw new ApiException(403, "device: the token is bound to another device");
         }
         String cursor = firstNonBlank(request.header("Last-Event-ID"), request.header("X-SSE-ID"),

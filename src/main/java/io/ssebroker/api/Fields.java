@@ -16,7 +16,7 @@ final class Fields {
 
     /** A uid, device or event name: 1–128 characters after trimming, no control characters, no commas where asked. */
     static String identifier(String field, String raw, boolean commasAllowed) {
-        String value = raw.trim();
+        String value = trimSpaces(raw);
         if (value.isEmpty()) {
             throw new ApiException(400, field + ": must not be empty");
         }
@@ -35,6 +35,19 @@ final class Fields {
         return value;
     }
 
+    /** Trims spaces only: any other control character left at an edge is refused, not silently dropped. */
+    private static String trimSpaces(String raw) {
+        int start = 0;
+        int end = raw.length();
+        while (start < end && raw.charAt(start) == ' ') {
+            start++;
+        }
+        while (end > start && raw.charAt(end - 1) == ' ') {
+            end--;
+        }
+        return raw.substring(start, end);
+    }
+
     static String requiredIdentifier(Params params, String field) {
         return optionalIdentifier(params, field)
                 .orElseThrow(() -> new ApiException(400, field + ": required"));
@@ -51,7 +64,7 @@ final class Fields {
     static Set<String> identifierList(Params params, String field) {
         Set<String> out = new LinkedHashSet<>();
         for (String value : params.all(field)) {
-            if (value.trim().isEmpty()) {
+            if (trimSpaces(value).isEmpty()) {
                 throw new ApiException(400, field + ": must not be empty");
             }
             for (String part : value.split(",", -1)) {

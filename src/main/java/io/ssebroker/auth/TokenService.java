@@ -117,7 +117,7 @@ public final class TokenService {
             throw new TokenException("token has no uid or sub claim");
         }
         String device = text(claims.getClaim("device_name"));
-        return new VerifiedToken(uid.trim(), device == null || device.isBlank() ? null : device.trim(),
+        return new VerifiedToken(uid, device == null || device.isBlank() ? null : device,
                 issuedAtMillis(claims));
     }
 

@@ -35,6 +35,7 @@ public final class HttpServer implements AutoCloseable {
     static final String ROUTER = "router";
 
     private final BrokerConfig config;
+    private final Cors cors;
     private volatile Router router;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -44,6 +45,7 @@ public final class HttpServer implements AutoCloseable {
 
     public HttpServer(BrokerConfig config) {
         this.config = config;
+        this.cors = new Cors(config.http().corsOrigins());
         boolean epoll = config.http().epoll() && Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -71,7 +73,7 @@ public final class HttpServer implements AutoCloseable {
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline()
                                 .addLast(CODEC, new HttpServerCodec(limits.maxHeaderBytes(), limits.maxHeaderBytes(), 65536))
-                                .addLast(AGGREGATOR, new BoundedAggregator(limits.maxBodyBytes()))
+                                .addLast(AGGREGATOR, new BoundedAggregator(limits.maxBodyBytes(), cors))
                                 .addLast(ROUTER, router);
                     }
                 });
@@ -81,7 +83,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** Starts accepting connections, routed to these endpoints. */
     public void serve(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth) {
-        router = new Router(publishers, events, publisherAuth, new Cors(config.http().corsOrigins()),
+        router = new Router(publishers, events, publisherAuth, cors,
                 new ClientAddress(config.http().trustedProxies()), new StaticPage("/static/index.html"),
                 config.limits().maxUnsentBytes());
         serverChannel.config().setAutoRead(true);
@@ -105,15 +107,18 @@ public final class HttpServer implements AutoCloseable {
 
     /** Answers a body over {@code limits.max_body_bytes} with the 413 envelope instead of Netty's bare answer. */
     private static final class BoundedAggregator extends HttpObjectAggregator {
-        BoundedAggregator(int maxBodyBytes) {
+        private final Cors cors;
+
+        BoundedAggregator(int maxBodyBytes, Cors cors) {
             super(maxBodyBytes);
+            this.cors = cors;
         }
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-            long start = System.nanoTime();
-            Responder responder = new Responder(ctx, false, null, new Cors(java.util.List.of()), start);
-            responder.failure(413, "request body larger than limits.max_body_bytes");
+            String origin = oversized.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ORIGIN);
+            new Responder(ctx, false, origin, cors, System.nanoTime())
+                    .failure(413, "request body larger than limits.max_body_bytes");
             HttpUtil.setKeepAlive(oversized, false);
         }
     }

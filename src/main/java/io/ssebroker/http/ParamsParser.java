@@ -75,7 +75,11 @@ final class ParamsParser {
             List<String> list = new ArrayList<>();
             if (value.isArray()) {
                 for (JsonNode item : value) {
-                    list.add(scalar(field.getKey(), item));
+                    String text = scalar(field.getKey(), item);
+                    if (text.indexOf(',') >= 0) {
+                        throw new ApiException(400, field.getKey() + ": an array item must not contain commas");
+                    }
+                    list.add(text);
                 }
             } else {
                 list.add(scalar(field.getKey(), value));

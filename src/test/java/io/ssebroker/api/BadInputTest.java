@@ -110,6 +110,8 @@ class BadInputTest {
                 get("token with CR in uid", "/token?uid=a%0Db", 400, "uid"),
                 get("token with LF in uid", "/token?uid=a%0Ab", 400, "uid"),
                 get("token with NUL in uid", "/token?uid=a%00b", 400, "uid"),
+                get("token with NUL at the end of uid", "/token?uid=a%00", 400, "uid"),
+                get("token with LF at the start of device", "/token?uid=a&device=%0Ad", 400, "device"),
                 get("token with TAB in uid", "/token?uid=a%09b", 400, "uid"),
                 get("token with uid given twice", "/token?uid=a&uid=b", 400, "uid"),
                 post("token with uid as JSON array", "/token", JSON_TYPE, "{\"uid\":[\"a\",\"b\"]}", 400, "uid"),
@@ -143,6 +145,15 @@ class BadInputTest {
                 get("headers over limits.max_header_bytes", "/token?uid=a", 413, "header")
                         .header("X-Filler", "f".repeat(MAX_HEADER_BYTES + 500)),
                 get("malformed percent-encoding in the query", "/token?uid=%zz", 400, "uid"),
+                get("request line over limits.max_header_bytes", "/token?uid=a&pad=" + "p".repeat(MAX_HEADER_BYTES + 10),
+                        413, "request line"),
+                post("chunked body over limits.max_body_bytes", "/send", JSON_TYPE,
+                        chunked("{\"data\":\"" + "x".repeat(MAX_BODY_BYTES) + "\"}"), 413, "body")
+                        .header("Transfer-Encoding", "chunked"),
+                post("chunked text/plain body", "/send", "text/plain", chunked("data=x"), 415, "Content-Type")
+                        .header("Transfer-Encoding", "chunked"),
+                get("header name with a space", "/token?uid=a", 400, "HTTP").header("Bad Header", "x"),
+                request("request line with an extra part", "GET", "/token?uid=a HTTP/1.1 extra", null, null, 400, "HTTP"),
                 // /send
                 post("send without data", "/send", FORM, "event=chat", 400, "data"),
                 post("send with empty data", "/send", FORM, "data=", 400, "data"),
@@ -277,6 +288,13 @@ class BadInputTest {
                 + boundary + "--\r\n";
     }
 
+    /** The body as two chunks, so that the size is only known once it has arrived. */
+    private static String chunked(String body) {
+        int half = body.length() / 2;
+        return Integer.toHexString(half) + "\r\n" + body.substring(0, half) + "\r\n"
+                + Integer.toHexString(body.length() - half) + "\r\n" + body.substring(half) + "\r\n0\r\n\r\n";
+    }
+
     private static JWTClaimsSet claims(String uid, String device, long issuedAt, long expires) {
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().subject(uid).claim("uid", uid)
                 .issueTime(new Date(issuedAt)).expirationTime(new Date(expires));
@@ -311,7 +329,7 @@ class BadInputTest {
             if (row.contentType != null) {
                 head.append("Content-Type: ").append(row.contentType).append("\r\n");
             }
-            if (body != null) {
+            if (body != null && !row.headers.containsKey("Transfer-Encoding")) {
                 head.append("Content-Length: ").append(body.length).append("\r\n");
             }
             head.append("\r\n");
