@@ -54,14 +54,30 @@ final class Fields {
     }
 
     static Optional<String> optionalIdentifier(Params params, String field) {
+        return single(params, field).map(value -> identifier(field, value, false));
+    }
+
+    /** An SSE event name: an identifier that may hold commas; null when not given. */
+    static String eventName(Params params) {
+        return single(params, "event").map(value -> identifier("event", value, true)).orElse(null);
+    }
+
+    private static Optional<String> single(Params params, String field) {
         if (params.all(field).size() > 1) {
             throw new ApiException(400, field + ": give one value, not a list");
         }
-        return params.first(field).map(value -> identifier(field, value, false));
+        if (params.has(field) && params.all(field).isEmpty()) {
+            throw new ApiException(400, field + ": must not be an empty list");
+        }
+        return params.first(field);
     }
 
     /** A list field: comma-separated values, repeated fields or a JSON array; duplicates removed, order kept. */
     static Set<String> identifierList(Params params, String field) {
+        if (params.has(field) && params.all(field).isEmpty()) {
+            // An empty list must not silently widen a send into a broadcast.
+            throw new ApiException(400, field + ": must not be an empty list (leave it out to address everyone)");
+        }
         Set<String> out = new LinkedHashSet<>();
         for (String value : params.all(field)) {
             if (trimSpaces(value).isEmpty()) {

@@ -23,7 +23,7 @@ public final class SendApi implements PublisherEndpoint {
     @Override
     public CompletableFuture<Object> handle(ApiRequest request) {
         String data = Fields.data(request.params(), limits.maxMessageBytes());
-        String event = Fields.optionalIdentifier(request.params(), "event").orElse(null);
+        String event = Fields.eventName(request.params());
         if (event != null && event.startsWith(SystemEvents.RESERVED_PREFIX)) {
             throw new ApiException(400, "event: names starting with '" + SystemEvents.RESERVED_PREFIX + "' are reserved for system events");
         }

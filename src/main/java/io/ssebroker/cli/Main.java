@@ -56,6 +56,8 @@ public final class Main implements Callable<Integer> {
     static int serve(ConfigOptions options) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
         ConfigLoader.LoadedConfig loaded = options.load();
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
+                .setLevel(ch.qos.logback.classic.Level.toLevel(loaded.config().log().level()));
         log.info("configuration: {}", loaded.file().map(f -> "file " + f.toAbsolutePath()).orElse("built-in defaults (no config file)"));
         loaded.warnings().forEach(log::warn);
         BrokerNode node = new BrokerNode(loaded.config());

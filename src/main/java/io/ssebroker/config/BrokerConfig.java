@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 /** The immutable, validated configuration of one node. */
-public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits limits, Auth auth, Http http) {
+public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits limits, Auth auth, Http http, Log log) {
 
     public record Server(String host, int port, String address, int shutdownTimeoutSeconds) {
     }
@@ -40,6 +40,10 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     public record Http(List<String> corsOrigins, List<String> trustedProxies, boolean epoll, int ioThreads) {
     }
 
+    public record Log(String level) {
+    }
+
+    private static final Set<String> LOG_LEVELS = Set.of("error", "warn", "info", "debug", "trace");
     private static final Set<String> MINTING_ALGORITHMS = Set.of("HS256", "HS384", "HS512");
     private static final int MIN_SECRET_BYTES = 32;
     /** go-sse-broker accepted short secrets; shorter than this is refused, shorter than the hash only warned about. */
@@ -70,6 +74,10 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 throw ConfigException.invalid("http.cors_origins", origin, "must be '*' or scheme://host[:port] without a path");
             }
         }
+        String logLevel = v.string("log.level").trim().toLowerCase();
+        if (!LOG_LEVELS.contains(logLevel)) {
+            throw ConfigException.invalid("log.level", v.string("log.level"), "must be one of error, warn, info, debug, trace");
+        }
         for (String proxy : v.list("http.trusted_proxies")) {
             if (!proxy.matches("\\[?[0-9a-fA-F:.]+]?")) {
                 throw ConfigException.invalid("http.trusted_proxies", proxy, "must be an IP address");
@@ -95,6 +103,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         v.integer("limits.max_unsent_bytes")),
                 new Auth(v.list("auth.api_keys")),
                 new Http(v.list("http.cors_origins"), v.list("http.trusted_proxies"), v.bool("http.epoll"),
-                        v.integer("http.io_threads")));
+                        v.integer("http.io_threads")),
+                new Log(logLevel));
     }
 }

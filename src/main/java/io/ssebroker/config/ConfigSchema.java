@@ -45,7 +45,7 @@ public final class ConfigSchema {
 
             integer("limits", "max_message_bytes", 65_536, 1, 16 * 1024 * 1024, "largest 'data' of /send in bytes"),
             integer("limits", "max_body_bytes", 1_048_576, 1024, 64 * 1024 * 1024, "largest request body in bytes"),
-            integer("limits", "max_header_bytes", 16_384, 1024, 1024 * 1024, "largest request line plus headers in bytes"),
+            integer("limits", "max_header_bytes", 16_384, 1024, 1024 * 1024, "largest request line, and largest header block, in bytes"),
             integer("limits", "max_targets", 1000, 1, 1_000_000, "most uids plus devices in one request"),
             integer("limits", "max_connections", 100_000, 1, MAX_INT, "most SSE connections on this node (503 beyond)"),
             integer("limits", "max_devices_per_user", 32, 1, 100_000, "most devices online per uid (429 beyond)"),
@@ -56,7 +56,9 @@ public final class ConfigSchema {
             list("http", "cors_origins", "origins allowed by CORS; '*' for any (no credentials)"),
             list("http", "trusted_proxies", "proxy IPs whose X-Forwarded-For / X-Real-IP are believed"),
             bool("http", "epoll", true, "use the native epoll transport on Linux"),
-            integer("http", "io_threads", 0, 0, 1024, "event-loop threads (0 = one per core)"));
+            integer("http", "io_threads", 0, 0, 1024, "event-loop threads (0 = one per core)"),
+
+            string("log", "level", "info", "log level: error, warn, info, debug or trace"));
 
     private static final Map<String, ConfigKey> BY_PATH = new LinkedHashMap<>();
 

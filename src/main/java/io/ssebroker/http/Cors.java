@@ -38,10 +38,10 @@ final class Cors {
         }
     }
 
-    void applyPreflight(String origin, HttpHeaders headers) {
+    void applyPreflight(String origin, String methods, HttpHeaders headers) {
         apply(origin, headers);
         if (allows(origin)) {
-            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
+            headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, methods);
             headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS);
             headers.set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
         }

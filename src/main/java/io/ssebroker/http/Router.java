@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.engine.EngineUnavailableException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -74,7 +75,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         QueryStringDecoder query;
         String path;
         try {
-            query = new QueryStringDecoder(request.uri());
+            query = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, ParamsParser.MAX_FIELDS);
             path = query.path();
             query.parameters();
         } catch (IllegalArgumentException e) {
@@ -87,11 +88,11 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (!isKnown) {
             throw new ApiException(404, "unknown path " + path);
         }
+        boolean readOnly = !isPublisher;
         if (method == HttpMethod.OPTIONS) {
-            preflight(responder, origin);
+            preflight(responder, origin, readOnly ? "GET, OPTIONS" : "GET, POST, OPTIONS");
             return;
         }
-        boolean readOnly = !isPublisher;
         if (method != HttpMethod.GET && !(method == HttpMethod.POST && !readOnly)) {
             throw new ApiException(405, "method " + method + " not allowed on " + path + " (use "
                     + (readOnly ? "GET" : "GET or POST") + ")");
@@ -132,13 +133,13 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
-    private void preflight(Responder responder, String origin) {
+    private void preflight(Responder responder, String origin, String methods) {
         if (origin != null && !cors.allows(origin)) {
             throw new ApiException(403, "origin " + origin + " is not allowed (http.cors_origins)");
         }
         FullHttpResponse response = responder.response(HttpResponseStatus.NO_CONTENT, Unpooled.EMPTY_BUFFER, null);
-        response.headers().set(HttpHeaderNames.ALLOW, "GET, POST, OPTIONS");
-        cors.applyPreflight(origin, response.headers());
+        response.headers().set(HttpHeaderNames.ALLOW, methods);
+        cors.applyPreflight(origin, methods, response.headers());
         responder.send(response);
     }
 

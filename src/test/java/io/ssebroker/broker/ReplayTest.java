@@ -1,10 +1,12 @@
 package io.ssebroker.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TestNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +44,8 @@ class ReplayTest {
             node.api().send(Map.of("uid", "u-replay", "data", "one"));
             cursor = client.next().id();
         }
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                !node.api().get("/info", Map.of("device", "d-replay")).result().path("online").asBoolean());
         assertThat(node.api().send(Map.of("uid", "u-replay", "data", "two"))).isZero();
         node.api().send(Map.of("data", "broadcast three"));
         node.api().send(Map.of("device", "d-replay", "data", "four"));

@@ -156,8 +156,12 @@ public final class MemoryEngine implements Engine {
             }
             sessions.remove(session.device());
             removeDeviceOfUid(session.uid(), session.device());
-            return CompletableFuture.completedFuture(true);
         }
+        MemoryHistory history = histories.get(session.uid());
+        if (history != null) {
+            history.touch(System.currentTimeMillis());
+        }
+        return CompletableFuture.completedFuture(true);
     }
 
     @Override
@@ -167,6 +171,7 @@ public final class MemoryEngine implements Engine {
         MemoryHistory.Slice[] user = new MemoryHistory.Slice[1];
         histories.compute(uid, (key, history) -> {
             MemoryHistory target = history != null ? history : newHistory(uid);
+            target.touch(now);
             user[0] = from.isEmpty() ? new MemoryHistory.Slice(target.head(), List.of(), null)
                     : target.replay(sameHistory ? from.get().userOffset() : null, device, now);
             return target;
@@ -257,7 +262,7 @@ public final class MemoryEngine implements Engine {
         }
     }
 
-    /** Drops expired marks and the streams of offline users whose messages have all expired. */
+    /** Drops expired marks and the streams of users offline and idle for longer than the retention window. */
     private void purge() {
         long now = System.currentTimeMillis();
         kicks.purge(now);
@@ -265,7 +270,7 @@ public final class MemoryEngine implements Engine {
         for (String uid : histories.keySet()) {
             histories.computeIfPresent(uid, (key, history) -> {
                 synchronized (presenceLock) {
-                    return devicesByUid.containsKey(uid) || !history.isEmpty(now) ? history : null;
+                    return devicesByUid.containsKey(uid) || !history.isDisposable(now) ? history : null;
                 }
             });
         }

@@ -22,6 +22,7 @@ final class MemoryHistory {
     private final AtomicLong offsets;
     private final ArrayDeque<StreamMessage> messages = new ArrayDeque<>();
     private long lastOffset;
+    private long lastActivityMillis = System.currentTimeMillis();
     /** Every message with an offset up to this one is gone (trimmed, or from before the stream existed). */
     private long trimmedUpTo;
 
@@ -36,6 +37,7 @@ final class MemoryHistory {
 
     synchronized StreamMessage append(String event, String data, Set<String> devices, long now, Consumer<StreamMessage> route) {
         lastOffset = offsets.incrementAndGet();
+        lastActivityMillis = now;
         StreamMessage message = new StreamMessage(uid, lastOffset, event, data, devices, now);
         messages.addLast(message);
         while (messages.size() > capacity) {
@@ -78,9 +80,19 @@ final class MemoryHistory {
     record Slice(long start, List<StreamMessage> messages, String resetReason) {
     }
 
-    synchronized boolean isEmpty(long now) {
+    /** Marks the stream as in use by a device (connecting or going away) at this time. */
+    synchronized void touch(long now) {
+        lastActivityMillis = Math.max(lastActivityMillis, now);
+    }
+
+    /**
+     * True when the stream holds nothing and has not been used for longer than the retention window: any cursor of
+     * it is then older than what could be retained, so dropping it (and answering such a cursor with
+     * {@code expired}) loses nothing a client could still get.
+     */
+    synchronized boolean isDisposable(long now) {
         trimExpired(now);
-        return messages.isEmpty();
+        return messages.isEmpty() && now - lastActivityMillis > maxAgeMillis;
     }
 
     private void trimExpired(long now) {
