@@ -10,6 +10,7 @@ import io.ssebroker.engine.EngineListener;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseStream;
@@ -114,7 +115,7 @@ public final class Broker implements EngineListener {
                     SseStream stream = opener.open();
                     if (stream == null) {
                         connectionCount.decrementAndGet();
-                        engine.unregister(session, SystemEvents.REASON_DISCONNECT);
+                        engine.unregister(session, StateChange.DEVICE_DISCONNECT);
                         return;
                     }
                     attach(new LocalConnection(session, stream), from, unknownCursor);
@@ -156,7 +157,7 @@ public final class Broker implements EngineListener {
         // Deferred: the close may happen while this loop iterates its connections.
         loop.loop().execute(() -> loop.remove(connection));
         connectionCount.decrementAndGet();
-        String reason = connection.endReason() != null ? connection.endReason() : SystemEvents.REASON_DISCONNECT;
+        String reason = connection.endReason() != null ? connection.endReason() : StateChange.DEVICE_DISCONNECT;
         if (connection.stream.closedForSlowness()) {
             log.info("disconnected slow client uid={} device={} (unsent bytes over limits.max_unsent_bytes)",
                     connection.session.uid(), connection.device());
@@ -234,7 +235,7 @@ public final class Broker implements EngineListener {
         LocalConnection connection = byDevice.get(session.device());
         if (connection != null && connection.nonce().equals(session.nonce())) {
             onExecutor(connection.stream.executor(),
-                    () -> connection.end(SystemEvents.EXTRUDE, byClientAddress, SystemEvents.REASON_EXTRUDE));
+                    () -> connection.end(SystemEvents.EXTRUDE, byClientAddress, StateChange.EXTRUDE_OFFLINE));
         }
     }
 
@@ -246,7 +247,7 @@ public final class Broker implements EngineListener {
         for (LocalConnection connection : matches) {
             engine.markEnded(connection.nonce());
             onExecutor(connection.stream.executor(),
-                    () -> connection.end(SystemEvents.KICK, data, SystemEvents.REASON_KICK));
+                    () -> connection.end(SystemEvents.KICK, data, StateChange.KICK_OFFLINE));
         }
         return matches.size();
     }
@@ -272,7 +273,7 @@ public final class Broker implements EngineListener {
         for (LoopConnections loop : byLoop.values()) {
             onExecutor(loop.loop(), () -> {
                 for (LocalConnection connection : new ArrayList<>(loop.connections())) {
-                    connection.end(SystemEvents.INSTANCE_CLOSE, nodeAddress, SystemEvents.REASON_INSTANCE_CLOSE);
+                    connection.end(SystemEvents.INSTANCE_CLOSE, nodeAddress, StateChange.INSTANCE_CLOSE);
                 }
             });
         }

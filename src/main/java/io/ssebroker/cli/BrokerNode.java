@@ -11,6 +11,7 @@ import io.ssebroker.broker.Broker;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;
 import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
 import io.ssebroker.http.HttpServer;
 import io.ssebroker.http.PublisherEndpoint;
@@ -30,6 +31,7 @@ public final class BrokerNode implements AutoCloseable {
     private final BrokerConfig config;
     private final TokenService tokens;
     private final PublisherAuth publisherAuth;
+    private final StateChangeListener stateChanges;
     private HttpServer server;
     private Broker broker;
     private Engine engine;
@@ -38,6 +40,12 @@ public final class BrokerNode implements AutoCloseable {
     private boolean stopped;
 
     public BrokerNode(BrokerConfig config) {
+        this(config, StateChangeListener.NONE);
+    }
+
+    /** A node that reports presence changes to {@code stateChanges} (callbacks, tests). */
+    public BrokerNode(BrokerConfig config, StateChangeListener stateChanges) {
+        this.stateChanges = stateChanges;
         if (config.redis().configured()) {
             throw new ConfigException("config error: redis.addrs = " + config.redis().addrs()
                     + ": this build runs the single-node memory engine only; remove [redis] addrs to start");
@@ -57,7 +65,7 @@ public final class BrokerNode implements AutoCloseable {
         address = server.bind();
         String nodeAddress = config.server().address().isBlank()
                 ? advertisedHost() + ":" + address.getPort() : config.server().address();
-        engine = new MemoryEngine(config, nodeAddress, Version.number());
+        engine = new MemoryEngine(config, nodeAddress, Version.number(), stateChanges);
         broker = new Broker(engine, config, nodeAddress);
         broker.start();
         Map<String, PublisherEndpoint> publishers = Map.of(

@@ -9,6 +9,8 @@ import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Publication;
 import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -65,8 +67,10 @@ public final class MemoryEngine implements Engine {
         return thread;
     });
     private volatile EngineListener listener;
+    private final StateChangeListener stateChanges;
 
-    public MemoryEngine(BrokerConfig config, String nodeAddress, String version) {
+    public MemoryEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
+        this.stateChanges = stateChanges;
         this.historySize = config.sse().historySize();
         this.historyAgeMillis = config.sse().historyExpireSeconds() * 1000;
         this.nodeAddress = nodeAddress;
@@ -131,14 +135,22 @@ public final class MemoryEngine implements Engine {
             if (others >= maxDevicesPerUser) {
                 return CompletableFuture.completedFuture(Registration.refused());
             }
+            long now = System.currentTimeMillis();
             replaced = sessions.put(session.device(), session);
             if (replaced != null) {
-                removeDeviceOfUid(replaced.uid(), replaced.device());
+                emit(StateChange.Kind.DEVICE_OFFLINE, replaced, StateChange.EXTRUDE_OFFLINE, now);
+                if (!replaced.uid().equals(session.uid())) {
+                    removeFromUser(replaced, StateChange.EXTRUDE_OFFLINE, now);
+                }
             }
             Set<String> userDevices = devicesByUid.computeIfAbsent(session.uid(), k -> new HashSet<>());
             first = userDevices.isEmpty();
             userDevices.add(session.device());
             lastOwner.put(session.device(), session.uid());
+            if (first) {
+                emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
+            }
+            emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
         }
         if (replaced != null) {
             endedConnections.mark(replaced.nonce(), System.currentTimeMillis());
@@ -155,7 +167,9 @@ public final class MemoryEngine implements Engine {
                 return CompletableFuture.completedFuture(false);
             }
             sessions.remove(session.device());
-            removeDeviceOfUid(session.uid(), session.device());
+            long now = System.currentTimeMillis();
+            emit(StateChange.Kind.DEVICE_OFFLINE, session, reason, now);
+            removeFromUser(session, reason, now);
         }
         MemoryHistory history = histories.get(session.uid());
         if (history != null) {
@@ -255,11 +269,17 @@ public final class MemoryEngine implements Engine {
         return new MemoryHistory(uid, historySize, historyAgeMillis, offsets);
     }
 
-    private void removeDeviceOfUid(String uid, String device) {
-        Set<String> devices = devicesByUid.get(uid);
-        if (devices != null && devices.remove(device) && devices.isEmpty()) {
-            devicesByUid.remove(uid);
+    /** Takes a device out of its user's set (under the presence lock); the user goes offline with its last device. */
+    private void removeFromUser(DeviceSession session, String reason, long now) {
+        Set<String> devices = devicesByUid.get(session.uid());
+        if (devices != null && devices.remove(session.device()) && devices.isEmpty()) {
+            devicesByUid.remove(session.uid());
+            emit(StateChange.Kind.USER_OFFLINE, session, reason, now);
         }
+    }
+
+    private void emit(StateChange.Kind kind, DeviceSession session, String reason, long now) {
+        stateChanges.stateChanged(new StateChange(kind, session.uid(), session.device(), reason, now));
     }
 
     /** Drops expired marks and the streams of users offline and idle for longer than the retention window. */
