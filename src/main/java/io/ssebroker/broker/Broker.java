@@ -40,17 +40,24 @@ public final class Broker implements EngineListener {
     private final String nodeAddress;
     private final BrokerConfig.Sse sse;
     private final BrokerConfig.Limits limits;
+    private final BrokerMetrics metrics;
     private final ConcurrentHashMap<String, LocalConnection> byDevice = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, List<LocalConnection>> byUid = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventExecutor, LoopConnections> byLoop = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private volatile boolean draining;
 
+    /** A broker that counts nothing, for embedding without a meter registry (benchmarks, tests). */
     public Broker(Engine engine, BrokerConfig config, String nodeAddress) {
+        this(engine, config, nodeAddress, BrokerMetrics.NONE);
+    }
+
+    public Broker(Engine engine, BrokerConfig config, String nodeAddress, BrokerMetrics metrics) {
         this.engine = engine;
         this.nodeAddress = nodeAddress;
         this.sse = config.sse();
         this.limits = config.limits();
+        this.metrics = metrics;
     }
 
     public void start() {
@@ -145,6 +152,10 @@ public final class Broker implements EngineListener {
                     }
                     String reset = unknownCursor ? Replay.UNKNOWN_CURSOR : replay.resetReason();
                     connection.start(retryMillis(), replay, reset);
+                    if (reset != null) {
+                        metrics.reset(reset);
+                    }
+                    metrics.replayed(replay.messages().size());
                 }));
     }
 
@@ -158,7 +169,9 @@ public final class Broker implements EngineListener {
         loop.loop().execute(() -> loop.remove(connection));
         connectionCount.decrementAndGet();
         String reason = connection.endReason() != null ? connection.endReason() : StateChange.DEVICE_DISCONNECT;
+        metrics.disconnected(reason);
         if (connection.stream.closedForSlowness()) {
+            metrics.slowClientDisconnected();
             log.info("disconnected slow client uid={} device={} (unsent bytes over limits.max_unsent_bytes)",
                     connection.session.uid(), connection.device());
         }
@@ -191,6 +204,7 @@ public final class Broker implements EngineListener {
                     try {
                         if (connection.deliver(message, body)) {
                             connection.stream.flush();
+                            metrics.delivered(1);
                         }
                     } finally {
                         body.release();
@@ -214,12 +228,15 @@ public final class Broker implements EngineListener {
                 loop.loop().execute(() -> {
                     try {
                         List<LocalConnection> connections = loop.connections();
+                        int written = 0;
                         for (int i = 0; i < connections.size(); i++) {
                             LocalConnection connection = connections.get(i);
                             if (connection.deliver(message, body)) {
                                 connection.stream.flush();
+                                written++;
                             }
                         }
+                        metrics.delivered(written);
                     } finally {
                         body.release();
                     }

@@ -8,14 +8,24 @@ import io.ssebroker.api.TokenApi;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.auth.TokenService;
 import io.ssebroker.broker.Broker;
+import io.ssebroker.callback.StateChangeJson;
+import io.ssebroker.callback.WebhookDispatcher;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
+import io.ssebroker.engine.redis.RedisEngine;
 import io.ssebroker.http.HttpServer;
 import io.ssebroker.http.PublisherEndpoint;
+import io.ssebroker.metrics.BrokerMeters;
+import io.ssebroker.metrics.MeteredEngine;
+import io.ssebroker.metrics.NodeMetrics;
+import io.ssebroker.metrics.PrometheusEndpoint;
+import io.ssebroker.metrics.Readiness;
+import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class BrokerNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerNode.class);
     private static final long JWKS_REFRESH_MINUTES = 5;
+    /** How long /readyz waits for the engine canary to come back. */
+    private static final Duration READINESS_DEADLINE = Duration.ofSeconds(2);
 
     private final BrokerConfig config;
     private final TokenService tokens;
@@ -35,6 +47,9 @@ public final class BrokerNode implements AutoCloseable {
     private HttpServer server;
     private Broker broker;
     private Engine engine;
+    private NodeMetrics metrics;
+    private Readiness readiness;
+    private WebhookDispatcher webhook;
     private ScheduledExecutorService jwksRefresher;
     private InetSocketAddress address;
     private boolean stopped;
@@ -43,13 +58,9 @@ public final class BrokerNode implements AutoCloseable {
         this(config, StateChangeListener.NONE);
     }
 
-    /** A node that reports presence changes to {@code stateChanges} (callbacks, tests). */
+    /** A node that also reports presence changes to {@code stateChanges} (tests), besides the configured webhook. */
     public BrokerNode(BrokerConfig config, StateChangeListener stateChanges) {
         this.stateChanges = stateChanges;
-        if (config.redis().configured()) {
-            throw new ConfigException("config error: redis.addrs = " + config.redis().addrs()
-                    + ": this build runs the single-node memory engine only; remove [redis] addrs to start");
-        }
         this.config = config;
         try {
             this.tokens = new TokenService(config.jwt());
@@ -65,15 +76,35 @@ public final class BrokerNode implements AutoCloseable {
         address = server.bind();
         String nodeAddress = config.server().address().isBlank()
                 ? advertisedHost() + ":" + address.getPort() : config.server().address();
-        engine = new MemoryEngine(config, nodeAddress, Version.number(), stateChanges);
-        broker = new Broker(engine, config, nodeAddress);
-        broker.start();
+        metrics = new NodeMetrics();
+        StateChangeListener listener = stateChanges;
+        if (config.callback().configured()) {
+            webhook = new WebhookDispatcher(config.callback(), new StateChangeJson(nodeAddress), metrics.registry());
+            listener = both(stateChanges, webhook);
+        }
+        Engine store = config.redis().configured()
+                ? new RedisEngine(config, nodeAddress, Version.number(), listener)
+                : new MemoryEngine(config, nodeAddress, Version.number(), listener);
+        engine = new MeteredEngine(store, metrics.registry());
+        broker = new Broker(engine, config, nodeAddress, new BrokerMeters(metrics.registry()));
+        readiness = new Readiness(engine, READINESS_DEADLINE);
+        try {
+            broker.start();
+        } catch (RuntimeException e) {
+            server.close();
+            if (webhook != null) {
+                webhook.close(0);
+            }
+            metrics.close();
+            throw new EngineStartException("cannot start the " + engineName() + " engine: " + e.getMessage(), e);
+        }
         Map<String, PublisherEndpoint> publishers = Map.of(
                 "/token", new TokenApi(tokens, config.jwt()),
                 "/send", new SendApi(engine, config.limits()),
                 "/kick", new KickApi(engine, config.limits()),
                 "/info", new InfoApi(broker));
-        server.serve(publishers, new EventsApi(tokens, broker), publisherAuth);
+        server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,
+                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()));
         if (tokens.usesJwks()) {
             jwksRefresher = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread thread = new Thread(r, "jwks-refresh");
@@ -101,6 +132,8 @@ public final class BrokerNode implements AutoCloseable {
             return;
         }
         stopped = true;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.server().shutdownTimeoutSeconds());
+        readiness.startDraining();
         server.stopAccepting();
         boolean drained = broker.drain(config.server().shutdownTimeoutSeconds() * 1000L);
         if (!drained) {
@@ -111,6 +144,10 @@ public final class BrokerNode implements AutoCloseable {
         }
         server.close();
         engine.close();
+        if (webhook != null) { // after the engine: the offline changes of the drain are all in its backlog
+            webhook.close(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
+        metrics.close();
         log.info("stopped");
     }
 
@@ -122,15 +159,51 @@ public final class BrokerNode implements AutoCloseable {
         }
     }
 
+    private String engineName() {
+        if (!config.redis().configured()) {
+            return "memory";
+        }
+        return config.redis().sentinelMaster().isEmpty()
+                ? "redis " + config.redis().addrs()
+                : "redis sentinel " + config.redis().sentinelMaster() + " " + config.redis().sentinelAddrs();
+    }
+
+    /** The engine could not start (Redis unreachable, say); the node does not run. */
+    public static final class EngineStartException extends RuntimeException {
+        EngineStartException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static String orElse(String value, String fallback) {
+        return value.isEmpty() ? fallback : value;
+    }
+
+    private static StateChangeListener both(StateChangeListener first, StateChangeListener second) {
+        return change -> {
+            first.stateChanged(change);
+            second.stateChanged(change);
+        };
+    }
+
     private String advertisedHost() {
         String host = config.server().host();
         return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
     }
 
     private void logStartup(String nodeAddress) {
-        log.info("sse-broker {} node {} started: engine=memory, history={} messages / {}s per stream, heartbeat={}s",
-                Version.number(), nodeAddress, config.sse().historySize(), config.sse().historyExpireSeconds(),
-                config.sse().heartbeatIntervalSeconds());
+        log.info("sse-broker {} node {} started: engine={}, publisher auth={}, history={} messages / {}s per stream, "
+                        + "heartbeat={}s, max connections={}",
+                Version.number(), nodeAddress, engineName(),
+                publisherAuth.keysConfigured() ? "API key" : "loopback only", config.sse().historySize(),
+                config.sse().historyExpireSeconds(), config.sse().heartbeatIntervalSeconds(),
+                config.limits().maxConnections());
+        BrokerConfig.Log logs = config.log();
+        log.info("webhook: {}; logs: level={}, format={}, main log={}, error log={}, access log={}; "
+                        + "/healthz, /readyz open; /metrics under the publisher API's auth",
+                webhook == null ? "off" : webhook.describe(), logs.level(), logs.format(),
+                orElse(logs.brokerLogPath(), "console"), orElse(logs.errorLogPath(), "none"),
+                orElse(logs.accessLogPath(), "off"));
         if (config.jwt().secretGenerated()) {
             log.warn("jwt.secret is not set: a random secret was generated for this run; tokens will not survive a "
                     + "restart and other nodes cannot verify them. Set [jwt] secret.");

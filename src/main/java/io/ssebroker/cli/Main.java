@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 /** The command line: {@code serve} (the default), {@code token}, {@code check-config}, {@code version}. */
 @Command(name = "sse-broker", versionProvider = Version.class, sortOptions = false,
         description = "Server-Sent Events broker. Without a command, starts a node (same as 'serve').",
-        subcommands = {Main.Serve.class, Main.Token.class, Main.CheckConfig.class, Main.VersionCommand.class})
+        subcommands = {Main.Serve.class, Main.Token.class, Main.CheckConfig.class, Main.VersionCommand.class,
+                io.ssebroker.bench.BenchCommand.class})
 public final class Main implements Callable<Integer> {
     static final int CONFIG_ERROR = 2;
 
@@ -39,7 +40,7 @@ public final class Main implements Callable<Integer> {
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof ConfigException) {
+            if (e instanceof ConfigException || e instanceof BrokerNode.EngineStartException) {
                 cmd.getErr().println(e.getMessage());
                 return CONFIG_ERROR;
             }
@@ -56,8 +57,7 @@ public final class Main implements Callable<Integer> {
     static int serve(ConfigOptions options) throws InterruptedException {
         Logger log = LoggerFactory.getLogger(Main.class);
         ConfigLoader.LoadedConfig loaded = options.load();
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
-                .setLevel(ch.qos.logback.classic.Level.toLevel(loaded.config().log().level()));
+        LogSetup.apply(loaded.config().log());
         log.info("configuration: {}", loaded.file().map(f -> "file " + f.toAbsolutePath()).orElse("built-in defaults (no config file)"));
         loaded.warnings().forEach(log::warn);
         BrokerNode node = new BrokerNode(loaded.config());
@@ -121,7 +121,8 @@ public final class Main implements Callable<Integer> {
 
     @Command(name = "check-config", description = "validate the configuration and print the effective values")
     static final class CheckConfig implements Callable<Integer> {
-        private static final Set<String> SECRETS = Set.of("jwt.secret", "redis.password", "auth.api_keys");
+        private static final Set<String> SECRETS = Set.of("jwt.secret", "redis.password", "auth.api_keys",
+                "callback.secret");
 
         @Mixin
         ConfigOptions options;
@@ -145,10 +146,6 @@ public final class Main implements Callable<Integer> {
                 out.printf("%s = %s    # %s%n", key.name(), render(key.path(), value), loaded.values().source(key.path()));
             }
             loaded.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
-            if (loaded.config().redis().configured()) {
-                spec.commandLine().getErr().println("error: redis.addrs is set, but this build runs the single-node memory engine only");
-                return CONFIG_ERROR;
-            }
             out.println();
             out.println("# configuration is valid");
             return 0;

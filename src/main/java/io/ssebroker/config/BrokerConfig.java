@@ -1,12 +1,17 @@
 package io.ssebroker.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 
 /** The immutable, validated configuration of one node. */
-public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits limits, Auth auth, Http http, Log log) {
+public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits limits, Auth auth, Http http,
+                           Callback callback, Log log) {
 
     public record Server(String host, int port, String address, int shutdownTimeoutSeconds) {
     }
@@ -21,9 +26,10 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         }
     }
 
-    public record Redis(List<String> addrs, String password, int db) {
+    public record Redis(List<String> addrs, String password, int db, String username, boolean tls, String sentinelMaster,
+                        List<String> sentinelAddrs, int timeoutSeconds, String keyPrefix, int nodeHeartbeatSeconds) {
         public boolean configured() {
-            return !addrs.isEmpty();
+            return !addrs.isEmpty() || !sentinelMaster.isEmpty();
         }
     }
 
@@ -37,13 +43,39 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     public record Auth(List<String> apiKeys) {
     }
 
-    public record Http(List<String> corsOrigins, List<String> trustedProxies, boolean epoll, int ioThreads) {
+    /** {@code tlsCert} and {@code tlsKey} are PEM file paths, both empty for cleartext. */
+    public record Http(List<String> corsOrigins, List<String> trustedProxies, boolean epoll, int ioThreads,
+                       String tlsCert, String tlsKey, boolean h2) {
+        public boolean tls() {
+            return !tlsCert.isEmpty();
+        }
     }
 
-    public record Log(String level) {
+    /**
+     * Webhook callbacks of state changes. {@code url} takes every kind; a per-kind URL (go-sse-broker's keys) takes
+     * that kind instead. Empty strings mean "not set".
+     */
+    public record Callback(String url, String userOnlineUrl, String userOfflineUrl, String deviceOnlineUrl,
+                           String deviceOfflineUrl, String secret, int offlineGraceSeconds, int timeoutSeconds,
+                           int maxAttempts, int queueSize) {
+
+        /** True when at least one kind of state change has a URL to go to. */
+        public boolean configured() {
+            return !(url + userOnlineUrl + userOfflineUrl + deviceOnlineUrl + deviceOfflineUrl).isEmpty();
+        }
+    }
+
+    /** Logging: level, line format, and the files of go-sse-broker's three logs (empty = not written to a file). */
+    public record Log(String level, String format, String accessLogPath, String errorLogPath, String brokerLogPath) {
+        public boolean json() {
+            return format.equals("json");
+        }
     }
 
     private static final Set<String> LOG_LEVELS = Set.of("error", "warn", "info", "debug", "trace");
+    private static final Set<String> LOG_FORMATS = Set.of("text", "json");
+    private static final List<String> CALLBACK_URL_KEYS = List.of("callback.url", "callback.user_online",
+            "callback.user_offline", "callback.device_online", "callback.device_offline");
     private static final Set<String> MINTING_ALGORITHMS = Set.of("HS256", "HS384", "HS512");
     private static final int MIN_SECRET_BYTES = 32;
     /** go-sse-broker accepted short secrets; shorter than this is refused, shorter than the hash only warned about. */
@@ -74,10 +106,30 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 throw ConfigException.invalid("http.cors_origins", origin, "must be '*' or scheme://host[:port] without a path");
             }
         }
+        if (!v.string("redis.sentinel_master").isEmpty() && v.list("redis.sentinel_addrs").isEmpty()) {
+            throw ConfigException.invalid("redis.sentinel_addrs", v.list("redis.sentinel_addrs"),
+                    "must name at least one sentinel when redis.sentinel_master is set");
+        }
+        for (String address : v.list("redis.addrs")) {
+            if (!address.matches("(rediss?://)?[^\\s/:]+(:\\d+)?") && !address.matches("(rediss?://)?\\[[0-9a-fA-F:.]+](:\\d+)?")) {
+                throw ConfigException.invalid("redis.addrs", address, "must be host:port (optionally redis:// or rediss://)");
+            }
+        }
+        if (!v.string("redis.key_prefix").matches("[A-Za-z0-9_.-]{1,32}")) {
+            throw ConfigException.invalid("redis.key_prefix", v.string("redis.key_prefix"), "must be 1-32 of [A-Za-z0-9_.-]");
+        }
         String logLevel = v.string("log.level").trim().toLowerCase();
         if (!LOG_LEVELS.contains(logLevel)) {
             throw ConfigException.invalid("log.level", v.string("log.level"), "must be one of error, warn, info, debug, trace");
         }
+        String logFormat = v.string("log.format").trim().toLowerCase();
+        if (!LOG_FORMATS.contains(logFormat)) {
+            throw ConfigException.invalid("log.format", v.string("log.format"), "must be text or json");
+        }
+        for (String key : CALLBACK_URL_KEYS) {
+            checkWebhookUrl(key, v.string(key).trim());
+        }
+        checkTlsFiles(v.string("http.tls_cert").trim(), v.string("http.tls_key").trim());
         for (String proxy : v.list("http.trusted_proxies")) {
             if (!proxy.matches("\\[?[0-9a-fA-F:.]+]?")) {
                 throw ConfigException.invalid("http.trusted_proxies", proxy, "must be an IP address");
@@ -94,7 +146,10 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         v.integer("server.shutdown_timeout")),
                 new Jwt(secret, generated, algorithm, v.longValue("jwt.expire"), v.longValue("jwt.max_expire"),
                         v.longValue("jwt.leeway"), v.string("jwt.public_key"), v.string("jwt.jwks_url")),
-                new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db")),
+                new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db"),
+                        v.string("redis.username"), v.bool("redis.tls"), v.string("redis.sentinel_master"),
+                        v.list("redis.sentinel_addrs"), v.integer("redis.timeout"), v.string("redis.key_prefix"),
+                        v.integer("redis.node_heartbeat")),
                 new Sse(v.integer("sse.heartbeat_interval"), v.integer("sse.device_frame_cache_size"),
                         v.longValue("sse.device_frame_cache_expire"), v.integer("sse.retry_ms"), v.integer("sse.retry_jitter")),
                 new Limits(v.integer("limits.max_message_bytes"), v.integer("limits.max_body_bytes"),
@@ -103,7 +158,47 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         v.integer("limits.max_unsent_bytes")),
                 new Auth(v.list("auth.api_keys")),
                 new Http(v.list("http.cors_origins"), v.list("http.trusted_proxies"), v.bool("http.epoll"),
-                        v.integer("http.io_threads")),
-                new Log(logLevel));
+                        v.integer("http.io_threads"), v.string("http.tls_cert").trim(), v.string("http.tls_key").trim(),
+                        v.bool("http.h2")),
+                new Callback(v.string("callback.url").trim(), v.string("callback.user_online").trim(),
+                        v.string("callback.user_offline").trim(), v.string("callback.device_online").trim(),
+                        v.string("callback.device_offline").trim(), v.string("callback.secret"),
+                        v.integer("callback.offline_grace"), v.integer("callback.timeout"),
+                        v.integer("callback.max_attempts"), v.integer("callback.queue_size")),
+                new Log(logLevel, logFormat, v.string("server.access_log_path").trim(),
+                        v.string("server.error_log_path").trim(), v.string("server.broker_log_path").trim()));
+    }
+
+    /** TLS needs both files: one without the other is a mistake, not a request for cleartext. */
+    private static void checkTlsFiles(String cert, String key) {
+        if (cert.isEmpty() != key.isEmpty()) {
+            throw cert.isEmpty()
+                    ? ConfigException.invalid("http.tls_cert", cert, "required when http.tls_key is set")
+                    : ConfigException.invalid("http.tls_key", key, "required when http.tls_cert is set");
+        }
+        checkReadable("http.tls_cert", cert);
+        checkReadable("http.tls_key", key);
+    }
+
+    private static void checkReadable(String key, String path) {
+        if (!path.isEmpty() && !Files.isReadable(Path.of(path))) {
+            throw ConfigException.invalid(key, path, "no readable file there");
+        }
+    }
+
+    private static void checkWebhookUrl(String key, String url) {
+        if (url.isEmpty()) {
+            return;
+        }
+        try {
+            URI uri = new URI(url);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
+            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+                return;
+            }
+        } catch (URISyntaxException e) {
+            // reported below like any other URL that is not http(s)
+        }
+        throw ConfigException.invalid(key, url, "must be an http:// or https:// URL with a host");
     }
 }

@@ -20,9 +20,9 @@ public final class ConfigSchema {
             string("server", "host", "0.0.0.0", "address to listen on"),
             string("server", "address", "", "address of this node as shown in /info and sys_instance_close (default host:port)"),
             integer("server", "shutdown_timeout", 10, 0, 3600, "seconds a graceful shutdown may take"),
-            string("server", "access_log_path", "", "go-sse-broker key; accepted, logging goes to the console"),
-            string("server", "error_log_path", "", "go-sse-broker key; accepted, logging goes to the console"),
-            string("server", "broker_log_path", "", "go-sse-broker key; accepted, logging goes to the console"),
+            string("server", "access_log_path", "", "file for the access log, one line per request; empty = no access log"),
+            string("server", "error_log_path", "", "file that also receives every WARN and ERROR line; empty = none"),
+            string("server", "broker_log_path", "", "file for the main log instead of the console; empty = console"),
 
             string("jwt", "secret", "", "HMAC secret for HS256/384/512 tokens; generated per start when empty"),
             string("jwt", "algorithm", "HS256", "algorithm of minted tokens: HS256, HS384 or HS512"),
@@ -35,7 +35,14 @@ public final class ConfigSchema {
             list("redis", "addrs", "Redis addresses; one = standalone, several = Redis Cluster"),
             string("redis", "password", "", "Redis password"),
             integer("redis", "db", 0, 0, 15, "Redis database (standalone only)"),
-            integer("redis", "pool_size", 0, 0, 10_000, "go-sse-broker key; accepted"),
+            integer("redis", "pool_size", 0, 0, 10_000, "go-sse-broker key; accepted (one multiplexed connection is used)"),
+            string("redis", "username", "", "Redis ACL user name"),
+            bool("redis", "tls", false, "connect with TLS (also implied by rediss:// addresses)"),
+            string("redis", "sentinel_master", "", "Sentinel master name; when set, redis.sentinel_addrs are the sentinels"),
+            list("redis", "sentinel_addrs", "Sentinel addresses (host:port)"),
+            integer("redis", "timeout", 5, 1, 600, "seconds a Redis command may take before it fails"),
+            string("redis", "key_prefix", "sse", "prefix of every key and channel the broker uses"),
+            integer("redis", "node_heartbeat", 3, 1, 600, "seconds between node liveness beats; a node silent for 3 beats is cleared"),
 
             integer("sse", "heartbeat_interval", 30, 1, 3600, "seconds of silence before a ':heartbeat' comment"),
             integer("sse", "device_frame_cache_size", 100, 1, 1_000_000, "messages retained per user stream and in the broadcast stream"),
@@ -57,8 +64,23 @@ public final class ConfigSchema {
             list("http", "trusted_proxies", "proxy IPs whose X-Forwarded-For / X-Real-IP are believed"),
             bool("http", "epoll", true, "use the native epoll transport on Linux"),
             integer("http", "io_threads", 0, 0, 1024, "event-loop threads (0 = one per core)"),
+            string("http", "tls_cert", "", "PEM file with the certificate chain; HTTPS when tls_cert and tls_key are set"),
+            string("http", "tls_key", "", "PEM file with the unencrypted PKCS#8 private key of tls_cert"),
+            bool("http", "h2", true, "serve HTTP/2: h2 over TLS (ALPN), h2c on cleartext (prior knowledge or Upgrade)"),
 
-            string("log", "level", "info", "log level: error, warn, info, debug or trace"));
+            string("callback", "url", "", "webhook URL that receives every state change as a POST; empty = no webhook"),
+            string("callback", "user_online", "", "go-sse-broker key: webhook URL for user_online only (instead of url)"),
+            string("callback", "user_offline", "", "go-sse-broker key: webhook URL for user_offline only (instead of url)"),
+            string("callback", "device_online", "", "go-sse-broker key: webhook URL for device_online only (instead of url)"),
+            string("callback", "device_offline", "", "go-sse-broker key: webhook URL for device_offline only (instead of url)"),
+            string("callback", "secret", "", "key of the HMAC-SHA256 signature of each webhook body (X-SSE-Signature); empty = unsigned"),
+            integer("callback", "offline_grace", 0, 0, 3600, "seconds an offline is held back; back online within it = neither is sent"),
+            integer("callback", "timeout", 5, 1, 300, "seconds one webhook attempt may take"),
+            integer("callback", "max_attempts", 5, 1, 100, "attempts per state change, with exponential backoff, before it is given up"),
+            integer("callback", "queue_size", 10_000, 1, 10_000_000, "most state changes waiting for delivery; beyond, new ones are dropped and counted"),
+
+            string("log", "level", "info", "log level: error, warn, info, debug or trace"),
+            string("log", "format", "text", "log line format: text, or json (one JSON object per line)"));
 
     private static final Map<String, ConfigKey> BY_PATH = new LinkedHashMap<>();
 

@@ -49,6 +49,17 @@ public interface Engine extends AutoCloseable {
 
     CompletableFuture<Integer> userCount();
 
+    /**
+     * Proves that this node can publish through the engine and receive what it published: sends a canary on the
+     * engine's routing path (the Redis engine: a publish on its control channel, addressed to this node) and
+     * completes when this same node has received it back. The canary reaches no client, is retained in no stream
+     * and fires no listener or state-change callback. Fails with {@link EngineUnavailableException} when the store
+     * cannot be reached. It may never complete when routing is broken: callers bound the wait (readiness gives it
+     * two seconds), and an implementation forgets a canary that is not back within a few seconds. An engine without
+     * routing between processes (the memory engine) completes at once.
+     */
+    CompletableFuture<Void> ping();
+
     @Override
     void close();
 }

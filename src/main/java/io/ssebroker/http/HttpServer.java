@@ -2,9 +2,11 @@ package io.ssebroker.http;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -18,9 +20,25 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.AsciiString;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.metrics.PrometheusEndpoint;
+import io.ssebroker.metrics.Readiness;
+import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,10 +51,17 @@ public final class HttpServer implements AutoCloseable {
     static final String CODEC = "http-codec";
     static final String AGGREGATOR = "http-aggregator";
     static final String ROUTER = "router";
+    static final String H2C_PREFACE = "h2c-preface";
+    static final String H2C_UPGRADE = "h2c-upgrade";
+    /** Streams one HTTP/2 connection may hold at once: one browser's tabs, each with its event stream and requests. */
+    private static final int MAX_CONCURRENT_STREAMS = 1000;
 
     private final BrokerConfig config;
     private final Cors cors;
+    private final SslContext tls;
     private volatile Router router;
+    private volatile RequestMeters requestMeters;
+    private final ClientAddress clientAddress;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerChannel> channelType;
@@ -46,6 +71,8 @@ public final class HttpServer implements AutoCloseable {
     public HttpServer(BrokerConfig config) {
         this.config = config;
         this.cors = new Cors(config.http().corsOrigins());
+        this.tls = config.http().tls() ? ServerTls.context(config.http()) : null;
+        this.clientAddress = new ClientAddress(config.http().trustedProxies());
         boolean epoll = config.http().epoll() && Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -60,7 +87,6 @@ public final class HttpServer implements AutoCloseable {
      * so that the node can name itself before the first request.
      */
     public InetSocketAddress bind() throws InterruptedException {
-        BrokerConfig.Limits limits = config.limits();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(channelType)
@@ -71,24 +97,129 @@ public final class HttpServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        channel.pipeline()
-                                .addLast(CODEC, new HttpServerCodec(limits.maxHeaderBytes(), limits.maxHeaderBytes(), 65536))
-                                .addLast(AGGREGATOR, new BoundedAggregator(limits.maxBodyBytes(), cors))
-                                .addLast(ROUTER, router);
+                        initConnection(channel);
                     }
                 });
         serverChannel = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
-    /** Starts accepting connections, routed to these endpoints. */
-    public void serve(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth) {
-        router = new Router(publishers, events, publisherAuth, cors,
-                new ClientAddress(config.http().trustedProxies()), new StaticPage("/static/index.html"),
-                config.limits().maxUnsentBytes());
+    /**
+     * TLS first when configured; then HTTP/1.1, or HTTP/2 when the client asks for it: by ALPN over TLS, by the
+     * HTTP/2 preface (prior knowledge) or by {@code Upgrade: h2c} on cleartext.
+     */
+    private void initConnection(SocketChannel channel) {
+        ChannelPipeline pipeline = channel.pipeline();
+        if (tls != null) {
+            pipeline.addLast(tls.newHandler(channel.alloc()),
+                    new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+                        @Override
+                        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                addHttp2(ctx.pipeline());
+                            } else {
+                                addHttp1(ctx.pipeline());
+                            }
+                        }
+                    });
+            return;
+        }
+        HttpServerCodec codec = addHttp1(pipeline);
+        if (config.http().h2()) {
+            pipeline.addFirst(H2C_PREFACE, new Http2PriorKnowledge(this::switchToHttp2))
+                    .addAfter(CODEC, H2C_UPGRADE, new HttpServerUpgradeHandler(codec, this::h2cUpgrade,
+                            config.limits().maxBodyBytes()));
+        }
+    }
+
+    private HttpServerCodec addHttp1(ChannelPipeline pipeline) {
+        BrokerConfig.Limits limits = config.limits();
+        HttpServerCodec codec = new HttpServerCodec(limits.maxHeaderBytes(), limits.maxHeaderBytes(), 65536);
+        pipeline.addLast(CODEC, codec);
+        addRequestHandlers(pipeline);
+        return codec;
+    }
+
+    /** What turns HTTP messages into answers: the same on an HTTP/1.1 connection and on each HTTP/2 stream. */
+    private void addRequestHandlers(ChannelPipeline pipeline) {
+        pipeline.addLast(RequestLogHandler.NAME, new RequestLogHandler(clientAddress, requestMeters, router::knows))
+                .addLast(AGGREGATOR, new BoundedAggregator(config.limits().maxBodyBytes(), cors))
+                .addLast(ROUTER, router);
+    }
+
+    private static void removeRequestHandlers(ChannelPipeline pipeline) {
+        pipeline.remove(RequestLogHandler.NAME);
+        pipeline.remove(AGGREGATOR);
+        pipeline.remove(ROUTER);
+    }
+
+    /** HTTP/2: every stream is a child channel whose codec turns its frames into HTTP messages for the router. */
+    private void addHttp2(ChannelPipeline pipeline) {
+        pipeline.addLast(http2FrameCodec(), new Http2MultiplexHandler(streamInitializer()));
+    }
+
+    private Http2FrameCodec http2FrameCodec() {
+        return Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .maxHeaderListSize(config.limits().maxHeaderBytes()))
+                .build();
+    }
+
+    private ChannelInitializer<Http2StreamChannel> streamInitializer() {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                stream.pipeline().addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                addRequestHandlers(stream.pipeline());
+            }
+        };
+    }
+
+    /** Prior knowledge: the HTTP/1.1 handlers make way for HTTP/2's before the first request. */
+    private void switchToHttp2(ChannelPipeline pipeline) {
+        pipeline.remove(CODEC);
+        pipeline.remove(H2C_UPGRADE);
+        removeRequestHandlers(pipeline);
+        addHttp2(pipeline);
+    }
+
+    /**
+     * {@code Upgrade: h2c}: the upgrade handler removes the HTTP/1.1 codec and itself, the request handlers go when
+     * HTTP/2's are added, and the upgrading request is answered on stream 1.
+     */
+    private HttpServerUpgradeHandler.UpgradeCodec h2cUpgrade(CharSequence protocol) {
+        if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
+            return null;
+        }
+        return new Http2ServerUpgradeCodec(http2FrameCodec(), new Http2MultiplexHandler(streamInitializer()),
+                new ChannelHandlerAdapter() {
+                    @Override
+                    public void handlerAdded(ChannelHandlerContext ctx) {
+                        removeRequestHandlers(ctx.pipeline());
+                        ctx.pipeline().remove(this);
+                    }
+                });
+    }
+
+    private String protocols() {
+        if (tls != null) {
+            return config.http().h2() ? "HTTPS with h2 and HTTP/1.1" : "HTTPS with HTTP/1.1";
+        }
+        return config.http().h2() ? "HTTP/1.1 and h2c" : "HTTP/1.1";
+    }
+
+    /** Starts accepting connections, routed to these endpoints; every answer is timed into {@code requestMeters}. */
+    public void serve(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth,
+                      Readiness readiness, PrometheusEndpoint metrics, RequestMeters requestMeters) {
+        this.requestMeters = requestMeters;
+        router = new Router(publishers, events, publisherAuth, cors, clientAddress,
+                new StaticPage("/static/index.html", "text/html; charset=utf-8"),
+                new StaticPage("/client/sse-broker.js", "text/javascript; charset=utf-8"),
+                config.limits().maxUnsentBytes(), readiness, metrics);
         serverChannel.config().setAutoRead(true);
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-        log.info("listening on {}:{} ({} transport)", bound.getHostString(), bound.getPort(), transport);
+        log.info("listening on {}:{} ({}, {} transport)", bound.getHostString(), bound.getPort(), protocols(), transport);
     }
 
     /** Stops accepting connections; open ones stay. */

@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.metrics.PrometheusEndpoint;
+import io.ssebroker.metrics.Readiness;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -23,12 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Dispatches a complete request by path: the demo page, health, the SSE endpoint and the publisher endpoints.
- * Applies method checks, CORS, publisher authentication and the envelope for every answer and failure.
+ * Dispatches a complete request by path: the demo page, health and readiness, metrics, the SSE endpoint and the
+ * publisher endpoints. Applies method checks, CORS, publisher authentication and the envelope for every answer and
+ * failure. {@code /metrics} is operator data and is guarded like the publisher API; the health endpoints are open
+ * to load balancers.
  */
 @ChannelHandler.Sharable
 final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
+    private static final String CLIENT_SCRIPT = "/client/sse-broker.js";
 
     private final Map<String, PublisherEndpoint> publishers;
     private final StreamEndpoint events;
@@ -36,16 +41,23 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Cors cors;
     private final ClientAddress clientAddress;
     private final StaticPage page;
+    private final StaticPage clientScript;
     private final int maxUnsentBytes;
+    private final Readiness readiness;
+    private final PrometheusEndpoint metrics;
 
     Router(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth, Cors cors,
-           ClientAddress clientAddress, StaticPage page, int maxUnsentBytes) {
+           ClientAddress clientAddress, StaticPage page, StaticPage clientScript, int maxUnsentBytes,
+           Readiness readiness, PrometheusEndpoint metrics) {
+        this.readiness = readiness;
+        this.metrics = metrics;
         this.publishers = publishers;
         this.events = events;
         this.publisherAuth = publisherAuth;
         this.cors = cors;
         this.clientAddress = clientAddress;
         this.page = page;
+        this.clientScript = clientScript;
         this.maxUnsentBytes = maxUnsentBytes;
     }
 
@@ -83,9 +95,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         HttpMethod method = request.method();
         boolean isPublisher = publishers.containsKey(path);
-        boolean isKnown = isPublisher || path.equals("/events") || path.equals("/") || path.equals("/index.html")
-                || path.equals("/healthz");
-        if (!isKnown) {
+        if (!knows(path)) {
             throw new ApiException(404, "unknown path " + path);
         }
         boolean readOnly = !isPublisher;
@@ -99,21 +109,38 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         switch (path) {
             case "/", "/index.html" -> responder.send(HttpResponseStatus.OK, page.content(), page.contentType());
+            case CLIENT_SCRIPT -> responder.send(HttpResponseStatus.OK, clientScript.content(), clientScript.contentType());
             case "/healthz" -> responder.success("ok");
+            case "/readyz" -> readiness.check().thenAccept(notReady -> notReady.ifPresentOrElse(
+                    reason -> responder.failure(503, "not ready: " + reason), () -> responder.success("ready")));
+            case "/metrics" -> {
+                checkPublisherAuth(ctx, request);
+                metrics.scrape().whenComplete((text, error) -> {
+                    if (error != null) {
+                        log.error("metrics scrape failed", error);
+                        responder.failure(500, "internal error");
+                    } else {
+                        responder.send(HttpResponseStatus.OK, Unpooled.copiedBuffer(text, StandardCharsets.UTF_8),
+                                metrics.contentType());
+                    }
+                });
+            }
             case "/events" -> events.handle(apiRequest(ctx, request, ParamsParser.parse(request, query)),
                     new SseResponder(ctx, responder, origin, cors, maxUnsentBytes));
             default -> publish(ctx, request, query, responder, publishers.get(path));
         }
     }
 
+    /** Whether a path is served here; anything else is a 404 (and the request metrics count it as "other"). */
+    boolean knows(String path) {
+        return publishers.containsKey(path) || path.equals("/events") || path.equals("/") || path.equals("/index.html")
+                || path.equals(CLIENT_SCRIPT) || path.equals("/healthz") || path.equals("/readyz")
+                || path.equals("/metrics");
+    }
+
     private void publish(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
                          Responder responder, PublisherEndpoint endpoint) {
-        InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
-        Integer refused = publisherAuth.check(apiKey(request), client == null ? null : client.getAddress());
-        if (refused != null) {
-            throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
-                    : new ApiException(403, "publisher API is served to loopback clients only when auth.api_keys is empty");
-        }
+        checkPublisherAuth(ctx, request);
         ApiRequest apiRequest = apiRequest(ctx, request, ParamsParser.parse(request, query));
         CompletableFuture<Object> result = endpoint.handle(apiRequest);
         result.whenComplete((value, error) -> {
@@ -131,6 +158,16 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                 responder.failure(500, "internal error");
             }
         });
+    }
+
+    /** Publisher API rule: an API key when keys are configured, else loopback clients only. */
+    private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
+        InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        Integer refused = publisherAuth.check(apiKey(request), client == null ? null : client.getAddress());
+        if (refused != null) {
+            throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
+                    : new ApiException(403, "publisher API is served to loopback clients only when auth.api_keys is empty");
+        }
     }
 
     private void preflight(Responder responder, String origin, String methods) {

@@ -1,24 +1,42 @@
 package io.ssebroker.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.broker.StreamOpener;
+import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseStream;
 
 /**
  * Turns an HTTP exchange into an SSE stream: writes the response head, then strips the HTTP handlers so that
- * frames go to the socket as they are and the connection keeps only what a stream needs.
+ * frames go to the socket as they are and the connection keeps only what a stream needs. On an HTTP/2 stream
+ * the stream's codec stays: frames go out as the body of the response, in DATA frames.
  */
 final class SseResponder implements StreamOpener {
+    private static final SseFraming HTTP2 = new SseFraming() {
+        @Override
+        public Object body(ByteBuf bytes) {
+            return new DefaultHttpContent(bytes);
+        }
+
+        @Override
+        public Object end() {
+            return LastHttpContent.EMPTY_LAST_CONTENT;
+        }
+    };
+
     private final ChannelHandlerContext ctx;
     private final Responder responder;
     private final String origin;
@@ -53,10 +71,16 @@ final class SseResponder implements StreamOpener {
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addLast(StreamInbound.NAME, new StreamInbound());
         pipeline.remove(HttpServer.AGGREGATOR);
-        pipeline.remove(HttpServer.CODEC);
         pipeline.remove(HttpServer.ROUTER);
+        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
+        if (!http2) {
+            pipeline.remove(HttpServer.CODEC);
+            if (pipeline.get(HttpServer.H2C_UPGRADE) != null) {
+                pipeline.remove(HttpServer.H2C_UPGRADE);
+            }
+        }
         ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(maxUnsentBytes / 2, maxUnsentBytes));
-        return new SseStream(ctx.channel());
+        return new SseStream(ctx.channel(), http2 ? HTTP2 : SseFraming.RAW);
     }
 
     @Override

@@ -6,11 +6,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 
-/** The built-in API and demo page, read once from the jar. */
+/** A built-in file served as is (the API and demo page, the browser client), read once from the jar. */
 final class StaticPage {
     private final ByteBuf content;
+    private final String contentType;
 
-    StaticPage(String resource) {
+    StaticPage(String resource, String contentType) {
+        this.contentType = contentType;
         try (InputStream in = StaticPage.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + resource);
@@ -26,6 +28,6 @@ final class StaticPage {
     }
 
     String contentType() {
-        return "text/html; charset=utf-8";
+        return contentType;
     }
 }

@@ -12,12 +12,14 @@ import io.netty.util.concurrent.EventExecutor;
  */
 public final class SseStream {
     private final Channel channel;
+    private final SseFraming framing;
     private volatile long lastWriteMillis = System.currentTimeMillis();
     private boolean dirty;
     private boolean tooSlow;
 
-    public SseStream(Channel channel) {
+    public SseStream(Channel channel, SseFraming framing) {
         this.channel = channel;
+        this.framing = framing;
     }
 
     public EventExecutor executor() {
@@ -60,7 +62,7 @@ public final class SseStream {
         if (!isOpen()) {
             return;
         }
-        channel.write(SseFrames.idLine(channel.alloc(), id), channel.voidPromise());
+        channel.write(framing.body(SseFrames.idLine(channel.alloc(), id)), channel.voidPromise());
         write(sharedBody.retainedDuplicate(), true);
     }
 
@@ -79,7 +81,7 @@ public final class SseStream {
     /** Flushes what was written, then closes. */
     public void close() {
         dirty = false;
-        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        channel.writeAndFlush(framing.end()).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void write(ByteBuf frame, boolean enforceCap) {
@@ -87,7 +89,7 @@ public final class SseStream {
             frame.release();
             return;
         }
-        channel.write(frame, channel.voidPromise());
+        channel.write(framing.body(frame), channel.voidPromise());
         dirty = true;
         lastWriteMillis = System.currentTimeMillis();
         if (enforceCap && !channel.isWritable()) {

@@ -3,7 +3,6 @@ package io.ssebroker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.ssebroker.cli.BrokerNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,9 +106,6 @@ class ConfigLoaderTest {
         assertThat(config.redis().password()).isEqualTo("redis-pass");
         assertThat(config.redis().db()).isEqualTo(5);
         assertThat(loaded.values().integer("redis.pool_size")).isEqualTo(10);
-        assertThatThrownBy(() -> new BrokerNode(config))
-                .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("redis.addrs");
     }
 
     @Test

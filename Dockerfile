@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# sse-broker container image.
+#   docker build -t sse-broker .
+#   docker run -p 8080:8080 -e SSE_BROKER_JWT_SECRET=... -e SSE_BROKER_AUTH_API_KEYS=... sse-broker
+# Inside a container every client is remote, so the publisher API (/token, /send, /kick, /info) needs
+# auth.api_keys; without keys it answers 403 to everything but the container's own loopback.
+
+# ---- build: the executable jar ----------------------------------------------------------------------------
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /build
+# Dependencies first, in their own layer: a change to the sources does not download them again.
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src ./src
+COPY client ./client
+RUN mvn -B -q package -DskipTests
+
+# ---- runtime: a JRE, the jar, the configuration, an unprivileged user ----------------------------------
+FROM eclipse-temurin:17-jre
+# curl serves the health check only.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system sse-broker \
+ && useradd --system --gid sse-broker --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin sse-broker
+COPY --from=build /build/target/sse-broker.jar /usr/share/sse-broker/sse-broker.jar
+# Readable by the service user only: the file may hold jwt.secret and API keys.
+COPY --chown=root:sse-broker --chmod=0640 config.example.toml /etc/sse-broker/config.toml
+USER sse-broker
+EXPOSE 8080
+# /healthz is answered by the event loops: three misses in a row mark the container unhealthy.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${SSE_BROKER_SERVER_PORT:-8080}/healthz" >/dev/null || exit 1
+# Container-aware heap: a share of the memory limit instead of a share of the host's memory.
+ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# Exec form: java is PID 1 and gets docker stop's SIGTERM, so clients are told sys_instance_close.
+ENTRYPOINT ["java", "-jar", "/usr/share/sse-broker/sse-broker.jar"]
+CMD ["-c", "/etc/sse-broker/config.toml"]
+# docker stop waits 10 s by default, as long as server.shutdown_timeout: give it more, e.g. docker stop -t 20.
+STOPSIGNAL SIGTERM

@@ -1,0 +1,60 @@
+package io.ssebroker.bench;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * The summary of one run, printed as JSON; figures that do not apply to a scenario or a system are null.
+ * Rates are per second of the measured window, memory is per connection.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+record BenchResult(String system, String scenario, int connections, Connect connect, Delivery delivery,
+                   Memory memory, Cpu cpu) {
+
+    /** How the subscriptions opened: rate over the whole opening, latency from connect to response head. */
+    record Connect(int opened, int failed, double seconds, double perSecond, LatencySummary latency) {
+        static Connect of(int opened, int failed, long nanos, LatencySummary latency) {
+            double seconds = nanos / 1e9;
+            return new Connect(opened, failed, round(seconds), round(opened / Math.max(seconds, 1e-9)), latency);
+        }
+    }
+
+    /**
+     * Messages in the measured window. {@code lost} counts deliveries expected (to connections open when the
+     * message was accepted) and never received after the drain; {@code duplicated} counts repeats.
+     */
+    record Delivery(double seconds, long published, double publishedPerSecond, long deliveries,
+                    double deliveriesPerSecond, LatencySummary latency, long lost, long duplicated,
+                    long publishErrors, int droppedConnections) {
+        static Delivery of(long nanos, long published, long deliveries, LatencySummary latency, long lost,
+                           long duplicated, long publishErrors, int droppedConnections) {
+            double seconds = nanos / 1e9;
+            return new Delivery(round(seconds), published, round(published / seconds), deliveries,
+                    round(deliveries / seconds), latency, lost, duplicated, publishErrors, droppedConnections);
+        }
+    }
+
+    /**
+     * Growth of the server while the connections were opened and held, divided by their number: resident set
+     * (sum of VmRSS over the process tree), proportional set (sum of Pss, which counts pages shared between
+     * worker processes once), and for a JVM the live heap and the native memory NMT files under "Other" (direct
+     * buffers) after a full GC.
+     */
+    record Memory(long baselineRssKiB, long rssPerConnectionBytes, Long pssPerConnectionBytes,
+                  Long heapPerConnectionBytes, Long directPerConnectionBytes) {
+    }
+
+    /** Server CPU (user + system) over the measured window, and per million deliveries where there are some. */
+    record Cpu(double seconds, Double perMillionDeliveries) {
+        static Cpu of(double seconds, long deliveries) {
+            return new Cpu(round(seconds), deliveries == 0 ? null : round(seconds * 1e6 / deliveries));
+        }
+    }
+
+    static long perConnection(long totalBytes, int connections) {
+        return connections == 0 ? 0 : Math.round((double) totalBytes / connections);
+    }
+
+    static double round(double value) {
+        return Math.round(value * 100) / 100.0;
+    }
+}

@@ -1,0 +1,91 @@
+package io.ssebroker.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.FullHttpRequest;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * sse-broker through its public API: tokens from {@code /token} (bound to the device, so every connect verifies a
+ * JWT), streams from {@code /events}, messages through {@code /send}. Subscriber i is uid {@code u<i>} with the one
+ * device {@code d<i>}.
+ */
+final class BrokerTarget implements Target {
+    private static final long SETUP_TIMEOUT_SECONDS = 120;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final InetSocketAddress server;
+    private final String apiKey;
+    private String[] tokens = new String[0];
+
+    BrokerTarget(InetSocketAddress server, String apiKey) {
+        this.server = server;
+        this.apiKey = apiKey;
+    }
+
+    @Override
+    public String name() {
+        return "sse-broker";
+    }
+
+    @Override
+    public InetSocketAddress subscribeAddress() {
+        return server;
+    }
+
+    @Override
+    public InetSocketAddress publishAddress() {
+        return server;
+    }
+
+    /** Mints one token per subscriber, several at a time over the publisher's connections. */
+    @Override
+    public void prepare(HttpRequester publisher, int subscribers) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SETUP_TIMEOUT_SECONDS);
+        List<CompletableFuture<HttpRequester.Response>> answers = new ArrayList<>(subscribers);
+        for (int i = 0; i < subscribers; i++) {
+            int subscriber = i;
+            CompletableFuture<HttpRequester.Response> answer = publisher.send(
+                    () -> withApiKey(Requests.get(server, "/token?uid=u" + subscriber + "&device=d" + subscriber)), deadline);
+            if (answer == null) {
+                throw new IOException("minting " + subscribers + " tokens took over " + SETUP_TIMEOUT_SECONDS + "s");
+            }
+            answers.add(answer);
+        }
+        tokens = new String[subscribers];
+        for (int i = 0; i < subscribers; i++) {
+            HttpRequester.Response response = answers.get(i).get(SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (!response.isSuccess()) {
+                throw new IOException("/token answered " + response.status() + ": " + response.body());
+            }
+            tokens[i] = JSON.readTree(response.body()).path("result").asText();
+        }
+    }
+
+    @Override
+    public FullHttpRequest subscription(int subscriber) {
+        FullHttpRequest request = Requests.stream(server, "/events?device=d" + subscriber);
+        request.headers().set("X-SSE-TOKEN", tokens[subscriber]);
+        return request;
+    }
+
+    @Override
+    public FullHttpRequest publication(int subscriber, String payload) {
+        String form = "data=" + URLEncoder.encode(payload, StandardCharsets.UTF_8)
+                + (subscriber == EVERYONE ? "" : "&uid=u" + subscriber);
+        return withApiKey(Requests.post(server, "/send", "application/x-www-form-urlencoded", form));
+    }
+
+    private FullHttpRequest withApiKey(FullHttpRequest request) {
+        if (apiKey != null) {
+            request.headers().set("X-API-Key", apiKey);
+        }
+        return request;
+    }
+}

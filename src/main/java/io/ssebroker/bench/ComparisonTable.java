@@ -1,0 +1,137 @@
+package io.ssebroker.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Renders runs of several systems as one markdown table: a row per scenario, size and figure, a column per system,
+ * and sse-broker's figure divided by the best peer's.
+ */
+final class ComparisonTable {
+    static final String SUBJECT = "sse-broker";
+
+    /** One figure of a scenario: how to read it from a result (null where absent), and which way is better. */
+    private record Figure(String name, Function<BenchResult, Number> value, boolean higherIsBetter, String format) {
+        Optional<Double> of(BenchResult result) {
+            return Optional.ofNullable(value.apply(result)).map(Number::doubleValue);
+        }
+    }
+
+    private static final List<Figure> DELIVERY = List.of(
+            new Figure("deliveries/s", delivery(BenchResult.Delivery::deliveriesPerSecond), true, "%,.0f"),
+            new Figure("latency p50 ms", delivery(d -> d.latency().p50Ms()), false, "%.2f"),
+            new Figure("latency p99 ms", delivery(d -> d.latency().p99Ms()), false, "%.2f"),
+            new Figure("latency p99.9 ms", delivery(d -> d.latency().p999Ms()), false, "%.2f"),
+            new Figure("latency max ms", delivery(d -> d.latency().maxMs()), false, "%.2f"),
+            new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f"),
+            new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(), false, "%.2f"));
+    private static final List<Figure> IDLE = List.of(
+            new Figure("RSS growth per connection KiB", memory(m -> kib(m.rssPerConnectionBytes())), false, "%.1f"),
+            new Figure("PSS growth per connection KiB", memory(m -> kib(m.pssPerConnectionBytes())), false, "%.1f"),
+            new Figure("heap + direct per connection KiB", memory(ComparisonTable::heapAndDirectKib), false, "%.2f"),
+            new Figure("RSS before connecting MiB", memory(m -> m.baselineRssKiB() / 1024.0), false, "%.0f"),
+            new Figure("connections open at the end", r -> r.connect().opened() - r.delivery().droppedConnections(), true, "%,.0f"));
+    private static final List<Figure> CONNECT = List.of(
+            new Figure("connections/s", r -> r.connect().perSecond(), true, "%,.0f"),
+            new Figure("connect p50 ms", r -> r.connect().latency().p50Ms(), false, "%.2f"),
+            new Figure("connect p99 ms", r -> r.connect().latency().p99Ms(), false, "%.2f"),
+            new Figure("failed", r -> r.connect().failed(), false, "%.0f"),
+            new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"));
+
+    private ComparisonTable() {
+    }
+
+    static String render(List<BenchResult> results) {
+        Set<String> systems = new LinkedHashSet<>();
+        systems.add(SUBJECT);
+        results.forEach(r -> systems.add(r.system()));
+        List<String> peers = systems.stream().filter(s -> !s.equals(SUBJECT)).toList();
+        Map<String, Map<String, BenchResult>> byCase = new LinkedHashMap<>();
+        for (BenchResult result : results) {
+            byCase.computeIfAbsent(result.scenario() + " " + result.connections(), k -> new LinkedHashMap<>())
+                    .put(result.system(), result);
+        }
+        StringBuilder out = new StringBuilder();
+        out.append("| scenario | connections | figure | ").append(String.join(" | ", systems))
+                .append(" | sse-broker ÷ best peer |\n");
+        out.append("|---|---:|---|").append("---:|".repeat(systems.size())).append("---|\n");
+        for (Map<String, BenchResult> runs : byCase.values()) {
+            BenchResult any = runs.values().iterator().next();
+            for (Figure figure : figuresOf(any.scenario())) {
+                List<String> cells = new ArrayList<>();
+                cells.add(any.scenario());
+                cells.add(String.format(Locale.ROOT, "%,d", any.connections()));
+                cells.add(figure.name() + (figure.higherIsBetter() ? " ↑" : " ↓"));
+                for (String system : systems) {
+                    cells.add(Optional.ofNullable(runs.get(system)).flatMap(figure::of)
+                            .map(v -> String.format(Locale.ROOT, figure.format(), v)).orElse("—"));
+                }
+                cells.add(ratio(figure, runs, peers));
+                out.append("| ").append(String.join(" | ", cells)).append(" |\n");
+            }
+        }
+        return out.toString();
+    }
+
+    /** sse-broker's figure over the best peer's, and whether that is better; blank where it cannot be said. */
+    static String ratio(double subject, double bestPeer, boolean higherIsBetter) {
+        if (subject == bestPeer) {
+            return subject == 0 ? "equal" : "1.00× (equal)";
+        }
+        boolean better = higherIsBetter ? subject > bestPeer : subject < bestPeer;
+        if (bestPeer == 0) {
+            return better ? "better" : "worse";
+        }
+        return String.format(Locale.ROOT, "%.2f× (%s)", subject / bestPeer, better ? "better" : "worse");
+    }
+
+    private static String ratio(Figure figure, Map<String, BenchResult> runs, List<String> peers) {
+        Optional<Double> subject = Optional.ofNullable(runs.get(SUBJECT)).flatMap(figure::of);
+        Optional<Double> best = peers.stream().map(runs::get).filter(Objects::nonNull)
+                .map(figure::of).flatMap(Optional::stream)
+                .reduce((a, b) -> figure.higherIsBetter() ? Math.max(a, b) : Math.min(a, b));
+        if (subject.isEmpty() || best.isEmpty()) {
+            return "—";
+        }
+        return ratio(subject.get(), best.get(), figure.higherIsBetter());
+    }
+
+    private static List<Figure> figuresOf(String scenario) {
+        return switch (Scenario.fromLabel(scenario)) {
+            case BROADCAST, UNICAST -> DELIVERY;
+            case IDLE -> IDLE;
+            case CONNECT -> CONNECT;
+        };
+    }
+
+    private static Function<BenchResult, Number> delivery(Function<BenchResult.Delivery, Number> read) {
+        return r -> r.delivery() == null ? null : read.apply(r.delivery());
+    }
+
+    private static Function<BenchResult, Number> memory(Function<BenchResult.Memory, Number> read) {
+        return r -> r.memory() == null ? null : read.apply(r.memory());
+    }
+
+    private static Double cpuMillisPerConnection(BenchResult result) {
+        return result.cpu() == null || result.connect().opened() == 0 ? null
+                : result.cpu().seconds() * 1000 / result.connect().opened();
+    }
+
+    private static Double heapAndDirectKib(BenchResult.Memory memory) {
+        Long heap = memory.heapPerConnectionBytes();
+        Long direct = memory.directPerConnectionBytes();
+        return heap == null || direct == null ? null : (heap + direct) / 1024.0;
+    }
+
+    private static Double kib(Long bytes) {
+        return bytes == null ? null : bytes / 1024.0;
+    }
+}

@@ -1,0 +1,29 @@
+package io.ssebroker.bench;
+
+import java.util.Optional;
+
+/**
+ * The connect storm: every subscription opened as fast as the concurrency allows. Tokens are minted beforehand, so
+ * the storm measures the server's connect path (token verification included), not minting. Server CPU covers the
+ * storm.
+ */
+final class ConnectRun {
+    private final RunContext context;
+
+    ConnectRun(RunContext context) {
+        this.context = context;
+    }
+
+    BenchResult run() throws Exception {
+        Optional<ServerProbe> server = context.server();
+        try (RunSession session = new RunSession(context, Scenario.CONNECT)) {
+            Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
+            BenchResult.Connect connect = session.openSubscriptions();
+            Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
+            BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
+                    : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
+            return new BenchResult(context.target().name(), Scenario.CONNECT.label, context.settings().connections(),
+                    connect, null, null, cpu);
+        }
+    }
+}

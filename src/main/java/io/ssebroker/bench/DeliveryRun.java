@@ -1,0 +1,60 @@
+package io.ssebroker.bench;
+
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The broadcast and unicast scenarios: open the subscriptions, publish through a warm-up and then a measured
+ * window, let what is in flight arrive, and count. Server CPU is taken over the measured window only.
+ */
+final class DeliveryRun {
+    private static final long DRAIN_POLL_MILLIS = 10;
+
+    private final RunContext context;
+
+    DeliveryRun(RunContext context) {
+        this.context = context;
+    }
+
+    BenchResult run(Scenario scenario) throws Exception {
+        boolean broadcast = scenario == Scenario.BROADCAST;
+        BenchSettings settings = context.settings();
+        Optional<ServerProbe> server = context.server();
+        try (RunSession session = new RunSession(context, scenario)) {
+            Deliveries deliveries = session.deliveries;
+            BenchResult.Connect connect = session.openSubscriptions();
+            if (connect.opened() == 0) {
+                throw new IllegalStateException("no subscription opened on " + context.target().subscribeAddress());
+            }
+            PublishLoop publishing = new PublishLoop(context.target(), session.publisher, session.subscribers, deliveries,
+                    broadcast, settings.connections(), settings.rate(), settings.window(), settings.paddingBytes());
+            session.progress.phase("warm-up");
+            publishing.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.warmupSeconds()));
+
+            session.progress.phase("measuring");
+            long start = System.nanoTime();
+            deliveries.measureFrom(start);
+            Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
+            long freshBefore = deliveries.fresh();
+            long publishedBefore = deliveries.published();
+            publishing.run(start + TimeUnit.SECONDS.toNanos(settings.durationSeconds()));
+            long end = System.nanoTime();
+            Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
+            long measuredDeliveries = deliveries.fresh() - freshBefore;
+            long measuredPublished = deliveries.published() - publishedBefore;
+
+            session.progress.phase("draining");
+            long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.drainSeconds());
+            while (deliveries.outstanding() > 0 && System.nanoTime() < drainDeadline) {
+                Thread.sleep(DRAIN_POLL_MILLIS);
+            }
+            BenchResult.Delivery delivery = BenchResult.Delivery.of(end - start, measuredPublished, measuredDeliveries,
+                    deliveries.measured(), Math.max(0, deliveries.outstanding()), deliveries.duplicated(),
+                    deliveries.publishErrors(), session.subscribers.dropped());
+            BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
+                    : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), measuredDeliveries);
+            return new BenchResult(context.target().name(), scenario.label, settings.connections(), connect, delivery,
+                    null, cpu);
+        }
+    }
+}

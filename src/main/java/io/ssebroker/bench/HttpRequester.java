@@ -1,0 +1,135 @@
+package io.ssebroker.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A few keep-alive HTTP/1.1 connections to one server with one request in flight on each: the publisher's side
+ * of the bench (and its setup calls, such as minting tokens). A connection the server closes is replaced.
+ */
+final class HttpRequester implements AutoCloseable {
+    record Response(int status, String body) {
+        boolean isSuccess() {
+            return status >= 200 && status < 300;
+        }
+    }
+
+    private static final int MAX_RESPONSE_BYTES = 1 << 20;
+
+    private final ClientTransport transport;
+    private final InetSocketAddress server;
+    private final Bootstrap bootstrap;
+    private final LinkedBlockingQueue<Channel> idle = new LinkedBlockingQueue<>();
+    private volatile boolean closed;
+
+    HttpRequester(ClientTransport transport, InetSocketAddress server, int connections) throws InterruptedException {
+        this.transport = transport;
+        this.server = server;
+        this.bootstrap = transport.bootstrap(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_RESPONSE_BYTES),
+                        new ResponseHandler());
+            }
+        });
+        for (int i = 0; i < connections; i++) {
+            Channel channel = transport.connect(bootstrap, server).sync().channel();
+            idle.add(channel);
+        }
+    }
+
+    /**
+     * Sends a request on the next idle connection, waiting for one until {@code deadlineNanos}; the request is made
+     * only once a connection is free (so a stamp in it is taken at sending time). Null when none became idle in time.
+     */
+    CompletableFuture<Response> send(Supplier<FullHttpRequest> request, long deadlineNanos) throws InterruptedException {
+        Channel channel = idle.poll(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (channel == null) {
+            return null;
+        }
+        CompletableFuture<Response> response = new CompletableFuture<>();
+        channel.pipeline().get(ResponseHandler.class).pending = response;
+        channel.writeAndFlush(request.get()).addListener(future -> {
+            if (!future.isSuccess()) {
+                response.completeExceptionally(future.cause());
+            }
+        });
+        return response;
+    }
+
+    /** Sends and waits for the answer, for setup calls outside the measured phases. */
+    Response call(FullHttpRequest request, long timeoutSeconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        CompletableFuture<Response> response = send(() -> request, deadline);
+        if (response == null) {
+            throw new IOException("no connection to " + server + " became free within " + timeoutSeconds + "s");
+        }
+        return response.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        idle.forEach(Channel::close);
+    }
+
+    private void replace() {
+        transport.connect(bootstrap, server).addListener(future -> {
+            if (future.isSuccess() && !closed) {
+                idle.add(((ChannelFuture) future).channel());
+            }
+        });
+    }
+
+    private final class ResponseHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
+        private volatile CompletableFuture<Response> pending;
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+            CompletableFuture<Response> answered = pending;
+            pending = null;
+            Response result = new Response(response.status().code(), response.content().toString(StandardCharsets.UTF_8));
+            // A response that announces a close leaves its connection out; the close then replaces it.
+            if (HttpUtil.isKeepAlive(response) && ctx.channel().isActive() && !closed) {
+                idle.add(ctx.channel());
+            }
+            if (answered != null) {
+                answered.complete(result);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            idle.remove(ctx.channel());
+            CompletableFuture<Response> answered = pending;
+            pending = null;
+            if (answered != null) {
+                answered.completeExceptionally(new IOException("connection closed by " + server));
+            }
+            if (!closed) {
+                replace();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}

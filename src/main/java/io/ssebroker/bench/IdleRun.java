@@ -1,0 +1,43 @@
+package io.ssebroker.bench;
+
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The idle scenario: the server's growth for connections that only receive heartbeats. Samples the server after
+ * the setup (tokens minted) and again after the connections were held a while, and divides by the open ones.
+ */
+final class IdleRun {
+    private final RunContext context;
+
+    IdleRun(RunContext context) {
+        this.context = context;
+    }
+
+    BenchResult run() throws Exception {
+        Optional<ServerProbe> server = context.server();
+        try (RunSession session = new RunSession(context, Scenario.IDLE)) {
+            session.progress.phase("sampling the server");
+            Optional<ServerProbe.MemorySample> before = server.map(ServerProbe::memory);
+            BenchResult.Connect connect = session.openSubscriptions();
+
+            session.progress.phase("holding");
+            Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
+            long holdStart = System.nanoTime();
+            Thread.sleep(TimeUnit.SECONDS.toMillis(context.settings().holdSeconds()));
+            long heldNanos = System.nanoTime() - holdStart;
+            Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
+
+            session.progress.phase("sampling the server");
+            Optional<ServerProbe.MemorySample> after = server.map(ServerProbe::memory);
+            int open = session.subscribers.openCount();
+            BenchResult.Memory memory = before.isEmpty() ? null : ServerProbe.growth(before.get(), after.get(), open);
+            BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
+                    : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
+            BenchResult.Delivery held = BenchResult.Delivery.of(heldNanos, 0, 0, session.deliveries.measured(), 0,
+                    session.deliveries.duplicated(), 0, session.subscribers.dropped());
+            return new BenchResult(context.target().name(), Scenario.IDLE.label, context.settings().connections(),
+                    connect, held, memory, cpu);
+        }
+    }
+}

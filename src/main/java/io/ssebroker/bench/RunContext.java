@@ -1,0 +1,9 @@
+package io.ssebroker.bench;
+
+import java.io.PrintWriter;
+import java.util.Optional;
+
+/** Everything a scenario run works with: its settings, the system under test, the client side, the server probe. */
+record RunContext(BenchSettings settings, Target target, ClientTransport transport, Optional<ServerProbe> server,
+                  PrintWriter log) {
+}

@@ -1,0 +1,39 @@
+package io.ssebroker.bench;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What every scenario starts with and ends by closing: publisher connections, the subscribers, progress lines,
+ * and the target prepared for the run's number of connections.
+ */
+final class RunSession implements AutoCloseable {
+    final Deliveries deliveries = new Deliveries();
+    final HttpRequester publisher;
+    final Subscribers subscribers;
+    final Progress progress;
+    private final RunContext context;
+
+    RunSession(RunContext context, Scenario scenario) throws Exception {
+        this.context = context;
+        Target target = context.target();
+        publisher = new HttpRequester(context.transport(), target.publishAddress(), context.settings().publishers());
+        subscribers = new Subscribers(context.transport(), target, deliveries);
+        progress = new Progress(scenario.label + " " + target.name(), new LiveStatus(subscribers, deliveries), context.log());
+        progress.phase("preparing");
+        target.prepare(publisher, context.settings().connections());
+    }
+
+    BenchResult.Connect openSubscriptions() throws InterruptedException {
+        progress.phase("connecting");
+        BenchSettings settings = context.settings();
+        return subscribers.open(settings.connections(), settings.connectConcurrency(),
+                TimeUnit.SECONDS.toNanos(settings.openTimeoutSeconds()));
+    }
+
+    @Override
+    public void close() {
+        progress.close();
+        subscribers.close();
+        publisher.close();
+    }
+}

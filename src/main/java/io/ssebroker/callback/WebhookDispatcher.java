@@ -1,0 +1,275 @@
+package io.ssebroker.callback;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeListener;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Posts state changes to the webhook ({@code callback.url}), signed when {@code callback.secret} is set. A uid's
+ * changes are posted one at a time and in order; different uids in parallel, up to a fixed number of requests.
+ * Failed posts (no answer, 408, 429, 5xx) are retried with exponential backoff up to {@code callback.max_attempts}.
+ * With {@code callback.offline_grace}, an offline is held back for the grace, and an online of the same user or
+ * device within it takes the offline back: neither is sent.
+ *
+ * <p>The engine reports changes while it holds its presence lock, so {@link #stateChanged} only counts and hands
+ * the change to the dispatcher's own thread, which owns all the state below; HTTP runs on the client's threads.
+ * The backlog is bounded by {@code callback.queue_size}: beyond it changes are dropped, counted and logged, and
+ * the node's SSE traffic never waits for the webhook.
+ */
+public final class WebhookDispatcher implements StateChangeListener {
+    private static final Logger log = LoggerFactory.getLogger(WebhookDispatcher.class);
+    /** Posts in flight at once, all uids together: a burst of changes must not open thousands of connections. */
+    private static final int MAX_PARALLEL = 32;
+    private static final long FIRST_RETRY_MILLIS = 250;
+    private static final long MAX_RETRY_MILLIS = 30_000;
+    private static final long DROP_REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final WebhookUrls urls;
+    private final StateChangeJson json;
+    private final WebhookSigner signer;
+    private final Duration timeout;
+    private final int maxAttempts;
+    private final int queueSize;
+    private final long graceNanos;
+    private final HttpClient client;
+    private final ScheduledExecutorService dispatcher;
+    private final WebhookMeters meters;
+    /** Changes accepted and not yet finished (delivered, given up or taken back): the bounded backlog. */
+    private final AtomicInteger backlog = new AtomicInteger();
+    private final AtomicLong lastDropReport = new AtomicLong(System.nanoTime() - DROP_REPORT_INTERVAL_NANOS);
+
+    // Owned by the dispatcher thread.
+    private final Map<String, UidBacklog> backlogs = new HashMap<>();
+    private final LinkedHashSet<String> waitingForSlot = new LinkedHashSet<>();
+    private int inFlight;
+    private boolean closing;
+
+    public WebhookDispatcher(BrokerConfig.Callback config, StateChangeJson json, MeterRegistry registry) {
+        this.urls = new WebhookUrls(config);
+        this.json = json;
+        this.signer = config.secret().isEmpty() ? null : new WebhookSigner(config.secret());
+        this.timeout = Duration.ofSeconds(config.timeoutSeconds());
+        this.maxAttempts = config.maxAttempts();
+        this.queueSize = config.queueSize();
+        this.graceNanos = TimeUnit.SECONDS.toNanos(config.offlineGraceSeconds());
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER) // a signed body goes where it was configured to, only
+                .build();
+        this.dispatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "webhook-dispatcher");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.meters = new WebhookMeters(registry, backlog);
+    }
+
+    /** Where the changes go, for the start-up log. */
+    public String describe() {
+        return urls.describe() + (signer == null ? ", unsigned" : ", signed") + ", offline grace "
+                + TimeUnit.NANOSECONDS.toSeconds(graceNanos) + "s";
+    }
+
+    @Override
+    public void stateChanged(StateChange change) {
+        if (backlog.incrementAndGet() > queueSize) {
+            backlog.decrementAndGet();
+            dropped();
+            return;
+        }
+        try {
+            dispatcher.execute(() -> accept(change));
+        } catch (RejectedExecutionException closed) {
+            backlog.decrementAndGet();
+            dropped();
+        }
+    }
+
+    /**
+     * Lets the backlog drain for at most {@code budgetMillis}: held offlines are sent at once, since a later online
+     * will be seen by another node, if anywhere. What is left then is abandoned and logged.
+     */
+    public void close(long budgetMillis) {
+        try {
+            dispatcher.execute(() -> {
+                closing = true;
+                new ArrayList<>(backlogs.keySet()).forEach(this::pump);
+            });
+        } catch (RejectedExecutionException alreadyClosed) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(budgetMillis);
+        while (backlog.get() > 0 && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        dispatcher.shutdownNow();
+        int abandoned = backlog.get();
+        if (abandoned > 0) {
+            log.warn("{} webhook state changes were not delivered before shutdown", abandoned);
+        }
+    }
+
+    private void accept(StateChange change) {
+        long now = System.nanoTime();
+        UidBacklog uidBacklog = backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
+        if (graceNanos > 0 && isOnline(change.kind()) && uidBacklog.takeBack(change, now)) {
+            backlog.addAndGet(-2);
+            meters.suppressed.increment();
+            log.debug("{} of uid={} device={} within callback.offline_grace: neither offline nor online is sent",
+                    change.kind(), change.uid(), change.device());
+            pump(change.uid()); // what waited behind the offline that was taken back may go now
+            return;
+        }
+        boolean hold = graceNanos > 0 && !isOnline(change.kind()) && !closing;
+        uidBacklog.add(new PendingChange(change, hold, now + graceNanos));
+        if (hold) {
+            dispatcher.schedule(() -> pump(change.uid()), graceNanos, TimeUnit.NANOSECONDS);
+        }
+        pump(change.uid());
+    }
+
+    /** Starts posting the uid's next change if nothing of that uid is in flight and a slot is free. */
+    private void pump(String uid) {
+        UidBacklog uidBacklog = backlogs.get(uid);
+        if (uidBacklog == null) {
+            return;
+        }
+        PendingChange next;
+        while ((next = uidBacklog.peekDue(System.nanoTime(), closing)) != null) {
+            URI url = urls.forKind(next.change().kind());
+            if (url == null) { // this kind is not posted anywhere
+                uidBacklog.removeFirst();
+                backlog.decrementAndGet();
+                continue;
+            }
+            if (inFlight >= MAX_PARALLEL) {
+                waitingForSlot.add(uid);
+                return;
+            }
+            uidBacklog.removeFirst();
+            uidBacklog.setInFlight(true);
+            inFlight++;
+            byte[] body = json.encode(next.change());
+            String signature = signer == null ? null : signer.sign(body);
+            attempt(new Delivery(next.change(), url, body, signature, UUID.randomUUID().toString()), 1);
+            return;
+        }
+        if (uidBacklog.isIdle()) {
+            backlogs.remove(uid);
+        }
+    }
+
+    private void attempt(Delivery delivery, int attempt) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(delivery.url())
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("X-SSE-Event", delivery.change().kind().channel())
+                .header("X-SSE-Delivery", delivery.id())
+                .POST(HttpRequest.BodyPublishers.ofByteArray(delivery.body()));
+        if (delivery.signature() != null) {
+            request.header(WebhookSigner.HEADER, delivery.signature());
+        }
+        try {
+            client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
+                    .whenCompleteAsync((response, error) -> answered(delivery, attempt,
+                            error == null ? response.statusCode() : 0, error), dispatcher);
+        } catch (RuntimeException e) {
+            answered(delivery, attempt, 0, e);
+        }
+    }
+
+    private void answered(Delivery delivery, int attempt, int status, Throwable error) {
+        if (error == null && status / 100 == 2) {
+            meters.delivered.increment();
+            finish(delivery);
+            return;
+        }
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        String failure = cause != null ? cause.toString() : "HTTP " + status;
+        boolean retryable = cause != null || status == 408 || status == 429 || status >= 500;
+        if (retryable && attempt < maxAttempts) {
+            meters.retried.increment();
+            long delay = retryDelayMillis(attempt);
+            log.debug("webhook {} of uid={} failed ({}), attempt {} of {}; retrying in {} ms",
+                    delivery.change().kind().channel(), delivery.change().uid(), failure, attempt, maxAttempts, delay);
+            dispatcher.schedule(() -> attempt(delivery, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            return;
+        }
+        meters.failed.increment();
+        log.warn("webhook {} of uid={} device={} given up after {} attempt(s): {}", delivery.change().kind().channel(),
+                delivery.change().uid(), delivery.change().device(), attempt, failure);
+        finish(delivery);
+    }
+
+    private void finish(Delivery delivery) {
+        backlog.decrementAndGet();
+        inFlight--;
+        String uid = delivery.change().uid();
+        UidBacklog uidBacklog = backlogs.get(uid);
+        if (uidBacklog != null) {
+            uidBacklog.setInFlight(false);
+        }
+        pump(uid);
+        while (inFlight < MAX_PARALLEL && !waitingForSlot.isEmpty()) {
+            String next = waitingForSlot.iterator().next();
+            waitingForSlot.remove(next);
+            pump(next);
+        }
+    }
+
+    /** Exponential backoff with jitter (half to all of the step), so that failed uids do not retry in lockstep. */
+    private static long retryDelayMillis(int attempt) {
+        long step = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(attempt - 1, 20));
+        return step / 2 + ThreadLocalRandom.current().nextLong(step / 2 + 1);
+    }
+
+    /** Counts a dropped change; reports drops in the log at most every ten seconds, from the dispatcher thread. */
+    private void dropped() {
+        meters.dropped.increment();
+        long now = System.nanoTime();
+        long last = lastDropReport.get();
+        if (now - last >= DROP_REPORT_INTERVAL_NANOS && lastDropReport.compareAndSet(last, now)) {
+            try {
+                dispatcher.execute(() -> log.warn("webhook backlog full (callback.queue_size = {}): state changes are "
+                        + "dropped; {} so far", queueSize, (long) meters.dropped.count()));
+            } catch (RejectedExecutionException closed) {
+                // shutting down: nothing left to report to
+            }
+        }
+    }
+
+    private static boolean isOnline(StateChange.Kind kind) {
+        return kind == StateChange.Kind.USER_ONLINE || kind == StateChange.Kind.DEVICE_ONLINE;
+    }
+
+    /** One state change on its way: the same body, signature and delivery id for every attempt. */
+    private record Delivery(StateChange change, URI url, byte[] body, String signature, String id) {
+    }
+}

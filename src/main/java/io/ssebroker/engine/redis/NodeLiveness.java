@@ -1,0 +1,119 @@
+package io.ssebroker.engine.redis;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.ssebroker.engine.NodeStatus;
+import io.ssebroker.engine.StateChange;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Node liveness: every beat this node renews its key (time to live: three beats) and looks for nodes whose key
+ * expired. One survivor, chosen by a lock, clears a dead node's devices with reason {@code instance_clear}.
+ */
+final class NodeLiveness {
+    private static final Logger log = LoggerFactory.getLogger(NodeLiveness.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int BEATS_TO_LIVE = 3;
+
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final RedisKeys keys;
+    private final RedisPresence presence;
+    private final String node;
+    private final String beat;
+    private final long beatMillis;
+
+    NodeLiveness(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence, String node,
+                 String version, long startTimeMillis, long beatMillis) {
+        this.commands = commands;
+        this.keys = keys;
+        this.presence = presence;
+        this.node = node;
+        this.beatMillis = beatMillis;
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("address", node);
+        fields.put("version", version);
+        fields.put("start", startTimeMillis);
+        try {
+            this.beat = JSON.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Clears what an earlier run of this node left, announces this node and starts beating. */
+    CompletableFuture<Void> start(ScheduledExecutorService scheduler) {
+        return presence.clearNode(node, StateChange.INSTANCE_CLEAR)
+                .thenCompose(cleared -> beat())
+                .thenRun(() -> scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS));
+    }
+
+    CompletableFuture<Void> beat() {
+        return CompletableFuture.allOf(
+                commands.set(keys.nodeBeat(node), beat, SetArgs.Builder.px(beatMillis * BEATS_TO_LIVE)).toCompletableFuture(),
+                commands.sadd(keys.nodes(), node).toCompletableFuture());
+    }
+
+    /** Leaves the cluster on a graceful stop (its devices were already unregistered one by one). */
+    CompletableFuture<Void> leave() {
+        return CompletableFuture.allOf(
+                commands.del(keys.nodeBeat(node), keys.nodeDevices(node)).toCompletableFuture(),
+                commands.srem(keys.nodes(), node).toCompletableFuture());
+    }
+
+    CompletableFuture<List<NodeStatus>> nodes() {
+        return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {
+            List<CompletableFuture<NodeStatus>> statuses = new ArrayList<>();
+            for (String member : members) {
+                statuses.add(commands.get(keys.nodeBeat(member)).toCompletableFuture()
+                        .thenCombine(presence.nodeDeviceCount(member), (json, count) -> status(member, json, count)));
+            }
+            return CompletableFuture.allOf(statuses.toArray(CompletableFuture[]::new)).thenApply(done -> statuses.stream()
+                    .map(CompletableFuture::join).filter(NodeStatus::online)
+                    .sorted(java.util.Comparator.comparing(NodeStatus::address)).toList());
+        });
+    }
+
+    private void tick() {
+        beat().thenCompose(done -> commands.smembers(keys.nodes()).toCompletableFuture())
+                .thenAccept(members -> members.stream().filter(member -> !member.equals(node)).forEach(this::checkNode))
+                .whenComplete(RedisRouting.logFailure("node heartbeat"));
+    }
+
+    private void checkNode(String member) {
+        commands.exists(keys.nodeBeat(member)).toCompletableFuture().thenCompose(alive -> {
+            if (alive > 0) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return commands.set(keys.nodeClearLock(member), node, SetArgs.Builder.nx().px(beatMillis * BEATS_TO_LIVE))
+                    .toCompletableFuture()
+                    .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null)
+                            : presence.clearNode(member, StateChange.INSTANCE_CLEAR).thenCompose(cleared -> {
+                                log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
+                                return commands.srem(keys.nodes(), member).toCompletableFuture();
+                            }));
+        }).whenComplete(RedisRouting.logFailure("clearing node " + member));
+    }
+
+    private static NodeStatus status(String member, String json, int deviceCount) {
+        if (json == null) {
+            return new NodeStatus(false, "", member, 0, 0);
+        }
+        try {
+            JsonNode fields = JSON.readTree(json);
+            return new NodeStatus(true, fields.path("version").asText(), member, fields.path("start").asLong(), deviceCount);
+        } catch (JsonProcessingException e) {
+            return new NodeStatus(false, "", member, 0, 0);
+        }
+    }
+}

@@ -1,0 +1,461 @@
+package io.ssebroker.engine.redis;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.NodeStatus;
+import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Publication;
+import io.ssebroker.engine.Registration;
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeListener;
+import io.ssebroker.engine.StreamMessage;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster engine: streams, routing, presence, liveness and revocations in Redis (standalone, Sentinel or
+ * Cluster), so that every node sharing it behaves as one service. Nothing here blocks a caller's thread.
+ */
+public final class RedisEngine implements Engine {
+    private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final BrokerConfig config;
+    private final String node;
+    private final String version;
+    private final long startTimeMillis = System.currentTimeMillis();
+    private final StateChangeListener stateChanges;
+    private final ClientResources resources = DefaultClientResources.create();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "redis-engine");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final RedisKeys keys;
+    private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
+    private final AtomicBoolean recovering = new AtomicBoolean();
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
+    private RedisConnections redis;
+    private RedisScripts scripts;
+    private RedisPresence presence;
+    private RedisRouting routing;
+    private NodeLiveness liveness;
+    private volatile String epoch;
+    private volatile EngineListener listener;
+
+    public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
+        this.config = config;
+        this.node = nodeAddress;
+        this.version = version;
+        this.keys = new RedisKeys(config.redis().keyPrefix());
+        this.stateChanges = stateChanges;
+    }
+
+    /** Connects (blocking: called once at start, before any client is served). */
+    @Override
+    public void start(EngineListener listener) {
+        this.listener = listener;
+        redis = RedisConnections.open(config.redis(), resources);
+        scripts = new RedisScripts(redis.commands);
+        presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis());
+        routing = new RedisRouting(redis.pubSub, keys, this::readAfter, listener::deliver, this::control);
+        liveness = new NodeLiveness(redis.commands, keys, presence, node, version, startTimeMillis,
+                config.redis().nodeHeartbeatSeconds() * 1000L);
+        epoch = ensureEpoch().join();
+        long broadcastHead = StreamIds.toOffset(redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture().join());
+        routing.start(broadcastHead).join();
+        liveness.start(scheduler).join();
+        resources.eventBus().get()
+                .filter(event -> event instanceof ConnectionActivatedEvent)
+                .subscribe(event -> scheduler.schedule(this::recover, 100, TimeUnit.MILLISECONDS));
+        log.info("redis engine connected ({}), epoch {}", redis.cluster ? "cluster" : "standalone/sentinel", epoch);
+    }
+
+    @Override
+    public CompletableFuture<Integer> publish(Publication publication) {
+        long now = System.currentTimeMillis();
+        if (publication.isBroadcast()) {
+            return RedisFutures.guard(append(null, publication, "", now)
+                    .thenCompose(online -> onlineDevices()));
+        }
+        Map<String, Set<String>> owners = new ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> lookups = new ArrayList<>();
+        for (String device : publication.devices()) {
+            lookups.add(presence.owner(device).thenAccept(owner -> {
+                if (owner != null && !publication.uids().contains(owner)) {
+                    owners.computeIfAbsent(owner, k -> ConcurrentHashMap.newKeySet()).add(device);
+                }
+            }));
+        }
+        return RedisFutures.guard(CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(done -> {
+            Map<String, String> plan = new LinkedHashMap<>();
+            publication.uids().forEach(uid -> plan.put(uid, ""));
+            owners.forEach((uid, devices) -> plan.put(uid, String.join(",", new java.util.TreeSet<>(devices))));
+            List<CompletableFuture<Integer>> appends = new ArrayList<>();
+            plan.forEach((uid, devices) -> appends.add(append(uid, publication, devices, now)));
+            return CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new))
+                    .thenApply(all -> appends.stream().mapToInt(CompletableFuture::join).sum());
+        }));
+    }
+
+    /** Appends to one stream and publishes on its channel; returns the stream's target devices online. */
+    private CompletableFuture<Integer> append(String uid, Publication publication, String devices, long now) {
+        String[] scriptKeys = uid == null
+                ? new String[] {keys.broadcastStream(), keys.broadcastMeta(), keys.broadcastChannel(), keys.broadcastMeta()}
+                : new String[] {keys.userStream(uid), keys.userMeta(uid), keys.userChannel(uid), keys.userPresence(uid)};
+        long expireMillis = config.sse().historyExpireSeconds() * 1000;
+        return scripts.run(RedisScripts.Script.PUBLISH, scriptKeys,
+                        publication.event() == null ? "" : publication.event(), publication.data(), devices,
+                        Long.toString(now), Integer.toString(config.sse().historySize()),
+                        StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()), uid == null ? "none" : "user")
+                .thenApply(result -> ((Long) result.get(1)).intValue());
+    }
+
+    private CompletableFuture<Integer> onlineDevices() {
+        return liveness.nodes().thenApply(nodes -> nodes.stream().mapToInt(NodeStatus::deviceCount).sum());
+    }
+
+    @Override
+    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
+        return RedisFutures.guard(presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
+            if (!registered.accepted()) {
+                return CompletableFuture.completedFuture(Registration.refused());
+            }
+            localSessions.put(session.nonce(), session);
+            CompletableFuture<Void> extruded = registered.replaced() == null ? CompletableFuture.completedFuture(null)
+                    : extrude(registered.replaced(), session.clientAddress());
+            return extruded.thenCompose(done -> routing.acquire(session.uid()))
+                    .thenApply(subscribed -> new Registration(true, registered.first(), registered.replaced()));
+        }));
+    }
+
+    /** Ends the replaced connection wherever it is: remembered as ended first, so its reconnect gets 204. */
+    private CompletableFuture<Void> extrude(DeviceSession replaced, String byClientAddress) {
+        return markEndedAsync(replaced.nonce()).thenCompose(done -> {
+            if (replaced.nodeAddress().equals(node)) {
+                listener.extrude(replaced, byClientAddress);
+                return CompletableFuture.completedFuture(null);
+            }
+            return sendControl(Map.of("type", "extrude", "node", replaced.nodeAddress(), "uid", replaced.uid(),
+                    "device", replaced.device(), "nonce", replaced.nonce(), "by", byClientAddress));
+        });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+        if (localSessions.remove(session.nonce()) != null) {
+            routing.release(session.uid());
+        }
+        return RedisFutures.guard(presence.unregister(session, reason));
+    }
+
+    @Override
+    public CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from) {
+        boolean sameHistory = from.map(p -> p.epoch().equals(epoch)).orElse(true);
+        CompletableFuture<StreamSlice> user = slice(uid, from.map(Position::userOffset), sameHistory, device);
+        CompletableFuture<StreamSlice> all = slice(null, from.map(Position::broadcastOffset), sameHistory, device);
+        return RedisFutures.guard(user.thenCombine(all, (u, b) -> {
+            routing.startUserAt(uid, u.head());
+            List<StreamMessage> messages = new ArrayList<>(u.messages());
+            messages.addAll(b.messages());
+            messages.sort(Comparator.comparingLong(StreamMessage::offset));
+            String reason = u.resetReason() != null ? u.resetReason() : b.resetReason();
+            return new Replay(new Position(epoch, u.start(), b.start()), messages, reason);
+        }));
+    }
+
+    /** One stream's part of a replay: where the connection starts, what it gets, why it is reset (or null). */
+    private record StreamSlice(long start, long head, List<StreamMessage> messages, String resetReason) {
+    }
+
+    private CompletableFuture<StreamSlice> slice(String uid, Optional<Long> cursor, boolean sameHistory, String device) {
+        String cursorId = cursor.isEmpty() ? "" : !sameHistory ? "-" : StreamIds.toId(cursor.get());
+        return readStream(uid, cursorId).thenCompose(read -> {
+            long head = read.last();
+            if (cursor.isEmpty()) {
+                return CompletableFuture.completedFuture(new StreamSlice(head, head, List.of(), null));
+            }
+            String reason = !sameHistory ? Replay.HISTORY_LOST
+                    : read.lastId().isEmpty() && cursor.get() > 0 ? Replay.EXPIRED
+                    : cursor.get() > head ? Replay.UNKNOWN_CURSOR
+                    : cursor.get() < read.cut() ? Replay.EXPIRED : null;
+            if (reason == null || reason.equals(Replay.HISTORY_LOST)) {
+                return CompletableFuture.completedFuture(new StreamSlice(reason == null ? cursor.get() : read.cut(), head,
+                        addressedTo(read.messages(), device), reason));
+            }
+            return readStream(uid, "-").thenApply(everything ->
+                    new StreamSlice(everything.cut(), everything.last(), addressedTo(everything.messages(), device), reason));
+        });
+    }
+
+    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages) {
+    }
+
+    private CompletableFuture<StreamRead> readStream(String uid, String cursorId) {
+        String[] scriptKeys = uid == null ? new String[] {keys.broadcastStream(), keys.broadcastMeta()}
+                : new String[] {keys.userStream(uid), keys.userMeta(uid)};
+        return scripts.run(RedisScripts.Script.REPLAY, scriptKeys, cursorId, Integer.toString(config.sse().historySize() + 16))
+                .thenApply(result -> {
+                    List<StreamMessage> messages = new ArrayList<>();
+                    for (Object entry : (List<?>) result.get(2)) {
+                        messages.add(ChannelMessage.fromEntry(uid, (List<?>) entry));
+                    }
+                    String lastId = (String) result.get(0);
+                    return new StreamRead(lastId, StreamIds.toOffset(lastId), StreamIds.toOffset((String) result.get(1)), messages);
+                });
+    }
+
+    private CompletableFuture<List<StreamMessage>> readAfter(String uid, long offset) {
+        return readStream(uid, StreamIds.toId(offset)).thenApply(StreamRead::messages);
+    }
+
+    private static List<StreamMessage> addressedTo(List<StreamMessage> messages, String device) {
+        return messages.stream().filter(message -> message.addressedTo(device)).toList();
+    }
+
+    @Override
+    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+        long now = System.currentTimeMillis();
+        SetArgs ttl = SetArgs.Builder.px(config.jwt().maxExpireSeconds() * 1000);
+        List<CompletableFuture<?>> steps = new ArrayList<>();
+        Set<String> ended = ConcurrentHashMap.newKeySet();
+        for (String uid : uids) {
+            steps.add(redis.commands.set(keys.kickedUid(uid), Long.toString(now), ttl).toCompletableFuture());
+            steps.add(presence.userDeviceNames(uid).thenAccept(ended::addAll));
+        }
+        for (String device : devices) {
+            steps.add(redis.commands.set(keys.kickedDevice(device), Long.toString(now), ttl).toCompletableFuture());
+            steps.add(presence.owner(device).thenCompose(owner -> owner == null ? CompletableFuture.completedFuture(false)
+                    : presence.isOnline(owner, device)).thenAccept(online -> {
+                        if (online) {
+                            ended.add(device);
+                        }
+                    }));
+        }
+        Map<String, Object> command = new LinkedHashMap<>();
+        command.put("type", "kick");
+        command.put("uids", List.copyOf(uids));
+        command.put("devices", List.copyOf(devices));
+        command.put("data", data);
+        return RedisFutures.guard(CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new))
+                .thenCompose(done -> sendControl(command))
+                .thenApply(sent -> ended.size()));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
+        CompletableFuture<String> byUid = redis.commands.get(keys.kickedUid(uid)).toCompletableFuture();
+        CompletableFuture<String> byDevice = redis.commands.get(keys.kickedDevice(device)).toCompletableFuture();
+        return RedisFutures.guard(byUid.thenCombine(byDevice, (a, b) -> {
+            long kickedAt = Math.max(a == null ? -1 : Long.parseLong(a), b == null ? -1 : Long.parseLong(b));
+            return kickedAt >= 0 && issuedAtMillis < kickedAt;
+        }));
+    }
+
+    @Override
+    public void markEnded(String nonce) {
+        markEndedAsync(nonce).whenComplete(RedisRouting.logFailure("remembering an ended connection"));
+    }
+
+    private CompletableFuture<Void> markEndedAsync(String nonce) {
+        return redis.commands.set(keys.endedConnection(nonce), "1", SetArgs.Builder.px(config.jwt().maxExpireSeconds() * 1000))
+                .toCompletableFuture().thenApply(ok -> null);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isEnded(String nonce) {
+        return RedisFutures.guard(redis.commands.exists(keys.endedConnection(nonce)).toCompletableFuture().thenApply(n -> n > 0));
+    }
+
+    @Override
+    public CompletableFuture<Optional<DeviceSession>> device(String device) {
+        return RedisFutures.guard(presence.device(device));
+    }
+
+    @Override
+    public CompletableFuture<List<DeviceSession>> userDevices(String uid) {
+        return RedisFutures.guard(presence.userDevices(uid));
+    }
+
+    @Override
+    public CompletableFuture<List<NodeStatus>> nodes() {
+        return RedisFutures.guard(liveness.nodes());
+    }
+
+    @Override
+    public CompletableFuture<Integer> userCount() {
+        return RedisFutures.guard(presence.userCount());
+    }
+
+    /** A canary on the control channel, addressed to this node: back when routing through Redis works. */
+    @Override
+    public CompletableFuture<Void> ping() {
+        String id = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
+        CompletableFuture<Void> back = new CompletableFuture<>();
+        canaries.put(id, back);
+        scheduler.schedule(() -> canaries.remove(id), 5, TimeUnit.SECONDS);
+        return RedisFutures.guard(sendControl(Map.of("type", "ping", "node", node, "id", id))).thenCompose(sent -> back);
+    }
+
+    @Override
+    public void close() {
+        try {
+            liveness.leave().get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("could not leave the cluster cleanly: {}", e.toString());
+        }
+        scheduler.shutdownNow();
+        redis.close();
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    /** Reports a presence change: on the go-sse-broker channels, and to the node's own listener (webhooks). */
+    private void changed(StateChange change) {
+        redis.commands.publish(change.kind().channel(), StateChangeJson.write(change, node))
+                .whenComplete(RedisRouting.logFailure("publishing a presence change"));
+        stateChanges.stateChanged(change);
+    }
+
+    private CompletableFuture<Void> sendControl(Map<String, Object> command) {
+        try {
+            return redis.commands.spublish(keys.controlChannel(), JSON.writeValueAsString(command)).toCompletableFuture()
+                    .thenApply(receivers -> null);
+        } catch (JsonProcessingException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** A command from a node (this one included): extrude one of ours, or kick. */
+    private void control(String payload) {
+        try {
+            JsonNode command = JSON.readTree(payload);
+            switch (command.path("type").asText()) {
+                case "extrude" -> {
+                    if (command.path("node").asText().equals(node)) {
+                        listener.extrude(new DeviceSession(command.path("uid").asText(), command.path("device").asText(),
+                                command.path("nonce").asText(), node, "", 0), command.path("by").asText());
+                    }
+                }
+                case "ping" -> {
+                    CompletableFuture<Void> back = command.path("node").asText().equals(node)
+                            ? canaries.remove(command.path("id").asText()) : null;
+                    if (back != null) {
+                        back.complete(null);
+                    }
+                }
+                case "kick" -> listener.kick(texts(command.path("uids")), texts(command.path("devices")),
+                        command.path("data").asText());
+                default -> log.debug("ignored control message {}", payload);
+            }
+        } catch (JsonProcessingException e) {
+            log.warn("ignored a malformed control message");
+        }
+    }
+
+    private static Set<String> texts(JsonNode array) {
+        Set<String> out = new LinkedHashSet<>();
+        array.forEach(item -> out.add(item.asText()));
+        return out;
+    }
+
+    /** The history epoch: made once per Redis deployment; a new one means the history was lost. */
+    private CompletableFuture<String> ensureEpoch() {
+        String candidate = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
+        return redis.commands.setnx(keys.epoch(), candidate).toCompletableFuture()
+                .thenCompose(created -> redis.commands.get(keys.epoch()).toCompletableFuture());
+    }
+
+    /**
+     * After a reconnect: Redis may have restarted, failed over or lost data. Register this node's devices again,
+     * subscribe again and read every followed stream from the last message delivered, so nothing is lost.
+     */
+    private void recover() {
+        if (redis == null || !recovering.compareAndSet(false, true)) {
+            return;
+        }
+        ensureEpoch()
+                .thenAccept(current -> {
+                    if (!current.equals(epoch)) {
+                        log.warn("Redis history was lost (epoch {} is now {})", epoch, current);
+                        epoch = current;
+                    }
+                })
+                .thenCompose(done -> liveness.beat())
+                .thenCompose(done -> reregister())
+                .thenCompose(done -> routing.resubscribeAndCatchUp())
+                .whenComplete((done, error) -> {
+                    recovering.set(false);
+                    if (error != null) {
+                        log.warn("recovery after a Redis reconnect failed, retrying: {}", error.getMessage());
+                        scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
+                    } else {
+                        log.info("recovered after a Redis reconnect: {} devices registered again", localSessions.size());
+                    }
+                });
+    }
+
+    private CompletableFuture<Void> reregister() {
+        return dropDepartedSessions().thenCompose(done -> restoreLocalSessions());
+    }
+
+    /** Connections that closed while Redis was unreachable could not remove their presence: remove it now. */
+    private CompletableFuture<Void> dropDepartedSessions() {
+        return presence.nodeSessions(node).thenCompose(recorded -> {
+            List<CompletableFuture<?>> removals = new ArrayList<>();
+            for (DeviceSession session : recorded) {
+                if (!localSessions.containsKey(session.nonce())) {
+                    removals.add(presence.unregister(session, StateChange.DEVICE_DISCONNECT));
+                }
+            }
+            return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
+        });
+    }
+
+    private CompletableFuture<Void> restoreLocalSessions() {
+        List<CompletableFuture<?>> steps = new ArrayList<>();
+        for (DeviceSession session : localSessions.values()) {
+            steps.add(redis.commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
+                    .thenCompose(current -> {
+                        if (current != null && !SessionJson.read(current).nonce().equals(session.nonce())) {
+                            listener.extrude(session, SessionJson.read(current).clientAddress());
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        CompletableFuture<?> restored = current != null
+                                ? redis.commands.hset(keys.nodeDevices(node), session.nonce(), SessionJson.write(session))
+                                        .toCompletableFuture()
+                                : presence.register(session, Integer.MAX_VALUE);
+                        return restored.thenApply(done -> null);
+                    }));
+        }
+        return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
+    }
+
+    private long retentionMillis() {
+        return config.sse().historyExpireSeconds() * 1000 + 60_000;
+    }
+}

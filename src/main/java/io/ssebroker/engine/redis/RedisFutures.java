@@ -1,0 +1,22 @@
+package io.ssebroker.engine.redis;
+
+import io.ssebroker.engine.EngineUnavailableException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/** Turns any Redis failure into the engine's {@link EngineUnavailableException}, so callers answer 503. */
+final class RedisFutures {
+    private RedisFutures() {
+    }
+
+    static <T> CompletableFuture<T> guard(CompletionStage<T> stage) {
+        return stage.toCompletableFuture().exceptionallyCompose(error -> {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof EngineUnavailableException) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            return CompletableFuture.failedFuture(new EngineUnavailableException("Redis: " + cause.getMessage(), cause));
+        });
+    }
+}

@@ -1,0 +1,89 @@
+package io.ssebroker.engine.redis;
+
+/**
+ * Names of every key and channel. The keys of one user share a hash tag, so that its stream, presence and channel
+ * live on one Redis Cluster slot and one script can touch them all.
+ */
+final class RedisKeys {
+    private final String prefix;
+
+    RedisKeys(String prefix) {
+        this.prefix = prefix;
+    }
+
+    String userStream(String uid) {
+        return user(uid) + ":s";
+    }
+
+    String userMeta(String uid) {
+        return user(uid) + ":m";
+    }
+
+    String userChannel(String uid) {
+        return user(uid) + ":c";
+    }
+
+    String userPresence(String uid) {
+        return user(uid) + ":p";
+    }
+
+    String broadcastStream() {
+        return prefix + ":{b}:s";
+    }
+
+    String broadcastMeta() {
+        return prefix + ":{b}:m";
+    }
+
+    String broadcastChannel() {
+        return prefix + ":{b}:c";
+    }
+
+    String controlChannel() {
+        return prefix + ":{ctl}:c";
+    }
+
+    String deviceOwner(String device) {
+        return prefix + ":{d:" + device + "}:o";
+    }
+
+    String nodes() {
+        return prefix + ":nodes";
+    }
+
+    String nodeBeat(String node) {
+        return prefix + ":node:" + node;
+    }
+
+    String nodeDevices(String node) {
+        return prefix + ":{n:" + node + "}:d";
+    }
+
+    String nodeClearLock(String node) {
+        return prefix + ":clear:" + node;
+    }
+
+    String onlineUsers() {
+        return prefix + ":users";
+    }
+
+    String epoch() {
+        return prefix + ":epoch";
+    }
+
+    String kickedUid(String uid) {
+        return prefix + ":kick:u:" + uid;
+    }
+
+    String kickedDevice(String device) {
+        return prefix + ":kick:d:" + device;
+    }
+
+    String endedConnection(String nonce) {
+        return prefix + ":ended:" + nonce;
+    }
+
+    private String user(String uid) {
+        return prefix + ":{u:" + uid + "}";
+    }
+}

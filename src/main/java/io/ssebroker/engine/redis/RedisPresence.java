@@ -1,0 +1,175 @@
+package io.ssebroker.engine.redis;
+
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Presence in Redis: one hash per user (device → session), updated by scripts that say atomically whether a
+ * device was the user's first or last; the device's owner (for messages to an offline device); the sessions of
+ * each node (to clear a dead node's devices); the set of online users. Reports every change it makes.
+ */
+final class RedisPresence {
+    /** Outcome of registering: refused (too many devices), else first-of-user and the session it replaced. */
+    record Registered(boolean accepted, boolean first, DeviceSession replaced) {
+    }
+
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final RedisScripts scripts;
+    private final RedisKeys keys;
+    private final StateChangeListener stateChanges;
+    private final long ownerTtlMillis;
+
+    RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
+                  StateChangeListener stateChanges, long ownerTtlMillis) {
+        this.commands = commands;
+        this.scripts = scripts;
+        this.keys = keys;
+        this.stateChanges = stateChanges;
+        this.ownerTtlMillis = ownerTtlMillis;
+    }
+
+    CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
+        String json = SessionJson.write(session);
+        return scripts.run(RedisScripts.Script.REGISTER, new String[] {keys.userPresence(session.uid())},
+                        session.device(), json, Integer.toString(maxDevicesPerUser))
+                .thenCompose(result -> {
+                    long status = (Long) result.get(0);
+                    if (status < 0) {
+                        return CompletableFuture.completedFuture(new Registered(false, false, null));
+                    }
+                    boolean first = status == 1;
+                    String previous = (String) result.get(1);
+                    DeviceSession sameUser = previous.isEmpty() ? null : SessionJson.read(previous);
+                    long now = System.currentTimeMillis();
+                    CompletableFuture<Void> bookkeeping = CompletableFuture.allOf(
+                            commands.hset(keys.nodeDevices(session.nodeAddress()), session.nonce(), json).toCompletableFuture(),
+                            first ? commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture()
+                                    : CompletableFuture.completedFuture(0L));
+                    return bookkeeping
+                            .thenCompose(done -> takeOwnership(session, now))
+                            .thenApply(otherUser -> {
+                                DeviceSession replaced = sameUser != null ? sameUser : otherUser;
+                                if (replaced != null) {
+                                    emit(StateChange.Kind.DEVICE_OFFLINE, replaced, StateChange.EXTRUDE_OFFLINE, now);
+                                }
+                                if (first) {
+                                    emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
+                                }
+                                emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
+                                return new Registered(true, first, replaced);
+                            });
+                })
+                .thenApply(registered -> registered);
+    }
+
+    /**
+     * Records the session's uid as the device's owner; when the device was another user's, takes it out of that
+     * user's presence and returns the session it had there.
+     */
+    private CompletableFuture<DeviceSession> takeOwnership(DeviceSession session, long now) {
+        return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.px(ownerTtlMillis))
+                .toCompletableFuture()
+                .thenCompose(previousOwner -> {
+                    if (previousOwner == null || previousOwner.equals(session.uid())) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE, now, false);
+                });
+    }
+
+    /** Removes the presence entry if it still belongs to this connection; reports the changes. */
+    CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+        long now = System.currentTimeMillis();
+        commands.hdel(keys.nodeDevices(session.nodeAddress()), session.nonce());
+        return remove(session.uid(), session.device(), session.nonce(), reason, now, true).thenApply(removed -> removed != null);
+    }
+
+    /**
+     * Removes a device from a user's presence (only the entry with this nonce; any when nonce is empty); returns the
+     * removed session or null. Reports the device offline when asked, and the user offline when it was the last.
+     */
+    CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason, long now,
+                                            boolean reportDevice) {
+        return scripts.run(RedisScripts.Script.UNREGISTER, new String[] {keys.userPresence(uid)}, device, nonce)
+                .thenCompose(result -> {
+                    if ((Long) result.get(0) == 0) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    DeviceSession removed = SessionJson.read((String) result.get(2));
+                    boolean last = (Long) result.get(1) == 1;
+                    if (reportDevice) {
+                        emit(StateChange.Kind.DEVICE_OFFLINE, removed, reason, now);
+                    }
+                    if (!last) {
+                        return CompletableFuture.completedFuture(removed);
+                    }
+                    emit(StateChange.Kind.USER_OFFLINE, removed, reason, now);
+                    return commands.srem(keys.onlineUsers(), uid).toCompletableFuture().thenApply(n -> removed);
+                });
+    }
+
+    /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
+    CompletableFuture<Integer> clearNode(String node, String reason) {
+        long now = System.currentTimeMillis();
+        return commands.hvals(keys.nodeDevices(node)).toCompletableFuture().thenCompose(sessions -> {
+            List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
+            for (String json : sessions) {
+                DeviceSession session = SessionJson.read(json);
+                removals.add(remove(session.uid(), session.device(), session.nonce(), reason, now, true));
+            }
+            return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
+                    .thenCompose(done -> commands.del(keys.nodeDevices(node)).toCompletableFuture())
+                    .thenApply(deleted -> (int) removals.stream().filter(f -> f.join() != null).count());
+        });
+    }
+
+    CompletableFuture<Optional<DeviceSession>> device(String device) {
+        return commands.get(keys.deviceOwner(device)).toCompletableFuture().thenCompose(owner -> owner == null
+                ? CompletableFuture.completedFuture(Optional.empty())
+                : commands.hget(keys.userPresence(owner), device).toCompletableFuture()
+                        .thenApply(json -> Optional.ofNullable(json).map(SessionJson::read)));
+    }
+
+    CompletableFuture<String> owner(String device) {
+        return commands.get(keys.deviceOwner(device)).toCompletableFuture();
+    }
+
+    CompletableFuture<List<DeviceSession>> userDevices(String uid) {
+        return commands.hvals(keys.userPresence(uid)).toCompletableFuture()
+                .thenApply(values -> values.stream().map(SessionJson::read)
+                        .sorted(java.util.Comparator.comparingLong(DeviceSession::loginTimeMillis)).toList());
+    }
+
+    CompletableFuture<List<String>> userDeviceNames(String uid) {
+        return commands.hkeys(keys.userPresence(uid)).toCompletableFuture();
+    }
+
+    CompletableFuture<Boolean> isOnline(String uid, String device) {
+        return commands.hexists(keys.userPresence(uid), device).toCompletableFuture();
+    }
+
+    CompletableFuture<Integer> userCount() {
+        return commands.scard(keys.onlineUsers()).toCompletableFuture().thenApply(Long::intValue);
+    }
+
+    CompletableFuture<Integer> nodeDeviceCount(String node) {
+        return commands.hlen(keys.nodeDevices(node)).toCompletableFuture().thenApply(Long::intValue);
+    }
+
+    /** The sessions this node has recorded (to register them again after Redis lost them). */
+    CompletableFuture<List<DeviceSession>> nodeSessions(String node) {
+        return commands.hvals(keys.nodeDevices(node)).toCompletableFuture()
+                .thenApply(values -> values.stream().map(SessionJson::read).toList());
+    }
+
+    private void emit(StateChange.Kind kind, DeviceSession session, String reason, long now) {
+        stateChanges.stateChanged(new StateChange(kind, session.uid(), session.device(), reason, now));
+    }
+}

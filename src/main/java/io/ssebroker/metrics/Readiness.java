@@ -1,0 +1,69 @@
+package io.ssebroker.metrics;
+
+import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.EngineUnavailableException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Whether this node should get traffic ({@code /readyz}): not while it drains, and only when a canary sent through
+ * the engine comes back to it within the deadline, which proves both that the engine is reachable and that
+ * messages published there reach this node. Probes that overlap share one canary, so a crowd of load-balancer
+ * checks costs the engine one round trip.
+ */
+public final class Readiness {
+    private final Engine engine;
+    private final Duration deadline;
+    private volatile boolean draining;
+    private CompletableFuture<Optional<String>> probe;
+
+    public Readiness(Engine engine, Duration deadline) {
+        this.engine = engine;
+        this.deadline = deadline;
+    }
+
+    /** Completes with empty when ready, else with the reason the node is not. Never fails. */
+    public CompletableFuture<Optional<String>> check() {
+        if (draining) {
+            return CompletableFuture.completedFuture(Optional.of("draining: the node is shutting down"));
+        }
+        synchronized (this) {
+            if (probe == null || probe.isDone()) {
+                probe = canary();
+            }
+            return probe;
+        }
+    }
+
+    /** From now on the node is not ready: it is shutting down and hands its clients to other nodes. */
+    public void startDraining() {
+        draining = true;
+    }
+
+    private CompletableFuture<Optional<String>> canary() {
+        CompletableFuture<Void> roundTrip;
+        try {
+            // A copy: the deadline must not complete the engine's own future.
+            roundTrip = engine.ping().copy();
+        } catch (RuntimeException e) {
+            roundTrip = CompletableFuture.failedFuture(e);
+        }
+        return roundTrip.orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((done, error) -> error == null ? Optional.empty() : Optional.of(reason(error)));
+    }
+
+    private String reason(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof TimeoutException) {
+            return "engine canary not received back within " + deadline.toMillis() + " ms";
+        }
+        if (cause instanceof EngineUnavailableException) {
+            return "engine unavailable: " + cause.getMessage();
+        }
+        return "engine check failed: " + cause;
+    }
+}

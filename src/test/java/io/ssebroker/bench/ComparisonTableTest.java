@@ -1,0 +1,42 @@
+package io.ssebroker.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ComparisonTableTest {
+    private static BenchResult broadcast(String system, double perSecond, double p99) {
+        LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99);
+        BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, 0, 0, 0, 0);
+        BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, latency);
+        return new BenchResult(system, "broadcast", 1000, connect, delivery, null, new BenchResult.Cpu(5, 2.5));
+    }
+
+    @Test
+    void ratioIsAgainstTheBestPeerInTheFiguresDirection() {
+        assertThat(ComparisonTable.ratio(300, 200, true)).isEqualTo("1.50× (better)");
+        assertThat(ComparisonTable.ratio(100, 200, true)).isEqualTo("0.50× (worse)");
+        assertThat(ComparisonTable.ratio(1, 2, false)).isEqualTo("0.50× (better)");
+        assertThat(ComparisonTable.ratio(0, 0, false)).isEqualTo("equal");
+        assertThat(ComparisonTable.ratio(3, 0, false)).isEqualTo("worse");
+    }
+
+    @Test
+    void rendersARowPerFigureWithEverySystemAndTheRatioToTheBestPeer() {
+        String table = ComparisonTable.render(List.of(
+                broadcast("nchan", 200_000, 4.0), broadcast("sse-broker", 300_000, 2.0), broadcast("pushpin", 100_000, 9.0)));
+
+        assertThat(table.lines().findFirst()).contains(
+                "| scenario | connections | figure | sse-broker | nchan | pushpin | sse-broker ÷ best peer |");
+        assertThat(table).contains("| broadcast | 1,000 | deliveries/s ↑ | 300,000 | 200,000 | 100,000 | 1.50× (better) |");
+        assertThat(table).contains("| broadcast | 1,000 | latency p99 ms ↓ | 2.00 | 4.00 | 9.00 | 0.50× (better) |");
+    }
+
+    @Test
+    void aMissingRunOrFigureIsADash() {
+        String table = ComparisonTable.render(List.of(broadcast("nchan", 200_000, 4.0)));
+
+        assertThat(table).contains("| broadcast | 1,000 | deliveries/s ↑ | — | 200,000 | — |");
+    }
+}

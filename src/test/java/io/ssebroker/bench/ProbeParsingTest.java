@@ -1,0 +1,61 @@
+package io.ssebroker.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class ProbeParsingTest {
+    @Test
+    void statFieldsCountFromTheLastParenthesisOfTheCommandName() {
+        String stat = "4242 (nginx: worker (x) ) S 4241 4241 4241 0 -1 4194624 1234 0 0 0 150 25 0 0 20 0 1 0 "
+                + "100 200000000 3000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0";
+
+        ProcFiles.Stat parsed = ProcFiles.stat(stat);
+
+        assertThat(parsed.parentPid()).isEqualTo(4241);
+        assertThat(parsed.cpuTicks()).isEqualTo(175);
+    }
+
+    @Test
+    void kibFieldsOfStatusAndSmapsRollup() {
+        String status = "Name:\tjava\nVmPeak:\t 9000 kB\nVmRSS:\t  123456 kB\nRssAnon:\t 100000 kB\n";
+        String rollup = "55d0-7ffc ---p 00000000 00:00 0 [rollup]\nRss:  2000 kB\nPss:  1500 kB\nPss_Anon:  900 kB\n";
+
+        assertThat(ProcFiles.kibField(status, "VmRSS")).isEqualTo(123456);
+        assertThat(ProcFiles.kibField(rollup, "Pss")).isEqualTo(1500);
+        assertThat(ProcFiles.kibField(status, "VmSwap")).isEqualTo(-1);
+    }
+
+    @Test
+    void heapUsedOfG1AndOfGenerationalCollectors() {
+        String g1 = """
+                4242:
+                 garbage-first heap   total 524288K, used 23456K [0x00000000e0000000, 0x0000000100000000)
+                  region size 1024K, 3 young (3072K), 0 survivors (0K)
+                 Metaspace       used 20000K, committed 20480K, reserved 1114112K
+                  class space    used 2000K, committed 2048K, reserved 1048576K
+                """;
+        String parallel = """
+                 PSYoungGen      total 76288K, used 3932K [0x, 0x, 0x)
+                 ParOldGen       total 175104K, used 1000K [0x, 0x, 0x)
+                 Metaspace       used 777K, committed 896K, reserved 1056768K
+                """;
+
+        assertThat(JvmMemoryProbe.heapUsedKiB(g1)).isEqualTo(23456);
+        assertThat(JvmMemoryProbe.heapUsedKiB(parallel)).isEqualTo(4932);
+    }
+
+    @Test
+    void directMemoryIsNmtOtherCommittedOrUnknown() {
+        String nmt = """
+                Native Memory Tracking:
+                Total: reserved=1700000KB, committed=400000KB
+                -                 Java Heap (reserved=524288KB, committed=524288KB)
+                -                     Other (reserved=34567KB, committed=34567KB)
+                                            (malloc=34567KB #120)
+                """;
+
+        assertThat(JvmMemoryProbe.otherCommittedKiB(nmt)).isEqualTo(34567);
+        assertThat(JvmMemoryProbe.otherCommittedKiB("4242:\nNative memory tracking is not enabled\n")).isNull();
+    }
+}

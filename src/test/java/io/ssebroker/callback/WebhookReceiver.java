@@ -1,0 +1,165 @@
+package io.ssebroker.callback;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
+
+/**
+ * A webhook endpoint on a free loopback port: records every POST it receives (attempts included) and answers with
+ * the status the test chooses, possibly after making the broker wait.
+ */
+final class WebhookReceiver implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One POST as received: path, headers (names in lower case), the exact body and the body parsed. */
+    record Call(String path, Map<String, String> headers, byte[] body, JsonNode json) {
+        String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+
+        String event() {
+            return json.path("payload").path("event").asText();
+        }
+
+        String uid() {
+            return json.path("uid").asText();
+        }
+
+        String device() {
+            return json.path("device").asText();
+        }
+
+        String reason() {
+            return json.path("reason").asText();
+        }
+
+        /** "event uid device reason", to compare sequences at a glance. */
+        String summary() {
+            return event() + " " + uid() + " " + device() + " " + reason();
+        }
+    }
+
+    private final HttpServer server;
+    private final ExecutorService handlers = Executors.newCachedThreadPool();
+    private final LinkedBlockingQueue<Call> calls = new LinkedBlockingQueue<>();
+    private final ConcurrentHashMap<String, AtomicInteger> inFlightByUid = new ConcurrentHashMap<>();
+    private final AtomicInteger mostInFlightForOneUid = new AtomicInteger();
+    private volatile ToIntFunction<Call> answer = call -> 200;
+
+    private WebhookReceiver() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", this::handle);
+        server.setExecutor(handlers);
+        server.start();
+    }
+
+    static WebhookReceiver start() {
+        try {
+            return new WebhookReceiver();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    /** Decides the status of each call; the function may block to keep the broker waiting. */
+    void answerWith(ToIntFunction<Call> answer) {
+        this.answer = answer;
+    }
+
+    /** The next call received, waiting at most {@code timeout}. */
+    Call next(Duration timeout) {
+        try {
+            Call call = calls.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (call == null) {
+                throw new AssertionError("no webhook call within " + timeout);
+            }
+            return call;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    Call next() {
+        return next(Duration.ofSeconds(10));
+    }
+
+    List<Call> next(int count) {
+        List<Call> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(next());
+        }
+        return out;
+    }
+
+    /** The calls that arrive within {@code window}; none is an answer too. */
+    List<Call> within(Duration window) {
+        List<Call> out = new ArrayList<>();
+        long deadline = System.nanoTime() + window.toNanos();
+        try {
+            for (long left = window.toMillis(); left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+                Call call = calls.poll(left, TimeUnit.MILLISECONDS);
+                if (call != null) {
+                    out.add(call);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+
+    /** The most calls of one uid the receiver ever had open at the same time. */
+    int mostInFlightForOneUid() {
+        return mostInFlightForOneUid.get();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange; InputStream in = exchange.getRequestBody()) {
+            byte[] body = in.readAllBytes();
+            Map<String, String> headers = new TreeMap<>();
+            exchange.getRequestHeaders().forEach((name, values) ->
+                    headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
+            Call call = new Call(exchange.getRequestURI().getPath(), headers, body, JSON.readTree(body));
+            AtomicInteger open = inFlightByUid.computeIfAbsent(call.uid(), uid -> new AtomicInteger());
+            mostInFlightForOneUid.accumulateAndGet(open.incrementAndGet(), Math::max);
+            calls.add(call);
+            int status;
+            try {
+                status = answer.applyAsInt(call);
+            } finally {
+                open.decrementAndGet(); // before the answer: the broker may post the uid's next change right after it
+            }
+            exchange.sendResponseHeaders(status, -1);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        handlers.shutdownNow();
+    }
+}

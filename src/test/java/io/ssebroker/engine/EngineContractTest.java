@@ -1,0 +1,243 @@
+package io.ssebroker.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigLoader;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What every engine promises the broker; run once per engine. */
+public abstract class EngineContractTest {
+    protected static final String NODE = "127.0.0.1:7001";
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    protected final RecordingListener listener = new RecordingListener();
+    protected final List<StateChange> changes = new CopyOnWriteArrayList<>();
+    protected Engine engine;
+    private String run;
+
+    /** An engine for this node, not started yet. */
+    protected abstract Engine newEngine(BrokerConfig config, StateChangeListener stateChanges);
+
+    /** Settings the engine needs besides the shared ones (a Redis address, say). */
+    protected Map<String, String> engineSettings() {
+        return Map.of();
+    }
+
+    @BeforeEach
+    void startEngine() {
+        Map<String, String> settings = new HashMap<>(engineSettings());
+        settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
+        settings.put("sse.device_frame_cache_size", "5");
+        BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
+        engine = newEngine(config, changes::add);
+        engine.start(listener);
+        run = UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @AfterEach
+    void stopEngine() {
+        engine.close();
+    }
+
+    private String id(String name) {
+        return name + "-" + run;
+    }
+
+    private DeviceSession session(String uid, String device) {
+        return new DeviceSession(uid, device, UUID.randomUUID().toString().replace("-", ""), NODE, "127.0.0.1:5555",
+                System.currentTimeMillis());
+    }
+
+    @Test
+    void aMessageForAnOfflineUserIsRetainedAndReplayedAfterItsCursor() {
+        String uid = id("u");
+        Replay start = engine.replay(uid, "d1", Optional.empty()).join();
+        assertThat(start.messages()).isEmpty();
+        assertThat(engine.publish(new Publication("chat", "hello", Set.of(uid), Set.of())).join()).isZero();
+        Replay replay = engine.replay(uid, "d1", Optional.of(start.start())).join();
+        assertThat(replay.resetReason()).isNull();
+        assertThat(replay.messages()).extracting(StreamMessage::data).containsExactly("hello");
+        assertThat(replay.messages().get(0).event()).isEqualTo("chat");
+        Position after = new Position(start.start().epoch(), replay.messages().get(0).offset(), start.start().broadcastOffset());
+        assertThat(engine.replay(uid, "d1", Optional.of(after)).join().messages()).isEmpty();
+    }
+
+    @Test
+    void registrationTellsTheFirstDeviceAndRefusesBeyondTheLimit() {
+        String uid = id("u");
+        assertThat(engine.register(session(uid, id("a")), 2).join()).extracting(Registration::accepted, Registration::firstDeviceOfUser)
+                .containsExactly(true, true);
+        assertThat(engine.register(session(uid, id("b")), 2).join().firstDeviceOfUser()).isFalse();
+        assertThat(engine.register(session(uid, id("c")), 2).join().accepted()).isFalse();
+        assertThat(engine.userDevices(uid).join()).extracting(DeviceSession::device).containsExactlyInAnyOrder(id("a"), id("b"));
+    }
+
+    @Test
+    void aSecondConnectionOfADeviceReplacesAndExtrudesTheFirst() {
+        String uid = id("u");
+        DeviceSession first = session(uid, id("d"));
+        engine.register(first, 10).join();
+        DeviceSession second = session(uid, id("d"));
+        Registration registration = engine.register(second, 10).join();
+        assertThat(registration.replaced().nonce()).isEqualTo(first.nonce());
+        await().atMost(WAIT).until(() -> listener.extruded.contains(first.nonce()));
+        assertThat(engine.isEnded(first.nonce()).join()).isTrue();
+        assertThat(engine.unregister(first, StateChange.DEVICE_DISCONNECT).join()).as("late unregister of the old one").isFalse();
+        assertThat(engine.device(id("d")).join()).get().extracting(DeviceSession::nonce).isEqualTo(second.nonce());
+        assertThat(engine.unregister(second, StateChange.DEVICE_DISCONNECT).join()).isTrue();
+        assertThat(engine.device(id("d")).join()).isEmpty();
+    }
+
+    @Test
+    void presenceChangesAreReportedWithReasons() {
+        String uid = id("u");
+        DeviceSession a = session(uid, id("a"));
+        DeviceSession b = session(uid, id("b"));
+        engine.register(a, 10).join();
+        engine.register(b, 10).join();
+        engine.unregister(a, StateChange.KICK_OFFLINE).join();
+        engine.unregister(b, StateChange.DEVICE_DISCONNECT).join();
+        await().atMost(WAIT).until(() -> changes.stream().filter(c -> c.uid().equals(uid)).count() == 6);
+        assertThat(changes.stream().filter(c -> c.uid().equals(uid)).map(c -> c.kind() + ":" + c.device() + ":" + c.reason()))
+                .containsExactly(
+                        "USER_ONLINE:" + id("a") + ":device_connected",
+                        "DEVICE_ONLINE:" + id("a") + ":device_connected",
+                        "DEVICE_ONLINE:" + id("b") + ":device_connected",
+                        "DEVICE_OFFLINE:" + id("a") + ":kick_offline",
+                        "DEVICE_OFFLINE:" + id("b") + ":device_disconnect",
+                        "USER_OFFLINE:" + id("b") + ":device_disconnect");
+    }
+
+    @Test
+    void liveMessagesReachTheListenerWithDeviceTagsAndOnlineCounts() {
+        String uid = id("u");
+        engine.register(session(uid, id("a")), 10).join();
+        engine.register(session(uid, id("b")), 10).join();
+        engine.replay(uid, id("a"), Optional.empty()).join();
+        assertThat(engine.publish(new Publication(null, "to all", Set.of(uid), Set.of())).join()).isEqualTo(2);
+        assertThat(engine.publish(new Publication(null, "to b", Set.of(), Set.of(id("b")))).join()).isEqualTo(1);
+        await().atMost(WAIT).until(() -> listener.delivered(uid).size() == 2);
+        assertThat(listener.delivered(uid)).extracting(StreamMessage::data).containsExactly("to all", "to b");
+        assertThat(listener.delivered(uid).get(1).addressedTo(id("a"))).isFalse();
+        assertThat(listener.delivered(uid).get(1).addressedTo(id("b"))).isTrue();
+        assertThat(listener.delivered(uid).get(0).offset()).isLessThan(listener.delivered(uid).get(1).offset());
+    }
+
+    @Test
+    void replayFiltersMessagesForOtherDevicesOfTheUser() {
+        String uid = id("u");
+        engine.register(session(uid, id("a")), 10).join();
+        engine.register(session(uid, id("b")), 10).join();
+        Position start = engine.replay(uid, id("a"), Optional.empty()).join().start();
+        engine.publish(new Publication(null, "for b", Set.of(), Set.of(id("b")))).join();
+        engine.publish(new Publication(null, "for a", Set.of(), Set.of(id("a")))).join();
+        assertThat(engine.replay(uid, id("a"), Optional.of(start)).join().messages()).extracting(StreamMessage::data)
+                .containsExactly("for a");
+    }
+
+    @Test
+    void broadcastsAreRetainedAndDelivered() {
+        Position start = engine.replay(id("u"), "d", Optional.empty()).join().start();
+        engine.publish(new Publication(null, "everyone " + run, Set.of(), Set.of())).join();
+        await().atMost(WAIT).until(() -> listener.messages.stream().anyMatch(m -> m.isBroadcast()
+                && m.data().equals("everyone " + run)));
+        assertThat(engine.replay(id("u"), "d", Optional.of(start)).join().messages()).extracting(StreamMessage::data)
+                .contains("everyone " + run);
+    }
+
+    @Test
+    void aCursorBehindTheRetainedHistoryIsResetAsExpired() {
+        String uid = id("u");
+        Position start = engine.replay(uid, "d", Optional.empty()).join().start();
+        for (int i = 1; i <= 8; i++) {
+            engine.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+        }
+        Replay replay = engine.replay(uid, "d", Optional.of(start)).join();
+        assertThat(replay.resetReason()).isEqualTo(Replay.EXPIRED);
+        assertThat(replay.messages()).extracting(StreamMessage::data).containsExactly("m4", "m5", "m6", "m7", "m8");
+    }
+
+    @Test
+    void aCursorAheadOfTheStreamIsUnknownAndOneFromAnotherHistoryIsLost() {
+        String uid = id("u");
+        Position start = engine.replay(uid, "d", Optional.empty()).join().start();
+        engine.publish(new Publication(null, "x", Set.of(uid), Set.of())).join();
+        Position ahead = new Position(start.epoch(), Long.MAX_VALUE / 2, start.broadcastOffset());
+        assertThat(engine.replay(uid, "d", Optional.of(ahead)).join().resetReason()).isEqualTo(Replay.UNKNOWN_CURSOR);
+        Position other = new Position("another-epoch", start.userOffset(), start.broadcastOffset());
+        Replay lost = engine.replay(uid, "d", Optional.of(other)).join();
+        assertThat(lost.resetReason()).isEqualTo(Replay.HISTORY_LOST);
+        assertThat(lost.messages()).extracting(StreamMessage::data).contains("x");
+    }
+
+    @Test
+    void kickEndsOnlineDevicesAndRevokesEarlierTokens() {
+        String uid = id("u");
+        engine.register(session(uid, id("a")), 10).join();
+        long before = System.currentTimeMillis() - 1000;
+        assertThat(engine.kick(Set.of(uid), Set.of(), "bye").join()).isEqualTo(1);
+        await().atMost(WAIT).until(() -> listener.kicks.contains(uid + ":bye"));
+        assertThat(engine.isRevoked(uid, id("a"), before).join()).isTrue();
+        assertThat(engine.isRevoked(uid, id("a"), System.currentTimeMillis() + 1000).join()).isFalse();
+        assertThat(engine.isRevoked(id("other"), id("x"), before).join()).isFalse();
+        assertThat(engine.kick(Set.of(), Set.of(id("nobody")), "").join()).isZero();
+    }
+
+    @Test
+    void endedConnectionsAreRemembered() {
+        String nonce = "n" + run;
+        assertThat(engine.isEnded(nonce).join()).isFalse();
+        engine.markEnded(nonce);
+        await().atMost(WAIT).until(() -> engine.isEnded(nonce).join());
+    }
+
+    @Test
+    void nodesAndCountsDescribeTheCluster() {
+        String uid = id("u");
+        engine.register(session(uid, id("a")), 10).join();
+        List<NodeStatus> nodes = engine.nodes().join();
+        assertThat(nodes).extracting(NodeStatus::address).contains(NODE);
+        assertThat(nodes.stream().filter(n -> n.address().equals(NODE)).findFirst().orElseThrow().deviceCount()).isPositive();
+        assertThat(engine.userCount().join()).isPositive();
+    }
+
+    /** Records what the engine asked of the node. */
+    protected static final class RecordingListener implements EngineListener {
+        final List<StreamMessage> messages = new CopyOnWriteArrayList<>();
+        final List<String> extruded = new CopyOnWriteArrayList<>();
+        final List<String> kicks = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void deliver(StreamMessage message) {
+            messages.add(message);
+        }
+
+        @Override
+        public void extrude(DeviceSession session, String byClientAddress) {
+            extruded.add(session.nonce());
+        }
+
+        @Override
+        public int kick(Set<String> uids, Set<String> devices, String data) {
+            uids.forEach(uid -> kicks.add(uid + ":" + data));
+            devices.forEach(device -> kicks.add(device + ":" + data));
+            return 0;
+        }
+
+        List<StreamMessage> delivered(String uid) {
+            return messages.stream().filter(m -> uid.equals(m.uid())).toList();
+        }
+    }
+}

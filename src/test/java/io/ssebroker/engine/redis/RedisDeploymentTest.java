@@ -1,0 +1,62 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The same service on a three-master Redis Cluster and on Sentinel with a failover. */
+class RedisDeploymentTest {
+
+    @Test
+    void twoNodesOnARedisClusterDeliverAndReplayAcrossNodes() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()));
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
+                String cursor;
+                try (SseClient client = b.connect("u-cl", "d-cl")) {
+                    client.nextOfType("sys_connected");
+                    for (int i = 0; i < 20; i++) {
+                        // many uids spread over the slots of all three masters
+                        a.api().send(Map.of("uid", "u-cl-other-" + i, "data", "x"));
+                    }
+                    assertThat(a.api().send(Map.of("uid", "u-cl", "data", "over the cluster"))).isEqualTo(1);
+                    assertThat(client.next().data()).isEqualTo("over the cluster");
+                    a.api().send(Map.of("data", "broadcast on the cluster"));
+                    cursor = client.next().id();
+                }
+                a.api().send(Map.of("uid", "u-cl", "data", "while away"));
+                try (SseClient client = a.connect("u-cl", "d-cl", cursor)) {
+                    client.nextOfType("sys_connected");
+                    assertThat(client.next().data()).isEqualTo("while away");
+                }
+                assertThat(a.api().get("/info", Map.of()).result().path("instance_count").asInt()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void deliveryResumesAfterASentinelFailover() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.sentinel();
+             TestNode node = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
+                     "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1"))) {
+            try (SseClient client = node.connect("u-sen", "d-sen")) {
+                client.nextOfType("sys_connected");
+                assertThat(node.api().send(Map.of("uid", "u-sen", "data", "before"))).isEqualTo(1);
+                assertThat(client.next().data()).isEqualTo("before");
+                redis.first().kill(); // the master
+                await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500)).until(() ->
+                        node.api().postForm("/send", Map.of("uid", "u-sen", "data", "after")).status() == 200);
+                assertThat(client.next(Duration.ofSeconds(20)).data()).isEqualTo("after");
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.cli.Main;
+import io.ssebroker.testing.Api;
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.SseClient.Event;
+import io.ssebroker.testing.TestNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Faults: Redis unreachable under load, and a node killed without a goodbye. */
+class RedisFaultTest {
+
+    @Test
+    void whenRedisIsUnreachableSendsAre503AndEveryAcknowledgedMessageArrivesOnceAfterRecovery() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1",
+                     "sse.device_frame_cache_size", "1000"))) {
+            SseClient client = node.connect("u-fault", "d-fault");
+            client.nextOfType("sys_connected");
+            List<Integer> acknowledged = new ArrayList<>();
+            int refused = 0;
+            long pauseAt = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            long resumeAt = pauseAt + Duration.ofSeconds(10).toNanos();
+            long endAt = resumeAt + Duration.ofSeconds(3).toNanos();
+            boolean paused = false;
+            boolean resumed = false;
+            for (int seq = 1; System.nanoTime() < endAt && seq < 100_000; seq++) {
+                if (!paused && System.nanoTime() > pauseAt) {
+                    redis.first().pause();
+                    paused = true;
+                }
+                if (paused && !resumed && System.nanoTime() > resumeAt) {
+                    redis.first().resume();
+                    resumed = true;
+                }
+                Api.Answer answer = node.api().postForm("/send", Map.of("uid", "u-fault", "data", Integer.toString(seq)));
+                if (answer.status() == 200) {
+                    acknowledged.add(seq);
+                } else {
+                    assertThat(answer.status()).isEqualTo(503);
+                    assertThat(answer.code()).isEqualTo(503);
+                    refused++;
+                }
+                Thread.sleep(20);
+            }
+            assertThat(refused).as("sends refused while Redis was unreachable").isPositive();
+            assertThat(client.isClosedByServer()).isFalse();
+            // A send that timed out may still have reached Redis (it was queued in the frozen server), so it may
+            // arrive too; what must hold: every acknowledged message arrives, once, in order.
+            List<Integer> received = new ArrayList<>();
+            int last = acknowledged.get(acknowledged.size() - 1);
+            while (received.isEmpty() || received.get(received.size() - 1) < last) {
+                Event event = client.next(Duration.ofSeconds(20));
+                assertThat(event).as("stream still open after recovery").isNotNull();
+                received.add(Integer.parseInt(event.data()));
+            }
+            assertThat(received).doesNotHaveDuplicates().isSorted().containsAll(acknowledged);
+            client.close();
+        }
+    }
+
+    @Test
+    void aKilledNodesDevicesAreClearedBySurvivorsWithInstanceClear(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"))) {
+            int port = freePort();
+            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                    "--port", Integer.toString(port), "--host", "127.0.0.1", "--secret", TestNode.SECRET)
+                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile());
+            builder.environment().put("SSE_BROKER_REDIS_ADDRS", redis.first().address());
+            builder.environment().put("SSE_BROKER_REDIS_NODE_HEARTBEAT", "1");
+            Process doomed = builder.start();
+            try {
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                    try (Socket socket = new Socket("127.0.0.1", port)) {
+                        return true;
+                    }
+                });
+                Api doomedApi = new Api("http://127.0.0.1:" + port);
+                SseClient client = SseClient.open("127.0.0.1", port, "/events",
+                        Map.of("X-SSE-TOKEN", doomedApi.token("u-dead", "d-dead")));
+                client.nextOfType("sys_connected");
+                assertThat(survivor.api().get("/info", Map.of("device", "d-dead")).result().path("online").asBoolean()).isTrue();
+                List<String> offline = new java.util.concurrent.CopyOnWriteArrayList<>();
+                io.lettuce.core.RedisClient watcherClient = io.lettuce.core.RedisClient.create("redis://" + redis.first().address());
+                var watcher = watcherClient.connectPubSub();
+                watcher.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String channel, String message) {
+                        offline.add(channel + " " + message);
+                    }
+                });
+                watcher.sync().subscribe("sse_topic_device_offline", "sse_topic_user_offline");
+                doomed.destroyForcibly(); // kill -9: no goodbye
+                doomed.waitFor(10, TimeUnit.SECONDS);
+                await().atMost(Duration.ofSeconds(15)).until(() ->
+                        !survivor.api().get("/info", Map.of("device", "d-dead")).result().path("online").asBoolean());
+                assertThat(survivor.api().get("/info", Map.of("uid", "u-dead")).result().path("online").asBoolean()).isFalse();
+                assertThat(survivor.api().get("/info", Map.of()).result().path("instance_count").asInt()).isEqualTo(1);
+                await().atMost(Duration.ofSeconds(5)).until(() -> offline.size() >= 2);
+                assertThat(offline).hasSize(2).allSatisfy(line -> assertThat(line)
+                        .contains("\"device\":\"d-dead\"").contains("\"reason\":\"instance_clear\""));
+                watcher.close();
+                watcherClient.shutdown();
+                client.close();
+            } finally {
+                doomed.destroyForcibly();
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,302 @@
+package io.ssebroker.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.ssebroker.testing.Api;
+import io.ssebroker.testing.TestCertificate;
+import io.ssebroker.testing.TestNode;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** HTTPS with HTTP/2 chosen by ALPN, and HTTP/2 on cleartext: the API and SSE streams over a real HTTP/2 client. */
+class TlsAndHttp2Test {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static TestCertificate certificate;
+
+    @BeforeAll
+    static void makeCertificate() {
+        certificate = TestCertificate.forLoopback();
+    }
+
+    @AfterAll
+    static void deleteCertificate() {
+        certificate.close();
+    }
+
+    @Test
+    void eventStreamsOverH2ShareOneTlsConnection() throws InterruptedException {
+        try (TestNode node = TestNode.start(tls(Map.of()))) {
+            HttpClient client = client(HttpClient.Version.HTTP_2);
+            String base = "https://127.0.0.1:" + node.port();
+            List<EventStream> streams = Stream.of("h2-phone", "h2-tablet", "h2-laptop")
+                    .map(device -> EventStream.open(client, base, token(client, base, "h2-user", device), device))
+                    .toList();
+            try {
+                for (EventStream stream : streams) {
+                    assertThat(stream.response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                    assertThat(stream.response.statusCode()).isEqualTo(200);
+                    assertThat(stream.response.headers().firstValue("content-type")).hasValue("text/event-stream; charset=utf-8");
+                }
+                // Each stream names the client's address: one address for all is one TCP connection.
+                List<String> addresses = streams.stream().map(stream -> stream.next().get("data")).toList();
+                assertThat(addresses).hasSize(3).containsOnly(addresses.get(0));
+
+                HttpResponse<String> sent = get(client, base + "/send?uid=h2-user&event=news&data=over%20h2");
+                assertThat(sent.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(json(sent).path("result").asInt()).isEqualTo(3);
+                for (EventStream stream : streams) {
+                    Map<String, String> event = stream.next();
+                    assertThat(event).containsEntry("event", "news").containsEntry("data", "over h2").containsKey("id");
+                }
+
+                get(client, base + "/kick?device=h2-phone&data=bye");
+                assertThat(streams.get(0).next()).containsEntry("event", "sys_kick_offline").containsEntry("data", "bye");
+                assertThat(streams.get(0).ended()).as("the kicked stream ended").isTrue();
+                get(client, base + "/send?uid=h2-user&data=still%20there");
+                assertThat(streams.get(1).next()).containsEntry("data", "still there");
+            } finally {
+                streams.forEach(EventStream::close);
+            }
+        }
+    }
+
+    @Test
+    void aClientWithoutH2GetsHttp11OverTls() throws InterruptedException {
+        try (TestNode node = TestNode.start(tls(Map.of()))) {
+            HttpClient client = client(HttpClient.Version.HTTP_1_1);
+            String base = "https://127.0.0.1:" + node.port();
+            try (EventStream stream = EventStream.open(client, base, token(client, base, "h1-user", "h1-phone"), "h1-phone")) {
+                assertThat(stream.response.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+                assertThat(stream.next()).containsEntry("event", "sys_connected");
+                get(client, base + "/send?uid=h1-user&data=over%20tls");
+                assertThat(stream.next()).containsEntry("data", "over tls");
+            }
+        }
+    }
+
+    @Test
+    void withH2OffTlsOffersHttp11Only() throws InterruptedException {
+        try (TestNode node = TestNode.start(tls(Map.of("http.h2", "false")))) {
+            HttpResponse<String> health = get(client(HttpClient.Version.HTTP_2), "https://127.0.0.1:" + node.port() + "/healthz");
+            assertThat(health.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+            assertThat(json(health).path("code").asInt()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void cleartextUpgradesToH2cAndStreamsShareTheConnection() throws InterruptedException {
+        try (TestNode node = TestNode.start()) {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+            // The client asks for h2c with "Upgrade: h2c" on its first request and multiplexes the next ones.
+            HttpResponse<String> health = get(client, node.baseUrl() + "/healthz");
+            assertThat(health.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            try (EventStream first = EventStream.open(client, node.baseUrl(), node.token("h2c-user", "h2c-1"), "h2c-1");
+                 EventStream second = EventStream.open(client, node.baseUrl(), node.token("h2c-user", "h2c-2"), "h2c-2")) {
+                assertThat(first.response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(first.next().get("data")).isEqualTo(second.next().get("data"));
+                node.api().send(Map.of("uid", "h2c-user", "data", "over h2c"));
+                assertThat(first.next()).containsEntry("data", "over h2c");
+                assertThat(second.next()).containsEntry("data", "over h2c");
+            }
+        }
+    }
+
+    @Test
+    void cleartextSpeaksH2ToAClientThatStartsWithThePreface() throws Exception {
+        try (TestNode node = TestNode.start(); Socket socket = new Socket(node.host(), node.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(bytes(Http2CodecUtil.connectionPrefaceBuf()));
+            writeFrame(out, 0x4, 0, 0, new byte[0]); // SETTINGS, all defaults
+            writeFrame(out, 0x1, 0x5, 1, headerBlock(node, "/healthz")); // HEADERS, END_STREAM | END_HEADERS
+            out.flush();
+
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            Frame first = Frame.read(in);
+            assertThat(first.type).as("the server's first frame is its SETTINGS").isEqualTo(0x4);
+            Frame frame = first;
+            while (!(frame.type == 0x0 && frame.streamId == 1)) {
+                frame = Frame.read(in);
+            }
+            assertThat(JSON.readTree(frame.payload).path("code").asInt()).isEqualTo(1);
+        }
+    }
+
+    private static Map<String, String> tls(Map<String, String> more) {
+        Map<String, String> settings = new HashMap<>(more);
+        settings.put("http.tls_cert", certificate.certificateFile().toString());
+        settings.put("http.tls_key", certificate.keyFile().toString());
+        return settings;
+    }
+
+    private static HttpClient client(HttpClient.Version version) {
+        return HttpClient.newBuilder().version(version).sslContext(certificate.clientContext())
+                .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    private static String token(HttpClient client, String base, String uid, String device) {
+        return json(get(client, base + "/token?" + Api.form(Map.of("uid", uid, "device", device)))).path("result").asText();
+    }
+
+    private static HttpResponse<String> get(HttpClient client, String url) {
+        try {
+            return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] headerBlock(TestNode node, String path) throws Http2Exception {
+        DefaultHttp2Headers headers = new DefaultHttp2Headers();
+        headers.method("GET").scheme("http").authority(node.nodeAddress()).path(path);
+        ByteBuf block = Unpooled.buffer();
+        new DefaultHttp2HeadersEncoder().encodeHeaders(1, headers, block);
+        return bytes(block);
+    }
+
+    private static void writeFrame(OutputStream out, int type, int flags, int streamId, byte[] payload) throws IOException {
+        out.write(new byte[] {(byte) (payload.length >>> 16), (byte) (payload.length >>> 8), (byte) payload.length,
+                (byte) type, (byte) flags,
+                (byte) (streamId >>> 24), (byte) (streamId >>> 16), (byte) (streamId >>> 8), (byte) streamId});
+        out.write(payload);
+    }
+
+    /** One HTTP/2 frame as it came off the socket (RFC 9113, 4.1). */
+    private record Frame(int type, int streamId, byte[] payload) {
+        static Frame read(DataInputStream in) throws IOException {
+            int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+            int type = in.readUnsignedByte();
+            in.readUnsignedByte(); // flags
+            int streamId = in.readInt() & 0x7fffffff;
+            byte[] payload = new byte[length];
+            in.readFully(payload);
+            return new Frame(type, streamId, payload);
+        }
+    }
+
+    /** The readable bytes of a buffer, which is released. */
+    private static byte[] bytes(ByteBuf buffer) {
+        try {
+            byte[] bytes = new byte[buffer.readableBytes()];
+            buffer.readBytes(bytes);
+            return bytes;
+        } finally {
+            buffer.release();
+        }
+    }
+
+    /** An SSE response of the JDK's HTTP client, read on a background thread so that the test can wait with a timeout. */
+    private static final class EventStream implements AutoCloseable {
+        private final HttpResponse<Stream<String>> response;
+        /** Queued after the last line when the response body ends. */
+        private static final String END = "\u0000end";
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        private EventStream(HttpResponse<Stream<String>> response) {
+            this.response = response;
+            Thread reader = new Thread(() -> {
+                try {
+                    response.body().forEach(lines::add);
+                    lines.add(END);
+                } catch (UncheckedIOException e) {
+                    // closed by the test, or reset by the broker
+                }
+            }, "sse-reader");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        static EventStream open(HttpClient client, String base, String token, String device) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/events?" + Api.form(Map.of("device", device))))
+                    .header("X-SSE-TOKEN", token).header("Accept", "text/event-stream").build();
+            try {
+                return new EventStream(client.send(request, HttpResponse.BodyHandlers.ofLines()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** The next event's fields ({@code event}, {@code data}, {@code id}); {@code retry:} and comments are skipped. */
+        Map<String, String> next() {
+            Map<String, String> fields = new HashMap<>();
+            try {
+                while (true) {
+                    String line = lines.poll(10, TimeUnit.SECONDS);
+                    if (line == null || line.equals(END)) {
+                        throw new AssertionError((line == null ? "no event within 10 s" : "the stream ended")
+                                + "; got so far " + fields);
+                    }
+                    if (line.isEmpty()) {
+                        if (fields.containsKey("data")) {
+                            return fields;
+                        }
+                        fields.clear();
+                    } else if (!line.startsWith(":")) {
+                        int colon = line.indexOf(':');
+                        fields.merge(line.substring(0, colon), line.substring(colon + 1).stripLeading(), (a, b) -> a + "\n" + b);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** True when the body ends (the server ended the response) within 10 s with no further event. */
+        boolean ended() {
+            try {
+                return END.equals(lines.poll(10, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            response.body().close();
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.ssebroker.metrics;
+
+import io.ssebroker.testing.Api;
+import io.ssebroker.testing.TestNode;
+import java.util.Map;
+
+/** Reads a node's {@code /metrics} over HTTP and picks series out of the Prometheus text. */
+public final class PrometheusText {
+    private final String text;
+
+    private PrometheusText(String text) {
+        this.text = text;
+    }
+
+    /** A scrape of {@code /metrics} from loopback; fails unless the answer is 200. */
+    public static PrometheusText scrape(TestNode node) {
+        Api.Answer answer = node.api().get("/metrics", Map.of());
+        if (answer.status() != 200) {
+            throw new AssertionError("/metrics answered " + answer.status() + ": " + answer.response().body());
+        }
+        return new PrometheusText(answer.response().body());
+    }
+
+    public String text() {
+        return text;
+    }
+
+    /** The value of the first series of this name carrying all these labels; NaN when there is none. */
+    public double value(String name, Map<String, String> labels) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith("#") || !(line.startsWith(name + " ") || line.startsWith(name + "{"))) {
+                continue;
+            }
+            String series = line.substring(0, line.lastIndexOf(' '));
+            if (labels.entrySet().stream().allMatch(l -> series.contains(l.getKey() + "=\"" + l.getValue() + "\""))) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.NaN;
+    }
+
+    public double value(String name) {
+        return value(name, Map.of());
+    }
+}

@@ -1,0 +1,254 @@
+package io.ssebroker.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Real redis-server processes on free loopback ports, started and stopped by the tests: a standalone server, a
+ * three-master Redis Cluster, or a master with a replica watched by sentinels. Faults are injected by stopping,
+ * pausing (SIGSTOP) or killing the processes.
+ */
+public final class RedisServers implements AutoCloseable {
+    private final Path dir;
+    private final List<Server> servers = new ArrayList<>();
+
+    /** One redis-server process and how it was started, so it can be restarted on the same port with its data. */
+    public final class Server {
+        final int port;
+        final List<String> args;
+        Process process;
+
+        Server(int port, List<String> args) {
+            this.port = port;
+            this.args = args;
+        }
+
+        public int port() {
+            return port;
+        }
+
+        public String address() {
+            return "127.0.0.1:" + port;
+        }
+
+        void start() {
+            try {
+                Path work = dir.resolve("r" + port);
+                Files.createDirectories(work);
+                List<String> command = new ArrayList<>(args);
+                process = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true)
+                        .redirectOutput(work.resolve("out.log").toFile()).start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            awaitPort(port);
+        }
+
+        /** Stops the process at once (SIGKILL); its data stays as last saved. */
+        public void kill() {
+            process.destroyForcibly();
+            waitExit();
+        }
+
+        /** Shuts down saving the data set, as an operator's restart would. */
+        public void shutdownSaving() {
+            cli("SHUTDOWN", "SAVE");
+            waitExit();
+        }
+
+        public void restart() {
+            start();
+        }
+
+        /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
+        public void pause() {
+            signal("STOP");
+        }
+
+        public void resume() {
+            signal("CONT");
+        }
+
+        public String cli(String... command) {
+            List<String> line = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
+            line.addAll(List.of(command));
+            return run(line);
+        }
+
+        private void signal(String name) {
+            run(List.of("kill", "-" + name, Long.toString(process.pid())));
+        }
+
+        private void waitExit() {
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private RedisServers() {
+        try {
+            dir = Files.createTempDirectory("sse-broker-redis");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static boolean available() {
+        try {
+            return new ProcessBuilder("redis-server", "--version").start().waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    public static RedisServers standalone() {
+        RedisServers servers = new RedisServers();
+        servers.server(List.of("--appendonly", "yes", "--appendfsync", "always"));
+        return servers;
+    }
+
+    /** Three masters, all 16384 slots assigned, no replicas. */
+    public static RedisServers cluster() {
+        RedisServers servers = new RedisServers();
+        for (int i = 0; i < 3; i++) {
+            servers.server(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                    "--cluster-node-timeout", "2000"));
+        }
+        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        servers.servers.forEach(s -> create.add(s.address()));
+        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        run(create);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!servers.servers.stream().allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok"))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cluster did not become ok");
+            }
+            sleep(100);
+        }
+        return servers;
+    }
+
+    /** A master, one replica, and three sentinels watching master name {@code mymaster}. */
+    public static RedisServers sentinel() {
+        RedisServers servers = new RedisServers();
+        Server master = servers.server(List.of());
+        servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        for (int i = 0; i < 3; i++) {
+            int port = freePort();
+            Path config = servers.dir.resolve("sentinel-" + port + ".conf");
+            try {
+                Files.writeString(config, "port " + port + "\nsentinel monitor mymaster 127.0.0.1 " + master.port + " 2\n"
+                        + "sentinel down-after-milliseconds mymaster 1000\nsentinel failover-timeout mymaster 5000\n"
+                        + "sentinel parallel-syncs mymaster 1\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Server sentinel = servers.new Server(port, List.of("redis-server", config.toString(), "--sentinel"));
+            servers.servers.add(sentinel);
+            sentinel.start();
+        }
+        return servers;
+    }
+
+    public List<Server> servers() {
+        return servers;
+    }
+
+    public Server first() {
+        return servers.get(0);
+    }
+
+    /** Addresses of the data nodes (not the sentinels). */
+    public List<String> addresses() {
+        return servers.stream().filter(s -> !s.args.contains("--sentinel")).map(Server::address).toList();
+    }
+
+    public List<String> sentinelAddresses() {
+        return servers.stream().filter(s -> s.args.contains("--sentinel")).map(Server::address).toList();
+    }
+
+    private Server server(List<String> extra) {
+        int port = freePort();
+        List<String> args = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--protected-mode", "no"));
+        args.addAll(extra);
+        Server server = new Server(port, args);
+        servers.add(server);
+        server.start();
+        return server;
+    }
+
+    @Override
+    public void close() {
+        for (Server server : servers) {
+            if (server.process != null) {
+                server.resume();
+                server.process.destroyForcibly();
+            }
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // temp files only
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void awaitPort(int port) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                sleep(20);
+            }
+        }
+        throw new IllegalStateException("redis-server did not listen on " + port);
+    }
+
+    private static String run(List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            process.waitFor(30, TimeUnit.SECONDS);
+            return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
