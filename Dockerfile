@@ -28,9 +28,11 @@ COPY --from=build /build/target/sse-broker.jar /usr/share/sse-broker/sse-broker.
 COPY --chown=root:sse-broker --chmod=0640 config.example.toml /etc/sse-broker/config.toml
 USER sse-broker
 EXPOSE 8080
-# /healthz is answered by the event loops: three misses in a row mark the container unhealthy.
+# /healthz is answered by the event loops: three misses in a row mark the container unhealthy. The second
+# try covers a node configured for TLS (http.tls_cert), whose certificate names the public host, not 127.0.0.1.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${SSE_BROKER_SERVER_PORT:-8080}/healthz" >/dev/null || exit 1
+  CMD curl -fsS "http://127.0.0.1:${SSE_BROKER_SERVER_PORT:-8080}/healthz" >/dev/null \
+   || curl -fsSk "https://127.0.0.1:${SSE_BROKER_SERVER_PORT:-8080}/healthz" >/dev/null || exit 1
 # Container-aware heap: a share of the memory limit instead of a share of the host's memory.
 ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 # Exec form: java is PID 1 and gets docker stop's SIGTERM, so clients are told sys_instance_close.

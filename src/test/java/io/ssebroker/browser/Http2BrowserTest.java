@@ -57,7 +57,7 @@ class Http2BrowserTest {
     @Test
     void tenTabsStreamAtOnceOverOneConnection() throws InterruptedException {
         try (TestNode node = TestNode.start(Map.of("http.tls_cert", certificate.certificateFile().toString(),
-                "http.tls_key", certificate.keyFile().toString(), "http.h2", "false"))) {
+                "http.tls_key", certificate.keyFile().toString()))) {
             String base = "https://127.0.0.1:" + node.port();
             List<BrowserTab> tabs = new ArrayList<>();
             try {

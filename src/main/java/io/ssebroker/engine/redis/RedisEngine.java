@@ -7,6 +7,7 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.ssebroker.callback.StateChangeJson;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Engine;
@@ -19,6 +20,7 @@ import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -57,6 +59,7 @@ public final class RedisEngine implements Engine {
         return thread;
     });
     private final RedisKeys keys;
+    private final StateChangeJson stateChangeJson;
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
@@ -73,6 +76,7 @@ public final class RedisEngine implements Engine {
         this.node = nodeAddress;
         this.version = version;
         this.keys = new RedisKeys(config.redis().keyPrefix());
+        this.stateChangeJson = new StateChangeJson(nodeAddress);
         this.stateChanges = stateChanges;
     }
 
@@ -336,7 +340,7 @@ public final class RedisEngine implements Engine {
 
     /** Reports a presence change: on the go-sse-broker channels, and to the node's own listener (webhooks). */
     private void changed(StateChange change) {
-        redis.commands.publish(change.kind().channel(), StateChangeJson.write(change, node))
+        redis.commands.publish(change.kind().channel(), new String(stateChangeJson.encode(change), StandardCharsets.UTF_8))
                 .whenComplete(RedisRouting.logFailure("publishing a presence change"));
         stateChanges.stateChanged(change);
     }
