@@ -41,6 +41,7 @@ class RedisFaultTest {
             long endAt = resumeAt + Duration.ofSeconds(3).toNanos();
             boolean paused = false;
             boolean resumed = false;
+            boolean readinessChecked = false;
             for (int seq = 1; System.nanoTime() < endAt && seq < 100_000; seq++) {
                 if (!paused && System.nanoTime() > pauseAt) {
                     redis.first().pause();
@@ -49,6 +50,10 @@ class RedisFaultTest {
                 if (paused && !resumed && System.nanoTime() > resumeAt) {
                     redis.first().resume();
                     resumed = true;
+                }
+                if (paused && !resumed && !readinessChecked && refused > 0) {
+                    assertThat(node.api().get("/readyz", Map.of()).status()).as("/readyz while Redis is unreachable").isEqualTo(503);
+                    readinessChecked = true;
                 }
                 Api.Answer answer = node.api().postForm("/send", Map.of("uid", "u-fault", "data", Integer.toString(seq)));
                 if (answer.status() == 200) {
@@ -61,6 +66,8 @@ class RedisFaultTest {
                 Thread.sleep(20);
             }
             assertThat(refused).as("sends refused while Redis was unreachable").isPositive();
+            assertThat(readinessChecked).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> node.api().get("/readyz", Map.of()).status() == 200);
             assertThat(client.isClosedByServer()).isFalse();
             // A send that timed out may still have reached Redis (it was queued in the frozen server), so it may
             // arrive too; what must hold: every acknowledged message arrives, once, in order.
