@@ -1,0 +1,62 @@
+package io.ssebroker.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.sun.net.httpserver.HttpServer;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Tokens signed by an identity provider whose keys the broker reads from a JWKS URL. */
+class JwksTest {
+
+    @Test
+    void aTokenSignedByAKeyOfTheJwksConnectsAndOneSignedByAnotherKeyIsRefused() throws Exception {
+        RSAKey published = new RSAKeyGenerator(2048).keyID("k1").generate();
+        RSAKey unknown = new RSAKeyGenerator(2048).keyID("k1").generate();
+        byte[] jwks = new JWKSet(published.toPublicJWK()).toString().getBytes(StandardCharsets.UTF_8);
+        HttpServer provider = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        provider.createContext("/jwks.json", exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, jwks.length);
+            exchange.getResponseBody().write(jwks);
+            exchange.close();
+        });
+        provider.start();
+        String url = "http://127.0.0.1:" + provider.getAddress().getPort() + "/jwks.json";
+        try (TestNode node = TestNode.start(Map.of("jwt.jwks_url", url))) {
+            try (SseClient client = SseClient.open(node, "/events?device=d-jwks",
+                    Map.of("Authorization", "Bearer " + token(published, "u-jwks")))) {
+                assertThat(client.status()).isEqualTo(200);
+                assertThat(client.nextOfType("sys_connected").data()).startsWith("127.0.0.1:");
+            }
+            try (SseClient client = SseClient.open(node, "/events?device=d-jwks",
+                    Map.of("Authorization", "Bearer " + token(unknown, "u-jwks")))) {
+                assertThat(client.status()).isEqualTo(401);
+                assertThat(client.body()).contains("token");
+            }
+        } finally {
+            provider.stop(0);
+        }
+    }
+
+    private static String token(RSAKey key, String uid) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).build(),
+                new JWTClaimsSet.Builder().subject(uid).expirationTime(new Date(System.currentTimeMillis() + 600_000)).build());
+        jwt.sign(new RSASSASigner(key));
+        return jwt.serialize();
+    }
+}
