@@ -196,6 +196,36 @@ class RedisTwoNodeTest {
         }
     }
 
+    @Test
+    void devicesOfOneUserRacingOnTwoNodesGiveOneUserOnlineAndOneUserOffline() throws Exception {
+        int rounds = 15;
+        java.util.concurrent.ExecutorService racers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < rounds; round++) {
+                var onA = racers.submit(() -> a.connect("u-race2", "d-race-a"));
+                var onB = racers.submit(() -> b.connect("u-race2", "d-race-b"));
+                SseClient first = onA.get();
+                SseClient second = onB.get();
+                first.nextOfType("sys_connected");
+                second.nextOfType("sys_connected");
+                racers.submit(first::close).get();
+                racers.submit(second::close).get();
+                await().atMost(Duration.ofSeconds(5)).until(() ->
+                        !a.api().get("/info", Map.of("uid", "u-race2")).result().path("online").asBoolean());
+            }
+        } finally {
+            racers.shutdownNow();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> count("u-race2", "sse_topic_user_offline") == rounds);
+        assertThat(count("u-race2", "sse_topic_user_online")).isEqualTo(rounds);
+        assertThat(count("u-race2", "sse_topic_device_online")).isEqualTo(2 * rounds);
+        assertThat(count("u-race2", "sse_topic_device_offline")).isEqualTo(2 * rounds);
+    }
+
+    private static long count(String uid, String channel) {
+        return ofUser(uid).stream().filter(c -> c.path("channel").asText().equals(channel)).count();
+    }
+
     private static List<JsonNode> ofUser(String uid) {
         return callbacks.stream().filter(c -> c.path("uid").asText().equals(uid)).toList();
     }
