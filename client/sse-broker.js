@@ -121,7 +121,7 @@ export class SseBrokerClient {
     let token;
     try {
       token = typeof this.#token === 'function' ? await this.#token() : this.#token;
-    } catch (e) {
+    } catch {
       this.#later(() => this.#open(), TOKEN_RETRY_MS);
       return;
     }

@@ -66,7 +66,7 @@ class MetricsEndpointTest {
             assertThat(metrics.value("sse_broker_engine_commands_seconds_bucket",
                     Map.of("command", "register", "outcome", "ok", "le", "2.5"))).isEqualTo(4.0);
             assertThat(metrics.value("sse_broker_netty_memory_used_bytes", Map.of("area", "direct"))).isPositive();
-            assertThat(metrics.value("jvm_memory_used_bytes", Map.of("area", "heap"))).isPositive();
+            assertThat(metrics.sum("jvm_memory_used_bytes", Map.of("area", "heap"))).isPositive();
             assertThat(metrics.value("jvm_threads_live_threads")).isPositive();
             assertThat(metrics.value("system_cpu_count")).isPositive();
             assertThat(metrics.text()).contains("jvm_gc_");

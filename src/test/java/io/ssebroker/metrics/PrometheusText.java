@@ -26,17 +26,24 @@ public final class PrometheusText {
     }
 
     /** The value of the first series of this name carrying all these labels; NaN when there is none. */
+    /** The first series of the metric with these labels; NaN when there is none. */
     public double value(String name, Map<String, String> labels) {
-        for (String line : text.split("\n")) {
-            if (line.startsWith("#") || !(line.startsWith(name + " ") || line.startsWith(name + "{"))) {
-                continue;
-            }
-            String series = line.substring(0, line.lastIndexOf(' '));
-            if (labels.entrySet().stream().allMatch(l -> series.contains(l.getKey() + "=\"" + l.getValue() + "\""))) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return Double.NaN;
+        return matching(name, labels).findFirst().orElse(Double.NaN);
+    }
+
+    /** The sum over every series of the metric that has these labels (a memory area spans several pools). */
+    public double sum(String name, Map<String, String> labels) {
+        return matching(name, labels).sum();
+    }
+
+    private java.util.stream.DoubleStream matching(String name, Map<String, String> labels) {
+        return java.util.Arrays.stream(text.split("\n"))
+                .filter(line -> !line.startsWith("#") && (line.startsWith(name + " ") || line.startsWith(name + "{")))
+                .filter(line -> {
+                    String series = line.substring(0, line.lastIndexOf(' '));
+                    return labels.entrySet().stream().allMatch(l -> series.contains(l.getKey() + "=\"" + l.getValue() + "\""));
+                })
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
     }
 
     public double value(String name) {
