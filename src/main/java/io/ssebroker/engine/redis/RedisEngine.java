@@ -94,6 +94,10 @@ public final class RedisEngine implements Engine {
         long broadcastHead = StreamIds.toOffset(redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture().join());
         routing.start(broadcastHead).join();
         liveness.start(scheduler).join();
+        long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
+        scheduler.scheduleWithFixedDelay(this::checkHistory, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        long ownerRefreshMillis = retentionMillis() / 2;
+        scheduler.scheduleWithFixedDelay(this::refreshOwners, ownerRefreshMillis, ownerRefreshMillis, TimeUnit.MILLISECONDS);
         resources.eventBus().get()
                 .filter(event -> event instanceof ConnectionActivatedEvent)
                 .subscribe(event -> scheduler.schedule(this::recover, 100, TimeUnit.MILLISECONDS));
@@ -392,6 +396,28 @@ public final class RedisEngine implements Engine {
         String candidate = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
         return redis.commands.setnx(keys.epoch(), candidate).toCompletableFuture()
                 .thenCompose(created -> redis.commands.get(keys.epoch()).toCompletableFuture());
+    }
+
+    /**
+     * Notices Redis losing its data while connected (a flush, an eviction of the epoch key): the history is then
+     * new, and the presence of this node's devices must be written again.
+     */
+    private void checkHistory() {
+        redis.commands.get(keys.epoch()).thenAccept(current -> {
+            if (!epoch.equals(current)) {
+                recover();
+            }
+        });
+    }
+
+    /**
+     * A device's owner is kept for the retention time after it was last written; devices connected longer than that
+     * must not lose it (messages to the device and its extrusion across users depend on it).
+     */
+    private void refreshOwners() {
+        for (DeviceSession session : localSessions.values()) {
+            redis.commands.pexpire(keys.deviceOwner(session.device()), retentionMillis());
+        }
     }
 
     /**

@@ -135,6 +135,29 @@ class RedisFaultTest {
         }
     }
 
+    @Test
+    void whenRedisLosesItsDataTheNodeRestoresPresenceAndOldCursorsGetHistoryLost() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"))) {
+            String cursor;
+            try (SseClient client = node.connect("u-flush", "d-flush")) {
+                cursor = client.nextOfType("sys_connected").id();
+                redis.first().cli("FLUSHALL");
+                await().atMost(Duration.ofSeconds(10)).until(() ->
+                        node.api().get("/info", Map.of("device", "d-flush")).result().path("online").asBoolean());
+                assertThat(node.api().send(Map.of("uid", "u-flush", "data", "after the flush"))).isEqualTo(1);
+                assertThat(client.next().data()).isEqualTo("after the flush");
+            }
+            try (SseClient back = node.connect("u-flush", "d-flush", cursor)) {
+                back.nextOfType("sys_connected");
+                Event reset = back.next();
+                assertThat(reset.event()).isEqualTo("sys_reset");
+                assertThat(reset.data()).isEqualTo("history_lost");
+            }
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
