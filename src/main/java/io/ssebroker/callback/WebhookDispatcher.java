@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -78,11 +79,7 @@ public final class WebhookDispatcher implements StateChangeListener {
                 .connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER) // a signed body goes where it was configured to, only
                 .build();
-        this.dispatcher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "webhook-dispatcher");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.dispatcher = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("webhook-dispatcher", true));
         this.meters = new WebhookMeters(registry, backlog);
     }
 

@@ -27,6 +27,7 @@ import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -106,11 +107,7 @@ public final class BrokerNode implements AutoCloseable {
         server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,
                 new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()));
         if (tokens.usesJwks()) {
-            jwksRefresher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread thread = new Thread(r, "jwks-refresh");
-                thread.setDaemon(true);
-                return thread;
-            });
+            jwksRefresher = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jwks-refresh", true));
             jwksRefresher.scheduleWithFixedDelay(this::refreshJwks, JWKS_REFRESH_MINUTES, JWKS_REFRESH_MINUTES, TimeUnit.MINUTES);
         }
         logStartup(nodeAddress);

@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,11 +62,8 @@ public final class MemoryEngine implements Engine {
         }
     };
 
-    private final ScheduledExecutorService janitor = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "memory-engine-janitor");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService janitor =
+            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("memory-engine-janitor", true));
     private volatile EngineListener listener;
     private final StateChangeListener stateChanges;
 

@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -53,11 +54,8 @@ public final class RedisEngine implements Engine {
     private final long startTimeMillis = System.currentTimeMillis();
     private final StateChangeListener stateChanges;
     private final ClientResources resources = DefaultClientResources.create();
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "redis-engine");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService scheduler =
+            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-engine", true));
     private final RedisKeys keys;
     private final StateChangeJson stateChangeJson;
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
