@@ -67,7 +67,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "padding added to each message after its stamp (default: ${DEFAULT-VALUE})")
     int paddingBytes;
 
-    @Option(names = "--warmup", defaultValue = "3", paramLabel = "SECONDS", description = "publishing before measuring (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "3", paramLabel = "SECONDS",
+            description = "publishing before measuring; connect: rest after a first, unmeasured storm "
+                    + "(default: ${DEFAULT-VALUE})")
     int warmupSeconds;
 
     @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS", description = "measured publishing (default: ${DEFAULT-VALUE})")
@@ -81,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "idle: how long connections are held before the server is sampled (default: ${DEFAULT-VALUE})")
     int holdSeconds;
 
-    @Option(names = "--connect-concurrency", defaultValue = "500", paramLabel = "N",
+    @Option(names = "--connect-concurrency", defaultValue = "100", paramLabel = "N",
             description = "connections being opened at once at most (default: ${DEFAULT-VALUE})")
     int connectConcurrency;
 

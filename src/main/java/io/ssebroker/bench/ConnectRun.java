@@ -4,8 +4,8 @@ import java.util.Optional;
 
 /**
  * The connect storm: every subscription opened as fast as the concurrency allows. Tokens are minted beforehand, so
- * the storm measures the server's connect path (token verification included), not minting. Server CPU covers the
- * storm.
+ * the storm measures the server's connect path (token verification included), not minting; with a warm-up, a first
+ * storm of the same size comes before it. Server CPU covers the measured storm.
  */
 final class ConnectRun {
     private final RunContext context;
@@ -17,6 +17,9 @@ final class ConnectRun {
     BenchResult run() throws Exception {
         Optional<ServerProbe> server = context.server();
         try (RunSession session = new RunSession(context, Scenario.CONNECT)) {
+            if (context.settings().warmupSeconds() > 0) {
+                session.warmUpConnects();
+            }
             Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
             BenchResult.Connect connect = session.openSubscriptions();
             Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);

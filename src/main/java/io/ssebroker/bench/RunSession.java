@@ -25,8 +25,25 @@ final class RunSession implements AutoCloseable {
 
     BenchResult.Connect openSubscriptions() throws InterruptedException {
         progress.phase("connecting");
+        return open(subscribers);
+    }
+
+    /**
+     * Opens every subscription once and closes them again, then rests for the warm-up time: the server's connect
+     * path is then compiled and its caches filled, as in a server that has been running for a while.
+     */
+    void warmUpConnects() throws InterruptedException {
+        progress.phase("warm-up storm");
+        try (Subscribers warmUp = new Subscribers(context.transport(), context.target(), new Deliveries())) {
+            open(warmUp);
+        }
+        progress.phase("resting");
+        Thread.sleep(TimeUnit.SECONDS.toMillis(context.settings().warmupSeconds()));
+    }
+
+    private BenchResult.Connect open(Subscribers set) throws InterruptedException {
         BenchSettings settings = context.settings();
-        return subscribers.open(settings.connections(), settings.connectConcurrency(),
+        return set.open(settings.connections(), settings.connectConcurrency(),
                 TimeUnit.SECONDS.toNanos(settings.openTimeoutSeconds()));
     }
 

@@ -45,6 +45,8 @@ public final class Broker implements EngineListener {
     private final ConcurrentHashMap<String, List<LocalConnection>> byUid = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventExecutor, LoopConnections> byLoop = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
+    /** Presence removals on their way to the engine: a graceful stop waits for them. */
+    private final Set<CompletableFuture<Boolean>> pendingRemovals = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
 
     /** A broker that counts nothing, for embedding without a meter registry (benchmarks, tests). */
@@ -125,11 +127,11 @@ public final class Broker implements EngineListener {
                         engine.unregister(session, StateChange.DEVICE_DISCONNECT);
                         return;
                     }
-                    attach(new LocalConnection(session, stream), from, unknownCursor);
+                    attach(new LocalConnection(session, stream), from, unknownCursor, request.tokenIssuedAtMillis());
                 }));
     }
 
-    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor) {
+    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor, long tokenIssuedAtMillis) {
         byDevice.put(connection.device(), connection);
         // Added inside compute: a concurrent detach may drop the user's list once it is empty.
         byUid.compute(connection.session.uid(), (uid, list) -> {
@@ -156,7 +158,25 @@ public final class Broker implements EngineListener {
                         metrics.reset(reset);
                     }
                     metrics.replayed(replay.messages().size());
+                    endIfOvertaken(connection, tokenIssuedAtMillis);
                 }));
+    }
+
+    /**
+     * An extrusion or a kick that reached the engine while this connection was still being registered found no
+     * local connection to end; once attached, the connection checks whether that happened and ends itself.
+     */
+    private void endIfOvertaken(LocalConnection connection, long tokenIssuedAtMillis) {
+        DeviceSession session = connection.session;
+        engine.isEnded(session.nonce())
+                .thenCombine(engine.isRevoked(session.uid(), session.device(), tokenIssuedAtMillis), (ended, revoked) ->
+                        ended ? SystemEvents.EXTRUDE : revoked ? SystemEvents.KICK : null)
+                .whenComplete((event, error) -> {
+                    if (event != null && connection.claimEnd()) {
+                        onExecutor(connection.stream.executor(), () -> connection.end(event, "",
+                                event.equals(SystemEvents.EXTRUDE) ? StateChange.EXTRUDE_OFFLINE : StateChange.KICK_OFFLINE));
+                    }
+                });
     }
 
     private void detach(LocalConnection connection, LoopConnections loop) {
@@ -176,10 +196,12 @@ public final class Broker implements EngineListener {
                     connection.session.uid(), connection.device());
         }
         log.debug("disconnected uid={} device={} reason={}", connection.session.uid(), connection.device(), reason);
-        engine.unregister(connection.session, reason).exceptionally(error -> {
+        CompletableFuture<Boolean> removal = engine.unregister(connection.session, reason).exceptionally(error -> {
             log.warn("could not remove presence of device {}: {}", connection.device(), unavailable(error));
             return false;
         });
+        pendingRemovals.add(removal);
+        removal.whenComplete((removed, error) -> pendingRemovals.remove(removal));
     }
 
     @Override
@@ -200,10 +222,11 @@ public final class Broker implements EngineListener {
                 }
                 body.retain();
                 // Always queued, never run inline: an earlier message of this stream may still be in the queue.
-                connection.stream.executor().execute(() -> {
+                // The task runs after the connection's attach on the same loop, so its loop is known by then.
+                EventExecutor executor = connection.stream.executor();
+                executor.execute(() -> {
                     try {
-                        if (connection.deliver(message, body)) {
-                            connection.stream.flush();
+                        if (byLoop.get(executor).deliver(connection, message, body)) {
                             metrics.delivered(1);
                         }
                     } finally {
@@ -227,16 +250,7 @@ public final class Broker implements EngineListener {
                 body.retain();
                 loop.loop().execute(() -> {
                     try {
-                        List<LocalConnection> connections = loop.connections();
-                        int written = 0;
-                        for (int i = 0; i < connections.size(); i++) {
-                            LocalConnection connection = connections.get(i);
-                            if (connection.deliver(message, body)) {
-                                connection.stream.flush();
-                                written++;
-                            }
-                        }
-                        metrics.delivered(written);
+                        metrics.delivered(loop.broadcast(message, body));
                     } finally {
                         body.release();
                     }
@@ -250,7 +264,7 @@ public final class Broker implements EngineListener {
     @Override
     public void extrude(DeviceSession session, String byClientAddress) {
         LocalConnection connection = byDevice.get(session.device());
-        if (connection != null && connection.nonce().equals(session.nonce())) {
+        if (connection != null && connection.nonce().equals(session.nonce()) && connection.claimEnd()) {
             onExecutor(connection.stream.executor(),
                     () -> connection.end(SystemEvents.EXTRUDE, byClientAddress, StateChange.EXTRUDE_OFFLINE));
         }
@@ -262,9 +276,11 @@ public final class Broker implements EngineListener {
         uids.forEach(uid -> matches.addAll(byUid.getOrDefault(uid, List.of())));
         devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));
         for (LocalConnection connection : matches) {
-            engine.markEnded(connection.nonce());
-            onExecutor(connection.stream.executor(),
-                    () -> connection.end(SystemEvents.KICK, data, StateChange.KICK_OFFLINE));
+            if (connection.claimEnd()) {
+                engine.markEnded(connection.nonce());
+                onExecutor(connection.stream.executor(),
+                        () -> connection.end(SystemEvents.KICK, data, StateChange.KICK_OFFLINE));
+            }
         }
         return matches.size();
     }
@@ -295,7 +311,7 @@ public final class Broker implements EngineListener {
             });
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (connectionCount.get() > 0 && System.nanoTime() < deadline) {
+        while ((connectionCount.get() > 0 || !pendingRemovals.isEmpty()) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -303,7 +319,7 @@ public final class Broker implements EngineListener {
                 break;
             }
         }
-        return connectionCount.get() == 0;
+        return connectionCount.get() == 0 && pendingRemovals.isEmpty();
     }
 
     private int retryMillis() {

@@ -23,6 +23,8 @@ final class LocalConnection {
     private volatile long broadcastOffset;
     private List<StreamMessage> heldBack = new ArrayList<>();
     private String endReason;
+    /** Taken by whoever decides to end this connection (kick, extrusion), so that only one of them does. */
+    private final java.util.concurrent.atomic.AtomicBoolean ending = new java.util.concurrent.atomic.AtomicBoolean();
 
     LocalConnection(DeviceSession session, SseStream stream) {
         this.session = session;
@@ -45,6 +47,11 @@ final class LocalConnection {
     String lastCursor() {
         String prefix = cursorPrefix;
         return prefix == null ? null : Cursor.format(prefix, userOffset, broadcastOffset);
+    }
+
+    /** True for the first caller only: that one ends the connection. */
+    boolean claimEnd() {
+        return ending.compareAndSet(false, true);
     }
 
     String endReason() {

@@ -24,40 +24,45 @@ public final class SseFrames {
             requireSingleLine("event", event);
         }
         ByteBuf buf = alloc.directBuffer(estimate(event, data));
-        if (event != null) {
-            buf.writeBytes(EVENT);
-            ByteBufUtil.writeUtf8(buf, event);
-            buf.writeByte('\n');
-        }
-        writeData(buf, data);
-        buf.writeByte('\n');
+        writeBody(buf, event, data);
         return buf;
     }
 
     /** The {@code id:} line that starts a frame; the cursor differs per connection. */
     public static ByteBuf idLine(ByteBufAllocator alloc, CharSequence id) {
         requireSingleLine("id", id);
-        ByteBuf buf = alloc.directBuffer(ID.length + id.length() + 1);
-        buf.writeBytes(ID);
-        ByteBufUtil.writeAscii(buf, id);
-        buf.writeByte('\n');
+        ByteBuf buf = alloc.directBuffer(idLineLength(id));
+        writeIdLine(buf, id);
         return buf;
     }
 
-    /** A whole frame: optional id, optional event name, data. */
+    /**
+     * A message frame in one buffer: this connection's id line, then a copy of the body shared by every connection.
+     * For small bodies a copy is cheaper than queueing and writing a second buffer.
+     */
+    public static ByteBuf withId(ByteBufAllocator alloc, CharSequence id, ByteBuf body) {
+        requireSingleLine("id", id);
+        int bodyLength = body.readableBytes();
+        ByteBuf buf = alloc.directBuffer(idLineLength(id) + bodyLength);
+        writeIdLine(buf, id);
+        buf.writeBytes(body, body.readerIndex(), bodyLength);
+        return buf;
+    }
+
+    /** A whole frame in one buffer: optional id, optional event name, data. */
     public static ByteBuf frame(ByteBufAllocator alloc, CharSequence id, String event, String data) {
-        if (id == null) {
-            return body(alloc, event, data);
+        if (id != null) {
+            requireSingleLine("id", id);
         }
-        ByteBuf idLine = idLine(alloc, id);
-        ByteBuf body;
-        try {
-            body = body(alloc, event, data);
-        } catch (IllegalArgumentException e) {
-            idLine.release();
-            throw e;
+        if (event != null) {
+            requireSingleLine("event", event);
         }
-        return alloc.compositeDirectBuffer(2).addComponents(true, idLine, body);
+        ByteBuf buf = alloc.directBuffer((id == null ? 0 : idLineLength(id)) + estimate(event, data));
+        if (id != null) {
+            writeIdLine(buf, id);
+        }
+        writeBody(buf, event, data);
+        return buf;
     }
 
     public static ByteBuf retry(ByteBufAllocator alloc, int millis) {
@@ -70,6 +75,26 @@ public final class SseFrames {
 
     public static ByteBuf heartbeat() {
         return HEARTBEAT.duplicate();
+    }
+
+    private static int idLineLength(CharSequence id) {
+        return ID.length + id.length() + 1;
+    }
+
+    private static void writeIdLine(ByteBuf buf, CharSequence id) {
+        buf.writeBytes(ID);
+        ByteBufUtil.writeAscii(buf, id);
+        buf.writeByte('\n');
+    }
+
+    private static void writeBody(ByteBuf buf, String event, String data) {
+        if (event != null) {
+            buf.writeBytes(EVENT);
+            ByteBufUtil.writeUtf8(buf, event);
+            buf.writeByte('\n');
+        }
+        writeData(buf, data);
+        buf.writeByte('\n');
     }
 
     private static void writeData(ByteBuf buf, String data) {

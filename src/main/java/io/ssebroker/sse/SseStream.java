@@ -11,6 +11,9 @@ import io.netty.util.concurrent.EventExecutor;
  * but {@link #executor()} must be called on that executor.
  */
 public final class SseStream {
+    /** Bodies up to this size are copied into each stream's frame rather than shared. */
+    static final int COPIED_BODY_BYTES = 1024;
+
     private final Channel channel;
     private final SseFraming framing;
     private volatile long lastWriteMillis = System.currentTimeMillis();
@@ -57,12 +60,20 @@ public final class SseStream {
         write(SseFrames.frame(channel.alloc(), id, event, data), false);
     }
 
-    /** A message frame: this stream's id line, then the body shared by every stream (retained here). */
+    /**
+     * A message frame: this stream's id line, then the body shared by every stream. Small bodies are copied behind
+     * the id line (one buffer to queue and write); large ones are queued as a retained duplicate, so their bytes
+     * exist once for all streams. Not flushed: the caller flushes once it has written what it has.
+     */
     public void writeShared(CharSequence id, ByteBuf sharedBody) {
         if (!isOpen()) {
             return;
         }
-        channel.write(framing.body(SseFrames.idLine(channel.alloc(), id)), channel.voidPromise());
+        if (sharedBody.readableBytes() <= COPIED_BODY_BYTES) {
+            write(SseFrames.withId(channel.alloc(), id, sharedBody), true);
+            return;
+        }
+        channel.write(SseFrames.idLine(channel.alloc(), id), channel.voidPromise());
         write(sharedBody.retainedDuplicate(), true);
     }
 
@@ -78,11 +89,16 @@ public final class SseStream {
         }
     }
 
-    /** Flushes what was written, then closes. */
+    /** Flushes what was written, then closes; a client that does not read it within a few seconds is cut off. */
     public void close() {
         dirty = false;
         channel.writeAndFlush(framing.end()).addListener(ChannelFutureListener.CLOSE);
+        channel.eventLoop().schedule(() -> {
+            channel.close();
+        }, CLOSE_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
     }
+
+    private static final long CLOSE_GRACE_SECONDS = 5;
 
     private void write(ByteBuf frame, boolean enforceCap) {
         if (!isOpen()) {

@@ -32,16 +32,24 @@ final class NodeLiveness {
     private final String node;
     private final String beat;
     private final long beatMillis;
+    private final Runnable revived;
 
-    NodeLiveness(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence, String node,
-                 String version, long startTimeMillis, long beatMillis) {
+    /**
+     * @param nodeId  this process's unique name in the cluster (its address plus a random part: two processes that
+     *                show the same address never share presence)
+     * @param address the address shown in /info
+     * @param revived run when this node finds it had been cleared as dead by a peer (it stalled)
+     */
+    NodeLiveness(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence, String nodeId,
+                 String address, String version, long startTimeMillis, long beatMillis, Runnable revived) {
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
-        this.node = node;
+        this.node = nodeId;
         this.beatMillis = beatMillis;
+        this.revived = revived;
         Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("address", node);
+        fields.put("address", address);
         fields.put("version", version);
         fields.put("start", startTimeMillis);
         try {
@@ -51,24 +59,27 @@ final class NodeLiveness {
         }
     }
 
-    /** Clears what an earlier run of this node left, announces this node and starts beating. */
+    /** Announces this node and starts beating. */
     CompletableFuture<Void> start(ScheduledExecutorService scheduler) {
-        return presence.clearNode(node, StateChange.INSTANCE_CLEAR)
-                .thenCompose(cleared -> beat())
-                .thenRun(() -> scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS));
+        return beat().thenRun(() -> scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS));
     }
 
-    CompletableFuture<Void> beat() {
-        return CompletableFuture.allOf(
-                commands.set(keys.nodeBeat(node), beat, SetArgs.Builder.px(beatMillis * BEATS_TO_LIVE)).toCompletableFuture(),
-                commands.sadd(keys.nodes(), node).toCompletableFuture());
+    /** Renews this node's key; completes with true when the node had to be added back to the cluster's set. */
+    CompletableFuture<Boolean> beat() {
+        CompletableFuture<String> renewed =
+                commands.set(keys.nodeBeat(node), beat, SetArgs.Builder.px(beatMillis * BEATS_TO_LIVE)).toCompletableFuture();
+        return renewed.thenCombine(commands.sadd(keys.nodes(), node).toCompletableFuture(), (ok, added) -> added > 0);
     }
 
-    /** Leaves the cluster on a graceful stop (its devices were already unregistered one by one). */
+    /**
+     * Leaves the cluster on a graceful stop. Devices whose removal did not get through stay recorded: the node then
+     * only stops beating, so a survivor clears them with {@code instance_clear}.
+     */
     CompletableFuture<Void> leave() {
-        return CompletableFuture.allOf(
-                commands.del(keys.nodeBeat(node), keys.nodeDevices(node)).toCompletableFuture(),
-                commands.srem(keys.nodes(), node).toCompletableFuture());
+        return presence.nodeDeviceCount(node).thenCompose(left -> left > 0
+                ? commands.del(keys.nodeBeat(node)).toCompletableFuture().thenApply(n -> null)
+                : CompletableFuture.allOf(commands.del(keys.nodeBeat(node)).toCompletableFuture(),
+                        commands.srem(keys.nodes(), node).toCompletableFuture()));
     }
 
     CompletableFuture<List<NodeStatus>> nodes() {
@@ -85,7 +96,13 @@ final class NodeLiveness {
     }
 
     private void tick() {
-        beat().thenCompose(done -> commands.smembers(keys.nodes()).toCompletableFuture())
+        beat().thenCompose(added -> {
+                    if (added) {
+                        log.warn("this node was taken for dead by a peer (it stalled for {} beats): registering again", BEATS_TO_LIVE);
+                        revived.run();
+                    }
+                    return commands.smembers(keys.nodes()).toCompletableFuture();
+                })
                 .thenAccept(members -> members.stream().filter(member -> !member.equals(node)).forEach(this::checkNode))
                 .whenComplete(RedisRouting.logFailure("node heartbeat"));
     }
@@ -111,7 +128,8 @@ final class NodeLiveness {
         }
         try {
             JsonNode fields = JSON.readTree(json);
-            return new NodeStatus(true, fields.path("version").asText(), member, fields.path("start").asLong(), deviceCount);
+            return new NodeStatus(true, fields.path("version").asText(), fields.path("address").asText(member),
+                    fields.path("start").asLong(), deviceCount);
         } catch (JsonProcessingException e) {
             return new NodeStatus(false, "", member, 0, 0);
         }

@@ -50,6 +50,8 @@ public final class RedisEngine implements Engine {
 
     private final BrokerConfig config;
     private final String node;
+    /** This process's name among the nodes: the address alone could be shared by two processes. */
+    private final String nodeId;
     private final String version;
     private final long startTimeMillis = System.currentTimeMillis();
     private final StateChangeListener stateChanges;
@@ -60,6 +62,7 @@ public final class RedisEngine implements Engine {
     private final StateChangeJson stateChangeJson;
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
     private final AtomicBoolean recovering = new AtomicBoolean();
+    private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
     private RedisConnections redis;
     private RedisScripts scripts;
@@ -72,6 +75,7 @@ public final class RedisEngine implements Engine {
     public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
         this.config = config;
         this.node = nodeAddress;
+        this.nodeId = nodeAddress + "~" + Long.toString(new SecureRandom().nextLong() >>> 1, 36);
         this.version = version;
         this.keys = new RedisKeys(config.redis().keyPrefix());
         this.stateChangeJson = new StateChangeJson(nodeAddress);
@@ -84,10 +88,10 @@ public final class RedisEngine implements Engine {
         this.listener = listener;
         redis = RedisConnections.open(config.redis(), resources);
         scripts = new RedisScripts(redis.commands);
-        presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis());
+        presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis(), nodeId);
         routing = new RedisRouting(redis.pubSub, keys, this::readAfter, listener::deliver, this::control);
-        liveness = new NodeLiveness(redis.commands, keys, presence, node, version, startTimeMillis,
-                config.redis().nodeHeartbeatSeconds() * 1000L);
+        liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
+                config.redis().nodeHeartbeatSeconds() * 1000L, this::recover);
         epoch = ensureEpoch().join();
         long broadcastHead = StreamIds.toOffset(redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture().join());
         routing.start(broadcastHead).join();
@@ -106,8 +110,12 @@ public final class RedisEngine implements Engine {
     public CompletableFuture<Integer> publish(Publication publication) {
         long now = System.currentTimeMillis();
         if (publication.isBroadcast()) {
-            return RedisFutures.guard(append(null, publication, "", now)
-                    .thenCompose(online -> onlineDevices()));
+            // Once appended the message is accepted: failing to count the devices must not turn it into a 503.
+            return RedisFutures.guard(append(null, publication, "", now))
+                    .thenCompose(appended -> onlineDevices().exceptionally(error -> {
+                        log.warn("broadcast accepted, but the devices online could not be counted: {}", error.getMessage());
+                        return 0;
+                    }));
         }
         Map<String, Set<String>> owners = new ConcurrentHashMap<>();
         List<CompletableFuture<Void>> lookups = new ArrayList<>();
@@ -138,7 +146,8 @@ public final class RedisEngine implements Engine {
         return scripts.run(RedisScripts.Script.PUBLISH, scriptKeys,
                         publication.event() == null ? "" : publication.event(), publication.data(), devices,
                         Long.toString(now), Integer.toString(config.sse().historySize()),
-                        StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()), uid == null ? "none" : "user")
+                        StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()),
+                        uid == null ? "0" : Long.toString(META_TTL_MILLIS), uid == null ? "none" : "user")
                 .thenApply(result -> ((Long) result.get(1)).intValue());
     }
 
@@ -148,27 +157,46 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
+        // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
+        localSessions.put(session.nonce(), session);
+        boolean[] subscribed = {false};
         return RedisFutures.guard(presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
             if (!registered.accepted()) {
+                localSessions.remove(session.nonce());
                 return CompletableFuture.completedFuture(Registration.refused());
             }
-            localSessions.put(session.nonce(), session);
             CompletableFuture<Void> extruded = registered.replaced() == null ? CompletableFuture.completedFuture(null)
                     : extrude(registered.replaced(), session.clientAddress());
-            return extruded.thenCompose(done -> routing.acquire(session.uid()))
-                    .thenApply(subscribed -> new Registration(true, registered.first(), registered.replaced()));
-        }));
+            return extruded.thenCompose(done -> {
+                subscribed[0] = true;
+                return routing.acquire(session.uid());
+            }).thenApply(done -> new Registration(true, registered.first(), registered.replaced()));
+        })).whenComplete((registration, error) -> {
+            if (error != null) {
+                rollBack(session, subscribed[0]);
+            }
+        });
+    }
+
+    /** A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. */
+    private void rollBack(DeviceSession session, boolean subscribed) {
+        localSessions.remove(session.nonce());
+        if (subscribed) {
+            routing.release(session.uid());
+        }
+        presence.unregister(session, StateChange.DEVICE_DISCONNECT)
+                .whenComplete(RedisRouting.logFailure("removing the presence of a failed registration"));
     }
 
     /** Ends the replaced connection wherever it is: remembered as ended first, so its reconnect gets 204. */
     private CompletableFuture<Void> extrude(DeviceSession replaced, String byClientAddress) {
         return markEndedAsync(replaced.nonce()).thenCompose(done -> {
-            if (replaced.nodeAddress().equals(node)) {
+            if (localSessions.containsKey(replaced.nonce())) {
                 listener.extrude(replaced, byClientAddress);
                 return CompletableFuture.completedFuture(null);
             }
-            return sendControl(Map.of("type", "extrude", "node", replaced.nodeAddress(), "uid", replaced.uid(),
-                    "device", replaced.device(), "nonce", replaced.nonce(), "by", byClientAddress));
+            return sendControl(Map.of("type", "extrude", "uid", replaced.uid(), "device", replaced.device(),
+                    "nonce", replaced.nonce(), "by", byClientAddress));
         });
     }
 
@@ -325,7 +353,7 @@ public final class RedisEngine implements Engine {
         CompletableFuture<Void> back = new CompletableFuture<>();
         canaries.put(id, back);
         scheduler.schedule(() -> canaries.remove(id), 5, TimeUnit.SECONDS);
-        return RedisFutures.guard(sendControl(Map.of("type", "ping", "node", node, "id", id))).thenCompose(sent -> back);
+        return RedisFutures.guard(sendControl(Map.of("type", "ping", "node", nodeId, "id", id))).thenCompose(sent -> back);
     }
 
     @Override
@@ -362,13 +390,13 @@ public final class RedisEngine implements Engine {
             JsonNode command = JSON.readTree(payload);
             switch (command.path("type").asText()) {
                 case "extrude" -> {
-                    if (command.path("node").asText().equals(node)) {
-                        listener.extrude(new DeviceSession(command.path("uid").asText(), command.path("device").asText(),
-                                command.path("nonce").asText(), node, "", 0), command.path("by").asText());
+                    DeviceSession held = localSessions.get(command.path("nonce").asText());
+                    if (held != null) {
+                        listener.extrude(held, command.path("by").asText());
                     }
                 }
                 case "ping" -> {
-                    CompletableFuture<Void> back = command.path("node").asText().equals(node)
+                    CompletableFuture<Void> back = command.path("node").asText().equals(nodeId)
                             ? canaries.remove(command.path("id").asText()) : null;
                     if (back != null) {
                         back.complete(null);
@@ -423,9 +451,14 @@ public final class RedisEngine implements Engine {
      * subscribe again and read every followed stream from the last message delivered, so nothing is lost.
      */
     private void recover() {
-        if (redis == null || !recovering.compareAndSet(false, true)) {
+        if (redis == null) {
             return;
         }
+        if (!recovering.compareAndSet(false, true)) {
+            recoverAgain.set(true); // a reconnect during a recovery: run once more when this one ends
+            return;
+        }
+        recoverAgain.set(false);
         ensureEpoch()
                 .thenAccept(current -> {
                     if (!current.equals(epoch)) {
@@ -442,7 +475,10 @@ public final class RedisEngine implements Engine {
                         log.warn("recovery after a Redis reconnect failed, retrying: {}", error.getMessage());
                         scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
                     } else {
-                        log.info("recovered after a Redis reconnect: {} devices registered again", localSessions.size());
+                        log.info("recovered after a Redis reconnect: {} local devices checked", localSessions.size());
+                        if (recoverAgain.get()) {
+                            scheduler.execute(this::recover);
+                        }
                     }
                 });
     }
@@ -453,7 +489,7 @@ public final class RedisEngine implements Engine {
 
     /** Connections that closed while Redis was unreachable could not remove their presence: remove it now. */
     private CompletableFuture<Void> dropDepartedSessions() {
-        return presence.nodeSessions(node).thenCompose(recorded -> {
+        return presence.nodeSessions().thenCompose(recorded -> {
             List<CompletableFuture<?>> removals = new ArrayList<>();
             for (DeviceSession session : recorded) {
                 if (!localSessions.containsKey(session.nonce())) {
@@ -464,24 +500,42 @@ public final class RedisEngine implements Engine {
         });
     }
 
+    /**
+     * Writes again the presence of this node's connections that Redis no longer has (lost data, or cleared as a dead
+     * node's), unless the connection was ended or its device now belongs to another user meanwhile.
+     */
     private CompletableFuture<Void> restoreLocalSessions() {
         List<CompletableFuture<?>> steps = new ArrayList<>();
         for (DeviceSession session : localSessions.values()) {
             steps.add(redis.commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
                     .thenCompose(current -> {
-                        if (current != null && !SessionJson.read(current).nonce().equals(session.nonce())) {
-                            listener.extrude(session, SessionJson.read(current).clientAddress());
-                            return CompletableFuture.completedFuture(null);
+                        if (current != null) {
+                            DeviceSession holder = SessionJson.read(current);
+                            if (!holder.nonce().equals(session.nonce())) {
+                                listener.extrude(session, holder.clientAddress());
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            return presence.recordLocal(session).thenApply(done -> null);
                         }
-                        CompletableFuture<?> restored = current != null
-                                ? redis.commands.hset(keys.nodeDevices(node), session.nonce(), SessionJson.write(session))
-                                        .toCompletableFuture()
-                                : presence.register(session, Integer.MAX_VALUE);
-                        return restored.thenApply(done -> null);
+                        return isEnded(session.nonce()).thenCombine(presence.owner(session.device()), (ended, owner) ->
+                                        !ended && (owner == null || owner.equals(session.uid())))
+                                .thenCompose(restore -> {
+                                    if (restore) {
+                                        return presence.register(session, Integer.MAX_VALUE).thenApply(done -> null);
+                                    }
+                                    listener.extrude(session, ""); // ended or taken by another user meanwhile
+                                    return CompletableFuture.completedFuture(null);
+                                });
                     }));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
     }
+
+    /**
+     * How long a user stream's bookkeeping (last id, last trimmed id) outlives its last message: a cursor that
+     * comes back within it is told exactly whether it missed something. The broadcast stream's never expires.
+     */
+    private static final long META_TTL_MILLIS = TimeUnit.DAYS.toMillis(30);
 
     private long retentionMillis() {
         return config.sse().historyExpireSeconds() * 1000 + 60_000;

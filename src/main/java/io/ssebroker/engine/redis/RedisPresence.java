@@ -25,9 +25,12 @@ final class RedisPresence {
     private final RedisKeys keys;
     private final StateChangeListener stateChanges;
     private final long ownerTtlMillis;
+    private final String nodeId;
 
+    /** @param nodeId this process's name in the cluster, under which it records the sessions it holds */
     RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
-                  StateChangeListener stateChanges, long ownerTtlMillis) {
+                  StateChangeListener stateChanges, long ownerTtlMillis, String nodeId) {
+        this.nodeId = nodeId;
         this.commands = commands;
         this.scripts = scripts;
         this.keys = keys;
@@ -49,7 +52,7 @@ final class RedisPresence {
                     DeviceSession sameUser = previous.isEmpty() ? null : SessionJson.read(previous);
                     long now = System.currentTimeMillis();
                     CompletableFuture<Void> bookkeeping = CompletableFuture.allOf(
-                            commands.hset(keys.nodeDevices(session.nodeAddress()), session.nonce(), json).toCompletableFuture(),
+                            commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture(),
                             first ? commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture()
                                     : CompletableFuture.completedFuture(0L));
                     return bookkeeping
@@ -87,7 +90,7 @@ final class RedisPresence {
     /** Removes the presence entry if it still belongs to this connection; reports the changes. */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
         long now = System.currentTimeMillis();
-        commands.hdel(keys.nodeDevices(session.nodeAddress()), session.nonce());
+        commands.hdel(keys.nodeDevices(nodeId), session.nonce());
         return remove(session.uid(), session.device(), session.nonce(), reason, now, true).thenApply(removed -> removed != null);
     }
 
@@ -159,13 +162,18 @@ final class RedisPresence {
         return commands.scard(keys.onlineUsers()).toCompletableFuture().thenApply(Long::intValue);
     }
 
+    /** Records again a session this node holds and whose presence entry is still there. */
+    CompletableFuture<Boolean> recordLocal(DeviceSession session) {
+        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session)).toCompletableFuture();
+    }
+
     CompletableFuture<Integer> nodeDeviceCount(String node) {
         return commands.hlen(keys.nodeDevices(node)).toCompletableFuture().thenApply(Long::intValue);
     }
 
     /** The sessions this node has recorded (to register them again after Redis lost them). */
-    CompletableFuture<List<DeviceSession>> nodeSessions(String node) {
-        return commands.hvals(keys.nodeDevices(node)).toCompletableFuture()
+    CompletableFuture<List<DeviceSession>> nodeSessions() {
+        return commands.hvals(keys.nodeDevices(nodeId)).toCompletableFuture()
                 .thenApply(values -> values.stream().map(SessionJson::read).toList());
     }
 

@@ -29,6 +29,8 @@ final class RedisRouting {
     private final Consumer<StreamMessage> deliver;
     private final Consumer<String> control;
     private final Map<String, Integer> localDevicesByUid = new HashMap<>();
+    /** The subscription of each followed user, confirmed or pending: every device of the user waits for it. */
+    private final Map<String, CompletableFuture<Void>> subscriptions = new HashMap<>();
     private final ConcurrentHashMap<String, Route> routes = new ConcurrentHashMap<>();
 
     /** A followed channel: the uid of its stream (null for broadcast) and its follower. */
@@ -64,15 +66,20 @@ final class RedisRouting {
         return subscribe(List.of(keys.broadcastChannel(), keys.controlChannel()));
     }
 
-    /** Counts a local device of the user; the first one subscribes to the user's channel (done when confirmed). */
+    /**
+     * Counts a local device of the user; the first one subscribes to the user's channel. Completes when the
+     * subscription is confirmed; a caller whose future fails must still {@link #release} its count.
+     */
     CompletableFuture<Void> acquire(String uid) {
         synchronized (localDevicesByUid) {
             int count = localDevicesByUid.merge(uid, 1, Integer::sum);
             if (count > 1) {
-                return CompletableFuture.completedFuture(null);
+                return subscriptions.get(uid);
             }
             routes.put(keys.userChannel(uid), route(uid));
-            return RedisFutures.guard(pubSub.async().ssubscribe(keys.userChannel(uid)));
+            CompletableFuture<Void> subscribed = RedisFutures.guard(pubSub.async().ssubscribe(keys.userChannel(uid)));
+            subscriptions.put(uid, subscribed);
+            return subscribed;
         }
     }
 
@@ -81,6 +88,7 @@ final class RedisRouting {
         synchronized (localDevicesByUid) {
             Integer count = localDevicesByUid.computeIfPresent(uid, (k, n) -> n > 1 ? n - 1 : null);
             if (count == null) {
+                subscriptions.remove(uid);
                 routes.remove(keys.userChannel(uid));
                 pubSub.async().sunsubscribe(keys.userChannel(uid));
             }

@@ -2,10 +2,16 @@
 -- behind it is known to have missed something), and publishes it with the id of the entry before it, so a
 -- node can tell when it missed one. Appending and publishing in one script keeps ids and publishes in order.
 -- KEYS: stream, meta hash (last, cut), shard channel, presence hash of the user (or the meta hash again)
--- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, ttl ms, count mode
+-- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
+--       meta ttl ms (0 = none), count mode
+local emptied = redis.call('XLEN', KEYS[1]) == 0
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'v', ARGV[3], 't', ARGV[4], 'd', ARGV[2])
 local prev = redis.call('HGET', KEYS[2], 'last') or '0-0'
 redis.call('HSET', KEYS[2], 'last', id)
+if emptied and prev ~= '0-0' then
+  -- the stream expired or was trimmed to nothing: everything up to the previous entry is gone
+  redis.call('HSET', KEYS[2], 'cut', prev)
+end
 local maxlen = tonumber(ARGV[5])
 local len = redis.call('XLEN', KEYS[1])
 if len > maxlen then
@@ -13,16 +19,18 @@ if len > maxlen then
   redis.call('HSET', KEYS[2], 'cut', gone[#gone][1])
   redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
 end
-local old = redis.call('XRANGE', KEYS[1], '-', '(' .. ARGV[6], 'COUNT', 10000)
+local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[6], '-', 'COUNT', 1)
 if #old > 0 then
-  redis.call('HSET', KEYS[2], 'cut', old[#old][1])
+  redis.call('HSET', KEYS[2], 'cut', old[1][1])
   redis.call('XTRIM', KEYS[1], 'MINID', ARGV[6])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
-redis.call('PEXPIRE', KEYS[2], ARGV[7])
+if ARGV[8] ~= '0' then
+  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+end
 redis.call('SPUBLISH', KEYS[3], id .. '\n' .. prev .. '\n' .. ARGV[1] .. '\n' .. ARGV[3] .. '\n' .. ARGV[4] .. '\n' .. ARGV[2])
 local online = 0
-if ARGV[8] == 'user' then
+if ARGV[9] == 'user' then
   if ARGV[3] == '' then
     online = redis.call('HLEN', KEYS[4])
   else

@@ -158,6 +158,26 @@ class RedisFaultTest {
         }
     }
 
+    @Test
+    void nodesThatShowTheSameAddressStillKeepTheirPresenceApart() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            Map<String, String> settings = Map.of("redis.addrs", redis.first().address(), "server.address", "10.0.0.1:8080");
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
+                 SseClient onA = a.connect("u-same", "d-same-a"); SseClient onB = b.connect("u-same", "d-same-b")) {
+                onA.nextOfType("sys_connected");
+                onB.nextOfType("sys_connected");
+                TestNode.start(settings).close(); // a third process with that address starts and stops
+                assertThat(a.api().get("/info", Map.of("uid", "u-same")).result().path("devices")).hasSize(2);
+                try (SseClient again = b.connect("u-same", "d-same-a")) {
+                    again.nextOfType("sys_connected");
+                    assertThat(onA.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event)
+                            .containsExactly("sys_extrude_offline");
+                }
+            }
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
