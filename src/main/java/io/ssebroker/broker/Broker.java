@@ -15,6 +15,7 @@ import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -283,6 +284,22 @@ public final class Broker implements EngineListener {
             }
         }
         return matches.size();
+    }
+
+    @Override
+    public void streamReset(String uid, String reason) {
+        Collection<LocalConnection> targets = uid == null ? byDevice.values() : byUid.getOrDefault(uid, List.of());
+        for (LocalConnection connection : targets) {
+            // Queued like deliveries, so the reset comes before the messages that follow it.
+            connection.stream.executor().execute(() -> connection.announceReset(reason));
+        }
+    }
+
+    @Override
+    public void historyRestarted(String epoch) {
+        for (LocalConnection connection : byDevice.values()) {
+            connection.stream.executor().execute(() -> connection.restartHistory(epoch));
+        }
     }
 
     /** Live details of a device connected to this node: the time of its last write and its last cursor. */

@@ -103,6 +103,22 @@ final class LocalConnection {
         return true;
     }
 
+    /** Tells a live client that part of its stream is gone for good ({@code sys_reset}); it stays connected. */
+    void announceReset(String reason) {
+        if (isLive() && endReason == null) {
+            stream.writeFrame(null, SystemEvents.RESET, reason);
+            stream.flush();
+        }
+    }
+
+    /** The engine's history started anew: later frames carry the new epoch, after a {@code history_lost} reset. */
+    void restartHistory(String epoch) {
+        if (cursorPrefix != null) {
+            cursorPrefix = Cursor.prefix(epoch, session.uid(), session.nonce());
+        }
+        announceReset(Replay.HISTORY_LOST);
+    }
+
     /** Sends a last system event and closes the stream; {@code reason} is the presence change it causes. */
     void end(String event, String data, String reason) {
         if (endReason != null) {

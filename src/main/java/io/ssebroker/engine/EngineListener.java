@@ -13,4 +13,13 @@ public interface EngineListener {
 
     /** Ends the local connections of these uids and devices; returns how many were ended. */
     int kick(Set<String> uids, Set<String> devices, String data);
+
+    /**
+     * Messages of a stream (a user's; the broadcast stream when uid is null) were gone before this node could
+     * deliver them: its connections on that stream are told with {@code sys_reset} and the reason.
+     */
+    void streamReset(String uid, String reason);
+
+    /** The engine's history started anew (its store lost its data): connections go on in the new epoch. */
+    void historyRestarted(String epoch);
 }

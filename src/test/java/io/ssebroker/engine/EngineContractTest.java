@@ -218,6 +218,7 @@ public abstract class EngineContractTest {
         final List<StreamMessage> messages = new CopyOnWriteArrayList<>();
         final List<String> extruded = new CopyOnWriteArrayList<>();
         final List<String> kicks = new CopyOnWriteArrayList<>();
+        final List<String> resets = new CopyOnWriteArrayList<>();
 
         @Override
         public void deliver(StreamMessage message) {
@@ -234,6 +235,16 @@ public abstract class EngineContractTest {
             uids.forEach(uid -> kicks.add(uid + ":" + data));
             devices.forEach(device -> kicks.add(device + ":" + data));
             return 0;
+        }
+
+        @Override
+        public void streamReset(String uid, String reason) {
+            resets.add(uid + ":" + reason);
+        }
+
+        @Override
+        public void historyRestarted(String epoch) {
+            resets.add("epoch:" + epoch);
         }
 
         List<StreamMessage> delivered(String uid) {

@@ -89,7 +89,8 @@ public final class RedisEngine implements Engine {
         redis = RedisConnections.open(config.redis(), resources);
         scripts = new RedisScripts(redis.commands);
         presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis(), nodeId);
-        routing = new RedisRouting(redis.pubSub, keys, this::readAfter, listener::deliver, this::control);
+        routing = new RedisRouting(redis.pubSub, keys, this::readAfter, listener::deliver,
+                uid -> listener.streamReset(uid, Replay.EXPIRED), this::control);
         liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
                 config.redis().nodeHeartbeatSeconds() * 1000L, this::recover);
         epoch = ensureEpoch().join();
@@ -264,8 +265,8 @@ public final class RedisEngine implements Engine {
                 });
     }
 
-    private CompletableFuture<List<StreamMessage>> readAfter(String uid, long offset) {
-        return readStream(uid, StreamIds.toId(offset)).thenApply(StreamRead::messages);
+    private CompletableFuture<StreamFollower.Missed> readAfter(String uid, long offset) {
+        return readStream(uid, StreamIds.toId(offset)).thenApply(read -> new StreamFollower.Missed(read.cut(), read.messages()));
     }
 
     private static List<StreamMessage> addressedTo(List<StreamMessage> messages, String device) {
@@ -464,6 +465,7 @@ public final class RedisEngine implements Engine {
                     if (!current.equals(epoch)) {
                         log.warn("Redis history was lost (epoch {} is now {})", epoch, current);
                         epoch = current;
+                        listener.historyRestarted(current);
                     }
                 })
                 .thenCompose(done -> liveness.beat())

@@ -25,8 +25,9 @@ final class RedisRouting {
 
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final RedisKeys keys;
-    private final BiFunction<String, Long, CompletableFuture<List<StreamMessage>>> readAfter;
+    private final BiFunction<String, Long, CompletableFuture<StreamFollower.Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
+    private final Consumer<String> lost;
     private final Consumer<String> control;
     private final Map<String, Integer> localDevicesByUid = new HashMap<>();
     /** The subscription of each followed user, confirmed or pending: every device of the user waits for it. */
@@ -40,15 +41,17 @@ final class RedisRouting {
     /**
      * @param readAfter reads a stream's entries after an offset: (uid or null for broadcast, offset)
      * @param deliver   hands a message to the node's connections
+     * @param lost      told the uid (null for broadcast) of a stream whose undelivered entries were trimmed
      * @param control   handles a control message
      */
     RedisRouting(StatefulRedisPubSubConnection<String, String> pubSub, RedisKeys keys,
-                 BiFunction<String, Long, CompletableFuture<List<StreamMessage>>> readAfter,
-                 Consumer<StreamMessage> deliver, Consumer<String> control) {
+                 BiFunction<String, Long, CompletableFuture<StreamFollower.Missed>> readAfter,
+                 Consumer<StreamMessage> deliver, Consumer<String> lost, Consumer<String> control) {
         this.pubSub = pubSub;
         this.keys = keys;
         this.readAfter = readAfter;
         this.deliver = deliver;
+        this.lost = lost;
         this.control = control;
         pubSub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -110,7 +113,7 @@ final class RedisRouting {
     }
 
     private Route route(String uid) {
-        return new Route(uid, new StreamFollower(offset -> readAfter.apply(uid, offset), deliver));
+        return new Route(uid, new StreamFollower(offset -> readAfter.apply(uid, offset), deliver, () -> lost.accept(uid)));
     }
 
     private void received(String channel, String payload) {

@@ -4,6 +4,7 @@ import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
 
@@ -13,8 +14,9 @@ import java.util.function.LongFunction;
  * connection was down), the missing entries are read from the stream first; messages arriving meanwhile wait.
  */
 final class StreamFollower {
-    private final LongFunction<CompletableFuture<List<StreamMessage>>> readAfter;
+    private final LongFunction<CompletableFuture<Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
+    private final Runnable lost;
     private long lastOffset = -1;
     private List<ChannelMessage> waiting;
     private boolean reading;
@@ -22,10 +24,16 @@ final class StreamFollower {
     /**
      * @param readAfter reads the stream's entries after an offset
      * @param deliver   hands a message on (must not block)
+     * @param lost      told when entries this node never delivered were trimmed before it could read them
      */
-    StreamFollower(LongFunction<CompletableFuture<List<StreamMessage>>> readAfter, Consumer<StreamMessage> deliver) {
+    StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver, Runnable lost) {
         this.readAfter = readAfter;
         this.deliver = deliver;
+        this.lost = lost;
+    }
+
+    /** What a read after an offset found: the last trimmed offset of the stream and the entries still there. */
+    record Missed(long cut, List<StreamMessage> messages) {
     }
 
     synchronized void startAt(long offset) {
@@ -70,12 +78,23 @@ final class StreamFollower {
         readAfter.apply(lastOffset).whenComplete((missed, error) -> finishCatchUp(missed));
     }
 
-    private synchronized void finishCatchUp(List<StreamMessage> missed) {
+    private synchronized void retry() {
+        if (waiting != null && !reading) {
+            catchUp();
+        }
+    }
+
+    private synchronized void finishCatchUp(Missed missed) {
         reading = false;
         if (missed == null) {
-            return; // Redis unreachable: keep holding; the next message or reconnect tries again
+            // Redis unreachable: keep holding and try again shortly (a message or a reconnect may come first)
+            CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::retry);
+            return;
         }
-        for (StreamMessage message : missed) {
+        if (missed.cut() > lastOffset) {
+            lost.run();
+        }
+        for (StreamMessage message : missed.messages()) {
             if (message.offset() > lastOffset) {
                 lastOffset = message.offset();
                 deliver.accept(message);

@@ -146,8 +146,21 @@ class RedisFaultTest {
                 redis.first().cli("FLUSHALL");
                 await().atMost(Duration.ofSeconds(10)).until(() ->
                         node.api().get("/info", Map.of("device", "d-flush")).result().path("online").asBoolean());
+                Event reset = client.next();
+                assertThat(reset.event()).isEqualTo("sys_reset");
+                assertThat(reset.data()).isEqualTo("history_lost");
                 assertThat(node.api().send(Map.of("uid", "u-flush", "data", "after the flush"))).isEqualTo(1);
-                assertThat(client.next().data()).isEqualTo("after the flush");
+                Event after = client.next();
+                assertThat(after.data()).isEqualTo("after the flush");
+                node.api().send(Map.of("uid", "u-flush", "data", "missed after the flush"));
+                client.close();
+                await().atMost(Duration.ofSeconds(5)).until(() ->
+                        !node.api().get("/info", Map.of("device", "d-flush")).result().path("online").asBoolean());
+                try (SseClient resumed = node.connect("u-flush", "d-flush", after.id())) {
+                    resumed.nextOfType("sys_connected");
+                    assertThat(resumed.next().data()).as("a cursor of the new history resumes without a reset")
+                            .isEqualTo("missed after the flush");
+                }
             }
             try (SseClient back = node.connect("u-flush", "d-flush", cursor)) {
                 back.nextOfType("sys_connected");

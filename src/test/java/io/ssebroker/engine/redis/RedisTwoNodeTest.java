@@ -226,6 +226,31 @@ class RedisTwoNodeTest {
         return ofUser(uid).stream().filter(c -> c.path("channel").asText().equals(channel)).count();
     }
 
+    @Test
+    void aGapThatWasTrimmedBeforeTheNodeCouldReadItIsAnnouncedWithAReset() {
+        try (SseClient client = a.connect("u-trim", "d-trim")) {
+            client.nextOfType("sys_connected");
+            // Entries appended without their publishes, the first of them already trimmed away.
+            String first = xadd("u-trim", "gone");
+            xadd("u-trim", "kept 1");
+            String last = xadd("u-trim", "kept 2");
+            redis.first().cli("XDEL", "sse:{u:u-trim}:s", first);
+            redis.first().cli("HSET", "sse:{u:u-trim}:m", "last", last, "cut", first);
+            a.api().send(Map.of("uid", "u-trim", "data", "after the gap"));
+            Event reset = client.next();
+            assertThat(reset.event()).isEqualTo("sys_reset");
+            assertThat(reset.data()).isEqualTo("expired");
+            assertThat(client.next().data()).isEqualTo("kept 1");
+            assertThat(client.next().data()).isEqualTo("kept 2");
+            assertThat(client.next().data()).isEqualTo("after the gap");
+        }
+    }
+
+    private static String xadd(String uid, String data) {
+        return redis.first().cli("XADD", "sse:{u:" + uid + "}:s", "*", "e", "", "v", "", "t",
+                Long.toString(System.currentTimeMillis()), "d", data).trim();
+    }
+
     private static List<JsonNode> ofUser(String uid) {
         return callbacks.stream().filter(c -> c.path("uid").asText().equals(uid)).toList();
     }
