@@ -4,10 +4,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * The summary of one run, printed as JSON; figures that do not apply to a scenario or a system are null.
- * Rates are per second of the measured window, memory is per connection.
+ * {@code rate} is the publishing rate asked for (null: as fast as the window allows). Rates are per second of the
+ * measured window, memory is per connection.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-record BenchResult(String system, String scenario, int connections, Connect connect, Delivery delivery,
+record BenchResult(String system, String scenario, int connections, Double rate, Connect connect, Delivery delivery,
                    Memory memory, Cpu cpu) {
 
     /** How the subscriptions opened: rate over the whole opening, latency from connect to response head. */

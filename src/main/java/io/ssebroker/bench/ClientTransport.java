@@ -49,10 +49,6 @@ final class ClientTransport implements AutoCloseable {
         }
     }
 
-    String transportName() {
-        return epoll ? "epoll" : "nio";
-    }
-
     EventLoopGroup group() {
         return group;
     }

@@ -32,6 +32,7 @@ final class ComparisonTable {
             new Figure("latency p99.9 ms", delivery(d -> d.latency().p999Ms()), false, "%.2f"),
             new Figure("latency max ms", delivery(d -> d.latency().maxMs()), false, "%.2f"),
             new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f"),
+            new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false, "%.0f"),
             new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(), false, "%.2f"));
     private static final List<Figure> IDLE = List.of(
             new Figure("RSS growth per connection KiB", memory(m -> kib(m.rssPerConnectionBytes())), false, "%.1f"),
@@ -56,7 +57,7 @@ final class ComparisonTable {
         List<String> peers = systems.stream().filter(s -> !s.equals(SUBJECT)).toList();
         Map<String, Map<String, BenchResult>> byCase = new LinkedHashMap<>();
         for (BenchResult result : results) {
-            byCase.computeIfAbsent(result.scenario() + " " + result.connections(), k -> new LinkedHashMap<>())
+            byCase.computeIfAbsent(caseName(result) + " " + result.connections(), k -> new LinkedHashMap<>())
                     .put(result.system(), result);
         }
         StringBuilder out = new StringBuilder();
@@ -67,7 +68,7 @@ final class ComparisonTable {
             BenchResult any = runs.values().iterator().next();
             for (Figure figure : figuresOf(any.scenario())) {
                 List<String> cells = new ArrayList<>();
-                cells.add(any.scenario());
+                cells.add(caseName(any));
                 cells.add(String.format(Locale.ROOT, "%,d", any.connections()));
                 cells.add(figure.name() + (figure.higherIsBetter() ? " ↑" : " ↓"));
                 for (String system : systems) {
@@ -102,6 +103,12 @@ final class ComparisonTable {
             return "—";
         }
         return ratio(subject.get(), best.get(), figure.higherIsBetter());
+    }
+
+    /** The scenario, and the publishing rate where one was set. */
+    private static String caseName(BenchResult result) {
+        return result.rate() == null ? result.scenario()
+                : String.format(Locale.ROOT, "%s at %,.0f msg/s", result.scenario(), result.rate());
     }
 
     private static List<Figure> figuresOf(String scenario) {

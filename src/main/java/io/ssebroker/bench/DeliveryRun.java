@@ -53,8 +53,9 @@ final class DeliveryRun {
                     deliveries.publishErrors(), session.subscribers.dropped());
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), measuredDeliveries);
-            return new BenchResult(context.target().name(), scenario.label, settings.connections(), connect, delivery,
-                    null, cpu);
+            Double rate = settings.rate() > 0 ? settings.rate() : null;
+            return new BenchResult(context.target().name(), scenario.label, settings.connections(), rate, connect,
+                    delivery, null, cpu);
         }
     }
 }

@@ -73,16 +73,6 @@ final class HttpRequester implements AutoCloseable {
         return response;
     }
 
-    /** Sends and waits for the answer, for setup calls outside the measured phases. */
-    Response call(FullHttpRequest request, long timeoutSeconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        CompletableFuture<Response> response = send(() -> request, deadline);
-        if (response == null) {
-            throw new IOException("no connection to " + server + " became free within " + timeoutSeconds + "s");
-        }
-        return response.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    }
-
     @Override
     public void close() {
         closed = true;

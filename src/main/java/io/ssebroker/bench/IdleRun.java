@@ -36,7 +36,7 @@ final class IdleRun {
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
             BenchResult.Delivery held = BenchResult.Delivery.of(heldNanos, 0, 0, session.deliveries.measured(), 0,
                     session.deliveries.duplicated(), 0, session.subscribers.dropped());
-            return new BenchResult(context.target().name(), Scenario.IDLE.label, context.settings().connections(),
+            return new BenchResult(context.target().name(), Scenario.IDLE.label, context.settings().connections(), null,
                     connect, held, memory, cpu);
         }
     }

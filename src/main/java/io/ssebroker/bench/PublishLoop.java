@@ -39,12 +39,6 @@ final class PublishLoop {
         }
     }
 
-    /** The next message of the subscriber's stream, stamped now. */
-    private FullHttpRequest publication(int subscriber) {
-        long sequence = broadcast ? ++broadcastSequence : ++userSequences[subscriber];
-        return target.publication(subscriber, new Stamp(sequence, System.nanoTime()).payload(padding));
-    }
-
     /** Publishes until {@code endNanos}, or until no subscriber is left to publish to. */
     void run(long endNanos) throws InterruptedException {
         long interval = rate > 0 ? (long) (1e9 / rate) : 0;
@@ -78,5 +72,11 @@ final class PublishLoop {
                 }
             });
         }
+    }
+
+    /** The next message of the subscriber's stream, stamped now. */
+    private FullHttpRequest publication(int subscriber) {
+        long sequence = broadcast ? ++broadcastSequence : ++userSequences[subscriber];
+        return target.publication(subscriber, new Stamp(sequence, System.nanoTime()).payload(padding));
     }
 }

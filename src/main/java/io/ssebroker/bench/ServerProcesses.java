@@ -29,10 +29,6 @@ final class ServerProcesses {
         this.roots = List.copyOf(roots);
     }
 
-    boolean isEmpty() {
-        return roots.isEmpty();
-    }
-
     /** The first process given; the one a JVM probe looks at. */
     long mainPid() {
         return roots.get(0);

@@ -73,7 +73,7 @@ public final class SseStream {
             write(SseFrames.withId(channel.alloc(), id, sharedBody), true);
             return;
         }
-        channel.write(SseFrames.idLine(channel.alloc(), id), channel.voidPromise());
+        channel.write(framing.body(SseFrames.idLine(channel.alloc(), id)), channel.voidPromise());
         write(sharedBody.retainedDuplicate(), true);
     }
 

@@ -7,10 +7,14 @@ import org.junit.jupiter.api.Test;
 
 class ComparisonTableTest {
     private static BenchResult broadcast(String system, double perSecond, double p99) {
+        return broadcast(system, perSecond, p99, null);
+    }
+
+    private static BenchResult broadcast(String system, double perSecond, double p99, Double rate) {
         LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99);
         BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, 0, 0, 0, 0);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, latency);
-        return new BenchResult(system, "broadcast", 1000, connect, delivery, null, new BenchResult.Cpu(5, 2.5));
+        return new BenchResult(system, "broadcast", 1000, rate, connect, delivery, null, new BenchResult.Cpu(5, 2.5));
     }
 
     @Test
@@ -38,5 +42,14 @@ class ComparisonTableTest {
         String table = ComparisonTable.render(List.of(broadcast("nchan", 200_000, 4.0)));
 
         assertThat(table).contains("| broadcast | 1,000 | deliveries/s ↑ | — | 200,000 | — |");
+    }
+
+    @Test
+    void runsAtAFixedRateAreACaseOfTheirOwn() {
+        String table = ComparisonTable.render(List.of(broadcast("sse-broker", 300_000, 2.0),
+                broadcast("sse-broker", 10_000, 1.0, 10.0), broadcast("nchan", 10_000, 4.0, 10.0)));
+
+        assertThat(table).contains("| broadcast | 1,000 | deliveries/s ↑ | 300,000 | — | — |");
+        assertThat(table).contains("| broadcast at 10 msg/s | 1,000 | latency p99 ms ↓ | 1.00 | 4.00 | 0.25× (better) |");
     }
 }

@@ -1,0 +1,114 @@
+package io.ssebroker.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StreamMessage;
+import io.ssebroker.sse.SseFraming;
+import io.ssebroker.sse.SseFrames;
+import io.ssebroker.sse.SseStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Live messages are written at once and flushed together in one pass at the end of the loop's iteration. */
+class LoopConnectionsTest {
+    private final EmbeddedChannel loopOwner = new EmbeddedChannel();
+    private final LoopConnections loop = new LoopConnections(loopOwner.eventLoop(), 30_000);
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+    private final List<LocalConnection> connections = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+        loopOwner.finishAndReleaseAll();
+    }
+
+    private LocalConnection connect(String uid, String device) {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        LocalConnection connection = new LocalConnection(
+                new DeviceSession(uid, device, "nonce-" + device, "node:1", "127.0.0.1:1", 0),
+                new SseStream(channel, SseFraming.RAW));
+        connection.start(3000, new Replay(new Position("e", 0, 0), List.of(), null), null);
+        channel.releaseOutbound();
+        loop.add(connection);
+        channels.add(channel);
+        connections.add(connection);
+        return connection;
+    }
+
+    private static String received(EmbeddedChannel channel) {
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf bytes = channel.readOutbound(); bytes != null; bytes = channel.readOutbound()) {
+            out.append(bytes.toString(StandardCharsets.UTF_8));
+            bytes.release();
+        }
+        return out.toString();
+    }
+
+    private static StreamMessage broadcast(long offset, String data) {
+        return new StreamMessage(null, offset, null, data, Set.of(), 0);
+    }
+
+    private void deliver(StreamMessage message) {
+        ByteBuf body = SseFrames.body(loopOwner.alloc(), message.event(), message.data());
+        try {
+            if (message.isBroadcast()) {
+                loop.broadcast(message, body);
+            } else {
+                connections.stream().filter(c -> c.session.uid().equals(message.uid()))
+                        .forEach(c -> loop.deliver(c, message, body));
+            }
+        } finally {
+            body.release();
+        }
+    }
+
+    @Test
+    void broadcastsReachEveryConnectionInOneFlushPass() {
+        connect("u1", "d1");
+        connect("u2", "d2");
+
+        deliver(broadcast(1, "first"));
+        deliver(broadcast(2, "second"));
+
+        assertThat(channels).allSatisfy(channel -> assertThat(channel.outboundMessages()).isEmpty());
+        loopOwner.runPendingTasks();
+        for (EmbeddedChannel channel : channels) {
+            String received = received(channel);
+            assertThat(received).contains("data: first\n\n").contains("data: second\n\n");
+            assertThat(received.indexOf("first")).isLessThan(received.indexOf("second"));
+        }
+    }
+
+    @Test
+    void aMessageToOneUserIsFlushedToItsConnectionsOnly() {
+        connect("u1", "d1");
+        connect("u2", "d2");
+
+        deliver(new StreamMessage("u2", 1, "note", "for u2", Set.of(), 0));
+        loopOwner.runPendingTasks();
+
+        assertThat(received(channels.get(0))).isEmpty();
+        assertThat(received(channels.get(1))).contains("event: note\ndata: for u2\n\n");
+    }
+
+    @Test
+    void aMessageAlreadyWrittenIsNotWrittenAgain() {
+        connect("u1", "d1");
+
+        deliver(broadcast(5, "fifth"));
+        deliver(broadcast(5, "fifth"));
+        loopOwner.runPendingTasks();
+
+        String received = received(channels.get(0));
+        assertThat(received.indexOf("data: fifth")).isNotNegative().isEqualTo(received.lastIndexOf("data: fifth"));
+    }
+}

@@ -1,0 +1,65 @@
+package io.ssebroker.sse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What a stream puts on the wire for a shared message body, small (copied) or large (shared). */
+class SseStreamTest {
+    private final EmbeddedChannel channel = new EmbeddedChannel();
+    private final SseStream stream = new SseStream(channel, SseFraming.RAW);
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+    }
+
+    private String sent() {
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf written = channel.readOutbound(); written != null; written = channel.readOutbound()) {
+            out.append(written.toString(StandardCharsets.UTF_8));
+            written.release();
+        }
+        return out.toString();
+    }
+
+    private static String frame(String id, String event, String data) {
+        ByteBuf frame = SseFrames.frame(UnpooledByteBufAllocator.DEFAULT, id, event, data);
+        try {
+            return frame.toString(StandardCharsets.UTF_8);
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Test
+    void sharedFramesAreTheIdLineThenTheBodyAndWaitForAFlush() {
+        String small = "hello";
+        String large = "y".repeat(SseStream.COPIED_BODY_BYTES * 3);
+        ByteBuf smallBody = SseFrames.body(channel.alloc(), "news", small);
+        ByteBuf largeBody = SseFrames.body(channel.alloc(), null, large);
+
+        stream.writeShared("c.1", smallBody);
+        stream.writeShared("c.2", largeBody);
+
+        assertThat(sent()).as("nothing leaves before the flush").isEmpty();
+        stream.flush();
+        assertThat(sent()).isEqualTo(frame("c.1", "news", small) + frame("c.2", null, large));
+        assertThat(smallBody.refCnt()).as("the writer's reference is the caller's to release").isEqualTo(1);
+        assertThat(largeBody.refCnt()).isEqualTo(1);
+        smallBody.release();
+        largeBody.release();
+    }
+
+    @Test
+    void aFlushWithNothingWrittenSendsNothing() {
+        stream.flush();
+
+        assertThat(channel.outboundMessages()).isEmpty();
+    }
+}
