@@ -110,7 +110,19 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Scenario chosen = Scenario.fromLabel(scenario);
+        requireAtLeast("--connections", connections, 1);
+        requireAtLeast("--publishers", publishers, 1);
+        requireAtLeast("--connect-concurrency", connectConcurrency, 1);
+        requireAtLeast("--window", window, 0);
+        if (sourceAddresses < 1 || sourceAddresses > 254) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--source-addresses must be 1 to 254");
+        }
+        Scenario chosen;
+        try {
+            chosen = Scenario.fromLabel(scenario);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         BenchSettings settings = new BenchSettings(connections, connectConcurrency, openTimeoutSeconds, rate, window,
                 publishers, paddingBytes, warmupSeconds, durationSeconds, drainSeconds, holdSeconds);
         Optional<ServerProbe> server = serverPids.isEmpty() ? Optional.empty()
@@ -147,6 +159,12 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "unknown --target '" + target + "' (sse-broker, nchan or pushpin)");
         };
+    }
+
+    private void requireAtLeast(String option, int value, int least) {
+        if (value < least) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " must be at least " + least);
+        }
     }
 
     private static InetSocketAddress address(String url) {
