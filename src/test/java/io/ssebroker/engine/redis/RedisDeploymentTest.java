@@ -55,7 +55,9 @@ class RedisDeploymentTest {
                 redis.first().kill(); // the master
                 await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500)).until(() ->
                         node.api().postForm("/send", Map.of("uid", "u-sen", "data", "after")).status() == 200);
-                assertThat(client.next(Duration.ofSeconds(20)).data()).isEqualTo("after");
+                // A failover may lose the last writes of the old master (asynchronous replication); the broker then
+                // says so with a sys_reset before delivery resumes, which is allowed here.
+                assertThat(client.nextOfType("message").data()).isEqualTo("after");
             }
         }
     }
