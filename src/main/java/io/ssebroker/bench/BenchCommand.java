@@ -72,7 +72,8 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     int warmupSeconds;
 
-    @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS", description = "measured publishing (default: ${DEFAULT-VALUE})")
+    @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS",
+            description = "measured publishing (default: ${DEFAULT-VALUE})")
     int durationSeconds;
 
     @Option(names = "--drain", defaultValue = "10", paramLabel = "SECONDS",

@@ -33,13 +33,15 @@ final class ComparisonTable {
             new Figure("latency max ms", delivery(d -> d.latency().maxMs()), false, "%.2f"),
             new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f"),
             new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false, "%.0f"),
-            new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(), false, "%.2f"));
+            new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(),
+                    false, "%.2f"));
     private static final List<Figure> IDLE = List.of(
             new Figure("RSS growth per connection KiB", memory(m -> kib(m.rssPerConnectionBytes())), false, "%.1f"),
             new Figure("PSS growth per connection KiB", memory(m -> kib(m.pssPerConnectionBytes())), false, "%.1f"),
             new Figure("heap + direct per connection KiB", memory(ComparisonTable::heapAndDirectKib), false, "%.2f"),
             new Figure("RSS before connecting MiB", memory(m -> m.baselineRssKiB() / 1024.0), false, "%.0f"),
-            new Figure("connections open at the end", r -> r.connect().opened() - r.delivery().droppedConnections(), true, "%,.0f"));
+            new Figure("connections open at the end", r -> r.connect().opened() - r.delivery().droppedConnections(),
+                    true, "%,.0f"));
     private static final List<Figure> CONNECT = List.of(
             new Figure("connections/s", r -> r.connect().perSecond(), true, "%,.0f"),
             new Figure("connect p50 ms", r -> r.connect().latency().p50Ms(), false, "%.2f"),

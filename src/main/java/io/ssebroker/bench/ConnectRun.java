@@ -16,12 +16,12 @@ final class ConnectRun {
 
     BenchResult run() throws Exception {
         Optional<ServerProbe> server = context.server();
-        try (RunSession session = new RunSession(context, Scenario.CONNECT)) {
+        try (RunHarness harness = new RunHarness(context, Scenario.CONNECT)) {
             if (context.settings().warmupSeconds() > 0) {
-                session.warmUpConnects();
+                harness.warmUpConnects();
             }
             Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
-            BenchResult.Connect connect = session.openSubscriptions();
+            BenchResult.Connect connect = harness.openSubscriptions();
             Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);

@@ -20,18 +20,18 @@ final class DeliveryRun {
         boolean broadcast = scenario == Scenario.BROADCAST;
         BenchSettings settings = context.settings();
         Optional<ServerProbe> server = context.server();
-        try (RunSession session = new RunSession(context, scenario)) {
-            Deliveries deliveries = session.deliveries;
-            BenchResult.Connect connect = session.openSubscriptions();
+        try (RunHarness harness = new RunHarness(context, scenario)) {
+            Deliveries deliveries = harness.deliveries;
+            BenchResult.Connect connect = harness.openSubscriptions();
             if (connect.opened() == 0) {
                 throw new IllegalStateException("no subscription opened on " + context.target().subscribeAddress());
             }
-            PublishLoop publishing = new PublishLoop(context.target(), session.publisher, session.subscribers, deliveries,
+            PublishLoop publishing = new PublishLoop(context.target(), harness.publisher, harness.subscribers, deliveries,
                     broadcast, settings.connections(), settings.rate(), settings.window(), settings.paddingBytes());
-            session.progress.phase("warm-up");
+            harness.progress.phase("warm-up");
             publishing.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.warmupSeconds()));
 
-            session.progress.phase("measuring");
+            harness.progress.phase("measuring");
             long start = System.nanoTime();
             deliveries.measureFrom(start);
             Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
@@ -43,14 +43,14 @@ final class DeliveryRun {
             long measuredDeliveries = deliveries.fresh() - freshBefore;
             long measuredPublished = deliveries.published() - publishedBefore;
 
-            session.progress.phase("draining");
+            harness.progress.phase("draining");
             long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.drainSeconds());
             while (deliveries.outstanding() > 0 && System.nanoTime() < drainDeadline) {
                 Thread.sleep(DRAIN_POLL_MILLIS);
             }
             BenchResult.Delivery delivery = BenchResult.Delivery.of(end - start, measuredPublished, measuredDeliveries,
                     deliveries.measured(), Math.max(0, deliveries.outstanding()), deliveries.duplicated(),
-                    deliveries.publishErrors(), session.subscribers.dropped());
+                    deliveries.publishErrors(), harness.subscribers.dropped());
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), measuredDeliveries);
             Double rate = settings.rate() > 0 ? settings.rate() : null;

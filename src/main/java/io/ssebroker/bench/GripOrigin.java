@@ -61,7 +61,8 @@ final class GripOrigin implements AutoCloseable {
                 response.headers().set("Grip-Channel", request.uri().substring(PATH.length()));
                 response.headers().set("Grip-Keep-Alive", KEEP_ALIVE);
             } else {
-                response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND, Unpooled.EMPTY_BUFFER);
+                response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND,
+                        Unpooled.EMPTY_BUFFER);
             }
             HttpUtil.setContentLength(response, 0);
             HttpUtil.setKeepAlive(response, HttpUtil.isKeepAlive(request));

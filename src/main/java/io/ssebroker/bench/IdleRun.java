@@ -16,26 +16,26 @@ final class IdleRun {
 
     BenchResult run() throws Exception {
         Optional<ServerProbe> server = context.server();
-        try (RunSession session = new RunSession(context, Scenario.IDLE)) {
-            session.progress.phase("sampling the server");
+        try (RunHarness harness = new RunHarness(context, Scenario.IDLE)) {
+            harness.progress.phase("sampling the server");
             Optional<ServerProbe.MemorySample> before = server.map(ServerProbe::memory);
-            BenchResult.Connect connect = session.openSubscriptions();
+            BenchResult.Connect connect = harness.openSubscriptions();
 
-            session.progress.phase("holding");
+            harness.progress.phase("holding");
             Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
             long holdStart = System.nanoTime();
             Thread.sleep(TimeUnit.SECONDS.toMillis(context.settings().holdSeconds()));
             long heldNanos = System.nanoTime() - holdStart;
             Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
 
-            session.progress.phase("sampling the server");
+            harness.progress.phase("sampling the server");
             Optional<ServerProbe.MemorySample> after = server.map(ServerProbe::memory);
-            int open = session.subscribers.openCount();
+            int open = harness.subscribers.openCount();
             BenchResult.Memory memory = before.isEmpty() ? null : ServerProbe.growth(before.get(), after.get(), open);
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
-            BenchResult.Delivery held = BenchResult.Delivery.of(heldNanos, 0, 0, session.deliveries.measured(), 0,
-                    session.deliveries.duplicated(), 0, session.subscribers.dropped());
+            BenchResult.Delivery held = BenchResult.Delivery.of(heldNanos, 0, 0, harness.deliveries.measured(), 0,
+                    harness.deliveries.duplicated(), 0, harness.subscribers.dropped());
             return new BenchResult(context.target().name(), Scenario.IDLE.label, context.settings().connections(), null,
                     connect, held, memory, cpu);
         }

@@ -39,10 +39,11 @@ final class ServerProcesses {
         long rss = 0;
         long pss = 0;
         for (long pid : tree()) {
+            Path proc = Path.of("/proc", Long.toString(pid));
             try {
-                ticks += ProcFiles.stat(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))).cpuTicks();
-                rss += Math.max(0, ProcFiles.kibField(Files.readString(Path.of("/proc", Long.toString(pid), "status")), "VmRSS"));
-                pss += Math.max(0, ProcFiles.kibField(Files.readString(Path.of("/proc", Long.toString(pid), "smaps_rollup")), "Pss"));
+                ticks += ProcFiles.stat(Files.readString(proc.resolve("stat"))).cpuTicks();
+                rss += Math.max(0, ProcFiles.kibField(Files.readString(proc.resolve("status")), "VmRSS"));
+                pss += Math.max(0, ProcFiles.kibField(Files.readString(proc.resolve("smaps_rollup")), "Pss"));
             } catch (IOException | RuntimeException e) {
                 // the process ended between listing and reading: it no longer uses anything
             }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "table", mixinStandardHelpOptions = true,
         description = "print a markdown table comparing bench results (files of JSON lines from 'bench --json')")
 final class TableCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "files with one result per line")
     List<Path> files;

@@ -6,14 +6,14 @@ import java.util.concurrent.TimeUnit;
  * What every scenario starts with and ends by closing: publisher connections, the subscribers, progress lines,
  * and the target prepared for the run's number of connections.
  */
-final class RunSession implements AutoCloseable {
+final class RunHarness implements AutoCloseable {
     final Deliveries deliveries = new Deliveries();
     final HttpRequester publisher;
     final Subscribers subscribers;
     final Progress progress;
     private final RunContext context;
 
-    RunSession(RunContext context, Scenario scenario) throws Exception {
+    RunHarness(RunContext context, Scenario scenario) throws Exception {
         this.context = context;
         Target target = context.target();
         publisher = new HttpRequester(context.transport(), target.publishAddress(), context.settings().publishers());
