@@ -1,5 +1,7 @@
 package io.ssebroker.broker;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -12,7 +14,10 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Cursors: parsed on every (re)connect that carries a Last-Event-ID, formatted for every frame's id line. */
+/**
+ * Cursors: parsed on every (re)connect that carries a Last-Event-ID, written into every frame's id line (and
+ * formatted as text for /info).
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -20,9 +25,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class CursorBenchmark {
-    private final String prefix = Cursor.prefix("1vr7bhydwu", "user-1965", "1icgapg79b9kt");
+    private final byte[] prefix = Cursor.prefix("1vr7bhydwu", "user-1965", "1icgapg79b9kt");
     private final String valid = Cursor.format(prefix, 1234, 987654);
     private final String foreign = "1795597817:0";
+    private final ByteBuf frame = Unpooled.directBuffer(128);
     private long offset = 1_000_000;
 
     @Benchmark
@@ -38,5 +44,12 @@ public class CursorBenchmark {
     @Benchmark
     public String format() {
         return Cursor.format(prefix, 1234, ++offset);
+    }
+
+    @Benchmark
+    public int write() {
+        frame.clear();
+        Cursor.write(frame, prefix, 1234, ++offset);
+        return frame.writerIndex();
     }
 }

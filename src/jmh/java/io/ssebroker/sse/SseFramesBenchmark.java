@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class SseFramesBenchmark {
-    private static final String CURSOR = "1vr7bhydwu.1v7wsv.1icgapg79b9kt.0.4c";
+    private static final FrameId CURSOR = new TextId("1vr7bhydwu.1v7wsv.1icgapg79b9kt.0.4c");
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
 
     /** Characters of data: a short notification, a JSON document, one with several lines. */

@@ -1,5 +1,6 @@
 package io.ssebroker.api;
 
+import io.ssebroker.broker.BroadcastBacklog;
 import io.ssebroker.broker.SystemEvents;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.Engine;
@@ -10,13 +11,18 @@ import io.ssebroker.http.PublisherEndpoint;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
-/** {@code /send}: publishes a message to uids, devices, or everyone; answers with the target devices online. */
+/**
+ * {@code /send}: publishes a message to uids, devices, or everyone; answers with the target devices online, once
+ * the message is accepted and the node's broadcast backlog has room.
+ */
 public final class SendApi implements PublisherEndpoint {
     private final Engine engine;
+    private final BroadcastBacklog backlog;
     private final BrokerConfig.Limits limits;
 
-    public SendApi(Engine engine, BrokerConfig.Limits limits) {
+    public SendApi(Engine engine, BroadcastBacklog backlog, BrokerConfig.Limits limits) {
         this.engine = engine;
+        this.backlog = backlog;
         this.limits = limits;
     }
 
@@ -30,6 +36,7 @@ public final class SendApi implements PublisherEndpoint {
         Set<String> uids = Fields.identifierList(request.params(), "uid");
         Set<String> devices = Fields.identifierList(request.params(), "device");
         Fields.checkTargetCount(uids, devices, limits.maxTargets());
-        return engine.publish(new Publication(event, data, uids, devices)).thenApply(online -> online);
+        return engine.publish(new Publication(event, data, uids, devices))
+                .thenCompose(online -> backlog.whenRoom().thenApply(room -> online));
     }
 }

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,7 @@ public final class Broker implements EngineListener {
     private final ConcurrentHashMap<String, List<LocalConnection>> byUid = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventExecutor, LoopConnections> byLoop = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
+    private final BroadcastBacklog broadcastBacklog = new BroadcastBacklog(byLoop::size);
     /** Presence removals on their way to the engine: a graceful stop waits for them. */
     private final Set<CompletableFuture<Boolean>> pendingRemovals = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
@@ -73,6 +75,11 @@ public final class Broker implements EngineListener {
 
     public String nodeAddress() {
         return nodeAddress;
+    }
+
+    /** Broadcasts queued for this node's connections; publishers are answered at the pace they are written. */
+    public BroadcastBacklog broadcastBacklog() {
+        return broadcastBacklog;
     }
 
     public int connectionCount() {
@@ -249,13 +256,21 @@ public final class Broker implements EngineListener {
         try {
             for (LoopConnections loop : byLoop.values()) {
                 body.retain();
-                loop.loop().execute(() -> {
-                    try {
-                        metrics.delivered(loop.broadcast(message, body));
-                    } finally {
-                        body.release();
-                    }
-                });
+                broadcastBacklog.queued();
+                try {
+                    loop.loop().execute(() -> {
+                        try {
+                            metrics.delivered(loop.broadcast(message, body));
+                        } finally {
+                            body.release();
+                            broadcastBacklog.written();
+                        }
+                    });
+                } catch (RejectedExecutionException stopped) {
+                    // the loop is shutting down with its connections: nothing to write there
+                    body.release();
+                    broadcastBacklog.written();
+                }
             }
         } finally {
             body.release();

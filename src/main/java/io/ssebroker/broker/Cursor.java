@@ -1,6 +1,8 @@
 package io.ssebroker.broker;
 
+import io.netty.buffer.ByteBuf;
 import io.ssebroker.engine.Position;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
@@ -10,18 +12,43 @@ import java.util.Optional;
  */
 public record Cursor(String epoch, String uidTag, String nonce, long userOffset, long broadcastOffset) {
     private static final int MAX_LENGTH = 128;
+    private static final int RADIX = 36;
 
     public static String uidTag(String uid) {
-        return Integer.toString(uid.hashCode() & 0x7fffffff, 36);
+        return Integer.toString(uid.hashCode() & 0x7fffffff, RADIX);
     }
 
-    /** The text up to the offsets; constant for one connection. */
-    public static String prefix(String epoch, String uid, String nonce) {
-        return epoch + '.' + uidTag(uid) + '.' + nonce + '.';
+    /**
+     * The bytes up to the offsets, constant for one connection. Checked here, once per connection, so that a
+     * cursor is always safe on an {@code id:} line (the epoch may come from Redis) and frames need not check it.
+     */
+    public static byte[] prefix(String epoch, String uid, String nonce) {
+        String text = epoch + '.' + uidTag(uid) + '.' + nonce + '.';
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= ' ' || c > '~') {
+                throw new IllegalArgumentException("a cursor must be printable ASCII: " + text);
+            }
+        }
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 
-    public static String format(String prefix, long userOffset, long broadcastOffset) {
-        return prefix + Long.toString(userOffset, 36) + '.' + Long.toString(broadcastOffset, 36);
+    public static String format(byte[] prefix, long userOffset, long broadcastOffset) {
+        return new String(prefix, StandardCharsets.US_ASCII) + Long.toString(userOffset, RADIX) + '.'
+                + Long.toString(broadcastOffset, RADIX);
+    }
+
+    /** How many bytes {@link #write} writes. */
+    public static int length(byte[] prefix, long userOffset, long broadcastOffset) {
+        return prefix.length + digits(userOffset) + 1 + digits(broadcastOffset);
+    }
+
+    /** Writes the same text as {@link #format}, straight into a frame's buffer. */
+    public static void write(ByteBuf buf, byte[] prefix, long userOffset, long broadcastOffset) {
+        buf.writeBytes(prefix);
+        writeDigits(buf, userOffset);
+        buf.writeByte('.');
+        writeDigits(buf, broadcastOffset);
     }
 
     public Position position() {
@@ -44,9 +71,39 @@ public record Cursor(String epoch, String uidTag, String nonce, long userOffset,
         }
         try {
             return Optional.of(new Cursor(parts[0], parts[1], parts[2],
-                    Long.parseLong(parts[3], 36), Long.parseLong(parts[4], 36)));
+                    Long.parseLong(parts[3], RADIX), Long.parseLong(parts[4], RADIX)));
         } catch (NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    private static int digits(long value) {
+        if (value < 0) {
+            return Long.toString(value, RADIX).length();
+        }
+        int digits = 1;
+        for (long rest = value / RADIX; rest > 0; rest /= RADIX) {
+            digits++;
+        }
+        return digits;
+    }
+
+    private static void writeDigits(ByteBuf buf, long value) {
+        if (value < 0) {
+            buf.writeCharSequence(Long.toString(value, RADIX), StandardCharsets.US_ASCII);
+            return;
+        }
+        int digits = digits(value);
+        buf.ensureWritable(digits);
+        int end = buf.writerIndex() + digits;
+        buf.writerIndex(end);
+        long rest = value;
+        for (int at = end - 1; ; at--) {
+            buf.setByte(at, Character.forDigit((int) (rest % RADIX), RADIX));
+            rest /= RADIX;
+            if (rest == 0) {
+                return;
+            }
         }
     }
 }

@@ -4,27 +4,37 @@ import io.netty.buffer.ByteBuf;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StreamMessage;
+import io.ssebroker.sse.FrameId;
 import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * One device's stream on this node and where it stands in its two streams. Until its replay is written, live
  * messages are held back; afterwards anything at or below the offsets already written is dropped, so replay and
  * live never lose or repeat a message. Everything but the volatile reads runs on the stream's executor.
+ *
+ * <p>It is also the id of the frame being written: the cursor goes from the offsets straight into the frame's
+ * buffer, with no String per frame.
  */
-final class LocalConnection {
+final class LocalConnection implements FrameId {
     private static final int FLUSH_EVERY = 64;
+    /** A field updater rather than an AtomicBoolean: one int in the connection instead of an object per connection. */
+    private static final AtomicIntegerFieldUpdater<LocalConnection> ENDING =
+            AtomicIntegerFieldUpdater.newUpdater(LocalConnection.class, "ending");
 
     final DeviceSession session;
     final SseStream stream;
-    private String cursorPrefix;
+    private byte[] cursorPrefix;
     private volatile long userOffset;
     private volatile long broadcastOffset;
     private List<StreamMessage> heldBack = new ArrayList<>();
+    /** Where this connection is in its loop's list; only that loop reads or writes it. */
+    int loopIndex = -1;
     private String endReason;
-    /** Taken by whoever decides to end this connection (kick, extrusion), so that only one of them does. */
-    private final java.util.concurrent.atomic.AtomicBoolean ending = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Set to 1 by whoever decides to end this connection (kick, extrusion), so that only one of them does. */
+    private volatile int ending;
 
     LocalConnection(DeviceSession session, SseStream stream) {
         this.session = session;
@@ -45,13 +55,23 @@ final class LocalConnection {
 
     /** The cursor of the last frame written; null before the first. */
     String lastCursor() {
-        String prefix = cursorPrefix;
+        byte[] prefix = cursorPrefix;
         return prefix == null ? null : Cursor.format(prefix, userOffset, broadcastOffset);
+    }
+
+    @Override
+    public int idLength() {
+        return Cursor.length(cursorPrefix, userOffset, broadcastOffset);
+    }
+
+    @Override
+    public void writeTo(ByteBuf buf) {
+        Cursor.write(buf, cursorPrefix, userOffset, broadcastOffset);
     }
 
     /** True for the first caller only: that one ends the connection. */
     boolean claimEnd() {
-        return ending.compareAndSet(false, true);
+        return ENDING.compareAndSet(this, 0, 1);
     }
 
     String endReason() {
@@ -64,14 +84,14 @@ final class LocalConnection {
         userOffset = replay.start().userOffset();
         broadcastOffset = replay.start().broadcastOffset();
         stream.writeRetry(retryMillis);
-        stream.writeFrame(lastCursor(), SystemEvents.CONNECTED, session.clientAddress());
+        stream.writeFrame(this, SystemEvents.CONNECTED, session.clientAddress());
         if (resetReason != null) {
             stream.writeFrame(null, SystemEvents.RESET, resetReason);
         }
         int written = 0;
         for (StreamMessage message : replay.messages()) {
             if (advance(message)) {
-                stream.writeFrame(lastCursor(), message.event(), message.data());
+                stream.writeFrame(this, message.event(), message.data());
                 if (++written % FLUSH_EVERY == 0) {
                     stream.flush();
                 }
@@ -81,7 +101,7 @@ final class LocalConnection {
         heldBack = null;
         for (StreamMessage message : pending) {
             if (advance(message)) {
-                stream.writeFrame(lastCursor(), message.event(), message.data());
+                stream.writeFrame(this, message.event(), message.data());
             }
         }
         stream.flush();
@@ -99,7 +119,7 @@ final class LocalConnection {
         if (!advance(message)) {
             return false;
         }
-        stream.writeShared(lastCursor(), body);
+        stream.writeShared(this, body);
         return true;
     }
 

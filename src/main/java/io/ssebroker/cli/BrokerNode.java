@@ -101,7 +101,7 @@ public final class BrokerNode implements AutoCloseable {
         }
         Map<String, PublisherEndpoint> publishers = Map.of(
                 "/token", new TokenApi(tokens, config.jwt()),
-                "/send", new SendApi(engine, config.limits()),
+                "/send", new SendApi(engine, broker.broadcastBacklog(), config.limits()),
                 "/kick", new KickApi(engine, config.limits()),
                 "/info", new InfoApi(broker));
         server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,

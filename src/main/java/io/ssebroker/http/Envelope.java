@@ -1,11 +1,12 @@
 package io.ssebroker.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import io.netty.buffer.ByteBufOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 
 /** The JSON answer of every publisher endpoint: {@code {"code", "msg", "micro", "result"}}. */
 final class Envelope {
@@ -22,16 +23,21 @@ final class Envelope {
         return write(alloc, status, message, "", startNanos);
     }
 
+    /** Written straight into the answer's buffer: no map and no byte array per answer. */
     private static ByteBuf write(ByteBufAllocator alloc, int code, String message, Object result, long startNanos) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("code", code);
-        body.put("msg", message);
-        body.put("micro", Math.max(0, (System.nanoTime() - startNanos) / 1000));
-        body.put("result", result);
-        try {
-            return alloc.buffer().writeBytes(JSON.writeValueAsBytes(body));
-        } catch (JsonProcessingException e) {
+        ByteBuf buf = alloc.buffer();
+        OutputStream out = new ByteBufOutputStream(buf);
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeNumberField("code", code);
+            json.writeStringField("msg", message);
+            json.writeNumberField("micro", Math.max(0, (System.nanoTime() - startNanos) / 1000));
+            json.writeObjectField("result", result);
+            json.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            buf.release();
             throw new IllegalStateException("cannot encode answer", e);
         }
+        return buf;
     }
 }

@@ -86,13 +86,18 @@ public final class RequestLogHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** Decodes only a path that needs it: most requests name their endpoint plainly. */
     private String endpoint(String uri) {
-        try {
-            String path = new QueryStringDecoder(uri).path();
-            return knownPath.test(path) ? path : OTHER_ENDPOINT;
-        } catch (IllegalArgumentException e) {
-            return OTHER_ENDPOINT;
+        int query = uri.indexOf('?');
+        String path = query < 0 ? uri : uri.substring(0, query);
+        if (path.indexOf('%') >= 0 || path.indexOf('#') >= 0) {
+            try {
+                path = new QueryStringDecoder(uri).path();
+            } catch (IllegalArgumentException e) {
+                return OTHER_ENDPOINT;
+            }
         }
+        return knownPath.test(path) ? path : OTHER_ENDPOINT;
     }
 
     /** The URI with the values of credential parameters replaced, so that the access log never holds a token. */

@@ -29,8 +29,7 @@ public final class SseFrames {
     }
 
     /** The {@code id:} line that starts a frame; the cursor differs per connection. */
-    public static ByteBuf idLine(ByteBufAllocator alloc, CharSequence id) {
-        requireSingleLine("id", id);
+    public static ByteBuf idLine(ByteBufAllocator alloc, FrameId id) {
         ByteBuf buf = alloc.directBuffer(idLineLength(id));
         writeIdLine(buf, id);
         return buf;
@@ -40,8 +39,7 @@ public final class SseFrames {
      * A message frame in one buffer: this connection's id line, then a copy of the body shared by every connection.
      * For small bodies a copy is cheaper than queueing and writing a second buffer.
      */
-    public static ByteBuf withId(ByteBufAllocator alloc, CharSequence id, ByteBuf body) {
-        requireSingleLine("id", id);
+    public static ByteBuf withId(ByteBufAllocator alloc, FrameId id, ByteBuf body) {
         int bodyLength = body.readableBytes();
         ByteBuf buf = alloc.directBuffer(idLineLength(id) + bodyLength);
         writeIdLine(buf, id);
@@ -50,10 +48,7 @@ public final class SseFrames {
     }
 
     /** A whole frame in one buffer: optional id, optional event name, data. */
-    public static ByteBuf frame(ByteBufAllocator alloc, CharSequence id, String event, String data) {
-        if (id != null) {
-            requireSingleLine("id", id);
-        }
+    public static ByteBuf frame(ByteBufAllocator alloc, FrameId id, String event, String data) {
         if (event != null) {
             requireSingleLine("event", event);
         }
@@ -77,13 +72,13 @@ public final class SseFrames {
         return HEARTBEAT.duplicate();
     }
 
-    private static int idLineLength(CharSequence id) {
-        return ID.length + id.length() + 1;
+    private static int idLineLength(FrameId id) {
+        return ID.length + id.idLength() + 1;
     }
 
-    private static void writeIdLine(ByteBuf buf, CharSequence id) {
+    private static void writeIdLine(ByteBuf buf, FrameId id) {
         buf.writeBytes(ID);
-        ByteBufUtil.writeAscii(buf, id);
+        id.writeTo(buf);
         buf.writeByte('\n');
     }
 

@@ -56,7 +56,7 @@ public final class SseStream {
      * A whole frame encoded for this stream only (system events, replayed messages). Not checked against the
      * unsent-bytes cap: a replay is bounded by the history size and may fill the buffer before the client reads.
      */
-    public void writeFrame(CharSequence id, String event, String data) {
+    public void writeFrame(FrameId id, String event, String data) {
         write(SseFrames.frame(channel.alloc(), id, event, data), false);
     }
 
@@ -65,7 +65,7 @@ public final class SseStream {
      * the id line (one buffer to queue and write); large ones are queued as a retained duplicate, so their bytes
      * exist once for all streams. Not flushed: the caller flushes once it has written what it has.
      */
-    public void writeShared(CharSequence id, ByteBuf sharedBody) {
+    public void writeShared(FrameId id, ByteBuf sharedBody) {
         if (!isOpen()) {
             return;
         }

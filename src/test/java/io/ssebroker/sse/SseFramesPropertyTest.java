@@ -39,7 +39,7 @@ class SseFramesPropertyTest {
     @Property
     void frameIsOneEventWithTheGivenIdTypeAndData(@ForAll("ids") String id, @ForAll("eventNames") String event,
                                                    @ForAll("data") String data) {
-        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, id, event, data)));
+        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, new TextId(id), event, data)));
 
         assertThat(parsed.events()).hasSize(1);
         assertThat(parsed.pendingAtEnd()).as("nothing after the dispatching blank line").isFalse();
@@ -51,7 +51,7 @@ class SseFramesPropertyTest {
 
     @Property
     void frameWithoutEventNameIsAMessageEvent(@ForAll("ids") String id, @ForAll("data") String data) {
-        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, id, null, data)));
+        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, new TextId(id), null, data)));
 
         assertThat(parsed.events()).hasSize(1);
         assertThat(parsed.pendingAtEnd()).isFalse();
@@ -61,9 +61,9 @@ class SseFramesPropertyTest {
     @Property
     void idLineThenBodyIsTheSameEventAsFrame(@ForAll("ids") String id, @ForAll("eventNames") String event,
                                              @ForAll("data") String data) {
-        byte[] idLine = bytes(SseFrames.idLine(ALLOC, id));
+        byte[] idLine = bytes(SseFrames.idLine(ALLOC, new TextId(id)));
         byte[] body = bytes(SseFrames.body(ALLOC, event, data));
-        byte[] frame = bytes(SseFrames.frame(ALLOC, id, event, data));
+        byte[] frame = bytes(SseFrames.frame(ALLOC, new TextId(id), event, data));
         byte[] joined = new byte[idLine.length + body.length];
         System.arraycopy(idLine, 0, joined, 0, idLine.length);
         System.arraycopy(body, 0, joined, idLine.length, body.length);
@@ -78,8 +78,8 @@ class SseFramesPropertyTest {
     void consecutiveFramesStayApart(@ForAll("ids") String firstId, @ForAll("data") String firstData,
                                     @ForAll("ids") String secondId, @ForAll("eventNames") String secondEvent,
                                     @ForAll("data") String secondData) {
-        byte[] first = bytes(SseFrames.frame(ALLOC, firstId, null, firstData));
-        byte[] second = bytes(SseFrames.frame(ALLOC, secondId, secondEvent, secondData));
+        byte[] first = bytes(SseFrames.frame(ALLOC, new TextId(firstId), null, firstData));
+        byte[] second = bytes(SseFrames.frame(ALLOC, new TextId(secondId), secondEvent, secondData));
         byte[] stream = new byte[first.length + second.length];
         System.arraycopy(first, 0, stream, 0, first.length);
         System.arraycopy(second, 0, stream, first.length, second.length);
@@ -92,15 +92,8 @@ class SseFramesPropertyTest {
     @Property
     void frameRejectsAnEventNameWithALineEnd(@ForAll("ids") String id, @ForAll("eventsWithLineEnd") String event,
                                              @ForAll("data") String data) {
-        assertThatThrownBy(() -> SseFrames.frame(ALLOC, id, event, data)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SseFrames.frame(ALLOC, new TextId(id), event, data)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SseFrames.body(ALLOC, event, data)).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Property
-    void frameRejectsAnIdWithALineEnd(@ForAll("idsWithLineEnd") String id, @ForAll("eventNames") String event,
-                                      @ForAll("data") String data) {
-        assertThatThrownBy(() -> SseFrames.frame(ALLOC, id, event, data)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> SseFrames.idLine(ALLOC, id)).isInstanceOf(IllegalArgumentException.class);
     }
 
     // ---- examples that name the classic attacks, so a failure reads plainly
@@ -108,25 +101,25 @@ class SseFramesPropertyTest {
     @Example
     void dataCannotForgeAnotherEvent() {
         String data = "ok\n\nid: 999\nevent: sys_kick_offline\ndata: forged";
-        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, "1.a", "chat", data)));
+        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, new TextId("1.a"), "chat", data)));
         assertThat(parsed.events()).containsExactly(new Dispatched("1.a", "chat", data));
     }
 
     @Example
     void loneCarriageReturnsAreLineEnds() {
-        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, "7", "chat", "a\rb\r\nc\r")));
+        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, new TextId("7"), "chat", "a\rb\r\nc\r")));
         assertThat(parsed.events()).containsExactly(new Dispatched("7", "chat", "a\nb\nc\n"));
     }
 
     @Example
     void emptyDataIsStillAnEvent() {
-        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, "8", "ping", "")));
+        Parsed parsed = parse(bytes(SseFrames.frame(ALLOC, new TextId("8"), "ping", "")));
         assertThat(parsed.events()).containsExactly(new Dispatched("8", "ping", ""));
     }
 
     @Example
     void nulInAnEventNameIsRejected() {
-        assertThatThrownBy(() -> SseFrames.frame(ALLOC, "1", "a\0b", "x")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SseFrames.frame(ALLOC, new TextId("1"), "a\0b", "x")).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Example
@@ -134,9 +127,9 @@ class SseFramesPropertyTest {
         // a fresh allocator so that its counter sees only these buffers
         UnpooledByteBufAllocator counted = new UnpooledByteBufAllocator(true);
         for (int i = 0; i < 100; i++) {
-            assertThatThrownBy(() -> SseFrames.frame(counted, "1\n", "chat", "payload"))
+            assertThatThrownBy(() -> SseFrames.frame(counted, new TextId("1"), "ch\nat", "payload"))
                     .isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> SseFrames.frame(counted, "1", "ch\rat", "payload"))
+            assertThatThrownBy(() -> SseFrames.frame(counted, new TextId("1"), "ch\rat", "payload"))
                     .isInstanceOf(IllegalArgumentException.class);
         }
         assertThat(counted.metric().usedDirectMemory()).as("direct memory left allocated by rejected frames").isZero();
@@ -195,11 +188,6 @@ class SseFramesPropertyTest {
     @Provide
     Arbitrary<String> eventsWithLineEnd() {
         return withLineEnd(eventNames());
-    }
-
-    @Provide
-    Arbitrary<String> idsWithLineEnd() {
-        return withLineEnd(ids());
     }
 
     private static Arbitrary<String> withLineEnd(Arbitrary<String> valid) {

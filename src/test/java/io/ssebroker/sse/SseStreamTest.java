@@ -29,7 +29,7 @@ class SseStreamTest {
     }
 
     private static String frame(String id, String event, String data) {
-        ByteBuf frame = SseFrames.frame(UnpooledByteBufAllocator.DEFAULT, id, event, data);
+        ByteBuf frame = SseFrames.frame(UnpooledByteBufAllocator.DEFAULT, new TextId(id), event, data);
         try {
             return frame.toString(StandardCharsets.UTF_8);
         } finally {
@@ -44,8 +44,8 @@ class SseStreamTest {
         ByteBuf smallBody = SseFrames.body(channel.alloc(), "news", small);
         ByteBuf largeBody = SseFrames.body(channel.alloc(), null, large);
 
-        stream.writeShared("c.1", smallBody);
-        stream.writeShared("c.2", largeBody);
+        stream.writeShared(new TextId("c.1"), smallBody);
+        stream.writeShared(new TextId("c.2"), largeBody);
 
         assertThat(sent()).as("nothing leaves before the flush").isEmpty();
         stream.flush();
