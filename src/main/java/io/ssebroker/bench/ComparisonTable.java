@@ -13,15 +13,34 @@ import java.util.function.Function;
 
 /**
  * Renders runs of several systems as one markdown table: a row per scenario, size and figure, a column per system,
- * and sse-broker's figure divided by the best peer's.
+ * and sse-broker's figure divided by the best peer's. Where a case was run several times, a figure is the median
+ * of its runs, except losses, drops and failures, which are the worst run's: one bad run must not be hidden.
  */
 final class ComparisonTable {
     static final String SUBJECT = "sse-broker";
 
-    /** One figure of a scenario: how to read it from a result (null where absent), and which way is better. */
-    private record Figure(String name, Function<BenchResult, Number> value, boolean higherIsBetter, String format) {
-        Optional<Double> of(BenchResult result) {
-            return Optional.ofNullable(value.apply(result)).map(Number::doubleValue);
+    /**
+     * One figure of a scenario: how to read it from a result (null where absent), which way is better, and whether
+     * the worst run counts rather than the median.
+     */
+    private record Figure(String name, Function<BenchResult, Number> value, boolean higherIsBetter, String format,
+                          boolean worstRun) {
+        Figure(String name, Function<BenchResult, Number> value, boolean higherIsBetter, String format) {
+            this(name, value, higherIsBetter, format, false);
+        }
+
+        Optional<Double> of(List<BenchResult> runs) {
+            List<Double> values = runs.stream().map(value).filter(Objects::nonNull).map(Number::doubleValue)
+                    .sorted().toList();
+            if (values.isEmpty()) {
+                return Optional.empty();
+            }
+            if (worstRun) {
+                return Optional.of(higherIsBetter ? values.get(0) : values.get(values.size() - 1));
+            }
+            int middle = values.size() / 2;
+            return Optional.of(values.size() % 2 == 1 ? values.get(middle)
+                    : (values.get(middle - 1) + values.get(middle)) / 2);
         }
     }
 
@@ -31,8 +50,9 @@ final class ComparisonTable {
             new Figure("latency p99 ms", delivery(d -> d.latency().p99Ms()), false, "%.2f"),
             new Figure("latency p99.9 ms", delivery(d -> d.latency().p999Ms()), false, "%.2f"),
             new Figure("latency max ms", delivery(d -> d.latency().maxMs()), false, "%.2f"),
-            new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f"),
-            new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false, "%.0f"),
+            new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f", true),
+            new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false,
+                    "%.0f", true),
             new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(),
                     false, "%.2f"));
     private static final List<Figure> IDLE = List.of(
@@ -41,12 +61,12 @@ final class ComparisonTable {
             new Figure("heap + direct per connection KiB", memory(ComparisonTable::heapAndDirectKib), false, "%.2f"),
             new Figure("RSS before connecting MiB", memory(m -> m.baselineRssKiB() / 1024.0), false, "%.0f"),
             new Figure("connections open at the end", r -> r.connect().opened() - r.delivery().droppedConnections(),
-                    true, "%,.0f"));
+                    true, "%,.0f", true));
     private static final List<Figure> CONNECT = List.of(
             new Figure("connections/s", r -> r.connect().perSecond(), true, "%,.0f"),
             new Figure("connect p50 ms", r -> r.connect().latency().p50Ms(), false, "%.2f"),
             new Figure("connect p99 ms", r -> r.connect().latency().p99Ms(), false, "%.2f"),
-            new Figure("failed", r -> r.connect().failed(), false, "%.0f"),
+            new Figure("failed", r -> r.connect().failed(), false, "%.0f", true),
             new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"));
 
     private ComparisonTable() {
@@ -57,17 +77,17 @@ final class ComparisonTable {
         systems.add(SUBJECT);
         results.forEach(r -> systems.add(r.system()));
         List<String> peers = systems.stream().filter(s -> !s.equals(SUBJECT)).toList();
-        Map<String, Map<String, BenchResult>> byCase = new LinkedHashMap<>();
+        Map<String, Map<String, List<BenchResult>>> byCase = new LinkedHashMap<>();
         for (BenchResult result : results) {
             byCase.computeIfAbsent(caseName(result) + " " + result.connections(), k -> new LinkedHashMap<>())
-                    .put(result.system(), result);
+                    .computeIfAbsent(result.system(), k -> new ArrayList<>()).add(result);
         }
         StringBuilder out = new StringBuilder();
         out.append("| scenario | connections | figure | ").append(String.join(" | ", systems))
                 .append(" | sse-broker ÷ best peer |\n");
         out.append("|---|---:|---|").append("---:|".repeat(systems.size())).append("---|\n");
-        for (Map<String, BenchResult> runs : byCase.values()) {
-            BenchResult any = runs.values().iterator().next();
+        for (Map<String, List<BenchResult>> runs : byCase.values()) {
+            BenchResult any = runs.values().iterator().next().get(0);
             for (Figure figure : figuresOf(any.scenario())) {
                 List<String> cells = new ArrayList<>();
                 cells.add(caseName(any));
@@ -96,7 +116,7 @@ final class ComparisonTable {
         return String.format(Locale.ROOT, "%.2f× (%s)", subject / bestPeer, better ? "better" : "worse");
     }
 
-    private static String ratio(Figure figure, Map<String, BenchResult> runs, List<String> peers) {
+    private static String ratio(Figure figure, Map<String, List<BenchResult>> runs, List<String> peers) {
         Optional<Double> subject = Optional.ofNullable(runs.get(SUBJECT)).flatMap(figure::of);
         Optional<Double> best = peers.stream().map(runs::get).filter(Objects::nonNull)
                 .map(figure::of).flatMap(Optional::stream)

@@ -11,8 +11,12 @@ class ComparisonTableTest {
     }
 
     private static BenchResult broadcast(String system, double perSecond, double p99, Double rate) {
+        return broadcast(system, perSecond, p99, rate, 0);
+    }
+
+    private static BenchResult broadcast(String system, double perSecond, double p99, Double rate, long lost) {
         LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99);
-        BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, 0, 0, 0, 0);
+        BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, lost, 0, 0, 0);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, latency);
         return new BenchResult(system, "broadcast", 1000, rate, connect, delivery, null, new BenchResult.Cpu(5, 2.5));
     }
@@ -51,5 +55,17 @@ class ComparisonTableTest {
 
         assertThat(table).contains("| broadcast | 1,000 | deliveries/s ↑ | 300,000 | — | — |");
         assertThat(table).contains("| broadcast at 10 msg/s | 1,000 | latency p99 ms ↓ | 1.00 | 4.00 | 0.25× (better) |");
+    }
+
+    @Test
+    void repeatedRunsShowTheirMedianButTheWorstLoss() {
+        String table = ComparisonTable.render(List.of(
+                broadcast("sse-broker", 300_000, 2.0), broadcast("sse-broker", 100_000, 9.0, null, 3),
+                broadcast("sse-broker", 250_000, 3.0),
+                broadcast("nchan", 200_000, 4.0), broadcast("nchan", 100_000, 5.0)));
+
+        assertThat(table).contains("| broadcast | 1,000 | deliveries/s ↑ | 250,000 | 150,000 | 1.67× (better) |");
+        assertThat(table).contains("| broadcast | 1,000 | latency p99 ms ↓ | 3.00 | 4.50 | 0.67× (better) |");
+        assertThat(table).contains("| broadcast | 1,000 | lost + duplicated ↓ | 3 | 0 | worse |");
     }
 }
