@@ -23,6 +23,7 @@ final class HmacJws implements JWSSigner, JWSVerifier {
 
     private final byte[] secret;
     private final JCAContext context = new JCAContext();
+    private final ThreadLocal<ThreadMacs> macs = ThreadLocal.withInitial(ThreadMacs::new);
 
     HmacJws(byte[] secret) {
         this.secret = secret.clone();
@@ -52,13 +53,30 @@ final class HmacJws implements JWSSigner, JWSVerifier {
         if (!ALGORITHMS.contains(algorithm)) {
             throw new JOSEException("not an HMAC algorithm: " + algorithm);
         }
-        String name = "HmacSHA" + algorithm.getName().substring(2);
         try {
-            Mac mac = Mac.getInstance(name);
-            mac.init(new SecretKeySpec(secret, name));
-            return mac.doFinal(input);
+            return macs.get().forAlgorithm(algorithm).doFinal(input);
         } catch (GeneralSecurityException e) {
             throw new JOSEException("HMAC failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One keyed Mac per algorithm and thread: a Mac is not thread-safe, and looking one up and keying it costs more
+     * than the MAC of a token. {@code doFinal} leaves it ready for the next token.
+     */
+    private final class ThreadMacs {
+        private final Mac[] byAlgorithm = new Mac[3];
+
+        Mac forAlgorithm(JWSAlgorithm algorithm) throws GeneralSecurityException {
+            int index = algorithm.equals(JWSAlgorithm.HS256) ? 0 : algorithm.equals(JWSAlgorithm.HS384) ? 1 : 2;
+            Mac mac = byAlgorithm[index];
+            if (mac == null) {
+                String name = "HmacSHA" + algorithm.getName().substring(2);
+                mac = Mac.getInstance(name);
+                mac.init(new SecretKeySpec(secret, name));
+                byAlgorithm[index] = mac;
+            }
+            return mac;
         }
     }
 }
