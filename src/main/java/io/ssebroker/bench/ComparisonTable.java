@@ -46,10 +46,10 @@ final class ComparisonTable {
 
     private static final List<Figure> DELIVERY = List.of(
             new Figure("deliveries/s", delivery(BenchResult.Delivery::deliveriesPerSecond), true, "%,.0f"),
-            new Figure("latency p50 ms", delivery(d -> d.latency().p50Ms()), false, "%.2f"),
-            new Figure("latency p99 ms", delivery(d -> d.latency().p99Ms()), false, "%.2f"),
-            new Figure("latency p99.9 ms", delivery(d -> d.latency().p999Ms()), false, "%.2f"),
-            new Figure("latency max ms", delivery(d -> d.latency().maxMs()), false, "%.2f"),
+            new Figure("latency p50 ms", latency(LatencySummary::p50Ms), false, "%.2f"),
+            new Figure("latency p99 ms", latency(LatencySummary::p99Ms), false, "%.2f"),
+            new Figure("latency p99.9 ms", latency(LatencySummary::p999Ms), false, "%.2f"),
+            new Figure("latency max ms", latency(LatencySummary::maxMs), false, "%.2f"),
             new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f", true),
             new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false,
                     "%.0f", true),
@@ -143,6 +143,11 @@ final class ComparisonTable {
 
     private static Function<BenchResult, Number> delivery(Function<BenchResult.Delivery, Number> read) {
         return r -> r.delivery() == null ? null : read.apply(r.delivery());
+    }
+
+    /** A latency figure; absent for a run in which no measured message arrived (not a latency of zero). */
+    private static Function<BenchResult, Number> latency(Function<LatencySummary, Number> read) {
+        return delivery(d -> d.latency().count() == 0 ? null : read.apply(d.latency()));
     }
 
     private static Function<BenchResult, Number> memory(Function<BenchResult.Memory, Number> read) {

@@ -68,4 +68,17 @@ class ComparisonTableTest {
         assertThat(table).contains("| broadcast | 1,000 | latency p99 ms ↓ | 3.00 | 4.50 | 0.67× (better) |");
         assertThat(table).contains("| broadcast | 1,000 | lost + duplicated ↓ | 3 | 0 | worse |");
     }
+
+    @Test
+    void aRunInWhichNoMeasuredMessageArrivedHasNoLatency() {
+        LatencySummary none = new LatencySummary(0, 0, 0, 0, 0);
+        BenchResult.Delivery nothing = new BenchResult.Delivery(10, 100, 10, 0, 0, none, 1000, 0, 0, 0);
+        BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, none);
+        BenchResult behind = new BenchResult("pushpin", "broadcast", 1000, null, connect, nothing, null, null);
+
+        String table = ComparisonTable.render(List.of(broadcast("sse-broker", 300_000, 2.0), behind,
+                broadcast("nchan", 200_000, 4.0)));
+
+        assertThat(table).contains("| broadcast | 1,000 | latency p99 ms ↓ | 2.00 | — | 4.00 | 0.50× (better) |");
+    }
 }
