@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -135,21 +136,22 @@ public final class RedisServers implements AutoCloseable {
         servers.servers.forEach(s -> create.add(s.address()));
         create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
         run(create);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!servers.servers.stream().allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok"))) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cluster did not become ok");
-            }
-            sleep(100);
-        }
+        awaitTrue("cluster did not become ok",
+                () -> servers.servers.stream().allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok")));
         return servers;
     }
 
-    /** A master, one replica, and three sentinels watching master name {@code mymaster}. */
+    /**
+     * A master, one replica that has finished its first sync, and three sentinels watching master name
+     * {@code mymaster}. Without the wait, a master killed in the first seconds leaves a replica that never got its
+     * data (the master delays a diskless sync by five seconds by default), and a failover then loses everything.
+     */
     public static RedisServers sentinel() {
         RedisServers servers = new RedisServers();
-        Server master = servers.server(List.of());
-        servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        Server master = servers.server(List.of("--repl-diskless-sync-delay", "0"));
+        Server replica = servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        awaitTrue("replica did not finish its first sync",
+                () -> replica.cli("INFO", "replication").contains("master_link_status:up"));
         for (int i = 0; i < 3; i++) {
             int port = freePort();
             Path config = servers.dir.resolve("sentinel-" + port + ".conf");
@@ -165,6 +167,16 @@ public final class RedisServers implements AutoCloseable {
             sentinel.start();
         }
         return servers;
+    }
+
+    private static void awaitTrue(String failure, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(failure);
+            }
+            sleep(100);
+        }
     }
 
     public List<Server> servers() {
