@@ -39,11 +39,6 @@ final class BrokerTarget implements Target {
         return server;
     }
 
-    @Override
-    public InetSocketAddress publishAddress() {
-        return server;
-    }
-
     /** Mints one token per subscriber, several at a time over the publisher's connections. */
     @Override
     public void prepare(HttpRequester publisher, int subscribers) throws Exception {

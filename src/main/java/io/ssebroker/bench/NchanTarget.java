@@ -27,11 +27,6 @@ final class NchanTarget implements Target {
     }
 
     @Override
-    public InetSocketAddress publishAddress() {
-        return server;
-    }
-
-    @Override
     public FullHttpRequest subscription(int subscriber) {
         return Requests.stream(server, "/sub/" + channels.subscribedBy(subscriber));
     }

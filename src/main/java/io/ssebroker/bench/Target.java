@@ -12,7 +12,10 @@ interface Target extends AutoCloseable {
 
     InetSocketAddress subscribeAddress();
 
-    InetSocketAddress publishAddress();
+    /** Where messages are published: the subscribers' server, unless the system publishes on a port of its own. */
+    default InetSocketAddress publishAddress() {
+        return subscribeAddress();
+    }
 
     /** Whatever subscriptions need before they open (tokens); called once, outside the measured phases. */
     default void prepare(HttpRequester publisher, int subscribers) throws Exception {
