@@ -3,7 +3,6 @@ package io.ssebroker.browser;
 import static io.ssebroker.testing.BrowserTab.literal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ssebroker.testing.BrowserTab;
@@ -45,9 +44,7 @@ class ClientLibraryBrowserTest {
 
     @BeforeAll
     static void startBrowser() throws IOException, InterruptedException {
-        assumeTrue(Chromium.executable().isPresent(),
-                "skipped: Chromium is not installed (bin/test installs it: apt-get install chromium)");
-        chromium = Chromium.launch();
+        chromium = Chromium.launchOrSkip();
     }
 
     @AfterAll

@@ -3,7 +3,6 @@ package io.ssebroker.browser;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ssebroker.browser.DemoPage.LogLine;
@@ -36,9 +35,7 @@ class DemoPageBrowserTest {
 
     @BeforeAll
     static void startBrowser() throws IOException, InterruptedException {
-        assumeTrue(Chromium.executable().isPresent(),
-                "skipped: Chromium is not installed (bin/test installs it: apt-get install chromium)");
-        chromium = Chromium.launch();
+        chromium = Chromium.launchOrSkip();
     }
 
     @AfterAll

@@ -3,7 +3,6 @@ package io.ssebroker.browser;
 import static io.ssebroker.testing.BrowserTab.literal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.testing.BrowserTab;
 import io.ssebroker.testing.Chromium;
@@ -37,10 +36,8 @@ class Http2BrowserTest {
 
     @BeforeAll
     static void startBrowser() throws IOException, InterruptedException {
-        assumeTrue(Chromium.executable().isPresent(),
-                "skipped: Chromium is not installed (bin/test installs it: apt-get install chromium)");
+        chromium = Chromium.launchOrSkip();
         certificate = TestCertificate.forLoopback();
-        chromium = Chromium.launch();
         chromium.acceptAnyCertificate();
     }
 

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A headless Chromium process with a throw-away profile, driven over the Chrome DevTools Protocol. Closing it
@@ -46,6 +47,13 @@ public final class Chromium implements AutoCloseable {
                 .map(dir -> Path.of(dir, "chromium"))
                 .filter(Files::isExecutable)
                 .findFirst();
+    }
+
+    /** Starts the browser for a test class, which is skipped where the package is not installed. */
+    public static Chromium launchOrSkip() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(executable().isPresent(),
+                "skipped: Chromium is not installed (bin/test installs it: apt-get install chromium)");
+        return launch();
     }
 
     /** Starts the browser; fails (rather than skips) when an installed Chromium does not come up. */
