@@ -1,5 +1,6 @@
 package io.ssebroker.broker;
 
+import io.ssebroker.engine.Failures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -135,11 +135,11 @@ public final class Broker implements EngineListener {
                         engine.unregister(session, StateChange.DEVICE_DISCONNECT);
                         return;
                     }
-                    attach(new LocalConnection(session, stream), from, unknownCursor, request.tokenIssuedAtMillis());
+                    attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis()), from, unknownCursor);
                 }));
     }
 
-    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor, long tokenIssuedAtMillis) {
+    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor) {
         byDevice.put(connection.device(), connection);
         // Added inside compute: a concurrent detach may drop the user's list once it is empty.
         byUid.compute(connection.session.uid(), (uid, list) -> {
@@ -166,7 +166,7 @@ public final class Broker implements EngineListener {
                         metrics.reset(reset);
                     }
                     metrics.replayed(replay.messages().size());
-                    endIfOvertaken(connection, tokenIssuedAtMillis);
+                    endIfOvertaken(connection);
                 }));
     }
 
@@ -174,10 +174,10 @@ public final class Broker implements EngineListener {
      * An extrusion or a kick that reached the engine while this connection was still being registered found no
      * local connection to end; once attached, the connection checks whether that happened and ends itself.
      */
-    private void endIfOvertaken(LocalConnection connection, long tokenIssuedAtMillis) {
+    private void endIfOvertaken(LocalConnection connection) {
         DeviceSession session = connection.session;
         engine.isEnded(session.nonce())
-                .thenCombine(engine.isRevoked(session.uid(), session.device(), tokenIssuedAtMillis), (ended, revoked) ->
+                .thenCombine(engine.isRevoked(session.uid(), session.device(), connection.tokenIssuedAtMillis), (ended, revoked) ->
                         ended ? SystemEvents.EXTRUDE : revoked ? SystemEvents.KICK : null)
                 .whenComplete((event, error) -> {
                     if (event != null && connection.claimEnd()) {
@@ -302,6 +302,11 @@ public final class Broker implements EngineListener {
     }
 
     @Override
+    public void revalidate() {
+        byDevice.values().forEach(this::endIfOvertaken);
+    }
+
+    @Override
     public void streamReset(String uid, String reason) {
         Collection<LocalConnection> targets = uid == null ? byDevice.values() : byUid.getOrDefault(uid, List.of());
         for (LocalConnection connection : targets) {
@@ -365,7 +370,7 @@ public final class Broker implements EngineListener {
     }
 
     static String unavailable(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.cause(error);
         if (!(cause instanceof EngineUnavailableException)) {
             log.error("engine call failed", cause);
         }

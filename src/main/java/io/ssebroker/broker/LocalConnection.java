@@ -26,6 +26,8 @@ final class LocalConnection implements FrameId {
 
     final DeviceSession session;
     final SseStream stream;
+    /** When the token of this connection was issued: a kick after it ends the connection. */
+    final long tokenIssuedAtMillis;
     private byte[] cursorPrefix;
     private volatile long userOffset;
     private volatile long broadcastOffset;
@@ -36,9 +38,10 @@ final class LocalConnection implements FrameId {
     /** Set to 1 by whoever decides to end this connection (kick, extrusion), so that only one of them does. */
     private volatile int ending;
 
-    LocalConnection(DeviceSession session, SseStream stream) {
+    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis) {
         this.session = session;
         this.stream = stream;
+        this.tokenIssuedAtMillis = tokenIssuedAtMillis;
     }
 
     String device() {

@@ -1,5 +1,7 @@
 package io.ssebroker.callback;
 
+import io.ssebroker.engine.Failures;
+import io.ssebroker.engine.StateChangeJson;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.StateChange;
@@ -14,7 +16,6 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -208,7 +209,7 @@ public final class WebhookDispatcher implements StateChangeListener {
             finish(delivery);
             return;
         }
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.cause(error);
         String failure = cause != null ? cause.toString() : "HTTP " + status;
         boolean retryable = cause != null || status == 408 || status == 429 || status >= 500;
         if (retryable && attempt < maxAttempts) {

@@ -1,5 +1,6 @@
 package io.ssebroker.callback;
 
+import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.StateChange.Kind;
 import java.net.URI;

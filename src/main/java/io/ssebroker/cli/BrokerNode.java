@@ -8,7 +8,7 @@ import io.ssebroker.api.TokenApi;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.auth.TokenService;
 import io.ssebroker.broker.Broker;
-import io.ssebroker.callback.StateChangeJson;
+import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.callback.WebhookDispatcher;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;

@@ -15,6 +15,12 @@ public interface EngineListener {
     int kick(Set<String> uids, Set<String> devices, String data);
 
     /**
+     * Kicks and extrusions sent to this node meanwhile may have been lost (the control channel had to be subscribed
+     * again): every local connection checks whether it was ended, from what the engine retained.
+     */
+    void revalidate();
+
+    /**
      * Messages of a stream (a user's; the broadcast stream when uid is null) were gone before this node could
      * deliver them: its connections on that stream are told with {@code sys_reset} and the reason.
      */

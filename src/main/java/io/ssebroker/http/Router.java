@@ -1,5 +1,6 @@
 package io.ssebroker.http;
 
+import io.ssebroker.engine.Failures;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -20,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -148,7 +148,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                 responder.success(value);
                 return;
             }
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = Failures.cause(error);
             if (cause instanceof ApiException api) {
                 responder.failure(api.status(), api.getMessage());
             } else if (cause instanceof EngineUnavailableException) {

@@ -1,5 +1,6 @@
 package io.ssebroker.metrics;
 
+import io.ssebroker.engine.Failures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -177,8 +177,7 @@ public final class MeteredEngine implements Engine {
         }
 
         private void record(long start, Throwable failure) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
+            Throwable cause = failure == null ? null : Failures.cause(failure);
             Timer timer = cause == null ? ok : timer(cause instanceof EngineUnavailableException ? "unavailable" : "error");
             timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         }

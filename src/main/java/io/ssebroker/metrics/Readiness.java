@@ -1,11 +1,11 @@
 package io.ssebroker.metrics;
 
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineUnavailableException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -57,7 +57,7 @@ public final class Readiness {
     }
 
     private String reason(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Failures.cause(error);
         if (cause instanceof TimeoutException) {
             return "engine canary not received back within " + deadline.toMillis() + " ms";
         }

@@ -219,6 +219,7 @@ public abstract class EngineContractTest {
         final List<String> extruded = new CopyOnWriteArrayList<>();
         final List<String> kicks = new CopyOnWriteArrayList<>();
         final List<String> resets = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger revalidations = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public void deliver(StreamMessage message) {
@@ -245,6 +246,11 @@ public abstract class EngineContractTest {
         @Override
         public void historyRestarted(String epoch) {
             resets.add("epoch:" + epoch);
+        }
+
+        @Override
+        public void revalidate() {
+            revalidations.incrementAndGet();
         }
 
         List<StreamMessage> delivered(String uid) {

@@ -127,18 +127,119 @@ public final class RedisServers implements AutoCloseable {
 
     /** Three masters, all 16384 slots assigned, no replicas. */
     public static RedisServers cluster() {
+        return cluster(0);
+    }
+
+    /** Three masters with all 16384 slots, each with this many replicas (fully synced before this returns). */
+    public static RedisServers cluster(int replicasPerMaster) {
         RedisServers servers = new RedisServers();
-        for (int i = 0; i < 3; i++) {
-            servers.server(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                    "--cluster-node-timeout", "2000"));
+        for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
+            servers.clusterServer();
         }
         List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         servers.servers.forEach(s -> create.add(s.address()));
-        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
         run(create);
-        awaitTrue("cluster did not become ok",
-                () -> servers.servers.stream().allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok")));
+        awaitTrue("cluster did not become ok", () -> servers.servers.stream().allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok")));
+        if (replicasPerMaster > 0) {
+            awaitTrue("replicas did not finish their first sync", () -> servers.servers.stream()
+                    .filter(s -> s.cli("ROLE").startsWith("slave"))
+                    .allMatch(s -> s.cli("INFO", "replication").contains("master_link_status:up")));
+        }
         return servers;
+    }
+
+    private Server clusterServer() {
+        return server(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0", "--appendonly", "yes"));
+    }
+
+    /** The cluster node id of a server. */
+    public String nodeId(Server server) {
+        return server.cli("CLUSTER", "MYID").trim();
+    }
+
+    /** The slot of a key or channel name. */
+    public int slotOf(String key) {
+        return Integer.parseInt(first().cli("CLUSTER", "KEYSLOT", key).trim());
+    }
+
+    /** The master that serves a slot now (asked of the live servers). */
+    public Server ownerOf(int slot) {
+        for (Server server : servers) {
+            if (server.process.isAlive() && server.cli("ROLE").startsWith("master")) {
+                String nodes = server.cli("CLUSTER", "NODES");
+                for (String node : nodes.split("\n")) {
+                    if (node.contains("myself") && node.contains("master") && servesSlot(node, slot)) {
+                        return server;
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("no live master serves slot " + slot);
+    }
+
+    private static boolean servesSlot(String nodesLine, int slot) {
+        String[] fields = nodesLine.trim().split(" ");
+        for (int i = 8; i < fields.length; i++) {
+            if (fields[i].startsWith("[")) {
+                continue;
+            }
+            String[] range = fields[i].split("-");
+            int from = Integer.parseInt(range[0]);
+            int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
+            if (slot >= from && slot <= to) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Moves one slot with its keys to another master, step by step as {@code redis-cli --cluster reshard} does:
+     * importing and migrating states, MIGRATE of the keys in batches, then the new owner announced to every master.
+     */
+    public void migrateSlot(int slot, Server to) {
+        Server from = ownerOf(slot);
+        String slotText = Integer.toString(slot);
+        to.cli("CLUSTER", "SETSLOT", slotText, "IMPORTING", nodeId(from));
+        from.cli("CLUSTER", "SETSLOT", slotText, "MIGRATING", nodeId(to));
+        while (true) {
+            String keys = from.cli("CLUSTER", "GETKEYSINSLOT", slotText, "100").trim();
+            if (keys.isEmpty()) {
+                break;
+            }
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port), "", "0", "5000", "KEYS"));
+            migrate.addAll(List.of(keys.split("\n")));
+            from.cli(migrate.toArray(String[]::new));
+        }
+        to.cli("CLUSTER", "SETSLOT", slotText, "NODE", nodeId(to));
+        from.cli("CLUSTER", "SETSLOT", slotText, "NODE", nodeId(to));
+        for (Server other : servers) {
+            if (other != to && other != from && other.process.isAlive() && other.cli("ROLE").startsWith("master")) {
+                other.cli("CLUSTER", "SETSLOT", slotText, "NODE", nodeId(to));
+            }
+        }
+    }
+
+    /** A fourth master joins the cluster (empty); returns it. */
+    public Server addMaster() {
+        Server added = clusterServer();
+        run(List.of("redis-cli", "--cluster", "add-node", added.address(), first().address()));
+        awaitTrue("new master did not join", () -> added.cli("CLUSTER", "INFO").contains("cluster_state:ok"));
+        return added;
+    }
+
+    /** Moves slots with {@code redis-cli --cluster reshard}: {@code count} slots from one master to another. */
+    public String reshard(Server from, Server to, int count) {
+        return run(List.of("redis-cli", "--cluster", "reshard", first().address(), "--cluster-from", nodeId(from),
+                "--cluster-to", nodeId(to), "--cluster-slots", Integer.toString(count), "--cluster-yes"));
+    }
+
+    /** Waits until every live master agrees that the cluster is ok. */
+    public void awaitClusterOk() {
+        awaitTrue("cluster did not become ok again", () -> servers.stream().filter(s -> s.process.isAlive())
+                .allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok")));
     }
 
     /**

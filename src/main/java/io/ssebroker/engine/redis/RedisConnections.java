@@ -12,7 +12,7 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.resource.ClientResources;
 import io.ssebroker.config.BrokerConfig;
 import java.time.Duration;
@@ -20,31 +20,51 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The two connections a node keeps to Redis, whatever the deployment: one for commands (pipelined, shared by all
- * threads) and one for pub/sub. Standalone for one address, Redis Cluster for several, Sentinel when a master
- * name is set. Commands fail at once while disconnected, so that a publish is refused rather than queued.
+ * The connections a node keeps to Redis, whatever the deployment: one for commands (pipelined, shared by all
+ * threads) and the {@link ShardNodes} that pub/sub connections are opened to. Standalone for one address, Redis
+ * Cluster for several, Sentinel when a master name is set: then commands follow the sentinels' view of the master
+ * (Lettuce's master/replica connection listens to them), and pub/sub is reconnected on a switch by
+ * {@link SentinelWatch}. Commands fail at once while disconnected, so that a publish is refused rather than queued.
  */
 final class RedisConnections implements AutoCloseable {
     final RedisClusterAsyncCommands<String, String> commands;
-    final StatefulRedisPubSubConnection<String, String> pubSub;
+    final ShardNodes shards;
     final boolean cluster;
-    private final AbstractRedisClient client;
+    private final List<AbstractRedisClient> clients;
     private final StatefulConnection<String, String> commandConnection;
 
-    private RedisConnections(AbstractRedisClient client, StatefulConnection<String, String> commandConnection,
-                             RedisClusterAsyncCommands<String, String> commands,
-                             StatefulRedisPubSubConnection<String, String> pubSub, boolean cluster) {
-        this.client = client;
+    private RedisConnections(List<AbstractRedisClient> clients, StatefulConnection<String, String> commandConnection,
+                             RedisClusterAsyncCommands<String, String> commands, ShardNodes shards, boolean cluster) {
+        this.clients = clients;
         this.commandConnection = commandConnection;
         this.commands = commands;
-        this.pubSub = pubSub;
+        this.shards = shards;
         this.cluster = cluster;
     }
 
+    /**
+     * Checks the configured addresses without connecting; a mistake there is a configuration error, fatal at start.
+     */
+    static void validate(BrokerConfig.Redis config) {
+        Duration timeout = Duration.ofSeconds(config.timeoutSeconds());
+        if (!config.sentinelMaster().isEmpty()) {
+            sentinelUri(config, timeout);
+            sentinelAddresses(config);
+        } else {
+            config.addrs().forEach(address -> uri(address, config, timeout));
+        }
+    }
+
+    /** Connects (blocking, bounded by the timeouts); fails when Redis cannot be reached or is not ready. */
     static RedisConnections open(BrokerConfig.Redis config, ClientResources resources) {
         Duration timeout = Duration.ofSeconds(config.timeoutSeconds());
         SocketOptions socket = SocketOptions.builder().connectTimeout(timeout).keepAlive(true).build();
         TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
+        ClientOptions nodeOptions = ClientOptions.builder()
+                .socketOptions(socket)
+                .timeoutOptions(timeouts)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .build();
         if (config.sentinelMaster().isEmpty() && config.addrs().size() > 1) {
             List<RedisURI> seeds = new ArrayList<>();
             for (String address : config.addrs()) {
@@ -62,32 +82,60 @@ final class RedisConnections implements AutoCloseable {
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
                             .build())
                     .build());
-            var commands = client.connect(StringCodec.UTF8);
-            return new RedisConnections(client, commands, commands.async(), client.connectPubSub(StringCodec.UTF8), true);
+            RedisClient nodes = RedisClient.create(resources);
+            nodes.setOptions(nodeOptions);
+            try {
+                var commands = client.connect(StringCodec.UTF8);
+                ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
+                return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true);
+            } catch (RuntimeException e) {
+                shutdown(List.of(client, nodes));
+                throw e;
+            }
         }
-        RedisURI uri = config.sentinelMaster().isEmpty() ? uri(config.addrs().get(0), config, timeout) : sentinelUri(config, timeout);
+        boolean sentinel = !config.sentinelMaster().isEmpty();
+        RedisURI uri = sentinel ? sentinelUri(config, timeout) : uri(config.addrs().get(0), config, timeout);
         RedisClient client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
-                .socketOptions(socket)
-                .timeoutOptions(timeouts)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .build());
-        var commands = client.connect(StringCodec.UTF8);
-        return new RedisConnections(client, commands, commands.async(), client.connectPubSub(StringCodec.UTF8), false);
+        client.setOptions(nodeOptions);
+        try {
+            StatefulConnection<String, String> connection;
+            RedisClusterAsyncCommands<String, String> commands;
+            if (sentinel) {
+                var masterReplica = MasterReplica.connect(client, StringCodec.UTF8, uri);
+                connection = masterReplica;
+                commands = masterReplica.async();
+            } else {
+                var plain = client.connect(StringCodec.UTF8);
+                connection = plain;
+                commands = plain.async();
+            }
+            return new RedisConnections(List.of(client), connection, commands, new SingleShardNode(client, uri), false);
+        } catch (RuntimeException e) {
+            shutdown(List.of(client));
+            throw e;
+        }
     }
 
-    boolean isOpen() {
-        return commandConnection.isOpen() && pubSub.isOpen();
+    /** The client that Sentinel connections are made with (only meaningful with Sentinel). */
+    RedisClient sentinelClient() {
+        return (RedisClient) clients.get(0);
+    }
+
+    /** The sentinels as plain Redis addresses, for {@link SentinelWatch}. */
+    static List<RedisURI> sentinelAddresses(BrokerConfig.Redis config) {
+        Duration timeout = Duration.ofSeconds(config.timeoutSeconds());
+        List<RedisURI> uris = new ArrayList<>();
+        for (String address : config.sentinelAddrs()) {
+            HostPort hostPort = HostPort.parse(address, RedisURI.DEFAULT_SENTINEL_PORT);
+            uris.add(RedisURI.Builder.redis(hostPort.host(), hostPort.port()).withSsl(config.tls()).withTimeout(timeout).build());
+        }
+        return uris;
     }
 
     private static RedisURI uri(String address, BrokerConfig.Redis config, Duration timeout) {
         boolean tls = config.tls() || address.startsWith("rediss://");
-        String hostPort = address.replaceFirst("^rediss?://", "");
-        int colon = hostPort.lastIndexOf(':');
-        boolean hasPort = colon > 0 && !hostPort.endsWith("]");
-        String host = hasPort ? hostPort.substring(0, colon) : hostPort;
-        int port = hasPort ? Integer.parseInt(hostPort.substring(colon + 1)) : RedisURI.DEFAULT_REDIS_PORT;
-        RedisURI.Builder builder = RedisURI.Builder.redis(host.replace("[", "").replace("]", ""), port)
+        HostPort hostPort = HostPort.parse(address, RedisURI.DEFAULT_REDIS_PORT);
+        RedisURI.Builder builder = RedisURI.Builder.redis(hostPort.host(), hostPort.port())
                 .withSsl(tls)
                 .withDatabase(config.db())
                 .withTimeout(timeout);
@@ -98,16 +146,25 @@ final class RedisConnections implements AutoCloseable {
     private static RedisURI sentinelUri(BrokerConfig.Redis config, Duration timeout) {
         RedisURI.Builder builder = null;
         for (String address : config.sentinelAddrs()) {
-            String hostPort = address.replaceFirst("^rediss?://", "");
-            int colon = hostPort.lastIndexOf(':');
-            String host = colon > 0 ? hostPort.substring(0, colon) : hostPort;
-            int port = colon > 0 ? Integer.parseInt(hostPort.substring(colon + 1)) : RedisURI.DEFAULT_SENTINEL_PORT;
-            builder = builder == null ? RedisURI.Builder.sentinel(host, port, config.sentinelMaster())
-                    : builder.withSentinel(host, port);
+            HostPort hostPort = HostPort.parse(address, RedisURI.DEFAULT_SENTINEL_PORT);
+            builder = builder == null ? RedisURI.Builder.sentinel(hostPort.host(), hostPort.port(), config.sentinelMaster())
+                    : builder.withSentinel(hostPort.host(), hostPort.port());
         }
         builder.withSsl(config.tls()).withDatabase(config.db()).withTimeout(timeout);
         credentials(builder, config);
         return builder.build();
+    }
+
+    /** host:port, with an optional redis:// or rediss:// scheme and brackets around an IPv6 host. */
+    private record HostPort(String host, int port) {
+        static HostPort parse(String address, int defaultPort) {
+            String hostPort = address.replaceFirst("^rediss?://", "");
+            int colon = hostPort.lastIndexOf(':');
+            boolean hasPort = colon > 0 && !hostPort.endsWith("]") && (hostPort.startsWith("[") || hostPort.indexOf(':') == colon);
+            String host = hasPort ? hostPort.substring(0, colon) : hostPort;
+            int port = hasPort ? Integer.parseInt(hostPort.substring(colon + 1)) : defaultPort;
+            return new HostPort(host.replace("[", "").replace("]", ""), port);
+        }
     }
 
     private static void credentials(RedisURI.Builder builder, BrokerConfig.Redis config) {
@@ -120,10 +177,13 @@ final class RedisConnections implements AutoCloseable {
         }
     }
 
+    private static void shutdown(List<AbstractRedisClient> clients) {
+        clients.forEach(client -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+    }
+
     @Override
     public void close() {
-        pubSub.close();
         commandConnection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        shutdown(clients);
     }
 }

@@ -4,24 +4,27 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.ssebroker.callback.StateChangeJson;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.NodeStatus;
 import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Publication;
 import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -63,7 +66,13 @@ public final class RedisEngine implements Engine {
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
+    private static final long MAX_CONNECT_BACKOFF_MILLIS = 10_000;
+    /** Why the engine is not usable yet (null once connected); every call fails with it until then. */
+    private volatile String notConnected = "connecting to Redis";
+    private SubscriptionSupervisor supervisor;
+    private SentinelWatch sentinels;
     private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
+    // Set once by connect(), published to other threads by the volatile write of notConnected.
     private RedisConnections redis;
     private RedisScripts scripts;
     private RedisPresence presence;
@@ -82,33 +91,95 @@ public final class RedisEngine implements Engine {
         this.stateChanges = stateChanges;
     }
 
-    /** Connects (blocking: called once at start, before any client is served). */
+    /**
+     * Checks the configuration (a mistake there is fatal), then connects: once at once, so that a node whose Redis is
+     * up starts ready; when Redis is not reachable or not ready yet (a cluster still forming), the node starts anyway
+     * and keeps connecting with backoff, answering 503 with the reason meanwhile.
+     */
     @Override
     public void start(EngineListener listener) {
         this.listener = listener;
-        redis = RedisConnections.open(config.redis(), resources);
-        scripts = new RedisScripts(redis.commands);
-        presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis(), nodeId);
-        routing = new RedisRouting(redis.pubSub, keys, this::readAfter, listener::deliver,
-                uid -> listener.streamReset(uid, Replay.EXPIRED), this::control);
-        liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
-                config.redis().nodeHeartbeatSeconds() * 1000L, this::recover);
-        epoch = ensureEpoch().join();
-        long broadcastHead = StreamIds.toOffset(redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture().join());
-        routing.start(broadcastHead).join();
-        liveness.start(scheduler).join();
+        RedisConnections.validate(config.redis());
+        connectOrRetry(0);
+    }
+
+    private void connectOrRetry(int failures) {
+        try {
+            connect();
+        } catch (RuntimeException e) {
+            long delay = Math.min(MAX_CONNECT_BACKOFF_MILLIS, 500L << Math.min(failures, 5));
+            notConnected = "not connected to Redis yet (" + Failures.cause(e).getMessage() + "); retrying";
+            log.warn("cannot connect to Redis ({}): retrying in {} ms", Failures.cause(e).getMessage(), delay);
+            scheduler.schedule(() -> connectOrRetry(failures + 1), delay, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** One attempt to connect and join the cluster (blocking, bounded by the timeouts); leaves nothing open if it fails. */
+    private void connect() {
+        long timeoutMillis = config.redis().timeoutSeconds() * 1000L;
+        RedisConnections connections = RedisConnections.open(config.redis(), resources);
+        SubscriptionSupervisor subscriptions = null;
+        try {
+            redis = connections;
+            scripts = new RedisScripts(redis.commands);
+            presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis(), nodeId);
+            routing = new RedisRouting(keys, this::readAfter, listener::deliver,
+                    uid -> listener.streamReset(uid, Replay.EXPIRED), this::control, listener::revalidate);
+            subscriptions = new SubscriptionSupervisor(redis.shards, routing,
+                    (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
+                    Duration.ofMillis(timeoutMillis));
+            liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
+                    config.redis().nodeHeartbeatSeconds() * 1000L, this::recover);
+            epoch = await(ensureEpoch(), timeoutMillis);
+            long broadcastHead = StreamIds.toOffset(await(redis.commands.hget(keys.broadcastMeta(), "last"), timeoutMillis));
+            await(routing.start(subscriptions, broadcastHead), timeoutMillis);
+            await(liveness.start(scheduler), timeoutMillis);
+        } catch (RuntimeException e) {
+            if (subscriptions != null) {
+                subscriptions.close();
+            }
+            connections.close();
+            throw e;
+        }
+        supervisor = subscriptions;
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(this::checkHistory, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         long ownerRefreshMillis = retentionMillis() / 2;
         scheduler.scheduleWithFixedDelay(this::refreshOwners, ownerRefreshMillis, ownerRefreshMillis, TimeUnit.MILLISECONDS);
+        SubscriptionSupervisor supervised = subscriptions;
         resources.eventBus().get()
-                .filter(event -> event instanceof ConnectionActivatedEvent)
-                .subscribe(event -> scheduler.schedule(this::recover, 100, TimeUnit.MILLISECONDS));
+                .filter(event -> event instanceof ClusterTopologyChangedEvent)
+                .subscribe(event -> supervised.topologyChanged());
+        if (!config.redis().sentinelMaster().isEmpty()) {
+            sentinels = new SentinelWatch(redis.sentinelClient(), RedisConnections.sentinelAddresses(config.redis()),
+                    config.redis().sentinelMaster(), () -> supervised.reconnectAll("Sentinel switched the master"));
+        }
+        notConnected = null;
         log.info("redis engine connected ({}), epoch {}", redis.cluster ? "cluster" : "standalone/sentinel", epoch);
+    }
+
+    private static <T> T await(java.util.concurrent.CompletionStage<T> stage, long timeoutMillis) {
+        try {
+            return stage.toCompletableFuture().get(timeoutMillis * 2, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to Redis", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable cause = Failures.cause(e);
+            throw new IllegalStateException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
+        }
+    }
+
+    /** Fails every call while the node has not connected to Redis yet; null once connected. */
+    private <T> CompletableFuture<T> unavailable() {
+        return CompletableFuture.failedFuture(new EngineUnavailableException(notConnected, null));
     }
 
     @Override
     public CompletableFuture<Integer> publish(Publication publication) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         long now = System.currentTimeMillis();
         if (publication.isBroadcast()) {
             // Once appended the message is accepted: failing to count the devices must not turn it into a 503.
@@ -158,6 +229,9 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
         localSessions.put(session.nonce(), session);
         boolean[] subscribed = {false};
@@ -203,6 +277,9 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         if (localSessions.remove(session.nonce()) != null) {
             routing.release(session.uid());
         }
@@ -211,6 +288,9 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         boolean sameHistory = from.map(p -> p.epoch().equals(epoch)).orElse(true);
         CompletableFuture<StreamSlice> user = slice(uid, from.map(Position::userOffset), sameHistory, device);
         CompletableFuture<StreamSlice> all = slice(null, from.map(Position::broadcastOffset), sameHistory, device);
@@ -275,6 +355,9 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         long now = System.currentTimeMillis();
         SetArgs ttl = SetArgs.Builder.px(config.jwt().maxExpireSeconds() * 1000);
         List<CompletableFuture<?>> steps = new ArrayList<>();
@@ -304,6 +387,9 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         CompletableFuture<String> byUid = redis.commands.get(keys.kickedUid(uid)).toCompletableFuture();
         CompletableFuture<String> byDevice = redis.commands.get(keys.kickedDevice(device)).toCompletableFuture();
         return RedisFutures.guard(byUid.thenCombine(byDevice, (a, b) -> {
@@ -314,6 +400,10 @@ public final class RedisEngine implements Engine {
 
     @Override
     public void markEnded(String nonce) {
+        if (notConnected != null) {
+            log.warn("cannot remember an ended connection: {}", notConnected);
+            return;
+        }
         markEndedAsync(nonce).whenComplete(RedisRouting.logFailure("remembering an ended connection"));
     }
 
@@ -324,48 +414,80 @@ public final class RedisEngine implements Engine {
 
     @Override
     public CompletableFuture<Boolean> isEnded(String nonce) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         return RedisFutures.guard(redis.commands.exists(keys.endedConnection(nonce)).toCompletableFuture().thenApply(n -> n > 0));
     }
 
     @Override
     public CompletableFuture<Optional<DeviceSession>> device(String device) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         return RedisFutures.guard(presence.device(device));
     }
 
     @Override
     public CompletableFuture<List<DeviceSession>> userDevices(String uid) {
+        if (notConnected != null) {
+            return unavailable();
+        }
         return RedisFutures.guard(presence.userDevices(uid));
     }
 
     @Override
     public CompletableFuture<List<NodeStatus>> nodes() {
+        if (notConnected != null) {
+            return unavailable();
+        }
         return RedisFutures.guard(liveness.nodes());
     }
 
     @Override
     public CompletableFuture<Integer> userCount() {
+        if (notConnected != null) {
+            return unavailable();
+        }
         return RedisFutures.guard(presence.userCount());
     }
 
-    /** A canary on the control channel, addressed to this node: back when routing through Redis works. */
+    /**
+     * Ready when no subscription repair is pending and a canary on the control channel, addressed to this node,
+     * comes back: routing through Redis works.
+     */
     @Override
     public CompletableFuture<Void> ping() {
-        String id = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
-        CompletableFuture<Void> back = new CompletableFuture<>();
-        canaries.put(id, back);
-        scheduler.schedule(() -> canaries.remove(id), 5, TimeUnit.SECONDS);
-        return RedisFutures.guard(sendControl(Map.of("type", "ping", "node", nodeId, "id", id))).thenCompose(sent -> back);
+        if (notConnected != null) {
+            return unavailable();
+        }
+        return supervisor.health().thenCompose(problem -> {
+            if (problem.isPresent()) {
+                return CompletableFuture.failedFuture(new EngineUnavailableException(problem.get(), null));
+            }
+            String id = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
+            CompletableFuture<Void> back = new CompletableFuture<>();
+            canaries.put(id, back);
+            scheduler.schedule(() -> canaries.remove(id), 5, TimeUnit.SECONDS);
+            return RedisFutures.guard(sendControl(Map.of("type", "ping", "node", nodeId, "id", id))).thenCompose(sent -> back);
+        });
     }
 
     @Override
     public void close() {
-        try {
-            liveness.leave().get(2, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            log.warn("could not leave the cluster cleanly: {}", e.toString());
-        }
         scheduler.shutdownNow();
-        redis.close();
+        if (notConnected == null) {
+            try {
+                liveness.leave().get(2, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("could not leave the cluster cleanly: {}", e.toString());
+            }
+            if (sentinels != null) {
+                sentinels.close();
+            }
+            supervisor.close();
+            redis.close();
+        }
         resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
@@ -452,7 +574,7 @@ public final class RedisEngine implements Engine {
      * subscribe again and read every followed stream from the last message delivered, so nothing is lost.
      */
     private void recover() {
-        if (redis == null) {
+        if (notConnected != null) {
             return;
         }
         if (!recovering.compareAndSet(false, true)) {
@@ -470,7 +592,7 @@ public final class RedisEngine implements Engine {
                 })
                 .thenCompose(done -> liveness.beat())
                 .thenCompose(done -> reregister())
-                .thenCompose(done -> routing.resubscribeAndCatchUp())
+                .thenRun(routing::catchUpAll)
                 .whenComplete((done, error) -> {
                     recovering.set(false);
                     if (error != null) {

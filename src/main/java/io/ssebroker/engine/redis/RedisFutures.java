@@ -1,8 +1,8 @@
 package io.ssebroker.engine.redis;
 
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.EngineUnavailableException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /** Turns any Redis failure into the engine's {@link EngineUnavailableException}, so callers answer 503. */
@@ -12,7 +12,7 @@ final class RedisFutures {
 
     static <T> CompletableFuture<T> guard(CompletionStage<T> stage) {
         return stage.toCompletableFuture().exceptionallyCompose(error -> {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = Failures.cause(error);
             if (cause instanceof EngineUnavailableException) {
                 return CompletableFuture.failedFuture(cause);
             }

@@ -1,5 +1,6 @@
 package io.ssebroker.engine.redis;
 
+import io.ssebroker.engine.Failures;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -12,7 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /** The Lua scripts, run by their SHA-1 and sent in full only when a Redis node does not know them yet. */
 final class RedisScripts {
@@ -34,17 +35,38 @@ final class RedisScripts {
         }
     }
 
+    private static final int TRYAGAIN_TRIES = 20;
+    private static final long TRYAGAIN_PAUSE_MILLIS = 25;
+
     private final RedisClusterAsyncCommands<String, String> commands;
 
     RedisScripts(RedisClusterAsyncCommands<String, String> commands) {
         this.commands = commands;
     }
 
+    /**
+     * Runs a script. A slot that is being migrated answers {@code TRYAGAIN} while the keys of one script are split
+     * between the two masters; the script did not run then, so it is tried again after a short pause.
+     */
     CompletableFuture<List<Object>> run(Script script, String[] keys, String... args) {
+        return runOnce(script, keys, args).exceptionallyCompose(error -> retryIfSplit(error, script, keys, args, 1));
+    }
+
+    private CompletableFuture<List<Object>> retryIfSplit(Throwable error, Script script, String[] keys, String[] args, int tries) {
+        Throwable cause = Failures.cause(error);
+        if (tries > TRYAGAIN_TRIES || cause.getMessage() == null || !cause.getMessage().startsWith("TRYAGAIN")) {
+            return CompletableFuture.failedFuture(cause);
+        }
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(TRYAGAIN_PAUSE_MILLIS, TimeUnit.MILLISECONDS))
+                .thenCompose(paused -> runOnce(script, keys, args))
+                .exceptionallyCompose(again -> retryIfSplit(again, script, keys, args, tries + 1));
+    }
+
+    private CompletableFuture<List<Object>> runOnce(Script script, String[] keys, String... args) {
         return commands.<List<Object>>evalsha(script.sha, ScriptOutputType.MULTI, keys, args)
                 .toCompletableFuture()
                 .exceptionallyCompose(error -> {
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                    Throwable cause = Failures.cause(error);
                     if (cause instanceof RedisNoScriptException) {
                         return commands.<List<Object>>eval(script.source, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
                     }

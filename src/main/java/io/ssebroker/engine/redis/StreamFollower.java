@@ -20,6 +20,8 @@ final class StreamFollower {
     private long lastOffset = -1;
     private List<ChannelMessage> waiting;
     private boolean reading;
+    /** A catch-up was asked for while a read was in flight: that read may predate the gap, so read once more. */
+    private boolean readAgain;
 
     /**
      * @param readAfter reads the stream's entries after an offset
@@ -65,7 +67,11 @@ final class StreamFollower {
 
     /** Reads and delivers whatever the stream holds after the last message delivered (after a reconnect). */
     synchronized void catchUpNow() {
-        if (!reading && lastOffset >= 0) {
+        if (reading) {
+            readAgain = true;
+            return;
+        }
+        if (lastOffset >= 0) {
             if (waiting == null) {
                 waiting = new ArrayList<>();
             }
@@ -75,6 +81,7 @@ final class StreamFollower {
 
     private void catchUp() {
         reading = true;
+        readAgain = false;
         readAfter.apply(lastOffset).whenComplete((missed, error) -> finishCatchUp(missed));
     }
 
@@ -107,6 +114,10 @@ final class StreamFollower {
                 lastOffset = message.message().offset();
                 deliver.accept(message.message());
             }
+        }
+        if (readAgain) {
+            waiting = new ArrayList<>();
+            catchUp();
         }
     }
 }

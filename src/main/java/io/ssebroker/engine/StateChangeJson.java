@@ -1,8 +1,7 @@
-package io.ssebroker.callback;
+package io.ssebroker.engine;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ssebroker.engine.StateChange;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;

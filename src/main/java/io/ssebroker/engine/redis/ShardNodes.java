@@ -1,0 +1,20 @@
+package io.ssebroker.engine.redis;
+
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where the shard channels of a deployment are served: one node for standalone and Sentinel (the current master),
+ * the slot's master for Redis Cluster. Nodes are named by {@code host:port}, as Redis names them in a redirection.
+ */
+interface ShardNodes {
+
+    /** The node that serves this channel according to the latest topology this node knows. */
+    String ownerOf(String channel);
+
+    /** Opens a new pub/sub connection to a node (the subscriptions on it belong to the caller). */
+    CompletableFuture<StatefulRedisPubSubConnection<String, String>> connect(String node);
+
+    /** Reads the topology again (after a redirection or a lost subscription); coalesced with one in flight. */
+    CompletableFuture<Void> refreshTopology();
+}

@@ -1,0 +1,422 @@
+package io.ssebroker.engine.redis;
+
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one owner of this node's shard-channel subscriptions. Pub/sub is treated as unreliable: for every channel the
+ * node needs, the supervisor knows at which node it is subscribed and whether that subscription is live, and
+ * repairs it when
+ * <ul>
+ *   <li>Redis unsubscribes it (a {@code sunsubscribe} nobody asked for: its slot moved),</li>
+ *   <li>the connection it lives on reconnects (subscriptions made before may be gone, messages were missed),</li>
+ *   <li>the topology says its slot has another master now (a failover, a resharding),</li>
+ *   <li>a probe published on it does not come back (a connection that is silently dead),</li>
+ *   <li>a Sentinel switch makes another node the master.</li>
+ * </ul>
+ * A repair subscribes at the slot's current owner (following a {@code MOVED} answer), then tells the handler, which
+ * reads the channel's stream from the last offset delivered: a gap in pub/sub costs a read, never a message.
+ *
+ * <p>Threads: every state change runs on the supervisor's own thread; Lettuce's I/O threads only hand events over,
+ * except messages, which go straight to the handler.
+ */
+final class SubscriptionSupervisor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SubscriptionSupervisor.class);
+    /** Payloads that start with this are probes; stream messages start with a stream id (a digit). */
+    static final String PROBE = "probe\n";
+    private static final long TICK_MILLIS = 1000;
+    private static final int PROBE_EVERY_TICKS = 2;
+    private static final long PROBE_DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    private static final long MAX_RETRY_MILLIS = 2000;
+
+    /** What the supervisor reports to the node. */
+    interface Handler {
+        /** A message on a subscribed channel; called on a Lettuce I/O thread, must not block. */
+        void message(String channel, String payload);
+
+        /** The channel is live again after a time in which its messages may have been lost. */
+        void resubscribed(String channel);
+    }
+
+    private enum State { SUBSCRIBING, LIVE, REPAIRING }
+
+    /** One channel the node needs. */
+    private static final class Subscription {
+        final String channel;
+        final CompletableFuture<Void> firstLive = new CompletableFuture<>();
+        State state = State.SUBSCRIBING;
+        /** Where the last attempt went, or where it is live. */
+        Link link;
+        /** A node named by a redirection: tried before the topology's owner. */
+        String redirectedTo;
+        int attempt;
+        int failures;
+        boolean wasLive;
+        String reason = "subscribing";
+
+        Subscription(String channel) {
+            this.channel = channel;
+        }
+    }
+
+    /** A pub/sub connection to one node and the channels live on it. */
+    private final class Link {
+        final String node;
+        final CompletableFuture<StatefulRedisPubSubConnection<String, String>> connection;
+        final LinkedHashSet<String> live = new LinkedHashSet<>();
+        boolean down;
+        String probe;
+        long probeSentNanos;
+
+        Link(String node) {
+            this.node = node;
+            this.connection = shards.connect(node);
+            connection.whenComplete((opened, error) -> {
+                if (opened != null) {
+                    opened.addListener(new Events(this));
+                    opened.addListener(new ConnectionEvents(this));
+                }
+            });
+        }
+    }
+
+    private final ShardNodes shards;
+    private final Handler handler;
+    private final BiFunction<String, String, CompletableFuture<Long>> publish;
+    private final String nodeId;
+    private final Duration timeout;
+    private final ScheduledExecutorService executor =
+            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-pubsub", true));
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final Map<String, Link> links = new HashMap<>();
+    private long probes;
+    private long ticks;
+
+    /**
+     * @param publish publishes a payload on a shard channel through the command connection (for probes)
+     * @param nodeId  this process's name, in its probes
+     * @param timeout how long a caller of {@link #subscribe} waits for the first subscription
+     */
+    SubscriptionSupervisor(ShardNodes shards, Handler handler, BiFunction<String, String, CompletableFuture<Long>> publish,
+                           String nodeId, Duration timeout) {
+        this.shards = shards;
+        this.handler = handler;
+        this.publish = publish;
+        this.nodeId = nodeId;
+        this.timeout = timeout;
+        executor.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Keeps the channel subscribed from now on until {@link #unsubscribe}; completes when it is first live, or fails
+     * after the timeout (the supervisor goes on trying while the channel is needed).
+     */
+    CompletableFuture<Void> subscribe(String channel) {
+        CompletableFuture<Void> live = new CompletableFuture<>();
+        executor.execute(() -> subscriptions.computeIfAbsent(channel, this::newSubscription).firstLive
+                .whenComplete((done, error) -> live.complete(null)));
+        return live.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(error ->
+                CompletableFuture.failedFuture(new EngineUnavailableException(Failures.cause(error) instanceof TimeoutException
+                        ? "Redis: subscribing to " + channel + " took longer than " + timeout.toSeconds() + " s"
+                        : "Redis: " + Failures.cause(error).getMessage(), error)));
+    }
+
+    /** The channel is no longer needed. */
+    void unsubscribe(String channel) {
+        onSupervisor(() -> {
+            Subscription subscription = subscriptions.remove(channel);
+            if (subscription == null || subscription.link == null) {
+                return;
+            }
+            Link link = subscription.link;
+            link.live.remove(channel);
+            link.connection.thenAccept(connection -> connection.async().sunsubscribe(channel));
+        });
+    }
+
+    /** The cluster's topology changed: channels whose slot has another master now move there. */
+    void topologyChanged() {
+        onSupervisor(this::followOwners);
+    }
+
+    /** Every connection is opened again (a Sentinel switch: a new connection finds the new master). */
+    void reconnectAll(String reason) {
+        onSupervisor(() -> new ArrayList<>(links.values()).forEach(link -> drop(link, reason)));
+    }
+
+    /** Empty while every needed channel is live; else why not (for readiness). */
+    CompletableFuture<Optional<String>> health() {
+        return CompletableFuture.supplyAsync(() -> {
+            List<String> pending = new ArrayList<>();
+            for (Subscription subscription : subscriptions.values()) {
+                if (subscription.state != State.LIVE && subscription.wasLive) {
+                    pending.add(subscription.channel + " (" + subscription.reason + ")");
+                }
+            }
+            for (Link link : links.values()) {
+                if (link.down && !link.live.isEmpty()) {
+                    pending.add(link.live.size() + " channel(s) at " + link.node + " (connection lost, reconnecting)");
+                }
+            }
+            if (pending.isEmpty()) {
+                return Optional.<String>empty();
+            }
+            return Optional.of("pub/sub repair pending for " + pending.size() + " channel(s), e.g. " + pending.get(0));
+        }, executor);
+    }
+
+    private Subscription newSubscription(String channel) {
+        Subscription subscription = new Subscription(channel);
+        attempt(subscription);
+        return subscription;
+    }
+
+    private void attempt(Subscription subscription) {
+        int attempt = ++subscription.attempt;
+        String node = subscription.redirectedTo != null ? subscription.redirectedTo : shards.ownerOf(subscription.channel);
+        subscription.redirectedTo = null;
+        if (node.isEmpty()) {
+            failed(subscription, attempt, null, "no master serves its slot");
+            return;
+        }
+        Link link = links.computeIfAbsent(node, Link::new);
+        subscription.link = link;
+        link.connection.thenCompose(connection -> connection.async().ssubscribe(subscription.channel).toCompletableFuture())
+                .whenCompleteAsync((done, error) -> {
+                    if (subscriptions.get(subscription.channel) != subscription || subscription.attempt != attempt) {
+                        return; // unsubscribed meanwhile, or a later attempt took over
+                    }
+                    if (error != null) {
+                        failed(subscription, attempt, link, String.valueOf(Failures.cause(error).getMessage()));
+                    } else {
+                        live(subscription, link);
+                    }
+                }, executor);
+    }
+
+    private void live(Subscription subscription, Link link) {
+        boolean gap = subscription.wasLive;
+        subscription.state = State.LIVE;
+        subscription.wasLive = true;
+        subscription.failures = 0;
+        subscription.reason = "live";
+        link.live.add(subscription.channel);
+        subscription.firstLive.complete(null);
+        if (gap) {
+            log.info("resubscribed to {} at {}", subscription.channel, link.node);
+            handler.resubscribed(subscription.channel);
+        }
+    }
+
+    private void failed(Subscription subscription, int attempt, Link link, String error) {
+        subscription.reason = "subscribing failed: " + error;
+        if (error.startsWith("MOVED ") || error.startsWith("ASK ")) {
+            String[] parts = error.split(" ");
+            subscription.redirectedTo = parts.length > 2 ? parts[2] : null;
+            shards.refreshTopology();
+        } else if (link != null && (link.connection.isCompletedExceptionally() || link.down)) {
+            drop(link, "cannot connect: " + error);
+        } else {
+            shards.refreshTopology(); // CLUSTERDOWN, a node that left: the topology may know better
+        }
+        long delay = Math.min(MAX_RETRY_MILLIS, 50L << Math.min(subscription.failures++, 6));
+        if (subscription.failures == 3) {
+            log.warn("subscribing to {} failed {} times, still trying: {}", subscription.channel, subscription.failures, error);
+        }
+        executor.schedule(() -> {
+            if (subscriptions.get(subscription.channel) == subscription && subscription.attempt == attempt) {
+                attempt(subscription);
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The live subscription of this channel at this link is gone: subscribe again where the channel is served. */
+    private void lost(Link link, String channel, String reason) {
+        Subscription subscription = subscriptions.get(channel);
+        link.live.remove(channel);
+        if (subscription == null || subscription.link != link || subscription.state != State.LIVE) {
+            return;
+        }
+        log.warn("subscription to {} at {} lost: {}", channel, link.node, reason);
+        subscription.state = State.REPAIRING;
+        subscription.reason = reason;
+        attempt(subscription);
+    }
+
+    /** Closes a link (dead, or on a node that lost its role) and moves its channels. */
+    private void drop(Link link, String reason) {
+        if (links.get(link.node) == link) {
+            links.remove(link.node);
+        }
+        link.connection.thenAccept(StatefulRedisPubSubConnection::closeAsync);
+        for (String channel : new ArrayList<>(link.live)) {
+            lost(link, channel, reason);
+        }
+        // Subscriptions still trying on this link move too.
+        for (Subscription subscription : subscriptions.values()) {
+            if (subscription.link == link && subscription.state != State.LIVE) {
+                subscription.link = null;
+            }
+        }
+    }
+
+    private void followOwners() {
+        for (Subscription subscription : new ArrayList<>(subscriptions.values())) {
+            if (subscription.state != State.LIVE) {
+                continue;
+            }
+            String owner = shards.ownerOf(subscription.channel);
+            if (!owner.isEmpty() && !owner.equals(subscription.link.node)) {
+                Link old = subscription.link;
+                old.connection.thenAccept(connection -> connection.async().sunsubscribe(subscription.channel));
+                lost(old, subscription.channel, "its slot moved to " + owner);
+            }
+        }
+        for (Link link : new ArrayList<>(links.values())) {
+            boolean used = subscriptions.values().stream().anyMatch(subscription -> subscription.link == link);
+            if (!used) {
+                links.remove(link.node);
+                link.connection.thenAccept(StatefulRedisPubSubConnection::closeAsync);
+            }
+        }
+    }
+
+    /** Once a second: follow the topology, probe each link in turn, find links that died silently. */
+    private void tick() {
+        try {
+            ticks++;
+            followOwners();
+            for (Link link : new ArrayList<>(links.values())) {
+                if (link.live.isEmpty()) {
+                    continue;
+                }
+                if (link.down) {
+                    shards.refreshTopology(); // a master that stays away may have been replaced
+                    continue;
+                }
+                if (link.probe != null) {
+                    if (System.nanoTime() - link.probeSentNanos > PROBE_DEADLINE_NANOS) {
+                        drop(link, "a probe did not come back within " + TimeUnit.NANOSECONDS.toSeconds(PROBE_DEADLINE_NANOS) + " s");
+                    }
+                    continue;
+                }
+                if (ticks % PROBE_EVERY_TICKS == 0) {
+                    probe(link);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("pub/sub supervision failed this round", e);
+        }
+    }
+
+    /** Publishes a probe on one of the link's channels, each in turn; it must come back on this link. */
+    private void probe(Link link) {
+        String channel = link.live.iterator().next();
+        link.live.remove(channel);
+        link.live.add(channel);
+        String probe = nodeId + "\n" + (++probes);
+        link.probe = probe;
+        link.probeSentNanos = System.nanoTime();
+        publish.apply(channel, PROBE + probe).whenCompleteAsync((receivers, error) -> {
+            if (error != null && probe.equals(link.probe)) {
+                link.probe = null; // the command path failed: that says nothing about the subscription
+            }
+        }, executor);
+    }
+
+    private void probeBack(Link link, String payload) {
+        if (payload.substring(PROBE.length()).equals(link.probe)) {
+            link.probe = null;
+        }
+    }
+
+    /** Pub/sub events of one link, handed to the supervisor's thread (messages go straight to the handler). */
+    private final class Events extends RedisPubSubAdapter<String, String> {
+        private final Link link;
+
+        Events(Link link) {
+            this.link = link;
+        }
+
+        @Override
+        public void smessage(String channel, String payload) {
+            if (payload.startsWith(PROBE)) {
+                onSupervisor(() -> probeBack(link, payload));
+            } else {
+                handler.message(channel, payload);
+            }
+        }
+
+        @Override
+        public void sunsubscribed(String channel, long count) {
+            onSupervisor(() -> lost(link, channel, "unsubscribed by Redis (its slot moved)"));
+        }
+    }
+
+    /** Connection events of one link: after a reconnect every channel on it is subscribed again and caught up. */
+    private final class ConnectionEvents implements RedisConnectionStateListener {
+        private final Link link;
+
+        ConnectionEvents(Link link) {
+            this.link = link;
+        }
+
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+            onSupervisor(() -> link.down = true);
+        }
+
+        @Override
+        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+            onSupervisor(() -> {
+                link.down = false;
+                link.probe = null;
+                for (String channel : new ArrayList<>(link.live)) {
+                    lost(link, channel, "pub/sub connection to " + link.node + " re-established");
+                }
+            });
+        }
+    }
+
+    /** Hands an event to the supervisor's thread; events that arrive after {@link #close} are dropped. */
+    private void onSupervisor(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException closed) {
+            // the node is stopping: nothing to repair
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        links.values().forEach(link -> link.connection.thenAccept(StatefulRedisPubSubConnection::closeAsync));
+    }
+}

@@ -1,0 +1,136 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.SseClient.Event;
+import io.ssebroker.testing.TestNode;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What operators do to a live Redis Cluster, under a steady load: a slot moved to another master (as
+ * {@code redis-cli --cluster reshard} moves it), a master added and slots resharded to it. Two broker nodes: the
+ * device on B, the sends through A. Every acknowledged message arrives once and in order, with no reset, and a kick
+ * after the move still ends the connection.
+ */
+class RedisClusterFaultTest {
+
+    @Test
+    void aUsersSlotMovesUnderLoadAndNothingIsLost() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()));
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
+                 SseClient client = b.connect("u-move", "d-move")) {
+                client.nextOfType("sys_connected");
+                int slot = redis.slotOf("{u:u-move}");
+                RedisServers.Server target = otherMaster(redis, slot);
+                SteadySends sends = new SteadySends(a.api(), Map.of("uid", "u-move"));
+                Thread.sleep(800);
+                redis.migrateSlot(slot, target);
+                Thread.sleep(1500);
+                sends.stop();
+                assertThat(redis.ownerOf(slot)).isSameAs(target);
+                sends.verifyDelivered(client, false);
+                assertThat(a.api().postForm("/kick", Map.of("uid", "u-move")).status()).isEqualTo(200);
+                assertThat(client.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).contains("sys_kick_offline");
+            }
+        }
+    }
+
+    @Test
+    void theBroadcastSlotMovesUnderLoadAndNothingIsLost() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()));
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
+                 SseClient client = b.connect("u-bmove", "d-bmove")) {
+                client.nextOfType("sys_connected");
+                int slot = redis.slotOf("{b}");
+                SteadySends sends = new SteadySends(a.api(), Map.of());
+                Thread.sleep(800);
+                redis.migrateSlot(slot, otherMaster(redis, slot));
+                Thread.sleep(1500);
+                sends.stop();
+                sends.verifyDelivered(client, false);
+            }
+        }
+    }
+
+    @Test
+    void aMasterIsAddedAndSlotsAreReshardedToItUnderLoad() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()));
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
+                 SseClient user = b.connect("u-reshard", "d-reshard")) {
+                user.nextOfType("sys_connected");
+                int slot = redis.slotOf("{u:u-reshard}");
+                RedisServers.Server owner = redis.ownerOf(slot);
+                SteadySends sends = new SteadySends(a.api(), Map.of("uid", "u-reshard"));
+                RedisServers.Server added = redis.addMaster();
+                // Every slot of the user's master, so that the user's slot is among them.
+                int owned = countSlots(owner);
+                redis.reshard(owner, added, owned);
+                redis.awaitClusterOk();
+                Thread.sleep(1000);
+                sends.stop();
+                assertThat(redis.ownerOf(slot)).isSameAs(added);
+                sends.verifyDelivered(user, false);
+                assertThat(a.api().postForm("/kick", Map.of("uid", "u-reshard")).status()).isEqualTo(200);
+                assertThat(user.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).contains("sys_kick_offline");
+            }
+        }
+    }
+
+    @Test
+    void aMasterKilledAndItsReplicaPromotedLosesNothingUnannounced() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster(1)) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.timeout", "1");
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
+                 SseClient client = b.connect("u-failover", "d-failover")) {
+                client.nextOfType("sys_connected");
+                int slot = redis.slotOf("{u:u-failover}");
+                RedisServers.Server master = redis.ownerOf(slot);
+                SteadySends sends = new SteadySends(a.api(), Map.of("uid", "u-failover"));
+                Thread.sleep(800);
+                master.kill();
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                        .until(() -> redis.ownerOf(slot) != master);
+                int before = sends.acknowledgedCount();
+                await().atMost(Duration.ofSeconds(30)).until(() -> sends.acknowledgedCount() > before + 50);
+                sends.stop();
+                List<String> resets = sends.verifyDelivered(client, true);
+                assertThat(client.isClosedByServer()).as("delivery resumes without a reconnect").isFalse();
+                assertThat(resets).allMatch(reason -> reason.equals("expired") || reason.equals("history_lost"));
+            }
+        }
+    }
+
+    private static RedisServers.Server otherMaster(RedisServers redis, int slot) {
+        RedisServers.Server owner = redis.ownerOf(slot);
+        return redis.servers().stream().filter(s -> s != owner && s.cli("ROLE").startsWith("master")).findFirst().orElseThrow();
+    }
+
+    private static int countSlots(RedisServers.Server master) {
+        for (String line : master.cli("CLUSTER", "NODES").split("\\n")) {
+            if (line.contains("myself")) {
+                String[] fields = line.trim().split(" ");
+                int count = 0;
+                for (int i = 8; i < fields.length; i++) {
+                    String[] range = fields[i].split("-");
+                    count += range.length > 1 ? Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1 : 1;
+                }
+                return count;
+            }
+        }
+        throw new IllegalStateException("no myself line");
+    }
+}
