@@ -89,7 +89,7 @@ public final class Broker implements EngineListener {
     /** Admits or refuses a connection, then opens it: registration, extrusion, replay, live. */
     public void connect(ConnectRequest request, StreamOpener opener) {
         if (draining) {
-            opener.reject(503, "node is shutting down; connect to another node");
+            opener.comeBackLater("node is shutting down; connect to another node", laterMillis(1));
             return;
         }
         Optional<Cursor> cursor = Cursor.parse(request.cursor());
@@ -103,7 +103,7 @@ public final class Broker implements EngineListener {
                         : engine.isRevoked(request.uid(), request.device(), request.tokenIssuedAtMillis()))
                 .whenComplete((refused, error) -> onExecutor(opener.executor(), () -> {
                     if (error != null) {
-                        opener.reject(503, unavailable(error));
+                        opener.comeBackLater(unavailable(error), laterMillis(3));
                     } else if (refused) {
                         opener.reject(204, "connection was ended by a kick or a newer connection");
                     } else {
@@ -115,18 +115,23 @@ public final class Broker implements EngineListener {
     private void register(ConnectRequest request, Optional<Position> from, boolean unknownCursor, StreamOpener opener) {
         if (connectionCount.incrementAndGet() > limits.maxConnections()) {
             connectionCount.decrementAndGet();
-            opener.reject(503, "node connection limit reached (limits.max_connections = " + limits.maxConnections() + ")");
+            opener.comeBackLater("node connection limit reached (limits.max_connections = " + limits.maxConnections() + ")",
+                    laterMillis(10));
             return;
         }
         DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
                 request.clientAddress(), System.currentTimeMillis());
         engine.register(session, limits.maxDevicesPerUser()).whenComplete((registration, error) ->
                 onExecutor(opener.executor(), () -> {
-                    if (error != null || !registration.accepted()) {
+                    if (error != null) {
                         connectionCount.decrementAndGet();
-                        opener.reject(error != null ? 503 : 429, error != null ? unavailable(error)
-                                : "uid " + request.uid() + " already has the maximum of " + limits.maxDevicesPerUser()
-                                        + " devices online (limits.max_devices_per_user)");
+                        opener.comeBackLater(unavailable(error), laterMillis(3));
+                        return;
+                    }
+                    if (!registration.accepted()) {
+                        connectionCount.decrementAndGet();
+                        opener.reject(429, "uid " + request.uid() + " already has the maximum of " + limits.maxDevicesPerUser()
+                                + " devices online (limits.max_devices_per_user)");
                         return;
                     }
                     SseStream stream = opener.open();
@@ -363,6 +368,15 @@ public final class Broker implements EngineListener {
         int jitter = sse.retryJitterMs();
         int delta = jitter == 0 ? 0 : ThreadLocalRandom.current().nextInt(-jitter, jitter + 1);
         return Math.max(0, sse.retryMs() + delta);
+    }
+
+    /**
+     * When a refused client should come back: at least the configured retry, spread over {@code spread} times that
+     * (at least a second each), so that the clients refused together do not all return at once.
+     */
+    private int laterMillis(int spread) {
+        int base = Math.max(1000, sse.retryMs());
+        return base + ThreadLocalRandom.current().nextInt(base * spread);
     }
 
     private static String newNonce() {

@@ -40,6 +40,14 @@ final class Responder {
                 "application/json; charset=utf-8");
     }
 
+    /** 503 with the reason and when to try again. */
+    void unavailable(String message, int retryAfterSeconds) {
+        FullHttpResponse response = response(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                Envelope.failure(ctx.alloc(), 503, message, startNanos), "application/json; charset=utf-8");
+        response.headers().setInt(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
+        send(response);
+    }
+
     FullHttpResponse response(HttpResponseStatus status, ByteBuf body, String contentType) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         if (contentType != null) {

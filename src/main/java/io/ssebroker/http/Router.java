@@ -126,9 +126,14 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                 });
             }
             case "/events" -> events.handle(apiRequest(ctx, request, ParamsParser.parse(request, query)),
-                    new SseResponder(ctx, responder, origin, cors, maxUnsentBytes));
+                    new SseResponder(ctx, responder, origin, cors, maxUnsentBytes, acceptsEventStream(request)));
             default -> publish(ctx, request, query, responder, publishers.get(path));
         }
+    }
+
+    private static boolean acceptsEventStream(FullHttpRequest request) {
+        String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+        return accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("text/event-stream");
     }
 
     /** Whether a path is served here; anything else is a 404 (and the request metrics count it as "other"). */

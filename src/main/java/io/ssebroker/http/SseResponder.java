@@ -16,6 +16,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.broker.StreamOpener;
+import io.ssebroker.broker.SystemEvents;
 import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseStream;
 
@@ -42,8 +43,12 @@ final class SseResponder implements StreamOpener {
     private final String origin;
     private final Cors cors;
     private final int maxUnsentBytes;
+    /** The request's Accept names text/event-stream: an EventSource, or a client that behaves like one. */
+    private final boolean acceptsEventStream;
 
-    SseResponder(ChannelHandlerContext ctx, Responder responder, String origin, Cors cors, int maxUnsentBytes) {
+    SseResponder(ChannelHandlerContext ctx, Responder responder, String origin, Cors cors, int maxUnsentBytes,
+                 boolean acceptsEventStream) {
+        this.acceptsEventStream = acceptsEventStream;
         this.ctx = ctx;
         this.responder = responder;
         this.origin = origin;
@@ -86,6 +91,22 @@ final class SseResponder implements StreamOpener {
     @Override
     public void reject(int status, String message) {
         responder.failure(status, message);
+    }
+
+    @Override
+    public void comeBackLater(String reason, int retryMillis) {
+        if (!acceptsEventStream) {
+            responder.unavailable(reason, (retryMillis + 999) / 1000);
+            return;
+        }
+        SseStream stream = open();
+        if (stream == null) {
+            return;
+        }
+        stream.writeRetry(retryMillis);
+        stream.writeFrame(null, SystemEvents.UNAVAILABLE, reason);
+        stream.flush();
+        stream.close();
     }
 
     /** After the head, a client has nothing more to say on a stream: input is dropped, errors close it. */

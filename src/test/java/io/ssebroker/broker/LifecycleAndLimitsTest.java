@@ -3,6 +3,7 @@ package io.ssebroker.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ssebroker.testing.Api;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TestNode;
@@ -69,7 +70,7 @@ class LifecycleAndLimitsTest {
     }
 
     @Test
-    void nodeConnectionLimitAnswers503AndDevicesPerUserLimitAnswers429() throws Exception {
+    void nodeConnectionLimitTellsClientsToComeBackAndDevicesPerUserLimitAnswers429() throws Exception {
         try (TestNode node = TestNode.start(Map.of("limits.max_connections", "3", "limits.max_devices_per_user", "2"))) {
             try (SseClient one = node.connect("u-lim", "d-1"); SseClient two = node.connect("u-lim", "d-2")) {
                 one.nextOfType("sys_connected");
@@ -83,9 +84,17 @@ class LifecycleAndLimitsTest {
                     assertThat(other.status()).isEqualTo(200);
                     other.nextOfType("sys_connected");
                     try (SseClient overNode = node.connect("u-other2", "d-o2")) {
-                        assertThat(overNode.status()).isEqualTo(503);
-                        assertThat(overNode.body()).contains("max_connections");
+                        // An EventSource stops for good on any status but 200: it is told to come back instead.
+                        assertThat(overNode.status()).isEqualTo(200);
+                        List<Event> events = overNode.readUntilClosed(Duration.ofSeconds(5));
+                        assertThat(events).extracting(Event::event).containsExactly("sys_unavailable");
+                        assertThat(events.get(0).data()).contains("max_connections");
+                        assertThat(overNode.retry()).isGreaterThanOrEqualTo(1000);
                     }
+                    Api.Answer plain = node.api().get("/events", Map.of("token", node.token("u-other3", "d-o3")));
+                    assertThat(plain.status()).as("a client that did not ask for an event stream").isEqualTo(503);
+                    assertThat(plain.header("Retry-After")).isNotNull();
+                    assertThat(plain.msg()).contains("max_connections");
                 }
             }
         }

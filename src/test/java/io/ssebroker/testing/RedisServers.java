@@ -125,9 +125,47 @@ public final class RedisServers implements AutoCloseable {
         return servers;
     }
 
+    /** A standalone server whose port is chosen now but which starts only when {@link #startAll()} is called. */
+    public static RedisServers standaloneNotStarted() {
+        RedisServers servers = new RedisServers();
+        List<String> args = new ArrayList<>(List.of("redis-server", "--port", "0", "--bind", "127.0.0.1", "--save", "",
+                "--protected-mode", "no"));
+        int port = freePort();
+        args.set(2, Integer.toString(port));
+        servers.servers.add(servers.new Server(port, args));
+        return servers;
+    }
+
+    /** Starts the servers not running yet. */
+    public void startAll() {
+        servers.stream().filter(server -> server.process == null).forEach(Server::start);
+    }
+
     /** Three masters, all 16384 slots assigned, no replicas. */
     public static RedisServers cluster() {
         return cluster(0);
+    }
+
+    /** Three cluster-enabled servers that do not form a cluster yet (they answer CLUSTERDOWN) until {@link #formCluster()}. */
+    public static RedisServers clusterNotFormed() {
+        RedisServers servers = new RedisServers();
+        for (int i = 0; i < 3; i++) {
+            servers.clusterServer();
+        }
+        return servers;
+    }
+
+    /** Forms the cluster of {@link #clusterNotFormed()}: every slot assigned, state ok. */
+    public void formCluster() {
+        create(0);
+    }
+
+    private void create(int replicasPerMaster) {
+        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        servers.forEach(s -> create.add(s.address()));
+        create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
+        run(create);
+        awaitClusterOk();
     }
 
     /** Three masters with all 16384 slots, each with this many replicas (fully synced before this returns). */
@@ -136,11 +174,7 @@ public final class RedisServers implements AutoCloseable {
         for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
             servers.clusterServer();
         }
-        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-        servers.servers.forEach(s -> create.add(s.address()));
-        create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
-        run(create);
-        awaitTrue("cluster did not become ok", () -> servers.servers.stream().allMatch(s -> s.cli("CLUSTER", "INFO").contains("cluster_state:ok")));
+        servers.create(replicasPerMaster);
         if (replicasPerMaster > 0) {
             awaitTrue("replicas did not finish their first sync", () -> servers.servers.stream()
                     .filter(s -> s.cli("ROLE").startsWith("slave"))
