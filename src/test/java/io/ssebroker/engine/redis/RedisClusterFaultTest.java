@@ -114,6 +114,59 @@ class RedisClusterFaultTest {
         }
     }
 
+    /**
+     * Nothing moved, so nothing is re-read: neither Lettuce's periodic topology refresh (every 30 s) nor the
+     * reconnect of the node's command connections costs commands per connection. Counted with INFO commandstats
+     * on every master, leaving out the commands of the refresh itself.
+     */
+    @Test
+    void aTopologyRefreshThatMovesNothingCostsNoCommandsPerConnection() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        int connections = 100;
+        try (RedisServers redis = RedisServers.cluster();
+             TestNode node = TestNode.start(Map.of("redis.addrs", String.join(",", redis.addresses())))) {
+            List<SseClient> clients = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < connections; i++) {
+                    SseClient client = node.connect("u-idle-" + i, "d-idle-" + i);
+                    client.nextOfType("sys_connected");
+                    clients.add(client);
+                }
+                long before = commandCalls(redis);
+                long started = System.nanoTime();
+                for (RedisServers.Server master : redis.servers()) {
+                    master.cli("CLIENT", "KILL", "TYPE", "normal"); // the node's command connections reconnect
+                }
+                Thread.sleep(32_000); // past one periodic topology refresh
+                long spent = commandCalls(redis) - before;
+                double seconds = (System.nanoTime() - started) / 1e9;
+                // Heartbeats, history checks and subscription probes: a few commands a second for the node, whatever
+                // its connections. A full recovery costs about 14 commands per connection each time.
+                assertThat(spent).as("commands in %.0f s with %d connections", seconds, connections)
+                        .isLessThan((long) (seconds * 12));
+                assertThat(node.api().send(Map.of("uid", "u-idle-7", "data", "still routed"))).isEqualTo(1);
+                assertThat(clients.get(7).next().data()).isEqualTo("still routed");
+            } finally {
+                clients.forEach(SseClient::close);
+            }
+        }
+    }
+
+    /** Commands served by the masters, without the topology refresh's own (CLUSTER, CLIENT, INFO, HELLO, PING). */
+    private static long commandCalls(RedisServers redis) {
+        long calls = 0;
+        for (RedisServers.Server server : redis.servers()) {
+            for (String line : server.cli("INFO", "commandstats").split("\\r?\\n")) {
+                if (!line.startsWith("cmdstat_") || line.matches("cmdstat_(cluster|client|info|hello|ping|command)[|:].*")) {
+                    continue;
+                }
+                String count = line.substring(line.indexOf("calls=") + 6, line.indexOf(',', line.indexOf("calls=")));
+                calls += Long.parseLong(count);
+            }
+        }
+        return calls;
+    }
+
     private static RedisServers.Server otherMaster(RedisServers redis, int slot) {
         RedisServers.Server owner = redis.ownerOf(slot);
         return redis.servers().stream().filter(s -> s != owner && s.cli("ROLE").startsWith("master")).findFirst().orElseThrow();

@@ -61,4 +61,37 @@ class RedisDeploymentTest {
             }
         }
     }
+
+    /**
+     * {@code SENTINEL FAILOVER} leaves the old master running: no connection of the node drops, so only the
+     * sentinels' {@code +switch-master} tells it to move. The old master refuses writes once its replica left it
+     * ({@code min-replicas-to-write 1}, as a deployment that must not lose acknowledged writes sets it).
+     */
+    @Test
+    void aSentinelFailoverUnderLoadLosesNoAcknowledgedMessage() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.sentinel()) {
+            redis.first().cli("CONFIG", "SET", "min-replicas-to-write", "1");
+            RedisServers.Server sentinel = redis.servers().stream()
+                    .filter(s -> redis.sentinelAddresses().contains(s.address())).findFirst().orElseThrow();
+            String before = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
+            try (TestNode a = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
+                         "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1"));
+                 TestNode b = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
+                         "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1"));
+                 SseClient client = b.connect("u-switch", "d-switch")) {
+                client.nextOfType("sys_connected");
+                SteadySends sends = new SteadySends(a.api(), Map.of("uid", "u-switch"));
+                Thread.sleep(800);
+                assertThat(sentinel.cli("SENTINEL", "FAILOVER", "mymaster")).contains("OK");
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> !sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").equals(before));
+                int acknowledged = sends.acknowledgedCount();
+                await().atMost(Duration.ofSeconds(30)).until(() -> sends.acknowledgedCount() > acknowledged + 50);
+                sends.stop();
+                sends.verifyDelivered(client, false);
+                assertThat(client.isClosedByServer()).isFalse();
+            }
+        }
+    }
 }
