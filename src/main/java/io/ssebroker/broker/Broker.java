@@ -140,7 +140,10 @@ public final class Broker implements EngineListener {
                         engine.unregister(session, StateChange.DEVICE_DISCONNECT);
                         return;
                     }
-                    attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis()), from, unknownCursor);
+                    // Without a cursor, the connection starts where its registration was written: a message sent once
+                    // the device counted as online (a greeting on the device-online callback) is never before it.
+                    attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis()),
+                            Optional.of(from.orElse(registration.start())), unknownCursor);
                 }));
     }
 

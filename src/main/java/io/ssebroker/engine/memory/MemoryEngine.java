@@ -127,6 +127,7 @@ public final class MemoryEngine implements Engine {
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
         DeviceSession replaced;
         boolean first;
+        Position start;
         synchronized (presenceLock) {
             Set<String> devices = devicesByUid.getOrDefault(session.uid(), Set.of());
             int others = devices.size() - (devices.contains(session.device()) ? 1 : 0);
@@ -145,6 +146,9 @@ public final class MemoryEngine implements Engine {
             first = userDevices.isEmpty();
             userDevices.add(session.device());
             lastOwner.put(session.device(), session.uid());
+            // Under the presence lock: a send that counts this device online appends after these heads.
+            MemoryHistory history = histories.computeIfAbsent(session.uid(), this::newHistory);
+            start = new Position(epoch, history.head(), broadcast.head());
             if (first) {
                 emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
             }
@@ -154,7 +158,7 @@ public final class MemoryEngine implements Engine {
             endedConnections.mark(replaced.nonce(), System.currentTimeMillis());
             listener.extrude(replaced, session.clientAddress());
         }
-        return CompletableFuture.completedFuture(new Registration(true, first, replaced));
+        return CompletableFuture.completedFuture(new Registration(true, first, replaced, start));
     }
 
     @Override

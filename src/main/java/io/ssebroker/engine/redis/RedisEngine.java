@@ -66,6 +66,8 @@ public final class RedisEngine implements Engine {
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
+    /** A presence removal failed: the node's recorded sessions are compared with its connections once Redis answers. */
+    private final AtomicBoolean presenceDirty = new AtomicBoolean();
     private static final long MAX_CONNECT_BACKOFF_MILLIS = 10_000;
     /** Why the engine is not usable yet (null once connected); every call fails with it until then. */
     private volatile String notConnected = "connecting to Redis";
@@ -227,6 +229,10 @@ public final class RedisEngine implements Engine {
         return liveness.nodes().thenApply(nodes -> nodes.stream().mapToInt(NodeStatus::deviceCount).sum());
     }
 
+    /**
+     * Subscribes to the user's channel first (so nothing published from now on can pass this node by), then writes
+     * the presence entry, reading the user's stream position in the same script: the connection starts there.
+     */
     @Override
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
         if (notConnected != null) {
@@ -234,33 +240,45 @@ public final class RedisEngine implements Engine {
         }
         // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
         localSessions.put(session.nonce(), session);
-        boolean[] subscribed = {false};
-        return RedisFutures.guard(presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
-            if (!registered.accepted()) {
-                localSessions.remove(session.nonce());
-                return CompletableFuture.completedFuture(Registration.refused());
-            }
-            CompletableFuture<Void> extruded = registered.replaced() == null ? CompletableFuture.completedFuture(null)
-                    : extrude(registered.replaced(), session.clientAddress());
-            return extruded.thenCompose(done -> {
-                subscribed[0] = true;
-                return routing.acquire(session.uid());
-            }).thenApply(done -> new Registration(true, registered.first(), registered.replaced()));
-        })).whenComplete((registration, error) -> {
-            if (error != null) {
-                rollBack(session, subscribed[0]);
-            }
-        });
+        boolean[] announced = {false};
+        CompletableFuture<Void> subscribed = routing.acquire(session.uid());
+        CompletableFuture<String> broadcastLast = redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture();
+        return RedisFutures.guard(subscribed.thenCombine(broadcastLast, (live, last) -> StreamIds.toOffset(last))
+                .thenCompose(broadcastOffset -> presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
+                    if (!registered.accepted()) {
+                        localSessions.remove(session.nonce());
+                        routing.release(session.uid());
+                        return CompletableFuture.completedFuture(Registration.refused());
+                    }
+                    announced[0] = true;
+                    routing.startUserAt(session.uid(), registered.userOffset());
+                    Registration registration = new Registration(true, registered.first(), registered.replaced(),
+                            new Position(epoch, registered.userOffset(), broadcastOffset));
+                    return registered.replaced() == null ? CompletableFuture.completedFuture(registration)
+                            : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> registration);
+                })))
+                .whenComplete((registration, error) -> {
+                    if (error != null) {
+                        rollBack(session, announced[0]);
+                    }
+                });
     }
 
-    /** A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. */
-    private void rollBack(DeviceSession session, boolean subscribed) {
+    /**
+     * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. Its
+     * removal is reported only when its arrival was: an offline never comes without its online.
+     */
+    private void rollBack(DeviceSession session, boolean announced) {
         localSessions.remove(session.nonce());
-        if (subscribed) {
-            routing.release(session.uid());
-        }
-        presence.unregister(session, StateChange.DEVICE_DISCONNECT)
-                .whenComplete(RedisRouting.logFailure("removing the presence of a failed registration"));
+        routing.release(session.uid());
+        CompletableFuture<?> removal = announced ? presence.unregister(session, StateChange.DEVICE_DISCONNECT)
+                : presence.withdraw(session);
+        removal.whenComplete((done, error) -> {
+            if (error != null) {
+                presenceDirty.set(true);
+                log.warn("removing the presence of a failed registration failed: {}", error.getMessage());
+            }
+        });
     }
 
     /** Ends the replaced connection wherever it is: remembered as ended first, so its reconnect gets 204. */
@@ -283,7 +301,11 @@ public final class RedisEngine implements Engine {
         if (localSessions.remove(session.nonce()) != null) {
             routing.release(session.uid());
         }
-        return RedisFutures.guard(presence.unregister(session, reason));
+        return RedisFutures.guard(presence.unregister(session, reason)).whenComplete((removed, error) -> {
+            if (error != null) {
+                presenceDirty.set(true); // removed once Redis answers again
+            }
+        });
     }
 
     @Override
@@ -295,7 +317,6 @@ public final class RedisEngine implements Engine {
         CompletableFuture<StreamSlice> user = slice(uid, from.map(Position::userOffset), sameHistory, device);
         CompletableFuture<StreamSlice> all = slice(null, from.map(Position::broadcastOffset), sameHistory, device);
         return RedisFutures.guard(user.thenCombine(all, (u, b) -> {
-            routing.startUserAt(uid, u.head());
             List<StreamMessage> messages = new ArrayList<>(u.messages());
             messages.addAll(b.messages());
             messages.sort(Comparator.comparingLong(StreamMessage::offset));
@@ -555,6 +576,12 @@ public final class RedisEngine implements Engine {
         redis.commands.get(keys.epoch()).thenAccept(current -> {
             if (!epoch.equals(current)) {
                 recover();
+            } else if (presenceDirty.compareAndSet(true, false)) {
+                dropDepartedSessions().whenComplete((done, error) -> {
+                    if (error != null) {
+                        presenceDirty.set(true);
+                    }
+                });
             }
         });
     }

@@ -16,8 +16,14 @@ import java.util.concurrent.CompletableFuture;
  * each node (to clear a dead node's devices); the set of online users. Reports every change it makes.
  */
 final class RedisPresence {
-    /** Outcome of registering: refused (too many devices), else first-of-user and the session it replaced. */
-    record Registered(boolean accepted, boolean first, DeviceSession replaced) {
+    /**
+     * Outcome of registering: refused (too many devices), else first-of-user and the session it replaced; and the
+     * offset of the user's stream when the entry was written.
+     */
+    /** Which offline changes a removal reports. */
+    enum Report { DEVICE_AND_USER, USER_ONLY, NOTHING }
+
+    record Registered(boolean accepted, boolean first, DeviceSession replaced, long userOffset) {
     }
 
     private final RedisClusterAsyncCommands<String, String> commands;
@@ -38,24 +44,31 @@ final class RedisPresence {
         this.ownerTtlMillis = ownerTtlMillis;
     }
 
+    /**
+     * Writes the device's presence entry. The node's index of its sessions is written first (and removed last, on
+     * unregister), so that the index never lags the entries: whenever this node dies, a survivor finds every entry
+     * it left.
+     */
     CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
         String json = SessionJson.write(session);
-        return scripts.run(RedisScripts.Script.REGISTER, new String[] {keys.userPresence(session.uid())},
-                        session.device(), json, Integer.toString(maxDevicesPerUser))
+        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
+                .thenCompose(indexed -> scripts.run(RedisScripts.Script.REGISTER,
+                        new String[] {keys.userPresence(session.uid()), keys.userMeta(session.uid())},
+                        session.device(), json, Integer.toString(maxDevicesPerUser), session.nonce()))
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
+                    long userOffset = StreamIds.toOffset((String) result.get(2));
                     if (status < 0) {
-                        return CompletableFuture.completedFuture(new Registered(false, false, null));
+                        commands.hdel(keys.nodeDevices(nodeId), session.nonce());
+                        return CompletableFuture.completedFuture(new Registered(false, false, null, userOffset));
                     }
                     boolean first = status == 1;
                     String previous = (String) result.get(1);
                     DeviceSession sameUser = previous.isEmpty() ? null : SessionJson.read(previous);
                     long now = System.currentTimeMillis();
-                    CompletableFuture<Void> bookkeeping = CompletableFuture.allOf(
-                            commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture(),
-                            first ? commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture()
-                                    : CompletableFuture.completedFuture(0L));
-                    return bookkeeping
+                    CompletableFuture<Long> listed = first ? commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture()
+                            : CompletableFuture.completedFuture(0L);
+                    return listed
                             .thenCompose(done -> takeOwnership(session, now))
                             .thenApply(otherUser -> {
                                 DeviceSession replaced = sameUser != null ? sameUser : otherUser;
@@ -66,10 +79,9 @@ final class RedisPresence {
                                     emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
                                 }
                                 emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
-                                return new Registered(true, first, replaced);
+                                return new Registered(true, first, replaced, userOffset);
                             });
-                })
-                .thenApply(registered -> registered);
+                });
     }
 
     /**
@@ -83,15 +95,30 @@ final class RedisPresence {
                     if (previousOwner == null || previousOwner.equals(session.uid())) {
                         return CompletableFuture.completedFuture(null);
                     }
-                    return remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE, now, false);
+                    return remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE, now, Report.USER_ONLY);
                 });
     }
 
-    /** Removes the presence entry if it still belongs to this connection; reports the changes. */
+    /**
+     * Removes the presence entry if it still belongs to this connection; reports the changes. The node's index entry
+     * goes last, once the presence entry is gone.
+     */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
         long now = System.currentTimeMillis();
-        commands.hdel(keys.nodeDevices(nodeId), session.nonce());
-        return remove(session.uid(), session.device(), session.nonce(), reason, now, true).thenApply(removed -> removed != null);
+        return remove(session.uid(), session.device(), session.nonce(), reason, now, Report.DEVICE_AND_USER)
+                .thenCompose(removed -> commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
+                        .thenApply(n -> removed != null));
+    }
+
+    /**
+     * Takes back the entry of a registration that failed before it was announced: removed, but not reported (no
+     * offline without its online).
+     */
+    CompletableFuture<Void> withdraw(DeviceSession session) {
+        return remove(session.uid(), session.device(), session.nonce(), StateChange.DEVICE_DISCONNECT,
+                System.currentTimeMillis(), Report.NOTHING)
+                .thenCompose(removed -> commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture())
+                .thenApply(n -> null);
     }
 
     /**
@@ -99,7 +126,7 @@ final class RedisPresence {
      * removed session or null. Reports the device offline when asked, and the user offline when it was the last.
      */
     CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason, long now,
-                                            boolean reportDevice) {
+                                            Report report) {
         return scripts.run(RedisScripts.Script.UNREGISTER, new String[] {keys.userPresence(uid)}, device, nonce)
                 .thenCompose(result -> {
                     if ((Long) result.get(0) == 0) {
@@ -107,13 +134,15 @@ final class RedisPresence {
                     }
                     DeviceSession removed = SessionJson.read((String) result.get(2));
                     boolean last = (Long) result.get(1) == 1;
-                    if (reportDevice) {
+                    if (report == Report.DEVICE_AND_USER) {
                         emit(StateChange.Kind.DEVICE_OFFLINE, removed, reason, now);
                     }
                     if (!last) {
                         return CompletableFuture.completedFuture(removed);
                     }
-                    emit(StateChange.Kind.USER_OFFLINE, removed, reason, now);
+                    if (report != Report.NOTHING) {
+                        emit(StateChange.Kind.USER_OFFLINE, removed, reason, now);
+                    }
                     return commands.srem(keys.onlineUsers(), uid).toCompletableFuture().thenApply(n -> removed);
                 });
     }
@@ -125,7 +154,7 @@ final class RedisPresence {
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
             for (String json : sessions) {
                 DeviceSession session = SessionJson.read(json);
-                removals.add(remove(session.uid(), session.device(), session.nonce(), reason, now, true));
+                removals.add(remove(session.uid(), session.device(), session.nonce(), reason, now, Report.DEVICE_AND_USER));
             }
             return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
                     .thenCompose(done -> commands.del(keys.nodeDevices(node)).toCompletableFuture())
