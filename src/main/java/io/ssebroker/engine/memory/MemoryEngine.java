@@ -51,6 +51,7 @@ public final class MemoryEngine implements Engine {
     private final ConcurrentHashMap<String, MemoryHistory> histories = new ConcurrentHashMap<>();
     private final ExpiringMarks kicks;
     private final ExpiringMarks endedConnections;
+    private final RememberedResults idempotent;
 
     private final Object presenceLock = new Object();
     private final Map<String, DeviceSession> sessions = new HashMap<>();
@@ -77,6 +78,7 @@ public final class MemoryEngine implements Engine {
         long revocationMillis = config.jwt().maxExpireSeconds() * 1000;
         this.kicks = new ExpiringMarks(revocationMillis);
         this.endedConnections = new ExpiringMarks(revocationMillis);
+        this.idempotent = new RememberedResults(config.sse().idempotencyWindowSeconds() * 1000);
     }
 
     @Override
@@ -88,10 +90,17 @@ public final class MemoryEngine implements Engine {
     @Override
     public CompletableFuture<Integer> publish(Publication publication) {
         long now = System.currentTimeMillis();
+        int online = publication.idempotencyKey() == null ? publishNow(publication, now)
+                : idempotent.once(publication.idempotencyKey(), now, () -> publishNow(publication, now));
+        return CompletableFuture.completedFuture(online);
+    }
+
+    /** Appends to the target streams (delivering at once); returns the target devices online. */
+    private int publishNow(Publication publication, long now) {
         if (publication.isBroadcast()) {
             broadcast.append(publication.event(), publication.data(), Set.of(), now, listener::deliver);
             synchronized (presenceLock) {
-                return CompletableFuture.completedFuture(sessions.size());
+                return sessions.size();
             }
         }
         Map<String, Set<String>> devicesByTargetUid = new LinkedHashMap<>();
@@ -120,7 +129,7 @@ public final class MemoryEngine implements Engine {
             target.append(publication.event(), publication.data(), Set.copyOf(devices), now, listener::deliver);
             return target;
         }));
-        return CompletableFuture.completedFuture(online.size());
+        return online.size();
     }
 
     @Override
@@ -128,6 +137,13 @@ public final class MemoryEngine implements Engine {
         DeviceSession replaced;
         boolean first;
         Position start;
+        // Taken before the presence lock (the janitor locks a history's map entry, then the presence lock), and
+        // touched so that the janitor leaves it.
+        MemoryHistory history;
+        do {
+            history = histories.computeIfAbsent(session.uid(), this::newHistory);
+            history.touch(System.currentTimeMillis());
+        } while (histories.get(session.uid()) != history);
         synchronized (presenceLock) {
             Set<String> devices = devicesByUid.getOrDefault(session.uid(), Set.of());
             int others = devices.size() - (devices.contains(session.device()) ? 1 : 0);
@@ -147,7 +163,6 @@ public final class MemoryEngine implements Engine {
             userDevices.add(session.device());
             lastOwner.put(session.device(), session.uid());
             // Under the presence lock: a send that counts this device online appends after these heads.
-            MemoryHistory history = histories.computeIfAbsent(session.uid(), this::newHistory);
             start = new Position(epoch, history.head(), broadcast.head());
             if (first) {
                 emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
@@ -301,6 +316,7 @@ public final class MemoryEngine implements Engine {
         long now = System.currentTimeMillis();
         kicks.purge(now);
         endedConnections.purge(now);
+        idempotent.purge(now);
         for (String uid : histories.keySet()) {
             histories.computeIfPresent(uid, (key, history) -> {
                 synchronized (presenceLock) {

@@ -183,9 +183,10 @@ public final class RedisEngine implements Engine {
             return unavailable();
         }
         long now = System.currentTimeMillis();
+        PublicationId id = publicationId(publication);
         if (publication.isBroadcast()) {
             // Once appended the message is accepted: failing to count the devices must not turn it into a 503.
-            return RedisFutures.guard(append(null, publication, "", now))
+            return RedisFutures.guard(append(null, publication, "", now, id))
                     .thenCompose(appended -> onlineDevices().exceptionally(error -> {
                         log.warn("broadcast accepted, but the devices online could not be counted: {}", error.getMessage());
                         return 0;
@@ -205,23 +206,44 @@ public final class RedisEngine implements Engine {
             publication.uids().forEach(uid -> plan.put(uid, ""));
             owners.forEach((uid, devices) -> plan.put(uid, String.join(",", new java.util.TreeSet<>(devices))));
             List<CompletableFuture<Integer>> appends = new ArrayList<>();
-            plan.forEach((uid, devices) -> appends.add(append(uid, publication, devices, now)));
+            plan.forEach((uid, devices) -> appends.add(append(uid, publication, devices, now, id)));
             return CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new))
                     .thenApply(all -> appends.stream().mapToInt(CompletableFuture::join).sum());
         }));
     }
 
-    /** Appends to one stream and publishes on its channel; returns the stream's target devices online. */
-    private CompletableFuture<Integer> append(String uid, Publication publication, String devices, long now) {
+    /**
+     * The id that makes a publication's appends idempotent, and how long it is remembered. Every publication has one:
+     * Lettuce re-sends a command that was written but not answered when its connection dropped, and the re-sent
+     * script must not append twice (a random id, remembered well past the command timeout). A send with an
+     * idempotency key uses the key, remembered for the idempotency window, so a repeat on any node is answered
+     * with the first result.
+     */
+    private record PublicationId(String id, long ttlMillis) {
+    }
+
+    private PublicationId publicationId(Publication publication) {
+        if (publication.idempotencyKey() != null) {
+            return new PublicationId("k:" + publication.idempotencyKey(), config.sse().idempotencyWindowSeconds() * 1000);
+        }
+        long resentWithinMillis = Math.max(60_000, 10_000L * config.redis().timeoutSeconds());
+        return new PublicationId("r:" + Long.toString(new SecureRandom().nextLong() >>> 1, 36), resentWithinMillis);
+    }
+
+    /** Appends to one stream and publishes on its channel, once per id; returns the stream's target devices online. */
+    private CompletableFuture<Integer> append(String uid, Publication publication, String devices, long now, PublicationId id) {
         String[] scriptKeys = uid == null
-                ? new String[] {keys.broadcastStream(), keys.broadcastMeta(), keys.broadcastChannel(), keys.broadcastMeta()}
-                : new String[] {keys.userStream(uid), keys.userMeta(uid), keys.userChannel(uid), keys.userPresence(uid)};
+                ? new String[] {keys.broadcastStream(), keys.broadcastMeta(), keys.broadcastChannel(), keys.broadcastMeta(),
+                        keys.broadcastPublication(id.id())}
+                : new String[] {keys.userStream(uid), keys.userMeta(uid), keys.userChannel(uid), keys.userPresence(uid),
+                        keys.userPublication(uid, id.id())};
         long expireMillis = config.sse().historyExpireSeconds() * 1000;
         return scripts.run(RedisScripts.Script.PUBLISH, scriptKeys,
                         publication.event() == null ? "" : publication.event(), publication.data(), devices,
                         Long.toString(now), Integer.toString(config.sse().historySize()),
                         StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()),
-                        uid == null ? "0" : Long.toString(META_TTL_MILLIS), uid == null ? "none" : "user")
+                        uid == null ? "0" : Long.toString(META_TTL_MILLIS), uid == null ? "none" : "user",
+                        Long.toString(id.ttlMillis()))
                 .thenApply(result -> ((Long) result.get(1)).intValue());
     }
 

@@ -27,6 +27,15 @@ final class RedisKeys {
         return user(uid) + ":p";
     }
 
+    /** Remembers a publication to the user's stream by its id (idempotency). */
+    String userPublication(String uid, String id) {
+        return user(uid) + ":i:" + id;
+    }
+
+    String broadcastPublication(String id) {
+        return prefix + ":{b}:i:" + id;
+    }
+
     String broadcastStream() {
         return prefix + ":{b}:s";
     }

@@ -1,9 +1,18 @@
 -- Appends a message to a stream, trims it by count and age (remembering the last trimmed id, so a cursor
 -- behind it is known to have missed something), and publishes it with the id of the entry before it, so a
 -- node can tell when it missed one. Appending and publishing in one script keeps ids and publishes in order.
--- KEYS: stream, meta hash (last, cut), shard channel, presence hash of the user (or the meta hash again)
+-- The publication's id makes it idempotent: run again with the same id (a command re-sent after a reconnect,
+-- or a send repeated with its idempotency key) it appends nothing and answers the first result.
+-- KEYS: stream, meta hash (last, cut), shard channel, presence hash of the user (or the meta hash again),
+--       the publication's id key
 -- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
---       meta ttl ms (0 = none), count mode
+--       meta ttl ms (0 = none), count mode, id key ttl ms
+-- Returns: {stream id, target devices online, 1 when it was a repeat}
+local seen = redis.call('GET', KEYS[5])
+if seen then
+  local space = string.find(seen, ' ', 1, true)
+  return {string.sub(seen, 1, space - 1), tonumber(string.sub(seen, space + 1)), 1}
+end
 local emptied = redis.call('XLEN', KEYS[1]) == 0
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'v', ARGV[3], 't', ARGV[4], 'd', ARGV[2])
 local prev = redis.call('HGET', KEYS[2], 'last') or '0-0'
@@ -39,4 +48,5 @@ if ARGV[9] == 'user' then
     end
   end
 end
-return {id, online}
+redis.call('SET', KEYS[5], id .. ' ' .. online, 'PX', ARGV[10])
+return {id, online, 0}
