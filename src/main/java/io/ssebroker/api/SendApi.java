@@ -4,18 +4,34 @@ import io.ssebroker.broker.BroadcastBacklog;
 import io.ssebroker.broker.SystemEvents;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.Publication;
 import io.ssebroker.http.ApiException;
 import io.ssebroker.http.ApiRequest;
-import io.ssebroker.http.PublisherEndpoint;
+import io.ssebroker.http.Params;
+import io.ssebroker.http.BatchEndpoint;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /send}: publishes a message to uids, devices, or everyone; answers with the target devices online, once
- * the message is accepted and the node's broadcast backlog has room.
+ * the message is accepted and the node's broadcast backlog has room. A JSON array body is a batch: each item is a
+ * message of its own, and the answer is an array with one result per item. An idempotency key (parameter
+ * {@code idempotency_key}, or the {@code Idempotency-Key} header for a single message) makes a repeat answer the
+ * first result and deliver nothing more.
  */
-public final class SendApi implements PublisherEndpoint {
+public final class SendApi implements BatchEndpoint {
+    private static final Logger log = LoggerFactory.getLogger(SendApi.class);
+    static final String IDEMPOTENCY_KEY = "idempotency_key";
+    static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+
     private final Engine engine;
     private final BroadcastBacklog backlog;
     private final BrokerConfig.Limits limits;
@@ -28,15 +44,79 @@ public final class SendApi implements PublisherEndpoint {
 
     @Override
     public CompletableFuture<Object> handle(ApiRequest request) {
-        String data = Fields.data(request.params(), limits.maxMessageBytes());
-        String event = Fields.eventName(request.params());
+        if (request.params().isBatch()) {
+            return batch(request);
+        }
+        String headerKey = request.header(IDEMPOTENCY_HEADER);
+        Publication publication = publication(request.params(),
+                headerKey == null || headerKey.isBlank() ? null : Fields.identifier(IDEMPOTENCY_HEADER, headerKey, true));
+        return engine.publish(publication).thenCompose(online -> backlog.whenRoom().thenApply(room -> online));
+    }
+
+    /** One result per item, in order: {@code {code: 1, msg: "success", result: n}} or the item's error. */
+    private CompletableFuture<Object> batch(ApiRequest request) {
+        List<Params> items = request.params().items();
+        if (items.isEmpty()) {
+            throw new ApiException(400, "body: a batch needs at least one message");
+        }
+        if (items.size() > limits.maxTargets()) {
+            throw new ApiException(413, "body: " + items.size() + " messages in one batch; at most "
+                    + limits.maxTargets() + " (limits.max_targets)");
+        }
+        if (request.header(IDEMPOTENCY_HEADER) != null) {
+            throw new ApiException(400, IDEMPOTENCY_HEADER + ": not for a batch; give each item its own "
+                    + IDEMPOTENCY_KEY);
+        }
+        List<CompletableFuture<Map<String, Object>>> results = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            try {
+                results.add(engine.publish(publication(items.get(i), null))
+                        .handle((online, error) -> error == null ? success(online) : failure(error)));
+            } catch (ApiException e) {
+                results.add(CompletableFuture.completedFuture(result(e.status(), "item " + i + ": " + e.getMessage(), null)));
+            }
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenCompose(done -> backlog.whenRoom())
+                .thenApply(room -> results.stream().map(CompletableFuture::join).toList());
+    }
+
+    private Publication publication(Params params, String headerKey) {
+        String data = Fields.data(params, limits.maxMessageBytes());
+        String event = Fields.eventName(params);
         if (event != null && event.startsWith(SystemEvents.RESERVED_PREFIX)) {
             throw new ApiException(400, "event: names starting with '" + SystemEvents.RESERVED_PREFIX + "' are reserved for system events");
         }
-        Set<String> uids = Fields.identifierList(request.params(), "uid");
-        Set<String> devices = Fields.identifierList(request.params(), "device");
+        Set<String> uids = Fields.identifierList(params, "uid");
+        Set<String> devices = Fields.identifierList(params, "device");
         Fields.checkTargetCount(uids, devices, limits.maxTargets());
-        return engine.publish(new Publication(event, data, uids, devices))
-                .thenCompose(online -> backlog.whenRoom().thenApply(room -> online));
+        String key = params.first(IDEMPOTENCY_KEY).map(raw -> Fields.identifier(IDEMPOTENCY_KEY, raw, true)).orElse(headerKey);
+        return new Publication(event, data, uids, devices, key);
+    }
+
+    private static Map<String, Object> success(int online) {
+        return result(1, "success", online);
+    }
+
+    private static Map<String, Object> failure(Throwable error) {
+        Throwable cause = Failures.cause(error);
+        if (cause instanceof ApiException api) {
+            return result(api.status(), api.getMessage(), null);
+        }
+        if (cause instanceof EngineUnavailableException) {
+            return result(503, "engine unavailable: " + cause.getMessage(), null);
+        }
+        log.error("a message of a batch failed", cause);
+        return result(500, "internal error", null);
+    }
+
+    private static Map<String, Object> result(int code, String message, Object result) {
+        Map<String, Object> item = new LinkedHashMap<>();
+        item.put("code", code);
+        item.put("msg", message);
+        if (result != null) {
+            item.put("result", result);
+        }
+        return item;
     }
 }

@@ -8,9 +8,16 @@ import java.util.Optional;
 /** Request parameters by name, from the query string and the body (the body wins); each may have several values. */
 public final class Params {
     private final Map<String, List<String>> values;
+    /** The items of a JSON array body (a batch), each with its own parameters; null when the body was not an array. */
+    private final List<Params> items;
 
     Params(Map<String, List<String>> values) {
+        this(values, null);
+    }
+
+    Params(Map<String, List<String>> values, List<Params> items) {
         this.values = new LinkedHashMap<>(values);
+        this.items = items;
     }
 
     public static Params of(Map<String, List<String>> values) {
@@ -30,5 +37,14 @@ public final class Params {
 
     public boolean has(String name) {
         return values.containsKey(name);
+    }
+
+    /** True when the body was a JSON array: a batch whose items are {@link #items()}. */
+    public boolean isBatch() {
+        return items != null;
+    }
+
+    public List<Params> items() {
+        return items == null ? List.of() : items;
     }
 }

@@ -33,19 +33,43 @@ final class ParamsParser {
     private ParamsParser() {
     }
 
+    /**
+     * The request's parameters. A JSON body that is an array (a batch, which only {@code /send} takes) gives one set of
+     * parameters per item, each an object read like a whole JSON body.
+     */
     static Params parse(FullHttpRequest request, QueryStringDecoder query) {
         Map<String, List<String>> values = new LinkedHashMap<>(query.parameters());
         if (request.method() == HttpMethod.POST && request.content().isReadable()) {
-            values.putAll(body(request));
+            JsonNode json = isJson(request) ? readJson(request) : null;
+            if (json != null && json.isArray()) {
+                List<Params> items = new ArrayList<>();
+                int index = 0;
+                for (JsonNode item : json) {
+                    if (!item.isObject()) {
+                        throw new ApiException(400, "body: item " + index + " of the array must be a JSON object");
+                    }
+                    items.add(new Params(fields(item)));
+                    index++;
+                }
+                return new Params(values, items);
+            }
+            values.putAll(json != null ? fields(json) : body(request));
         }
         return new Params(values);
     }
 
-    private static Map<String, List<String>> body(FullHttpRequest request) {
+    private static boolean isJson(FullHttpRequest request) {
+        return mediaType(request).equals("application/json");
+    }
+
+    private static String mediaType(FullHttpRequest request) {
         String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-        String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        return contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    }
+
+    private static Map<String, List<String>> body(FullHttpRequest request) {
+        String mediaType = mediaType(request);
         return switch (mediaType) {
-            case "application/json" -> json(request);
             case "application/x-www-form-urlencoded" -> urlEncoded(request);
             case "multipart/form-data" -> multipart(request);
             case "" -> throw new ApiException(415, "Content-Type: required for a POST body "
@@ -55,7 +79,7 @@ final class ParamsParser {
         };
     }
 
-    private static Map<String, List<String>> json(FullHttpRequest request) {
+    private static JsonNode readJson(FullHttpRequest request) {
         JsonNode root;
         try {
             root = JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
@@ -64,9 +88,13 @@ final class ParamsParser {
         } catch (IOException e) {
             throw new ApiException(400, "body: unreadable");
         }
-        if (root == null || !root.isObject()) {
-            throw new ApiException(400, "body: must be a JSON object");
+        if (root == null || !(root.isObject() || root.isArray())) {
+            throw new ApiException(400, "body: must be a JSON object (or, for /send, an array of them)");
         }
+        return root;
+    }
+
+    private static Map<String, List<String>> fields(JsonNode root) {
         Map<String, List<String>> values = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();

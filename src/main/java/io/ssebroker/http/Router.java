@@ -146,7 +146,11 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void publish(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
                          Responder responder, PublisherEndpoint endpoint) {
         checkPublisherAuth(ctx, request);
-        ApiRequest apiRequest = apiRequest(ctx, request, ParamsParser.parse(request, query));
+        Params params = ParamsParser.parse(request, query);
+        if (params.isBatch() && !(endpoint instanceof BatchEndpoint)) {
+            throw new ApiException(400, "body: must be a JSON object (only /send takes an array)");
+        }
+        ApiRequest apiRequest = apiRequest(ctx, request, params);
         CompletableFuture<Object> result = endpoint.handle(apiRequest);
         result.whenComplete((value, error) -> {
             if (error == null) {

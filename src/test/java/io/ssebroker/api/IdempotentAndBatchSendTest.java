@@ -1,0 +1,137 @@
+package io.ssebroker.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ssebroker.testing.Api;
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.SseClient.Event;
+import io.ssebroker.testing.TestNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code /send} with an idempotency key (a retry answers the first result and delivers nothing more, on any node)
+ * and batches (an array of messages, one result each).
+ */
+class IdempotentAndBatchSendTest {
+
+    @Test
+    void aRepeatedKeyAnswersTheFirstResultAndDeliversOnceWithTheMemoryEngine() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            assertIdempotent(node, node);
+        }
+    }
+
+    @Test
+    void aSendRetriedOnAnotherNodeWithItsKeyIsDeliveredOnce() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            Map<String, String> settings = Map.of("redis.addrs", redis.first().address());
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
+                assertIdempotent(a, b);
+            }
+        }
+    }
+
+    @Test
+    void aBatchOfAThousandMessagesAnswersOneResultEachWithTheMemoryEngine() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            assertBatch(node);
+        }
+    }
+
+    @Test
+    void aBatchOfAThousandMessagesAnswersOneResultEachWithTheRedisEngine() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()))) {
+            assertBatch(node);
+        }
+    }
+
+    @Test
+    void onlySendTakesAnArray() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            Api.Answer kick = node.api().postJson("/kick", "[{\"uid\": \"u\"}]");
+            assertThat(kick.status()).isEqualTo(400);
+            assertThat(node.api().postJson("/send", "[]").status()).isEqualTo(400);
+            assertThat(node.api().postJson("/send", "[1]").msg()).contains("item 0");
+            Api.Answer header = node.api().post("/send", "application/json", "[{\"data\": \"x\"}]",
+                    Map.of("Idempotency-Key", "k"));
+            assertThat(header.status()).isEqualTo(400);
+            assertThat(header.msg()).contains("idempotency_key");
+        }
+    }
+
+    private static void assertIdempotent(TestNode sender, TestNode retrier) throws Exception {
+        try (SseClient client = sender.connect("u-idem", "d-idem")) {
+            client.nextOfType("sys_connected");
+            Map<String, String> send = Map.of("uid", "u-idem", "data", "once", "idempotency_key", "order-42");
+            assertThat(sender.api().send(send)).isEqualTo(1);
+            assertThat(client.next().data()).isEqualTo("once");
+            client.close();
+            assertThat(retrier.api().send(send)).as("the first result, though the device is offline now").isEqualTo(1);
+            Api.Answer header = retrier.api().post("/send", "application/x-www-form-urlencoded",
+                    Api.form(Map.of("uid", "u-idem", "data", "by header")), Map.of("Idempotency-Key", "order-43"));
+            assertThat(header.status()).isEqualTo(200);
+            retrier.api().post("/send", "application/x-www-form-urlencoded",
+                    Api.form(Map.of("uid", "u-idem", "data", "by header")), Map.of("Idempotency-Key", "order-43"));
+            retrier.api().send(Map.of("uid", "u-idem", "data", "last"));
+            try (SseClient back = retrier.connect("u-idem", "d-idem", client.lastEventId())) {
+                back.nextOfType("sys_connected");
+                List<String> replayed = new ArrayList<>();
+                for (Event event = back.next(); !event.data().equals("last"); event = back.next()) {
+                    replayed.add(event.data());
+                }
+                assertThat(replayed).containsExactly("by header");
+            }
+        }
+    }
+
+    private static void assertBatch(TestNode node) throws Exception {
+        try (SseClient client = node.connect("u-batch-0", "d-batch-0")) {
+            client.nextOfType("sys_connected");
+            List<Map<String, Object>> items = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                Map<String, Object> item = new LinkedHashMap<>();
+                if (i != 500) {
+                    item.put("uid", List.of("u-batch-" + (i % 10)));
+                }
+                item.put("data", "m" + i);
+                item.put("idempotency_key", "batch-" + i);
+                if (i == 7) {
+                    item.put("event", "sys_forged");
+                }
+                items.add(item);
+            }
+            Api.Answer answer = node.api().postJson("/send", items);
+            assertThat(answer.status()).isEqualTo(200);
+            JsonNode results = answer.result();
+            assertThat(results).hasSize(1000);
+            assertThat(results.get(7).path("code").asInt()).isEqualTo(400);
+            assertThat(results.get(7).path("msg").asText()).contains("item 7").contains("reserved");
+            assertThat(results.get(0).path("code").asInt()).isEqualTo(1);
+            assertThat(results.get(0).path("result").asInt()).isEqualTo(1);
+            assertThat(results.get(10).path("result").asInt()).isEqualTo(1);
+            assertThat(results.get(1).path("result").asInt()).isZero();
+            assertThat(results.get(500).path("code").asInt()).as("an item without targets is a broadcast").isEqualTo(1);
+            List<String> received = new ArrayList<>();
+            while (received.size() < 100) { // items 0, 10, ..., 990 (500 as a broadcast)
+                received.add(client.next(Duration.ofSeconds(10)).data());
+            }
+            assertThat(received).contains("m0", "m10", "m500", "m990").doesNotContain("m7").doesNotHaveDuplicates();
+            Api.Answer again = node.api().postJson("/send", items);
+            assertThat(again.result().get(0).path("result").asInt()).isEqualTo(1);
+            node.api().send(Map.of("uid", "u-batch-0", "data", "after the repeat"));
+            assertThat(client.next(Duration.ofSeconds(10)).data()).as("the repeated batch delivered nothing")
+                    .isEqualTo("after the repeat");
+        }
+    }
+}
