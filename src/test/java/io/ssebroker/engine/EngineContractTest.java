@@ -100,6 +100,43 @@ public abstract class EngineContractTest {
         assertThat(engine.device(id("d")).join()).isEmpty();
     }
 
+    /** A registration re-sent for the same connection (a command replayed after a reconnect) changes nothing. */
+    @Test
+    void registeringTheSameConnectionAgainExtrudesNobody() {
+        String uid = id("u");
+        DeviceSession session = session(uid, id("d"));
+        engine.register(session, 10).join();
+        Registration again = engine.register(session, 10).join();
+        assertThat(again.accepted()).isTrue();
+        assertThat(again.replaced()).isNull();
+        assertThat(engine.isEnded(session.nonce()).join()).isFalse();
+        assertThat(listener.extruded).doesNotContain(session.nonce());
+        assertThat(engine.device(id("d")).join()).get().extracting(DeviceSession::nonce).isEqualTo(session.nonce());
+    }
+
+    /** A connection without a cursor starts where its registration was written: what follows is after it. */
+    @Test
+    void aRegistrationFixesWhereItsConnectionStarts() {
+        String uid = id("u");
+        engine.publish(new Publication(null, "before", Set.of(uid), Set.of())).join();
+        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        assertThat(engine.publish(new Publication(null, "after", Set.of(uid), Set.of())).join()).isEqualTo(1);
+        Replay replay = engine.replay(uid, id("d"), Optional.of(registration.start())).join();
+        assertThat(replay.resetReason()).isNull();
+        assertThat(replay.messages()).extracting(StreamMessage::data).containsExactly("after");
+    }
+
+    @Test
+    void aPublicationRepeatedWithItsIdempotencyKeyAnswersTheFirstResultAndAppendsOnce() {
+        String uid = id("u");
+        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        String key = id("key");
+        assertThat(engine.publish(new Publication(null, "once", Set.of(uid), Set.of(), key)).join()).isEqualTo(1);
+        assertThat(engine.publish(new Publication(null, "once", Set.of(uid), Set.of(), key)).join()).isEqualTo(1);
+        assertThat(engine.replay(uid, id("d"), Optional.of(registration.start())).join().messages())
+                .extracting(StreamMessage::data).containsExactly("once");
+    }
+
     @Test
     void presenceChangesAreReportedWithReasons() {
         String uid = id("u");

@@ -270,6 +270,15 @@ public final class RedisServers implements AutoCloseable {
                 "--cluster-to", nodeId(to), "--cluster-slots", Integer.toString(count), "--cluster-yes"));
     }
 
+    /**
+     * Makes a cluster node announce another port to clients (a proxy in front of it, so that a test can cut the
+     * clients' connections): its cluster bus keeps its own port.
+     */
+    public void announcePort(Server server, int port) {
+        server.cli("CONFIG", "SET", "cluster-announce-bus-port", Integer.toString(server.port + 10000));
+        server.cli("CONFIG", "SET", "cluster-announce-port", Integer.toString(port));
+    }
+
     /** Waits until every live master agrees that the cluster is ok. */
     public void awaitClusterOk() {
         awaitTrue("cluster did not become ok again", () -> servers.stream().filter(s -> s.process.isAlive())

@@ -192,6 +192,27 @@ public final class SseClient implements AutoCloseable {
         return events;
     }
 
+    /** Every event that arrives within {@code window}; the stream may still be open afterwards. */
+    public List<Event> readFor(Duration window) {
+        List<Event> events = new ArrayList<>();
+        long deadline = System.nanoTime() + window.toNanos();
+        while (!closed) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                break;
+            }
+            try {
+                Event event = next(Duration.ofMillis(left));
+                if (event != null) {
+                    events.add(event);
+                }
+            } catch (AssertionError quiet) {
+                break; // nothing more within the window
+            }
+        }
+        return events;
+    }
+
     public boolean isClosedByServer() {
         return closed;
     }

@@ -151,6 +151,12 @@ public final class MemoryEngine implements Engine {
                 return CompletableFuture.completedFuture(Registration.refused());
             }
             long now = System.currentTimeMillis();
+            DeviceSession current = sessions.get(session.device());
+            if (current != null && current.nonce().equals(session.nonce())) {
+                // the same connection again: nothing changes, nobody is extruded
+                return CompletableFuture.completedFuture(new Registration(true, devices.size() == 1, null,
+                        new Position(epoch, history.head(), broadcast.head())));
+            }
             replaced = sessions.put(session.device(), session);
             if (replaced != null) {
                 emit(StateChange.Kind.DEVICE_OFFLINE, replaced, StateChange.EXTRUDE_OFFLINE, now);

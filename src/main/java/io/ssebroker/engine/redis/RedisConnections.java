@@ -13,6 +13,9 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.masterreplica.MasterReplica;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.ProtocolKeyword;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.resource.ClientResources;
 import io.ssebroker.config.BrokerConfig;
 import java.time.Duration;
@@ -71,7 +74,7 @@ final class RedisConnections implements AutoCloseable {
                 seeds.add(uri(address, config, timeout));
             }
             RedisClusterClient client = RedisClusterClient.create(resources, seeds);
-            client.setOptions(ClusterClientOptions.builder()
+            ClusterClientOptions.Builder options = ClusterClientOptions.builder()
                     .socketOptions(socket)
                     .timeoutOptions(timeouts)
                     // Node connections open lazily: commands wait for them, bounded by the command timeout.
@@ -80,8 +83,9 @@ final class RedisConnections implements AutoCloseable {
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enableAllAdaptiveRefreshTriggers()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
-                            .build())
-                    .build());
+                            .build());
+            options.replayFilter(RedisConnections::notToReplay); // the cluster builder does not redeclare it
+            client.setOptions(options.build());
             RedisClient nodes = RedisClient.create(resources);
             nodes.setOptions(nodeOptions);
             try {
@@ -114,6 +118,19 @@ final class RedisConnections implements AutoCloseable {
             shutdown(List.of(client));
             throw e;
         }
+    }
+
+    /**
+     * Commands that are not re-sent after a reconnect (with Redis Cluster, Lettuce re-sends the commands that were
+     * written but not answered when a connection dropped; standalone and Sentinel connections fail them instead).
+     * Every script is idempotent (a publication by its id, a registration by its connection's nonce, a removal by
+     * nonce) and reads are harmless, so those are re-sent: a reconnect then costs no 503. Not re-sent: a presence
+     * change published on the go-sse-broker channels (a second copy would be a second callback), and the online-users
+     * set's SADD and SREM, which a re-send could apply after another node's newer change of the same user.
+     */
+    private static boolean notToReplay(RedisCommand<?, ?, ?> command) {
+        ProtocolKeyword type = command.getType();
+        return type == CommandType.PUBLISH || type == CommandType.SADD || type == CommandType.SREM;
     }
 
     /** The client that Sentinel connections are made with (only meaningful with Sentinel). */

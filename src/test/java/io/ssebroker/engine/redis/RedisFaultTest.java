@@ -9,6 +9,7 @@ import io.ssebroker.testing.Api;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
+import io.ssebroker.testing.TcpProxy;
 import io.ssebroker.testing.TestNode;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -187,6 +188,67 @@ class RedisFaultTest {
                     assertThat(onA.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event)
                             .containsExactly("sys_extrude_offline");
                 }
+            }
+        }
+    }
+
+    /**
+     * The node's connections to a Redis Cluster cut again and again while its masters are frozen (SIGSTOP), so that
+     * commands were carried out but never answered, while the node publishes and while devices register: Lettuce
+     * re-sends them after reconnecting, and neither a re-sent publish (no message twice) nor a re-sent registration
+     * (no connection extruding itself) may show.
+     */
+    @Test
+    void commandsReSentAfterAReconnectNeitherDuplicateNorExtrude() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            List<TcpProxy> proxies = new ArrayList<>();
+            for (RedisServers.Server server : redis.servers()) {
+                TcpProxy proxy = TcpProxy.to(server.port());
+                proxies.add(proxy);
+                redis.announcePort(server, proxy.port());
+            }
+            String seeds = String.join(",", proxies.stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
+            try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "3"))) {
+                SseClient client = node.connect("u-resent", "d-resent");
+                client.nextOfType("sys_connected");
+                SteadySends sends = new SteadySends(node.api(), Map.of("uid", "u-resent"));
+                java.util.concurrent.ExecutorService registrations = java.util.concurrent.Executors.newFixedThreadPool(4);
+                List<java.util.concurrent.Future<SseClient>> devices = new ArrayList<>();
+                for (int round = 0; round < 8; round++) {
+                    redis.servers().forEach(RedisServers.Server::pause);
+                    Thread.sleep(100);
+                    for (int i = 0; i < 4; i++) {
+                        String device = "d-resent-" + round + "-" + i;
+                        devices.add(registrations.submit(() -> node.connect("u-" + device, device)));
+                    }
+                    Thread.sleep(250); // sends and registrations wait in the frozen servers, written but not answered
+                    proxies.forEach(TcpProxy::cut);
+                    proxies.forEach(TcpProxy::restore);
+                    redis.servers().forEach(RedisServers.Server::resume);
+                    Thread.sleep(700);
+                }
+                sends.stop();
+                sends.verifyDelivered(client, false);
+                int connected = 0;
+                for (java.util.concurrent.Future<SseClient> future : devices) {
+                    try (SseClient device = future.get()) {
+                        Event first = device.next(Duration.ofSeconds(10));
+                        if (!"sys_connected".equals(first.event())) {
+                            assertThat(first.event()).as("refused only for now").isEqualTo("sys_unavailable");
+                            continue;
+                        }
+                        connected++;
+                        assertThat(device.readFor(Duration.ofMillis(200))).as("no connection extruded itself")
+                                .extracting(Event::event).doesNotContain("sys_extrude_offline");
+                        assertThat(device.isClosedByServer()).isFalse();
+                    }
+                }
+                assertThat(connected).as("devices that registered through the cuts").isPositive();
+                registrations.shutdownNow();
+                client.close();
+            } finally {
+                proxies.forEach(TcpProxy::close);
             }
         }
     }
