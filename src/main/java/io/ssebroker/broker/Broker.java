@@ -28,12 +28,21 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The core of a node: its local connections (uid → devices → connection), connect with extrusion and replay,
  * delivery of routed messages, kick, and graceful shutdown. Shared state lives in the {@link Engine}.
+ *
+ * <p>How a connection goes, and which thread runs each step: {@link #connect} (the request's event loop) checks
+ * the cursor's connection and the token's revocation in the engine; registering (engine threads) writes its
+ * presence and fixes where it starts; back on its event loop the stream opens and a {@link LocalConnection} is
+ * attached ({@code REPLAYING}: the replay is read from the engine and written as the client reads it, live
+ * messages held back); then {@code LIVE}; a kick, an extrusion or a shutdown makes it {@code ENDING}; when its
+ * stream closes it is {@code ENDED} and detached, and its presence removed. Engine callbacks ({@link #deliver},
+ * {@link #extrude}, {@link #kick}) arrive on engine threads and hand each connection's work to its event loop.
  */
 public final class Broker implements EngineListener {
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
@@ -47,6 +56,7 @@ public final class Broker implements EngineListener {
     private final ConcurrentHashMap<String, List<LocalConnection>> byUid = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventExecutor, LoopConnections> byLoop = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
+    private final AtomicLong registrationOrder = new AtomicLong();
     private final BroadcastBacklog broadcastBacklog = new BroadcastBacklog(byLoop::size);
     /** Presence removals on their way to the engine: a graceful stop waits for them. */
     private final Set<CompletableFuture<Boolean>> pendingRemovals = ConcurrentHashMap.newKeySet();
@@ -121,34 +131,40 @@ public final class Broker implements EngineListener {
         }
         DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
                 request.clientAddress(), System.currentTimeMillis());
-        engine.register(session, limits.maxDevicesPerUser()).whenComplete((registration, error) ->
-                onExecutor(opener.executor(), () -> {
-                    if (error != null) {
-                        connectionCount.decrementAndGet();
-                        opener.comeBackLater(unavailable(error), laterMillis(3));
-                        return;
-                    }
-                    if (!registration.accepted()) {
-                        connectionCount.decrementAndGet();
-                        opener.reject(429, "uid " + request.uid() + " already has the maximum of " + limits.maxDevicesPerUser()
-                                + " devices online (limits.max_devices_per_user)");
-                        return;
-                    }
-                    SseStream stream = opener.open();
-                    if (stream == null) {
-                        connectionCount.decrementAndGet();
-                        engine.unregister(session, StateChange.DEVICE_DISCONNECT);
-                        return;
-                    }
-                    // Without a cursor, the connection starts where its registration was written: a message sent once
-                    // the device counted as online (a greeting on the device-online callback) is never before it.
-                    attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis()),
-                            Optional.of(from.orElse(registration.start())), unknownCursor);
-                }));
+        engine.register(session, limits.maxDevicesPerUser()).whenComplete((registration, error) -> {
+            // Taken as the engine answers, in the order it decided: of two connections of one device, the one
+            // registered later is the device's connection, whichever of them attaches first.
+            long order = registrationOrder.incrementAndGet();
+            onExecutor(opener.executor(), () -> {
+                if (error != null) {
+                    connectionCount.decrementAndGet();
+                    opener.comeBackLater(unavailable(error), laterMillis(3));
+                    return;
+                }
+                if (!registration.accepted()) {
+                    connectionCount.decrementAndGet();
+                    opener.reject(429, "uid " + request.uid() + " already has the maximum of " + limits.maxDevicesPerUser()
+                            + " devices online (limits.max_devices_per_user)");
+                    return;
+                }
+                SseStream stream = opener.open();
+                if (stream == null) {
+                    connectionCount.decrementAndGet();
+                    engine.unregister(session, StateChange.DEVICE_DISCONNECT);
+                    return;
+                }
+                // Without a cursor, the connection starts where its registration was written: a message sent once
+                // the device counted as online (a greeting on the device-online callback) is never before it.
+                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order),
+                        Optional.of(from.orElse(registration.start())), unknownCursor);
+            });
+        });
     }
 
     private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor) {
-        byDevice.put(connection.device(), connection);
+        // A connection registered earlier that attaches late never replaces the newer one.
+        byDevice.merge(connection.device(), connection, (held, attaching) ->
+                held.registrationOrder > attaching.registrationOrder ? held : attaching);
         // Added inside compute: a concurrent detach may drop the user's list once it is empty.
         byUid.compute(connection.session.uid(), (uid, list) -> {
             List<LocalConnection> connections = list != null ? list : new CopyOnWriteArrayList<>();
@@ -196,6 +212,7 @@ public final class Broker implements EngineListener {
     }
 
     private void detach(LocalConnection connection, LoopConnections loop) {
+        connection.ended();
         byDevice.remove(connection.device(), connection);
         byUid.computeIfPresent(connection.session.uid(), (uid, list) -> {
             list.remove(connection);

@@ -8,40 +8,66 @@ import io.ssebroker.sse.FrameId;
 import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * One device's stream on this node and where it stands in its two streams. Until its replay is written, live
  * messages are held back; afterwards anything at or below the offsets already written is dropped, so replay and
  * live never lose or repeat a message. Everything but the volatile reads runs on the stream's executor.
  *
+ * <p>Its life, in {@link State}s: the broker makes it once the engine accepted its registration (registering comes
+ * before), then it is {@code REPLAYING}, {@code LIVE}, {@code ENDING} once a kick, an extrusion or a shutdown claimed
+ * it, and {@code ENDED} when its stream closed.
+ *
  * <p>It is also the id of the frame being written: the cursor goes from the offsets straight into the frame's
  * buffer, with no String per frame.
  */
 final class LocalConnection implements FrameId {
     private static final int FLUSH_EVERY = 64;
-    /** A field updater rather than an AtomicBoolean: one int in the connection instead of an object per connection. */
-    private static final AtomicIntegerFieldUpdater<LocalConnection> ENDING =
-            AtomicIntegerFieldUpdater.newUpdater(LocalConnection.class, "ending");
+    /**
+     * Most live messages held back while the replay is written; a client that reads its replay so slowly that more
+     * arrive is dropped as too slow, and replays from its cursor when it comes back.
+     */
+    static final int MAX_HELD_BACK = 10_000;
+    /** A field updater rather than an AtomicReference: no extra object per connection. */
+    private static final AtomicReferenceFieldUpdater<LocalConnection, State> STATE =
+            AtomicReferenceFieldUpdater.newUpdater(LocalConnection.class, State.class, "state");
+
+    /** Where a connection is in its life on this node. */
+    enum State {
+        /** Its opening and replay are being written (paced by the client's reading); live messages wait. */
+        REPLAYING,
+        /** Live messages go straight out. */
+        LIVE,
+        /** Claimed by a kick, an extrusion or a shutdown: its last system event goes out, then it closes. */
+        ENDING,
+        /** Its stream closed; the broker removes its presence. */
+        ENDED
+    }
 
     final DeviceSession session;
     final SseStream stream;
     /** When the token of this connection was issued: a kick after it ends the connection. */
     final long tokenIssuedAtMillis;
+    /** When the engine accepted this connection's registration, relative to the node's others. */
+    final long registrationOrder;
     private byte[] cursorPrefix;
     private volatile long userOffset;
     private volatile long broadcastOffset;
+    private volatile State state = State.REPLAYING;
     private List<StreamMessage> heldBack = new ArrayList<>();
+    /** The replay still to write, from {@link #replayIndex}; null once written. */
+    private List<StreamMessage> replaying;
+    private int replayIndex;
     /** Where this connection is in its loop's list; only that loop reads or writes it. */
     int loopIndex = -1;
     private String endReason;
-    /** Set to 1 by whoever decides to end this connection (kick, extrusion), so that only one of them does. */
-    private volatile int ending;
 
-    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis) {
+    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long registrationOrder) {
         this.session = session;
         this.stream = stream;
         this.tokenIssuedAtMillis = tokenIssuedAtMillis;
+        this.registrationOrder = registrationOrder;
     }
 
     String device() {
@@ -53,7 +79,11 @@ final class LocalConnection implements FrameId {
     }
 
     boolean isLive() {
-        return heldBack == null;
+        return state == State.LIVE;
+    }
+
+    State state() {
+        return state;
     }
 
     /** The cursor of the last frame written; null before the first. */
@@ -74,14 +104,30 @@ final class LocalConnection implements FrameId {
 
     /** True for the first caller only: that one ends the connection. */
     boolean claimEnd() {
-        return ENDING.compareAndSet(this, 0, 1);
+        while (true) {
+            State current = state;
+            if (current == State.ENDING || current == State.ENDED) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, current, State.ENDING)) {
+                return true;
+            }
+        }
+    }
+
+    /** The stream closed. */
+    void ended() {
+        state = State.ENDED;
     }
 
     String endReason() {
         return endReason;
     }
 
-    /** Writes the opening of the stream and the replay, then goes live with what was held back meanwhile. */
+    /**
+     * Writes the opening of the stream, then the replay as fast as the client reads it (never more than the
+     * stream's unsent-bytes cap ahead), then goes live with what was held back meanwhile.
+     */
     void start(int retryMillis, Replay replay, String resetReason) {
         cursorPrefix = Cursor.prefix(replay.start().epoch(), session.uid(), session.nonce());
         userOffset = replay.start().userOffset();
@@ -91,8 +137,22 @@ final class LocalConnection implements FrameId {
         if (resetReason != null) {
             stream.writeFrame(null, SystemEvents.RESET, resetReason);
         }
+        replaying = replay.messages();
+        continueReplay();
+    }
+
+    private void continueReplay() {
+        if (state != State.REPLAYING || !stream.isOpen()) {
+            return;
+        }
         int written = 0;
-        for (StreamMessage message : replay.messages()) {
+        while (replayIndex < replaying.size()) {
+            if (!stream.isWritable()) {
+                stream.flush();
+                stream.whenWritable(this::continueReplay);
+                return;
+            }
+            StreamMessage message = replaying.get(replayIndex++);
             if (advance(message)) {
                 stream.writeFrame(this, message.event(), message.data());
                 if (++written % FLUSH_EVERY == 0) {
@@ -100,6 +160,7 @@ final class LocalConnection implements FrameId {
                 }
             }
         }
+        replaying = null;
         List<StreamMessage> pending = heldBack;
         heldBack = null;
         for (StreamMessage message : pending) {
@@ -107,19 +168,25 @@ final class LocalConnection implements FrameId {
                 stream.writeFrame(this, message.event(), message.data());
             }
         }
+        STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
         stream.flush();
     }
 
     /**
      * Writes a live message (without flushing) unless it is not for this device or was already written; holds it
-     * back while the replay is pending. Returns whether something was written.
+     * back while the replay is written. Returns whether something was written.
      */
     boolean deliver(StreamMessage message, ByteBuf body) {
-        if (heldBack != null) {
+        State current = state;
+        if (current == State.REPLAYING) {
+            if (heldBack.size() >= MAX_HELD_BACK) {
+                stream.closeTooSlow();
+                return false;
+            }
             heldBack.add(message);
             return false;
         }
-        if (!advance(message)) {
+        if (current != State.LIVE || !advance(message)) {
             return false;
         }
         stream.writeShared(this, body);
@@ -148,6 +215,7 @@ final class LocalConnection implements FrameId {
             return;
         }
         endReason = reason;
+        state = State.ENDING;
         stream.writeFrame(null, event, data);
         stream.close();
     }

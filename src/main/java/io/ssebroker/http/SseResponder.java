@@ -73,11 +73,12 @@ final class SseResponder implements StreamOpener {
         head.headers().set("X-Content-Type-Options", "nosniff");
         cors.apply(origin, head.headers());
         ctx.write(head, ctx.voidPromise());
+        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
+        SseStream stream = new SseStream(ctx.channel(), http2 ? HTTP2 : SseFraming.RAW);
         ChannelPipeline pipeline = ctx.pipeline();
-        pipeline.addLast(StreamInbound.NAME, new StreamInbound());
+        pipeline.addLast(StreamInbound.NAME, new StreamInbound(stream));
         pipeline.remove(HttpServer.AGGREGATOR);
         pipeline.remove(HttpServer.ROUTER);
-        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
         if (!http2) {
             pipeline.remove(HttpServer.CODEC);
             if (pipeline.get(HttpServer.H2C_UPGRADE) != null) {
@@ -85,7 +86,7 @@ final class SseResponder implements StreamOpener {
             }
         }
         ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(maxUnsentBytes / 2, maxUnsentBytes));
-        return new SseStream(ctx.channel(), http2 ? HTTP2 : SseFraming.RAW);
+        return stream;
     }
 
     @Override
@@ -109,9 +110,23 @@ final class SseResponder implements StreamOpener {
         stream.close();
     }
 
-    /** After the head, a client has nothing more to say on a stream: input is dropped, errors close it. */
+    /**
+     * After the head, a client has nothing more to say on a stream: input is dropped, errors close it. It also tells
+     * the stream when the client has read enough for more to be written (a paced replay).
+     */
     static final class StreamInbound extends ChannelInboundHandlerAdapter {
         static final String NAME = "sse-inbound";
+        private final SseStream stream;
+
+        StreamInbound(SseStream stream) {
+            this.stream = stream;
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            stream.writabilityChanged();
+            ctx.fireChannelWritabilityChanged();
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -19,6 +19,8 @@ public final class SseStream {
     private volatile long lastWriteMillis = System.currentTimeMillis();
     private boolean dirty;
     private boolean tooSlow;
+    /** Run once when the channel can take more bytes again (a paced replay). */
+    private Runnable onWritable;
 
     public SseStream(Channel channel, SseFraming framing) {
         this.channel = channel;
@@ -31,6 +33,35 @@ public final class SseStream {
 
     public boolean isOpen() {
         return channel.isActive() && !tooSlow;
+    }
+
+    /** False while the unsent bytes are over the cap's high water mark: the client has not read what it got. */
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    /** Runs the task (once) as soon as the channel is writable: at once when it is. */
+    public void whenWritable(Runnable task) {
+        if (channel.isWritable()) {
+            task.run();
+        } else {
+            onWritable = task;
+        }
+    }
+
+    /** Told by the pipeline that the channel's writability changed. */
+    public void writabilityChanged() {
+        Runnable task = onWritable;
+        if (task != null && channel.isWritable()) {
+            onWritable = null;
+            task.run();
+        }
+    }
+
+    /** Drops a client that cannot keep up (counted as a slow client); it replays from its cursor when it is back. */
+    public void closeTooSlow() {
+        tooSlow = true;
+        channel.close();
     }
 
     /** True when the stream was closed because the client did not read fast enough. */
@@ -111,8 +142,7 @@ public final class SseStream {
         if (enforceCap && !channel.isWritable()) {
             // Unsent bytes passed the high water mark (limits.max_unsent_bytes): the client reads too slowly.
             // Dropping it bounds memory; it replays what it missed from history when it reconnects.
-            tooSlow = true;
-            channel.close();
+            closeTooSlow();
         }
     }
 }

@@ -35,7 +35,7 @@ class LoopConnectionsTest {
         EmbeddedChannel channel = new EmbeddedChannel();
         LocalConnection connection = new LocalConnection(
                 new DeviceSession(uid, device, "nonce-" + device, "node:1", "127.0.0.1:1", 0),
-                new SseStream(channel, SseFraming.RAW), 0);
+                new SseStream(channel, SseFraming.RAW), 0, 0);
         connection.start(3000, new Replay(new Position("e", 0, 0), List.of(), null), null);
         channel.releaseOutbound();
         loop.add(connection);

@@ -36,6 +36,37 @@ class ReplayTest {
         return out;
     }
 
+    /**
+     * A replay far larger than the unsent-bytes cap is written as the client reads it: the client is not dropped as
+     * too slow, and gets every message once, then live ones sent while it was still reading the replay.
+     */
+    @Test
+    void aReplayLargerThanTheUnsentCapIsWrittenAsTheClientReadsIt() throws Exception {
+        try (TestNode small = TestNode.start(Map.of("sse.device_frame_cache_size", "200",
+                "limits.max_unsent_bytes", "16384"))) {
+            String cursor;
+            try (SseClient client = small.connect("u-paced", "d-paced")) {
+                cursor = client.nextOfType("sys_connected").id();
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() ->
+                    !small.api().get("/info", Map.of("device", "d-paced")).result().path("online").asBoolean());
+            String padding = "x".repeat(4000);
+            for (int i = 0; i < 200; i++) {
+                small.api().send(Map.of("uid", "u-paced", "data", i + " " + padding));
+            }
+            try (SseClient client = small.connect("u-paced", "d-paced", cursor)) {
+                client.nextOfType("sys_connected");
+                Thread.sleep(500); // reads nothing for a while: 800 KB of replay against a 16 KB cap
+                small.api().send(Map.of("uid", "u-paced", "data", "live " + padding));
+                for (int i = 0; i < 200; i++) {
+                    assertThat(client.next().data()).startsWith(i + " ");
+                }
+                assertThat(client.next().data()).startsWith("live ");
+                assertThat(client.isClosedByServer()).isFalse();
+            }
+        }
+    }
+
     @Test
     void messagesSentWhileOfflineAreReplayedWithTheCursor() {
         String cursor;
