@@ -1,12 +1,10 @@
 package io.ssebroker.engine.redis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Engine;
@@ -21,35 +19,39 @@ import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
-import io.ssebroker.engine.StreamMessage;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The cluster engine: streams, routing, presence, liveness and revocations in Redis (standalone, Sentinel or
- * Cluster), so that every node sharing it behaves as one service. Nothing here blocks a caller's thread.
+ * Cluster), so that every node sharing it behaves as one service. This class connects the parts, each the one owner
+ * of its state: {@link RedisConnections} (connections), {@link SubscriptionSupervisor} (pub/sub),
+ * {@link RedisRouting} (which channels, and their followers), {@link RedisStreams} (history), {@link RedisPresence}
+ * (presence), {@link NodeLiveness} (heartbeats, dead nodes), {@link NodeRecovery} (the epoch, repairs after Redis
+ * lost data), {@link ControlChannel} (extrusions, kicks, the canary). Nothing here blocks a caller's thread but
+ * the first connection attempt at start; the engine's own timers run on its {@code redis-engine} thread.
  */
 public final class RedisEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(RedisEngine.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long MAX_CONNECT_BACKOFF_MILLIS = 10_000;
 
     private final BrokerConfig config;
     private final String node;
@@ -63,25 +65,21 @@ public final class RedisEngine implements Engine {
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-engine", true));
     private final RedisKeys keys;
     private final StateChangeJson stateChangeJson;
+    /** This node's connections by nonce, from before their registration until their removal. */
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
-    private final AtomicBoolean recovering = new AtomicBoolean();
-    private final AtomicBoolean recoverAgain = new AtomicBoolean();
-    /** A presence removal failed: the node's recorded sessions are compared with its connections once Redis answers. */
-    private final AtomicBoolean presenceDirty = new AtomicBoolean();
-    private static final long MAX_CONNECT_BACKOFF_MILLIS = 10_000;
     /** Why the engine is not usable yet (null once connected); every call fails with it until then. */
     private volatile String notConnected = "connecting to Redis";
-    private SubscriptionSupervisor supervisor;
-    private SentinelWatch sentinels;
-    private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
+    private volatile EngineListener listener;
     // Set once by connect(), published to other threads by the volatile write of notConnected.
     private RedisConnections redis;
-    private RedisScripts scripts;
+    private RedisStreams streams;
     private RedisPresence presence;
     private RedisRouting routing;
+    private SubscriptionSupervisor supervisor;
+    private ControlChannel control;
     private NodeLiveness liveness;
-    private volatile String epoch;
-    private volatile EngineListener listener;
+    private NodeRecovery recovery;
+    private SentinelWatch sentinels;
 
     public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
         this.config = config;
@@ -123,16 +121,20 @@ public final class RedisEngine implements Engine {
         SubscriptionSupervisor subscriptions = null;
         try {
             redis = connections;
-            scripts = new RedisScripts(redis.commands);
-            presence = new RedisPresence(redis.commands, scripts, keys, this::changed, retentionMillis(), nodeId);
-            routing = new RedisRouting(keys, this::readAfter, listener::deliver,
-                    uid -> listener.streamReset(uid, Replay.EXPIRED), this::control, listener::revalidate);
+            RedisScripts scripts = new RedisScripts(redis.commands);
+            streams = new RedisStreams(scripts, keys, config);
+            presence = new RedisPresence(redis.commands, scripts, keys, this::changed, streams.retentionMillis(), nodeId);
+            control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
+            routing = new RedisRouting(keys, streams::readAfter, listener::deliver,
+                    uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate);
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
                     Duration.ofMillis(timeoutMillis));
+            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, listener, () -> liveness.beat(),
+                    routing::catchUpAll, this::isEnded, scheduler);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
-                    config.redis().nodeHeartbeatSeconds() * 1000L, this::recover);
-            epoch = await(ensureEpoch(), timeoutMillis);
+                    config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover);
+            await(recovery.start(), timeoutMillis);
             long broadcastHead = StreamIds.toOffset(await(redis.commands.hget(keys.broadcastMeta(), "last"), timeoutMillis));
             await(routing.start(subscriptions, broadcastHead), timeoutMillis);
             await(liveness.start(scheduler), timeoutMillis);
@@ -144,11 +146,11 @@ public final class RedisEngine implements Engine {
             throw e;
         }
         supervisor = subscriptions;
-        long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
-        scheduler.scheduleWithFixedDelay(this::checkHistory, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
-        long ownerRefreshMillis = retentionMillis() / 2;
-        scheduler.scheduleWithFixedDelay(this::refreshOwners, ownerRefreshMillis, ownerRefreshMillis, TimeUnit.MILLISECONDS);
         SubscriptionSupervisor supervised = subscriptions;
+        long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
+        scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        long ownerRefreshMillis = streams.retentionMillis() / 2;
+        scheduler.scheduleWithFixedDelay(this::refreshOwners, ownerRefreshMillis, ownerRefreshMillis, TimeUnit.MILLISECONDS);
         resources.eventBus().get()
                 .filter(event -> event instanceof ClusterTopologyChangedEvent)
                 .subscribe(event -> supervised.topologyChanged());
@@ -157,22 +159,22 @@ public final class RedisEngine implements Engine {
                     config.redis().sentinelMaster(), () -> supervised.reconnectAll("Sentinel switched the master"));
         }
         notConnected = null;
-        log.info("redis engine connected ({}), epoch {}", redis.cluster ? "cluster" : "standalone/sentinel", epoch);
+        log.info("redis engine connected ({}), epoch {}", redis.cluster ? "cluster" : "standalone/sentinel", recovery.epoch());
     }
 
-    private static <T> T await(java.util.concurrent.CompletionStage<T> stage, long timeoutMillis) {
+    private static <T> T await(CompletionStage<T> stage, long timeoutMillis) {
         try {
             return stage.toCompletableFuture().get(timeoutMillis * 2, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while connecting to Redis", e);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             Throwable cause = Failures.cause(e);
             throw new IllegalStateException(cause.getMessage() == null ? cause.toString() : cause.getMessage(), cause);
         }
     }
 
-    /** Fails every call while the node has not connected to Redis yet; null once connected. */
+    /** Fails a call made before the node has connected to Redis. */
     private <T> CompletableFuture<T> unavailable() {
         return CompletableFuture.failedFuture(new EngineUnavailableException(notConnected, null));
     }
@@ -183,10 +185,10 @@ public final class RedisEngine implements Engine {
             return unavailable();
         }
         long now = System.currentTimeMillis();
-        PublicationId id = publicationId(publication);
+        RedisStreams.PublicationId id = streams.publicationId(publication);
         if (publication.isBroadcast()) {
             // Once appended the message is accepted: failing to count the devices must not turn it into a 503.
-            return RedisFutures.guard(append(null, publication, "", now, id))
+            return RedisFutures.guard(streams.append(null, publication, "", now, id))
                     .thenCompose(appended -> onlineDevices().exceptionally(error -> {
                         log.warn("broadcast accepted, but the devices online could not be counted: {}", error.getMessage());
                         return 0;
@@ -204,47 +206,12 @@ public final class RedisEngine implements Engine {
         return RedisFutures.guard(CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(done -> {
             Map<String, String> plan = new LinkedHashMap<>();
             publication.uids().forEach(uid -> plan.put(uid, ""));
-            owners.forEach((uid, devices) -> plan.put(uid, String.join(",", new java.util.TreeSet<>(devices))));
+            owners.forEach((uid, devices) -> plan.put(uid, String.join(",", new TreeSet<>(devices))));
             List<CompletableFuture<Integer>> appends = new ArrayList<>();
-            plan.forEach((uid, devices) -> appends.add(append(uid, publication, devices, now, id)));
+            plan.forEach((uid, devices) -> appends.add(streams.append(uid, publication, devices, now, id)));
             return CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new))
                     .thenApply(all -> appends.stream().mapToInt(CompletableFuture::join).sum());
         }));
-    }
-
-    /**
-     * The id that makes a publication's appends idempotent, and how long it is remembered. Every publication has one:
-     * Lettuce re-sends a command that was written but not answered when its connection dropped, and the re-sent
-     * script must not append twice (a random id, remembered well past the command timeout). A send with an
-     * idempotency key uses the key, remembered for the idempotency window, so a repeat on any node is answered
-     * with the first result.
-     */
-    private record PublicationId(String id, long ttlMillis) {
-    }
-
-    private PublicationId publicationId(Publication publication) {
-        if (publication.idempotencyKey() != null) {
-            return new PublicationId("k:" + publication.idempotencyKey(), config.sse().idempotencyWindowSeconds() * 1000);
-        }
-        long resentWithinMillis = Math.max(60_000, 10_000L * config.redis().timeoutSeconds());
-        return new PublicationId("r:" + Long.toString(new SecureRandom().nextLong() >>> 1, 36), resentWithinMillis);
-    }
-
-    /** Appends to one stream and publishes on its channel, once per id; returns the stream's target devices online. */
-    private CompletableFuture<Integer> append(String uid, Publication publication, String devices, long now, PublicationId id) {
-        String[] scriptKeys = uid == null
-                ? new String[] {keys.broadcastStream(), keys.broadcastMeta(), keys.broadcastChannel(), keys.broadcastMeta(),
-                        keys.broadcastPublication(id.id())}
-                : new String[] {keys.userStream(uid), keys.userMeta(uid), keys.userChannel(uid), keys.userPresence(uid),
-                        keys.userPublication(uid, id.id())};
-        long expireMillis = config.sse().historyExpireSeconds() * 1000;
-        return scripts.run(RedisScripts.Script.PUBLISH, scriptKeys,
-                        publication.event() == null ? "" : publication.event(), publication.data(), devices,
-                        Long.toString(now), Integer.toString(config.sse().historySize()),
-                        StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()),
-                        uid == null ? "0" : Long.toString(META_TTL_MILLIS), uid == null ? "none" : "user",
-                        Long.toString(id.ttlMillis()))
-                .thenApply(result -> ((Long) result.get(1)).intValue());
     }
 
     private CompletableFuture<Integer> onlineDevices() {
@@ -275,7 +242,7 @@ public final class RedisEngine implements Engine {
                     announced[0] = true;
                     routing.startUserAt(session.uid(), registered.userOffset());
                     Registration registration = new Registration(true, registered.first(), registered.replaced(),
-                            new Position(epoch, registered.userOffset(), broadcastOffset));
+                            new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
                     return registered.replaced() == null ? CompletableFuture.completedFuture(registration)
                             : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> registration);
                 })))
@@ -297,7 +264,7 @@ public final class RedisEngine implements Engine {
                 : presence.withdraw(session);
         removal.whenComplete((done, error) -> {
             if (error != null) {
-                presenceDirty.set(true);
+                recovery.presenceNeedsCheck();
                 log.warn("removing the presence of a failed registration failed: {}", error.getMessage());
             }
         });
@@ -310,8 +277,7 @@ public final class RedisEngine implements Engine {
                 listener.extrude(replaced, byClientAddress);
                 return CompletableFuture.completedFuture(null);
             }
-            return sendControl(Map.of("type", "extrude", "uid", replaced.uid(), "device", replaced.device(),
-                    "nonce", replaced.nonce(), "by", byClientAddress));
+            return control.extrude(replaced, byClientAddress);
         });
     }
 
@@ -325,7 +291,7 @@ public final class RedisEngine implements Engine {
         }
         return RedisFutures.guard(presence.unregister(session, reason)).whenComplete((removed, error) -> {
             if (error != null) {
-                presenceDirty.set(true); // removed once Redis answers again
+                recovery.presenceNeedsCheck(); // removed once Redis answers again
             }
         });
     }
@@ -335,67 +301,10 @@ public final class RedisEngine implements Engine {
         if (notConnected != null) {
             return unavailable();
         }
-        boolean sameHistory = from.map(p -> p.epoch().equals(epoch)).orElse(true);
-        CompletableFuture<StreamSlice> user = slice(uid, from.map(Position::userOffset), sameHistory, device);
-        CompletableFuture<StreamSlice> all = slice(null, from.map(Position::broadcastOffset), sameHistory, device);
-        return RedisFutures.guard(user.thenCombine(all, (u, b) -> {
-            List<StreamMessage> messages = new ArrayList<>(u.messages());
-            messages.addAll(b.messages());
-            messages.sort(Comparator.comparingLong(StreamMessage::offset));
-            String reason = u.resetReason() != null ? u.resetReason() : b.resetReason();
-            return new Replay(new Position(epoch, u.start(), b.start()), messages, reason);
-        }));
+        return RedisFutures.guard(streams.replay(uid, device, from, recovery.epoch()));
     }
 
-    /** One stream's part of a replay: where the connection starts, what it gets, why it is reset (or null). */
-    private record StreamSlice(long start, long head, List<StreamMessage> messages, String resetReason) {
-    }
-
-    private CompletableFuture<StreamSlice> slice(String uid, Optional<Long> cursor, boolean sameHistory, String device) {
-        String cursorId = cursor.isEmpty() ? "" : !sameHistory ? "-" : StreamIds.toId(cursor.get());
-        return readStream(uid, cursorId).thenCompose(read -> {
-            long head = read.last();
-            if (cursor.isEmpty()) {
-                return CompletableFuture.completedFuture(new StreamSlice(head, head, List.of(), null));
-            }
-            String reason = !sameHistory ? Replay.HISTORY_LOST
-                    : read.lastId().isEmpty() && cursor.get() > 0 ? Replay.EXPIRED
-                    : cursor.get() > head ? Replay.UNKNOWN_CURSOR
-                    : cursor.get() < read.cut() ? Replay.EXPIRED : null;
-            if (reason == null || reason.equals(Replay.HISTORY_LOST)) {
-                return CompletableFuture.completedFuture(new StreamSlice(reason == null ? cursor.get() : read.cut(), head,
-                        addressedTo(read.messages(), device), reason));
-            }
-            return readStream(uid, "-").thenApply(everything ->
-                    new StreamSlice(everything.cut(), everything.last(), addressedTo(everything.messages(), device), reason));
-        });
-    }
-
-    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages) {
-    }
-
-    private CompletableFuture<StreamRead> readStream(String uid, String cursorId) {
-        String[] scriptKeys = uid == null ? new String[] {keys.broadcastStream(), keys.broadcastMeta()}
-                : new String[] {keys.userStream(uid), keys.userMeta(uid)};
-        return scripts.run(RedisScripts.Script.REPLAY, scriptKeys, cursorId, Integer.toString(config.sse().historySize() + 16))
-                .thenApply(result -> {
-                    List<StreamMessage> messages = new ArrayList<>();
-                    for (Object entry : (List<?>) result.get(2)) {
-                        messages.add(ChannelMessage.fromEntry(uid, (List<?>) entry));
-                    }
-                    String lastId = (String) result.get(0);
-                    return new StreamRead(lastId, StreamIds.toOffset(lastId), StreamIds.toOffset((String) result.get(1)), messages);
-                });
-    }
-
-    private CompletableFuture<StreamFollower.Missed> readAfter(String uid, long offset) {
-        return readStream(uid, StreamIds.toId(offset)).thenApply(read -> new StreamFollower.Missed(read.cut(), read.messages()));
-    }
-
-    private static List<StreamMessage> addressedTo(List<StreamMessage> messages, String device) {
-        return messages.stream().filter(message -> message.addressedTo(device)).toList();
-    }
-
+    /** Revokes first (so a connection registering meanwhile ends itself when it checks), then announces. */
     @Override
     public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
         if (notConnected != null) {
@@ -418,13 +327,8 @@ public final class RedisEngine implements Engine {
                         }
                     }));
         }
-        Map<String, Object> command = new LinkedHashMap<>();
-        command.put("type", "kick");
-        command.put("uids", List.copyOf(uids));
-        command.put("devices", List.copyOf(devices));
-        command.put("data", data);
         return RedisFutures.guard(CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new))
-                .thenCompose(done -> sendControl(command))
+                .thenCompose(done -> control.kick(uids, devices, data))
                 .thenApply(sent -> ended.size()));
     }
 
@@ -504,16 +408,9 @@ public final class RedisEngine implements Engine {
         if (notConnected != null) {
             return unavailable();
         }
-        return supervisor.health().thenCompose(problem -> {
-            if (problem.isPresent()) {
-                return CompletableFuture.failedFuture(new EngineUnavailableException(problem.get(), null));
-            }
-            String id = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
-            CompletableFuture<Void> back = new CompletableFuture<>();
-            canaries.put(id, back);
-            scheduler.schedule(() -> canaries.remove(id), 5, TimeUnit.SECONDS);
-            return RedisFutures.guard(sendControl(Map.of("type", "ping", "node", nodeId, "id", id))).thenCompose(sent -> back);
-        });
+        return supervisor.health().thenCompose(problem -> problem.isPresent()
+                ? CompletableFuture.failedFuture(new EngineUnavailableException(problem.get(), null))
+                : control.canary());
     }
 
     @Override
@@ -541,176 +438,13 @@ public final class RedisEngine implements Engine {
         stateChanges.stateChanged(change);
     }
 
-    private CompletableFuture<Void> sendControl(Map<String, Object> command) {
-        try {
-            return redis.commands.spublish(keys.controlChannel(), JSON.writeValueAsString(command)).toCompletableFuture()
-                    .thenApply(receivers -> null);
-        } catch (JsonProcessingException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    /** A command from a node (this one included): extrude one of ours, or kick. */
-    private void control(String payload) {
-        try {
-            JsonNode command = JSON.readTree(payload);
-            switch (command.path("type").asText()) {
-                case "extrude" -> {
-                    DeviceSession held = localSessions.get(command.path("nonce").asText());
-                    if (held != null) {
-                        listener.extrude(held, command.path("by").asText());
-                    }
-                }
-                case "ping" -> {
-                    CompletableFuture<Void> back = command.path("node").asText().equals(nodeId)
-                            ? canaries.remove(command.path("id").asText()) : null;
-                    if (back != null) {
-                        back.complete(null);
-                    }
-                }
-                case "kick" -> listener.kick(texts(command.path("uids")), texts(command.path("devices")),
-                        command.path("data").asText());
-                default -> log.debug("ignored control message {}", payload);
-            }
-        } catch (JsonProcessingException e) {
-            log.warn("ignored a malformed control message");
-        }
-    }
-
-    private static Set<String> texts(JsonNode array) {
-        Set<String> out = new LinkedHashSet<>();
-        array.forEach(item -> out.add(item.asText()));
-        return out;
-    }
-
-    /** The history epoch: made once per Redis deployment; a new one means the history was lost. */
-    private CompletableFuture<String> ensureEpoch() {
-        String candidate = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
-        return redis.commands.setnx(keys.epoch(), candidate).toCompletableFuture()
-                .thenCompose(created -> redis.commands.get(keys.epoch()).toCompletableFuture());
-    }
-
-    /**
-     * Notices Redis losing its data while connected (a flush, an eviction of the epoch key): the history is then
-     * new, and the presence of this node's devices must be written again.
-     */
-    private void checkHistory() {
-        redis.commands.get(keys.epoch()).thenAccept(current -> {
-            if (!epoch.equals(current)) {
-                recover();
-            } else if (presenceDirty.compareAndSet(true, false)) {
-                dropDepartedSessions().whenComplete((done, error) -> {
-                    if (error != null) {
-                        presenceDirty.set(true);
-                    }
-                });
-            }
-        });
-    }
-
     /**
      * A device's owner is kept for the retention time after it was last written; devices connected longer than that
      * must not lose it (messages to the device and its extrusion across users depend on it).
      */
     private void refreshOwners() {
         for (DeviceSession session : localSessions.values()) {
-            redis.commands.pexpire(keys.deviceOwner(session.device()), retentionMillis());
+            redis.commands.pexpire(keys.deviceOwner(session.device()), streams.retentionMillis());
         }
-    }
-
-    /**
-     * After a reconnect: Redis may have restarted, failed over or lost data. Register this node's devices again,
-     * subscribe again and read every followed stream from the last message delivered, so nothing is lost.
-     */
-    private void recover() {
-        if (notConnected != null) {
-            return;
-        }
-        if (!recovering.compareAndSet(false, true)) {
-            recoverAgain.set(true); // a reconnect during a recovery: run once more when this one ends
-            return;
-        }
-        recoverAgain.set(false);
-        ensureEpoch()
-                .thenAccept(current -> {
-                    if (!current.equals(epoch)) {
-                        log.warn("Redis history was lost (epoch {} is now {})", epoch, current);
-                        epoch = current;
-                        listener.historyRestarted(current);
-                    }
-                })
-                .thenCompose(done -> liveness.beat())
-                .thenCompose(done -> reregister())
-                .thenRun(routing::catchUpAll)
-                .whenComplete((done, error) -> {
-                    recovering.set(false);
-                    if (error != null) {
-                        log.warn("recovery after a Redis reconnect failed, retrying: {}", error.getMessage());
-                        scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
-                    } else {
-                        log.info("recovered after a Redis reconnect: {} local devices checked", localSessions.size());
-                        if (recoverAgain.get()) {
-                            scheduler.execute(this::recover);
-                        }
-                    }
-                });
-    }
-
-    private CompletableFuture<Void> reregister() {
-        return dropDepartedSessions().thenCompose(done -> restoreLocalSessions());
-    }
-
-    /** Connections that closed while Redis was unreachable could not remove their presence: remove it now. */
-    private CompletableFuture<Void> dropDepartedSessions() {
-        return presence.nodeSessions().thenCompose(recorded -> {
-            List<CompletableFuture<?>> removals = new ArrayList<>();
-            for (DeviceSession session : recorded) {
-                if (!localSessions.containsKey(session.nonce())) {
-                    removals.add(presence.unregister(session, StateChange.DEVICE_DISCONNECT));
-                }
-            }
-            return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
-        });
-    }
-
-    /**
-     * Writes again the presence of this node's connections that Redis no longer has (lost data, or cleared as a dead
-     * node's), unless the connection was ended or its device now belongs to another user meanwhile.
-     */
-    private CompletableFuture<Void> restoreLocalSessions() {
-        List<CompletableFuture<?>> steps = new ArrayList<>();
-        for (DeviceSession session : localSessions.values()) {
-            steps.add(redis.commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
-                    .thenCompose(current -> {
-                        if (current != null) {
-                            DeviceSession holder = SessionJson.read(current);
-                            if (!holder.nonce().equals(session.nonce())) {
-                                listener.extrude(session, holder.clientAddress());
-                                return CompletableFuture.completedFuture(null);
-                            }
-                            return presence.recordLocal(session).thenApply(done -> null);
-                        }
-                        return isEnded(session.nonce()).thenCombine(presence.owner(session.device()), (ended, owner) ->
-                                        !ended && (owner == null || owner.equals(session.uid())))
-                                .thenCompose(restore -> {
-                                    if (restore) {
-                                        return presence.register(session, Integer.MAX_VALUE).thenApply(done -> null);
-                                    }
-                                    listener.extrude(session, ""); // ended or taken by another user meanwhile
-                                    return CompletableFuture.completedFuture(null);
-                                });
-                    }));
-        }
-        return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
-    }
-
-    /**
-     * How long a user stream's bookkeeping (last id, last trimmed id) outlives its last message: a cursor that
-     * comes back within it is told exactly whether it missed something. The broadcast stream's never expires.
-     */
-    private static final long META_TTL_MILLIS = TimeUnit.DAYS.toMillis(30);
-
-    private long retentionMillis() {
-        return config.sse().historyExpireSeconds() * 1000 + 60_000;
     }
 }

@@ -1,0 +1,119 @@
+package io.ssebroker.engine.redis;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.EngineListener;
+import java.security.SecureRandom;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's control channel: extrusions of a connection held by another node, kicks, and the readiness canary.
+ * Control messages are not retained: what a kick or an extrusion decides is written to Redis before it is announced,
+ * so a node that may have missed some (its subscription had to be made again) checks its connections against Redis.
+ */
+final class ControlChannel {
+    private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A canary not back within this long is forgotten (readiness waits less). */
+    private static final long CANARY_MILLIS = 5000;
+
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final RedisKeys keys;
+    private final String nodeId;
+    private final EngineListener listener;
+    private final Function<String, DeviceSession> localSession;
+    private final ScheduledExecutorService scheduler;
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
+
+    /** @param localSession this node's session of a connection nonce, or null */
+    ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId,
+                   EngineListener listener, Function<String, DeviceSession> localSession, ScheduledExecutorService scheduler) {
+        this.commands = commands;
+        this.keys = keys;
+        this.nodeId = nodeId;
+        this.listener = listener;
+        this.localSession = localSession;
+        this.scheduler = scheduler;
+    }
+
+    /** Asks the node holding {@code replaced} to end it. */
+    CompletableFuture<Void> extrude(DeviceSession replaced, String byClientAddress) {
+        return send(Map.of("type", "extrude", "uid", replaced.uid(), "device", replaced.device(),
+                "nonce", replaced.nonce(), "by", byClientAddress));
+    }
+
+    /** Asks every node to end the connections of these uids and devices. */
+    CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data) {
+        Map<String, Object> command = new LinkedHashMap<>();
+        command.put("type", "kick");
+        command.put("uids", List.copyOf(uids));
+        command.put("devices", List.copyOf(devices));
+        command.put("data", data);
+        return send(command);
+    }
+
+    /** Completes when a canary addressed to this node came back through the channel. */
+    CompletableFuture<Void> canary() {
+        String id = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
+        CompletableFuture<Void> back = new CompletableFuture<>();
+        canaries.put(id, back);
+        scheduler.schedule(() -> canaries.remove(id), CANARY_MILLIS, TimeUnit.MILLISECONDS);
+        return RedisFutures.guard(send(Map.of("type", "ping", "node", nodeId, "id", id))).thenCompose(sent -> back);
+    }
+
+    /** A control message from a node (this one included); runs on a Lettuce I/O thread. */
+    void received(String payload) {
+        try {
+            JsonNode command = JSON.readTree(payload);
+            switch (command.path("type").asText()) {
+                case "extrude" -> {
+                    DeviceSession held = localSession.apply(command.path("nonce").asText());
+                    if (held != null) {
+                        listener.extrude(held, command.path("by").asText());
+                    }
+                }
+                case "ping" -> {
+                    CompletableFuture<Void> back = command.path("node").asText().equals(nodeId)
+                            ? canaries.remove(command.path("id").asText()) : null;
+                    if (back != null) {
+                        back.complete(null);
+                    }
+                }
+                case "kick" -> listener.kick(texts(command.path("uids")), texts(command.path("devices")),
+                        command.path("data").asText());
+                default -> log.debug("ignored control message {}", payload);
+            }
+        } catch (JsonProcessingException e) {
+            log.warn("ignored a malformed control message");
+        }
+    }
+
+    private CompletableFuture<Void> send(Map<String, Object> command) {
+        try {
+            return commands.spublish(keys.controlChannel(), JSON.writeValueAsString(command)).toCompletableFuture()
+                    .thenApply(receivers -> null);
+        } catch (JsonProcessingException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Set<String> texts(JsonNode array) {
+        Set<String> out = new LinkedHashSet<>();
+        array.forEach(item -> out.add(item.asText()));
+        return out;
+    }
+}

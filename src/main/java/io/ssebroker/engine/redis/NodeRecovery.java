@@ -1,0 +1,186 @@
+package io.ssebroker.engine.redis;
+
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.StateChange;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps what Redis holds about this node true when Redis itself lost it. Owns the history epoch (made once per Redis
+ * deployment; a new one means Redis lost its data) and runs only when needed:
+ * <ul>
+ *   <li>a presence removal failed (Redis unreachable when a connection ended): the node's recorded sessions are
+ *       compared with its connections once Redis answers, and the departed ones removed;</li>
+ *   <li>Redis lost its data (a new epoch), or a peer took this node for dead and cleared its devices: every local
+ *       connection is registered again and every followed stream read from the last message delivered.</li>
+ * </ul>
+ * A reconnect alone costs nothing here: subscriptions are the {@link SubscriptionSupervisor}'s.
+ */
+final class NodeRecovery {
+    private static final Logger log = LoggerFactory.getLogger(NodeRecovery.class);
+
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final RedisKeys keys;
+    private final RedisPresence presence;
+    private final Map<String, DeviceSession> localSessions;
+    private final EngineListener listener;
+    private final Supplier<CompletableFuture<?>> beat;
+    private final Runnable catchUpAll;
+    private final Function<String, CompletableFuture<Boolean>> isEnded;
+    private final ScheduledExecutorService scheduler;
+    private final AtomicBoolean recovering = new AtomicBoolean();
+    private final AtomicBoolean recoverAgain = new AtomicBoolean();
+    private final AtomicBoolean presenceDirty = new AtomicBoolean();
+    private volatile String epoch;
+
+    /**
+     * @param localSessions this node's connections by nonce (read only here)
+     * @param beat          renews this node's liveness
+     * @param catchUpAll    makes every stream follower read what it missed
+     * @param isEnded       whether a connection (by nonce) was kicked or extruded
+     */
+    NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
+                 Map<String, DeviceSession> localSessions, EngineListener listener, Supplier<CompletableFuture<?>> beat,
+                 Runnable catchUpAll, Function<String, CompletableFuture<Boolean>> isEnded, ScheduledExecutorService scheduler) {
+        this.commands = commands;
+        this.keys = keys;
+        this.presence = presence;
+        this.localSessions = localSessions;
+        this.listener = listener;
+        this.beat = beat;
+        this.catchUpAll = catchUpAll;
+        this.isEnded = isEnded;
+        this.scheduler = scheduler;
+    }
+
+    /** The current history epoch (cursors carry it). */
+    String epoch() {
+        return epoch;
+    }
+
+    /** Reads the epoch, making it when Redis has none; completes with it. */
+    CompletableFuture<String> start() {
+        return ensureEpoch().thenApply(current -> epoch = current);
+    }
+
+    /** A presence removal failed: compare the recorded sessions with the connections at the next check. */
+    void presenceNeedsCheck() {
+        presenceDirty.set(true);
+    }
+
+    /**
+     * Runs every heartbeat: notices Redis losing its data while connected (a flush, an eviction of the epoch key),
+     * and removes the presence of connections whose removal failed.
+     */
+    void check() {
+        commands.get(keys.epoch()).thenAccept(current -> {
+            if (!epoch.equals(current)) {
+                recover();
+            } else if (presenceDirty.compareAndSet(true, false)) {
+                dropDepartedSessions().whenComplete((done, error) -> {
+                    if (error != null) {
+                        presenceDirty.set(true);
+                    }
+                });
+            }
+        }).whenComplete(RedisRouting.logFailure("checking the Redis history"));
+    }
+
+    /**
+     * Registers this node's devices again and reads every followed stream from the last message delivered (Redis
+     * lost its data, or this node was taken for dead). Coalesced: one at a time, once more if asked meanwhile.
+     */
+    void recover() {
+        if (!recovering.compareAndSet(false, true)) {
+            recoverAgain.set(true);
+            return;
+        }
+        recoverAgain.set(false);
+        ensureEpoch()
+                .thenAccept(current -> {
+                    if (!current.equals(epoch)) {
+                        log.warn("Redis history was lost (epoch {} is now {})", epoch, current);
+                        epoch = current;
+                        listener.historyRestarted(current);
+                    }
+                })
+                .thenCompose(done -> beat.get())
+                .thenCompose(done -> dropDepartedSessions())
+                .thenCompose(done -> restoreLocalSessions())
+                .thenRun(catchUpAll)
+                .whenComplete((done, error) -> {
+                    recovering.set(false);
+                    if (error != null) {
+                        log.warn("recovery failed, retrying: {}", error.getMessage());
+                        scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
+                    } else {
+                        log.info("recovered: {} local devices checked", localSessions.size());
+                        if (recoverAgain.get()) {
+                            scheduler.execute(this::recover);
+                        }
+                    }
+                });
+    }
+
+    private CompletableFuture<String> ensureEpoch() {
+        String candidate = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
+        return commands.setnx(keys.epoch(), candidate).toCompletableFuture()
+                .thenCompose(created -> commands.get(keys.epoch()).toCompletableFuture());
+    }
+
+    /** Connections that closed while Redis was unreachable could not remove their presence: remove it now. */
+    private CompletableFuture<Void> dropDepartedSessions() {
+        return presence.nodeSessions().thenCompose(recorded -> {
+            List<CompletableFuture<?>> removals = new ArrayList<>();
+            for (DeviceSession session : recorded) {
+                if (!localSessions.containsKey(session.nonce())) {
+                    removals.add(presence.unregister(session, StateChange.DEVICE_DISCONNECT));
+                }
+            }
+            return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
+        });
+    }
+
+    /**
+     * Writes again the presence of this node's connections that Redis no longer has (lost data, or cleared as a dead
+     * node's), unless the connection was ended or its device now belongs to another user meanwhile.
+     */
+    private CompletableFuture<Void> restoreLocalSessions() {
+        List<CompletableFuture<?>> steps = new ArrayList<>();
+        for (DeviceSession session : localSessions.values()) {
+            steps.add(commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
+                    .thenCompose(current -> {
+                        if (current != null) {
+                            DeviceSession holder = SessionJson.read(current);
+                            if (!holder.nonce().equals(session.nonce())) {
+                                listener.extrude(session, holder.clientAddress());
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            return presence.recordLocal(session).thenApply(done -> null);
+                        }
+                        return isEnded.apply(session.nonce()).thenCombine(presence.owner(session.device()), (ended, owner) ->
+                                        !ended && (owner == null || owner.equals(session.uid())))
+                                .thenCompose(restore -> {
+                                    if (restore) {
+                                        return presence.register(session, Integer.MAX_VALUE).thenApply(done -> null);
+                                    }
+                                    listener.extrude(session, ""); // ended or taken by another user meanwhile
+                                    return CompletableFuture.completedFuture(null);
+                                });
+                    }));
+        }
+        return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
+    }
+}
