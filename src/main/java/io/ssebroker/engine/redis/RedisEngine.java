@@ -229,7 +229,6 @@ public final class RedisEngine implements Engine {
         }
         // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
         localSessions.put(session.nonce(), session);
-        boolean[] announced = {false};
         CompletableFuture<Void> subscribed = routing.acquire(session.uid());
         CompletableFuture<String> broadcastLast = redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture();
         return RedisFutures.guard(subscribed.thenCombine(broadcastLast, (live, last) -> StreamIds.toOffset(last))
@@ -239,7 +238,6 @@ public final class RedisEngine implements Engine {
                         routing.release(session.uid());
                         return CompletableFuture.completedFuture(Registration.refused());
                     }
-                    announced[0] = true;
                     routing.startUserAt(session.uid(), registered.userOffset());
                     Registration registration = new Registration(true, registered.first(), registered.replaced(),
                             new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
@@ -248,21 +246,20 @@ public final class RedisEngine implements Engine {
                 })))
                 .whenComplete((registration, error) -> {
                     if (error != null) {
-                        rollBack(session, announced[0]);
+                        rollBack(session);
                     }
                 });
     }
 
     /**
-     * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. Its
-     * removal is reported only when its arrival was: an offline never comes without its online.
+     * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. The
+     * changes its script queued (if it ran) are reported with the removal's, in order: an offline never comes
+     * without its online.
      */
-    private void rollBack(DeviceSession session, boolean announced) {
+    private void rollBack(DeviceSession session) {
         localSessions.remove(session.nonce());
         routing.release(session.uid());
-        CompletableFuture<?> removal = announced ? presence.unregister(session, StateChange.DEVICE_DISCONNECT)
-                : presence.withdraw(session);
-        removal.whenComplete((done, error) -> {
+        presence.unregister(session, StateChange.DEVICE_DISCONNECT).whenComplete((done, error) -> {
             if (error != null) {
                 recovery.presenceNeedsCheck();
                 log.warn("removing the presence of a failed registration failed: {}", error.getMessage());

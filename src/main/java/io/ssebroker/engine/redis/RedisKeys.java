@@ -36,6 +36,11 @@ final class RedisKeys {
         return prefix + ":{b}:i:" + id;
     }
 
+    /** Presence changes of the user waiting to be reported (each taken, and reported, once). */
+    String userOutbox(String uid) {
+        return user(uid) + ":x";
+    }
+
     String broadcastStream() {
         return prefix + ":{b}:s";
     }

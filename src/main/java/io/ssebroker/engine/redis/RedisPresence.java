@@ -20,9 +20,6 @@ final class RedisPresence {
      * Outcome of registering: refused (too many devices), else first-of-user and the session it replaced; and the
      * offset of the user's stream when the entry was written.
      */
-    /** Which offline changes a removal reports. */
-    enum Report { DEVICE_AND_USER, USER_ONLY, NOTHING }
-
     record Registered(boolean accepted, boolean first, DeviceSession replaced, long userOffset) {
     }
 
@@ -47,14 +44,16 @@ final class RedisPresence {
     /**
      * Writes the device's presence entry. The node's index of its sessions is written first (and removed last, on
      * unregister), so that the index never lags the entries: whenever this node dies, a survivor finds every entry
-     * it left.
+     * it left. The presence changes are queued by the script in the user's outbox and reported from there.
      */
     CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
         String json = SessionJson.write(session);
+        String uid = session.uid();
         return commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
                 .thenCompose(indexed -> scripts.run(RedisScripts.Script.REGISTER,
-                        new String[] {keys.userPresence(session.uid()), keys.userMeta(session.uid())},
-                        session.device(), json, Integer.toString(maxDevicesPerUser), session.nonce()))
+                        new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid)},
+                        session.device(), json, Integer.toString(maxDevicesPerUser), session.nonce(),
+                        Long.toString(System.currentTimeMillis())))
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
@@ -65,22 +64,12 @@ final class RedisPresence {
                     boolean first = status == 1;
                     String previous = (String) result.get(1);
                     DeviceSession sameUser = previous.isEmpty() ? null : SessionJson.read(previous);
-                    long now = System.currentTimeMillis();
-                    CompletableFuture<Long> listed = first ? commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture()
+                    CompletableFuture<Long> listed = first ? commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                             : CompletableFuture.completedFuture(0L);
                     return listed
-                            .thenCompose(done -> takeOwnership(session, now))
-                            .thenApply(otherUser -> {
-                                DeviceSession replaced = sameUser != null ? sameUser : otherUser;
-                                if (replaced != null) {
-                                    emit(StateChange.Kind.DEVICE_OFFLINE, replaced, StateChange.EXTRUDE_OFFLINE, now);
-                                }
-                                if (first) {
-                                    emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
-                                }
-                                emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
-                                return new Registered(true, first, replaced, userOffset);
-                            });
+                            .thenCompose(done -> takeOwnership(session))
+                            .thenCompose(otherUser -> report(uid).thenApply(reported ->
+                                    new Registered(true, first, sameUser != null ? sameUser : otherUser, userOffset)));
                 });
     }
 
@@ -88,14 +77,14 @@ final class RedisPresence {
      * Records the session's uid as the device's owner; when the device was another user's, takes it out of that
      * user's presence and returns the session it had there.
      */
-    private CompletableFuture<DeviceSession> takeOwnership(DeviceSession session, long now) {
+    private CompletableFuture<DeviceSession> takeOwnership(DeviceSession session) {
         return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.px(ownerTtlMillis))
                 .toCompletableFuture()
                 .thenCompose(previousOwner -> {
                     if (previousOwner == null || previousOwner.equals(session.uid())) {
                         return CompletableFuture.completedFuture(null);
                     }
-                    return remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE, now, Report.USER_ONLY);
+                    return remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE);
                 });
     }
 
@@ -104,57 +93,49 @@ final class RedisPresence {
      * goes last, once the presence entry is gone.
      */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
-        long now = System.currentTimeMillis();
-        return remove(session.uid(), session.device(), session.nonce(), reason, now, Report.DEVICE_AND_USER)
+        return remove(session.uid(), session.device(), session.nonce(), reason)
                 .thenCompose(removed -> commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
                         .thenApply(n -> removed != null));
     }
 
     /**
-     * Takes back the entry of a registration that failed before it was announced: removed, but not reported (no
-     * offline without its online).
+     * Removes a device from a user's presence (only the entry with this nonce; any when nonce is empty); returns the
+     * removed session or null. Reports what is queued in the user's outbox: this removal's changes, and any left by
+     * a script whose answer was lost (a registration that timed out, a node that died), in the order they happened.
      */
-    CompletableFuture<Void> withdraw(DeviceSession session) {
-        return remove(session.uid(), session.device(), session.nonce(), StateChange.DEVICE_DISCONNECT,
-                System.currentTimeMillis(), Report.NOTHING)
-                .thenCompose(removed -> commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture())
-                .thenApply(n -> null);
+    CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason) {
+        return scripts.run(RedisScripts.Script.UNREGISTER, new String[] {keys.userPresence(uid), keys.userOutbox(uid)},
+                        device, nonce, reason, Long.toString(System.currentTimeMillis()), "all")
+                .thenCompose(result -> {
+                    DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
+                    boolean last = removed != null && (Long) result.get(1) == 1;
+                    CompletableFuture<Long> unlisted = last ? commands.srem(keys.onlineUsers(), uid).toCompletableFuture()
+                            : CompletableFuture.completedFuture(0L);
+                    return unlisted.thenCompose(done -> report(uid)).thenApply(reported -> removed);
+                });
     }
 
     /**
-     * Removes a device from a user's presence (only the entry with this nonce; any when nonce is empty); returns the
-     * removed session or null. Reports the device offline when asked, and the user offline when it was the last.
+     * Takes the presence changes queued in the user's outbox and reports them. Taking them is atomic, so each change
+     * is reported once in the cluster, by whichever node takes it.
      */
-    CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason, long now,
-                                            Report report) {
-        return scripts.run(RedisScripts.Script.UNREGISTER, new String[] {keys.userPresence(uid)}, device, nonce)
-                .thenCompose(result -> {
-                    if ((Long) result.get(0) == 0) {
-                        return CompletableFuture.completedFuture(null);
-                    }
-                    DeviceSession removed = SessionJson.read((String) result.get(2));
-                    boolean last = (Long) result.get(1) == 1;
-                    if (report == Report.DEVICE_AND_USER) {
-                        emit(StateChange.Kind.DEVICE_OFFLINE, removed, reason, now);
-                    }
-                    if (!last) {
-                        return CompletableFuture.completedFuture(removed);
-                    }
-                    if (report != Report.NOTHING) {
-                        emit(StateChange.Kind.USER_OFFLINE, removed, reason, now);
-                    }
-                    return commands.srem(keys.onlineUsers(), uid).toCompletableFuture().thenApply(n -> removed);
-                });
+    CompletableFuture<Void> report(String uid) {
+        return scripts.run(RedisScripts.Script.DRAIN, new String[] {keys.userOutbox(uid)}).thenAccept(changes -> {
+            for (Object change : changes) {
+                String[] fields = ((String) change).split("\n", 4);
+                stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[0]), uid, fields[1], fields[2],
+                        Long.parseLong(fields[3])));
+            }
+        });
     }
 
     /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
     CompletableFuture<Integer> clearNode(String node, String reason) {
-        long now = System.currentTimeMillis();
         return commands.hvals(keys.nodeDevices(node)).toCompletableFuture().thenCompose(sessions -> {
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
             for (String json : sessions) {
                 DeviceSession session = SessionJson.read(json);
-                removals.add(remove(session.uid(), session.device(), session.nonce(), reason, now, Report.DEVICE_AND_USER));
+                removals.add(remove(session.uid(), session.device(), session.nonce(), reason));
             }
             return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
                     .thenCompose(done -> commands.del(keys.nodeDevices(node)).toCompletableFuture())
@@ -206,7 +187,4 @@ final class RedisPresence {
                 .thenApply(values -> values.stream().map(SessionJson::read).toList());
     }
 
-    private void emit(StateChange.Kind kind, DeviceSession session, String reason, long now) {
-        stateChanges.stateChanged(new StateChange(kind, session.uid(), session.device(), reason, now));
-    }
 }

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /** The Lua scripts, run by their SHA-1 and sent in full only when a Redis node does not know them yet. */
 final class RedisScripts {
     enum Script {
-        PUBLISH("publish.lua"), REPLAY("replay.lua"), REGISTER("register.lua"), UNREGISTER("unregister.lua");
+        PUBLISH("publish.lua"), REPLAY("replay.lua"), REGISTER("register.lua"), UNREGISTER("unregister.lua"),
+        DRAIN("drain.lua");
 
         final String source;
         final String sha;
