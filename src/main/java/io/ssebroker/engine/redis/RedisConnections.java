@@ -124,13 +124,13 @@ final class RedisConnections implements AutoCloseable {
      * Commands that are not re-sent after a reconnect (with Redis Cluster, Lettuce re-sends the commands that were
      * written but not answered when a connection dropped; standalone and Sentinel connections fail them instead).
      * Every script is idempotent (a publication by its id, a registration by its connection's nonce, a removal by
-     * nonce) and reads are harmless, so those are re-sent: a reconnect then costs no 503. Not re-sent: a presence
-     * change published on the go-sse-broker channels (a second copy would be a second callback), and the online-users
-     * set's SADD and SREM, which a re-send could apply after another node's newer change of the same user.
+     * nonce, the taking of queued presence changes by what the queue holds) and reads are harmless, so those are
+     * re-sent: a reconnect then costs no 503. Not re-sent: the online-users set's SADD and SREM, which a re-send could
+     * apply after another node's newer change of the same user.
      */
     private static boolean notToReplay(RedisCommand<?, ?, ?> command) {
         ProtocolKeyword type = command.getType();
-        return type == CommandType.PUBLISH || type == CommandType.SADD || type == CommandType.SREM;
+        return type == CommandType.SADD || type == CommandType.SREM;
     }
 
     /** The client that Sentinel connections are made with (only meaningful with Sentinel). */

@@ -19,7 +19,6 @@ import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,7 +122,8 @@ public final class RedisEngine implements Engine {
             redis = connections;
             RedisScripts scripts = new RedisScripts(redis.commands);
             streams = new RedisStreams(scripts, keys, config);
-            presence = new RedisPresence(redis.commands, scripts, keys, this::changed, streams.retentionMillis(), nodeId);
+            presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, streams.retentionMillis(),
+                    nodeId);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
             routing = new RedisRouting(keys, streams::readAfter, listener::deliver,
                     uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate);
@@ -426,13 +426,6 @@ public final class RedisEngine implements Engine {
             redis.close();
         }
         resources.shutdown(0, 2, TimeUnit.SECONDS);
-    }
-
-    /** Reports a presence change: on the go-sse-broker channels, and to the node's own listener (webhooks). */
-    private void changed(StateChange change) {
-        redis.commands.publish(change.kind().channel(), new String(stateChangeJson.encode(change), StandardCharsets.UTF_8))
-                .whenComplete(RedisRouting.logFailure("publishing a presence change"));
-        stateChanges.stateChanged(change);
     }
 
     /**

@@ -4,7 +4,9 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,12 +29,14 @@ final class RedisPresence {
     private final RedisScripts scripts;
     private final RedisKeys keys;
     private final StateChangeListener stateChanges;
+    private final StateChangeJson changeJson;
     private final long ownerTtlMillis;
     private final String nodeId;
 
     /** @param nodeId this process's name in the cluster, under which it records the sessions it holds */
     RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
-                  StateChangeListener stateChanges, long ownerTtlMillis, String nodeId) {
+                  StateChangeListener stateChanges, StateChangeJson changeJson, long ownerTtlMillis, String nodeId) {
+        this.changeJson = changeJson;
         this.nodeId = nodeId;
         this.commands = commands;
         this.scripts = scripts;
@@ -50,10 +54,16 @@ final class RedisPresence {
         String json = SessionJson.write(session);
         String uid = session.uid();
         return commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
-                .thenCompose(indexed -> scripts.run(RedisScripts.Script.REGISTER,
-                        new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid)},
-                        session.device(), json, Integer.toString(maxDevicesPerUser), session.nonce(),
-                        Long.toString(System.currentTimeMillis())))
+                .thenCompose(indexed -> {
+                    long now = System.currentTimeMillis();
+                    String device = session.device();
+                    return scripts.run(RedisScripts.Script.REGISTER,
+                            new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid)},
+                            device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
+                            callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
+                            callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
+                            callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now));
+                })
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
@@ -64,9 +74,9 @@ final class RedisPresence {
                     boolean first = status == 1;
                     String previous = (String) result.get(1);
                     DeviceSession sameUser = previous.isEmpty() ? null : SessionJson.read(previous);
-                    CompletableFuture<Long> listed = first ? commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
-                            : CompletableFuture.completedFuture(0L);
-                    return listed
+                    // Listed at every registration, not only the first: a listing lost with a node that died just
+                    // after its script is made good by the user's next connection.
+                    return commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                             .thenCompose(done -> takeOwnership(session))
                             .thenCompose(otherUser -> report(uid).thenApply(reported ->
                                     new Registered(true, first, sameUser != null ? sameUser : otherUser, userOffset)));
@@ -104,25 +114,49 @@ final class RedisPresence {
      * a script whose answer was lost (a registration that timed out, a node that died), in the order they happened.
      */
     CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason) {
+        long now = System.currentTimeMillis();
         return scripts.run(RedisScripts.Script.UNREGISTER, new String[] {keys.userPresence(uid), keys.userOutbox(uid)},
-                        device, nonce, reason, Long.toString(System.currentTimeMillis()), "all")
+                        device, nonce, reason, Long.toString(now), "all",
+                        callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, reason, now),
+                        callback(StateChange.Kind.USER_OFFLINE, uid, device, reason, now))
                 .thenCompose(result -> {
                     DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
                     boolean last = removed != null && (Long) result.get(1) == 1;
-                    CompletableFuture<Long> unlisted = last ? commands.srem(keys.onlineUsers(), uid).toCompletableFuture()
-                            : CompletableFuture.completedFuture(0L);
-                    return unlisted.thenCompose(done -> report(uid)).thenApply(reported -> removed);
+                    // Nothing removed may mean that a node removed it and died before it unlisted the user.
+                    CompletableFuture<Void> listing = last || removed == null ? unlistIfOffline(uid)
+                            : CompletableFuture.completedFuture(null);
+                    return listing.thenCompose(done -> report(uid)).thenApply(reported -> removed);
                 });
     }
 
     /**
-     * Takes the presence changes queued in the user's outbox and reports them. Taking them is atomic, so each change
-     * is reported once in the cluster, by whichever node takes it.
+     * Takes the user out of the online users when it has no device (the set lives on another slot than the user's
+     * presence, so it cannot change in the same script). Checked again after: a registration that came meanwhile
+     * lists the user again, whichever of the two writes Redis saw last.
+     */
+    private CompletableFuture<Void> unlistIfOffline(String uid) {
+        return commands.hlen(keys.userPresence(uid)).toCompletableFuture().thenCompose(devices -> devices > 0
+                ? CompletableFuture.completedFuture(null)
+                : commands.srem(keys.onlineUsers(), uid).toCompletableFuture()
+                        .thenCompose(removed -> commands.hlen(keys.userPresence(uid)).toCompletableFuture())
+                        .thenCompose(again -> again > 0 ? commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
+                                .thenApply(added -> (Void) null) : CompletableFuture.completedFuture(null)));
+    }
+
+    /** The JSON a change is published with, should the script make it. */
+    private String callback(StateChange.Kind kind, String uid, String device, String reason, long now) {
+        return new String(changeJson.encode(new StateChange(kind, uid, device, reason, now)), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Takes the presence changes queued in the user's outbox: the script publishes them on the go-sse-broker
+     * channels as it takes them, and this node reports them to its listener (webhooks). Taking them is atomic, so
+     * each change is published and reported once in the cluster, by whichever node takes it.
      */
     CompletableFuture<Void> report(String uid) {
         return scripts.run(RedisScripts.Script.DRAIN, new String[] {keys.userOutbox(uid)}).thenAccept(changes -> {
             for (Object change : changes) {
-                String[] fields = ((String) change).split("\n", 4);
+                String[] fields = ((String) change).split("\n", 5);
                 stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[0]), uid, fields[1], fields[2],
                         Long.parseLong(fields[3])));
             }

@@ -4,23 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.ssebroker.cli.Main;
 import io.ssebroker.testing.Api;
+import io.ssebroker.testing.NodeProcess;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TcpProxy;
 import io.ssebroker.testing.TestNode;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,23 +84,10 @@ class RedisFaultTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone();
              TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"))) {
-            int port = freePort();
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                    "--port", Integer.toString(port), "--host", "127.0.0.1", "--secret", TestNode.SECRET)
-                    .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile());
-            builder.environment().put("SSE_BROKER_REDIS_ADDRS", redis.first().address());
-            builder.environment().put("SSE_BROKER_REDIS_NODE_HEARTBEAT", "1");
-            Process doomed = builder.start();
+            NodeProcess doomed = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redis.first().address(),
+                    "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1"));
             try {
-                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                    try (Socket socket = new Socket("127.0.0.1", port)) {
-                        return true;
-                    }
-                });
-                Api doomedApi = new Api("http://127.0.0.1:" + port);
-                SseClient client = SseClient.open("127.0.0.1", port, "/events",
-                        Map.of("X-SSE-TOKEN", doomedApi.token("u-dead", "d-dead")));
+                SseClient client = doomed.connect("u-dead", "d-dead");
                 client.nextOfType("sys_connected");
                 assertThat(survivor.api().get("/info", Map.of("device", "d-dead")).result().path("online").asBoolean()).isTrue();
                 List<String> offline = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -118,8 +100,7 @@ class RedisFaultTest {
                     }
                 });
                 watcher.sync().subscribe("sse_topic_device_offline", "sse_topic_user_offline");
-                doomed.destroyForcibly(); // kill -9: no goodbye
-                doomed.waitFor(10, TimeUnit.SECONDS);
+                doomed.kill(); // kill -9: no goodbye
                 await().atMost(Duration.ofSeconds(15)).until(() ->
                         !survivor.api().get("/info", Map.of("device", "d-dead")).result().path("online").asBoolean());
                 assertThat(survivor.api().get("/info", Map.of("uid", "u-dead")).result().path("online").asBoolean()).isFalse();
@@ -131,7 +112,7 @@ class RedisFaultTest {
                 watcherClient.shutdown();
                 client.close();
             } finally {
-                doomed.destroyForcibly();
+                doomed.close();
             }
         }
     }
@@ -250,12 +231,6 @@ class RedisFaultTest {
             } finally {
                 proxies.forEach(TcpProxy::close);
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }
