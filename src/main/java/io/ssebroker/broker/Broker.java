@@ -104,10 +104,9 @@ public final class Broker implements EngineListener {
         }
         Optional<Cursor> cursor = Cursor.parse(request.cursor());
         boolean unknownCursor = request.cursor() != null && !request.cursor().isEmpty() && cursor.isEmpty();
-        Optional<Position> from = cursor
-                .filter(c -> c.uidTag().equals(Cursor.uidTag(request.uid()))) // another user's cursor: fresh start
-                .map(Cursor::position);
-        CompletableFuture<Boolean> ended = cursor.map(c -> engine.isEnded(c.nonce()))
+        Optional<Cursor> ownCursor = cursor.filter(c -> c.uidTag().equals(Cursor.uidTag(request.uid())));
+        Optional<Position> from = ownCursor.map(Cursor::position); // another user's cursor: fresh start
+        CompletableFuture<Boolean> ended = ownCursor.map(c -> engine.isEnded(request.uid(), c.nonce()))
                 .orElse(CompletableFuture.completedFuture(false));
         ended.thenCompose(isEnded -> isEnded ? CompletableFuture.completedFuture(true)
                         : engine.isRevoked(request.uid(), request.device(), request.tokenIssuedAtMillis()))
@@ -200,7 +199,7 @@ public final class Broker implements EngineListener {
      */
     private void endIfOvertaken(LocalConnection connection) {
         DeviceSession session = connection.session;
-        engine.isEnded(session.nonce())
+        engine.isEnded(session.uid(), session.nonce())
                 .thenCombine(engine.isRevoked(session.uid(), session.device(), connection.tokenIssuedAtMillis), (ended, revoked) ->
                         ended ? SystemEvents.EXTRUDE : revoked ? SystemEvents.KICK : null)
                 .whenComplete((event, error) -> {
@@ -318,7 +317,7 @@ public final class Broker implements EngineListener {
         devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));
         for (LocalConnection connection : matches) {
             if (connection.claimEnd()) {
-                engine.markEnded(connection.nonce());
+                engine.markEnded(connection.session.uid(), connection.nonce());
                 onExecutor(connection.stream.executor(),
                         () -> connection.end(SystemEvents.KICK, data, StateChange.KICK_OFFLINE));
             }

@@ -39,6 +39,11 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
     public record Limits(int maxMessageBytes, int maxBodyBytes, int maxHeaderBytes, int maxTargets, int maxConnections,
                          int maxDevicesPerUser, int maxUnsentBytes) {
+
+        /** How many kicked or extruded connections of a user are remembered: every device of the user, twice over. */
+        public int endedConnectionsPerUser() {
+            return Math.max(16, 2 * maxDevicesPerUser);
+        }
     }
 
     public record Auth(List<String> apiKeys) {

@@ -36,10 +36,14 @@ public interface Engine extends AutoCloseable {
     /** True when a token of this uid/device issued at {@code issuedAtMillis} was revoked by a later kick. */
     CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis);
 
-    /** Remembers that the connection with this nonce was kicked or extruded, so that its reconnect is refused. */
-    void markEnded(String nonce);
+    /**
+     * Remembers that the connection with this nonce, of this uid, was kicked or extruded, so that its reconnect is
+     * refused. The most recent ended connections of each user are remembered (a bounded number, for the longest token
+     * lifetime).
+     */
+    void markEnded(String uid, String nonce);
 
-    CompletableFuture<Boolean> isEnded(String nonce);
+    CompletableFuture<Boolean> isEnded(String uid, String nonce);
 
     CompletableFuture<Optional<DeviceSession>> device(String device);
 

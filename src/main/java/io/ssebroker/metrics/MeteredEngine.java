@@ -100,16 +100,16 @@ public final class MeteredEngine implements Engine {
     }
 
     @Override
-    public void markEnded(String nonce) {
+    public void markEnded(String uid, String nonce) {
         markEnded.time(() -> {
-            engine.markEnded(nonce);
+            engine.markEnded(uid, nonce);
             return CompletableFuture.completedFuture(null);
         });
     }
 
     @Override
-    public CompletableFuture<Boolean> isEnded(String nonce) {
-        return isEnded.time(() -> engine.isEnded(nonce));
+    public CompletableFuture<Boolean> isEnded(String uid, String nonce) {
+        return isEnded.time(() -> engine.isEnded(uid, nonce));
     }
 
     @Override

@@ -35,12 +35,14 @@ public abstract class EngineContractTest {
         return Map.of();
     }
 
+    private BrokerConfig config;
+
     @BeforeEach
     void startEngine() {
         Map<String, String> settings = new HashMap<>(engineSettings());
         settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
         settings.put("sse.device_frame_cache_size", "5");
-        BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
+        config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
         engine = newEngine(config, changes::add);
         engine.start(listener);
         run = UUID.randomUUID().toString().substring(0, 8);
@@ -93,7 +95,7 @@ public abstract class EngineContractTest {
         Registration registration = engine.register(second, 10).join();
         assertThat(registration.replaced().nonce()).isEqualTo(first.nonce());
         await().atMost(WAIT).until(() -> listener.extruded.contains(first.nonce()));
-        assertThat(engine.isEnded(first.nonce()).join()).isTrue();
+        assertThat(engine.isEnded(uid, first.nonce()).join()).isTrue();
         assertThat(engine.unregister(first, StateChange.DEVICE_DISCONNECT).join()).as("late unregister of the old one").isFalse();
         assertThat(engine.device(id("d")).join()).get().extracting(DeviceSession::nonce).isEqualTo(second.nonce());
         assertThat(engine.unregister(second, StateChange.DEVICE_DISCONNECT).join()).isTrue();
@@ -109,7 +111,7 @@ public abstract class EngineContractTest {
         Registration again = engine.register(session, 10).join();
         assertThat(again.accepted()).isTrue();
         assertThat(again.replaced()).isNull();
-        assertThat(engine.isEnded(session.nonce()).join()).isFalse();
+        assertThat(engine.isEnded(uid, session.nonce()).join()).isFalse();
         assertThat(listener.extruded).doesNotContain(session.nonce());
         assertThat(engine.device(id("d")).join()).get().extracting(DeviceSession::nonce).isEqualTo(session.nonce());
     }
@@ -234,10 +236,25 @@ public abstract class EngineContractTest {
 
     @Test
     void endedConnectionsAreRemembered() {
+        String uid = id("u");
         String nonce = "n" + run;
-        assertThat(engine.isEnded(nonce).join()).isFalse();
-        engine.markEnded(nonce);
-        await().atMost(WAIT).until(() -> engine.isEnded(nonce).join());
+        assertThat(engine.isEnded(uid, nonce).join()).isFalse();
+        engine.markEnded(uid, nonce);
+        await().atMost(WAIT).until(() -> engine.isEnded(uid, nonce).join());
+        assertThat(engine.isEnded(id("other"), nonce).join()).isFalse();
+    }
+
+    /** One token churning connections cannot grow what is remembered of them: a user's most recent ones are kept. */
+    @Test
+    void aUsersEndedConnectionsAreBounded() {
+        String uid = id("u");
+        int kept = config.limits().endedConnectionsPerUser();
+        for (int i = 0; i < kept + 10; i++) {
+            engine.markEnded(uid, "n" + run + "-" + i);
+        }
+        String newest = "n" + run + "-" + (kept + 9);
+        await().atMost(WAIT).until(() -> engine.isEnded(uid, newest).join());
+        assertThat(engine.isEnded(uid, "n" + run + "-0").join()).as("the oldest is forgotten").isFalse();
     }
 
     @Test

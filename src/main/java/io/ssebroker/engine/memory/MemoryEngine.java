@@ -36,8 +36,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * a cursor from an earlier run is answered with {@code history_lost}.
  */
 public final class MemoryEngine implements Engine {
-    /** Devices whose last owner is remembered, so that messages to an offline device land in its user's stream. */
-    private static final int KNOWN_DEVICES = 1_000_000;
     private static final long PURGE_INTERVAL_SECONDS = 60;
 
     private final String epoch = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
@@ -50,18 +48,13 @@ public final class MemoryEngine implements Engine {
     private final MemoryHistory broadcast;
     private final ConcurrentHashMap<String, MemoryHistory> histories = new ConcurrentHashMap<>();
     private final ExpiringMarks kicks;
-    private final ExpiringMarks endedConnections;
+    private final RecentlyEnded endedConnections;
     private final RememberedResults idempotent;
 
     private final Object presenceLock = new Object();
     private final Map<String, DeviceSession> sessions = new HashMap<>();
     private final Map<String, Set<String>> devicesByUid = new HashMap<>();
-    private final LinkedHashMap<String, String> lastOwner = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > KNOWN_DEVICES;
-        }
-    };
+    private final DeviceOwners lastOwner;
 
     private final ScheduledExecutorService janitor =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("memory-engine-janitor", true));
@@ -77,7 +70,9 @@ public final class MemoryEngine implements Engine {
         this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets);
         long revocationMillis = config.jwt().maxExpireSeconds() * 1000;
         this.kicks = new ExpiringMarks(revocationMillis);
-        this.endedConnections = new ExpiringMarks(revocationMillis);
+        this.endedConnections = new RecentlyEnded(config.limits().endedConnectionsPerUser(), revocationMillis);
+        // Every device a user may have online, and as many again offline, for messages sent while they are away.
+        this.lastOwner = new DeviceOwners(Math.max(64, 4 * config.limits().maxDevicesPerUser()));
         this.idempotent = new RememberedResults(config.sse().idempotencyWindowSeconds() * 1000);
     }
 
@@ -112,7 +107,7 @@ public final class MemoryEngine implements Engine {
             }
             for (String device : publication.devices()) {
                 DeviceSession session = sessions.get(device);
-                String owner = session != null ? session.uid() : lastOwner.get(device);
+                String owner = session != null ? session.uid() : lastOwner.owner(device);
                 if (owner == null) {
                     continue; // never seen: no user stream to keep it in
                 }
@@ -167,7 +162,7 @@ public final class MemoryEngine implements Engine {
             Set<String> userDevices = devicesByUid.computeIfAbsent(session.uid(), k -> new HashSet<>());
             first = userDevices.isEmpty();
             userDevices.add(session.device());
-            lastOwner.put(session.device(), session.uid());
+            lastOwner.record(session.device(), session.uid(), userDevices);
             // Under the presence lock: a send that counts this device online appends after these heads.
             start = new Position(epoch, history.head(), broadcast.head());
             if (first) {
@@ -176,7 +171,7 @@ public final class MemoryEngine implements Engine {
             emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
         }
         if (replaced != null) {
-            endedConnections.mark(replaced.nonce(), System.currentTimeMillis());
+            endedConnections.mark(replaced.uid(), replaced.nonce(), System.currentTimeMillis());
             listener.extrude(replaced, session.clientAddress());
         }
         return CompletableFuture.completedFuture(new Registration(true, first, replaced, start));
@@ -246,13 +241,13 @@ public final class MemoryEngine implements Engine {
     }
 
     @Override
-    public void markEnded(String nonce) {
-        endedConnections.mark(nonce, System.currentTimeMillis());
+    public void markEnded(String uid, String nonce) {
+        endedConnections.mark(uid, nonce, System.currentTimeMillis());
     }
 
     @Override
-    public CompletableFuture<Boolean> isEnded(String nonce) {
-        return CompletableFuture.completedFuture(endedConnections.markedAt(nonce, System.currentTimeMillis()) >= 0);
+    public CompletableFuture<Boolean> isEnded(String uid, String nonce) {
+        return CompletableFuture.completedFuture(endedConnections.contains(uid, nonce, System.currentTimeMillis()));
     }
 
     @Override
@@ -326,7 +321,11 @@ public final class MemoryEngine implements Engine {
         for (String uid : histories.keySet()) {
             histories.computeIfPresent(uid, (key, history) -> {
                 synchronized (presenceLock) {
-                    return devicesByUid.containsKey(uid) || !history.isDisposable(now) ? history : null;
+                    if (devicesByUid.containsKey(uid) || !history.isDisposable(now)) {
+                        return history;
+                    }
+                    lastOwner.forgetUser(uid);
+                    return null;
                 }
             });
         }

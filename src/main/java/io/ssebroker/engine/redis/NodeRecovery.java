@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +38,7 @@ final class NodeRecovery {
     private final EngineListener listener;
     private final Supplier<CompletableFuture<?>> beat;
     private final Runnable catchUpAll;
-    private final Function<String, CompletableFuture<Boolean>> isEnded;
+    private final BiFunction<String, String, CompletableFuture<Boolean>> isEnded;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
@@ -49,11 +49,11 @@ final class NodeRecovery {
      * @param localSessions this node's connections by nonce (read only here)
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
-     * @param isEnded       whether a connection (by nonce) was kicked or extruded
+     * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                  Map<String, DeviceSession> localSessions, EngineListener listener, Supplier<CompletableFuture<?>> beat,
-                 Runnable catchUpAll, Function<String, CompletableFuture<Boolean>> isEnded, ScheduledExecutorService scheduler) {
+                 Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded, ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
@@ -170,7 +170,7 @@ final class NodeRecovery {
                             }
                             return presence.recordLocal(session).thenApply(done -> null);
                         }
-                        return isEnded.apply(session.nonce()).thenCombine(presence.owner(session.device()), (ended, owner) ->
+                        return isEnded.apply(session.uid(), session.nonce()).thenCombine(presence.owner(session.device()), (ended, owner) ->
                                         !ended && (owner == null || owner.equals(session.uid())))
                                 .thenCompose(restore -> {
                                     if (restore) {

@@ -269,7 +269,7 @@ public final class RedisEngine implements Engine {
 
     /** Ends the replaced connection wherever it is: remembered as ended first, so its reconnect gets 204. */
     private CompletableFuture<Void> extrude(DeviceSession replaced, String byClientAddress) {
-        return markEndedAsync(replaced.nonce()).thenCompose(done -> {
+        return markEndedAsync(replaced.uid(), replaced.nonce()).thenCompose(done -> {
             if (localSessions.containsKey(replaced.nonce())) {
                 listener.extrude(replaced, byClientAddress);
                 return CompletableFuture.completedFuture(null);
@@ -343,25 +343,29 @@ public final class RedisEngine implements Engine {
     }
 
     @Override
-    public void markEnded(String nonce) {
+    public void markEnded(String uid, String nonce) {
         if (notConnected != null) {
             log.warn("cannot remember an ended connection: {}", notConnected);
             return;
         }
-        markEndedAsync(nonce).whenComplete(RedisRouting.logFailure("remembering an ended connection"));
+        markEndedAsync(uid, nonce).whenComplete(RedisRouting.logFailure("remembering an ended connection"));
     }
 
-    private CompletableFuture<Void> markEndedAsync(String nonce) {
-        return redis.commands.set(keys.endedConnection(nonce), "1", SetArgs.Builder.px(config.jwt().maxExpireSeconds() * 1000))
-                .toCompletableFuture().thenApply(ok -> null);
+    /** The user's most recent ended connections, newest first, in a list on the user's slot that expires. */
+    private CompletableFuture<Void> markEndedAsync(String uid, String nonce) {
+        String key = keys.endedConnections(uid);
+        return CompletableFuture.allOf(redis.commands.lpush(key, nonce).toCompletableFuture(),
+                redis.commands.ltrim(key, 0, config.limits().endedConnectionsPerUser() - 1).toCompletableFuture(),
+                redis.commands.pexpire(key, config.jwt().maxExpireSeconds() * 1000).toCompletableFuture());
     }
 
     @Override
-    public CompletableFuture<Boolean> isEnded(String nonce) {
+    public CompletableFuture<Boolean> isEnded(String uid, String nonce) {
         if (notConnected != null) {
             return unavailable();
         }
-        return RedisFutures.guard(redis.commands.exists(keys.endedConnection(nonce)).toCompletableFuture().thenApply(n -> n > 0));
+        return RedisFutures.guard(redis.commands.lpos(keys.endedConnections(uid), nonce).toCompletableFuture()
+                .thenApply(position -> position != null));
     }
 
     @Override

@@ -93,8 +93,9 @@ final class RedisKeys {
         return prefix + ":kick:d:" + device;
     }
 
-    String endedConnection(String nonce) {
-        return prefix + ":ended:" + nonce;
+    /** The user's most recently kicked or extruded connections (nonces). */
+    String endedConnections(String uid) {
+        return user(uid) + ":e";
     }
 
     private String user(String uid) {

@@ -1,0 +1,52 @@
+package io.ssebroker.engine.memory;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The connections of each user that were kicked or extruded lately, so that their reconnects are refused. Bounded
+ * per user (the most recent ones) and in time (the longest token lifetime), so that no token can grow it without
+ * end by churning device ids.
+ */
+final class RecentlyEnded {
+    private record Ended(String nonce, long expiresAtMillis) {
+    }
+
+    private final int perUser;
+    private final long ttlMillis;
+    private final ConcurrentHashMap<String, Deque<Ended>> byUid = new ConcurrentHashMap<>();
+
+    RecentlyEnded(int perUser, long ttlMillis) {
+        this.perUser = perUser;
+        this.ttlMillis = ttlMillis;
+    }
+
+    void mark(String uid, String nonce, long now) {
+        byUid.compute(uid, (key, ended) -> {
+            Deque<Ended> list = ended != null ? ended : new ArrayDeque<>();
+            list.addFirst(new Ended(nonce, now + ttlMillis));
+            while (list.size() > perUser) {
+                list.removeLast();
+            }
+            return list;
+        });
+    }
+
+    boolean contains(String uid, String nonce, long now) {
+        boolean[] found = {false};
+        byUid.computeIfPresent(uid, (key, list) -> {
+            found[0] = list.stream().anyMatch(ended -> ended.nonce().equals(nonce) && ended.expiresAtMillis() >= now);
+            return list;
+        });
+        return found[0];
+    }
+
+    void purge(long now) {
+        byUid.replaceAll((uid, list) -> {
+            list.removeIf(ended -> ended.expiresAtMillis() < now);
+            return list;
+        });
+        byUid.values().removeIf(Deque::isEmpty);
+    }
+}
