@@ -23,42 +23,42 @@ class RedisClusterFaultTest {
 
     @Test
     void aUsersSlotMovesUnderLoadAndNothingIsLost() throws Exception {
-        assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.cluster()) {
-            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()));
-            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
-                 SseClient client = b.connect("u-move", "d-move")) {
-                client.nextOfType("sys_connected");
-                int slot = redis.slotOf("{u:u-move}");
-                RedisServers.Server target = otherMaster(redis, slot);
-                SteadySends sends = new SteadySends(a.api(), Map.of("uid", "u-move"));
-                Thread.sleep(800);
-                redis.migrateSlot(slot, target);
-                Thread.sleep(1500);
-                sends.stop();
-                assertThat(redis.ownerOf(slot)).isSameAs(target);
-                sends.verifyDelivered(client, false);
-                assertThat(a.api().postForm("/kick", Map.of("uid", "u-move")).status()).isEqualTo(200);
-                assertThat(client.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).contains("sys_kick_offline");
-            }
-        }
+        moveUnderLoad("u-move", "{u:u-move}", Map.of("uid", "u-move"));
     }
 
     @Test
     void theBroadcastSlotMovesUnderLoadAndNothingIsLost() throws Exception {
+        moveUnderLoad("u-bmove", "{b}", Map.of());
+    }
+
+    /** Kicks travel on the control channel: after its slot moved, a kick still ends the connection. */
+    @Test
+    void theControlSlotMovesAndKicksStillArrive() throws Exception {
+        moveUnderLoad("u-cmove", "{ctl}", Map.of("uid", "u-cmove"));
+    }
+
+    /**
+     * Moves the slot of {@code hashTag} to another master while a device of {@code uid} on node B gets steady sends
+     * through node A; then kicks the user through A.
+     */
+    private static void moveUnderLoad(String uid, String hashTag, Map<String, String> target) throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.cluster()) {
             Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()));
             try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
-                 SseClient client = b.connect("u-bmove", "d-bmove")) {
+                 SseClient client = b.connect(uid, "d-" + uid)) {
                 client.nextOfType("sys_connected");
-                int slot = redis.slotOf("{b}");
-                SteadySends sends = new SteadySends(a.api(), Map.of());
+                int slot = redis.slotOf(hashTag);
+                RedisServers.Server newOwner = otherMaster(redis, slot);
+                SteadySends sends = new SteadySends(a.api(), target);
                 Thread.sleep(800);
-                redis.migrateSlot(slot, otherMaster(redis, slot));
+                redis.migrateSlot(slot, newOwner);
                 Thread.sleep(1500);
                 sends.stop();
+                assertThat(redis.ownerOf(slot)).isSameAs(newOwner);
                 sends.verifyDelivered(client, false);
+                assertThat(a.api().postForm("/kick", Map.of("uid", uid)).status()).isEqualTo(200);
+                assertThat(client.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).contains("sys_kick_offline");
             }
         }
     }
