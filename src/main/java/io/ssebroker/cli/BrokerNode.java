@@ -80,7 +80,9 @@ public final class BrokerNode implements AutoCloseable {
         metrics = new NodeMetrics();
         StateChangeListener listener = stateChanges;
         if (config.callback().configured()) {
-            webhook = new WebhookDispatcher(config.callback(), new StateChangeJson(nodeAddress), metrics.registry());
+            // With the Redis engine the offline grace is applied in Redis, across the cluster.
+            BrokerConfig.Callback callback = config.redis().configured() ? config.callback().withGraceInEngine() : config.callback();
+            webhook = new WebhookDispatcher(callback, new StateChangeJson(nodeAddress), metrics.registry());
             listener = both(stateChanges, webhook);
         }
         Engine store = config.redis().configured()

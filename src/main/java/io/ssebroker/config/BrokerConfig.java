@@ -62,8 +62,17 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
      * that kind instead. Empty strings mean "not set".
      */
     public record Callback(String url, String userOnlineUrl, String userOfflineUrl, String deviceOnlineUrl,
-                           String deviceOfflineUrl, String secret, int offlineGraceSeconds, int timeoutSeconds,
-                           int maxAttempts, int queueSize) {
+                           String deviceOfflineUrl, String secret, int offlineGraceSeconds, boolean offlineGraceOnChannels,
+                           int timeoutSeconds, int maxAttempts, int queueSize) {
+
+        /**
+         * The same, the offline grace left to the engine: the Redis engine holds offlines in Redis, for the whole
+         * cluster, so the webhook need not hold them again.
+         */
+        public Callback withGraceInEngine() {
+            return new Callback(url, userOnlineUrl, userOfflineUrl, deviceOnlineUrl, deviceOfflineUrl, secret, 0,
+                    offlineGraceOnChannels, timeoutSeconds, maxAttempts, queueSize);
+        }
 
         /** True when at least one kind of state change has a URL to go to. */
         public boolean configured() {
@@ -170,7 +179,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 new Callback(v.string("callback.url").trim(), v.string("callback.user_online").trim(),
                         v.string("callback.user_offline").trim(), v.string("callback.device_online").trim(),
                         v.string("callback.device_offline").trim(), v.string("callback.secret"),
-                        v.integer("callback.offline_grace"), v.integer("callback.timeout"),
+                        v.integer("callback.offline_grace"), v.bool("callback.offline_grace_channels"),
+                        v.integer("callback.timeout"),
                         v.integer("callback.max_attempts"), v.integer("callback.queue_size")),
                 new Log(logLevel, logFormat, v.string("server.access_log_path").trim(),
                         v.string("server.error_log_path").trim(), v.string("server.broker_log_path").trim()));

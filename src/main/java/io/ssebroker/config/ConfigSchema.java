@@ -76,6 +76,7 @@ public final class ConfigSchema {
             string("callback", "device_offline", "", "go-sse-broker key: webhook URL for device_offline only (instead of url)"),
             string("callback", "secret", "", "key of the HMAC-SHA256 signature of each webhook body (X-SSE-Signature); empty = unsigned"),
             integer("callback", "offline_grace", 0, 0, 3600, "seconds an offline is held back; back online within it = neither is sent"),
+            bool("callback", "offline_grace_channels", false, "Redis engine: apply offline_grace to the go-sse-broker Redis channels too"),
             integer("callback", "timeout", 5, 1, 300, "seconds one webhook attempt may take"),
             integer("callback", "max_attempts", 5, 1, 100, "attempts per state change, with exponential backoff, before it is given up"),
             integer("callback", "queue_size", 10_000, 1, 10_000_000, "most state changes waiting for delivery; beyond, new ones are dropped and counted"),

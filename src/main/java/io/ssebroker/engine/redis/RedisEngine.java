@@ -122,8 +122,10 @@ public final class RedisEngine implements Engine {
             redis = connections;
             RedisScripts scripts = new RedisScripts(redis.commands);
             streams = new RedisStreams(scripts, keys, config);
-            presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, streams.retentionMillis(),
-                    nodeId);
+            OfflineGrace grace = new OfflineGrace(config.callback().offlineGraceSeconds() * 1000L,
+                    config.callback().offlineGraceOnChannels(), scheduler);
+            presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
+                    streams.retentionMillis(), nodeId);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
             routing = new RedisRouting(keys, streams::readAfter, listener::deliver,
                     uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate);
@@ -149,6 +151,11 @@ public final class RedisEngine implements Engine {
         SubscriptionSupervisor supervised = subscriptions;
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        if (config.callback().offlineGraceSeconds() > 0) {
+            scheduler.scheduleWithFixedDelay(() -> presence.reportDueOfflines()
+                    .whenComplete(RedisRouting.logFailure("reporting offlines held for the grace")), beatMillis, beatMillis,
+                    TimeUnit.MILLISECONDS);
+        }
         long ownerRefreshMillis = streams.retentionMillis() / 2;
         scheduler.scheduleWithFixedDelay(this::refreshOwners, ownerRefreshMillis, ownerRefreshMillis, TimeUnit.MILLISECONDS);
         resources.eventBus().get()

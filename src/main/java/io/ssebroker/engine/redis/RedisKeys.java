@@ -41,6 +41,11 @@ final class RedisKeys {
         return user(uid) + ":x";
     }
 
+    /** Offlines of the user and its devices held for the offline grace (field: "user" or "d:" + device). */
+    String userHeldOfflines(String uid) {
+        return user(uid) + ":h";
+    }
+
     String broadcastStream() {
         return prefix + ":{b}:s";
     }
@@ -75,6 +80,11 @@ final class RedisKeys {
 
     String nodeClearLock(String node) {
         return prefix + ":clear:" + node;
+    }
+
+    /** Users with offlines held for the grace, scored by when the grace ends (any node releases them). */
+    String usersWithHeldOfflines() {
+        return prefix + ":held";
     }
 
     String onlineUsers() {

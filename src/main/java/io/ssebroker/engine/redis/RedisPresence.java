@@ -1,5 +1,7 @@
 package io.ssebroker.engine.redis;
 
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
@@ -30,13 +32,16 @@ final class RedisPresence {
     private final RedisKeys keys;
     private final StateChangeListener stateChanges;
     private final StateChangeJson changeJson;
+    private final OfflineGrace grace;
     private final long ownerTtlMillis;
     private final String nodeId;
 
     /** @param nodeId this process's name in the cluster, under which it records the sessions it holds */
     RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
-                  StateChangeListener stateChanges, StateChangeJson changeJson, long ownerTtlMillis, String nodeId) {
+                  StateChangeListener stateChanges, StateChangeJson changeJson, OfflineGrace grace, long ownerTtlMillis,
+                  String nodeId) {
         this.changeJson = changeJson;
+        this.grace = grace;
         this.nodeId = nodeId;
         this.commands = commands;
         this.scripts = scripts;
@@ -53,16 +58,23 @@ final class RedisPresence {
     CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
         String json = SessionJson.write(session);
         String uid = session.uid();
+        DeviceSession[] otherUser = {null};
+        // The device's owner is recorded before the presence entry, whose script announces the device online: a
+        // message sent to the device on that announcement must find the user's stream.
         return commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
-                .thenCompose(indexed -> {
+                .thenCompose(indexed -> takeOwnership(session))
+                .thenCompose(taken -> {
+                    otherUser[0] = taken;
                     long now = System.currentTimeMillis();
                     String device = session.device();
                     return scripts.run(RedisScripts.Script.REGISTER,
-                            new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid)},
+                            new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
+                                    keys.userHeldOfflines(uid)},
                             device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                             callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
                             callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                            callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now));
+                            callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
+                            grace.onChannels() ? "0" : "1");
                 })
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
@@ -73,13 +85,12 @@ final class RedisPresence {
                     }
                     boolean first = status == 1;
                     String previous = (String) result.get(1);
-                    DeviceSession sameUser = previous.isEmpty() ? null : SessionJson.read(previous);
+                    DeviceSession replaced = previous.isEmpty() ? otherUser[0] : SessionJson.read(previous);
                     // Listed at every registration, not only the first: a listing lost with a node that died just
                     // after its script is made good by the user's next connection.
                     return commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
-                            .thenCompose(done -> takeOwnership(session))
-                            .thenCompose(otherUser -> report(uid).thenApply(reported ->
-                                    new Registered(true, first, sameUser != null ? sameUser : otherUser, userOffset)));
+                            .thenCompose(done -> report(uid))
+                            .thenApply(reported -> new Registered(true, first, replaced, userOffset));
                 });
     }
 
@@ -115,11 +126,18 @@ final class RedisPresence {
      */
     CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason) {
         long now = System.currentTimeMillis();
-        return scripts.run(RedisScripts.Script.UNREGISTER, new String[] {keys.userPresence(uid), keys.userOutbox(uid)},
-                        device, nonce, reason, Long.toString(now), "all",
+        return scripts.run(RedisScripts.Script.UNREGISTER,
+                        new String[] {keys.userPresence(uid), keys.userOutbox(uid), keys.userHeldOfflines(uid)},
+                        device, nonce, reason, Long.toString(now), Long.toString(grace.millis()),
                         callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, reason, now),
-                        callback(StateChange.Kind.USER_OFFLINE, uid, device, reason, now))
+                        callback(StateChange.Kind.USER_OFFLINE, uid, device, reason, now),
+                        grace.onChannels() ? "0" : "1")
                 .thenCompose(result -> {
+                    if ((Long) result.get(3) == 1) {
+                        // Taken once the grace has passed: by this node, or by any node should this one stop first.
+                        commands.zadd(keys.usersWithHeldOfflines(), (double) (now + grace.millis()), uid);
+                        grace.later(() -> report(uid));
+                    }
                     DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
                     boolean last = removed != null && (Long) result.get(1) == 1;
                     // Nothing removed may mean that a node removed it and died before it unlisted the user.
@@ -154,13 +172,28 @@ final class RedisPresence {
      * each change is published and reported once in the cluster, by whichever node takes it.
      */
     CompletableFuture<Void> report(String uid) {
-        return scripts.run(RedisScripts.Script.DRAIN, new String[] {keys.userOutbox(uid)}).thenAccept(changes -> {
-            for (Object change : changes) {
-                String[] fields = ((String) change).split("\n", 5);
-                stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[0]), uid, fields[1], fields[2],
-                        Long.parseLong(fields[3])));
+        return scripts.run(RedisScripts.Script.DRAIN, new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid)},
+                Long.toString(System.currentTimeMillis())).thenCompose(result -> {
+            for (Object change : (List<?>) result.get(0)) {
+                // marker, kind, device, reason, time, JSON
+                String[] fields = ((String) change).split("\n", 6);
+                stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[1]), uid, fields[2], fields[3],
+                        Long.parseLong(fields[4])));
             }
+            if ((Long) result.get(1) > 0) {
+                grace.later(() -> report(uid)); // offlines still within their grace
+                return CompletableFuture.completedFuture(null);
+            }
+            return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture().thenApply(n -> (Void) null);
         });
+    }
+
+    /** Reports the held offlines whose grace has passed, of any user (their node may have stopped meanwhile). */
+    CompletableFuture<Void> reportDueOfflines() {
+        return commands.zrangebyscore(keys.usersWithHeldOfflines(), Range.create(0, (double) System.currentTimeMillis()),
+                        Limit.create(0, 200))
+                .toCompletableFuture()
+                .thenCompose(uids -> CompletableFuture.allOf(uids.stream().map(this::report).toArray(CompletableFuture[]::new)));
     }
 
     /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
