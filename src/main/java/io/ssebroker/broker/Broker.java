@@ -1,6 +1,5 @@
 package io.ssebroker.broker;
 
-import io.ssebroker.engine.Failures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
@@ -9,6 +8,7 @@ import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineListener;
 import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
@@ -23,8 +23,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,10 +1,11 @@
 package io.ssebroker.callback;
 
-import io.ssebroker.engine.Failures;
-import io.ssebroker.engine.StateChangeJson;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,7 +17,6 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.UUID;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;

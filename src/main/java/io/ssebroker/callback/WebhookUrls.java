@@ -1,8 +1,8 @@
 package io.ssebroker.callback;
 
-import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.StateChange.Kind;
+import io.ssebroker.engine.StateChangeJson;
 import java.net.URI;
 import java.util.EnumMap;
 import java.util.stream.Collectors;

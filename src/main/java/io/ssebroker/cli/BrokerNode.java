@@ -1,5 +1,6 @@
 package io.ssebroker.cli;
 
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.api.EventsApi;
 import io.ssebroker.api.InfoApi;
 import io.ssebroker.api.KickApi;
@@ -8,11 +9,11 @@ import io.ssebroker.api.TokenApi;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.auth.TokenService;
 import io.ssebroker.broker.Broker;
-import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.callback.WebhookDispatcher;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;
 import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
 import io.ssebroker.engine.redis.RedisEngine;
@@ -27,7 +28,6 @@ import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,5 @@
 package io.ssebroker.metrics;
 
-import io.ssebroker.engine.Failures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -8,6 +7,7 @@ import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineListener;
 import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.NodeStatus;
 import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Publication;

@@ -1,8 +1,8 @@
 package io.ssebroker.metrics;
 
-import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

@@ -1,7 +1,7 @@
 package io.ssebroker.engine.redis;
 
-import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.Failures;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
