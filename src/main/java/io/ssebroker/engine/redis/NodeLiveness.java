@@ -8,9 +8,11 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.NodeStatus;
 import io.ssebroker.engine.StateChange;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +94,23 @@ final class NodeLiveness {
             return CompletableFuture.allOf(statuses.toArray(CompletableFuture[]::new)).thenApply(done -> statuses.stream()
                     .map(CompletableFuture::join).filter(NodeStatus::online)
                     .sorted(java.util.Comparator.comparing(NodeStatus::address)).toList());
+        });
+    }
+
+    /** The node processes whose heartbeat is current. */
+    CompletableFuture<Set<String>> liveNodeIds() {
+        return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {
+            Map<String, CompletableFuture<Long>> beats = new LinkedHashMap<>();
+            members.forEach(member -> beats.put(member, commands.exists(keys.nodeBeat(member)).toCompletableFuture()));
+            return CompletableFuture.allOf(beats.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+                Set<String> alive = new HashSet<>();
+                beats.forEach((member, beat) -> {
+                    if (beat.join() > 0) {
+                        alive.add(member);
+                    }
+                });
+                return alive;
+            });
         });
     }
 

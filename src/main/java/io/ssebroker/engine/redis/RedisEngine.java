@@ -151,6 +151,8 @@ public final class RedisEngine implements Engine {
         SubscriptionSupervisor supervised = subscriptions;
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        PresenceSweep sweep = new PresenceSweep(redis.commands, keys, presence, liveness::liveNodeIds, nodeId, beatMillis);
+        scheduler.scheduleWithFixedDelay(sweep::sweep, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         if (config.callback().offlineGraceSeconds() > 0) {
             scheduler.scheduleWithFixedDelay(() -> presence.reportDueOfflines()
                     .whenComplete(RedisRouting.logFailure("reporting offlines held for the grace")), beatMillis, beatMillis,

@@ -87,6 +87,11 @@ final class RedisKeys {
         return prefix + ":held";
     }
 
+    /** Held by the node that sweeps presence this heartbeat. */
+    String sweepLock() {
+        return prefix + ":sweep";
+    }
+
     String onlineUsers() {
         return prefix + ":users";
     }

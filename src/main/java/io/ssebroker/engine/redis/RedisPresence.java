@@ -56,7 +56,7 @@ final class RedisPresence {
      * it left. The presence changes are queued by the script in the user's outbox and reported from there.
      */
     CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
-        String json = SessionJson.write(session);
+        String json = SessionJson.write(session, nodeId);
         String uid = session.uid();
         DeviceSession[] otherUser = {null};
         // The device's owner is recorded before the presence entry, whose script announces the device online: a
@@ -152,7 +152,7 @@ final class RedisPresence {
      * presence, so it cannot change in the same script). Checked again after: a registration that came meanwhile
      * lists the user again, whichever of the two writes Redis saw last.
      */
-    private CompletableFuture<Void> unlistIfOffline(String uid) {
+    CompletableFuture<Void> unlistIfOffline(String uid) {
         return commands.hlen(keys.userPresence(uid)).toCompletableFuture().thenCompose(devices -> devices > 0
                 ? CompletableFuture.completedFuture(null)
                 : commands.srem(keys.onlineUsers(), uid).toCompletableFuture()
@@ -241,7 +241,7 @@ final class RedisPresence {
 
     /** Records again a session this node holds and whose presence entry is still there. */
     CompletableFuture<Boolean> recordLocal(DeviceSession session) {
-        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session)).toCompletableFuture();
+        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture();
     }
 
     CompletableFuture<Integer> nodeDeviceCount(String node) {

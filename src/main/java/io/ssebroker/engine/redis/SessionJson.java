@@ -7,15 +7,19 @@ import io.ssebroker.engine.DeviceSession;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A presence entry as stored in Redis; the scripts read its {@code nonce}. */
+/**
+ * A presence entry as stored in Redis; the scripts read its {@code nonce}. It names the node process that holds the
+ * connection ({@code nodeId}), so that an entry whose node is gone can be told from a live one.
+ */
 final class SessionJson {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SessionJson() {
     }
 
-    static String write(DeviceSession session) {
+    static String write(DeviceSession session, String nodeId) {
         Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("nodeId", nodeId);
         fields.put("uid", session.uid());
         fields.put("device", session.device());
         fields.put("nonce", session.nonce());
@@ -26,6 +30,15 @@ final class SessionJson {
             return JSON.writeValueAsString(fields);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** The node process that holds the entry's connection; empty for an entry written by an older version. */
+    static String nodeId(String json) {
+        try {
+            return JSON.readTree(json).path("nodeId").asText();
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("malformed presence entry", e);
         }
     }
 

@@ -117,6 +117,33 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * A node killed after Redis lost its index of sessions (as a failover that loses writes can): its presence
+     * entries are found anyway, by the entries naming a node that no longer beats, and cleared.
+     */
+    @Test
+    void presenceOfADeadNodeWhoseIndexWasLostIsClearedAnyway(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"))) {
+            try (NodeProcess doomed = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redis.first().address(),
+                    "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1"))) {
+                SseClient client = doomed.connect("u-lost-index", "d-lost-index");
+                client.nextOfType("sys_connected");
+                String indexes = redis.first().cli("KEYS", "sse:{n:*}:d").trim();
+                assertThat(indexes).as("the dead node's index").isNotEmpty();
+                for (String index : indexes.split("\n")) {
+                    redis.first().cli("DEL", index);
+                }
+                doomed.kill();
+                client.close();
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() ->
+                    !survivor.api().get("/info", Map.of("device", "d-lost-index")).result().path("online").asBoolean());
+            assertThat(survivor.api().get("/info", Map.of()).result().path("user_count").asInt()).isZero();
+        }
+    }
+
     @Test
     void whenRedisLosesItsDataTheNodeRestoresPresenceAndOldCursorsGetHistoryLost() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");

@@ -1,0 +1,102 @@
+package io.ssebroker.engine.redis;
+
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.StateChange;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Presence that heals itself when what normally clears it is gone. A dead node's entries are cleared through its
+ * index of sessions ({@link NodeLiveness}); an entry whose index was lost (Redis lost writes in a failover) would
+ * stay online for good. So each heartbeat one node (by lock) walks a slice of the online users and removes the
+ * entries whose node no longer beats ({@code instance_clear}), and unlists users left without devices: every
+ * listed user is looked at again after (users / {@value #USERS_PER_BEAT}) heartbeats, whatever happened.
+ */
+final class PresenceSweep {
+    private static final Logger log = LoggerFactory.getLogger(PresenceSweep.class);
+    static final int USERS_PER_BEAT = 200;
+
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final RedisKeys keys;
+    private final RedisPresence presence;
+    private final Supplier<CompletableFuture<Set<String>>> liveNodeIds;
+    private final String nodeId;
+    private final long beatMillis;
+    /** Where the walk through the online users stands; this node's own, as the lock may pass between nodes. */
+    private ScanCursor cursor = ScanCursor.INITIAL;
+    private boolean running;
+
+    PresenceSweep(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
+                  Supplier<CompletableFuture<Set<String>>> liveNodeIds, String nodeId, long beatMillis) {
+        this.commands = commands;
+        this.keys = keys;
+        this.presence = presence;
+        this.liveNodeIds = liveNodeIds;
+        this.nodeId = nodeId;
+        this.beatMillis = beatMillis;
+    }
+
+    /** One slice of the walk, if this node holds the lock for this beat; runs on the engine's thread. */
+    synchronized void sweep() {
+        if (running) {
+            return;
+        }
+        running = true;
+        commands.set(keys.sweepLock(), nodeId, SetArgs.Builder.nx().px(beatMillis)).toCompletableFuture()
+                .thenCompose(locked -> "OK".equals(locked) ? sweepSlice() : CompletableFuture.completedFuture(null))
+                .whenComplete((done, error) -> {
+                    synchronized (this) {
+                        running = false;
+                    }
+                    if (error != null) {
+                        log.warn("presence sweep failed: {}", error.getMessage());
+                    }
+                });
+    }
+
+    private CompletableFuture<Void> sweepSlice() {
+        ScanCursor from;
+        synchronized (this) {
+            from = cursor;
+        }
+        return liveNodeIds.get().thenCompose(alive -> commands.sscan(keys.onlineUsers(), from, ScanArgs.Builder.limit(USERS_PER_BEAT))
+                .toCompletableFuture().thenCompose(slice -> {
+                    synchronized (this) {
+                        cursor = slice.isFinished() ? ScanCursor.INITIAL : slice;
+                    }
+                    List<CompletableFuture<?>> checks = new ArrayList<>();
+                    for (String uid : slice.getValues()) {
+                        checks.add(commands.hgetall(keys.userPresence(uid)).toCompletableFuture()
+                                .thenCompose(entries -> clear(uid, entries, alive)));
+                    }
+                    return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new));
+                }));
+    }
+
+    /** Removes the user's entries held by nodes that no longer beat; unlists the user when nothing is left. */
+    private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Set<String> alive) {
+        List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
+        for (String json : entries.values()) {
+            String holder = SessionJson.nodeId(json);
+            if (!holder.isEmpty() && !alive.contains(holder)) {
+                DeviceSession session = SessionJson.read(json);
+                log.warn("presence of device {} held by node {}, which no longer beats: cleared", session.device(), holder);
+                removals.add(presence.remove(uid, session.device(), session.nonce(), StateChange.INSTANCE_CLEAR));
+            }
+        }
+        if (entries.isEmpty()) {
+            return presence.unlistIfOffline(uid);
+        }
+        return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
+    }
+}
