@@ -29,6 +29,8 @@ final class LocalConnection implements FrameId {
      * arrive is dropped as too slow, and replays from its cursor when it comes back.
      */
     static final int MAX_HELD_BACK = 10_000;
+    /** The reconnect delay sent with a kick or an extrusion: a day. */
+    static final int STOPPED_RETRY_MILLIS = 86_400_000;
     /** A field updater rather than an AtomicReference: no extra object per connection. */
     private static final AtomicReferenceFieldUpdater<LocalConnection, State> STATE =
             AtomicReferenceFieldUpdater.newUpdater(LocalConnection.class, State.class, "state");
@@ -132,8 +134,7 @@ final class LocalConnection implements FrameId {
         cursorPrefix = Cursor.prefix(replay.start().epoch(), session.uid(), session.nonce());
         userOffset = replay.start().userOffset();
         broadcastOffset = replay.start().broadcastOffset();
-        stream.writeRetry(retryMillis);
-        stream.writeFrame(this, SystemEvents.CONNECTED, session.clientAddress());
+        stream.writeFrame(retryMillis, this, SystemEvents.CONNECTED, session.clientAddress());
         if (resetReason != null) {
             stream.writeFrame(null, SystemEvents.RESET, resetReason);
         }
@@ -216,7 +217,10 @@ final class LocalConnection implements FrameId {
         }
         endReason = reason;
         state = State.ENDING;
-        stream.writeFrame(null, event, data);
+        // A kicked or extruded client must not come back: a long reconnect delay stops the clients that do not
+        // stop on the 204 their reconnect would get.
+        boolean stop = event.equals(SystemEvents.KICK) || event.equals(SystemEvents.EXTRUDE);
+        stream.writeFrame(stop ? STOPPED_RETRY_MILLIS : -1, null, event, data);
         stream.close();
     }
 

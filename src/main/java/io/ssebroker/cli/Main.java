@@ -72,7 +72,7 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    @Command(name = "serve", description = "start a broker node (the default command)")
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = "start a broker node (the default command)")
     static final class Serve implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
@@ -83,7 +83,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "token", description = "print a connect token signed with the configured jwt.secret")
+    @Command(name = "token", mixinStandardHelpOptions = true, description = "print a connect token signed with the configured jwt.secret")
     static final class Token implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
@@ -119,7 +119,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "check-config", description = "validate the configuration and print the effective values")
+    @Command(name = "check-config", mixinStandardHelpOptions = true, description = "validate the configuration and print the effective values")
     static final class CheckConfig implements Callable<Integer> {
         private static final Set<String> SECRETS = Set.of("jwt.secret", "redis.password", "auth.api_keys",
                 "callback.secret");
@@ -165,7 +165,7 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "version", description = "print the version")
+    @Command(name = "version", mixinStandardHelpOptions = true, description = "print the version")
     static final class VersionCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

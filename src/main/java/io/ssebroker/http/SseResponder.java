@@ -104,8 +104,7 @@ final class SseResponder implements StreamOpener {
         if (stream == null) {
             return;
         }
-        stream.writeRetry(retryMillis);
-        stream.writeFrame(null, SystemEvents.UNAVAILABLE, reason);
+        stream.writeFrame(retryMillis, null, SystemEvents.UNAVAILABLE, reason);
         stream.flush();
         stream.close();
     }

@@ -49,22 +49,27 @@ public final class SseFrames {
 
     /** A whole frame in one buffer: optional id, optional event name, data. */
     public static ByteBuf frame(ByteBufAllocator alloc, FrameId id, String event, String data) {
+        return frame(alloc, -1, id, event, data);
+    }
+
+    /**
+     * A whole frame that also sets the client's reconnect delay ({@code retry:} line, none when negative): one
+     * message instead of a separate {@code retry:} frame, which some clients hand on as an empty message.
+     */
+    public static ByteBuf frame(ByteBufAllocator alloc, int retryMillis, FrameId id, String event, String data) {
         if (event != null) {
             requireSingleLine("event", event);
         }
-        ByteBuf buf = alloc.directBuffer((id == null ? 0 : idLineLength(id)) + estimate(event, data));
+        ByteBuf buf = alloc.directBuffer((retryMillis < 0 ? 0 : 20) + (id == null ? 0 : idLineLength(id)) + estimate(event, data));
+        if (retryMillis >= 0) {
+            buf.writeBytes(RETRY);
+            ByteBufUtil.writeAscii(buf, Integer.toString(retryMillis));
+            buf.writeByte('\n');
+        }
         if (id != null) {
             writeIdLine(buf, id);
         }
         writeBody(buf, event, data);
-        return buf;
-    }
-
-    public static ByteBuf retry(ByteBufAllocator alloc, int millis) {
-        ByteBuf buf = alloc.directBuffer(24);
-        buf.writeBytes(RETRY);
-        ByteBufUtil.writeAscii(buf, Integer.toString(millis));
-        buf.writeBytes(BLANK_AFTER_LINE);
         return buf;
     }
 
@@ -137,5 +142,4 @@ public final class SseFrames {
     private static final byte[] EVENT = "event: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] RETRY = "retry: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] BLANK_AFTER_LINE = "\n\n".getBytes(StandardCharsets.US_ASCII);
 }

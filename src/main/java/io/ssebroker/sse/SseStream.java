@@ -79,16 +79,17 @@ public final class SseStream {
         channel.closeFuture().addListener(future -> task.run());
     }
 
-    public void writeRetry(int millis) {
-        write(SseFrames.retry(channel.alloc(), millis), false);
-    }
-
     /**
      * A whole frame encoded for this stream only (system events, replayed messages). Not checked against the
      * unsent-bytes cap: a replay is bounded by the history size and may fill the buffer before the client reads.
      */
     public void writeFrame(FrameId id, String event, String data) {
-        write(SseFrames.frame(channel.alloc(), id, event, data), false);
+        writeFrame(-1, id, event, data);
+    }
+
+    /** A whole frame that also sets the client's reconnect delay (see {@link SseFrames#frame}). */
+    public void writeFrame(int retryMillis, FrameId id, String event, String data) {
+        write(SseFrames.frame(channel.alloc(), retryMillis, id, event, data), false);
     }
 
     /**

@@ -63,6 +63,17 @@ class CliTest {
     }
 
     @Test
+    void everySubcommandTakesHelp() {
+        for (String command : new String[] {"serve", "token", "check-config", "version", "bench"}) {
+            for (String flag : new String[] {"--help", "-h"}) {
+                Run run = run(command, flag);
+                assertThat(run.exit()).as("exit of %s %s: %s", command, flag, run.err()).isZero();
+                assertThat(run.out()).as("output of %s %s", command, flag).contains("Usage").contains(command);
+            }
+        }
+    }
+
+    @Test
     void checkConfigPrintsEffectiveValuesAndMasksSecrets() throws IOException {
         Path file = write("""
                 [server]

@@ -35,15 +35,19 @@ final class NodeLiveness {
     private final String beat;
     private final long beatMillis;
     private final Runnable revived;
+    private final Runnable nodeCleared;
 
     /**
      * @param nodeId  this process's unique name in the cluster (its address plus a random part: two processes that
      *                show the same address never share presence)
      * @param address the address shown in /info
-     * @param revived run when this node finds it had been cleared as dead by a peer (it stalled)
+     * @param revived     run when this node finds it had been cleared as dead by a peer (it stalled)
+     * @param nodeCleared run when this node cleared the devices of a node that stopped beating
      */
     NodeLiveness(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence, String nodeId,
-                 String address, String version, long startTimeMillis, long beatMillis, Runnable revived) {
+                 String address, String version, long startTimeMillis, long beatMillis, Runnable revived,
+                 Runnable nodeCleared) {
+        this.nodeCleared = nodeCleared;
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
@@ -136,6 +140,7 @@ final class NodeLiveness {
                     .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null)
                             : presence.clearNode(member, StateChange.INSTANCE_CLEAR).thenCompose(cleared -> {
                                 log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
+                                nodeCleared.run();
                                 return commands.srem(keys.nodes(), member).toCompletableFuture();
                             }));
         }).whenComplete(RedisRouting.logFailure("clearing node " + member));

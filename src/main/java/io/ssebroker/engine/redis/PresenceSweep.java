@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,13 +19,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Presence that heals itself when what normally clears it is gone. A dead node's entries are cleared through its
  * index of sessions ({@link NodeLiveness}); an entry whose index was lost (Redis lost writes in a failover) would
- * stay online for good. So each heartbeat one node (by lock) walks a slice of the online users and removes the
- * entries whose node no longer beats ({@code instance_clear}), and unlists users left without devices: every
- * listed user is looked at again after (users / {@value #USERS_PER_BEAT}) heartbeats, whatever happened.
+ * stay online for good. So after a node was found dead, and every {@value #BACKGROUND_PASS_MINUTES} minutes in
+ * case a death went unnoticed, this node walks the online users, {@value #USERS_PER_BEAT} a heartbeat (holding a
+ * lock, so that nodes do not walk at once), removes the entries whose node no longer beats ({@code instance_clear})
+ * and unlists users left without devices. A cluster where nothing dies pays one walk per
+ * {@value #BACKGROUND_PASS_MINUTES} minutes.
  */
 final class PresenceSweep {
     private static final Logger log = LoggerFactory.getLogger(PresenceSweep.class);
     static final int USERS_PER_BEAT = 200;
+    static final long BACKGROUND_PASS_MINUTES = 10;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
@@ -35,6 +39,10 @@ final class PresenceSweep {
     /** Where the walk through the online users stands; this node's own, as the lock may pass between nodes. */
     private ScanCursor cursor = ScanCursor.INITIAL;
     private boolean running;
+    /** A walk has begun and not reached its end. */
+    private boolean walking;
+    private boolean walkAsked;
+    private long lastWalkEndedMillis = System.currentTimeMillis();
 
     PresenceSweep(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                   Supplier<CompletableFuture<Set<String>>> liveNodeIds, String nodeId, long beatMillis) {
@@ -46,10 +54,22 @@ final class PresenceSweep {
         this.beatMillis = beatMillis;
     }
 
-    /** One slice of the walk, if this node holds the lock for this beat; runs on the engine's thread. */
+    /** A node was found dead: walk the online users for entries it may have left outside its index. */
+    synchronized void walkSoon() {
+        walkAsked = true;
+    }
+
+    /** One slice of a walk, when one is due and this node holds the lock for this beat; runs on the engine's thread. */
     synchronized void sweep() {
-        if (running) {
+        long now = System.currentTimeMillis();
+        boolean due = walkAsked || now - lastWalkEndedMillis > TimeUnit.MINUTES.toMillis(BACKGROUND_PASS_MINUTES);
+        if (running || !(walking || due)) {
             return;
+        }
+        if (!walking) {
+            walking = true;
+            walkAsked = false;
+            cursor = ScanCursor.INITIAL;
         }
         running = true;
         commands.set(keys.sweepLock(), nodeId, SetArgs.Builder.nx().px(beatMillis)).toCompletableFuture()
@@ -73,6 +93,10 @@ final class PresenceSweep {
                 .toCompletableFuture().thenCompose(slice -> {
                     synchronized (this) {
                         cursor = slice.isFinished() ? ScanCursor.INITIAL : slice;
+                        if (slice.isFinished()) {
+                            walking = false;
+                            lastWalkEndedMillis = System.currentTimeMillis();
+                        }
                     }
                     List<CompletableFuture<?>> checks = new ArrayList<>();
                     for (String uid : slice.getValues()) {

@@ -78,6 +78,7 @@ public final class RedisEngine implements Engine {
     private ControlChannel control;
     private NodeLiveness liveness;
     private NodeRecovery recovery;
+    private PresenceSweep sweep;
     private SentinelWatch sentinels;
 
     public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
@@ -134,8 +135,10 @@ public final class RedisEngine implements Engine {
                     Duration.ofMillis(timeoutMillis));
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, listener, () -> liveness.beat(),
                     routing::catchUpAll, this::isEnded, scheduler);
+            sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.liveNodeIds(), nodeId,
+                    config.redis().nodeHeartbeatSeconds() * 1000L);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
-                    config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover);
+                    config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon);
             await(recovery.start(), timeoutMillis);
             long broadcastHead = StreamIds.toOffset(await(redis.commands.hget(keys.broadcastMeta(), "last"), timeoutMillis));
             await(routing.start(subscriptions, broadcastHead), timeoutMillis);
@@ -151,7 +154,6 @@ public final class RedisEngine implements Engine {
         SubscriptionSupervisor supervised = subscriptions;
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
-        PresenceSweep sweep = new PresenceSweep(redis.commands, keys, presence, liveness::liveNodeIds, nodeId, beatMillis);
         scheduler.scheduleWithFixedDelay(sweep::sweep, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         if (config.callback().offlineGraceSeconds() > 0) {
             scheduler.scheduleWithFixedDelay(() -> presence.reportDueOfflines()
