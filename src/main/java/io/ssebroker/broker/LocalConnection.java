@@ -64,6 +64,8 @@ final class LocalConnection implements FrameId {
     /** Where this connection is in its loop's list; only that loop reads or writes it. */
     int loopIndex = -1;
     private String endReason;
+    /** A reset announced while the replay was being written: it goes out before the held-back messages. */
+    private String pendingReset;
 
     LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long registrationOrder) {
         this.session = session;
@@ -162,6 +164,10 @@ final class LocalConnection implements FrameId {
             }
         }
         replaying = null;
+        if (pendingReset != null) {
+            stream.writeFrame(null, SystemEvents.RESET, pendingReset);
+            pendingReset = null;
+        }
         List<StreamMessage> pending = heldBack;
         heldBack = null;
         for (StreamMessage message : pending) {
@@ -194,9 +200,14 @@ final class LocalConnection implements FrameId {
         return true;
     }
 
-    /** Tells a live client that part of its stream is gone for good ({@code sys_reset}); it stays connected. */
+    /**
+     * Tells the client that part of its stream is gone for good ({@code sys_reset}); it stays connected. While the
+     * replay is being written, the reset waits for its end and goes out before the messages held back meanwhile.
+     */
     void announceReset(String reason) {
-        if (isLive() && endReason == null) {
+        if (state == State.REPLAYING) {
+            pendingReset = reason;
+        } else if (isLive() && endReason == null) {
             stream.writeFrame(null, SystemEvents.RESET, reason);
             stream.flush();
         }

@@ -174,7 +174,12 @@ final class NodeRecovery {
                                         !ended && (owner == null || owner.equals(session.uid())))
                                 .thenCompose(restore -> {
                                     if (restore) {
-                                        return presence.register(session, Integer.MAX_VALUE).thenApply(done -> null);
+                                        // A connection that ended while it was restored is removed again.
+                                        return presence.register(session, Integer.MAX_VALUE).thenCompose(done ->
+                                                localSessions.containsKey(session.nonce())
+                                                        ? CompletableFuture.completedFuture(null)
+                                                        : presence.unregister(session, StateChange.DEVICE_DISCONNECT)
+                                                                .thenApply(removed -> null));
                                     }
                                     listener.extrude(session, ""); // ended or taken by another user meanwhile
                                     return CompletableFuture.completedFuture(null);

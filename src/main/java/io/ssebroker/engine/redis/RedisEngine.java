@@ -247,7 +247,8 @@ public final class RedisEngine implements Engine {
                     if (!registered.accepted()) {
                         localSessions.remove(session.nonce());
                         routing.release(session.uid());
-                        return CompletableFuture.completedFuture(Registration.refused());
+                        return registered.replaced() == null ? CompletableFuture.completedFuture(Registration.refused())
+                                : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> Registration.refused());
                     }
                     routing.startUserAt(session.uid(), registered.userOffset());
                     Registration registration = new Registration(true, registered.first(), registered.replaced(),

@@ -41,6 +41,16 @@ final class RedisKeys {
         return user(uid) + ":x";
     }
 
+    /** The session a connection's registration replaced, kept a minute for a re-sent registration. */
+    String userReplaced(String uid, String nonce) {
+        return user(uid) + ":r:" + nonce;
+    }
+
+    /** What one taking of the user's outbox took, kept a minute for a re-sent command. */
+    String userTaken(String uid, String request) {
+        return user(uid) + ":t:" + request;
+    }
+
     /** Offlines of the user and its devices held for the offline grace (field: "user" or "d:" + device). */
     String userHeldOfflines(String uid) {
         return user(uid) + ":h";

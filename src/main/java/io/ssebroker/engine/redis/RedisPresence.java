@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Presence in Redis: one hash per user (device → session), updated by scripts that say atomically whether a
@@ -69,7 +70,7 @@ final class RedisPresence {
                     String device = session.device();
                     return scripts.run(RedisScripts.Script.REGISTER,
                             new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
-                                    keys.userHeldOfflines(uid)},
+                                    keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce())},
                             device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                             callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
                             callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
@@ -80,8 +81,10 @@ final class RedisPresence {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
                     if (status < 0) {
+                        // Refused; a connection of another user that had this device lost its presence already:
+                        // it is handed back to be ended.
                         commands.hdel(keys.nodeDevices(nodeId), session.nonce());
-                        return CompletableFuture.completedFuture(new Registered(false, false, null, userOffset));
+                        return CompletableFuture.completedFuture(new Registered(false, false, otherUser[0], userOffset));
                     }
                     boolean first = status == 1;
                     String previous = (String) result.get(1);
@@ -172,7 +175,9 @@ final class RedisPresence {
      * each change is published and reported once in the cluster, by whichever node takes it.
      */
     CompletableFuture<Void> report(String uid) {
-        return scripts.run(RedisScripts.Script.DRAIN, new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid)},
+        String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+        return scripts.run(RedisScripts.Script.DRAIN,
+                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
                 Long.toString(System.currentTimeMillis())).thenCompose(result -> {
             for (Object change : (List<?>) result.get(0)) {
                 // marker, kind, device, reason, time, JSON

@@ -87,7 +87,10 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
             Integer count = localDevicesByUid.computeIfPresent(uid, (k, n) -> n > 1 ? n - 1 : null);
             if (count == null) {
                 subscriptions.remove(uid);
-                routes.remove(keys.userChannel(uid));
+                Route route = routes.remove(keys.userChannel(uid));
+                if (route != null) {
+                    route.follower().close();
+                }
                 supervisor.unsubscribe(keys.userChannel(uid));
             }
         }

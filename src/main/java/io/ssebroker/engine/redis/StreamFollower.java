@@ -22,6 +22,7 @@ final class StreamFollower {
     private boolean reading;
     /** A catch-up was asked for while a read was in flight: that read may predate the gap, so read once more. */
     private boolean readAgain;
+    private boolean closed;
 
     /**
      * @param readAfter reads the stream's entries after an offset
@@ -45,6 +46,9 @@ final class StreamFollower {
     }
 
     synchronized void received(ChannelMessage message) {
+        if (closed) {
+            return;
+        }
         if (waiting != null) {
             waiting.add(message);
             if (!reading) {
@@ -67,6 +71,9 @@ final class StreamFollower {
 
     /** Reads and delivers whatever the stream holds after the last message delivered (after a reconnect). */
     synchronized void catchUpNow() {
+        if (closed) {
+            return;
+        }
         if (reading) {
             readAgain = true;
             return;
@@ -86,18 +93,22 @@ final class StreamFollower {
     }
 
     private synchronized void retry() {
-        if (waiting != null && !reading) {
+        if (!closed && waiting != null && !reading) {
             catchUp();
         }
     }
 
     private synchronized void finishCatchUp(Missed missed) {
         reading = false;
+        if (closed) {
+            return;
+        }
         if (missed == null) {
             // Redis unreachable: keep holding and try again shortly (a message or a reconnect may come first)
             CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::retry);
             return;
         }
+        long before = lastOffset;
         if (missed.cut() > lastOffset) {
             lost.run();
         }
@@ -109,15 +120,30 @@ final class StreamFollower {
         }
         List<ChannelMessage> held = waiting;
         waiting = null;
-        for (ChannelMessage message : held) {
-            if (message.message().offset() > lastOffset) {
-                lastOffset = message.message().offset();
-                deliver.accept(message.message());
+        for (int i = 0; i < held.size(); i++) {
+            ChannelMessage message = held.get(i);
+            if (message.message().offset() <= lastOffset) {
+                continue;
             }
+            // Another message lost after the read was made (a reconnect meanwhile): read again before going on,
+            // unless this read found nothing new (its predecessor is not in the stream to be read).
+            if (StreamIds.toOffset(message.previousId()) > lastOffset && lastOffset > before) {
+                waiting = new ArrayList<>(held.subList(i, held.size()));
+                catchUp();
+                return;
+            }
+            lastOffset = message.message().offset();
+            deliver.accept(message.message());
         }
         if (readAgain) {
             waiting = new ArrayList<>();
             catchUp();
         }
+    }
+
+    /** The channel is no longer followed: nothing more is delivered, even from a read in flight. */
+    synchronized void close() {
+        closed = true;
+        waiting = null;
     }
 }

@@ -16,12 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,24 +83,55 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
     }
 
-    /** A pub/sub connection to one node and the channels live on it. */
+    /** A pub/sub connection to one node and the channels live on it. Used on the supervisor's thread only. */
     private final class Link {
         final String node;
+        /** Complete once connected and listened to: nothing is subscribed before the listeners are in place. */
         final CompletableFuture<StatefulRedisPubSubConnection<String, String>> connection;
         final LinkedHashSet<String> live = new LinkedHashSet<>();
+        /** Completes when the commands sent so far were handed to the connection: commands go out in order. */
+        private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
         String probe;
         long probeSentNanos;
 
         Link(String node) {
             this.node = node;
-            this.connection = shards.connect(node);
-            connection.whenComplete((opened, error) -> {
-                if (opened != null) {
-                    opened.addListener(new Events(this));
-                    opened.addListener(new ConnectionEvents(this));
+            this.connection = shards.connect(node).thenApply(opened -> {
+                opened.addListener(new Events(this));
+                opened.addListener(new ConnectionEvents(this));
+                return opened;
+            });
+            this.issued = connection;
+        }
+
+        /** Sends a command after the ones sent before it (a SUNSUBSCRIBE never overtakes its SSUBSCRIBE). */
+        <T> CompletableFuture<T> send(Function<StatefulRedisPubSubConnection<String, String>, CompletionStage<T>> command) {
+            CompletableFuture<T> result = new CompletableFuture<>();
+            issued = issued.thenApply(opened -> {
+                try {
+                    command.apply(opened).whenComplete((value, error) -> {
+                        if (error != null) {
+                            result.completeExceptionally(error);
+                        } else {
+                            result.complete(value);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+                return opened;
+            });
+            issued.whenComplete((opened, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(error);
                 }
             });
+            return result;
+        }
+
+        void close() {
+            connection.thenAccept(StatefulRedisPubSubConnection::closeAsync);
         }
     }
 
@@ -152,7 +185,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
             }
             Link link = subscription.link;
             link.live.remove(channel);
-            link.connection.thenAccept(connection -> connection.async().sunsubscribe(channel));
+            link.send(connection -> connection.async().sunsubscribe(channel));
         });
     }
 
@@ -203,10 +236,14 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
         Link link = links.computeIfAbsent(node, Link::new);
         subscription.link = link;
-        link.connection.thenCompose(connection -> connection.async().ssubscribe(subscription.channel).toCompletableFuture())
+        link.send(connection -> connection.async().ssubscribe(subscription.channel))
                 .whenCompleteAsync((done, error) -> {
                     if (subscriptions.get(subscription.channel) != subscription || subscription.attempt != attempt) {
                         return; // unsubscribed meanwhile, or a later attempt took over
+                    }
+                    if (subscription.link != link) {
+                        attempt(subscription); // its link was dropped meanwhile: subscribe where the channel is served
+                        return;
                     }
                     if (error != null) {
                         failed(subscription, attempt, link, String.valueOf(Failures.cause(error).getMessage()));
@@ -270,7 +307,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         if (links.get(link.node) == link) {
             links.remove(link.node);
         }
-        link.connection.thenAccept(StatefulRedisPubSubConnection::closeAsync);
+        link.close();
         for (String channel : new ArrayList<>(link.live)) {
             lost(link, channel, reason);
         }
@@ -284,13 +321,13 @@ final class SubscriptionSupervisor implements AutoCloseable {
 
     private void followOwners() {
         for (Subscription subscription : new ArrayList<>(subscriptions.values())) {
-            if (subscription.state != State.LIVE) {
+            if (subscription.state != State.LIVE || subscription.link == null) {
                 continue;
             }
             String owner = shards.ownerOf(subscription.channel);
             if (!owner.isEmpty() && !owner.equals(subscription.link.node)) {
                 Link old = subscription.link;
-                old.connection.thenAccept(connection -> connection.async().sunsubscribe(subscription.channel));
+                old.send(connection -> connection.async().sunsubscribe(subscription.channel));
                 lost(old, subscription.channel, "its slot moved to " + owner);
             }
         }
@@ -298,7 +335,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
             boolean used = subscriptions.values().stream().anyMatch(subscription -> subscription.link == link);
             if (!used) {
                 links.remove(link.node);
-                link.connection.thenAccept(StatefulRedisPubSubConnection::closeAsync);
+                link.close();
             }
         }
     }
@@ -417,6 +454,6 @@ final class SubscriptionSupervisor implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        links.values().forEach(link -> link.connection.thenAccept(StatefulRedisPubSubConnection::closeAsync));
+        links.values().forEach(Link::close);
     }
 }

@@ -8,7 +8,8 @@
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused, 1 first device of the
 -- user, 0 otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same
 -- connection (a command re-sent after a reconnect) changes nothing and extrudes nobody.
--- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user
+-- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user,
+--       the record of the session this connection replaced (for a re-run)
 -- ARGV: device, session JSON, max devices, nonce, now ms, and the JSON of each change it may make (the device
 --       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken)
 local channels = {
@@ -18,25 +19,28 @@ local channels = {
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[9] == '1'
 
--- An offline held for the grace under this field: true when taken back (still within the grace); a held offline
--- whose grace passed is queued first, so that it is reported before this online.
+-- Held offlines whose grace has passed are queued first, in the order they happened, so that they are reported
+-- before this registration's changes.
+local function queueDue()
+  local due = {}
+  local held = redis.call('HGETALL', KEYS[4])
+  for i = 1, #held, 2 do
+    local newline = string.find(held[i + 1], '\n', 1, true)
+    local at = tonumber(string.sub(held[i + 1], 1, newline - 1))
+    if at <= now then
+      table.insert(due, {at, held[i] == 'user' and 1 or 0, string.sub(held[i + 1], newline + 1)})
+      redis.call('HDEL', KEYS[4], held[i])
+    end
+  end
+  table.sort(due, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  for _, entry in ipairs(due) do
+    redis.call('RPUSH', KEYS[3], entry[3])
+  end
+end
+
+-- An offline still held for the grace under this field is taken back by this online: true when there was one.
 local function takeBack(field)
-  local held = redis.call('HGET', KEYS[4], field)
-  if not held then
-    return false
-  end
-  redis.call('HDEL', KEYS[4], field)
-  local newline = string.find(held, '\n', 1, true)
-  if tonumber(string.sub(held, 1, newline - 1)) > now then
-    return true
-  end
-  local entry = string.sub(held, newline + 1)
-  if string.sub(entry, 1, 1) == 'P' then
-    redis.call('PUBLISH', channels[string.match(entry, '^P\n([A-Z_]+)')], string.match(entry, '\n([^\n]*)$'))
-    entry = '-' .. string.sub(entry, 2)
-  end
-  redis.call('RPUSH', KEYS[3], entry)
-  return false
+  return redis.call('HDEL', KEYS[4], field) == 1
 end
 
 -- Publishes a change now (unless the grace applies to the channels) and queues it for the webhook unless
@@ -56,15 +60,21 @@ local last = redis.call('HGET', KEYS[2], 'last') or ''
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 local count = redis.call('HLEN', KEYS[1])
 if prev and cjson.decode(prev)['nonce'] == ARGV[4] then
+  -- run again (a re-sent command): the same answer, the session it replaced included
+  local replaced = redis.call('GET', KEYS[5]) or ''
   if count == 1 then
-    return {1, '', last}
+    return {1, replaced, last}
   end
-  return {0, '', last}
+  return {0, replaced, last}
 end
 if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
 end
+queueDue()
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if prev then
+  redis.call('SET', KEYS[5], prev, 'PX', 60000)
+end
 if prev then
   report('DEVICE_OFFLINE', 'extrude_offline', ARGV[6], false)
 end
