@@ -1,0 +1,85 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ssebroker.engine.StreamMessage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** The follower of one stream channel: gaps read from the stream, messages handed on once and in order. */
+class StreamFollowerTest {
+    private final List<Long> delivered = new ArrayList<>();
+    private final Deque<CompletableFuture<StreamFollower.Missed>> reads = new ArrayDeque<>();
+    private final List<Long> readsAfter = new ArrayList<>();
+    private final StreamFollower follower = new StreamFollower(offset -> {
+        readsAfter.add(offset);
+        CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
+        reads.add(read);
+        return read;
+    }, message -> delivered.add(message.offset()), () -> delivered.add(-1L));
+
+    private static ChannelMessage message(long offset, long previous) {
+        return new ChannelMessage(StreamIds.toId(offset), StreamIds.toId(previous),
+                new StreamMessage("u", offset, null, "m" + offset, Set.of(), 0));
+    }
+
+    private static StreamMessage entry(long offset) {
+        return new StreamMessage("u", offset, null, "m" + offset, Set.of(), 0);
+    }
+
+    @Test
+    void messagesInOrderGoStraightOn() {
+        follower.startAt(1);
+        follower.received(message(2, 1));
+        follower.received(message(3, 2));
+        assertThat(delivered).containsExactly(2L, 3L);
+        assertThat(readsAfter).isEmpty();
+    }
+
+    @Test
+    void aGapIsReadFromTheStreamWhileLaterMessagesWait() {
+        follower.startAt(1);
+        follower.received(message(3, 2));
+        follower.received(message(4, 3));
+        assertThat(delivered).isEmpty();
+        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(2), entry(3))));
+        assertThat(delivered).containsExactly(2L, 3L, 4L);
+    }
+
+    /** A message lost after the read was made: the one held behind it waits for a second read. */
+    @Test
+    void aHeldMessageWithAGapBeforeItWaitsForAnotherRead() {
+        follower.startAt(1);
+        follower.received(message(3, 2));
+        follower.catchUpNow(); // the subscription was made again meanwhile: message 4 was lost
+        follower.received(message(5, 4));
+        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(2), entry(3))));
+        assertThat(delivered).containsExactly(2L, 3L);
+        assertThat(readsAfter).containsExactly(1L, 3L);
+        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(4), entry(5))));
+        assertThat(delivered).containsExactly(2L, 3L, 4L, 5L);
+    }
+
+    @Test
+    void entriesTrimmedBeforeTheyWereReadAreAnnounced() {
+        follower.startAt(1);
+        follower.received(message(9, 8));
+        reads.poll().complete(new StreamFollower.Missed(6, List.of(entry(7), entry(8))));
+        assertThat(delivered).containsExactly(-1L, 7L, 8L, 9L);
+    }
+
+    @Test
+    void aClosedFollowerDeliversNothingMore() {
+        follower.startAt(1);
+        follower.received(message(3, 2));
+        follower.close();
+        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(2), entry(3))));
+        follower.received(message(4, 3));
+        assertThat(delivered).isEmpty();
+    }
+}
