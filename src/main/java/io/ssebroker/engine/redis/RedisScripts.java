@@ -17,19 +17,30 @@ import java.util.concurrent.TimeUnit;
 
 /** The Lua scripts, run by their SHA-1 and sent in full only when a Redis node does not know them yet. */
 final class RedisScripts {
+    /** The functions the presence scripts share. */
+    private static final String PRESENCE_COMMON = "presence-common.lua";
+
     enum Script {
-        PUBLISH("publish.lua"), REPLAY("replay.lua"), REGISTER("register.lua"), UNREGISTER("unregister.lua"),
-        DRAIN("drain.lua");
+        PUBLISH("publish.lua"), REPLAY("replay.lua"),
+        REGISTER(PRESENCE_COMMON, "register.lua"), UNREGISTER(PRESENCE_COMMON, "unregister.lua"),
+        DRAIN(PRESENCE_COMMON, "drain.lua");
 
         final String source;
         final String sha;
 
-        Script(String file) {
-            try (InputStream in = RedisScripts.class.getResourceAsStream(file)) {
-                source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        /** A script made of these files, in order (a shared part first). */
+        Script(String... files) {
+            StringBuilder text = new StringBuilder();
+            for (String file : files) {
+                try (InputStream in = RedisScripts.class.getResourceAsStream(file)) {
+                    text.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            source = text.toString();
+            try {
                 sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }

@@ -12,31 +12,8 @@
 --       the record of the session this connection replaced (for a re-run)
 -- ARGV: device, session JSON, max devices, nonce, now ms, and the JSON of each change it may make (the device
 --       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken)
-local channels = {
-  USER_ONLINE = 'sse_topic_user_online', USER_OFFLINE = 'sse_topic_user_offline',
-  DEVICE_ONLINE = 'sse_topic_device_online', DEVICE_OFFLINE = 'sse_topic_device_offline'
-}
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[9] == '1'
-
--- Held offlines whose grace has passed are queued first, in the order they happened, so that they are reported
--- before this registration's changes.
-local function queueDue()
-  local due = {}
-  local held = redis.call('HGETALL', KEYS[4])
-  for i = 1, #held, 2 do
-    local newline = string.find(held[i + 1], '\n', 1, true)
-    local at = tonumber(string.sub(held[i + 1], 1, newline - 1))
-    if at <= now then
-      table.insert(due, {at, held[i] == 'user' and 1 or 0, string.sub(held[i + 1], newline + 1)})
-      redis.call('HDEL', KEYS[4], held[i])
-    end
-  end
-  table.sort(due, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
-  for _, entry in ipairs(due) do
-    redis.call('RPUSH', KEYS[3], entry[3])
-  end
-end
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
 local function takeBack(field)
@@ -48,7 +25,7 @@ end
 local function report(kind, reason, json, takenBack)
   local marker = 'P'
   if publishNow then
-    redis.call('PUBLISH', channels[kind], json)
+    publishChange(kind, json)
     marker = '-'
   end
   if not takenBack then
@@ -70,7 +47,8 @@ end
 if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
 end
-queueDue()
+-- held offlines whose grace passed are reported before this registration's changes
+queueDueOfflines(KEYS[4], KEYS[3], now)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if prev then
   redis.call('SET', KEYS[5], prev, 'PX', 60000)

@@ -7,14 +7,13 @@
 -- KEYS: presence hash of the user, outbox of the user, held offlines of the user
 -- ARGV: device, nonce, reason, now ms, grace ms (0 = none), the JSON of the device going offline and of the
 --       user going offline, '1' to publish on the channels now ('0': when taken)
-local channels = {USER_OFFLINE = 'sse_topic_user_offline', DEVICE_OFFLINE = 'sse_topic_device_offline'}
 local grace = tonumber(ARGV[5])
 local held = 0
 
 local function report(kind, field, json)
   local marker = 'P'
   if ARGV[8] == '1' then
-    redis.call('PUBLISH', channels[kind], json)
+    publishChange(kind, json)
     marker = '-'
   end
   local entry = marker .. '\n' .. kind .. '\n' .. ARGV[1] .. '\n' .. ARGV[3] .. '\n' .. ARGV[4] .. '\n' .. json

@@ -1,0 +1,31 @@
+-- Shared by the presence scripts (each is sent to Redis with this in front of it).
+-- An outbox entry: marker ('P' to publish on the channels when taken, '-' published), kind, device, reason,
+-- time ms, callback JSON, newline-separated. A held offline: the end of its grace (ms), newline, the entry.
+local CHANNELS = {
+  USER_ONLINE = 'sse_topic_user_online', USER_OFFLINE = 'sse_topic_user_offline',
+  DEVICE_ONLINE = 'sse_topic_device_online', DEVICE_OFFLINE = 'sse_topic_device_offline'
+}
+
+-- Moves the held offlines whose grace has passed to the outbox, in the order they happened (a user's offline
+-- after its device's).
+local function queueDueOfflines(heldKey, outboxKey, now)
+  local due = {}
+  local held = redis.call('HGETALL', heldKey)
+  for i = 1, #held, 2 do
+    local newline = string.find(held[i + 1], '\n', 1, true)
+    local at = tonumber(string.sub(held[i + 1], 1, newline - 1))
+    if at <= now then
+      table.insert(due, {at, held[i] == 'user' and 1 or 0, string.sub(held[i + 1], newline + 1)})
+      redis.call('HDEL', heldKey, held[i])
+    end
+  end
+  table.sort(due, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  for _, entry in ipairs(due) do
+    redis.call('RPUSH', outboxKey, entry[3])
+  end
+end
+
+-- Publishes a change on its go-sse-broker channel.
+local function publishChange(kind, json)
+  redis.call('PUBLISH', CHANNELS[kind], json)
+end
