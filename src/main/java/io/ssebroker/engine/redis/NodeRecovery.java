@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +36,7 @@ final class NodeRecovery {
     private final RedisKeys keys;
     private final RedisPresence presence;
     private final Map<String, DeviceSession> localSessions;
+    private final Predicate<String> registering;
     private final EngineListener listener;
     private final Supplier<CompletableFuture<?>> beat;
     private final Runnable catchUpAll;
@@ -47,17 +49,19 @@ final class NodeRecovery {
 
     /**
      * @param localSessions this node's connections by nonce (read only here)
+     * @param registering   whether a connection (by nonce) is still registering: its registration writes its presence
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
-                 Map<String, DeviceSession> localSessions, EngineListener listener, Supplier<CompletableFuture<?>> beat,
+                 Map<String, DeviceSession> localSessions, Predicate<String> registering, EngineListener listener, Supplier<CompletableFuture<?>> beat,
                  Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded, ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
         this.localSessions = localSessions;
+        this.registering = registering;
         this.listener = listener;
         this.beat = beat;
         this.catchUpAll = catchUpAll;
@@ -160,6 +164,9 @@ final class NodeRecovery {
     private CompletableFuture<Void> restoreLocalSessions() {
         List<CompletableFuture<?>> steps = new ArrayList<>();
         for (DeviceSession session : localSessions.values()) {
+            if (registering.test(session.nonce())) {
+                continue; // its own registration writes its presence
+            }
             steps.add(commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
                     .thenCompose(current -> {
                         if (current != null) {

@@ -66,6 +66,8 @@ public final class RedisEngine implements Engine {
     private final StateChangeJson stateChangeJson;
     /** This node's connections by nonce, from before their registration until their removal. */
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
+    /** Nonces of this node's connections whose registration is still in flight (a recovery leaves them to it). */
+    private final Set<String> registering = ConcurrentHashMap.newKeySet();
     /** Why the engine is not usable yet (null once connected); every call fails with it until then. */
     private volatile String notConnected = "connecting to Redis";
     private volatile EngineListener listener;
@@ -133,8 +135,8 @@ public final class RedisEngine implements Engine {
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
                     Duration.ofMillis(timeoutMillis));
-            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, listener, () -> liveness.beat(),
-                    routing::catchUpAll, this::isEnded, scheduler);
+            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
+                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, scheduler);
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.liveNodeIds(), nodeId,
                     config.redis().nodeHeartbeatSeconds() * 1000L);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
@@ -240,6 +242,7 @@ public final class RedisEngine implements Engine {
         }
         // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
         localSessions.put(session.nonce(), session);
+        registering.add(session.nonce());
         CompletableFuture<Void> subscribed = routing.acquire(session.uid());
         CompletableFuture<String> broadcastLast = redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture();
         return RedisFutures.guard(subscribed.thenCombine(broadcastLast, (live, last) -> StreamIds.toOffset(last))
@@ -257,6 +260,7 @@ public final class RedisEngine implements Engine {
                             : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> registration);
                 })))
                 .whenComplete((registration, error) -> {
+                    registering.remove(session.nonce());
                     if (error != null) {
                         rollBack(session);
                     }
