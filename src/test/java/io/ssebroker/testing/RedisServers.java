@@ -260,7 +260,11 @@ public final class RedisServers implements AutoCloseable {
     public Server addMaster() {
         Server added = clusterServer();
         run(List.of("redis-cli", "--cluster", "add-node", added.address(), first().address()));
-        awaitTrue("new master did not join", () -> added.cli("CLUSTER", "INFO").contains("cluster_state:ok"));
+        String id = nodeId(added);
+        // Every node must know the newcomer before slots move to it, else redis-cli refuses to reshard.
+        awaitTrue("new master did not join", () -> added.cli("CLUSTER", "INFO").contains("cluster_state:ok")
+                && servers.stream().filter(s -> s.process.isAlive()).allMatch(s -> s.cli("CLUSTER", "NODES").contains(id))
+                && run(List.of("redis-cli", "--cluster", "check", first().address())).contains("All nodes agree"));
         return added;
     }
 

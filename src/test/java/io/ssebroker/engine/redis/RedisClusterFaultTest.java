@@ -77,7 +77,8 @@ class RedisClusterFaultTest {
                 RedisServers.Server added = redis.addMaster();
                 // Every slot of the user's master, so that the user's slot is among them.
                 int owned = countSlots(owner);
-                redis.reshard(owner, added, owned);
+                String resharded = redis.reshard(owner, added, owned);
+                assertThat(resharded).as("redis-cli --cluster reshard").doesNotContain("[ERR]");
                 redis.awaitClusterOk();
                 Thread.sleep(1000);
                 sends.stop();
