@@ -86,10 +86,6 @@ final class LocalConnection implements FrameId {
         return state == State.LIVE;
     }
 
-    State state() {
-        return state;
-    }
-
     /** The cursor of the last frame written; null before the first. */
     String lastCursor() {
         byte[] prefix = cursorPrefix;

@@ -189,6 +189,9 @@ final class RedisPresence {
                 grace.later(() -> report(uid)); // offlines still within their grace
                 return CompletableFuture.completedFuture(null);
             }
+            if (grace.millis() == 0) {
+                return CompletableFuture.completedFuture(null); // nothing is ever held: no set of users to keep
+            }
             return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture().thenApply(n -> (Void) null);
         });
     }

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Redis unsubscribes it (a {@code sunsubscribe} nobody asked for: its slot moved),</li>
  *   <li>the connection it lives on reconnects (subscriptions made before may be gone, messages were missed),</li>
- *   <li>the topology says its slot has another master now (a failover, a resharding),</li>
+ *   <li>the topology says its slot has another master now (a failover, a resharding: on Lettuce's topology change
+ *       event, every tick while a connection is down, and every ten seconds besides),</li>
  *   <li>a probe published on it does not come back (a connection that is silently dead),</li>
  *   <li>a Sentinel switch makes another node the master.</li>
  * </ul>
@@ -50,6 +51,11 @@ final class SubscriptionSupervisor implements AutoCloseable {
     static final String PROBE = "probe\n";
     private static final long TICK_MILLIS = 1000;
     private static final int PROBE_EVERY_TICKS = 2;
+    /**
+     * How often the owners of all channels are checked against the topology when nothing is wrong: Lettuce reports
+     * topology changes, so this is a safety net, not the way moves are noticed (it costs a hash per channel).
+     */
+    private static final int OWNERS_EVERY_TICKS = 10;
     private static final long PROBE_DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(3);
     private static final long MAX_RETRY_MILLIS = 2000;
 
@@ -340,11 +346,13 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
     }
 
-    /** Once a second: follow the topology, probe each link in turn, find links that died silently. */
+    /** Once a second: probe each link in turn, find links that died silently, and follow the topology now and then. */
     private void tick() {
         try {
             ticks++;
-            followOwners();
+            if (ticks % OWNERS_EVERY_TICKS == 0 || links.values().stream().anyMatch(link -> link.down)) {
+                followOwners(); // every tick while a master is away: its replacement is found as soon as it is known
+            }
             for (Link link : new ArrayList<>(links.values())) {
                 if (link.live.isEmpty()) {
                     continue;
