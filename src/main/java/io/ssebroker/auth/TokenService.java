@@ -73,6 +73,12 @@ public final class TokenService {
         if (device != null) {
             claims.claim("device_name", device);
         }
+        if (!config.issuer().isEmpty()) {
+            claims.issuer(config.issuer());
+        }
+        if (!config.audience().isEmpty()) {
+            claims.audience(config.audience());
+        }
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(mintAlgorithm).type(com.nimbusds.jose.JOSEObjectType.JWT).build(),
                 claims.build());
         try {
@@ -109,6 +115,12 @@ public final class TokenService {
         if (notBefore != null && now + leeway < notBefore.getTime()) {
             throw new TokenException("token is not valid yet (nbf)");
         }
+        Date issued = claims.getIssueTime();
+        if (issued != null && now + leeway < issued.getTime()) {
+            throw new TokenException("token is issued in the future (iat)");
+        }
+        checkLifetime(expiry.getTime() - (issued != null ? issued.getTime() : now));
+        checkIssuerAndAudience(claims);
         String uid = text(claims.getClaim("uid"));
         if (uid == null) {
             uid = claims.getSubject();
@@ -119,6 +131,25 @@ public final class TokenService {
         String device = text(claims.getClaim("device_name"));
         return new VerifiedToken(uid, device == null || device.isBlank() ? null : device,
                 issuedAtMillis(claims));
+    }
+
+    /** {@code jwt.max_lifetime}: a token that lives longer is refused, however it was signed. */
+    private void checkLifetime(long lifetimeMillis) throws TokenException {
+        long max = config.maxLifetimeSeconds();
+        if (max > 0 && lifetimeMillis > max * 1000 + config.leewaySeconds() * 1000) {
+            throw new TokenException("token lifetime " + lifetimeMillis / 1000 + " s is longer than jwt.max_lifetime ("
+                    + max + " s)");
+        }
+    }
+
+    /** {@code jwt.issuer} and {@code jwt.audience}, when set, must be named by the token. */
+    private void checkIssuerAndAudience(JWTClaimsSet claims) throws TokenException {
+        if (!config.issuer().isEmpty() && !config.issuer().equals(claims.getIssuer())) {
+            throw new TokenException("token issuer (iss) is not " + config.issuer());
+        }
+        if (!config.audience().isEmpty() && (claims.getAudience() == null || !claims.getAudience().contains(config.audience()))) {
+            throw new TokenException("token audience (aud) does not name " + config.audience());
+        }
     }
 
     private boolean verifies(SignedJWT jwt, JWSAlgorithm algorithm) {

@@ -24,6 +24,7 @@ import io.ssebroker.metrics.MeteredEngine;
 import io.ssebroker.metrics.NodeMetrics;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
+import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -107,7 +108,8 @@ public final class BrokerNode implements AutoCloseable {
                 "/kick", new KickApi(engine, config.limits()),
                 "/info", new InfoApi(broker));
         server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,
-                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()));
+                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()),
+                new RefusalMeters(metrics.registry()));
         if (tokens.usesJwks()) {
             jwksRefresher = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jwks-refresh", true));
             jwksRefresher.scheduleWithFixedDelay(this::refreshJwks, JWKS_REFRESH_MINUTES, JWKS_REFRESH_MINUTES, TimeUnit.MINUTES);

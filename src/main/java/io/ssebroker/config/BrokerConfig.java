@@ -18,7 +18,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
     /** {@code secretGenerated} is true when no secret was configured and one was made up for this run. */
     public record Jwt(String secret, boolean secretGenerated, String algorithm, long expireSeconds, long maxExpireSeconds,
-                      long leewaySeconds, String publicKey, String jwksUrl) {
+                      long leewaySeconds, String issuer, String audience, long maxLifetimeSeconds, String publicKey,
+                      String jwksUrl) {
 
         /** True when the secret is shorter than the hash of the algorithm (32 bytes for HS256). */
         public boolean weakSecret() {
@@ -38,7 +39,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     }
 
     public record Limits(int maxMessageBytes, int maxBodyBytes, int maxHeaderBytes, int maxTargets, int maxConnections,
-                         int maxDevicesPerUser, int maxUnsentBytes) {
+                         int maxDevicesPerUser, int maxConnectionsPerAddress, int connectsPerSecondPerAddress,
+                         int maxUnsentBytes) {
 
         /** How many kicked or extruded connections of a user are remembered: every device of the user, twice over. */
         public int endedConnectionsPerUser() {
@@ -50,8 +52,9 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     }
 
     /** {@code tlsCert} and {@code tlsKey} are PEM file paths, both empty for cleartext. */
-    public record Http(List<String> corsOrigins, List<String> trustedProxies, boolean epoll, int ioThreads,
-                       String tlsCert, String tlsKey, boolean h2) {
+    public record Http(List<String> corsOrigins, List<AddressRange> trustedProxies, String clientAddressHeader,
+                       int headerTimeoutSeconds, int bodyTimeoutSeconds, int keepAliveTimeoutSeconds, boolean epoll,
+                       int ioThreads, String tlsCert, String tlsKey, boolean h2) {
         public boolean tls() {
             return !tlsCert.isEmpty();
         }
@@ -89,6 +92,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
     private static final Set<String> LOG_LEVELS = Set.of("error", "warn", "info", "debug", "trace");
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
+    private static final Set<String> CLIENT_ADDRESS_HEADERS = Set.of("auto", "forwarded", "x-forwarded-for", "x-real-ip");
     private static final List<String> CALLBACK_URL_KEYS = List.of("callback.url", "callback.user_online",
             "callback.user_offline", "callback.device_online", "callback.device_offline");
     private static final Set<String> MINTING_ALGORITHMS = Set.of("HS256", "HS384", "HS512");
@@ -145,10 +149,19 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
             checkWebhookUrl(key, v.string(key).trim());
         }
         checkTlsFiles(v.string("http.tls_cert").trim(), v.string("http.tls_key").trim());
+        List<AddressRange> trustedProxies = new java.util.ArrayList<>();
         for (String proxy : v.list("http.trusted_proxies")) {
-            if (!proxy.matches("\\[?[0-9a-fA-F:.]+]?")) {
-                throw ConfigException.invalid("http.trusted_proxies", proxy, "must be an IP address");
+            try {
+                trustedProxies.add(AddressRange.parse(proxy));
+            } catch (IllegalArgumentException e) {
+                throw ConfigException.invalid("http.trusted_proxies", proxy,
+                        "must be an IP address or a CIDR range such as 10.0.0.0/8 (" + e.getMessage() + ")");
             }
+        }
+        String clientAddressHeader = v.string("http.client_address_header").trim().toLowerCase();
+        if (!CLIENT_ADDRESS_HEADERS.contains(clientAddressHeader)) {
+            throw ConfigException.invalid("http.client_address_header", v.string("http.client_address_header"),
+                    "must be one of auto, forwarded, x-forwarded-for, x-real-ip");
         }
         for (String key : v.list("auth.api_keys")) {
             if (key.length() < 16) {
@@ -160,7 +173,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 new Server(v.string("server.host"), v.integer("server.port"), v.string("server.address"),
                         v.integer("server.shutdown_timeout")),
                 new Jwt(secret, generated, algorithm, v.longValue("jwt.expire"), v.longValue("jwt.max_expire"),
-                        v.longValue("jwt.leeway"), v.string("jwt.public_key"), v.string("jwt.jwks_url")),
+                        v.longValue("jwt.leeway"), v.string("jwt.issuer").trim(), v.string("jwt.audience").trim(),
+                        v.longValue("jwt.max_lifetime"), v.string("jwt.public_key"), v.string("jwt.jwks_url")),
                 new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db"),
                         v.string("redis.username"), v.bool("redis.tls"), v.string("redis.sentinel_master"),
                         v.list("redis.sentinel_addrs"), v.integer("redis.timeout"), v.string("redis.key_prefix"),
@@ -171,9 +185,12 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 new Limits(v.integer("limits.max_message_bytes"), v.integer("limits.max_body_bytes"),
                         v.integer("limits.max_header_bytes"), v.integer("limits.max_targets"),
                         v.integer("limits.max_connections"), v.integer("limits.max_devices_per_user"),
+                        v.integer("limits.max_connections_per_address"), v.integer("limits.connects_per_second_per_address"),
                         v.integer("limits.max_unsent_bytes")),
                 new Auth(v.list("auth.api_keys")),
-                new Http(v.list("http.cors_origins"), v.list("http.trusted_proxies"), v.bool("http.epoll"),
+                new Http(v.list("http.cors_origins"), List.copyOf(trustedProxies), clientAddressHeader,
+                        v.integer("http.header_timeout"), v.integer("http.body_timeout"),
+                        v.integer("http.keepalive_timeout"), v.bool("http.epoll"),
                         v.integer("http.io_threads"), v.string("http.tls_cert").trim(), v.string("http.tls_key").trim(),
                         v.bool("http.h2")),
                 new Callback(v.string("callback.url").trim(), v.string("callback.user_online").trim(),

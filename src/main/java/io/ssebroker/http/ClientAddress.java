@@ -1,40 +1,104 @@
 package io.ssebroker.http;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.ssebroker.config.AddressRange;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
 
 /**
- * The client's address: the peer's, unless the peer is a trusted proxy that names the client in
- * {@code X-Forwarded-For} (its first entry) or {@code X-Real-IP}.
+ * The client's address: the TCP peer's, unless the peer is a trusted proxy ({@code http.trusted_proxies}). Then the
+ * chain the proxies recorded is walked from the right, the nearest hop first: trusted proxies are skipped and the
+ * first address that is not one is the client. Entries to its left were written by the client itself and are never
+ * believed. A chain that cannot be read (an entry that is not an address, or two headers that disagree) gives
+ * null, "unknown": such a client is never taken for a local one.
  */
 final class ClientAddress {
-    private final Set<InetAddress> trustedProxies = new HashSet<>();
+    /** Which header names the client, {@code http.client_address_header}. */
+    enum Source {
+        /** Whichever the proxy sent: {@code Forwarded}, {@code X-Forwarded-For}, or {@code X-Real-IP} alone. */
+        AUTO, FORWARDED, X_FORWARDED_FOR, X_REAL_IP;
 
-    ClientAddress(List<String> trustedProxies) {
-        for (String proxy : trustedProxies) {
-            this.trustedProxies.add(literal(proxy));
+        static Source parse(String text) {
+            return valueOf(text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         }
     }
 
+    private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+    private static final String FORWARDED = "Forwarded";
+    private static final String X_REAL_IP = "X-Real-IP";
+
+    private final List<AddressRange> trustedProxies;
+    private final Source source;
+
+    ClientAddress(List<AddressRange> trustedProxies, Source source) {
+        this.trustedProxies = trustedProxies;
+        this.source = source;
+    }
+
+    /** The client's address with the peer's port, the peer itself when it is not a trusted proxy, or null: unknown. */
     InetSocketAddress resolve(InetSocketAddress peer, HttpHeaders headers) {
-        if (peer == null || !trustedProxies.contains(peer.getAddress())) {
+        if (peer == null || peer.getAddress() == null || !trusted(peer.getAddress())) {
             return peer;
         }
-        String forwarded = headers.get("X-Forwarded-For");
-        String candidate = forwarded != null ? forwarded.split(",", 2)[0].trim() : headers.get("X-Real-IP");
-        if (candidate == null || candidate.isBlank()) {
-            return peer;
+        Resolution resolution = switch (source) {
+            case FORWARDED -> walk(ForwardedHops.forwarded(headers.getAll(FORWARDED)));
+            case X_FORWARDED_FOR -> walk(ForwardedHops.xForwardedFor(headers.getAll(X_FORWARDED_FOR)));
+            case X_REAL_IP -> realIp(headers);
+            case AUTO -> auto(headers);
+        };
+        if (!resolution.present()) {
+            return peer; // the proxy named nobody: the request is the proxy's own
         }
-        try {
-            return new InetSocketAddress(literal(candidate.trim()), peer.getPort());
-        } catch (IllegalArgumentException e) {
-            return peer;
+        return resolution.address == null ? null : new InetSocketAddress(resolution.address, peer.getPort());
+    }
+
+    /**
+     * The headers the trusted proxy sent. A client can add the header its proxy does not manage, so when both
+     * chains are present they must name the same client; {@code X-Real-IP} counts only without either.
+     */
+    private Resolution auto(HttpHeaders headers) {
+        Resolution forwarded = walk(ForwardedHops.forwarded(headers.getAll(FORWARDED)));
+        Resolution forwardedFor = walk(ForwardedHops.xForwardedFor(headers.getAll(X_FORWARDED_FOR)));
+        if (!forwarded.present()) {
+            return forwardedFor.present() ? forwardedFor : realIp(headers);
         }
+        if (!forwardedFor.present()) {
+            return forwarded;
+        }
+        return forwarded.address != null && forwarded.address.equals(forwardedFor.address) ? forwarded : Resolution.UNKNOWN;
+    }
+
+    private Resolution realIp(HttpHeaders headers) {
+        List<String> values = headers.getAll(X_REAL_IP);
+        if (values.isEmpty()) {
+            return Resolution.ABSENT;
+        }
+        return values.size() == 1 ? Resolution.of(ForwardedHops.node(values.get(0).trim())) : Resolution.UNKNOWN;
+    }
+
+    /** Right to left: the first hop that is not a trusted proxy; the leftmost when all are (a request from inside). */
+    private Resolution walk(List<InetAddress> hops) {
+        if (hops.isEmpty()) {
+            return Resolution.ABSENT;
+        }
+        for (int i = hops.size() - 1; i >= 0; i--) {
+            InetAddress hop = hops.get(i);
+            if (hop == null || !trusted(hop)) {
+                return Resolution.of(hop);
+            }
+        }
+        return Resolution.of(hops.get(0));
+    }
+
+    boolean trusted(InetAddress address) {
+        for (AddressRange range : trustedProxies) {
+            if (range.contains(address)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String format(InetSocketAddress address) {
@@ -45,16 +109,13 @@ final class ClientAddress {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
-    /** Parses an IP literal without ever asking DNS. */
-    private static InetAddress literal(String ip) {
-        String text = ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
-        if (!text.matches("[0-9a-fA-F:.]+")) {
-            throw new IllegalArgumentException("not an IP address: " + ip);
-        }
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("not an IP address: " + ip, e);
+    /** What a header says: an address, null for a chain that cannot be read, or {@link #ABSENT} when it is not there. */
+    private record Resolution(InetAddress address, boolean present) {
+        static final Resolution ABSENT = new Resolution(null, false);
+        static final Resolution UNKNOWN = new Resolution(null, true);
+
+        static Resolution of(InetAddress addressOrNull) {
+            return new Resolution(addressOrNull, true);
         }
     }
 }

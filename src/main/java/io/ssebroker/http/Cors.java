@@ -12,6 +12,9 @@ import java.util.Set;
 final class Cors {
     static final String ALLOWED_HEADERS = "Content-Type, Authorization, X-API-Key, X-SSE-TOKEN, X-SSE-DEVICE, X-SSE-ID, Last-Event-ID";
 
+    /** No origin allowed: for answers the server gives before it knows the request (a timed-out head). */
+    static final Cors NONE = new Cors(List.of());
+
     private final boolean any;
     private final Set<String> origins;
 

@@ -38,6 +38,7 @@ import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
+import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -55,12 +56,17 @@ public final class HttpServer implements AutoCloseable {
     static final String H2C_UPGRADE = "h2c-upgrade";
     /** Streams one HTTP/2 connection may hold at once: one browser's tabs, each with its event stream and requests. */
     private static final int MAX_CONCURRENT_STREAMS = 1000;
+    /** How often addresses that hold nothing are forgotten by the per-address limits. */
+    private static final long ADDRESS_SWEEP_SECONDS = 10;
 
     private final BrokerConfig config;
     private final Cors cors;
     private final SslContext tls;
     private volatile Router router;
     private volatile RequestMeters requestMeters;
+    private volatile RefusalMeters refusals;
+    /** TCP connections per peer; null when limits.max_connections_per_address is 0. */
+    private volatile PeerConnectionLimit peerConnections;
     private final ClientAddress clientAddress;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
@@ -72,7 +78,8 @@ public final class HttpServer implements AutoCloseable {
         this.config = config;
         this.cors = new Cors(config.http().corsOrigins());
         this.tls = config.http().tls() ? ServerTls.context(config.http()) : null;
-        this.clientAddress = new ClientAddress(config.http().trustedProxies());
+        this.clientAddress = new ClientAddress(config.http().trustedProxies(),
+                ClientAddress.Source.parse(config.http().clientAddressHeader()));
         boolean epoll = config.http().epoll() && Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -110,32 +117,40 @@ public final class HttpServer implements AutoCloseable {
      */
     private void initConnection(SocketChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
+        RequestTimeouts timeouts = new RequestTimeouts(channel, config.http().headerTimeoutSeconds(),
+                config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals);
+        pipeline.addLast(RequestTimeouts.FIRST_BYTES, timeouts.firstBytes());
+        if (peerConnections != null) {
+            pipeline.addLast(PeerConnectionLimit.NAME, peerConnections);
+        }
         if (tls != null) {
             pipeline.addLast(tls.newHandler(channel.alloc()),
                     new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
                         @Override
                         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
                             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                addHttp2(ctx.pipeline());
+                                addHttp2(ctx.pipeline(), timeouts);
                             } else {
-                                addHttp1(ctx.pipeline());
+                                addHttp1(ctx.pipeline(), timeouts);
                             }
                         }
                     });
             return;
         }
-        HttpServerCodec codec = addHttp1(pipeline);
+        HttpServerCodec codec = addHttp1(pipeline, timeouts);
         if (config.http().h2()) {
-            pipeline.addFirst(H2C_PREFACE, new Http2PriorKnowledge(this::switchToHttp2))
-                    .addAfter(CODEC, H2C_UPGRADE, new HttpServerUpgradeHandler(codec, this::h2cUpgrade,
+            pipeline.addAfter(RequestTimeouts.FIRST_BYTES, H2C_PREFACE,
+                            new Http2PriorKnowledge(p -> switchToHttp2(p, timeouts)))
+                    .addAfter(CODEC, H2C_UPGRADE, new HttpServerUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
                             config.limits().maxBodyBytes()));
         }
     }
 
-    private HttpServerCodec addHttp1(ChannelPipeline pipeline) {
+    private HttpServerCodec addHttp1(ChannelPipeline pipeline, RequestTimeouts timeouts) {
         BrokerConfig.Limits limits = config.limits();
         HttpServerCodec codec = new HttpServerCodec(limits.maxHeaderBytes(), limits.maxHeaderBytes(), 65536);
         pipeline.addLast(CODEC, codec);
+        pipeline.addLast(RequestTimeouts.NAME, timeouts);
         addRequestHandlers(pipeline);
         return codec;
     }
@@ -148,14 +163,17 @@ public final class HttpServer implements AutoCloseable {
     }
 
     private static void removeRequestHandlers(ChannelPipeline pipeline) {
+        pipeline.remove(RequestTimeouts.NAME);
         pipeline.remove(RequestLogHandler.NAME);
         pipeline.remove(AGGREGATOR);
         pipeline.remove(ROUTER);
     }
 
     /** HTTP/2: every stream is a child channel whose codec turns its frames into HTTP messages for the router. */
-    private void addHttp2(ChannelPipeline pipeline) {
-        pipeline.addLast(http2FrameCodec(), new Http2MultiplexHandler(streamInitializer()));
+    private void addHttp2(ChannelPipeline pipeline, RequestTimeouts timeouts) {
+        Http2FrameCodec codec = http2FrameCodec();
+        pipeline.addLast(codec, new Http2MultiplexHandler(streamInitializer()));
+        timeouts.http2(codec);
     }
 
     private Http2FrameCodec http2FrameCodec() {
@@ -166,38 +184,43 @@ public final class HttpServer implements AutoCloseable {
                 .build();
     }
 
+    /** Each stream's request is bounded like an HTTP/1.1 one: its body must arrive within http.body_timeout. */
     private ChannelInitializer<Http2StreamChannel> streamInitializer() {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
-                stream.pipeline().addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                stream.pipeline().addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(true))
+                        .addLast(RequestTimeouts.NAME, new RequestTimeouts(stream, config.http().headerTimeoutSeconds(),
+                                config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals));
                 addRequestHandlers(stream.pipeline());
             }
         };
     }
 
     /** Prior knowledge: the HTTP/1.1 handlers make way for HTTP/2's before the first request. */
-    private void switchToHttp2(ChannelPipeline pipeline) {
+    private void switchToHttp2(ChannelPipeline pipeline, RequestTimeouts timeouts) {
         pipeline.remove(CODEC);
         pipeline.remove(H2C_UPGRADE);
         removeRequestHandlers(pipeline);
-        addHttp2(pipeline);
+        addHttp2(pipeline, timeouts);
     }
 
     /**
      * {@code Upgrade: h2c}: the upgrade handler removes the HTTP/1.1 codec and itself, the request handlers go when
      * HTTP/2's are added, and the upgrading request is answered on stream 1.
      */
-    private HttpServerUpgradeHandler.UpgradeCodec h2cUpgrade(CharSequence protocol) {
+    private HttpServerUpgradeHandler.UpgradeCodec h2cUpgrade(CharSequence protocol, RequestTimeouts timeouts) {
         if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
             return null;
         }
-        return new Http2ServerUpgradeCodec(http2FrameCodec(), new Http2MultiplexHandler(streamInitializer()),
+        Http2FrameCodec codec = http2FrameCodec();
+        return new Http2ServerUpgradeCodec(codec, new Http2MultiplexHandler(streamInitializer()),
                 new ChannelHandlerAdapter() {
                     @Override
                     public void handlerAdded(ChannelHandlerContext ctx) {
                         removeRequestHandlers(ctx.pipeline());
                         ctx.pipeline().remove(this);
+                        timeouts.http2(codec);
                     }
                 });
     }
@@ -211,12 +234,24 @@ public final class HttpServer implements AutoCloseable {
 
     /** Starts accepting connections, routed to these endpoints; every answer is timed into {@code requestMeters}. */
     public void serve(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth,
-                      Readiness readiness, PrometheusEndpoint metrics, RequestMeters requestMeters) {
+                      Readiness readiness, PrometheusEndpoint metrics, RequestMeters requestMeters,
+                      RefusalMeters refusals) {
         this.requestMeters = requestMeters;
-        router = new Router(publishers, events, publisherAuth, cors, clientAddress,
+        this.refusals = refusals;
+        BrokerConfig.Limits limits = config.limits();
+        AddressLimits streams = new AddressLimits(limits.maxConnectionsPerAddress(), limits.connectsPerSecondPerAddress());
+        AddressLimits peers = new AddressLimits(limits.maxConnectionsPerAddress(), 0);
+        if (peers.enabled()) {
+            peerConnections = new PeerConnectionLimit(peers, clientAddress, refusals);
+        }
+        workerGroup.next().scheduleAtFixedRate(() -> {
+            streams.sweep();
+            peers.sweep();
+        }, ADDRESS_SWEEP_SECONDS, ADDRESS_SWEEP_SECONDS, TimeUnit.SECONDS);
+        router = new Router(publishers, events, publisherAuth, cors, clientAddress, streams, refusals,
                 new StaticPage("/static/index.html", "text/html; charset=utf-8"),
                 new StaticPage("/client/sse-broker.js", "text/javascript; charset=utf-8"),
-                config.limits().maxUnsentBytes(), readiness, metrics);
+                limits.maxUnsentBytes(), readiness, metrics);
         serverChannel.config().setAutoRead(true);
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
         log.info("listening on {}:{} ({}, {} transport)", bound.getHostString(), bound.getPort(), protocols(), transport);

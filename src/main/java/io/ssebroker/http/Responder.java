@@ -40,10 +40,10 @@ final class Responder {
                 "application/json; charset=utf-8");
     }
 
-    /** 503 with the reason and when to try again. */
-    void unavailable(String message, int retryAfterSeconds) {
-        FullHttpResponse response = response(HttpResponseStatus.SERVICE_UNAVAILABLE,
-                Envelope.failure(ctx.alloc(), 503, message, startNanos), "application/json; charset=utf-8");
+    /** A refusal that passes (503, 429) with the reason and when to try again. */
+    void retryLater(int status, String message, int retryAfterSeconds) {
+        FullHttpResponse response = response(HttpResponseStatus.valueOf(status),
+                Envelope.failure(ctx.alloc(), status, message, startNanos), "application/json; charset=utf-8");
         response.headers().setInt(HttpHeaderNames.RETRY_AFTER, Math.max(1, retryAfterSeconds));
         send(response);
     }

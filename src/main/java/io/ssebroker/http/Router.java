@@ -11,12 +11,15 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
+import io.ssebroker.metrics.RefusalMeters;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -40,6 +43,8 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PublisherAuth publisherAuth;
     private final Cors cors;
     private final ClientAddress clientAddress;
+    private final AddressLimits streamsPerAddress;
+    private final RefusalMeters refusals;
     private final StaticPage page;
     private final StaticPage clientScript;
     private final int maxUnsentBytes;
@@ -47,8 +52,10 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PrometheusEndpoint metrics;
 
     Router(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth, Cors cors,
-           ClientAddress clientAddress, StaticPage page, StaticPage clientScript, int maxUnsentBytes,
-           Readiness readiness, PrometheusEndpoint metrics) {
+           ClientAddress clientAddress, AddressLimits streamsPerAddress, RefusalMeters refusals, StaticPage page,
+           StaticPage clientScript, int maxUnsentBytes, Readiness readiness, PrometheusEndpoint metrics) {
+        this.streamsPerAddress = streamsPerAddress;
+        this.refusals = refusals;
         this.readiness = readiness;
         this.metrics = metrics;
         this.publishers = publishers;
@@ -125,9 +132,36 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                     }
                 });
             }
-            case "/events" -> events.handle(apiRequest(ctx, request, ParamsParser.parse(request, query)),
-                    new SseResponder(ctx, responder, origin, cors, maxUnsentBytes, acceptsEventStream(request)));
+            case "/events" -> openStream(ctx, request, query, responder, origin);
             default -> publish(ctx, request, query, responder, publishers.get(path));
+        }
+    }
+
+    /**
+     * A connect first takes a slot of its client address (before its token is verified, so that a flood costs
+     * little), then goes to the broker; the slot is given back when the answer is not a stream, or the stream ends.
+     */
+    private void openStream(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
+                            Responder responder, String origin) {
+        InetSocketAddress client = client(ctx, request);
+        InetAddress address = client == null ? null : client.getAddress();
+        SseResponder opener = new SseResponder(ctx, responder, origin, cors, maxUnsentBytes, acceptsEventStream(request),
+                HttpVersion.HTTP_1_0.equals(request.protocolVersion()));
+        if (streamsPerAddress.enabled()) {
+            AddressLimits.Refusal refusal = streamsPerAddress.acquire(address);
+            if (refusal != null) {
+                refusals.count(refusal.tooFast() ? RefusalMeters.Reason.ADDRESS_CONNECT_RATE
+                        : RefusalMeters.Reason.ADDRESS_CONNECTIONS);
+                opener.tryLater(429, refusal.message(), refusal.retryAfterMillis());
+                return;
+            }
+            opener.releaseWhenDone(() -> streamsPerAddress.release(address));
+        }
+        try {
+            events.handle(apiRequest(client, request, ParamsParser.parse(request, query)), opener);
+        } catch (RuntimeException e) {
+            opener.done();
+            throw e;
         }
     }
 
@@ -150,7 +184,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (params.isBatch() && !(endpoint instanceof BatchEndpoint)) {
             throw new ApiException(400, "body: must be a JSON object (only /send takes an array)");
         }
-        ApiRequest apiRequest = apiRequest(ctx, request, params);
+        ApiRequest apiRequest = apiRequest(client(ctx, request), request, params);
         CompletableFuture<Object> result = endpoint.handle(apiRequest);
         result.whenComplete((value, error) -> {
             if (error == null) {
@@ -171,7 +205,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** Publisher API rule: an API key when keys are configured, else loopback clients only. */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
-        InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        InetSocketAddress client = client(ctx, request);
         Integer refused = publisherAuth.check(apiKey(request), client == null ? null : client.getAddress());
         if (refused != null) {
             throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
@@ -189,8 +223,13 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         responder.send(response);
     }
 
-    private ApiRequest apiRequest(ChannelHandlerContext ctx, FullHttpRequest request, Params params) {
-        InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+    /** The client behind trusted proxies; null when their forwarding headers cannot be read. */
+    private InetSocketAddress client(ChannelHandlerContext ctx, FullHttpRequest request) {
+        // an HTTP/2 stream answers with its connection's peer
+        return clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+    }
+
+    private static ApiRequest apiRequest(InetSocketAddress client, FullHttpRequest request, Params params) {
         return new ApiRequest(params, request.headers()::get, client == null ? null : client.getAddress(), ClientAddress.format(client));
     }
 

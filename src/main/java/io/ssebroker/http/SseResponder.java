@@ -8,6 +8,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -17,6 +18,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.broker.StreamOpener;
 import io.ssebroker.broker.SystemEvents;
+import io.ssebroker.sse.ChunkedFraming;
 import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseStream;
 
@@ -26,10 +28,26 @@ import io.ssebroker.sse.SseStream;
  * the stream's codec stays: frames go out as the body of the response, in DATA frames.
  */
 final class SseResponder implements StreamOpener {
+    /** HTTP/2: the stream's codec stays and makes DATA frames of the body; END_STREAM ends it. */
     private static final SseFraming HTTP2 = new SseFraming() {
         @Override
-        public Object body(ByteBuf bytes) {
+        public Object own(ByteBuf frame) {
+            return new DefaultHttpContent(frame);
+        }
+
+        @Override
+        public Object ownHead(ByteBuf head, int sharedBytes) {
+            return new DefaultHttpContent(head);
+        }
+
+        @Override
+        public Object shared(ByteBuf bytes) {
             return new DefaultHttpContent(bytes);
+        }
+
+        @Override
+        public Object sharedEnd() {
+            return null;
         }
 
         @Override
@@ -45,9 +63,15 @@ final class SseResponder implements StreamOpener {
     private final int maxUnsentBytes;
     /** The request's Accept names text/event-stream: an EventSource, or a client that behaves like one. */
     private final boolean acceptsEventStream;
+    /** Gives back what the connect holds (its per-address slot) once the answer is given or the stream ends. */
+    private Runnable release = () -> { };
+
+    /** An HTTP/1.0 client knows no chunks: its body ends with the connection. */
+    private final boolean http10;
 
     SseResponder(ChannelHandlerContext ctx, Responder responder, String origin, Cors cors, int maxUnsentBytes,
-                 boolean acceptsEventStream) {
+                 boolean acceptsEventStream, boolean http10) {
+        this.http10 = http10;
         this.acceptsEventStream = acceptsEventStream;
         this.ctx = ctx;
         this.responder = responder;
@@ -61,21 +85,47 @@ final class SseResponder implements StreamOpener {
         return ctx.channel().eventLoop();
     }
 
+    /** Runs once, when this connect is answered without a stream or its stream ends. */
+    void releaseWhenDone(Runnable task) {
+        release = task;
+    }
+
+    /** The answer was given without a stream (a refusal, an error): what the connect held is given back. */
+    void done() {
+        Runnable task = release;
+        release = () -> { };
+        task.run();
+    }
+
     @Override
     public SseStream open() {
         if (!ctx.channel().isActive()) {
+            done();
             return null;
         }
+        Runnable task = release;
+        release = () -> { };
+        ctx.channel().closeFuture().addListener(closed -> task.run());
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
         head.headers().set("X-Accel-Buffering", "no");
         head.headers().set("X-Content-Type-Options", "nosniff");
+        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
+        boolean chunked = !http2 && !http10;
+        if (chunked) {
+            // the stream is the connection's last exchange: once it ends, the connection closes
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
         cors.apply(origin, head.headers());
         ctx.write(head, ctx.voidPromise());
-        boolean http2 = ctx.channel() instanceof Http2StreamChannel;
-        SseStream stream = new SseStream(ctx.channel(), http2 ? HTTP2 : SseFraming.RAW);
+        SseStream stream = new SseStream(ctx.channel(), http2 ? HTTP2 : chunked ? ChunkedFraming.INSTANCE : SseFraming.RAW);
         ChannelPipeline pipeline = ctx.pipeline();
+        RequestTimeouts timeouts = pipeline.get(RequestTimeouts.class);
+        if (timeouts != null) {
+            timeouts.streamOpened(pipeline);
+        }
         pipeline.addLast(StreamInbound.NAME, new StreamInbound(stream));
         pipeline.remove(HttpServer.AGGREGATOR);
         pipeline.remove(HttpServer.ROUTER);
@@ -91,13 +141,23 @@ final class SseResponder implements StreamOpener {
 
     @Override
     public void reject(int status, String message) {
+        done();
         responder.failure(status, message);
     }
 
     @Override
     public void comeBackLater(String reason, int retryMillis) {
+        tryLater(503, reason, retryMillis);
+    }
+
+    /**
+     * A refusal that passes: an event stream ends at once with {@code sys_unavailable} and a {@code retry:} (an
+     * EventSource never retries a non-200 answer), any other client gets this status with {@code Retry-After}.
+     */
+    void tryLater(int status, String reason, int retryMillis) {
         if (!acceptsEventStream) {
-            responder.unavailable(reason, (retryMillis + 999) / 1000);
+            done();
+            responder.retryLater(status, reason, (retryMillis + 999) / 1000);
             return;
         }
         SseStream stream = open();

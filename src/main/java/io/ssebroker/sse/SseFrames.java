@@ -3,7 +3,6 @@ package io.ssebroker.sse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -12,8 +11,11 @@ import java.nio.charset.StandardCharsets;
  * (id, event) must not contain any.
  */
 public final class SseFrames {
-    private static final ByteBuf HEARTBEAT = Unpooled.unreleasableBuffer(
-            Unpooled.directBuffer().writeBytes(":heartbeat\n\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+    private static final byte[] HEARTBEAT = ":heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
+    /** Room left in front of a stream's own frame for a chunk header: eight hex digits and CRLF. */
+    static final int CHUNK_HEADROOM = 10;
+    /** Room left behind a stream's own frame for the CRLF that ends its chunk. */
+    static final int CHUNK_TAIL = 2;
 
     private SseFrames() {
     }
@@ -30,7 +32,7 @@ public final class SseFrames {
 
     /** The {@code id:} line that starts a frame; the cursor differs per connection. */
     public static ByteBuf idLine(ByteBufAllocator alloc, FrameId id) {
-        ByteBuf buf = alloc.directBuffer(idLineLength(id));
+        ByteBuf buf = own(alloc, idLineLength(id));
         writeIdLine(buf, id);
         return buf;
     }
@@ -41,7 +43,7 @@ public final class SseFrames {
      */
     public static ByteBuf withId(ByteBufAllocator alloc, FrameId id, ByteBuf body) {
         int bodyLength = body.readableBytes();
-        ByteBuf buf = alloc.directBuffer(idLineLength(id) + bodyLength);
+        ByteBuf buf = own(alloc, idLineLength(id) + bodyLength);
         writeIdLine(buf, id);
         buf.writeBytes(body, body.readerIndex(), bodyLength);
         return buf;
@@ -60,7 +62,7 @@ public final class SseFrames {
         if (event != null) {
             requireSingleLine("event", event);
         }
-        ByteBuf buf = alloc.directBuffer((retryMillis < 0 ? 0 : 20) + (id == null ? 0 : idLineLength(id)) + estimate(event, data));
+        ByteBuf buf = own(alloc, (retryMillis < 0 ? 0 : 20) + (id == null ? 0 : idLineLength(id)) + estimate(event, data));
         if (retryMillis >= 0) {
             buf.writeBytes(RETRY);
             ByteBufUtil.writeAscii(buf, Integer.toString(retryMillis));
@@ -73,8 +75,19 @@ public final class SseFrames {
         return buf;
     }
 
-    public static ByteBuf heartbeat() {
-        return HEARTBEAT.duplicate();
+    /** The comment a quiet stream gets, followed by its blank line, so that every parser sees a complete event. */
+    public static ByteBuf heartbeat(ByteBufAllocator alloc) {
+        return own(alloc, HEARTBEAT.length).writeBytes(HEARTBEAT);
+    }
+
+    /**
+     * A buffer for one stream's frame, with room before and after it for the stream's framing (a chunk header and
+     * its CRLF) to be written in place: the frame is one buffer on the wire whatever the HTTP version.
+     */
+    private static ByteBuf own(ByteBufAllocator alloc, int length) {
+        ByteBuf buf = alloc.directBuffer(CHUNK_HEADROOM + length + CHUNK_TAIL);
+        buf.writerIndex(CHUNK_HEADROOM).readerIndex(CHUNK_HEADROOM);
+        return buf;
     }
 
     private static int idLineLength(FrameId id) {

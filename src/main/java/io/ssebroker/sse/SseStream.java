@@ -3,6 +3,7 @@ package io.ssebroker.sse;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 
 /**
@@ -89,7 +90,7 @@ public final class SseStream {
 
     /** A whole frame that also sets the client's reconnect delay (see {@link SseFrames#frame}). */
     public void writeFrame(int retryMillis, FrameId id, String event, String data) {
-        write(SseFrames.frame(channel.alloc(), retryMillis, id, event, data), false);
+        write(framing.own(SseFrames.frame(channel.alloc(), retryMillis, id, event, data)), false);
     }
 
     /**
@@ -102,15 +103,22 @@ public final class SseStream {
             return;
         }
         if (sharedBody.readableBytes() <= COPIED_BODY_BYTES) {
-            write(SseFrames.withId(channel.alloc(), id, sharedBody), true);
+            write(framing.own(SseFrames.withId(channel.alloc(), id, sharedBody)), true);
             return;
         }
-        channel.write(framing.body(SseFrames.idLine(channel.alloc(), id)), channel.voidPromise());
-        write(sharedBody.retainedDuplicate(), true);
+        int bodyLength = sharedBody.readableBytes();
+        channel.write(framing.ownHead(SseFrames.idLine(channel.alloc(), id), bodyLength), channel.voidPromise());
+        Object end = framing.sharedEnd();
+        if (end == null) {
+            write(framing.shared(sharedBody.retainedDuplicate()), true);
+            return;
+        }
+        channel.write(framing.shared(sharedBody.retainedDuplicate()), channel.voidPromise());
+        write(end, true);
     }
 
     public void writeHeartbeat() {
-        write(SseFrames.heartbeat(), true);
+        write(framing.own(SseFrames.heartbeat(channel.alloc())), true);
         flush();
     }
 
@@ -132,12 +140,13 @@ public final class SseStream {
 
     private static final long CLOSE_GRACE_SECONDS = 5;
 
-    private void write(ByteBuf frame, boolean enforceCap) {
+    /** Writes a framed message; released unwritten when the stream is closed. */
+    private void write(Object framed, boolean enforceCap) {
         if (!isOpen()) {
-            frame.release();
+            ReferenceCountUtil.release(framed);
             return;
         }
-        channel.write(framing.body(frame), channel.voidPromise());
+        channel.write(framed, channel.voidPromise());
         dirty = true;
         lastWriteMillis = System.currentTimeMillis();
         if (enforceCap && !channel.isWritable()) {

@@ -352,7 +352,7 @@ class ConfigLoaderTest {
         BrokerConfig config = load(file).config();
         assertThat(config.auth().apiKeys()).containsExactly("key-aaaaaaaaaaaaaaaa", "key-bbbbbbbbbbbbbbbb");
         assertThat(config.http().corsOrigins()).containsExactly("https://a.example.com", "http://localhost:3000");
-        assertThat(config.http().trustedProxies()).containsExactly("10.0.0.1", "::1");
+        assertThat(config.http().trustedProxies()).containsExactly(AddressRange.parse("10.0.0.1"), AddressRange.parse("::1"));
     }
 
     @Test

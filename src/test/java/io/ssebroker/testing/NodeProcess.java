@@ -36,6 +36,8 @@ public final class NodeProcess implements AutoCloseable {
                 "--port", Integer.toString(port), "--host", "127.0.0.1", "--secret", TestNode.SECRET)
                 .directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node-" + port + ".log").toFile()));
+        // every test client comes from 127.0.0.1: the connect rate per address would throttle the tests' own load
+        builder.environment().put("SSE_BROKER_LIMITS_CONNECTS_PER_SECOND_PER_ADDRESS", "0");
         builder.environment().putAll(environment);
         NodeProcess node = new NodeProcess(builder.start(), port);
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {

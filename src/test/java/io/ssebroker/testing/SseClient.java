@@ -26,6 +26,8 @@ public final class SseClient implements AutoCloseable {
 
     private final Socket socket;
     private final InputStream in;
+    /** The decoder of a chunked body; null when the body is not chunked (HTTP/1.0, a refusal). */
+    private final ChunkedBody chunked;
     private final int status;
     private final Map<String, String> headers;
     private final String body;
@@ -35,7 +37,9 @@ public final class SseClient implements AutoCloseable {
     private boolean closed;
     private int pending = -1;
 
-    private SseClient(Socket socket, InputStream in, int status, Map<String, String> headers, String body) {
+    private SseClient(Socket socket, InputStream in, ChunkedBody chunked, int status, Map<String, String> headers,
+                      String body) {
+        this.chunked = chunked;
         this.socket = socket;
         this.in = in;
         this.status = status;
@@ -71,7 +75,8 @@ public final class SseClient implements AutoCloseable {
                 byte[] bytes = in.readNBytes(Integer.parseInt(headers.get("content-length")));
                 body = new String(bytes, StandardCharsets.UTF_8);
             }
-            return new SseClient(socket, in, status, headers, body);
+            ChunkedBody chunked = "chunked".equalsIgnoreCase(headers.get("transfer-encoding")) ? new ChunkedBody(in) : null;
+            return new SseClient(socket, chunked != null ? chunked : in, chunked, status, headers, body);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -215,6 +220,11 @@ public final class SseClient implements AutoCloseable {
 
     public boolean isClosedByServer() {
         return closed;
+    }
+
+    /** True when the body is chunked and ended with its last chunk: a deliberate end, not a cut. */
+    public boolean endedWithLastChunk() {
+        return chunked != null && chunked.lastChunkSeen();
     }
 
     @Override

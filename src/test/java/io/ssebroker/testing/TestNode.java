@@ -22,6 +22,8 @@ public final class TestNode implements AutoCloseable {
         flags.put("server.shutdown_timeout", "5");
         flags.put("jwt.secret", SECRET);
         flags.put("sse.retry_jitter", "0");
+        // every test client comes from 127.0.0.1: the connect rate per address would throttle the tests' own load
+        flags.put("limits.connects_per_second_per_address", "0");
         flags.putAll(settings);
         node = new BrokerNode(new ConfigLoader(Map.of()).load(Optional.empty(), flags).config());
         address = node.start();

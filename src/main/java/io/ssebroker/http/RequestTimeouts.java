@@ -1,0 +1,196 @@
+package io.ssebroker.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.ssebroker.metrics.RefusalMeters;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Bounds how long a connection may hold the server without giving it a complete request, so that a client that
+ * trickles bytes cannot keep connection slots and file descriptors. One per connection, on its event loop:
+ * <ul>
+ *   <li>{@link Phase#HEAD}: the request line and headers must arrive within {@code http.header_timeout} of their
+ *       first byte (of the connection's start for its first request, the TLS handshake included);</li>
+ *   <li>{@link Phase#BODY}: the body must arrive within {@code http.body_timeout} of the head, in all;</li>
+ *   <li>{@link Phase#ANSWERING}: the request is complete and being answered: no timer;</li>
+ *   <li>{@link Phase#IDLE}: a keep-alive connection between requests is closed after {@code http.keepalive_timeout};</li>
+ *   <li>{@link Phase#HTTP2}: an HTTP/2 connection is closed once it has had no open stream and read nothing for
+ *       {@code http.keepalive_timeout}.</li>
+ * </ul>
+ * A head or body that is late is answered 408 and the connection closed. Once an answer opens an SSE stream the
+ * handlers leave the pipeline: a stream's client owes nothing more, and one that stops reading is bounded by
+ * {@code limits.max_unsent_bytes}. One timer runs per connection and is moved, not replaced, as phases change.
+ */
+final class RequestTimeouts extends ChannelDuplexHandler {
+    static final String NAME = "request-timeouts";
+    static final String FIRST_BYTES = "request-first-bytes";
+
+    enum Phase { HEAD, BODY, ANSWERING, IDLE, HTTP2 }
+
+    private final Channel channel;
+    private final long headerNanos;
+    private final long bodyNanos;
+    private final long idleNanos;
+    private final RefusalMeters refusals;
+    private ChannelHandlerContext ctx;
+    private Phase phase;
+    private long deadlineNanos;
+    private long lastReadNanos;
+    private ScheduledFuture<?> timer;
+    private Http2FrameCodec http2;
+
+    /** Starts the first request's head phase: the client has {@code header} from now to send it. */
+    RequestTimeouts(Channel channel, int headerSeconds, int bodySeconds, int idleSeconds, RefusalMeters refusals) {
+        this.channel = channel;
+        this.headerNanos = TimeUnit.SECONDS.toNanos(headerSeconds);
+        this.bodyNanos = TimeUnit.SECONDS.toNanos(bodySeconds);
+        this.idleNanos = TimeUnit.SECONDS.toNanos(idleSeconds);
+        this.refusals = refusals;
+        enter(Phase.HEAD, headerNanos);
+    }
+
+    /** Sits first in the pipeline: the first byte of a request after an idle spell starts its head phase. */
+    ChannelInboundHandlerAdapter firstBytes() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                bytesRead(msg);
+                ctx.fireChannelRead(msg);
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+                stop();
+                ctx.fireChannelInactive();
+            }
+        };
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        stop();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest && phase != Phase.HTTP2) {
+            enter(Phase.BODY, bodyNanos);
+        }
+        if (msg instanceof LastHttpContent && phase == Phase.BODY) {
+            enter(Phase.ANSWERING, 0);
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        // A complete final answer ends the exchange (100 Continue is not one); an SSE head leaves with the handlers.
+        if (msg instanceof FullHttpResponse response && response.status().code() >= 200 && phase == Phase.ANSWERING) {
+            enter(Phase.IDLE, idleNanos);
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** The connection now speaks HTTP/2: it is bounded as a whole, its streams by their own flow control. */
+    void http2(Http2FrameCodec codec) {
+        http2 = codec;
+        lastReadNanos = System.nanoTime();
+        enter(Phase.HTTP2, idleNanos);
+    }
+
+    /** The answer opened an SSE stream: no more requests on this connection, no more timers. */
+    void streamOpened(ChannelPipeline pipeline) {
+        stop();
+        if (pipeline.get(FIRST_BYTES) != null) {
+            pipeline.remove(FIRST_BYTES);
+        }
+        if (pipeline.get(NAME) != null) {
+            pipeline.remove(NAME);
+        }
+    }
+
+    private void bytesRead(Object msg) {
+        if (phase == Phase.HTTP2) {
+            lastReadNanos = System.nanoTime();
+        } else if (phase == Phase.IDLE && msg instanceof ByteBuf bytes && bytes.isReadable()) {
+            enter(Phase.HEAD, headerNanos);
+        }
+    }
+
+    private void enter(Phase next, long allowedNanos) {
+        phase = next;
+        if (allowedNanos == 0) {
+            deadlineNanos = Long.MAX_VALUE;
+            return; // a timer still pending finds no deadline and lapses
+        }
+        deadlineNanos = System.nanoTime() + allowedNanos;
+        if (timer == null) {
+            arm(allowedNanos);
+        }
+    }
+
+    private void arm(long delayNanos) {
+        timer = channel.eventLoop().schedule(this::expired, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void stop() {
+        phase = Phase.ANSWERING;
+        deadlineNanos = Long.MAX_VALUE;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void expired() {
+        timer = null;
+        if (deadlineNanos == Long.MAX_VALUE || !channel.isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (phase == Phase.HTTP2) {
+            long quietSince = Math.max(lastReadNanos, deadlineNanos - idleNanos);
+            if (http2.connection().numActiveStreams() > 0 || now - quietSince < idleNanos) {
+                deadlineNanos = Math.max(now, lastReadNanos) + idleNanos;
+                arm(deadlineNanos - now);
+                return;
+            }
+            channel.close();
+            return;
+        }
+        if (now < deadlineNanos) {
+            arm(deadlineNanos - now); // the phase moved on since this timer was set
+            return;
+        }
+        switch (phase) {
+            case HEAD -> refuse(RefusalMeters.Reason.HEADER_TIMEOUT, "request headers not received within http.header_timeout");
+            case BODY -> refuse(RefusalMeters.Reason.BODY_TIMEOUT, "request body not received within http.body_timeout");
+            default -> channel.close();
+        }
+    }
+
+    private void refuse(RefusalMeters.Reason reason, String message) {
+        refusals.count(reason);
+        if (ctx == null || ctx.isRemoved()) {
+            channel.close(); // still in the TLS handshake: there is no HTTP to answer with
+            return;
+        }
+        new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(408, message);
+    }
+}
