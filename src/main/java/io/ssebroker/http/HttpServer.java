@@ -119,7 +119,6 @@ public final class HttpServer implements AutoCloseable {
         ChannelPipeline pipeline = channel.pipeline();
         RequestTimeouts timeouts = new RequestTimeouts(channel, config.http().headerTimeoutSeconds(),
                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals);
-        pipeline.addLast(RequestTimeouts.FIRST_BYTES, timeouts.firstBytes());
         if (peerConnections != null) {
             pipeline.addLast(PeerConnectionLimit.NAME, peerConnections);
         }
@@ -139,7 +138,7 @@ public final class HttpServer implements AutoCloseable {
         }
         HttpServerCodec codec = addHttp1(pipeline, timeouts);
         if (config.http().h2()) {
-            pipeline.addAfter(RequestTimeouts.FIRST_BYTES, H2C_PREFACE,
+            pipeline.addBefore(RequestTimeouts.HEAD_BYTES, H2C_PREFACE,
                             new Http2PriorKnowledge(p -> switchToHttp2(p, timeouts)))
                     .addAfter(CODEC, H2C_UPGRADE, new HttpServerUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
                             config.limits().maxBodyBytes()));
@@ -149,6 +148,7 @@ public final class HttpServer implements AutoCloseable {
     private HttpServerCodec addHttp1(ChannelPipeline pipeline, RequestTimeouts timeouts) {
         BrokerConfig.Limits limits = config.limits();
         HttpServerCodec codec = new HttpServerCodec(limits.maxHeaderBytes(), limits.maxHeaderBytes(), 65536);
+        pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         pipeline.addLast(CODEC, codec);
         pipeline.addLast(RequestTimeouts.NAME, timeouts);
         addRequestHandlers(pipeline);
@@ -172,6 +172,9 @@ public final class HttpServer implements AutoCloseable {
     /** HTTP/2: every stream is a child channel whose codec turns its frames into HTTP messages for the router. */
     private void addHttp2(ChannelPipeline pipeline, RequestTimeouts timeouts) {
         Http2FrameCodec codec = http2FrameCodec();
+        if (pipeline.get(RequestTimeouts.HEAD_BYTES) == null) {
+            pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes()); // ALPN chose h2: no HTTP/1.1 before
+        }
         pipeline.addLast(codec, new Http2MultiplexHandler(streamInitializer()));
         timeouts.http2(codec);
     }

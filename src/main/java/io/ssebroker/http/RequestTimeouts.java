@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ssebroker.metrics.RefusalMeters;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class RequestTimeouts extends ChannelDuplexHandler {
     static final String NAME = "request-timeouts";
-    static final String FIRST_BYTES = "request-first-bytes";
+    static final String HEAD_BYTES = "request-head-bytes";
 
     enum Phase { HEAD, BODY, ANSWERING, IDLE, HTTP2 }
 
@@ -48,6 +49,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private long lastReadNanos;
     private ScheduledFuture<?> timer;
     private Http2FrameCodec http2;
+    private HeadScan headScan = HeadScan.FIRST_LINE;
 
     /** Starts the first request's head phase: the client has {@code header} from now to send it. */
     RequestTimeouts(Channel channel, int headerSeconds, int bodySeconds, int idleSeconds, RefusalMeters refusals) {
@@ -59,13 +61,21 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         enter(Phase.HEAD, headerNanos);
     }
 
-    /** Sits first in the pipeline: the first byte of a request after an idle spell starts its head phase. */
-    ChannelInboundHandlerAdapter firstBytes() {
+    /**
+     * Sits before the HTTP codec (after TLS) and reads the bytes of each request head as they come: the first byte
+     * after an idle spell starts the head phase, and a header line continued on the next (obsolete line folding,
+     * which proxies read in different ways: a request smuggling vector) is answered 400 before the codec sees it.
+     * The scan stops at the blank line that ends the head.
+     */
+    ChannelInboundHandlerAdapter headBytes() {
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                bytesRead(msg);
-                ctx.fireChannelRead(msg);
+                if (bytesRead(msg)) {
+                    ctx.fireChannelRead(msg);
+                } else {
+                    ReferenceCountUtil.release(msg);
+                }
             }
 
             @Override
@@ -117,19 +127,55 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     /** The answer opened an SSE stream: no more requests on this connection, no more timers. */
     void streamOpened(ChannelPipeline pipeline) {
         stop();
-        if (pipeline.get(FIRST_BYTES) != null) {
-            pipeline.remove(FIRST_BYTES);
+        if (pipeline.get(HEAD_BYTES) != null) {
+            pipeline.remove(HEAD_BYTES);
         }
         if (pipeline.get(NAME) != null) {
             pipeline.remove(NAME);
         }
     }
 
-    private void bytesRead(Object msg) {
+    /** False when the bytes broke the head's syntax and were answered here. */
+    private boolean bytesRead(Object msg) {
         if (phase == Phase.HTTP2) {
             lastReadNanos = System.nanoTime();
-        } else if (phase == Phase.IDLE && msg instanceof ByteBuf bytes && bytes.isReadable()) {
+            return true;
+        }
+        if (headScan == HeadScan.FOLDED) {
+            return false; // refused: what follows is not read
+        }
+        if (!(msg instanceof ByteBuf bytes) || !bytes.isReadable()) {
+            return true;
+        }
+        if (phase == Phase.IDLE) {
             enter(Phase.HEAD, headerNanos);
+            headScan = HeadScan.FIRST_LINE;
+        }
+        if (headScan == HeadScan.DONE) {
+            return true;
+        }
+        for (int i = bytes.readerIndex(); i < bytes.writerIndex() && headScan != HeadScan.DONE; i++) {
+            headScan = headScan.next(bytes.getByte(i));
+            if (headScan == HeadScan.FOLDED) {
+                refuse(null, 400, "obsolete line folding in request headers");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where the scan of a request head is: enough to find a header line that starts with a space or a tab. */
+    private enum HeadScan {
+        FIRST_LINE, LINE_START, LINE_START_CR, IN_LINE, FOLDED, DONE;
+
+        HeadScan next(byte b) {
+            return switch (this) {
+                case FIRST_LINE -> b == '\n' ? LINE_START : FIRST_LINE;
+                case IN_LINE -> b == '\n' ? LINE_START : IN_LINE;
+                case LINE_START -> b == ' ' || b == '\t' ? FOLDED : b == '\r' ? LINE_START_CR : b == '\n' ? DONE : IN_LINE;
+                case LINE_START_CR -> b == '\n' ? DONE : IN_LINE;
+                case FOLDED, DONE -> this;
+            };
         }
     }
 
@@ -179,18 +225,23 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             return;
         }
         switch (phase) {
-            case HEAD -> refuse(RefusalMeters.Reason.HEADER_TIMEOUT, "request headers not received within http.header_timeout");
-            case BODY -> refuse(RefusalMeters.Reason.BODY_TIMEOUT, "request body not received within http.body_timeout");
+            case HEAD -> refuse(RefusalMeters.Reason.HEADER_TIMEOUT, 408,
+                    "request headers not received within http.header_timeout");
+            case BODY -> refuse(RefusalMeters.Reason.BODY_TIMEOUT, 408, "request body not received within http.body_timeout");
             default -> channel.close();
         }
     }
 
-    private void refuse(RefusalMeters.Reason reason, String message) {
-        refusals.count(reason);
+    /** Answers with this status and closes; counted when there is a reason to count. */
+    private void refuse(RefusalMeters.Reason reason, int status, String message) {
+        if (reason != null) {
+            refusals.count(reason);
+        }
+        stop();
         if (ctx == null || ctx.isRemoved()) {
             channel.close(); // still in the TLS handshake: there is no HTTP to answer with
             return;
         }
-        new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(408, message);
+        new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(status, message);
     }
 }
