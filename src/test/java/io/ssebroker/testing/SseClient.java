@@ -56,7 +56,9 @@ public final class SseClient implements AutoCloseable {
             Socket socket = new Socket(host, port);
             socket.setSoTimeout(10_000);
             StringBuilder request = new StringBuilder("GET " + pathAndQuery + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n");
-            request.append("Accept: text/event-stream\r\n");
+            if (requestHeaders.keySet().stream().noneMatch("Accept"::equalsIgnoreCase)) {
+                request.append("Accept: text/event-stream\r\n");
+            }
             requestHeaders.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
             request.append("\r\n");
             OutputStream out = socket.getOutputStream();

@@ -1,0 +1,84 @@
+package io.ssebroker.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ssebroker.testing.TestNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node behind a trusted proxy on the same host, without API keys: the publisher API is for local clients only,
+ * and no forwarding header a remote client makes up, nor one the proxy appends to, makes it local. The test plays the
+ * proxy: its requests come from 127.0.0.1 and carry the headers the proxy would pass on.
+ */
+class ProxyHeadersTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static TestNode node;
+
+    @BeforeAll
+    static void start() throws InterruptedException {
+        node = TestNode.start(Map.of("http.trusted_proxies", "127.0.0.1"));
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    private static int post(String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node.baseUrl() + path))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    }
+
+    @Test
+    void forgedForwardingHeadersDoNotOpenThePublisherApi() throws Exception {
+        String[][] forged = {
+                {"X-Forwarded-For", "127.0.0.1, 203.0.113.5"},
+                {"X-Forwarded-For", "::1, 203.0.113.5"},
+                {"X-Forwarded-For", "127.0.0.1, [2001:db8::5]:443"},
+                {"X-Forwarded-For", "127.0.0.1, garbage"},
+                {"Forwarded", "for=127.0.0.1, for=203.0.113.5"},
+                {"Forwarded", "for=\"[::1]\", for=\"[2001:db8::5]:1\""},
+                {"Forwarded", "for=127.0.0.1;proto=http, for=unknown"},
+        };
+        for (String[] header : forged) {
+            for (String path : new String[] {"/send", "/kick", "/token", "/info"}) {
+                assertThat(post(path, "uid=alice&data=x", header)).as("%s %s: %s", path, header[0], header[1]).isEqualTo(403);
+            }
+        }
+        // the client sent the header its proxy does not manage: the two chains disagree
+        assertThat(post("/send", "uid=alice&data=x", "Forwarded", "for=127.0.0.1", "X-Forwarded-For", "203.0.113.5"))
+                .isEqualTo(403);
+        assertThat(post("/send", "uid=alice&data=x", "X-Real-IP", "127.0.0.1", "X-Forwarded-For", "203.0.113.5"))
+                .isEqualTo(403);
+    }
+
+    @Test
+    void aLocalClientThroughTheProxyIsStillLocal() throws Exception {
+        assertThat(post("/send", "uid=alice&data=x", "X-Forwarded-For", "127.0.0.1")).isEqualTo(200);
+        assertThat(post("/send", "uid=alice&data=x", "Forwarded", "for=\"[::1]:5000\"")).isEqualTo(200);
+        assertThat(post("/send", "uid=alice&data=x")).as("the proxy's own request").isEqualTo(200);
+    }
+
+    @Test
+    void theClientAddressShownIsTheOneReadFromTheRight() throws Exception {
+        String token = node.token("alice", "phone");
+        try (var client = io.ssebroker.testing.SseClient.open(node, "/events?device=phone",
+                Map.of("X-SSE-TOKEN", token, "X-Forwarded-For", "127.0.0.1, 198.51.100.23"))) {
+            var connected = client.next();
+            assertThat(connected.event()).isEqualTo("sys_connected");
+            assertThat(connected.data()).contains("198.51.100.23").doesNotContain("\"127.0.0.1");
+        }
+    }
+}
