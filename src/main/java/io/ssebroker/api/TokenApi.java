@@ -20,7 +20,7 @@ public final class TokenApi implements PublisherEndpoint {
     public CompletableFuture<Object> handle(ApiRequest request) {
         String uid = Fields.requiredIdentifier(request.params(), "uid");
         String device = Fields.optionalIdentifier(request.params(), "device").orElse(null);
-        long ttl = Math.min(Fields.positiveSeconds(request.params(), "ttl", jwt.expireSeconds()), jwt.maxExpireSeconds());
+        long ttl = Math.min(Fields.positiveSeconds(request.params(), "ttl", jwt.expireSeconds()), jwt.longestMintedSeconds());
         return CompletableFuture.completedFuture(tokens.mint(uid, device, ttl));
     }
 }

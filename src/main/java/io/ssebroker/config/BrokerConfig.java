@@ -21,6 +21,11 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                       long leewaySeconds, String issuer, String audience, long maxLifetimeSeconds, String publicKey,
                       String jwksUrl) {
 
+        /** The longest lifetime /token grants: jwt.max_expire, and never more than the node itself would accept. */
+        public long longestMintedSeconds() {
+            return maxLifetimeSeconds > 0 ? Math.min(maxExpireSeconds, maxLifetimeSeconds) : maxExpireSeconds;
+        }
+
         /** True when the secret is shorter than the hash of the algorithm (32 bytes for HS256). */
         public boolean weakSecret() {
             return secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Integer.parseInt(algorithm.substring(2)) / 8;
