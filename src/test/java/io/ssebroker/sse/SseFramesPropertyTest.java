@@ -204,7 +204,7 @@ class SseFramesPropertyTest {
 
     // ---- helpers
 
-    private static String normalizeLineEnds(String data) {
+    static String normalizeLineEnds(String data) {
         return data.replace("\r\n", "\n").replace('\r', '\n');
     }
 
