@@ -2,12 +2,14 @@
 // As an ES module: import { connect } from '/client/sse-broker.js'. It also sets the global `SseBroker`, for
 // pages that load it with <script type="module" src="/client/sse-broker.js"> and use it from plain scripts.
 
-const SYSTEM_EVENTS = ['sys_connected', 'sys_extrude_offline', 'sys_kick_offline', 'sys_instance_close', 'sys_reset'];
+const SYSTEM_EVENTS = ['sys_connected', 'sys_extrude_offline', 'sys_kick_offline', 'sys_instance_close', 'sys_reset',
+  'sys_unavailable'];
 // The broker ended this device's connection on purpose: reconnecting would only be refused (kick) or would
 // throw out the device's newer connection elsewhere (extrusion).
 const FINAL_EVENTS = new Set(['sys_kick_offline', 'sys_extrude_offline']);
-// After sys_instance_close the node is going away: reconnect at once, spread over this many ms.
-const INSTANCE_CLOSE_SPREAD_MS = 1000;
+// After sys_instance_close the node is going away: reconnect soon, spread over this many ms, so that the clients
+// of a node that stops do not all arrive at the other nodes in the same second.
+const INSTANCE_CLOSE_SPREAD_MS = 5000;
 // A failed token callback is tried again after this many ms.
 const TOKEN_RETRY_MS = 3000;
 // A leader that stops for good keeps the lead this long, so that the other tabs hear it before one takes over.
@@ -79,7 +81,7 @@ export class SseBrokerClient {
     return this.#add(this.#callbacks.events.get(name), callback);
   }
 
-  /** System events (sys_connected, sys_reset, sys_instance_close, sys_kick_offline, sys_extrude_offline): callback({event, data, id}). */
+  /** System events (sys_connected, sys_reset, sys_unavailable, sys_instance_close, sys_kick_offline, sys_extrude_offline): callback({event, data, id}). */
   onSystem(callback) {
     return this.#add(this.#callbacks.system, callback);
   }

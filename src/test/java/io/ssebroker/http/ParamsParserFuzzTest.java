@@ -38,7 +38,8 @@ class ParamsParserFuzzTest {
         } catch (IllegalArgumentException e) {
             return; // the router answers 400 "malformed URL"
         }
-        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/send?" + query,
+        // the parser reads the query from the decoder: the request line itself was checked by the codec
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/send",
                 Unpooled.wrappedBuffer(body));
         if (!contentType.isEmpty()) {
             request.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
