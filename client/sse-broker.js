@@ -38,6 +38,7 @@ export class SseBrokerClient {
   #tabId = Date.now().toString(36) + Math.random().toString(36).slice(2);
   #channel = null;
   #source = null;
+  #refusalRetried = false; // one more try with a fresh token after a refusal, until a stream opens again
   #leader = false;
   #closed = false;
   #state = 'connecting';
@@ -133,12 +134,27 @@ export class SseBrokerClient {
     // EventSource sends Last-Event-ID by itself when it reconnects; a new EventSource needs the cursor in the URL.
     if (this.#lastEventId) params.set('id', this.#lastEventId);
     const source = this.#source = new EventSource(this.#url + (this.#url.includes('?') ? '&' : '?') + params);
-    source.onopen = () => this.#setState('open');
+    source.onopen = () => {
+      this.#refusalRetried = false;
+      this.#setState('open');
+    };
     source.onerror = () => {
       if (source !== this.#source) return;
-      // CLOSED here means the broker answered other than 200 (204 after a kick, 401 for a refused token).
-      if (source.readyState === EventSource.CLOSED) this.#stopForGood();
-      else this.#setState('connecting');
+      if (source.readyState !== EventSource.CLOSED) {
+        this.#setState('connecting');
+        return;
+      }
+      // CLOSED: the broker answered other than 200 (204 after a kick, 401 for a refused token). A token that
+      // expired while the stream was open is the usual 401: when a callback can mint another, try once more with
+      // it (and the cursor, so that a kicked device is still told 204), then stop.
+      if (typeof this.#token === 'function' && !this.#refusalRetried) {
+        this.#refusalRetried = true;
+        this.#closeSource();
+        this.#setState('connecting');
+        this.#later(() => this.#open(), TOKEN_RETRY_MS);
+      } else {
+        this.#stopForGood();
+      }
     };
     for (const name of new Set(['message', ...SYSTEM_EVENTS, ...this.#wanted])) this.#subscribe(name);
     this.#setState('connecting');
