@@ -12,7 +12,7 @@ import java.util.Locale;
  * chain the proxies recorded is walked from the right, the nearest hop first: trusted proxies are skipped and the
  * first address that is not one is the client. Entries to its left were written by the client itself and are never
  * believed. A chain that cannot be read (an entry that is not an address, or two headers that disagree) gives
- * null, "unknown": such a client is never taken for a local one.
+ * null, "unknown". Whether a client is local is a separate question ({@link #isLocal}): only a direct peer is.
  */
 final class ClientAddress {
     /** Which header names the client, {@code http.client_address_header}. */
@@ -55,19 +55,42 @@ final class ClientAddress {
     }
 
     /**
-     * The headers the trusted proxy sent. A client can add the header its proxy does not manage, so when both
-     * chains are present they must name the same client; {@code X-Real-IP} counts only without either.
+     * The headers the trusted proxy sent. A client can add the header its proxy does not manage, so every one that
+     * is present must name the same client, or the client is unknown.
      */
     private Resolution auto(HttpHeaders headers) {
-        Resolution forwarded = walk(ForwardedHops.forwarded(headers.getAll(FORWARDED)));
-        Resolution forwardedFor = walk(ForwardedHops.xForwardedFor(headers.getAll(X_FORWARDED_FOR)));
-        if (!forwarded.present()) {
-            return forwardedFor.present() ? forwardedFor : realIp(headers);
+        Resolution agreed = Resolution.ABSENT;
+        for (Resolution said : List.of(walk(ForwardedHops.forwarded(headers.getAll(FORWARDED))),
+                walk(ForwardedHops.xForwardedFor(headers.getAll(X_FORWARDED_FOR))), realIp(headers))) {
+            if (!said.present()) {
+                continue;
+            }
+            if (said.address() == null || (agreed.present() && !said.address().equals(agreed.address()))) {
+                return Resolution.UNKNOWN;
+            }
+            agreed = said;
         }
-        if (!forwardedFor.present()) {
-            return forwarded;
+        return agreed;
+    }
+
+    /**
+     * Whether the request comes from a process on this host: the TCP peer is loopback and no forwarding header
+     * names anyone (a peer that is not a trusted proxy has its headers ignored). A forwarded request is never local,
+     * whatever its chain says: a chain is only as good as the configuration of every proxy that wrote it.
+     */
+    boolean isLocal(InetSocketAddress peer, HttpHeaders headers) {
+        if (peer == null || peer.getAddress() == null || !peer.getAddress().isLoopbackAddress()) {
+            return false;
         }
-        return forwarded.address != null && forwarded.address.equals(forwardedFor.address) ? forwarded : Resolution.UNKNOWN;
+        if (!trusted(peer.getAddress())) {
+            return true;
+        }
+        return switch (source) {
+            case FORWARDED -> !headers.contains(FORWARDED);
+            case X_FORWARDED_FOR -> !headers.contains(X_FORWARDED_FOR);
+            case X_REAL_IP -> !headers.contains(X_REAL_IP);
+            case AUTO -> !headers.contains(FORWARDED) && !headers.contains(X_FORWARDED_FOR) && !headers.contains(X_REAL_IP);
+        };
     }
 
     private Resolution realIp(HttpHeaders headers) {

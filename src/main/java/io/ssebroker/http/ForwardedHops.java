@@ -27,13 +27,21 @@ final class ForwardedHops {
         return hops;
     }
 
-    /** {@code Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"}. */
+    /**
+     * {@code Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"}. A line that
+     * ends inside a quoted string could have swallowed the elements a proxy appended to it: it ends the chain with
+     * an unreadable hop, so that nothing to its left is believed.
+     */
     static List<InetAddress> forwarded(List<String> headerLines) {
         List<InetAddress> hops = new ArrayList<>();
         for (String line : headerLines) {
-            for (String element : splitOutsideQuotes(line, ',')) {
+            List<String> elements = new ArrayList<>();
+            boolean closed = splitOutsideQuotes(line, ',', elements);
+            for (String element : elements) {
                 String forValue = null;
-                for (String pair : splitOutsideQuotes(element, ';')) {
+                List<String> pairs = new ArrayList<>();
+                splitOutsideQuotes(element, ';', pairs);
+                for (String pair : pairs) {
                     int equals = pair.indexOf('=');
                     if (equals > 0 && pair.substring(0, equals).trim().equalsIgnoreCase("for")) {
                         forValue = unquoted(pair.substring(equals + 1).trim());
@@ -42,6 +50,9 @@ final class ForwardedHops {
                 if (forValue != null || !element.isBlank()) {
                     hops.add(forValue == null ? null : node(forValue));
                 }
+            }
+            if (!closed) {
+                hops.add(null);
             }
         }
         return hops;
@@ -66,20 +77,34 @@ final class ForwardedHops {
         }
     }
 
+    /** A quoted-string's content, its quoted-pairs ({@code \\x}) taken as the characters they stand for. */
     private static String unquoted(String value) {
-        if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
-            return value.substring(1, value.length() - 1).replace("\\\"", "\"").replace("\\\\", "\\");
+        if (value.length() < 2 || !value.startsWith("\"") || !value.endsWith("\"")) {
+            return value;
         }
-        return value;
+        StringBuilder out = new StringBuilder(value.length());
+        for (int i = 1; i < value.length() - 1; i++) {
+            char c = value.charAt(i);
+            if (c == '\\' && i + 1 < value.length() - 1) {
+                c = value.charAt(++i);
+            }
+            out.append(c);
+        }
+        return out.toString();
     }
 
-    private static List<String> splitOutsideQuotes(String text, char separator) {
-        List<String> parts = new ArrayList<>();
+    /**
+     * Splits at the separator where it is not inside a quoted string (with its backslash escapes); false when the
+     * text ends inside one.
+     */
+    private static boolean splitOutsideQuotes(String text, char separator, List<String> parts) {
         boolean quoted = false;
         int start = 0;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (c == '"' && (i == 0 || text.charAt(i - 1) != '\\')) {
+            if (quoted && c == '\\') {
+                i++; // a quoted-pair: the next character is taken as it is
+            } else if (c == '"') {
                 quoted = !quoted;
             } else if (c == separator && !quoted) {
                 parts.add(text.substring(start, i));
@@ -87,6 +112,6 @@ final class ForwardedHops {
             }
         }
         parts.add(text.substring(start));
-        return parts;
+        return !quoted;
     }
 }

@@ -205,11 +205,12 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** Publisher API rule: an API key when keys are configured, else loopback clients only. */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
-        InetSocketAddress client = client(ctx, request);
-        Integer refused = publisherAuth.check(apiKey(request), client == null ? null : client.getAddress());
+        boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        Integer refused = publisherAuth.check(apiKey(request), local);
         if (refused != null) {
             throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
-                    : new ApiException(403, "publisher API is served to loopback clients only when auth.api_keys is empty");
+                    : new ApiException(403, "publisher API is served to local clients only (loopback, not through a proxy)"
+                            + " when auth.api_keys is empty");
         }
     }
 

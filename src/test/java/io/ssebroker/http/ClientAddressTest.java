@@ -98,11 +98,43 @@ class ClientAddressTest {
     }
 
     @Test
-    void xRealIpCountsOnlyFromATrustedPeerAndOnlyWithoutAChain() {
+    void xRealIpMustAgreeWithAnyChainThatCameWithIt() {
         assertThat(resolve(auto, PROXY, "X-Real-IP", "198.51.100.4")).isEqualTo("198.51.100.4");
-        assertThat(resolve(auto, PROXY, "X-Real-IP", "127.0.0.1", "X-Forwarded-For", "198.51.100.4"))
+        // a proxy that sets only X-Real-IP passes on the X-Forwarded-For a client made up
+        assertThat(resolve(auto, PROXY, "X-Real-IP", "198.51.100.4", "X-Forwarded-For", "127.0.0.1")).isEqualTo("unknown");
+        assertThat(resolve(auto, PROXY, "X-Real-IP", "198.51.100.4", "X-Forwarded-For", "198.51.100.4"))
                 .isEqualTo("198.51.100.4");
         assertThat(resolve(auto, PROXY, "X-Real-IP", "127.0.0.1", "X-Real-IP", "198.51.100.4")).isEqualTo("unknown");
+    }
+
+    @Test
+    void aForwardedLineThatEndsInsideAQuoteHidesNothingBehindIt() {
+        assertThat(resolve(auto, PROXY, "Forwarded", "for=127.0.0.1;x=\", for=203.0.113.7")).isEqualTo("unknown");
+        assertThat(resolve(auto, PROXY, "Forwarded", "for=127.0.0.1;x=\"a\\\\\", for=203.0.113.7"))
+                .as("an escaped backslash does not escape the quote").isEqualTo("203.0.113.7");
+        assertThat(resolve(auto, PROXY, "Forwarded", "for=\"[2001:db8::\\1]\"")).isEqualTo("2001:db8:0:0:0:0:0:1");
+    }
+
+    @Test
+    void onlyADirectLoopbackPeerIsLocal() {
+        InetSocketAddress loopbackProxy = PROXY;
+        assertThat(auto.isLocal(loopbackProxy, headers())).isTrue();
+        assertThat(auto.isLocal(loopbackProxy, headers("X-Forwarded-For", "127.0.0.1"))).isFalse();
+        assertThat(auto.isLocal(loopbackProxy, headers("X-Real-IP", "::1"))).isFalse();
+        assertThat(auto.isLocal(POD_PROXY, headers("X-Forwarded-For", "127.0.0.1"))).isFalse();
+        ClientAddress noProxies = address(ClientAddress.Source.AUTO);
+        assertThat(noProxies.isLocal(loopbackProxy, headers("X-Forwarded-For", "203.0.113.9")))
+                .as("an untrusted peer's headers are ignored").isTrue();
+        assertThat(noProxies.isLocal(STRANGER, headers())).isFalse();
+    }
+
+    @Test
+    void untrustedEntriesNeverReachAResolver() {
+        // the JDK would look these names up; a header must not make the node ask DNS
+        for (String name : new String[] {".1:2:3", "localhost", "example.com", "1.2.3", "0x7f.1", "::1%lo"}) {
+            assertThat(ForwardedHops.node(name)).as(name).isNull();
+        }
+        assertThat(ForwardedHops.node("::ffff:10.0.0.1").getHostAddress()).isEqualTo("10.0.0.1");
     }
 
     @Test

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A node behind a trusted proxy on the same host, without API keys: the publisher API is for local clients only,
- * and no forwarding header a remote client makes up, nor one the proxy appends to, makes it local. The test plays the
+ * A node behind a trusted proxy on the same host, without API keys: the publisher API is for local clients only
+ * (direct loopback connections), and no forwarding header a remote client makes up, nor one the proxy appends to,
+ * makes it local. The test plays the
  * proxy: its requests come from 127.0.0.1 and carry the headers the proxy would pass on.
  */
 class ProxyHeadersTest {
@@ -65,10 +66,15 @@ class ProxyHeadersTest {
     }
 
     @Test
-    void aLocalClientThroughTheProxyIsStillLocal() throws Exception {
-        assertThat(post("/send", "uid=alice&data=x", "X-Forwarded-For", "127.0.0.1")).isEqualTo(200);
-        assertThat(post("/send", "uid=alice&data=x", "Forwarded", "for=\"[::1]:5000\"")).isEqualTo(200);
-        assertThat(post("/send", "uid=alice&data=x")).as("the proxy's own request").isEqualTo(200);
+    void onlyADirectLoopbackRequestIsLocal() throws Exception {
+        assertThat(post("/send", "uid=alice&data=x")).as("the proxy's own request, or a direct one").isEqualTo(200);
+        // a chain is only as good as the proxy that wrote it: one that only sets X-Real-IP passes X-Forwarded-For on
+        assertThat(post("/send", "uid=alice&data=x", "X-Forwarded-For", "127.0.0.1")).isEqualTo(403);
+        assertThat(post("/send", "uid=alice&data=x", "Forwarded", "for=\"[::1]:5000\"")).isEqualTo(403);
+        assertThat(post("/send", "uid=alice&data=x", "X-Real-IP", "198.51.100.4", "X-Forwarded-For", "127.0.0.1"))
+                .isEqualTo(403);
+        // an unclosed quote must not swallow the element the proxy appended
+        assertThat(post("/send", "uid=alice&data=x", "Forwarded", "for=127.0.0.1;x=\", for=203.0.113.7")).isEqualTo(403);
     }
 
     @Test
