@@ -119,7 +119,13 @@ public final class TokenService {
         if (issued != null && now + leeway < issued.getTime()) {
             throw new TokenException("token is issued in the future (iat)");
         }
-        checkLifetime(expiry.getTime() - (issued != null ? issued.getTime() : now));
+        long lifetimeMillis;
+        try {
+            lifetimeMillis = Math.subtractExact(expiry.getTime(), issued != null ? issued.getTime() : now);
+        } catch (ArithmeticException e) {
+            throw new TokenException("token lifetime (exp - iat) is out of range");
+        }
+        checkLifetime(lifetimeMillis);
         checkIssuerAndAudience(claims);
         String uid = text(claims.getClaim("uid"));
         if (uid == null) {

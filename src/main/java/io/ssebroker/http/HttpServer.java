@@ -279,7 +279,7 @@ public final class HttpServer implements AutoCloseable {
         private final Cors cors;
 
         BoundedAggregator(int maxBodyBytes, Cors cors) {
-            super(maxBodyBytes);
+            super(maxBodyBytes, true); // a refused expectation closes the connection: its body is never read
             this.cors = cors;
         }
 

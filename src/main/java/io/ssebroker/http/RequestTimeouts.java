@@ -23,8 +23,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link Phase#HEAD}: the request line and headers must arrive within {@code http.header_timeout} of their
  *       first byte (of the connection's start for its first request, the TLS handshake included);</li>
  *   <li>{@link Phase#BODY}: the body must arrive within {@code http.body_timeout} of the head, in all;</li>
- *   <li>{@link Phase#ANSWERING}: the request is complete and being answered: no timer;</li>
- *   <li>{@link Phase#IDLE}: a keep-alive connection between requests is closed after {@code http.keepalive_timeout};</li>
+ *   <li>{@link Phase#ANSWERING}: the request is complete and being answered (or, when the client pipelines, requests
+ *       read earlier still are): no timer;</li>
+ *   <li>{@link Phase#IDLE}: a keep-alive connection between requests is closed after {@code http.keepalive_timeout},
+ *       counted from the moment the last answer was written to the socket;</li>
  *   <li>{@link Phase#HTTP2}: an HTTP/2 connection is closed once it has had no open stream and read nothing for
  *       {@code http.keepalive_timeout}.</li>
  * </ul>
@@ -45,11 +47,17 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private final RefusalMeters refusals;
     private ChannelHandlerContext ctx;
     private Phase phase;
+    /** Requests read whose final answer is not written yet: more than one when a client pipelines. */
+    private int answersOwed;
     private long deadlineNanos;
     private long lastReadNanos;
     private ScheduledFuture<?> timer;
+    /** When the pending timer fires; a phase with an earlier deadline moves it. */
+    private long timerNanos;
+    /** The connection closed or became an SSE stream: no more phases, no more timers. */
+    private boolean stopped;
     private Http2FrameCodec http2;
-    private HeadScan headScan = HeadScan.FIRST_LINE;
+    private HeadScan headScan = HeadScan.REQUEST_START;
 
     /** Starts the first request's head phase: the client has {@code header} from now to send it. */
     RequestTimeouts(Channel channel, int headerSeconds, int bodySeconds, int idleSeconds, RefusalMeters refusals) {
@@ -59,6 +67,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         this.idleNanos = TimeUnit.SECONDS.toNanos(idleSeconds);
         this.refusals = refusals;
         enter(Phase.HEAD, headerNanos);
+        channel.closeFuture().addListener(closed -> stop()); // also when the TLS handshake never ends
     }
 
     /**
@@ -99,22 +108,43 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest && phase != Phase.HTTP2) {
-            enter(Phase.BODY, bodyNanos);
-        }
-        if (msg instanceof LastHttpContent && phase == Phase.BODY) {
-            enter(Phase.ANSWERING, 0);
+        if (phase != Phase.HTTP2) {
+            if (msg instanceof HttpRequest) {
+                answersOwed++;
+                enter(Phase.BODY, bodyNanos);
+            }
+            if (msg instanceof LastHttpContent && phase == Phase.BODY) {
+                // answered already (a failed expectation, a body too large): the connection is idle again
+                enterAnsweringOrIdle();
+            }
         }
         ctx.fireChannelRead(msg);
     }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        // A complete final answer ends the exchange (100 Continue is not one); an SSE head leaves with the handlers.
-        if (msg instanceof FullHttpResponse response && response.status().code() >= 200 && phase == Phase.ANSWERING) {
+        // A complete final answer settles a request (100 Continue does not); an SSE head leaves with the handlers.
+        if (!(msg instanceof FullHttpResponse response) || response.status().code() < 200 || phase == Phase.HTTP2) {
+            ctx.write(msg, promise);
+            return;
+        }
+        answersOwed = Math.max(0, answersOwed - 1);
+        ChannelPromise written = promise.unvoid();
+        ctx.write(msg, written);
+        // the keep-alive wait starts once the client has the answer, not while a slow one still reads it
+        written.addListener(done -> {
+            if (phase == Phase.ANSWERING) {
+                enterAnsweringOrIdle();
+            }
+        });
+    }
+
+    private void enterAnsweringOrIdle() {
+        if (answersOwed > 0) {
+            enter(Phase.ANSWERING, 0);
+        } else {
             enter(Phase.IDLE, idleNanos);
         }
-        ctx.write(msg, promise);
     }
 
     /** The connection now speaks HTTP/2: it is bounded as a whole, its streams by their own flow control. */
@@ -149,7 +179,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         }
         if (phase == Phase.IDLE) {
             enter(Phase.HEAD, headerNanos);
-            headScan = HeadScan.FIRST_LINE;
+            headScan = HeadScan.REQUEST_START;
         }
         if (headScan == HeadScan.DONE) {
             return true;
@@ -166,10 +196,12 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     /** Where the scan of a request head is: enough to find a header line that starts with a space or a tab. */
     private enum HeadScan {
-        FIRST_LINE, LINE_START, LINE_START_CR, IN_LINE, FOLDED, DONE;
+        REQUEST_START, FIRST_LINE, LINE_START, LINE_START_CR, IN_LINE, FOLDED, DONE;
 
         HeadScan next(byte b) {
             return switch (this) {
+                // the codec skips line ends and other control characters before a request line: so does the scan
+                case REQUEST_START -> (b & 0xff) <= ' ' ? REQUEST_START : FIRST_LINE;
                 case FIRST_LINE -> b == '\n' ? LINE_START : FIRST_LINE;
                 case IN_LINE -> b == '\n' ? LINE_START : IN_LINE;
                 case LINE_START -> b == ' ' || b == '\t' ? FOLDED : b == '\r' ? LINE_START_CR : b == '\n' ? DONE : IN_LINE;
@@ -180,22 +212,30 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     }
 
     private void enter(Phase next, long allowedNanos) {
+        if (stopped) {
+            return;
+        }
         phase = next;
         if (allowedNanos == 0) {
             deadlineNanos = Long.MAX_VALUE;
             return; // a timer still pending finds no deadline and lapses
         }
         deadlineNanos = System.nanoTime() + allowedNanos;
-        if (timer == null) {
-            arm(allowedNanos);
+        if (timer == null || deadlineNanos < timerNanos) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            arm(deadlineNanos);
         }
     }
 
-    private void arm(long delayNanos) {
-        timer = channel.eventLoop().schedule(this::expired, delayNanos, TimeUnit.NANOSECONDS);
+    private void arm(long atNanos) {
+        timerNanos = atNanos;
+        timer = channel.eventLoop().schedule(this::expired, Math.max(0, atNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     private void stop() {
+        stopped = true;
         phase = Phase.ANSWERING;
         deadlineNanos = Long.MAX_VALUE;
         if (timer != null) {
@@ -211,17 +251,17 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         }
         long now = System.nanoTime();
         if (phase == Phase.HTTP2) {
-            long quietSince = Math.max(lastReadNanos, deadlineNanos - idleNanos);
-            if (http2.connection().numActiveStreams() > 0 || now - quietSince < idleNanos) {
-                deadlineNanos = Math.max(now, lastReadNanos) + idleNanos;
-                arm(deadlineNanos - now);
-                return;
+            if (http2.connection().numActiveStreams() > 0) {
+                arm(now + idleNanos);
+            } else if (now - lastReadNanos < idleNanos) {
+                arm(lastReadNanos + idleNanos);
+            } else {
+                channel.close();
             }
-            channel.close();
             return;
         }
         if (now < deadlineNanos) {
-            arm(deadlineNanos - now); // the phase moved on since this timer was set
+            arm(deadlineNanos); // the phase moved on since this timer was set
             return;
         }
         switch (phase) {

@@ -20,6 +20,8 @@ public final class SseStream {
     private volatile long lastWriteMillis = System.currentTimeMillis();
     private boolean dirty;
     private boolean tooSlow;
+    /** {@link #close()} ended the body: nothing may follow its end (on HTTP/1.1, the last chunk). */
+    private boolean closing;
     /** Run once when the channel can take more bytes again (a paced replay). */
     private Runnable onWritable;
 
@@ -33,7 +35,7 @@ public final class SseStream {
     }
 
     public boolean isOpen() {
-        return channel.isActive() && !tooSlow;
+        return channel.isActive() && !tooSlow && !closing;
     }
 
     /** False while the unsent bytes are over the cap's high water mark: the client has not read what it got. */
@@ -131,6 +133,10 @@ public final class SseStream {
 
     /** Flushes what was written, then closes; a client that does not read it within a few seconds is cut off. */
     public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
         dirty = false;
         channel.writeAndFlush(framing.end()).addListener(ChannelFutureListener.CLOSE);
         channel.eventLoop().schedule(() -> {

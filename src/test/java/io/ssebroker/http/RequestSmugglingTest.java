@@ -44,6 +44,7 @@ class RequestSmugglingTest {
             "content-length-list|POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 40\r\n\r\nuid=",
             "negative-content-length|POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
             "obsolete-line-folding|GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n Transfer-Encoding: chunked\r\n\r\n",
+            "obsolete-folding-after-empty-lines|\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
             "obsolete-folding-by-tab|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\tchunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
             "bad-chunk-size|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
             "chunk-size-overflow|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n",

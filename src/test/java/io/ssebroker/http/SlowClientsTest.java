@@ -107,4 +107,14 @@ class SlowClientsTest {
             assertThat(stream.nextOfType("message").data()).isEqualTo("still here");
         }
     }
+
+    @Test
+    void aFailedExpectationClosesTheConnectionInsteadOfWaitingForABody() {
+        try (RawConnection connection = new RawConnection(node.port())) {
+            connection.write("POST /send HTTP/1.1\r\nHost: x\r\nExpect: x-unknown\r\nContent-Length: 10\r\n\r\n");
+            connection.read(Duration.ofSeconds(3));
+            assertThat(connection.status()).isEqualTo(417);
+            assertThat(connection.closedByServer()).isTrue();
+        }
+    }
 }
