@@ -13,6 +13,11 @@ COPY pom.xml .
 RUN mvn -B -q dependency:go-offline
 COPY src ./src
 COPY client ./client
+# The package phase also makes the .deb and the .zip/.tar.gz, from these.
+COPY bin ./bin
+COPY packaging ./packaging
+COPY docs ./docs
+COPY README.md config.example.toml ./
 RUN mvn -B -q package -DskipTests
 
 # ---- runtime: a JRE, the jar, the configuration, an unprivileged user ----------------------------------
@@ -24,6 +29,7 @@ RUN apt-get update \
  && groupadd --system sse-broker \
  && useradd --system --gid sse-broker --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin sse-broker
 COPY --from=build /build/target/sse-broker.jar /usr/share/sse-broker/sse-broker.jar
+COPY --chmod=0755 bin/sse-broker /usr/bin/sse-broker
 # Readable by the service user only: the file may hold jwt.secret and API keys.
 COPY --chown=root:sse-broker --chmod=0640 config.example.toml /etc/sse-broker/config.toml
 USER sse-broker
@@ -33,10 +39,10 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${SSE_BROKER_SERVER_PORT:-8080}/healthz" >/dev/null \
    || curl -fsSk "https://127.0.0.1:${SSE_BROKER_SERVER_PORT:-8080}/healthz" >/dev/null || exit 1
-# Container-aware heap: a share of the memory limit instead of a share of the host's memory.
-ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
-# Exec form: java is PID 1 and gets docker stop's SIGTERM, so clients are told sys_instance_close.
-ENTRYPOINT ["java", "-jar", "/usr/share/sse-broker/sse-broker.jar"]
+# The launcher sizes the heap from the container's memory limit (MaxRAMPercentage) and adds JAVA_OPTS.
+# Exec form, and the launcher execs java: java is PID 1 and gets docker stop's SIGTERM, so clients are told
+# sys_instance_close.
+ENTRYPOINT ["/usr/bin/sse-broker"]
 CMD ["-c", "/etc/sse-broker/config.toml"]
 # docker stop waits 10 s by default, as long as server.shutdown_timeout: give it more, e.g. docker stop -t 20.
 STOPSIGNAL SIGTERM

@@ -196,7 +196,7 @@ public final class BrokerNode implements AutoCloseable {
         log.info("sse-broker {} node {} started: engine={}, publisher auth={}, history={} messages / {}s per stream, "
                         + "heartbeat={}s, max connections={}",
                 Version.number(), nodeAddress, engineName(),
-                publisherAuth.keysConfigured() ? "API key" : "loopback only", config.sse().historySize(),
+                publisherAuth.keysConfigured() ? "API key" : "local clients only", config.sse().historySize(),
                 config.sse().historyExpireSeconds(), config.sse().heartbeatIntervalSeconds(),
                 config.limits().maxConnections());
         BrokerConfig.Log logs = config.log();
@@ -216,7 +216,7 @@ public final class BrokerNode implements AutoCloseable {
             log.info("publisher API (/token, /send, /kick, /info): API key required ({} configured)",
                     config.auth().apiKeys().size());
         } else {
-            log.warn("publisher API (/token, /send, /kick, /info): no auth.api_keys configured; served to loopback clients only");
+            log.warn("publisher API (/token, /send, /kick, /info): no auth.api_keys configured; served to local clients only (loopback connections not forwarded by a proxy)");
         }
     }
 }

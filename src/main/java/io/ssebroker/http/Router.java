@@ -203,7 +203,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
-    /** Publisher API rule: an API key when keys are configured, else loopback clients only. */
+    /** Publisher API rule: an API key when keys are configured, else local clients only (loopback, not forwarded). */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
         Integer refused = publisherAuth.check(apiKey(request), local);
