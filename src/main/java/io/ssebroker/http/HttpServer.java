@@ -254,6 +254,7 @@ public final class HttpServer implements AutoCloseable {
         router = new Router(publishers, events, publisherAuth, cors, clientAddress, streams, refusals,
                 new StaticPage("/static/index.html", "text/html; charset=utf-8"),
                 new StaticPage("/client/sse-broker.js", "text/javascript; charset=utf-8"),
+                new StaticPage("/api/openapi.yaml", "application/yaml; charset=utf-8"),
                 limits.maxUnsentBytes(), readiness, metrics);
         serverChannel.config().setAutoRead(true);
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();

@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
 final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
     private static final String CLIENT_SCRIPT = "/client/sse-broker.js";
+    private static final String OPENAPI = "/openapi.yaml";
 
     private final Map<String, PublisherEndpoint> publishers;
     private final StreamEndpoint events;
@@ -47,13 +48,16 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final RefusalMeters refusals;
     private final StaticPage page;
     private final StaticPage clientScript;
+    private final StaticPage openApi;
     private final int maxUnsentBytes;
     private final Readiness readiness;
     private final PrometheusEndpoint metrics;
 
     Router(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth, Cors cors,
            ClientAddress clientAddress, AddressLimits streamsPerAddress, RefusalMeters refusals, StaticPage page,
-           StaticPage clientScript, int maxUnsentBytes, Readiness readiness, PrometheusEndpoint metrics) {
+           StaticPage clientScript, StaticPage openApi, int maxUnsentBytes, Readiness readiness,
+           PrometheusEndpoint metrics) {
+        this.openApi = openApi;
         this.streamsPerAddress = streamsPerAddress;
         this.refusals = refusals;
         this.readiness = readiness;
@@ -117,6 +121,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         switch (path) {
             case "/", "/index.html" -> responder.send(HttpResponseStatus.OK, page.content(), page.contentType());
             case CLIENT_SCRIPT -> responder.send(HttpResponseStatus.OK, clientScript.content(), clientScript.contentType());
+            case OPENAPI -> responder.send(HttpResponseStatus.OK, openApi.content(), openApi.contentType());
             case "/healthz" -> responder.success("ok");
             case "/readyz" -> readiness.check().thenAccept(notReady -> notReady.ifPresentOrElse(
                     reason -> responder.failure(503, "not ready: " + reason), () -> responder.success("ready")));
@@ -173,7 +178,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Whether a path is served here; anything else is a 404 (and the request metrics count it as "other"). */
     boolean knows(String path) {
         return publishers.containsKey(path) || path.equals("/events") || path.equals("/") || path.equals("/index.html")
-                || path.equals(CLIENT_SCRIPT) || path.equals("/healthz") || path.equals("/readyz")
+                || path.equals(CLIENT_SCRIPT) || path.equals(OPENAPI) || path.equals("/healthz") || path.equals("/readyz")
                 || path.equals("/metrics");
     }
 

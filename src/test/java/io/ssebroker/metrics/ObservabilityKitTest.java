@@ -1,12 +1,14 @@
 package io.ssebroker.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -42,11 +44,15 @@ class ObservabilityKitTest {
                 node.api().send(Map.of("uid", "alice", "data", "hello"));
                 client.nextOfType("message");
                 node.api().postForm("/kick", Map.of("uid", "alice"));
-                client.readUntilClosed(java.time.Duration.ofSeconds(5));
+                client.readUntilClosed(Duration.ofSeconds(5));
             }
             try (SseClient client = node.connect("bob", "tablet", "not-a-cursor")) {
                 client.next();
             }
+            // GC pauses are counted from the first collection on: make one (the node runs in this JVM)
+            System.gc();
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    PrometheusText.scrape(node).text().contains("jvm_gc_pause_seconds_sum"));
             return PrometheusText.scrape(node).text();
         }
     }
