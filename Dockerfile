@@ -8,17 +8,19 @@
 # ---- build: the executable jar ----------------------------------------------------------------------------
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /build
-# Dependencies first, in their own layer: a change to the sources does not download them again.
+# The broker's module and the parent; of the other modules Maven reads only the poms (it builds -pl broker).
 COPY pom.xml .
-RUN mvn -B -q dependency:go-offline
-COPY src ./src
+COPY loadgen/pom.xml loadgen/
+COPY java-client/pom.xml java-client/
+COPY spring-boot-starter/pom.xml spring-boot-starter/
+COPY broker ./broker
 COPY client ./client
 # The package phase also makes the .deb and the .zip/.tar.gz, from these.
 COPY bin ./bin
 COPY packaging ./packaging
 COPY docs ./docs
 COPY README.md config.example.toml ./
-RUN mvn -B -q package -DskipTests
+RUN mvn -B -q package -DskipTests -pl broker
 
 # ---- runtime: a JRE, the jar, the configuration, an unprivileged user ----------------------------------
 FROM eclipse-temurin:17-jre
@@ -28,7 +30,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system sse-broker \
  && useradd --system --gid sse-broker --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin sse-broker
-COPY --from=build /build/target/sse-broker.jar /usr/share/sse-broker/sse-broker.jar
+COPY --from=build /build/broker/target/sse-broker.jar /usr/share/sse-broker/sse-broker.jar
 COPY --chmod=0755 bin/sse-broker /usr/bin/sse-broker
 # Readable by the service user only: the file may hold jwt.secret and API keys.
 COPY --chown=root:sse-broker --chmod=0640 config.example.toml /etc/sse-broker/config.toml

@@ -1,0 +1,178 @@
+package io.ssebroker.cli;
+
+import io.ssebroker.config.ConfigException;
+import io.ssebroker.config.ConfigKey;
+import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.config.ConfigSchema;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The command line: {@code serve} (the default), {@code token}, {@code check-config}, {@code version}. */
+@Command(name = "sse-broker", versionProvider = Version.class, sortOptions = false,
+        description = "Server-Sent Events broker. Without a command, starts a node (same as 'serve').",
+        subcommands = {Main.Serve.class, Main.Token.class, Main.CheckConfig.class, Main.VersionCommand.class})
+public final class Main implements Callable<Integer> {
+    static final int CONFIG_ERROR = 2;
+
+    @Mixin
+    ConfigOptions options;
+
+    @Option(names = {"-v", "--version"}, versionHelp = true, description = "print the version and exit")
+    boolean version;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+    boolean help;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its error handling: a configuration error exits with status 2 and its message. */
+    public static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ConfigException || e instanceof BrokerNode.EngineStartException) {
+                cmd.getErr().println(e.getMessage());
+                return CONFIG_ERROR;
+            }
+            throw e;
+        });
+        return commandLine;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        return serve(options);
+    }
+
+    static int serve(ConfigOptions options) throws InterruptedException {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        ConfigLoader.LoadedConfig loaded = options.load();
+        LogSetup.apply(loaded.config().log());
+        log.info("configuration: {}", loaded.file().map(f -> "file " + f.toAbsolutePath()).orElse("built-in defaults (no config file)"));
+        loaded.warnings().forEach(log::warn);
+        BrokerNode node = new BrokerNode(loaded.config());
+        node.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down: telling clients to reconnect elsewhere");
+            node.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = "start a broker node (the default command)")
+    static final class Serve implements Callable<Integer> {
+        @Mixin
+        ConfigOptions options;
+
+        @Override
+        public Integer call() throws Exception {
+            return serve(options);
+        }
+    }
+
+    @Command(name = "token", mixinStandardHelpOptions = true, description = "print a connect token signed with the configured jwt.secret")
+    static final class Token implements Callable<Integer> {
+        @Mixin
+        ConfigOptions options;
+
+        @Option(names = "--uid", required = true, description = "user id")
+        String uid;
+
+        @Option(names = "--device", description = "bind the token to this device")
+        String device;
+
+        @Option(names = "--ttl", description = "lifetime in seconds (default jwt.expire, at most jwt.max_expire)")
+        Long ttl;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            ConfigLoader.LoadedConfig loaded = options.load();
+            var jwt = loaded.config().jwt();
+            if (jwt.secretGenerated()) {
+                spec.commandLine().getErr().println("jwt.secret is not set (config file, SSE_BROKER_JWT_SECRET or --secret): "
+                        + "a token signed with a made-up secret would not be accepted by any broker");
+                return CONFIG_ERROR;
+            }
+            if (ttl != null && ttl <= 0) {
+                spec.commandLine().getErr().println("--ttl must be greater than 0");
+                return CONFIG_ERROR;
+            }
+            long lifetime = Math.min(ttl == null ? jwt.expireSeconds() : ttl, jwt.maxExpireSeconds());
+            spec.commandLine().getOut().println(new io.ssebroker.auth.TokenService(jwt).mint(uid, device, lifetime));
+            return 0;
+        }
+    }
+
+    @Command(name = "check-config", mixinStandardHelpOptions = true, description = "validate the configuration and print the effective values")
+    static final class CheckConfig implements Callable<Integer> {
+        private static final Set<String> SECRETS = Set.of("jwt.secret", "redis.password", "auth.api_keys",
+                "callback.secret");
+
+        @Mixin
+        ConfigOptions options;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            ConfigLoader.LoadedConfig loaded = options.load();
+            var out = spec.commandLine().getOut();
+            out.println("# " + loaded.file().map(f -> "file " + f.toAbsolutePath()).orElse("no config file: built-in defaults"));
+            String section = "";
+            for (ConfigKey key : ConfigSchema.KEYS) {
+                if (!key.section().equals(section)) {
+                    section = key.section();
+                    out.println();
+                    out.println("[" + section + "]");
+                }
+                Object value = loaded.values().asMap().get(key.path());
+                out.printf("%s = %s    # %s%n", key.name(), render(key.path(), value), loaded.values().source(key.path()));
+            }
+            loaded.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
+            out.println();
+            out.println("# configuration is valid");
+            return 0;
+        }
+
+        private static String render(String path, Object value) {
+            if (SECRETS.contains(path) && value != null && !value.toString().isEmpty() && !"[]".equals(value.toString())) {
+                return "\"<set>\"";
+            }
+            if (value instanceof String s) {
+                return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+            }
+            if (value instanceof List<?> list) {
+                return list.stream().map(item -> "\"" + item + "\"").toList().toString();
+            }
+            return String.valueOf(value);
+        }
+    }
+
+    @Command(name = "version", mixinStandardHelpOptions = true, description = "print the version")
+    static final class VersionCommand implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getOut().println(new Version().getVersion()[0]);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.ssebroker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The command line as an operator uses it, run in-process: what it prints and the exit status. {@code serve} is left
+ * out because it blocks until the process is signalled.
+ */
+class CliTest {
+    private static final String SECRET = "cli-test-secret-of-at-least-32-bytes!!";
+    private static final int CONFIG_ERROR = 2;
+
+    @TempDir
+    Path dir;
+
+    /** What one invocation printed and returned. */
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = Main.commandLine();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int exit = commandLine.execute(args);
+        commandLine.getOut().flush();
+        commandLine.getErr().flush();
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void versionFlagsAndCommandPrintTheVersion() {
+        String version = Version.number();
+        assertThat(version).as("the build writes the version").matches("\\d+\\.\\d+\\.\\d+.*");
+        for (String[] args : new String[][] {{"-v"}, {"--version"}, {"version"}}) {
+            Run run = run(args);
+            assertThat(run.exit()).as("exit of %s", String.join(" ", args)).isZero();
+            assertThat(run.out()).as("output of %s", String.join(" ", args)).startsWith("sse-broker " + version);
+        }
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        Run run = run("--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("Usage").contains("serve").contains("token").contains("check-config")
+                .contains("--config");
+    }
+
+    @Test
+    void everySubcommandTakesHelp() {
+        for (String command : new String[] {"serve", "token", "check-config", "version"}) {
+            for (String flag : new String[] {"--help", "-h"}) {
+                Run run = run(command, flag);
+                assertThat(run.exit()).as("exit of %s %s: %s", command, flag, run.err()).isZero();
+                assertThat(run.out()).as("output of %s %s", command, flag).contains("Usage").contains(command);
+            }
+        }
+    }
+
+    @Test
+    void checkConfigPrintsEffectiveValuesAndMasksSecrets() throws IOException {
+        Path file = write("""
+                [server]
+                port = 9123
+
+                [jwt]
+                secret = "%s"
+
+                [auth]
+                api_keys = ["publisher-key-0123456789"]
+                """.formatted(SECRET));
+        Run run = run("check-config", "-c", file.toString());
+
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        assertThat(run.out())
+                .contains("port = 9123")
+                .contains("heartbeat_interval = 30")
+                .contains("device_frame_cache_size = 100")
+                .contains("secret = \"<set>\"")
+                .doesNotContain(SECRET)
+                .doesNotContain("publisher-key-0123456789");
+    }
+
+    @Test
+    void checkConfigShowsAFlagOverride() throws IOException {
+        Path file = write("[server]\nport = 9123\n");
+        Run run = run("check-config", "-c", file.toString(), "--port", "9124");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("port = 9124").doesNotContain("port = 9123");
+    }
+
+    @Test
+    void checkConfigWithABadValueExitsWithTheKeyInStderr() throws IOException {
+        Path file = write("""
+                [sse]
+                heartbeat_interval = "abc"
+                """);
+        Run run = run("check-config", "-c", file.toString());
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.err()).contains("sse.heartbeat_interval").contains("abc");
+    }
+
+    @Test
+    void checkConfigWithInvalidTomlExitsWithTheFileInStderr() throws IOException {
+        Path file = write("[server\nport = 1\n");
+        Run run = run("check-config", "-c", file.toString());
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.err()).contains(file.toString());
+    }
+
+    @Test
+    void checkConfigWithAMissingFileExitsWithThePathInStderr() {
+        Path missing = dir.resolve("missing.toml");
+        Run run = run("check-config", "-c", missing.toString());
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.err()).contains(missing.toString());
+    }
+
+    @Test
+    void checkConfigWarnsAboutUnknownKeys() throws IOException {
+        Path file = write("[sse]\nfoo = 1\n");
+        Run run = run("check-config", "-c", file.toString());
+        assertThat(run.exit()).isZero();
+        assertThat(run.err()).contains("sse.foo");
+    }
+
+    @Test
+    void tokenPrintsAJwtForTheUidAndDevice() throws Exception {
+        Path empty = write("");
+        Run run = run("token", "-c", empty.toString(), "--uid", "u1", "--device", "d1", "--secret", SECRET);
+
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        String token = run.out().strip();
+        assertThat(token).matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+        JsonNode payload = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(token.split("\\.")[1]));
+        assertThat(payload.path("uid").asText()).isEqualTo("u1");
+        assertThat(payload.path("sub").asText()).isEqualTo("u1");
+        assertThat(payload.path("device_name").asText()).isEqualTo("d1");
+        assertThat(payload.path("exp").asLong()).isGreaterThan(System.currentTimeMillis() / 1000);
+        assertThat(SignedJWT.parse(token).verify(new MACVerifier(SECRET))).as("signed with --secret").isTrue();
+    }
+
+    @Test
+    void tokenTtlIsHonoured() throws Exception {
+        Path empty = write("");
+        Run run = run("token", "-c", empty.toString(), "--uid", "u2", "--ttl", "120", "--secret", SECRET);
+        assertThat(run.exit()).isZero();
+        JsonNode payload = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(run.out().strip().split("\\.")[1]));
+        assertThat(payload.path("exp").asLong() - payload.path("iat").asLong()).isEqualTo(120);
+        assertThat(payload.has("device_name")).isFalse();
+    }
+
+    @Test
+    void tokenUsesTheSecretOfTheConfigFile() throws Exception {
+        Path file = write("[jwt]\nsecret = \"%s\"\n".formatted(SECRET));
+        Run run = run("token", "-c", file.toString(), "--uid", "u3");
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        assertThat(SignedJWT.parse(run.out().strip()).verify(new MACVerifier(SECRET))).isTrue();
+    }
+
+    @Test
+    void tokenWithoutAnySecretExitsWithAnError() throws IOException {
+        // an explicit empty file keeps a config.toml in the working directory from supplying a secret
+        Path empty = write("");
+        Run run = run("token", "-c", empty.toString(), "--uid", "u1", "--device", "d1");
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains("jwt.secret");
+    }
+
+    @Test
+    void tokenWithATooShortSecretExitsWithTheKey() throws IOException {
+        Path empty = write("");
+        Run run = run("token", "-c", empty.toString(), "--uid", "u1", "--secret", "short");
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains("jwt.secret").doesNotContain("\"short\"");
+    }
+
+    @Test
+    void tokenWithoutUidIsAUsageError() throws IOException {
+        Path empty = write("");
+        Run run = run("token", "-c", empty.toString(), "--secret", SECRET);
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).contains("--uid");
+    }
+
+    private Path write(String toml) throws IOException {
+        Path file = Files.createTempFile(dir, "config", ".toml");
+        Files.writeString(file, toml);
+        return file;
+    }
+}

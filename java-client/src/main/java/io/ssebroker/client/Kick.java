@@ -1,0 +1,29 @@
+package io.ssebroker.client;
+
+import java.util.List;
+import java.util.Set;
+
+/** A {@code /kick}: ends the connections of these users and devices and revokes their earlier tokens. */
+public record Kick(Set<String> uids, Set<String> devices, String data) {
+
+    public Kick {
+        uids = Set.copyOf(uids);
+        devices = Set.copyOf(devices);
+        if (uids.isEmpty() && devices.isEmpty()) {
+            throw new IllegalArgumentException("a kick names at least one uid or device");
+        }
+    }
+
+    public static Kick users(String... uids) {
+        return new Kick(Set.copyOf(List.of(uids)), Set.of(), null);
+    }
+
+    public static Kick devices(String... devices) {
+        return new Kick(Set.of(), Set.copyOf(List.of(devices)), null);
+    }
+
+    /** The data of the {@code sys_kick_offline} event the ended connections receive (why they were ended). */
+    public Kick withData(String reason) {
+        return new Kick(uids, devices, reason);
+    }
+}

@@ -1,0 +1,356 @@
+package io.ssebroker.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The publisher API of an sse-broker node ({@code /send}, {@code /kick}, {@code /info}, {@code /token},
+ * {@code /readyz}) over {@link HttpClient}. Every call comes as a {@link CompletableFuture} ({@code ...Async}) and
+ * as a blocking call; failures are {@link SseBrokerException}s (a {@link CompletionException} wrapping one for the
+ * futures). Calls that are safe to repeat (reads, tokens, sends that carry an idempotency key) are retried with
+ * backoff when the broker is unavailable; the others fail at once, since a call that timed out may have been
+ * carried out. Thread-safe; one instance per broker URL is enough for an application.
+ */
+public final class SseBrokerClient {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final URI baseUrl;
+    private final String apiKey;
+    private final HttpClient http;
+    private final Duration requestTimeout;
+    private final int maxRetries;
+    private final Duration retryBackoff;
+
+    private SseBrokerClient(Builder builder) {
+        String url = builder.baseUrl.toString();
+        this.baseUrl = URI.create(url.endsWith("/") ? url : url + "/");
+        this.apiKey = builder.apiKey;
+        this.http = builder.http != null ? builder.http
+                : HttpClient.newBuilder().connectTimeout(builder.connectTimeout).build();
+        this.requestTimeout = builder.requestTimeout;
+        this.maxRetries = builder.maxRetries;
+        this.retryBackoff = builder.retryBackoff;
+    }
+
+    /** A client of the node at {@code baseUrl} ({@code http://127.0.0.1:8080}). */
+    public static Builder builder(URI baseUrl) {
+        return new Builder(baseUrl);
+    }
+
+    // ---- send ---------------------------------------------------------------------------------------------------
+
+    /** Publishes one message; the answer is the number of target devices online when it was accepted. */
+    public CompletableFuture<Integer> sendAsync(Message message) {
+        return call("send", body(message), message.idempotencyKey() != null, JsonNode::asInt);
+    }
+
+    public int send(Message message) {
+        return await(sendAsync(message));
+    }
+
+    /**
+     * Publishes several messages in one request; one result per message, in order. Retried as a whole only when
+     * every message carries an idempotency key.
+     */
+    public CompletableFuture<List<BatchResult>> sendBatchAsync(List<Message> messages) {
+        List<Map<String, Object>> items = messages.stream().map(SseBrokerClient::body).toList();
+        boolean allKeyed = messages.stream().allMatch(m -> m.idempotencyKey() != null);
+        return call("send", items, allKeyed, result -> {
+            List<BatchResult> results = new ArrayList<>();
+            for (JsonNode item : result) {
+                results.add(new BatchResult(item.path("code").asInt(), item.path("msg").asText(),
+                        item.path("result").asInt()));
+            }
+            return results;
+        });
+    }
+
+    public List<BatchResult> sendBatch(List<Message> messages) {
+        return await(sendBatchAsync(messages));
+    }
+
+    // ---- kick ---------------------------------------------------------------------------------------------------
+
+    /** Ends connections and revokes earlier tokens; the answer is the number of connections ended. Never retried. */
+    public CompletableFuture<Integer> kickAsync(Kick kick) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        putList(body, "uid", kick.uids());
+        putList(body, "device", kick.devices());
+        if (kick.data() != null) {
+            body.put("data", kick.data());
+        }
+        return call("kick", body, false, JsonNode::asInt);
+    }
+
+    public int kick(Kick kick) {
+        return await(kickAsync(kick));
+    }
+
+    // ---- tokens -------------------------------------------------------------------------------------------------
+
+    /**
+     * A connect token minted by the broker for {@code uid}, bound to {@code device} when it is not null, living
+     * {@code ttl} (null: the broker's default). To mint tokens without a call, see {@link ConnectTokens}.
+     */
+    public CompletableFuture<String> tokenAsync(String uid, String device, Duration ttl) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("uid", Objects.requireNonNull(uid, "uid"));
+        if (device != null) {
+            body.put("device", device);
+        }
+        if (ttl != null) {
+            body.put("ttl", Math.max(1, ttl.toSeconds()));
+        }
+        return call("token", body, true, JsonNode::asText);
+    }
+
+    public String token(String uid, String device, Duration ttl) {
+        return await(tokenAsync(uid, device, ttl));
+    }
+
+    // ---- presence -----------------------------------------------------------------------------------------------
+
+    public CompletableFuture<DeviceInfo> deviceAsync(String device) {
+        return info(Map.of("device", device), DeviceInfo.class);
+    }
+
+    public DeviceInfo device(String device) {
+        return await(deviceAsync(device));
+    }
+
+    public CompletableFuture<UserInfo> userAsync(String uid) {
+        return info(Map.of("uid", uid), UserInfo.class);
+    }
+
+    public UserInfo user(String uid) {
+        return await(userAsync(uid));
+    }
+
+    /** One node by its address ({@code host:port} as {@code /info} shows it). */
+    public CompletableFuture<NodeInfo> nodeAsync(String address) {
+        return info(Map.of("address", address), NodeInfo.class);
+    }
+
+    public NodeInfo node(String address) {
+        return await(nodeAsync(address));
+    }
+
+    public CompletableFuture<ClusterInfo> clusterAsync() {
+        return info(Map.of(), ClusterInfo.class);
+    }
+
+    public ClusterInfo cluster() {
+        return await(clusterAsync());
+    }
+
+    // ---- health -------------------------------------------------------------------------------------------------
+
+    /** {@code /readyz}: empty when the node is ready, else why not (the broker's reason, or the failure to ask). */
+    public CompletableFuture<java.util.Optional<String>> notReadyAsync() {
+        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("readyz")).timeout(requestTimeout).GET().build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .thenApply(response -> response.statusCode() == 200 ? java.util.Optional.<String>empty()
+                        : java.util.Optional.of(reason(response)))
+                .exceptionally(error -> java.util.Optional.of("unreachable: " + rootCause(error)));
+    }
+
+    public java.util.Optional<String> notReady() {
+        return notReadyAsync().join();
+    }
+
+    // ---- the exchange -------------------------------------------------------------------------------------------
+
+    private <T> CompletableFuture<T> info(Map<String, Object> selector, Class<T> type) {
+        return call("info", selector, true, result -> JSON.convertValue(result, type));
+    }
+
+    private <T> CompletableFuture<T> call(String endpoint, Object body, boolean safeToRetry, Function<JsonNode, T> result) {
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write the request as JSON", e);
+        }
+        HttpRequest.Builder request = HttpRequest.newBuilder(baseUrl.resolve(endpoint))
+                .timeout(requestTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json));
+        if (apiKey != null) {
+            request.header("X-API-Key", apiKey);
+        }
+        return attempt(request.build(), safeToRetry ? maxRetries : 0, retryBackoff).thenApply(result);
+    }
+
+    /** Sends, and sends again after a pause when the broker was unavailable and attempts are left. */
+    private CompletableFuture<JsonNode> attempt(HttpRequest request, int retriesLeft, Duration backoff) {
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .handle((response, error) -> {
+                    if (error != null) {
+                        throw new UnavailableException(0, "no answer from " + request.uri() + ": " + rootCause(error),
+                                error instanceof CompletionException ? error.getCause() : error);
+                    }
+                    return envelope(response);
+                })
+                .handle((result, error) -> {
+                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                    if (cause == null) {
+                        return CompletableFuture.completedFuture(result);
+                    }
+                    if (cause instanceof UnavailableException && retriesLeft > 0) {
+                        return CompletableFuture.supplyAsync(() -> null,
+                                        CompletableFuture.delayedExecutor(backoff.toMillis(), TimeUnit.MILLISECONDS))
+                                .thenCompose(pause -> attempt(request, retriesLeft - 1, backoff.multipliedBy(2)));
+                    }
+                    return CompletableFuture.<JsonNode>failedFuture(cause);
+                })
+                .thenCompose(Function.identity());
+    }
+
+    /** The result of the broker's envelope {@code {code, msg, micro, result}}, or the exception its status names. */
+    private static JsonNode envelope(HttpResponse<String> response) {
+        JsonNode body;
+        try {
+            body = JSON.readTree(response.body());
+        } catch (IOException e) {
+            body = null;
+        }
+        if (body == null || !body.has("code")) {
+            throw SseBrokerException.forStatus(response.statusCode(), "unexpected answer " + response.statusCode()
+                    + " (not the broker's JSON envelope): " + abbreviate(response.body()));
+        }
+        if (response.statusCode() == 200 && body.path("code").asInt() == 1) {
+            return body.path("result");
+        }
+        throw SseBrokerException.forStatus(response.statusCode(), body.path("msg").asText());
+    }
+
+    private static String reason(HttpResponse<String> response) {
+        try {
+            JsonNode body = JSON.readTree(response.body());
+            if (body != null && body.has("msg")) {
+                return body.path("msg").asText();
+            }
+        } catch (IOException e) {
+            // not the envelope: the status says enough
+        }
+        return "status " + response.statusCode();
+    }
+
+    private static Map<String, Object> body(Message message) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        putList(body, "uid", message.uids());
+        putList(body, "device", message.devices());
+        if (message.event() != null) {
+            body.put("event", message.event());
+        }
+        body.put("data", message.data());
+        if (message.idempotencyKey() != null) {
+            body.put("idempotency_key", message.idempotencyKey());
+        }
+        return body;
+    }
+
+    private static void putList(Map<String, Object> body, String field, java.util.Set<String> values) {
+        if (!values.isEmpty()) {
+            body.put(field, List.copyOf(values));
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof SseBrokerException broker) {
+                throw broker;
+            }
+            throw e;
+        }
+    }
+
+    private static String rootCause(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+    }
+
+    private static String abbreviate(String text) {
+        return text == null ? "" : text.length() > 200 ? text.substring(0, 200) + "..." : text;
+    }
+
+    /** Settings of a client; only the URL is required. */
+    public static final class Builder {
+        private final URI baseUrl;
+        private String apiKey;
+        private HttpClient http;
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration requestTimeout = Duration.ofSeconds(10);
+        private int maxRetries = 2;
+        private Duration retryBackoff = Duration.ofMillis(200);
+
+        private Builder(URI baseUrl) {
+            this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
+        }
+
+        /** One of the broker's {@code auth.api_keys}; without one, only a broker on the same host answers. */
+        public Builder apiKey(String key) {
+            this.apiKey = key == null || key.isBlank() ? null : key;
+            return this;
+        }
+
+        /** An HttpClient of the application's own (proxy, TLS settings); the connect timeout is then its own. */
+        public Builder httpClient(HttpClient client) {
+            this.http = client;
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = timeout;
+            return this;
+        }
+
+        /** How long one attempt may take; a /send to many users or a big batch takes longer than a read. */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        /** Retries of a call that is safe to repeat, after 200 ms, then twice as long each time (default 2). */
+        public Builder maxRetries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("maxRetries must not be negative");
+            }
+            this.maxRetries = retries;
+            return this;
+        }
+
+        public Builder retryBackoff(Duration first) {
+            this.retryBackoff = first;
+            return this;
+        }
+
+        public SseBrokerClient build() {
+            return new SseBrokerClient(this);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.ssebroker.client;
+
+/**
+ * The broker refused a call, or could not be reached. {@link #status()} is the HTTP status (0 when no answer came);
+ * the message is the broker's reason ({@code "data: required"}). The subclasses say what to do about it.
+ */
+public class SseBrokerException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final int status;
+
+    public SseBrokerException(int status, String message) {
+        super(message);
+        this.status = status;
+    }
+
+    public SseBrokerException(int status, String message, Throwable cause) {
+        super(message, cause);
+        this.status = status;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** The broker's answer for a status, as the matching exception. */
+    static SseBrokerException forStatus(int status, String message) {
+        return switch (status) {
+            case 401, 403 -> new AuthenticationException(status, message);
+            case 429, 503 -> new UnavailableException(status, message, null);
+            default -> status >= 500 ? new SseBrokerException(status, message) : new InvalidRequestException(status, message);
+        };
+    }
+}

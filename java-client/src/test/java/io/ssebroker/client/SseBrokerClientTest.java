@@ -1,0 +1,175 @@
+package io.ssebroker.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The client against a real broker node: every call, its typed results and errors, and when it retries. */
+class SseBrokerClientTest {
+    private static final String API_KEY = "client-test-api-key-0123456789";
+    private static TestNode broker;
+    private static SseBrokerClient client;
+
+    @BeforeAll
+    static void start() throws InterruptedException {
+        broker = TestNode.start(Map.of("auth.api_keys", API_KEY, "jwt.issuer", "https://app.example.com",
+                "jwt.audience", "push"));
+        client = SseBrokerClient.builder(URI.create(broker.baseUrl())).apiKey(API_KEY).build();
+    }
+
+    /** A device's stream, opened with a connect token. */
+    private static SseClient subscribe(String token, String device) {
+        return SseClient.open(broker, "/events?device=" + device, Map.of("X-SSE-TOKEN", token));
+    }
+
+    /** The next event as "type: data". */
+    private static String next(SseClient stream) {
+        SseClient.Event event = stream.next(Duration.ofSeconds(5));
+        return event == null ? null : event.event() + ": " + event.data();
+    }
+
+    @AfterAll
+    static void stop() {
+        broker.close();
+    }
+
+    @Test
+    void aMessageSentToADeviceArrivesThere() throws Exception {
+        try (SseClient phone = subscribe(client.token("alice", "phone", Duration.ofMinutes(5)), "phone")) {
+            assertThat(next(phone)).startsWith("sys_connected");
+            assertThat(client.send(Message.toDevices("phone").event("chat").data("hello\nworld"))).isEqualTo(1);
+            assertThat(next(phone)).isEqualTo("chat: hello\nworld");
+            assertThat(client.sendAsync(Message.toUsers("alice").data("async")).get()).isEqualTo(1);
+            assertThat(next(phone)).isEqualTo("message: async");
+            assertThat(client.send(Message.broadcast().data("everyone"))).isGreaterThanOrEqualTo(1);
+            assertThat(next(phone)).isEqualTo("message: everyone");
+        }
+    }
+
+    @Test
+    void aMessageWithAnIdempotencyKeyIsDeliveredOnceHoweverOftenItIsSent() throws Exception {
+        try (SseClient tablet = subscribe(client.token("bob", "tablet", null), "tablet")) {
+            next(tablet);
+            Message order = Message.toUsers("bob").idempotencyKey("order-42").data("paid");
+            assertThat(client.send(order)).isEqualTo(1);
+            assertThat(client.send(order)).isEqualTo(1);
+            assertThat(next(tablet)).isEqualTo("message: paid");
+            assertThat(tablet.readFor(Duration.ofMillis(500))).isEmpty();
+        }
+    }
+
+    @Test
+    void aBatchAnswersOneResultPerMessage() {
+        List<BatchResult> results = client.sendBatch(List.of(Message.toUsers("carol").data("one"),
+                Message.toUsers("carol").data(""), Message.toUsers("carol").event("sys_forged").data("x")));
+        assertThat(results).hasSize(3);
+        assertThat(results.get(0).accepted()).isTrue();
+        assertThat(results.get(1)).satisfies(r -> {
+            assertThat(r.accepted()).isFalse();
+            assertThat(r.code()).isEqualTo(400);
+            assertThat(r.message()).contains("data");
+        });
+        assertThat(results.get(2).code()).isEqualTo(400);
+    }
+
+    @Test
+    void presenceAndKickOfADevice() throws Exception {
+        try (SseClient laptop = subscribe(client.token("dave", "laptop", null), "laptop")) {
+            next(laptop);
+            DeviceInfo device = client.device("laptop");
+            assertThat(device.online()).isTrue();
+            assertThat(device.uid()).isEqualTo("dave");
+            assertThat(device.loginTime()).matches("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}");
+            UserInfo user = client.user("dave");
+            assertThat(user.devices()).extracting(DeviceInfo::deviceName).containsExactly("laptop");
+            ClusterInfo cluster = client.cluster();
+            assertThat(cluster.instanceCount()).isEqualTo(1);
+            assertThat(cluster.deviceCount()).isGreaterThanOrEqualTo(1);
+            assertThat(client.node(broker.nodeAddress()).online()).isTrue();
+
+            assertThat(client.kick(Kick.devices("laptop").withData("signed out"))).isEqualTo(1);
+            assertThat(next(laptop)).isEqualTo("sys_kick_offline: signed out");
+            assertThat(client.device("laptop").online()).isFalse();
+        }
+    }
+
+    @Test
+    void tokensMintedLocallyAreAcceptedByTheBroker() throws Exception {
+        ConnectTokens tokens = new ConnectTokens(TestNode.SECRET).withIssuer("https://app.example.com")
+                .withAudience("push");
+        try (SseClient watch = subscribe(tokens.mint("erin", "watch", Duration.ofMinutes(1)), "watch")) {
+            assertThat(next(watch)).startsWith("sys_connected");
+            client.send(Message.toDevices("watch").data("tick"));
+            assertThat(next(watch)).isEqualTo("message: tick");
+        }
+        try (SseClient refused = subscribe(new ConnectTokens(TestNode.SECRET).mint("erin", "watch", Duration.ofMinutes(1)),
+                "watch")) {
+            assertThat(refused.status()).as("without the issuer the broker checks").isEqualTo(401);
+            assertThat(refused.body()).contains("iss");
+        }
+    }
+
+    @Test
+    void refusalsAreTypedErrorsWithTheBrokersReason() {
+        SseBrokerClient wrongKey = SseBrokerClient.builder(URI.create(broker.baseUrl())).apiKey("not-the-key-not-the-key").build();
+        assertThatThrownBy(() -> wrongKey.send(Message.broadcast().data("x")))
+                .isInstanceOf(AuthenticationException.class)
+                .satisfies(e -> assertThat(((SseBrokerException) e).status()).isEqualTo(401));
+        assertThatThrownBy(() -> client.send(Message.toUsers("sys,tem").data("x")))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("uid");
+        assertThatThrownBy(() -> client.send(Message.toUsers("x").event("sys_forged").data("x")))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("reserved");
+        SseBrokerClient nobody = SseBrokerClient.builder(URI.create("http://127.0.0.1:9")).maxRetries(0).build();
+        assertThatThrownBy(() -> nobody.cluster()).isInstanceOf(UnavailableException.class)
+                .satisfies(e -> assertThat(((SseBrokerException) e).status()).isZero());
+        assertThat(nobody.notReady()).hasValueSatisfying(reason -> assertThat(reason).startsWith("unreachable"));
+        assertThat(client.notReady()).isEmpty();
+    }
+
+    @Test
+    void onlyCallsThatAreSafeToRepeatAreRetried() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer flaky = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        flaky.createContext("/", exchange -> {
+            boolean first = calls.incrementAndGet() % 2 == 1;
+            byte[] body = (first ? "{\"code\":503,\"msg\":\"engine unavailable: down\",\"micro\":1,\"result\":\"\"}"
+                    : "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":3}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(first ? 503 : 200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        flaky.start();
+        try {
+            SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + flaky.getAddress().getPort()))
+                    .retryBackoff(Duration.ofMillis(10)).build();
+            assertThat(retrying.send(Message.toUsers("u").idempotencyKey("k").data("x"))).isEqualTo(3);
+            assertThat(calls.get()).as("503, then the retry").isEqualTo(2);
+
+            calls.set(0);
+            assertThatThrownBy(() -> retrying.send(Message.toUsers("u").data("x")))
+                    .as("a send without a key may have been delivered: not repeated")
+                    .isInstanceOf(UnavailableException.class).hasMessageContaining("engine unavailable");
+            assertThat(calls.get()).isEqualTo(1);
+
+            calls.set(0);
+            assertThatThrownBy(() -> retrying.kick(Kick.users("u"))).isInstanceOf(UnavailableException.class);
+            assertThat(calls.get()).isEqualTo(1);
+        } finally {
+            flaky.stop(0);
+        }
+    }
+}
