@@ -1,9 +1,7 @@
 package io.ssebroker.testing;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The body of a chunked HTTP/1.1 response, decoded strictly: it ends (read gives -1) only at the last chunk; a
@@ -50,16 +48,7 @@ final class ChunkedBody extends InputStream {
     }
 
     private String line() throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        for (int b = in.read(); b != '\n'; b = in.read()) {
-            if (b < 0) {
-                throw new IOException("connection cut between chunks");
-            }
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.US_ASCII);
+        return SseClient.readHeaderLine(in);
     }
 
     @Override

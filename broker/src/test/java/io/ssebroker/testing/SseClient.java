@@ -261,11 +261,12 @@ public final class SseClient implements AutoCloseable {
         }
     }
 
-    private static String readHeaderLine(InputStream in) throws IOException {
+    /** One line of the HTTP framing (the head, a chunk size), CR dropped; the connection ending first is an error. */
+    static String readHeaderLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int b = in.read(); b != '\n'; b = in.read()) {
             if (b < 0) {
-                throw new IOException("connection closed in the response head");
+                throw new IOException("connection cut in the middle of a line of the response's framing");
             }
             if (b != '\r') {
                 line.write(b);

@@ -58,10 +58,20 @@ public final class ConnectTokens {
         return new ConnectTokens(new String(key.getEncoded(), StandardCharsets.UTF_8), issuer, aud, clock);
     }
 
-    /** A token for {@code uid}, bound to {@code device} when it is not null, valid for {@code ttl}. */
+    /**
+     * A token for {@code uid}, bound to {@code device} when it is not null, valid for {@code ttl} (keep it within
+     * the broker's {@code jwt.max_lifetime} when that is set: a longer-lived token is refused).
+     */
     public String mint(String uid, String device, Duration ttl) {
         if (uid == null || uid.isBlank()) {
             throw new IllegalArgumentException("uid is required");
+        }
+        if (device != null && device.isBlank()) {
+            // the broker would take a blank device_name for no binding: a token for every device of the uid
+            throw new IllegalArgumentException("device must not be blank (null mints a token bound to no device)");
+        }
+        if (ttl == null || ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("ttl must be positive");
         }
         long now = clock.millis();
         Map<String, Object> claims = new LinkedHashMap<>();
@@ -70,10 +80,10 @@ public final class ConnectTokens {
         if (device != null) {
             claims.put("device_name", device);
         }
-        if (issuer != null) {
+        if (issuer != null && !issuer.isBlank()) {
             claims.put("iss", issuer);
         }
-        if (audience != null) {
+        if (audience != null && !audience.isBlank()) {
             claims.put("aud", audience);
         }
         claims.put("iat", now / 1000);

@@ -1,5 +1,8 @@
 package io.ssebroker.client;
 
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -7,19 +10,27 @@ import java.util.Set;
 public record Kick(Set<String> uids, Set<String> devices, String data) {
 
     public Kick {
-        uids = Set.copyOf(uids);
-        devices = Set.copyOf(devices);
+        uids = Collections.unmodifiableSet(new LinkedHashSet<>(uids));
+        devices = Collections.unmodifiableSet(new LinkedHashSet<>(devices));
         if (uids.isEmpty() && devices.isEmpty()) {
             throw new IllegalArgumentException("a kick names at least one uid or device");
         }
     }
 
     public static Kick users(String... uids) {
-        return new Kick(Set.copyOf(List.of(uids)), Set.of(), null);
+        return users(List.of(uids));
+    }
+
+    public static Kick users(Collection<String> uids) {
+        return new Kick(new LinkedHashSet<>(uids), Set.of(), null);
     }
 
     public static Kick devices(String... devices) {
-        return new Kick(Set.of(), Set.copyOf(List.of(devices)), null);
+        return devices(List.of(devices));
+    }
+
+    public static Kick devices(Collection<String> devices) {
+        return new Kick(Set.of(), new LinkedHashSet<>(devices), null);
     }
 
     /** The data of the {@code sys_kick_offline} event the ended connections receive (why they were ended). */

@@ -1,34 +1,48 @@
 package io.ssebroker.client;
 
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
 /**
- * One message for {@code /send}: to users (all their devices), to devices, or, with neither, to everyone.
- * {@code idempotencyKey} makes a repeat (a retry after a timeout, on any node) deliver nothing more; messages
- * with one are retried by the client when the broker is unavailable.
+ * One message for {@code /send}: to users (all their devices), to devices, or, only through {@link #broadcast()},
+ * to everyone. An empty list of targets is an error, never a broadcast. {@code idempotencyKey} makes a repeat (a
+ * retry after a timeout, on any node) deliver nothing more; messages with one are retried by the client when the
+ * broker is unavailable. Targets keep the order they were given in.
  */
 public record Message(Set<String> uids, Set<String> devices, String event, String data, String idempotencyKey) {
 
     public Message {
-        uids = Set.copyOf(uids);
-        devices = Set.copyOf(devices);
+        uids = Collections.unmodifiableSet(new LinkedHashSet<>(uids));
+        devices = Collections.unmodifiableSet(new LinkedHashSet<>(devices));
         Objects.requireNonNull(data, "data");
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("data must not be empty");
+        }
     }
 
     public static Builder toUsers(String... uids) {
-        return new Builder().users(List.of(uids));
+        return toUsers(List.of(uids));
+    }
+
+    public static Builder toUsers(Collection<String> uids) {
+        return new Builder(false).users(uids);
     }
 
     public static Builder toDevices(String... devices) {
-        return new Builder().devices(List.of(devices));
+        return toDevices(List.of(devices));
+    }
+
+    public static Builder toDevices(Collection<String> devices) {
+        return new Builder(false).devices(devices);
     }
 
     /** A message to every device online. */
     public static Builder broadcast() {
-        return new Builder();
+        return new Builder(true);
     }
 
     public boolean isBroadcast() {
@@ -36,21 +50,31 @@ public record Message(Set<String> uids, Set<String> devices, String event, Strin
     }
 
     public static final class Builder {
+        private final boolean broadcast;
         private final Set<String> uids = new LinkedHashSet<>();
         private final Set<String> devices = new LinkedHashSet<>();
         private String event;
         private String idempotencyKey;
 
-        private Builder() {
+        private Builder(boolean broadcast) {
+            this.broadcast = broadcast;
         }
 
-        public Builder users(Iterable<String> more) {
-            more.forEach(uids::add);
-            return this;
+        public Builder users(Collection<String> more) {
+            return add(uids, more, "uid");
         }
 
-        public Builder devices(Iterable<String> more) {
-            more.forEach(devices::add);
+        public Builder devices(Collection<String> more) {
+            return add(devices, more, "device");
+        }
+
+        private Builder add(Set<String> targets, Collection<String> more, String what) {
+            if (broadcast) {
+                throw new IllegalStateException("a broadcast names no " + what + "s");
+            }
+            for (String target : more) {
+                targets.add(Objects.requireNonNull(target, what));
+            }
             return this;
         }
 
@@ -66,6 +90,9 @@ public record Message(Set<String> uids, Set<String> devices, String event, Strin
         }
 
         public Message data(String data) {
+            if (!broadcast && uids.isEmpty() && devices.isEmpty()) {
+                throw new IllegalArgumentException("no uid and no device: name targets, or use Message.broadcast()");
+            }
             return new Message(uids, devices, event, data, idempotencyKey);
         }
     }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -26,11 +27,14 @@ import java.util.function.Function;
  * as a blocking call; failures are {@link SseBrokerException}s (a {@link CompletionException} wrapping one for the
  * futures). Calls that are safe to repeat (reads, tokens, sends that carry an idempotency key) are retried with
  * backoff when the broker is unavailable; the others fail at once, since a call that timed out may have been
- * carried out. Thread-safe; one instance per broker URL is enough for an application.
+ * carried out. Thread-safe: make one instance per broker and share it (clients built without an HttpClient of their
+ * own share one per connect timeout, so that extra instances cost no threads).
  */
 public final class SseBrokerClient {
     private static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /** The longest pause between two attempts, however many were made. */
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final URI baseUrl;
     private final String apiKey;
@@ -43,8 +47,7 @@ public final class SseBrokerClient {
         String url = builder.baseUrl.toString();
         this.baseUrl = URI.create(url.endsWith("/") ? url : url + "/");
         this.apiKey = builder.apiKey;
-        this.http = builder.http != null ? builder.http
-                : HttpClient.newBuilder().connectTimeout(builder.connectTimeout).build();
+        this.http = builder.http != null ? builder.http : SharedHttpClients.forConnectTimeout(builder.connectTimeout);
         this.requestTimeout = builder.requestTimeout;
         this.maxRetries = builder.maxRetries;
         this.retryBackoff = builder.retryBackoff;
@@ -111,13 +114,16 @@ public final class SseBrokerClient {
      * {@code ttl} (null: the broker's default). To mint tokens without a call, see {@link ConnectTokens}.
      */
     public CompletableFuture<String> tokenAsync(String uid, String device, Duration ttl) {
+        if (uid == null || (ttl != null && (ttl.isNegative() || ttl.isZero()))) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("uid is required, and a ttl must be positive"));
+        }
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("uid", Objects.requireNonNull(uid, "uid"));
+        body.put("uid", uid);
         if (device != null) {
             body.put("device", device);
         }
         if (ttl != null) {
-            body.put("ttl", Math.max(1, ttl.toSeconds()));
+            body.put("ttl", (ttl.toMillis() + 999) / 1000); // whole seconds, rounded up
         }
         return call("token", body, true, JsonNode::asText);
     }
@@ -197,7 +203,13 @@ public final class SseBrokerClient {
         if (apiKey != null) {
             request.header("X-API-Key", apiKey);
         }
-        return attempt(request.build(), safeToRetry ? maxRetries : 0, retryBackoff).thenApply(result);
+        return attempt(request.build(), safeToRetry ? maxRetries : 0, retryBackoff).thenApply(answer -> {
+            try {
+                return result.apply(answer);
+            } catch (RuntimeException e) {
+                throw new SseBrokerException(200, "the broker's answer does not have the expected shape: " + e.getMessage(), e);
+            }
+        });
     }
 
     /** Sends, and sends again after a pause when the broker was unavailable and attempts are left. */
@@ -205,8 +217,12 @@ public final class SseBrokerClient {
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
                 .handle((response, error) -> {
                     if (error != null) {
-                        throw new UnavailableException(0, "no answer from " + request.uri() + ": " + rootCause(error),
-                                error instanceof CompletionException ? error.getCause() : error);
+                        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                        if (cause instanceof javax.net.ssl.SSLException) {
+                            // a certificate or protocol mismatch: trying again cannot help
+                            throw new SseBrokerException(0, "TLS with " + request.uri() + " failed: " + rootCause(cause), cause);
+                        }
+                        throw new UnavailableException(0, "no answer from " + request.uri() + ": " + rootCause(cause), cause);
                     }
                     return envelope(response);
                 })
@@ -216,9 +232,12 @@ public final class SseBrokerClient {
                         return CompletableFuture.completedFuture(result);
                     }
                     if (cause instanceof UnavailableException && retriesLeft > 0) {
+                        // half to all of the backoff, so that publishers refused together do not come back together
+                        long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
+                        Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
                         return CompletableFuture.supplyAsync(() -> null,
-                                        CompletableFuture.delayedExecutor(backoff.toMillis(), TimeUnit.MILLISECONDS))
-                                .thenCompose(pause -> attempt(request, retriesLeft - 1, backoff.multipliedBy(2)));
+                                        CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
+                                .thenCompose(paused -> attempt(request, retriesLeft - 1, next));
                     }
                     return CompletableFuture.<JsonNode>failedFuture(cause);
                 })
@@ -314,7 +333,7 @@ public final class SseBrokerClient {
 
         /** One of the broker's {@code auth.api_keys}; without one, only a broker on the same host answers. */
         public Builder apiKey(String key) {
-            this.apiKey = key == null || key.isBlank() ? null : key;
+            this.apiKey = key == null || key.isBlank() ? null : key.strip(); // a key read from a file ends with a newline
             return this;
         }
 
@@ -335,7 +354,10 @@ public final class SseBrokerClient {
             return this;
         }
 
-        /** Retries of a call that is safe to repeat, after 200 ms, then twice as long each time (default 2). */
+        /**
+         * Retries of a call that is safe to repeat (default 2): after about 200 ms, then twice as long each time, at
+         * most 5 s, with jitter. A blocking call can take up to (1 + retries) times the request timeout plus these.
+         */
         public Builder maxRetries(int retries) {
             if (retries < 0) {
                 throw new IllegalArgumentException("maxRetries must not be negative");
@@ -350,6 +372,10 @@ public final class SseBrokerClient {
         }
 
         public SseBrokerClient build() {
+            String scheme = baseUrl.getScheme();
+            if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme) || baseUrl.getHost() == null) {
+                throw new IllegalArgumentException("the broker's URL must be http:// or https:// with a host: " + baseUrl);
+            }
             return new SseBrokerClient(this);
         }
     }

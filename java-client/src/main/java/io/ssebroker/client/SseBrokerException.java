@@ -26,7 +26,8 @@ public class SseBrokerException extends RuntimeException {
     static SseBrokerException forStatus(int status, String message) {
         return switch (status) {
             case 401, 403 -> new AuthenticationException(status, message);
-            case 429, 503 -> new UnavailableException(status, message, null);
+            // the broker busy or unreachable, a proxy in front of it timing out or without an upstream
+            case 408, 429, 502, 503, 504 -> new UnavailableException(status, message, null);
             default -> status >= 500 ? new SseBrokerException(status, message) : new InvalidRequestException(status, message);
         };
     }

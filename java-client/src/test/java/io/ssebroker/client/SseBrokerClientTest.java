@@ -74,13 +74,13 @@ class SseBrokerClientTest {
     @Test
     void aBatchAnswersOneResultPerMessage() {
         List<BatchResult> results = client.sendBatch(List.of(Message.toUsers("carol").data("one"),
-                Message.toUsers("carol").data(""), Message.toUsers("carol").event("sys_forged").data("x")));
+                Message.toUsers("carol").event("bad\u0007name").data("x"), Message.toUsers("carol").event("sys_forged").data("x")));
         assertThat(results).hasSize(3);
         assertThat(results.get(0).accepted()).isTrue();
         assertThat(results.get(1)).satisfies(r -> {
             assertThat(r.accepted()).isFalse();
             assertThat(r.code()).isEqualTo(400);
-            assertThat(r.message()).contains("data");
+            assertThat(r.message()).contains("event");
         });
         assertThat(results.get(2).code()).isEqualTo(400);
     }
@@ -120,6 +120,16 @@ class SseBrokerClientTest {
             assertThat(refused.status()).as("without the issuer the broker checks").isEqualTo(401);
             assertThat(refused.body()).contains("iss");
         }
+    }
+
+    @Test
+    void anEmptyListOfTargetsIsNeverABroadcast() {
+        assertThatThrownBy(() -> Message.toUsers(List.of()).data("x")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Message.broadcast().users(List.of("a"))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> Message.toDevices("d").data("")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(Message.toUsers("c", "a", "b").data("x").uids()).containsExactly("c", "a", "b");
+        assertThatThrownBy(() -> new ConnectTokens(TestNode.SECRET).mint("u", " ", Duration.ofMinutes(1)))
+                .as("a blank device would bind the token to none").isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -9,7 +9,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 
-/** An {@link SseBrokerClient} from {@code sse-broker.*}, and {@link ConnectTokens} when the secret is set. */
+/**
+ * An {@link SseBrokerClient} once {@code sse-broker.url} is set (there is no default: the usual default port of a
+ * broker, 8080, is the application's own), and {@link ConnectTokens} when {@code sse-broker.token-secret} is set.
+ */
 @AutoConfiguration
 @ConditionalOnClass(SseBrokerClient.class)
 @EnableConfigurationProperties(SseBrokerProperties.class)
@@ -17,6 +20,7 @@ public class SseBrokerAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnProperty(prefix = "sse-broker", name = "url")
     public SseBrokerClient sseBrokerClient(SseBrokerProperties properties) {
         return SseBrokerClient.builder(properties.getUrl())
                 .apiKey(properties.getApiKey())
@@ -30,6 +34,10 @@ public class SseBrokerAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnProperty(prefix = "sse-broker", name = "token-secret")
     public ConnectTokens sseBrokerConnectTokens(SseBrokerProperties properties) {
+        if (properties.getTokenSecret() == null || properties.getTokenSecret().isBlank()) {
+            throw new IllegalStateException("sse-broker.token-secret is set but empty: give the broker's jwt.secret, "
+                    + "or remove the property");
+        }
         ConnectTokens tokens = new ConnectTokens(properties.getTokenSecret());
         if (properties.getTokenIssuer() != null) {
             tokens = tokens.withIssuer(properties.getTokenIssuer());

@@ -7,8 +7,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /** {@code sse-broker.*}: where the broker is and how to call it. */
 @ConfigurationProperties(prefix = "sse-broker")
 public class SseBrokerProperties {
-    /** Base URL of a broker node (or of the load balancer in front of the nodes). */
-    private URI url = URI.create("http://127.0.0.1:8080");
+    /** Base URL of a broker node, or of the load balancer in front of the nodes (required: no client without it). */
+    private URI url;
     /** One of the broker's auth.api_keys; without one, only a broker on the same host answers. */
     private String apiKey;
     /** The broker's jwt.secret: when set, a ConnectTokens bean mints connect tokens locally, without a call. */

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -82,6 +83,29 @@ class SseBrokerAutoConfigurationTest {
                         assertThat(tablet.next().event()).isEqualTo("sys_connected");
                     }
                 });
+    }
+
+    @Test
+    void withoutAUrlThereIsNoClientAndWithoutTheActuatorNoIndicator() {
+        app.run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(SseBrokerClient.class);
+        });
+        app.withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate"))
+                .withPropertyValues("sse-broker.url=" + broker.baseUrl())
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).hasSingleBean(SseBrokerClient.class);
+                    assertThat(context).doesNotHaveBean("sseBrokerHealthIndicator");
+                });
+        app.withPropertyValues("sse-broker.url=" + broker.baseUrl(), "management.health.sse-broker.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(SseBrokerHealthIndicator.class));
+    }
+
+    @Test
+    void anEmptySecretIsAClearStartupError() {
+        app.withPropertyValues("sse-broker.url=" + broker.baseUrl(), "sse-broker.token-secret=").run(context ->
+                assertThat(context).getFailure().rootCause().hasMessageContaining("sse-broker.token-secret"));
     }
 
     @Test
