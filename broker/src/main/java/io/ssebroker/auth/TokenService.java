@@ -38,12 +38,16 @@ import java.util.regex.Pattern;
 public final class TokenService {
     /** Minted ids start with the issue time in milliseconds, so that a kick in the same second can tell before from after. */
     private static final Pattern MINTED_ID = Pattern.compile("([0-9a-z]{1,12})-[0-9a-z]+");
+    /** Half the verified tokens remembered: about 400 bytes each, some 13 MB at most in all. */
+    private static final int VERIFIED_TOKENS_PER_GENERATION = 16_384;
     private static final byte[] ED25519_X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
     private final BrokerConfig.Jwt config;
     private final HmacJws hmac;
     private final JWSAlgorithm mintAlgorithm;
     private volatile List<PublicKey> publicKeys;
+    /** Verified tokens by their text: a reconnect storm verifies no signature twice. */
+    private final VerifiedTokenCache verified = new VerifiedTokenCache(VERIFIED_TOKENS_PER_GENERATION);
 
     public TokenService(BrokerConfig.Jwt config) {
         this.config = config;
@@ -54,7 +58,11 @@ public final class TokenService {
 
     /** Reloads the keys of {@code jwt.jwks_url} (and the PEM file); keeps the old ones when that fails. */
     public void reloadPublicKeys() {
-        publicKeys = loadPublicKeys();
+        List<PublicKey> reloaded = loadPublicKeys();
+        if (!reloaded.equals(publicKeys)) {
+            verified.clear(); // a key that was withdrawn vouches for nothing any more
+        }
+        publicKeys = reloaded;
     }
 
     public boolean usesJwks() {
@@ -89,7 +97,19 @@ public final class TokenService {
         return jwt.serialize();
     }
 
+    /** Verifies the token, or finds it verified already (a client reconnecting with the token it had). */
     public VerifiedToken verify(String token) throws TokenException {
+        long now = System.currentTimeMillis();
+        VerifiedToken known = verified.get(token, now);
+        if (known != null) {
+            return known;
+        }
+        VerifiedToken checked = verifyAnew(token, now);
+        verified.put(token, checked, checked.expiresAtMillis() + config.leewaySeconds() * 1000);
+        return checked;
+    }
+
+    private VerifiedToken verifyAnew(String token, long now) throws TokenException {
         SignedJWT jwt;
         JWTClaimsSet claims;
         try {
@@ -102,7 +122,6 @@ public final class TokenService {
         if (!verifies(jwt, algorithm)) {
             throw new TokenException("token signature is not valid for algorithm " + algorithm.getName());
         }
-        long now = System.currentTimeMillis();
         long leeway = config.leewaySeconds() * 1000;
         Date expiry = claims.getExpirationTime();
         if (expiry == null) {
@@ -136,7 +155,7 @@ public final class TokenService {
         }
         String device = text(claims.getClaim("device_name"));
         return new VerifiedToken(uid, device == null || device.isBlank() ? null : device,
-                issuedAtMillis(claims));
+                issuedAtMillis(claims), expiry.getTime());
     }
 
     /** {@code jwt.max_lifetime}: a token that lives longer is refused, however it was signed. */
