@@ -103,6 +103,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "server process(es) to sample with their descendants: CPU, memory; jcmd for a JVM")
     List<Long> serverPids = List.of();
 
+    @Option(names = "--redis", paramLabel = "HOST:PORT",
+            description = "the Redis server the system under test runs on: its commands and CPU per delivery are reported")
+    String redis;
+
     @Option(names = "--json", description = "print the summary as one line of JSON on stdout")
     boolean json;
 
@@ -131,7 +135,8 @@ public final class BenchCommand implements Callable<Integer> {
         int threads = clientThreads != null ? clientThreads : Runtime.getRuntime().availableProcessors();
         try (ClientTransport transport = new ClientTransport(threads, sourceAddresses);
              Target system = target(transport, new Channels(chosen == Scenario.BROADCAST))) {
-            RunContext context = new RunContext(settings, system, transport, server, spec.commandLine().getErr());
+            RunContext context = new RunContext(settings, system, transport, server,
+                    Optional.ofNullable(redis).map(RedisProbe::new), spec.commandLine().getErr());
             BenchResult result = switch (chosen) {
                 case BROADCAST, UNICAST -> new DeliveryRun(context).run(chosen);
                 case IDLE -> new IdleRun(context).run();

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record BenchResult(String system, String scenario, int connections, Double rate, Connect connect, Delivery delivery,
-                   Memory memory, Cpu cpu) {
+                   Memory memory, Cpu cpu, Redis redis) {
 
     /** How the subscriptions opened: rate over the whole opening, latency from connect to response head. */
     record Connect(int opened, int failed, double seconds, double perSecond, LatencySummary latency) {
@@ -48,6 +48,14 @@ record BenchResult(String system, String scenario, int connections, Double rate,
     record Cpu(double seconds, Double perMillionDeliveries) {
         static Cpu of(double seconds, long deliveries) {
             return new Cpu(round(seconds), deliveries == 0 ? null : round(seconds * 1e6 / deliveries));
+        }
+    }
+
+    /** The Redis server the system ran on, over the measured window: commands and CPU, per delivery. */
+    record Redis(long commands, Double commandsPerDelivery, double cpuSeconds, Double cpuPerMillionDeliveries) {
+        static Redis of(long commands, double cpuSeconds, long deliveries) {
+            return new Redis(commands, deliveries == 0 ? null : round((double) commands / deliveries), round(cpuSeconds),
+                    deliveries == 0 ? null : round(cpuSeconds * 1e6 / deliveries));
         }
     }
 

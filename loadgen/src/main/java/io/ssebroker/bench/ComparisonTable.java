@@ -54,6 +54,10 @@ final class ComparisonTable {
             new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false,
                     "%.0f", true),
             new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(),
+                    false, "%.2f"),
+            new Figure("Redis commands per delivery", r -> r.redis() == null ? null : r.redis().commandsPerDelivery(),
+                    false, "%.3f"),
+            new Figure("Redis CPU s per 1M deliveries", r -> r.redis() == null ? null : r.redis().cpuPerMillionDeliveries(),
                     false, "%.2f"));
     private static final List<Figure> IDLE = List.of(
             new Figure("RSS growth per connection KiB", memory(m -> kib(m.rssPerConnectionBytes())), false, "%.1f"),
@@ -89,6 +93,9 @@ final class ComparisonTable {
         for (Map<String, List<BenchResult>> runs : byCase.values()) {
             BenchResult any = runs.values().iterator().next().get(0);
             for (Figure figure : figuresOf(any.scenario())) {
+                if (runs.values().stream().map(figure::of).allMatch(Optional::isEmpty)) {
+                    continue; // a figure none of these runs has (Redis figures without Redis)
+                }
                 List<String> cells = new ArrayList<>();
                 cells.add(caseName(any));
                 cells.add(String.format(Locale.ROOT, "%,d", any.connections()));

@@ -26,7 +26,7 @@ final class ConnectRun {
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
             return new BenchResult(context.target().name(), Scenario.CONNECT.label, context.settings().connections(),
-                    null, connect, null, null, cpu);
+                    null, connect, null, null, cpu, null);
         }
     }
 }

@@ -35,11 +35,13 @@ final class DeliveryRun {
             long start = System.nanoTime();
             deliveries.measureFrom(start);
             Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
+            Optional<RedisProbe.Sample> redisBefore = context.redis().map(RedisProbe::sample);
             long freshBefore = deliveries.fresh();
             long publishedBefore = deliveries.published();
             publishing.run(start + TimeUnit.SECONDS.toNanos(settings.durationSeconds()));
             long end = System.nanoTime();
             Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
+            Optional<RedisProbe.Sample> redisAfter = context.redis().map(RedisProbe::sample);
             long measuredDeliveries = deliveries.fresh() - freshBefore;
             long measuredPublished = deliveries.published() - publishedBefore;
 
@@ -53,9 +55,12 @@ final class DeliveryRun {
                     deliveries.publishErrors(), harness.subscribers.dropped());
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), measuredDeliveries);
+            BenchResult.Redis redis = redisBefore.isEmpty() ? null
+                    : BenchResult.Redis.of(redisAfter.get().commandsSince(redisBefore.get()),
+                            redisAfter.get().cpuSecondsSince(redisBefore.get()), measuredDeliveries);
             Double rate = settings.rate() > 0 ? settings.rate() : null;
             return new BenchResult(context.target().name(), scenario.label, settings.connections(), rate, connect,
-                    delivery, null, cpu);
+                    delivery, null, cpu, redis);
         }
     }
 }

@@ -37,7 +37,7 @@ final class IdleRun {
             BenchResult.Delivery held = BenchResult.Delivery.of(heldNanos, 0, 0, harness.deliveries.measured(), 0,
                     harness.deliveries.duplicated(), 0, harness.subscribers.dropped());
             return new BenchResult(context.target().name(), Scenario.IDLE.label, context.settings().connections(), null,
-                    connect, held, memory, cpu);
+                    connect, held, memory, cpu, null);
         }
     }
 }

@@ -18,7 +18,7 @@ class ComparisonTableTest {
         LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99);
         BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, lost, 0, 0, 0);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, latency);
-        return new BenchResult(system, "broadcast", 1000, rate, connect, delivery, null, new BenchResult.Cpu(5, 2.5));
+        return new BenchResult(system, "broadcast", 1000, rate, connect, delivery, null, new BenchResult.Cpu(5, 2.5), null);
     }
 
     @Test
@@ -74,7 +74,7 @@ class ComparisonTableTest {
         LatencySummary none = new LatencySummary(0, 0, 0, 0, 0);
         BenchResult.Delivery nothing = new BenchResult.Delivery(10, 100, 10, 0, 0, none, 1000, 0, 0, 0);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, none);
-        BenchResult behind = new BenchResult("pushpin", "broadcast", 1000, null, connect, nothing, null, null);
+        BenchResult behind = new BenchResult("pushpin", "broadcast", 1000, null, connect, nothing, null, null, null);
 
         String table = ComparisonTable.render(List.of(broadcast("sse-broker", 300_000, 2.0), behind,
                 broadcast("nchan", 200_000, 4.0)));

@@ -1,0 +1,27 @@
+package io.ssebroker.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RedisServers;
+import org.junit.jupiter.api.Test;
+
+/** The probe against a real redis-server: commands carried out between two samples, its own INFO calls left out. */
+class RedisProbeTest {
+
+    @Test
+    void countsTheCommandsBetweenTwoSamplesButNotItsOwn() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            RedisProbe probe = new RedisProbe(redis.first().address());
+            RedisProbe.Sample before = probe.sample();
+            for (int i = 0; i < 10; i++) {
+                redis.first().cli("SET", "k" + i, "v");
+            }
+            RedisProbe.Sample after = probe.sample();
+            assertThat(after.commandsSince(before)).isBetween(10L, 12L); // redis-cli may say COMMAND DOCS once
+            assertThat(after.cpuSecondsSince(before)).isNotNegative();
+            assertThat(probe.sample().commandsSince(after)).as("sampling adds nothing").isZero();
+        }
+    }
+}
