@@ -11,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code sse-broker bench table FILE…}: the markdown comparison of the JSON lines that {@code bench --json} printed. */
+/** {@code sse-broker-loadgen table FILE…}: the markdown comparison of the JSON lines that {@code --json} runs printed. */
 @Command(name = "table", mixinStandardHelpOptions = true,
         description = "print a markdown table comparing bench results (files of JSON lines from 'bench --json')")
 final class TableCommand implements Callable<Integer> {
