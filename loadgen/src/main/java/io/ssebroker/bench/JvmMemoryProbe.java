@@ -19,7 +19,12 @@ import java.util.regex.Pattern;
  */
 final class JvmMemoryProbe {
     /** A heap space line: G1 has one ("garbage-first heap"), the other collectors one per generation. */
-    private static final Pattern SPACE_USED = Pattern.compile("total \\d+K, used (\\d+)K");
+    /**
+     * A heap space's use: "total 1048576K, used 23456K" (Java 17 G1, Parallel, Serial), "total reserved 262144K,
+     * committed 262144K, used 27854K" (Java 21+ G1), "ZHeap used 24M, capacity..." (ZGC).
+     */
+    private static final Pattern SPACE_USED = Pattern.compile(
+            "(?:total \\d+K|total reserved \\d+K, committed \\d+K|ZHeap) *,? *used (\\d+)([KMG])");
     private static final Pattern OTHER = Pattern.compile("Other \\(reserved=\\d+KB, committed=(\\d+)KB\\)");
     private static final long TIMEOUT_SECONDS = 60;
 
@@ -58,7 +63,12 @@ final class JvmMemoryProbe {
         for (String line : heapInfo.split("\n")) {
             Matcher matcher = SPACE_USED.matcher(line);
             if (!line.contains("Metaspace") && !line.contains("class space") && matcher.find()) {
-                used += Long.parseLong(matcher.group(1));
+                long amount = Long.parseLong(matcher.group(1));
+                used += switch (matcher.group(2)) {
+                    case "G" -> amount * 1024 * 1024;
+                    case "M" -> amount * 1024;
+                    default -> amount;
+                };
                 found = true;
             }
         }

@@ -46,6 +46,25 @@ class ProbeParsingTest {
     }
 
     @Test
+    void heapUsedOfG1OnNewerJavaAndOfZgc() {
+        String g1OnJava25 = """
+                8316:
+                garbage-first heap   total reserved 262144K, committed 262144K, used 27854K [0x00000000f0000000, 0x0000000100000000)
+                 region size 1024K, 25 young (25600K), 2 survivors (2048K)
+                 Metaspace       used 13562K, committed 13888K, reserved 1114112K
+                """;
+        String zgc = """
+                8193:
+                 ZHeap           used 24M, capacity 256M, max capacity 256M
+                 Metaspace       used 13562K, committed 13888K, reserved 1114112K
+                  class space    used 1738K, committed 1920K, reserved 1048576K
+                """;
+
+        assertThat(JvmMemoryProbe.heapUsedKiB(g1OnJava25)).isEqualTo(27854);
+        assertThat(JvmMemoryProbe.heapUsedKiB(zgc)).isEqualTo(24 * 1024);
+    }
+
+    @Test
     void directMemoryIsNmtOtherCommittedOrUnknown() {
         String nmt = """
                 Native Memory Tracking:
