@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sse-broker-loadgen", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Load generator: SSE connections against sse-broker, Nchan or Pushpin on this machine.",
                 "Scenarios: broadcast, unicast (random users), idle (memory per connection), connect (storm)."},
-        subcommands = TableCommand.class)
+        subcommands = {TableCommand.class, PlotCommand.class})
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 

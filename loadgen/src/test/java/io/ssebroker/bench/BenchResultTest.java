@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class BenchResultTest {
     @Test
     void deliveryRatesArePerSecondOfTheWindow() {
-        LatencySummary latency = new LatencySummary(0, 0, 0, 0, 0);
+        LatencySummary latency = new LatencySummary(0, 0, 0, 0, 0, null);
         BenchResult.Delivery delivery = BenchResult.Delivery.of(2_000_000_000L, 100, 1_000_000, latency, 0, 0, 0, 0);
 
         assertThat(delivery.seconds()).isEqualTo(2.0);
@@ -19,7 +19,7 @@ class BenchResultTest {
 
     @Test
     void connectRateCountsOpenedConnectionsOnly() {
-        BenchResult.Connect connect = BenchResult.Connect.of(9_000, 1_000, 1_500_000_000L, new LatencySummary(0, 0, 0, 0, 0));
+        BenchResult.Connect connect = BenchResult.Connect.of(9_000, 1_000, 1_500_000_000L, new LatencySummary(0, 0, 0, 0, 0, null));
 
         assertThat(connect.perSecond()).isEqualTo(6_000.0);
     }

@@ -15,7 +15,7 @@ class ComparisonTableTest {
     }
 
     private static BenchResult broadcast(String system, double perSecond, double p99, Double rate, long lost) {
-        LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99);
+        LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99, null);
         BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, lost, 0, 0, 0);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, latency);
         return new BenchResult(system, "broadcast", 1000, rate, connect, delivery, null, new BenchResult.Cpu(5, 2.5), null);
@@ -71,7 +71,7 @@ class ComparisonTableTest {
 
     @Test
     void aRunInWhichNoMeasuredMessageArrivedHasNoLatency() {
-        LatencySummary none = new LatencySummary(0, 0, 0, 0, 0);
+        LatencySummary none = new LatencySummary(0, 0, 0, 0, 0, null);
         BenchResult.Delivery nothing = new BenchResult.Delivery(10, 100, 10, 0, 0, none, 1000, 0, 0, 0);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, none);
         BenchResult behind = new BenchResult("pushpin", "broadcast", 1000, null, connect, nothing, null, null, null);
