@@ -10,6 +10,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.net.URI;
@@ -188,6 +189,41 @@ class OpenApiContractTest {
         conforms(get("/events?token=not-a-jwt&device=x"));
         conforms(get("/events?token=" + token("dave", null)));
         conforms(get("/events?device=other&token=" + token("dave", "phone")));
+    }
+
+    @Test
+    void aNodeWhoseRedisIsUnreachableAnswersAsDescribed() throws Exception {
+        TestNode described = node;
+        try (RedisServers redis = RedisServers.standaloneNotStarted();
+             TestNode down = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1",
+                     "auth.api_keys", KEY))) {
+            node = down;
+            conforms(get("/send?uid=alice&data=x"));
+            conforms(get("/readyz"));
+            Exchange refused = get("/events?device=phone&token=" + token("alice", "phone"), "Accept", "application/json");
+            assertThat(refused.status()).isEqualTo(503);
+            conforms(refused);
+        } finally {
+            node = described;
+        }
+    }
+
+    /** What the description says of methods and paths it does not list: 405 and 404 with the envelope. */
+    private static void refusedWithTheEnvelope(Exchange exchange, int status) throws Exception {
+        assertThat(exchange.status()).isEqualTo(status);
+        JsonNode body = JSON.readTree(exchange.body());
+        assertThat(schema(openApi.at("/components/schemas/Failure")).validate(body)).isEmpty();
+        assertThat(body.path("code").asInt()).isEqualTo(status);
+    }
+
+    @Test
+    void unlistedMethodsAndPathsAnswerAsDescribed() throws Exception {
+        assertThat(openApi.path("paths").path("/send").has("delete")).isFalse();
+        refusedWithTheEnvelope(call("DELETE", "/send", null, null, "X-API-Key", KEY), 405);
+        refusedWithTheEnvelope(call("POST", "/events", "application/json", "{}"), 405);
+        refusedWithTheEnvelope(call("PUT", "/healthz", "application/json", "{}"), 405);
+        assertThat(openApi.path("paths").has("/nope")).isFalse();
+        refusedWithTheEnvelope(get("/nope"), 404);
     }
 
     @Test
