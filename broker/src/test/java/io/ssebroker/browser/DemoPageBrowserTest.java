@@ -89,6 +89,19 @@ class DemoPageBrowserTest {
     }
 
     @Test
+    void connectingAgainResumesFromTheLastEventId() {
+        assertThat(page.connect("dana", "phone-2")).isEqualTo("open");
+        assertThat(page.sendToUser("dana", "", "before").path("result").asInt()).isEqualTo(1);
+        await().atMost(WAIT).until(() -> page.received().stream().anyMatch(l -> l.data().equals("before")));
+        tab.evaluate("window.demo.disconnect()");
+        assertThat(page.sendToUser("dana", "", "while away").path("result").asInt()).isZero();
+
+        assertThat(tab.evaluate("window.demo.connect()").path("state").asText()).isEqualTo("open");
+        await().atMost(WAIT).until(() -> page.received().stream().anyMatch(l -> l.data().equals("while away")));
+        assertThat(page.received()).extracting(LogLine::data).containsOnlyOnce("before", "while away");
+    }
+
+    @Test
     void replaysWhatWasSentWhileTheConnectionWasDown() {
         assertThat(page.connect("bob", "laptop-1")).isEqualTo("open");
         page.sendToUser("bob", "", "before the drop");
