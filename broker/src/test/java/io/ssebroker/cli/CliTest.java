@@ -6,15 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.SignedJWT;
+import io.ssebroker.testing.CommandRun;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The command line as an operator uses it, run in-process: what it prints and the exit status. {@code serve} is left
@@ -27,20 +25,8 @@ class CliTest {
     @TempDir
     Path dir;
 
-    /** What one invocation printed and returned. */
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = Main.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int exit = commandLine.execute(args);
-        commandLine.getOut().flush();
-        commandLine.getErr().flush();
-        return new Run(exit, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(Main.commandLine(), args);
     }
 
     @Test
@@ -48,7 +34,7 @@ class CliTest {
         String version = Version.number();
         assertThat(version).as("the build writes the version").matches("\\d+\\.\\d+\\.\\d+.*");
         for (String[] args : new String[][] {{"-v"}, {"--version"}, {"version"}}) {
-            Run run = run(args);
+            CommandRun run = run(args);
             assertThat(run.exit()).as("exit of %s", String.join(" ", args)).isZero();
             assertThat(run.out()).as("output of %s", String.join(" ", args)).startsWith("sse-broker " + version);
         }
@@ -56,7 +42,7 @@ class CliTest {
 
     @Test
     void helpListsTheCommands() {
-        Run run = run("--help");
+        CommandRun run = run("--help");
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("Usage").contains("serve").contains("token").contains("check-config")
                 .contains("--config");
@@ -66,7 +52,7 @@ class CliTest {
     void everySubcommandTakesHelp() {
         for (String command : new String[] {"serve", "token", "check-config", "version"}) {
             for (String flag : new String[] {"--help", "-h"}) {
-                Run run = run(command, flag);
+                CommandRun run = run(command, flag);
                 assertThat(run.exit()).as("exit of %s %s: %s", command, flag, run.err()).isZero();
                 assertThat(run.out()).as("output of %s %s", command, flag).contains("Usage").contains(command);
             }
@@ -85,7 +71,7 @@ class CliTest {
                 [auth]
                 api_keys = ["publisher-key-0123456789"]
                 """.formatted(SECRET));
-        Run run = run("check-config", "-c", file.toString());
+        CommandRun run = run("check-config", "-c", file.toString());
 
         assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
         assertThat(run.out())
@@ -100,7 +86,7 @@ class CliTest {
     @Test
     void checkConfigShowsAFlagOverride() throws IOException {
         Path file = write("[server]\nport = 9123\n");
-        Run run = run("check-config", "-c", file.toString(), "--port", "9124");
+        CommandRun run = run("check-config", "-c", file.toString(), "--port", "9124");
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("port = 9124").doesNotContain("port = 9123");
     }
@@ -111,7 +97,7 @@ class CliTest {
                 [sse]
                 heartbeat_interval = "abc"
                 """);
-        Run run = run("check-config", "-c", file.toString());
+        CommandRun run = run("check-config", "-c", file.toString());
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.err()).contains("sse.heartbeat_interval").contains("abc");
     }
@@ -119,7 +105,7 @@ class CliTest {
     @Test
     void checkConfigWithInvalidTomlExitsWithTheFileInStderr() throws IOException {
         Path file = write("[server\nport = 1\n");
-        Run run = run("check-config", "-c", file.toString());
+        CommandRun run = run("check-config", "-c", file.toString());
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.err()).contains(file.toString());
     }
@@ -127,7 +113,7 @@ class CliTest {
     @Test
     void checkConfigWithAMissingFileExitsWithThePathInStderr() {
         Path missing = dir.resolve("missing.toml");
-        Run run = run("check-config", "-c", missing.toString());
+        CommandRun run = run("check-config", "-c", missing.toString());
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.err()).contains(missing.toString());
     }
@@ -135,7 +121,7 @@ class CliTest {
     @Test
     void checkConfigWarnsAboutUnknownKeys() throws IOException {
         Path file = write("[sse]\nfoo = 1\n");
-        Run run = run("check-config", "-c", file.toString());
+        CommandRun run = run("check-config", "-c", file.toString());
         assertThat(run.exit()).isZero();
         assertThat(run.err()).contains("sse.foo");
     }
@@ -143,7 +129,7 @@ class CliTest {
     @Test
     void tokenPrintsAJwtForTheUidAndDevice() throws Exception {
         Path empty = write("");
-        Run run = run("token", "-c", empty.toString(), "--uid", "u1", "--device", "d1", "--secret", SECRET);
+        CommandRun run = run("token", "-c", empty.toString(), "--uid", "u1", "--device", "d1", "--secret", SECRET);
 
         assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
         String token = run.out().strip();
@@ -159,7 +145,7 @@ class CliTest {
     @Test
     void tokenTtlIsHonoured() throws Exception {
         Path empty = write("");
-        Run run = run("token", "-c", empty.toString(), "--uid", "u2", "--ttl", "120", "--secret", SECRET);
+        CommandRun run = run("token", "-c", empty.toString(), "--uid", "u2", "--ttl", "120", "--secret", SECRET);
         assertThat(run.exit()).isZero();
         JsonNode payload = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(run.out().strip().split("\\.")[1]));
         assertThat(payload.path("exp").asLong() - payload.path("iat").asLong()).isEqualTo(120);
@@ -169,7 +155,7 @@ class CliTest {
     @Test
     void tokenUsesTheSecretOfTheConfigFile() throws Exception {
         Path file = write("[jwt]\nsecret = \"%s\"\n".formatted(SECRET));
-        Run run = run("token", "-c", file.toString(), "--uid", "u3");
+        CommandRun run = run("token", "-c", file.toString(), "--uid", "u3");
         assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
         assertThat(SignedJWT.parse(run.out().strip()).verify(new MACVerifier(SECRET))).isTrue();
     }
@@ -178,7 +164,7 @@ class CliTest {
     void tokenWithoutAnySecretExitsWithAnError() throws IOException {
         // an explicit empty file keeps a config.toml in the working directory from supplying a secret
         Path empty = write("");
-        Run run = run("token", "-c", empty.toString(), "--uid", "u1", "--device", "d1");
+        CommandRun run = run("token", "-c", empty.toString(), "--uid", "u1", "--device", "d1");
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.out()).isEmpty();
         assertThat(run.err()).contains("jwt.secret");
@@ -187,7 +173,7 @@ class CliTest {
     @Test
     void tokenWithATooShortSecretExitsWithTheKey() throws IOException {
         Path empty = write("");
-        Run run = run("token", "-c", empty.toString(), "--uid", "u1", "--secret", "short");
+        CommandRun run = run("token", "-c", empty.toString(), "--uid", "u1", "--secret", "short");
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.out()).isEmpty();
         assertThat(run.err()).contains("jwt.secret").doesNotContain("\"short\"");
@@ -196,7 +182,7 @@ class CliTest {
     @Test
     void tokenWithoutUidIsAUsageError() throws IOException {
         Path empty = write("");
-        Run run = run("token", "-c", empty.toString(), "--secret", SECRET);
+        CommandRun run = run("token", "-c", empty.toString(), "--secret", SECRET);
         assertThat(run.exit()).isNotZero();
         assertThat(run.out()).isEmpty();
         assertThat(run.err()).contains("--uid");

@@ -2,31 +2,20 @@ package io.ssebroker.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ssebroker.testing.CommandRun;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The bench as the command line exposes it: bad options are refused before anything connects; tables render. */
 class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine commandLine = LoadgenMain.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(err, true));
-        int exit = commandLine.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(LoadgenMain.commandLine(), args);
     }
 
     @Test
@@ -48,7 +37,7 @@ class BenchCommandTest {
                 {"system":"nchan","scenario":"connect","connections":100,"connect":{"opened":100,"failed":0,"seconds":0.01,"perSecond":10000.0,"latency":{"count":100,"p50Ms":0.5,"p99Ms":1.0,"p999Ms":1.0,"maxMs":1.0}},"cpu":{"seconds":0.005}}
                 """);
 
-        Run run = run("table", results.toString());
+        CommandRun run = run("table", results.toString());
 
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("| connect | 100 | connections/s ↑ | 5,000 | 10,000 | 0.50× (worse) |");

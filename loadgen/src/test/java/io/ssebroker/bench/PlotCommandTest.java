@@ -2,8 +2,7 @@ package io.ssebroker.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import io.ssebroker.testing.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
-import picocli.CommandLine;
 
 /** The percentile plots: one well-formed SVG per delivery case, a line per system through each of its points. */
 class PlotCommandTest {
@@ -38,10 +36,8 @@ class PlotCommandTest {
         Path results = dir.resolve("results.jsonl");
         Files.writeString(results, run("sse-broker", 0.1) + "\n" + run("nchan", 1) + "\n" + run("nchan", 50) + "\n");
         Path out = dir.resolve("plots");
-        CommandLine commandLine = LoadgenMain.commandLine();
-        commandLine.setOut(new PrintWriter(new StringWriter(), true));
-
-        assertThat(commandLine.execute("plot", "--out", out.toString(), results.toString())).isZero();
+        assertThat(CommandRun.of(LoadgenMain.commandLine(), "plot", "--out", out.toString(), results.toString()).exit())
+                .isZero();
 
         Path svg = out.resolve("unicast-1000.svg");
         Document document = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(svg.toFile());
