@@ -19,6 +19,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.broker.StreamOpener;
 import io.ssebroker.broker.SystemEvents;
 import io.ssebroker.sse.ChunkedFraming;
+import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseStream;
 
@@ -51,6 +52,11 @@ final class SseResponder implements StreamOpener {
         }
 
         @Override
+        public Object heartbeat() {
+            return new DefaultHttpContent(SseFrames.heartbeat());
+        }
+
+        @Override
         public Object end() {
             return LastHttpContent.EMPTY_LAST_CONTENT;
         }
@@ -63,11 +69,10 @@ final class SseResponder implements StreamOpener {
     private final int maxUnsentBytes;
     /** The request's Accept names text/event-stream: an EventSource, or a client that behaves like one. */
     private final boolean acceptsEventStream;
-    /** Gives back what the connect holds (its per-address slot) once the answer is given or the stream ends. */
-    private Runnable release = () -> { };
-
     /** An HTTP/1.0 client knows no chunks: its body ends with the connection. */
     private final boolean http10;
+    /** Gives back what the connect holds (its per-address slot) once the answer is given or the stream ends. */
+    private Runnable release = () -> { };
 
     SseResponder(ChannelHandlerContext ctx, Responder responder, String origin, Cors cors, int maxUnsentBytes,
                  boolean acceptsEventStream, boolean http10) {
@@ -92,9 +97,14 @@ final class SseResponder implements StreamOpener {
 
     /** The answer was given without a stream (a refusal, an error): what the connect held is given back. */
     void done() {
+        takeRelease().run();
+    }
+
+    /** The release still to run, which from now on is nobody else's to run. */
+    private Runnable takeRelease() {
         Runnable task = release;
         release = () -> { };
-        task.run();
+        return task;
     }
 
     @Override
@@ -103,9 +113,8 @@ final class SseResponder implements StreamOpener {
             done();
             return null;
         }
-        Runnable task = release;
-        release = () -> { };
-        ctx.channel().closeFuture().addListener(closed -> task.run());
+        Runnable release = takeRelease();
+        ctx.channel().closeFuture().addListener(closed -> release.run());
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         head.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");

@@ -16,6 +16,8 @@ public final class ChunkedFraming implements SseFraming {
 
     private static final ByteBuf CRLF = constant("\r\n");
     private static final ByteBuf LAST_CHUNK = constant("0\r\n\r\n");
+    private static final ByteBuf HEARTBEAT_CHUNK = constant(Integer.toHexString(SseFrames.HEARTBEAT.readableBytes())
+            + "\r\n" + SseFrames.HEARTBEAT.toString(StandardCharsets.US_ASCII) + "\r\n");
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private ChunkedFraming() {
@@ -57,6 +59,11 @@ public final class ChunkedFraming implements SseFraming {
     @Override
     public Object sharedEnd() {
         return CRLF.duplicate();
+    }
+
+    @Override
+    public Object heartbeat() {
+        return HEARTBEAT_CHUNK.duplicate();
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.ssebroker.sse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -11,7 +12,9 @@ import java.nio.charset.StandardCharsets;
  * (id, event) must not contain any.
  */
 public final class SseFrames {
-    private static final byte[] HEARTBEAT = ":heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
+    /** The comment a quiet stream gets, followed by its blank line, so that every parser sees a complete event. */
+    static final ByteBuf HEARTBEAT = Unpooled.unreleasableBuffer(
+            Unpooled.directBuffer().writeBytes(":heartbeat\n\n".getBytes(StandardCharsets.US_ASCII)).asReadOnly());
     /** Room left in front of a stream's own frame for a chunk header: eight hex digits and CRLF. */
     static final int CHUNK_HEADROOM = 10;
     /** Room left behind a stream's own frame for the CRLF that ends its chunk. */
@@ -75,9 +78,9 @@ public final class SseFrames {
         return buf;
     }
 
-    /** The comment a quiet stream gets, followed by its blank line, so that every parser sees a complete event. */
-    public static ByteBuf heartbeat(ByteBufAllocator alloc) {
-        return own(alloc, HEARTBEAT.length).writeBytes(HEARTBEAT);
+    /** The heartbeat comment: one constant shared by every stream. */
+    public static ByteBuf heartbeat() {
+        return HEARTBEAT.duplicate();
     }
 
     /**

@@ -35,6 +35,11 @@ public interface SseFraming {
         }
 
         @Override
+        public Object heartbeat() {
+            return SseFrames.heartbeat();
+        }
+
+        @Override
         public Object end() {
             return Unpooled.EMPTY_BUFFER;
         }
@@ -51,6 +56,9 @@ public interface SseFraming {
 
     /** What closes an {@link #ownHead} and its shared bytes; null when nothing does. */
     Object sharedEnd();
+
+    /** The heartbeat comment, framed: a constant, so that idle streams allocate nothing. */
+    Object heartbeat();
 
     /** The message that ends the response. */
     Object end();

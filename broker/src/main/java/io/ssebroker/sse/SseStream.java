@@ -120,7 +120,7 @@ public final class SseStream {
     }
 
     public void writeHeartbeat() {
-        write(framing.own(SseFrames.heartbeat(channel.alloc())), true);
+        write(framing.heartbeat(), true);
         flush();
     }
 
