@@ -59,7 +59,9 @@ public final class RedisEngine implements Engine {
     private final String version;
     private final long startTimeMillis = System.currentTimeMillis();
     private final StateChangeListener stateChanges;
-    private final ClientResources resources = DefaultClientResources.create();
+    private final ClientResources resources = DefaultClientResources.builder()
+            .nettyCustomizer(new RedisChannelWrites())
+            .build();
     private final ScheduledExecutorService scheduler =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-engine", true));
     private final RedisKeys keys;
