@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads the effective configuration: built-in defaults, then the TOML file, then {@code SSE_BROKER_<SECTION>_<KEY>}
@@ -38,6 +39,9 @@ public final class ConfigLoader {
         return Files.isRegularFile(SYSTEM_FILE) ? Optional.of(SYSTEM_FILE) : Optional.empty();
     }
 
+    /** Read by the launcher (bin/sse-broker), not by the broker: known, so not warned about. */
+    private static final Set<String> LAUNCHER_VARIABLES = Set.of("SSE_BROKER_JAR");
+
     /**
      * @param file  the TOML file, if any
      * @param flags overrides by key path ({@code server.port}), applied last
@@ -57,7 +61,8 @@ public final class ConfigLoader {
         flags.forEach((path, value) -> values.set(ConfigSchema.find(path)
                 .orElseThrow(() -> new IllegalArgumentException("unknown flag key " + path)), value, "flag"));
         for (String name : environment.keySet()) {
-            if (name.startsWith("SSE_BROKER_") && ConfigSchema.KEYS.stream().noneMatch(k -> k.envName().equals(name))) {
+            if (name.startsWith("SSE_BROKER_") && !LAUNCHER_VARIABLES.contains(name)
+                    && ConfigSchema.KEYS.stream().noneMatch(k -> k.envName().equals(name))) {
                 warnings.add("unknown environment variable " + name + " ignored");
             }
         }

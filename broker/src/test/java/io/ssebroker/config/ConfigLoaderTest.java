@@ -144,6 +144,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anUnknownVariableIsAWarningButTheLaunchersOwnIsNot() {
+        ConfigLoader.LoadedConfig loaded = new ConfigLoader(Map.of(
+                "SSE_BROKER_JWT_SECRET", SECRET,
+                "SSE_BROKER_JAR", "/opt/sse-broker/sse-broker.jar",
+                "SSE_BROKER_SSE_HEARTBEAT", "5"))
+                .load(Optional.empty(), Map.of());
+        assertThat(loaded.warnings()).singleElement().asString().contains("SSE_BROKER_SSE_HEARTBEAT");
+    }
+
+    @Test
     void unknownKeyInAKnownSectionIsAWarningNamingIt() throws IOException {
         Path file = write("""
                 [sse]
