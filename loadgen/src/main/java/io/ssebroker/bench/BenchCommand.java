@@ -68,8 +68,8 @@ public final class BenchCommand implements Callable<Integer> {
     int paddingBytes;
 
     @Option(names = "--warmup", defaultValue = "3", paramLabel = "SECONDS",
-            description = "publishing before measuring; connect: rest after a first, unmeasured storm "
-                    + "(default: ${DEFAULT-VALUE})")
+            description = "publishing before measuring; connect: unmeasured storms, opened and closed again, for this "
+                    + "long (at least one) (default: ${DEFAULT-VALUE})")
     int warmupSeconds;
 
     @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS",

@@ -38,9 +38,10 @@ record BenchResult(String system, String scenario, int connections, Double rate,
      * Growth of the server while the connections were opened and held, divided by their number: resident set
      * (sum of VmRSS over the process tree), proportional set (sum of Pss, which counts pages shared between
      * worker processes once), and for a JVM the live heap and the native memory NMT files under "Other" (direct
-     * buffers) after a full GC.
+     * buffers) after a full GC. Next to them the resident set before connecting and with every connection open
+     * (the total a machine has to have for this many connections; null in results recorded before it was).
      */
-    record Memory(long baselineRssKiB, long rssPerConnectionBytes, Long pssPerConnectionBytes,
+    record Memory(long baselineRssKiB, Long loadedRssKiB, long rssPerConnectionBytes, Long pssPerConnectionBytes,
                   Long heapPerConnectionBytes, Long directPerConnectionBytes) {
     }
 

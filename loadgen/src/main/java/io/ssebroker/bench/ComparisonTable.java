@@ -64,6 +64,8 @@ final class ComparisonTable {
             new Figure("PSS growth per connection KiB", memory(m -> kib(m.pssPerConnectionBytes())), false, "%.1f"),
             new Figure("heap + direct per connection KiB", memory(ComparisonTable::heapAndDirectKib), false, "%.2f"),
             new Figure("RSS before connecting MiB", memory(m -> m.baselineRssKiB() / 1024.0), false, "%.0f"),
+            new Figure("RSS with every connection open MiB",
+                    memory(m -> m.loadedRssKiB() == null ? null : m.loadedRssKiB() / 1024.0), false, "%.0f"),
             new Figure("connections open at the end", r -> r.connect().opened() - r.delivery().droppedConnections(),
                     true, "%,.0f", true));
     private static final List<Figure> CONNECT = List.of(

@@ -4,8 +4,8 @@ import java.util.Optional;
 
 /**
  * The connect storm: every subscription opened as fast as the concurrency allows. Tokens are minted beforehand, so
- * the storm measures the server's connect path (token verification included), not minting; with a warm-up, a first
- * storm of the same size comes before it. Server CPU covers the measured storm.
+ * the storm measures the server's connect path (token verification included), not minting; with a warm-up, storms of
+ * the same size come before it for that long. Server CPU covers the measured storm.
  */
 final class ConnectRun {
     private final RunContext context;

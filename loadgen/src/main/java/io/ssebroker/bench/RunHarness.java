@@ -7,6 +7,9 @@ import java.util.concurrent.TimeUnit;
  * and the target prepared for the run's number of connections.
  */
 final class RunHarness implements AutoCloseable {
+    /** Long enough for a server to take the presence of the warm-up's connections away, in Redis too. */
+    private static final long REST_AFTER_WARM_UP_MILLIS = 3_000;
+
     final Deliveries deliveries = new Deliveries();
     final HttpRequester publisher;
     final Subscribers subscribers;
@@ -29,16 +32,21 @@ final class RunHarness implements AutoCloseable {
     }
 
     /**
-     * Opens every subscription once and closes them again, then rests for the warm-up time: the server's connect
-     * path is then compiled and its caches filled, as in a server that has been running for a while.
+     * Opens every subscription and closes them again, storm after storm for the warm-up time (at least once), then
+     * rests while the server finishes the last closes: its connect path is then compiled and its caches filled, as in
+     * a server that has been running for a while. One storm is not enough for a JVM: its compiler is still busy with
+     * the connect path during the next.
      */
     void warmUpConnects() throws InterruptedException {
-        progress.phase("warm-up storm");
-        try (Subscribers warmUp = new Subscribers(context.transport(), context.target(), new Deliveries())) {
-            open(warmUp);
-        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(context.settings().warmupSeconds());
+        do {
+            progress.phase("warm-up storm");
+            try (Subscribers warmUp = new Subscribers(context.transport(), context.target(), new Deliveries())) {
+                open(warmUp);
+            }
+        } while (System.nanoTime() < end);
         progress.phase("resting");
-        Thread.sleep(TimeUnit.SECONDS.toMillis(context.settings().warmupSeconds()));
+        Thread.sleep(REST_AFTER_WARM_UP_MILLIS);
     }
 
     private BenchResult.Connect open(Subscribers set) throws InterruptedException {

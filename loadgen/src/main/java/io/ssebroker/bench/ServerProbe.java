@@ -40,6 +40,6 @@ final class ServerProbe {
                 direct = BenchResult.perConnection((after.jvm().directKiB() - before.jvm().directKiB()) * 1024, connections);
             }
         }
-        return new BenchResult.Memory(before.usage().rssKiB(), rss, pss, heap, direct);
+        return new BenchResult.Memory(before.usage().rssKiB(), after.usage().rssKiB(), rss, pss, heap, direct);
     }
 }
