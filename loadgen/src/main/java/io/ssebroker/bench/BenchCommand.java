@@ -26,10 +26,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "system under test: sse-broker, nchan or pushpin (default: ${DEFAULT-VALUE})")
     String target;
 
-    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
-            description = "where subscribers connect: sse-broker's API, nginx with Nchan, or Pushpin's HTTP port "
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", split = ",", paramLabel = "URL",
+            description = "where subscribers connect: sse-broker's API (several nodes of a cluster: URL,URL,...; "
+                    + "subscribers and publishers are spread over them), nginx with Nchan, or Pushpin's HTTP port "
                     + "(default: ${DEFAULT-VALUE})")
-    String url;
+    List<String> urls;
 
     @Option(names = "--control-url", defaultValue = "http://127.0.0.1:5561", paramLabel = "URL",
             description = "Pushpin's control (publish) port (default: ${DEFAULT-VALUE})")
@@ -103,9 +104,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "server process(es) to sample with their descendants: CPU, memory; jcmd for a JVM")
     List<Long> serverPids = List.of();
 
-    @Option(names = "--redis", paramLabel = "HOST:PORT",
-            description = "the Redis server the system under test runs on: its commands and CPU per delivery are reported")
-    String redis;
+    @Option(names = "--redis", split = ",", paramLabel = "HOST:PORT",
+            description = "the Redis server(s) the system under test runs on (every master of a Redis Cluster): "
+                    + "their commands and CPU per delivery are reported, summed")
+    List<String> redis = List.of();
 
     @Option(names = "--json", description = "print the summary as one line of JSON on stdout")
     boolean json;
@@ -136,7 +138,7 @@ public final class BenchCommand implements Callable<Integer> {
         try (ClientTransport transport = new ClientTransport(threads, sourceAddresses);
              Target system = target(transport, new Channels(chosen == Scenario.BROADCAST))) {
             RunContext context = new RunContext(settings, system, transport, server,
-                    Optional.ofNullable(redis).map(RedisProbe::new), spec.commandLine().getErr());
+                    redis.isEmpty() ? Optional.empty() : Optional.of(new RedisProbe(redis)), spec.commandLine().getErr());
             BenchResult result = switch (chosen) {
                 case BROADCAST, UNICAST -> new DeliveryRun(context).run(chosen);
                 case IDLE -> new IdleRun(context).run();
@@ -151,9 +153,13 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private Target target(ClientTransport transport, Channels channels) throws InterruptedException {
-        InetSocketAddress address = address(url);
+        List<InetSocketAddress> servers = urls.stream().map(BenchCommand::address).toList();
+        if (servers.size() > 1 && !target.equals("sse-broker")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "several --url are for sse-broker nodes only");
+        }
+        InetSocketAddress address = servers.get(0);
         return switch (target) {
-            case "sse-broker" -> new BrokerTarget(address, apiKey);
+            case "sse-broker" -> new BrokerTarget(servers, apiKey);
             case "nchan" -> new NchanTarget(address, channels);
             case "pushpin" -> {
                 if (originPort <= 0) {

@@ -1,6 +1,7 @@
 package io.ssebroker.bench;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 
 /**
  * The summary of one run, printed as JSON; figures that do not apply to a scenario or a system are null.
@@ -52,11 +53,17 @@ record BenchResult(String system, String scenario, int connections, Double rate,
         }
     }
 
-    /** The Redis server the system ran on, over the measured window: commands and CPU, per delivery. */
-    record Redis(long commands, Double commandsPerDelivery, double cpuSeconds, Double cpuPerMillionDeliveries) {
-        static Redis of(long commands, double cpuSeconds, long deliveries) {
+    /**
+     * The Redis server(s) the system ran on, over the measured window: commands and CPU, per delivery where there
+     * are deliveries; and the commands of each server (each master of a cluster: how evenly the load spread).
+     */
+    record Redis(long commands, Double commandsPerDelivery, double cpuSeconds, Double cpuPerMillionDeliveries,
+                 List<Long> commandsByServer) {
+        static Redis of(RedisProbe.Sample before, RedisProbe.Sample after, long deliveries) {
+            long commands = after.commandsSince(before);
+            double cpuSeconds = after.cpuSecondsSince(before);
             return new Redis(commands, deliveries == 0 ? null : round((double) commands / deliveries), round(cpuSeconds),
-                    deliveries == 0 ? null : round(cpuSeconds * 1e6 / deliveries));
+                    deliveries == 0 ? null : round(cpuSeconds * 1e6 / deliveries), after.commandsByServerSince(before));
         }
     }
 

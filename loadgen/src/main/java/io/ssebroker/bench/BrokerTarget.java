@@ -14,18 +14,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * sse-broker through its public API: tokens from {@code /token} (bound to the device, so every connect verifies a
  * JWT), streams from {@code /events}, messages through {@code /send}. Subscriber i is uid {@code u<i>} with the one
- * device {@code d<i>}.
+ * device {@code d<i>}. With several nodes (a cluster on one Redis deployment), subscriber i connects to node
+ * {@code i mod n} and the publisher connections take the nodes in turn, so every message crosses nodes.
  */
 final class BrokerTarget implements Target {
     private static final long SETUP_TIMEOUT_SECONDS = 120;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final InetSocketAddress server;
+    private final List<InetSocketAddress> nodes;
     private final String apiKey;
     private String[] tokens = new String[0];
 
-    BrokerTarget(InetSocketAddress server, String apiKey) {
-        this.server = server;
+    BrokerTarget(List<InetSocketAddress> nodes, String apiKey) {
+        this.nodes = List.copyOf(nodes);
         this.apiKey = apiKey;
     }
 
@@ -35,8 +36,13 @@ final class BrokerTarget implements Target {
     }
 
     @Override
-    public InetSocketAddress subscribeAddress() {
-        return server;
+    public InetSocketAddress subscribeAddress(int subscriber) {
+        return nodes.get(subscriber % nodes.size());
+    }
+
+    @Override
+    public List<InetSocketAddress> publishAddresses() {
+        return nodes;
     }
 
     /** Mints one token per subscriber, several at a time over the publisher's connections. */
@@ -47,7 +53,8 @@ final class BrokerTarget implements Target {
         for (int i = 0; i < subscribers; i++) {
             int subscriber = i;
             CompletableFuture<HttpRequester.Response> answer = publisher.send(
-                    () -> withApiKey(Requests.get(server, "/token?uid=u" + subscriber + "&device=d" + subscriber)), deadline);
+                    () -> withApiKey(Requests.get(nodes.get(0), "/token?uid=u" + subscriber + "&device=d" + subscriber)),
+                    deadline);
             if (answer == null) {
                 throw new IOException("minting " + subscribers + " tokens took over " + SETUP_TIMEOUT_SECONDS + "s");
             }
@@ -65,7 +72,7 @@ final class BrokerTarget implements Target {
 
     @Override
     public FullHttpRequest subscription(int subscriber) {
-        FullHttpRequest request = Requests.stream(server, "/events?device=d" + subscriber);
+        FullHttpRequest request = Requests.stream(subscribeAddress(subscriber), "/events?device=d" + subscriber);
         request.headers().set("X-SSE-TOKEN", tokens[subscriber]);
         return request;
     }
@@ -74,7 +81,8 @@ final class BrokerTarget implements Target {
     public FullHttpRequest publication(int subscriber, String payload) {
         String form = "data=" + URLEncoder.encode(payload, StandardCharsets.UTF_8)
                 + (subscriber == EVERYONE ? "" : "&uid=u" + subscriber);
-        return withApiKey(Requests.post(server, "/send", "application/x-www-form-urlencoded", form));
+        // Whichever node the publisher connection reaches accepts it; the Host header does not choose a node.
+        return withApiKey(Requests.post(nodes.get(0), "/send", "application/x-www-form-urlencoded", form));
     }
 
     private FullHttpRequest withApiKey(FullHttpRequest request) {

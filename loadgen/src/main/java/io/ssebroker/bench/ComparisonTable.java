@@ -73,7 +73,11 @@ final class ComparisonTable {
             new Figure("connect p50 ms", r -> r.connect().latency().p50Ms(), false, "%.2f"),
             new Figure("connect p99 ms", r -> r.connect().latency().p99Ms(), false, "%.2f"),
             new Figure("failed", r -> r.connect().failed(), false, "%.0f", true),
-            new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"));
+            new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"),
+            new Figure("Redis commands per connection", r -> redisPerConnection(r, r.redis() == null ? 0 : r.redis().commands()),
+                    false, "%.1f"),
+            new Figure("Redis CPU ms per connection",
+                    r -> redisPerConnection(r, r.redis() == null ? 0 : r.redis().cpuSeconds() * 1000), false, "%.3f"));
 
     private ComparisonTable() {
     }
@@ -161,6 +165,10 @@ final class ComparisonTable {
 
     private static Function<BenchResult, Number> memory(Function<BenchResult.Memory, Number> read) {
         return r -> r.memory() == null ? null : read.apply(r.memory());
+    }
+
+    private static Double redisPerConnection(BenchResult result, double total) {
+        return result.redis() == null || result.connect().opened() == 0 ? null : total / result.connect().opened();
     }
 
     private static Double cpuMillisPerConnection(BenchResult result) {

@@ -5,7 +5,7 @@ import java.util.Optional;
 /**
  * The connect storm: every subscription opened as fast as the concurrency allows. Tokens are minted beforehand, so
  * the storm measures the server's connect path (token verification included), not minting; with a warm-up, storms of
- * the same size come before it for that long. Server CPU covers the measured storm.
+ * the same size come before it for that long. Server CPU (and Redis's commands and CPU) cover the measured storm.
  */
 final class ConnectRun {
     private final RunContext context;
@@ -21,12 +21,16 @@ final class ConnectRun {
                 harness.warmUpConnects();
             }
             Optional<ServerProcesses.Usage> cpuBefore = server.map(ServerProbe::usage);
+            Optional<RedisProbe.Sample> redisBefore = context.redis().map(RedisProbe::sample);
             BenchResult.Connect connect = harness.openSubscriptions();
             Optional<ServerProcesses.Usage> cpuAfter = server.map(ServerProbe::usage);
+            Optional<RedisProbe.Sample> redisAfter = context.redis().map(RedisProbe::sample);
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
+            BenchResult.Redis redis = redisBefore.isEmpty() ? null
+                    : BenchResult.Redis.of(redisBefore.get(), redisAfter.get(), 0);
             return new BenchResult(context.target().name(), Scenario.CONNECT.label, context.settings().connections(),
-                    null, connect, null, null, cpu, null);
+                    null, connect, null, null, cpu, redis);
         }
     }
 }

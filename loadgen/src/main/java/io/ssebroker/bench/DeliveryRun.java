@@ -24,7 +24,7 @@ final class DeliveryRun {
             Deliveries deliveries = harness.deliveries;
             BenchResult.Connect connect = harness.openSubscriptions();
             if (connect.opened() == 0) {
-                throw new IllegalStateException("no subscription opened on " + context.target().subscribeAddress());
+                throw new IllegalStateException("no subscription opened on " + context.target().subscribeAddress(0));
             }
             PublishLoop publishing = new PublishLoop(context.target(), harness.publisher, harness.subscribers, deliveries,
                     broadcast, settings.connections(), settings.rate(), settings.window(), settings.paddingBytes());
@@ -56,8 +56,7 @@ final class DeliveryRun {
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), measuredDeliveries);
             BenchResult.Redis redis = redisBefore.isEmpty() ? null
-                    : BenchResult.Redis.of(redisAfter.get().commandsSince(redisBefore.get()),
-                            redisAfter.get().cpuSecondsSince(redisBefore.get()), measuredDeliveries);
+                    : BenchResult.Redis.of(redisBefore.get(), redisAfter.get(), measuredDeliveries);
             Double rate = settings.rate() > 0 ? settings.rate() : null;
             return new BenchResult(context.target().name(), scenario.label, settings.connections(), rate, connect,
                     delivery, null, cpu, redis);

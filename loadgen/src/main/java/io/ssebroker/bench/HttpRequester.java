@@ -14,14 +14,16 @@ import io.netty.handler.codec.http.HttpUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A few keep-alive HTTP/1.1 connections to one server with one request in flight on each: the publisher's side
- * of the bench (and its setup calls, such as minting tokens). A connection the server closes is replaced.
+ * A few keep-alive HTTP/1.1 connections with one request in flight on each, spread over the given servers in turn:
+ * the publisher's side of the bench (and its setup calls, such as minting tokens). A connection a server closes is
+ * replaced by one to the same server.
  */
 final class HttpRequester implements AutoCloseable {
     record Response(int status, String body) {
@@ -33,14 +35,12 @@ final class HttpRequester implements AutoCloseable {
     private static final int MAX_RESPONSE_BYTES = 1 << 20;
 
     private final ClientTransport transport;
-    private final InetSocketAddress server;
     private final Bootstrap bootstrap;
     private final LinkedBlockingQueue<Channel> idle = new LinkedBlockingQueue<>();
     private volatile boolean closed;
 
-    HttpRequester(ClientTransport transport, InetSocketAddress server, int connections) throws InterruptedException {
+    HttpRequester(ClientTransport transport, List<InetSocketAddress> servers, int connections) throws InterruptedException {
         this.transport = transport;
-        this.server = server;
         this.bootstrap = transport.bootstrap(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel channel) {
@@ -49,7 +49,7 @@ final class HttpRequester implements AutoCloseable {
             }
         });
         for (int i = 0; i < connections; i++) {
-            Channel channel = transport.connect(bootstrap, server).sync().channel();
+            Channel channel = transport.connect(bootstrap, servers.get(i % servers.size())).sync().channel();
             idle.add(channel);
         }
     }
@@ -79,7 +79,7 @@ final class HttpRequester implements AutoCloseable {
         idle.forEach(Channel::close);
     }
 
-    private void replace() {
+    private void replace(InetSocketAddress server) {
         transport.connect(bootstrap, server).addListener(future -> {
             if (future.isSuccess() && !closed) {
                 idle.add(((ChannelFuture) future).channel());
@@ -110,10 +110,11 @@ final class HttpRequester implements AutoCloseable {
             CompletableFuture<Response> answered = pending;
             pending = null;
             if (answered != null) {
-                answered.completeExceptionally(new IOException("connection closed by " + server));
+                answered.completeExceptionally(new IOException("connection closed by " + ctx.channel().remoteAddress()));
             }
-            if (!closed) {
-                replace();
+            // A channel keeps its remote address after it closes; one that never connected has none to replace.
+            if (!closed && ctx.channel().remoteAddress() instanceof InetSocketAddress server) {
+                replace(server);
             }
         }
 

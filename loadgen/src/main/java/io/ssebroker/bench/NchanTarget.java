@@ -2,6 +2,7 @@ package io.ssebroker.bench;
 
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.net.InetSocketAddress;
+import java.util.List;
 
 /**
  * nginx with Nchan: subscribers on {@code /sub/<channel>} as EventSource, publishers on {@code /pub/<channel>}
@@ -22,8 +23,13 @@ final class NchanTarget implements Target {
     }
 
     @Override
-    public InetSocketAddress subscribeAddress() {
+    public InetSocketAddress subscribeAddress(int subscriber) {
         return server;
+    }
+
+    @Override
+    public List<InetSocketAddress> publishAddresses() {
+        return List.of(server);
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.net.InetSocketAddress;
+import java.util.List;
 
 /**
  * Pushpin in front of the bench's own {@link GripOrigin}: subscribers stream {@code /stream/<channel>} through
@@ -31,13 +32,13 @@ final class PushpinTarget implements Target {
     }
 
     @Override
-    public InetSocketAddress subscribeAddress() {
+    public InetSocketAddress subscribeAddress(int subscriber) {
         return proxy;
     }
 
     @Override
-    public InetSocketAddress publishAddress() {
-        return control;
+    public List<InetSocketAddress> publishAddresses() {
+        return List.of(control);
     }
 
     @Override

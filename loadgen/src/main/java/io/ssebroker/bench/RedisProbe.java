@@ -6,14 +6,17 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
 
 /**
- * Samples the Redis server a system under test runs on: commands it has carried out (from {@code INFO
+ * Samples the Redis server(s) a system under test runs on (summed over the masters of a cluster): commands it has carried out (from {@code INFO
  * commandstats}, its own INFO calls left out) and the CPU it has used ({@code INFO cpu}), so that a run reports
  * Redis's share of the work per delivery next to the system's own.
  */
 final class RedisProbe {
-    record Sample(long commands, double cpuSeconds) {
+    record Sample(long commands, double cpuSeconds, List<Long> commandsByServer) {
         long commandsSince(Sample before) {
             return commands - before.commands;
         }
@@ -21,21 +24,44 @@ final class RedisProbe {
         double cpuSecondsSince(Sample before) {
             return cpuSeconds - before.cpuSeconds;
         }
+
+        List<Long> commandsByServerSince(Sample before) {
+            return IntStream.range(0, commandsByServer.size())
+                    .mapToObj(i -> commandsByServer.get(i) - before.commandsByServer.get(i)).toList();
+        }
     }
 
-    private final String host;
-    private final int port;
+    private final List<String> servers;
 
-    RedisProbe(String hostAndPort) {
-        int colon = hostAndPort.lastIndexOf(':');
-        if (colon < 1) {
-            throw new IllegalArgumentException("--redis takes host:port, not " + hostAndPort);
+    /** @param servers host:port of each Redis server (each master of a cluster): their figures are summed */
+    RedisProbe(List<String> servers) {
+        for (String server : servers) {
+            int colon = server.lastIndexOf(':');
+            if (colon < 1) {
+                throw new IllegalArgumentException("--redis takes host:port, not " + server);
+            }
+            Integer.parseInt(server.substring(colon + 1));
         }
-        this.host = hostAndPort.substring(0, colon);
-        this.port = Integer.parseInt(hostAndPort.substring(colon + 1));
+        this.servers = List.copyOf(servers);
     }
 
     Sample sample() {
+        long commands = 0;
+        double cpu = 0;
+        List<Long> byServer = new ArrayList<>();
+        for (String server : servers) {
+            Sample one = sample(server);
+            commands += one.commands;
+            cpu += one.cpuSeconds;
+            byServer.add(one.commands);
+        }
+        return new Sample(commands, cpu, byServer);
+    }
+
+    private static Sample sample(String server) {
+        int colon = server.lastIndexOf(':');
+        String host = server.substring(0, colon);
+        int port = Integer.parseInt(server.substring(colon + 1));
         try (Socket socket = new Socket(host, port)) {
             socket.setSoTimeout(5000);
             long commands = 0;
@@ -52,9 +78,9 @@ final class RedisProbe {
                     cpu += Double.parseDouble(line.substring(line.indexOf(':') + 1));
                 }
             }
-            return new Sample(commands, cpu);
+            return new Sample(commands, cpu, List.of(commands));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read INFO from Redis at " + host + ":" + port, e);
+            throw new UncheckedIOException("cannot read INFO from Redis at " + server, e);
         }
     }
 

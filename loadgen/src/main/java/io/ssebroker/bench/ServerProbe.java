@@ -1,21 +1,23 @@
 package io.ssebroker.bench;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
- * Samples the server under test: CPU and memory of its process tree always, and for a JVM also the live heap and
- * direct memory after a full GC (which is why a memory sample is taken only outside measured windows).
+ * Samples the server under test: CPU and memory of its process tree always, and for JVMs (every node of a
+ * sse-broker cluster) also the live heap and direct memory after a full GC, summed (which is why a memory sample is
+ * taken only outside measured windows).
  */
 final class ServerProbe {
     record MemorySample(ServerProcesses.Usage usage, JvmMemoryProbe.Sample jvm) {
     }
 
     private final ServerProcesses processes;
-    private final Optional<JvmMemoryProbe> jvm;
+    private final List<JvmMemoryProbe> jvms;
 
     ServerProbe(ServerProcesses processes) {
         this.processes = processes;
-        this.jvm = JvmMemoryProbe.attachTo(processes.mainPid());
+        this.jvms = processes.roots().stream().map(JvmMemoryProbe::attachTo).flatMap(Optional::stream).toList();
     }
 
     ServerProcesses.Usage usage() {
@@ -23,7 +25,12 @@ final class ServerProbe {
     }
 
     MemorySample memory() {
-        JvmMemoryProbe.Sample live = jvm.map(JvmMemoryProbe::sample).orElse(null);
+        JvmMemoryProbe.Sample live = null;
+        for (JvmMemoryProbe jvm : jvms) {
+            JvmMemoryProbe.Sample one = jvm.sample();
+            live = live == null ? one : new JvmMemoryProbe.Sample(live.heapUsedKiB() + one.heapUsedKiB(),
+                    live.directKiB() == null || one.directKiB() == null ? null : live.directKiB() + one.directKiB());
+        }
         return new MemorySample(processes.usage(), live);
     }
 

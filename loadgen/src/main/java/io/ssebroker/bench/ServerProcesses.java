@@ -29,9 +29,9 @@ final class ServerProcesses {
         this.roots = List.copyOf(roots);
     }
 
-    /** The first process given; the one a JVM probe looks at. */
-    long mainPid() {
-        return roots.get(0);
+    /** The processes given (their descendants not included): the ones a JVM probe looks at. */
+    List<Long> roots() {
+        return roots;
     }
 
     Usage usage() {

@@ -63,7 +63,7 @@ final class Subscribers implements Subscriber.Events, AutoCloseable {
                 protected void initChannel(Channel channel) {
                     channel.pipeline().addLast(new HttpClientCodec(), subscriber);
                 }
-            }), target.subscribeAddress());
+            }), target.subscribeAddress(i));
             channels.add(connect.channel());
             connect.addListener(future -> {
                 if (!future.isSuccess()) {

@@ -2,6 +2,7 @@ package io.ssebroker.bench;
 
 import io.netty.handler.codec.http.FullHttpRequest;
 import java.net.InetSocketAddress;
+import java.util.List;
 
 /** A system under test: how a subscriber opens its stream and how a message is published to it. */
 interface Target extends AutoCloseable {
@@ -10,12 +11,12 @@ interface Target extends AutoCloseable {
 
     String name();
 
-    InetSocketAddress subscribeAddress();
+    /** Where subscriber {@code subscriber} connects. */
+    InetSocketAddress subscribeAddress(int subscriber);
 
-    /** Where messages are published: the subscribers' server, unless the system publishes on a port of its own. */
-    default InetSocketAddress publishAddress() {
-        return subscribeAddress();
-    }
+    /** Where messages are published (publisher connections take them in turn): the subscribers' servers, unless the
+     * system publishes on a port of its own. */
+    List<InetSocketAddress> publishAddresses();
 
     /** Whatever subscriptions need before they open (tokens); called once, outside the measured phases. */
     default void prepare(HttpRequester publisher, int subscribers) throws Exception {
