@@ -1,5 +1,6 @@
 package io.ssebroker.engine.redis;
 
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.resource.ClientResources;
@@ -352,12 +353,13 @@ public final class RedisEngine implements Engine {
         if (notConnected != null) {
             return unavailable();
         }
-        CompletableFuture<String> byUid = redis.commands.get(keys.kickedUid(uid)).toCompletableFuture();
-        CompletableFuture<String> byDevice = redis.commands.get(keys.kickedDevice(device)).toCompletableFuture();
-        return RedisFutures.guard(byUid.thenCombine(byDevice, (a, b) -> {
-            long kickedAt = Math.max(a == null ? -1 : Long.parseLong(a), b == null ? -1 : Long.parseLong(b));
-            return kickedAt >= 0 && issuedAtMillis < kickedAt;
-        }));
+        // One MGET (a command per slot with Redis Cluster, which Lettuce splits and joins): checked on every connect.
+        return RedisFutures.guard(redis.commands.mget(keys.kickedUid(uid), keys.kickedDevice(device)).toCompletableFuture()
+                .thenApply(kicks -> {
+                    long kickedAt = kicks.stream().filter(KeyValue::hasValue)
+                            .mapToLong(kick -> Long.parseLong(kick.getValue())).max().orElse(-1);
+                    return kickedAt >= 0 && issuedAtMillis < kickedAt;
+                }));
     }
 
     @Override
