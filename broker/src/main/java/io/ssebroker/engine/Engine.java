@@ -27,7 +27,11 @@ public interface Engine extends AutoCloseable {
     /** Removes the presence entry if it still belongs to this session's connection; completes with whether it did. */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason);
 
-    /** The retained messages for this device after {@code from} (none when from is empty: it starts at the heads). */
+    /**
+     * The retained messages for this device after {@code from} (none when from is empty: it starts at the heads).
+     * Asked once the device's connection is findable by {@link EngineListener#deliver}: messages the node has not
+     * handed to the listener yet may be left out, since they reach the connection live.
+     */
     CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from);
 
     /** Ends matching connections on every node and revokes tokens issued before now; completes with the count ended. */

@@ -312,12 +312,22 @@ public final class RedisEngine implements Engine {
         });
     }
 
+    /**
+     * Read from the streams, unless this node has handed on both of them exactly up to the position and nothing after
+     * it (the usual case of a connection starting where its registration was written, or a client resuming from the
+     * head): the connection is findable by then, so whatever comes next reaches it live, and there is nothing to read.
+     */
     @Override
     public CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from) {
         if (notConnected != null) {
             return unavailable();
         }
-        return RedisFutures.guard(streams.replay(uid, device, from, recovery.epoch()));
+        String epoch = recovery.epoch();
+        if (from.isPresent() && from.get().epoch().equals(epoch)
+                && routing.handedOnUpTo(uid, from.get().userOffset(), from.get().broadcastOffset())) {
+            return CompletableFuture.completedFuture(new Replay(from.get(), List.of(), null));
+        }
+        return RedisFutures.guard(streams.replay(uid, device, from, epoch));
     }
 
     /** Revokes first (so a connection registering meanwhile ends itself when it checks), then announces. */

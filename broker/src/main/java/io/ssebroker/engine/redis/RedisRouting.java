@@ -134,6 +134,17 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         }
     }
 
+    /**
+     * Whether this node has handed on the user's stream and the broadcast stream exactly up to these offsets, and
+     * nothing more: a connection attached before asking, starting there, then misses nothing without reading Redis.
+     */
+    boolean handedOnUpTo(String uid, long userOffset, long broadcastOffset) {
+        Route user = routes.get(keys.userChannel(uid));
+        Route broadcast = routes.get(keys.broadcastChannel());
+        return user != null && broadcast != null && user.follower().isAt(userOffset)
+                && broadcast.follower().isAt(broadcastOffset);
+    }
+
     /** The user's follower begins at the offset its first connection starts from. */
     void startUserAt(String uid, long offset) {
         Route route = routes.get(keys.userChannel(uid));

@@ -45,6 +45,15 @@ final class StreamFollower {
         }
     }
 
+    /**
+     * Whether the last message handed on is the one at {@code offset}, with nothing held back or being read. Asked
+     * under the lock that messages are handed on under: when it answers true, every later message is handed on
+     * after the caller's earlier steps, so a connection that was made findable before asking receives it.
+     */
+    synchronized boolean isAt(long offset) {
+        return !closed && waiting == null && !reading && lastOffset >= 0 && lastOffset == offset;
+    }
+
     synchronized void received(ChannelMessage message) {
         if (closed) {
             return;

@@ -1,15 +1,22 @@
 package io.ssebroker.engine.redis;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineContractTest;
+import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Registration;
+import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The engine contract against a real standalone redis-server. */
 class RedisEngineContractTest extends EngineContractTest {
@@ -36,5 +43,34 @@ class RedisEngineContractTest extends EngineContractTest {
     @Override
     protected Engine newEngine(BrokerConfig config, StateChangeListener stateChanges) {
         return new RedisEngine(config, NODE, "test", stateChanges);
+    }
+
+    /**
+     * A connection that starts where this node has handed its streams on to (its registration's position, nothing
+     * published since) needs nothing from Redis: its replay is answered while Redis does not answer at all.
+     */
+    @Test
+    void aConnectionStartingWhereThisNodeStandsReadsNothingFromRedis() {
+        String uid = id("u");
+        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        redis.first().pause();
+        try {
+            Replay replay = engine.replay(uid, id("d"), Optional.of(registration.start())).orTimeout(2, TimeUnit.SECONDS).join();
+            assertThat(replay.messages()).isEmpty();
+            assertThat(replay.resetReason()).isNull();
+            assertThat(replay.start()).isEqualTo(registration.start());
+        } finally {
+            redis.first().resume();
+        }
+    }
+
+    /** A cursor of this node's position but of another history (Redis restarted empty) is still read: it is reset. */
+    @Test
+    void aCursorOfAnotherHistoryIsReadEvenAtThisNodesPosition() {
+        String uid = id("u");
+        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        Position elsewhere = new Position("another-epoch", registration.start().userOffset(),
+                registration.start().broadcastOffset());
+        assertThat(engine.replay(uid, id("d"), Optional.of(elsewhere)).join().resetReason()).isEqualTo(Replay.HISTORY_LOST);
     }
 }

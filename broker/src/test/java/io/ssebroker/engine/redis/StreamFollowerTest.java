@@ -32,6 +32,23 @@ class StreamFollowerTest {
         return new StreamMessage("u", offset, null, "m" + offset, Set.of(), 0);
     }
 
+    /** Whether it stands exactly at an offset, with nothing held back or being read: what lets a replay be skipped. */
+    @Test
+    void itStandsAtTheLastOffsetHandedOnOnlyWhenNothingIsHeldOrRead() {
+        assertThat(follower.isAt(1)).as("not started").isFalse();
+        follower.startAt(1);
+        assertThat(follower.isAt(1)).isTrue();
+        follower.received(message(2, 1));
+        assertThat(follower.isAt(1)).isFalse();
+        assertThat(follower.isAt(2)).isTrue();
+        follower.received(message(4, 3)); // a gap: held while the stream is read
+        assertThat(follower.isAt(2)).isFalse();
+        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(3))));
+        assertThat(follower.isAt(4)).isTrue();
+        follower.close();
+        assertThat(follower.isAt(4)).as("closed").isFalse();
+    }
+
     @Test
     void messagesInOrderGoStraightOn() {
         follower.startAt(1);
