@@ -132,13 +132,14 @@ public final class BenchCommand implements Callable<Integer> {
         }
         BenchSettings settings = new BenchSettings(connections, connectConcurrency, openTimeoutSeconds, rate, window,
                 publishers, paddingBytes, warmupSeconds, durationSeconds, drainSeconds, holdSeconds);
+        Optional<RedisProbe> redisProbe = redis.isEmpty() ? Optional.empty() : Optional.of(redisProbe());
         Optional<ServerProbe> server = serverPids.isEmpty() ? Optional.empty()
                 : Optional.of(new ServerProbe(new ServerProcesses(serverPids)));
         int threads = clientThreads != null ? clientThreads : Runtime.getRuntime().availableProcessors();
         try (ClientTransport transport = new ClientTransport(threads, sourceAddresses);
              Target system = target(transport, new Channels(chosen == Scenario.BROADCAST))) {
             RunContext context = new RunContext(settings, system, transport, server,
-                    redis.isEmpty() ? Optional.empty() : Optional.of(new RedisProbe(redis)), spec.commandLine().getErr());
+                    redisProbe, spec.commandLine().getErr());
             BenchResult result = switch (chosen) {
                 case BROADCAST, UNICAST -> new DeliveryRun(context).run(chosen);
                 case IDLE -> new IdleRun(context).run();
@@ -171,6 +172,14 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "unknown --target '" + target + "' (sse-broker, nchan or pushpin)");
         };
+    }
+
+    private RedisProbe redisProbe() {
+        try {
+            return new RedisProbe(redis);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     private void requireAtLeast(String option, int value, int least) {

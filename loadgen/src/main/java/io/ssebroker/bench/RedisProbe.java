@@ -31,25 +31,37 @@ final class RedisProbe {
         }
     }
 
-    private final List<String> servers;
+    private record Server(String host, int port) {
+        static Server parse(String hostAndPort) {
+            int colon = hostAndPort.lastIndexOf(':');
+            try {
+                if (colon >= 1) {
+                    return new Server(hostAndPort.substring(0, colon), Integer.parseInt(hostAndPort.substring(colon + 1)));
+                }
+            } catch (NumberFormatException e) {
+                // reported below, as a missing port is
+            }
+            throw new IllegalArgumentException("--redis takes host:port, not " + hostAndPort);
+        }
+
+        @Override
+        public String toString() {
+            return host + ":" + port;
+        }
+    }
+
+    private final List<Server> servers;
 
     /** @param servers host:port of each Redis server (each master of a cluster): their figures are summed */
     RedisProbe(List<String> servers) {
-        for (String server : servers) {
-            int colon = server.lastIndexOf(':');
-            if (colon < 1) {
-                throw new IllegalArgumentException("--redis takes host:port, not " + server);
-            }
-            Integer.parseInt(server.substring(colon + 1));
-        }
-        this.servers = List.copyOf(servers);
+        this.servers = servers.stream().map(Server::parse).toList();
     }
 
     Sample sample() {
         long commands = 0;
         double cpu = 0;
         List<Long> byServer = new ArrayList<>();
-        for (String server : servers) {
+        for (Server server : servers) {
             Sample one = sample(server);
             commands += one.commands;
             cpu += one.cpuSeconds;
@@ -58,11 +70,8 @@ final class RedisProbe {
         return new Sample(commands, cpu, byServer);
     }
 
-    private static Sample sample(String server) {
-        int colon = server.lastIndexOf(':');
-        String host = server.substring(0, colon);
-        int port = Integer.parseInt(server.substring(colon + 1));
-        try (Socket socket = new Socket(host, port)) {
+    private static Sample sample(Server server) {
+        try (Socket socket = new Socket(server.host(), server.port())) {
             socket.setSoTimeout(5000);
             long commands = 0;
             for (String line : info(socket, "commandstats").split("\r\n")) {

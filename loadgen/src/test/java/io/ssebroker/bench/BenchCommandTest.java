@@ -27,6 +27,11 @@ class BenchCommandTest {
         assertThat(run("--target", "kafka").err()).contains("unknown --target 'kafka'");
         assertThat(run("-n", "0").err()).contains("--connections must be at least 1");
         assertThat(run("--target", "pushpin").err()).contains("--origin-port is required");
+        assertThat(run("--redis", "127.0.0.1")).satisfies(r -> {
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.err()).contains("--redis takes host:port, not 127.0.0.1");
+        });
+        assertThat(run("--redis", "127.0.0.1:6379,redis:port").err()).contains("--redis takes host:port, not redis:port");
     }
 
     @Test
