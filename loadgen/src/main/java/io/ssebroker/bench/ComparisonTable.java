@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Renders runs of several systems as one markdown table: a row per scenario, size and figure, a column per system,
@@ -74,10 +75,8 @@ final class ComparisonTable {
             new Figure("connect p99 ms", r -> r.connect().latency().p99Ms(), false, "%.2f"),
             new Figure("failed", r -> r.connect().failed(), false, "%.0f", true),
             new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"),
-            new Figure("Redis commands per connection", r -> redisPerConnection(r, r.redis() == null ? 0 : r.redis().commands()),
-                    false, "%.1f"),
-            new Figure("Redis CPU ms per connection",
-                    r -> redisPerConnection(r, r.redis() == null ? 0 : r.redis().cpuSeconds() * 1000), false, "%.3f"));
+            new Figure("Redis commands per connection", redisPerConnection(BenchResult.Redis::commands), false, "%.1f"),
+            new Figure("Redis CPU ms per connection", redisPerConnection(redis -> redis.cpuSeconds() * 1000), false, "%.3f"));
 
     private ComparisonTable() {
     }
@@ -167,8 +166,10 @@ final class ComparisonTable {
         return r -> r.memory() == null ? null : read.apply(r.memory());
     }
 
-    private static Double redisPerConnection(BenchResult result, double total) {
-        return result.redis() == null || result.connect().opened() == 0 ? null : total / result.connect().opened();
+    /** A Redis total of a connect storm, per connection opened; absent without a Redis probe. */
+    private static Function<BenchResult, Number> redisPerConnection(ToDoubleFunction<BenchResult.Redis> total) {
+        return r -> r.redis() == null || r.connect().opened() == 0 ? null
+                : total.applyAsDouble(r.redis()) / r.connect().opened();
     }
 
     private static Double cpuMillisPerConnection(BenchResult result) {
