@@ -233,7 +233,10 @@ public final class Broker implements EngineListener {
             return false;
         });
         pendingRemovals.add(removal);
-        removal.whenComplete((removed, error) -> pendingRemovals.remove(removal));
+        removal.whenComplete((removed, error) -> {
+            pendingRemovals.remove(removal);
+            connection.leftPresence.complete(null);
+        });
     }
 
     @Override
@@ -311,18 +314,21 @@ public final class Broker implements EngineListener {
     }
 
     @Override
-    public int kick(Set<String> uids, Set<String> devices, String data) {
+    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
         Set<LocalConnection> matches = new LinkedHashSet<>();
         uids.forEach(uid -> matches.addAll(byUid.getOrDefault(uid, List.of())));
         devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));
+        List<CompletableFuture<Void>> gone = new ArrayList<>(matches.size());
         for (LocalConnection connection : matches) {
             if (connection.claimEnd()) {
                 engine.markEnded(connection.session.uid(), connection.nonce());
                 onExecutor(connection.stream.executor(),
                         () -> connection.end(SystemEvents.KICK, data, StateChange.KICK_OFFLINE));
             }
+            // Also when something else claimed it first: it is closing all the same, and the kick answers after.
+            gone.add(connection.leftPresence);
         }
-        return matches.size();
+        return CompletableFuture.allOf(gone.toArray(CompletableFuture[]::new)).thenApply(done -> matches.size());
     }
 
     @Override

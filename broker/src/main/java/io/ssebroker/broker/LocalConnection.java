@@ -8,6 +8,7 @@ import io.ssebroker.sse.FrameId;
 import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
@@ -53,6 +54,8 @@ final class LocalConnection implements FrameId {
     final long tokenIssuedAtMillis;
     /** When the engine accepted this connection's registration, relative to the node's others. */
     final long registrationOrder;
+    /** Completes once the stream closed and the engine answered the removal of its presence (removed or not). */
+    final CompletableFuture<Void> leftPresence = new CompletableFuture<>();
     private byte[] cursorPrefix;
     private volatile long userOffset;
     private volatile long broadcastOffset;

@@ -34,7 +34,11 @@ public interface Engine extends AutoCloseable {
      */
     CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from);
 
-    /** Ends matching connections on every node and revokes tokens issued before now; completes with the count ended. */
+    /**
+     * Ends matching connections on every node and revokes tokens issued before now; completes with the count of
+     * devices that were online, once their connections have left presence (a node that does not answer within a
+     * bound is not waited for: its presence is cleared when it is found dead).
+     */
     CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data);
 
     /** True when a token of this uid/device issued at {@code issuedAtMillis} was revoked by a later kick. */

@@ -1,6 +1,7 @@
 package io.ssebroker.engine;
 
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /** What an engine asks of the node it runs on; implemented by the broker. Calls must not block. */
 public interface EngineListener {
@@ -11,8 +12,11 @@ public interface EngineListener {
     /** The connection {@code session} of this node was replaced by a newer one from {@code byClientAddress}. */
     void extrude(DeviceSession session, String byClientAddress);
 
-    /** Ends the local connections of these uids and devices; returns how many were ended. */
-    int kick(Set<String> uids, Set<String> devices, String data);
+    /**
+     * Ends the local connections of these uids and devices. Completes with how many there were once every one of
+     * them has closed and left presence, so that whoever asked for the kick sees them offline when it answers.
+     */
+    CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data);
 
     /**
      * Kicks and extrusions sent to this node meanwhile may have been lost (the control channel had to be subscribed

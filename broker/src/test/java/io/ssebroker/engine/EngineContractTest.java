@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +46,7 @@ public abstract class EngineContractTest {
         settings.put("sse.device_frame_cache_size", "5");
         config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
         engine = newEngine(config, changes::add);
+        listener.engine = engine;
         engine.start(listener);
         run = UUID.randomUUID().toString().substring(0, 8);
     }
@@ -231,10 +234,13 @@ public abstract class EngineContractTest {
     @Test
     void kickEndsOnlineDevicesAndRevokesEarlierTokens() {
         String uid = id("u");
-        engine.register(session(uid, id("a")), 10).join();
+        DeviceSession online = session(uid, id("a"));
+        engine.register(online, 10).join();
+        listener.held.put(online.device(), online);
         long before = System.currentTimeMillis() - 1000;
         assertThat(engine.kick(Set.of(uid), Set.of(), "bye").join()).isEqualTo(1);
-        await().atMost(WAIT).until(() -> listener.kicks.contains(uid + ":bye"));
+        assertThat(listener.kicks).contains(uid + ":bye");
+        assertThat(engine.device(online.device()).join()).as("offline once the kick answered").isEmpty();
         assertThat(engine.isRevoked(uid, id("a"), before).join()).isTrue();
         assertThat(engine.isRevoked(uid, id("a"), System.currentTimeMillis() + 1000).join()).isFalse();
         assertThat(engine.isRevoked(id("other"), id("x"), before).join()).isFalse();
@@ -274,8 +280,10 @@ public abstract class EngineContractTest {
         assertThat(engine.userCount().join()).isPositive();
     }
 
-    /** Records what the engine asked of the node. */
+    /** Records what the engine asked of the node; a kick ends the sessions a test put in {@link #held}. */
     protected static final class RecordingListener implements EngineListener {
+        final Map<String, DeviceSession> held = new ConcurrentHashMap<>();
+        volatile Engine engine;
         final List<StreamMessage> messages = new CopyOnWriteArrayList<>();
         final List<String> extruded = new CopyOnWriteArrayList<>();
         final List<String> kicks = new CopyOnWriteArrayList<>();
@@ -293,10 +301,14 @@ public abstract class EngineContractTest {
         }
 
         @Override
-        public int kick(Set<String> uids, Set<String> devices, String data) {
+        public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
             uids.forEach(uid -> kicks.add(uid + ":" + data));
             devices.forEach(device -> kicks.add(device + ":" + data));
-            return 0;
+            List<DeviceSession> ended = held.values().stream()
+                    .filter(session -> uids.contains(session.uid()) || devices.contains(session.device())).toList();
+            ended.forEach(session -> held.remove(session.device()));
+            return CompletableFuture.allOf(ended.stream().map(session -> engine.unregister(session, StateChange.KICK_OFFLINE))
+                    .toArray(CompletableFuture[]::new)).thenApply(done -> ended.size());
         }
 
         @Override

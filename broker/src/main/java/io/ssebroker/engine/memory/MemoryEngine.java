@@ -229,8 +229,7 @@ public final class MemoryEngine implements Engine {
             uids.forEach(uid -> online.addAll(devicesByUid.getOrDefault(uid, Set.of())));
             devices.stream().filter(sessions::containsKey).forEach(online::add);
         }
-        listener.kick(uids, devices, data);
-        return CompletableFuture.completedFuture(online.size());
+        return listener.kick(uids, devices, data).thenApply(ended -> online.size());
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,12 +25,15 @@ import org.slf4j.LoggerFactory;
  * The cluster's control channel: extrusions of a connection held by another node, kicks, and the readiness canary.
  * Control messages are not retained: what a kick or an extrusion decides is written to Redis before it is announced,
  * so a node that may have missed some (its subscription had to be made again) checks its connections against Redis.
+ * A node that ended connections for a kick reports how many to the node that asked, once they left presence.
  */
 final class ControlChannel {
     private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A canary not back within this long is forgotten (readiness waits less). */
     private static final long CANARY_MILLIS = 5000;
+    /** How long a kick waits for the nodes to report its connections ended (a dead node never does). */
+    static final long KICK_REPORT_MILLIS = 3000;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
@@ -38,6 +42,7 @@ final class ControlChannel {
     private final Function<String, DeviceSession> localSession;
     private final ScheduledExecutorService scheduler;
     private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, PendingKick> kicks = new ConcurrentHashMap<>();
 
     /** @param localSession this node's session of a connection nonce, or null */
     ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId,
@@ -56,19 +61,33 @@ final class ControlChannel {
                 "nonce", replaced.nonce(), "by", byClientAddress));
     }
 
-    /** Asks every node to end the connections of these uids and devices. */
-    CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data) {
+    /**
+     * Asks every node to end the connections of these uids and devices. Completes once the nodes reported
+     * {@code online} connections ended (they were online when the kick was decided), or after
+     * {@link #KICK_REPORT_MILLIS}.
+     */
+    CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data, int online) {
+        String id = newId();
+        PendingKick pending = new PendingKick(new AtomicInteger(online), new CompletableFuture<>());
+        if (online > 0) {
+            kicks.put(id, pending);
+            scheduler.schedule(() -> forget(id), KICK_REPORT_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            pending.reported.complete(null);
+        }
         Map<String, Object> command = new LinkedHashMap<>();
         command.put("type", "kick");
         command.put("uids", List.copyOf(uids));
         command.put("devices", List.copyOf(devices));
         command.put("data", data);
-        return send(command);
+        command.put("node", nodeId);
+        command.put("id", id);
+        return send(command).thenCompose(sent -> pending.reported);
     }
 
     /** Completes when a canary addressed to this node came back through the channel. */
     CompletableFuture<Void> canary() {
-        String id = Long.toString(new SecureRandom().nextLong() >>> 1, 36);
+        String id = newId();
         CompletableFuture<Void> back = new CompletableFuture<>();
         canaries.put(id, back);
         scheduler.schedule(() -> canaries.remove(id), CANARY_MILLIS, TimeUnit.MILLISECONDS);
@@ -94,12 +113,39 @@ final class ControlChannel {
                     }
                 }
                 case "kick" -> listener.kick(texts(command.path("uids")), texts(command.path("devices")),
-                        command.path("data").asText());
+                        command.path("data").asText()).thenAccept(ended -> reportKicked(command, ended));
+                case "kicked" -> {
+                    PendingKick pending = command.path("node").asText().equals(nodeId)
+                            ? kicks.get(command.path("id").asText()) : null;
+                    if (pending != null && pending.waiting.addAndGet(-command.path("ended").asInt()) <= 0) {
+                        forget(command.path("id").asText());
+                    }
+                }
                 default -> log.debug("ignored control message {}", payload);
             }
         } catch (JsonProcessingException e) {
             log.warn("ignored a malformed control message");
         }
+    }
+
+    /** Tells the node that asked for a kick how many of its connections this node ended. */
+    private void reportKicked(JsonNode kick, int ended) {
+        if (ended > 0 && kick.hasNonNull("id")) {
+            send(Map.of("type", "kicked", "node", kick.path("node").asText(), "id", kick.path("id").asText(),
+                    "ended", ended)).whenComplete(RedisRouting.logFailure("reporting a kick"));
+        }
+    }
+
+    /** Stops waiting for reports of this kick: they all came, or it waited long enough. */
+    private void forget(String kickId) {
+        PendingKick pending = kicks.remove(kickId);
+        if (pending != null) {
+            pending.reported.complete(null);
+        }
+    }
+
+    private static String newId() {
+        return Long.toString(new SecureRandom().nextLong() >>> 1, 36);
     }
 
     private CompletableFuture<Void> send(Map<String, Object> command) {
@@ -115,5 +161,9 @@ final class ControlChannel {
         Set<String> out = new LinkedHashSet<>();
         array.forEach(item -> out.add(item.asText()));
         return out;
+    }
+
+    /** A kick waiting for nodes to report connections ended: how many are still to come. */
+    private record PendingKick(AtomicInteger waiting, CompletableFuture<Void> reported) {
     }
 }

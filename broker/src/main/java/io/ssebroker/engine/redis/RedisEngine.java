@@ -354,7 +354,7 @@ public final class RedisEngine implements Engine {
                     }));
         }
         return RedisFutures.guard(CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new))
-                .thenCompose(done -> control.kick(uids, devices, data))
+                .thenCompose(done -> control.kick(uids, devices, data, ended.size()))
                 .thenApply(sent -> ended.size()));
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import net.jqwik.api.Arbitraries;
@@ -145,8 +146,8 @@ class PresenceInterleavingsPropertyTest {
             }
 
             @Override
-            public int kick(Set<String> uids, Set<String> devices, String data) {
-                return 0;
+            public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+                return CompletableFuture.completedFuture(0);
             }
 
             @Override

@@ -13,6 +13,7 @@ import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,5 +73,20 @@ class RedisEngineContractTest extends EngineContractTest {
         Position elsewhere = new Position("another-epoch", registration.start().userOffset(),
                 registration.start().broadcastOffset());
         assertThat(engine.replay(uid, id("d"), Optional.of(elsewhere)).join().resetReason()).isEqualTo(Replay.HISTORY_LOST);
+    }
+
+    /**
+     * A device online in presence whose node never reports it ended (that node died, its presence not cleared yet)
+     * holds a kick up for a bounded time only: the kick still answers, counting it.
+     */
+    @Test
+    void aKickDoesNotWaitForeverForANodeThatNeverReports() {
+        String uid = id("u");
+        engine.register(session(uid, id("held-by-a-dead-node")), 10).join();
+        long started = System.nanoTime();
+        assertThat(engine.kick(Set.of(uid), Set.of(), "bye").orTimeout(3 * ControlChannel.KICK_REPORT_MILLIS,
+                TimeUnit.MILLISECONDS).join()).isEqualTo(1);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+                .as("it waited for the report").isGreaterThanOrEqualTo(ControlChannel.KICK_REPORT_MILLIS - 100);
     }
 }

@@ -139,6 +139,10 @@ class RedisTwoNodeTest {
             onA.nextOfType("sys_connected");
             onB.nextOfType("sys_connected");
             assertThat(a.api().postForm("/kick", Map.of("uid", "u-kick", "data", "bye")).result().asInt()).isEqualTo(2);
+            for (TestNode node : List.of(a, b)) {
+                assertThat(node.api().get("/info", Map.of("uid", "u-kick")).result().path("online").asBoolean())
+                        .as("the kick answers once both nodes' connections left presence").isFalse();
+            }
             assertThat(onA.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).containsExactly("sys_kick_offline");
             assertThat(onB.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).containsExactly("sys_kick_offline");
         }
