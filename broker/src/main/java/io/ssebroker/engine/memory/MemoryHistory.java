@@ -2,7 +2,6 @@ package io.ssebroker.engine.memory;
 
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StreamMessage;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,7 +19,7 @@ final class MemoryHistory {
     private final int capacity;
     private final long maxAgeMillis;
     private final AtomicLong offsets;
-    private final ArrayDeque<StreamMessage> messages = new ArrayDeque<>();
+    private final PackedMessages messages;
     private long lastOffset;
     private long lastActivityMillis = System.currentTimeMillis();
     /** Every message with an offset up to this one is gone (trimmed, or from before the stream existed). */
@@ -31,6 +30,7 @@ final class MemoryHistory {
         this.capacity = capacity;
         this.maxAgeMillis = maxAgeMillis;
         this.offsets = offsets;
+        this.messages = new PackedMessages(uid);
         this.lastOffset = offsets.get();
         this.trimmedUpTo = lastOffset;
     }
@@ -41,7 +41,7 @@ final class MemoryHistory {
         StreamMessage message = new StreamMessage(uid, lastOffset, event, data, devices, now);
         messages.addLast(message);
         while (messages.size() > capacity) {
-            trimmedUpTo = messages.removeFirst().offset();
+            trimmedUpTo = messages.removeFirst();
         }
         trimExpired(now);
         route.accept(message);
@@ -69,11 +69,7 @@ final class MemoryHistory {
         }
         long start = reason == null ? offset : trimmedUpTo;
         List<StreamMessage> out = new ArrayList<>();
-        for (StreamMessage message : messages) {
-            if (message.offset() > start && message.addressedTo(device)) {
-                out.add(message);
-            }
-        }
+        messages.forEachAfter(start, device, out::add);
         return new Slice(start, out, reason);
     }
 
@@ -97,8 +93,8 @@ final class MemoryHistory {
 
     private void trimExpired(long now) {
         long oldestAllowed = now - maxAgeMillis;
-        while (!messages.isEmpty() && messages.peekFirst().publishedAtMillis() < oldestAllowed) {
-            trimmedUpTo = messages.removeFirst().offset();
+        while (!messages.isEmpty() && messages.firstPublishedAtMillis() < oldestAllowed) {
+            trimmedUpTo = messages.removeFirst();
         }
     }
 }
