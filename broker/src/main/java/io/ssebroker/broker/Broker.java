@@ -61,6 +61,12 @@ public final class Broker implements EngineListener {
     /** Presence removals on their way to the engine: a graceful stop waits for them. */
     private final Set<CompletableFuture<Boolean>> pendingRemovals = ConcurrentHashMap.newKeySet();
     private volatile boolean draining;
+    /**
+     * How many kicks, extrusions and revalidations the engine has asked of this node. A connection attached with
+     * none asked since its checks began cannot have missed one (any that comes later finds it attached), so it is
+     * checked again only when this moved meanwhile.
+     */
+    private final AtomicLong endsAsked = new AtomicLong();
 
     /** A broker that counts nothing, for embedding without a meter registry (benchmarks, tests). */
     public Broker(Engine engine, BrokerConfig config, String nodeAddress) {
@@ -102,6 +108,7 @@ public final class Broker implements EngineListener {
             opener.comeBackLater("node is shutting down; connect to another node", laterMillis(1));
             return;
         }
+        long endsAskedBefore = endsAsked.get();
         Optional<Cursor> cursor = Cursor.parse(request.cursor());
         boolean unknownCursor = request.cursor() != null && !request.cursor().isEmpty() && cursor.isEmpty();
         Optional<Cursor> ownCursor = cursor.filter(c -> c.uidTag().equals(Cursor.uidTag(request.uid())));
@@ -116,12 +123,13 @@ public final class Broker implements EngineListener {
                     } else if (refused) {
                         opener.reject(204, "connection was ended by a kick or a newer connection");
                     } else {
-                        register(request, from, unknownCursor, opener);
+                        register(request, from, unknownCursor, opener, endsAskedBefore);
                     }
                 }));
     }
 
-    private void register(ConnectRequest request, Optional<Position> from, boolean unknownCursor, StreamOpener opener) {
+    private void register(ConnectRequest request, Optional<Position> from, boolean unknownCursor, StreamOpener opener,
+                          long endsAskedBefore) {
         if (connectionCount.incrementAndGet() > limits.maxConnections()) {
             connectionCount.decrementAndGet();
             opener.comeBackLater("node connection limit reached (limits.max_connections = " + limits.maxConnections() + ")",
@@ -155,12 +163,12 @@ public final class Broker implements EngineListener {
                 // Without a cursor, the connection starts where its registration was written: a message sent once
                 // the device counted as online (a greeting on the device-online callback) is never before it.
                 attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order),
-                        Optional.of(from.orElse(registration.start())), unknownCursor);
+                        Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
             });
         });
     }
 
-    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor) {
+    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor, long endsAskedBefore) {
         // A connection registered earlier that attaches late never replaces the newer one.
         byDevice.merge(connection.device(), connection, (held, attaching) ->
                 held.registrationOrder > attaching.registrationOrder ? held : attaching);
@@ -189,12 +197,14 @@ public final class Broker implements EngineListener {
                         metrics.reset(reset);
                     }
                     metrics.replayed(replay.messages().size());
-                    endIfOvertaken(connection);
+                    if (endsAsked.get() != endsAskedBefore) {
+                        endIfOvertaken(connection);
+                    }
                 }));
     }
 
     /**
-     * An extrusion or a kick that reached the engine while this connection was still being registered found no
+     * An extrusion or a kick that reached this node while this connection was still being registered found no
      * local connection to end; once attached, the connection checks whether that happened and ends itself.
      */
     private void endIfOvertaken(LocalConnection connection) {
@@ -306,6 +316,7 @@ public final class Broker implements EngineListener {
 
     @Override
     public void extrude(DeviceSession session, String byClientAddress) {
+        endsAsked.incrementAndGet();
         LocalConnection connection = byDevice.get(session.device());
         if (connection != null && connection.nonce().equals(session.nonce()) && connection.claimEnd()) {
             onExecutor(connection.stream.executor(),
@@ -315,6 +326,7 @@ public final class Broker implements EngineListener {
 
     @Override
     public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+        endsAsked.incrementAndGet();
         Set<LocalConnection> matches = new LinkedHashSet<>();
         uids.forEach(uid -> matches.addAll(byUid.getOrDefault(uid, List.of())));
         devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));
@@ -333,6 +345,7 @@ public final class Broker implements EngineListener {
 
     @Override
     public void revalidate() {
+        endsAsked.incrementAndGet();
         byDevice.values().forEach(this::endIfOvertaken);
     }
 

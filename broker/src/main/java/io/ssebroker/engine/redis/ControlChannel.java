@@ -32,8 +32,11 @@ final class ControlChannel {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A canary not back within this long is forgotten (readiness waits less). */
     private static final long CANARY_MILLIS = 5000;
-    /** How long a kick waits for the nodes to report its connections ended (a dead node never does). */
-    static final long KICK_REPORT_MILLIS = 3000;
+    /**
+     * How long a kick waits for the nodes to report its connections ended. A dead node never does, nor does a node
+     * for a connection that was still being registered when the kick reached it (that one ends once attached).
+     */
+    static final long KICK_REPORT_MILLIS = 1000;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;

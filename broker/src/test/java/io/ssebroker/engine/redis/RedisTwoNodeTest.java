@@ -16,7 +16,11 @@ import io.ssebroker.testing.TestNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -146,6 +150,38 @@ class RedisTwoNodeTest {
             assertThat(onA.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).containsExactly("sys_kick_offline");
             assertThat(onB.readUntilClosed(Duration.ofSeconds(10))).extracting(Event::event).containsExactly("sys_kick_offline");
         }
+    }
+
+    /**
+     * A kick that lands while a connection of an earlier token is still being registered (after its revocation
+     * check, before it is findable) must end it all the same, whichever node the kick is sent to.
+     */
+    @Test
+    void aKickRacingAConnectNeverLeavesItOpen() {
+        int ended = 0;
+        for (int i = 0; i < 40; i++) {
+            String uid = "u-kick-race-" + i;
+            String device = "d-kick-race-" + i;
+            String token = a.token(uid, device);
+            CompletableFuture<SseClient> connecting = CompletableFuture.supplyAsync(() ->
+                    SseClient.open(a, "/events?device=" + device, Map.of("X-SSE-TOKEN", token)));
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(ThreadLocalRandom.current().nextInt(4000)));
+            (i % 2 == 0 ? a : b).api().postForm("/kick", Map.of("uid", uid, "data", "race"));
+            try (SseClient client = connecting.join()) {
+                if (client.status() == 200) {
+                    assertThat(client.readUntilClosed(Duration.ofSeconds(10))).as("connection %d", i)
+                            .extracting(Event::event).last().isEqualTo("sys_kick_offline");
+                    ended++;
+                } else {
+                    assertThat(client.status()).as("connection %d", i).isEqualTo(204);
+                }
+            }
+            for (TestNode node : List.of(a, b)) {
+                await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(5)).until(() ->
+                        !node.api().get("/info", Map.of("uid", uid)).result().path("online").asBoolean());
+            }
+        }
+        assertThat(ended).as("connections opened before their kick, and ended by it").isPositive();
     }
 
     @Test
