@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Broker implements EngineListener {
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /** The longest a kick waits for the connections it ended to leave presence before it answers anyway. */
+    private static final long KICK_WAIT_MILLIS = 5000;
 
     private final Engine engine;
     private final String nodeAddress;
@@ -340,7 +342,9 @@ public final class Broker implements EngineListener {
             // Also when something else claimed it first: it is closing all the same, and the kick answers after.
             gone.add(connection.leftPresence);
         }
-        return CompletableFuture.allOf(gone.toArray(CompletableFuture[]::new)).thenApply(done -> matches.size());
+        return CompletableFuture.allOf(gone.toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, KICK_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+                .thenApply(done -> matches.size());
     }
 
     @Override
