@@ -138,8 +138,9 @@ final class PackedMessages {
 
     /**
      * Makes {@code needed} bytes free after {@link #end}: the retained records move to the front of the array, of
-     * a larger one when they would fill more than half of it, or of a smaller one when they fill less than an
-     * eighth (a burst's array is given back once the burst is trimmed away).
+     * a larger one when they would fill more than three quarters of it (so a move frees at least a quarter, and
+     * appends cost a bounded number of byte copies each), or of a smaller one when they fill less than an eighth
+     * (a burst's array is given back once the burst is trimmed away).
      */
     private void makeRoom(int needed) {
         if (end + needed <= bytes.length) {
@@ -148,7 +149,7 @@ final class PackedMessages {
         int live = end - start;
         long wanted = (long) live + needed;
         long size = Math.max(bytes.length, INITIAL_BYTES);
-        while (wanted > size / 2) {
+        while (wanted > size - size / 4) {
             size *= 2;
         }
         while (size > INITIAL_BYTES && wanted < size / 8) {
