@@ -32,12 +32,24 @@ final class Envelope {
             json.writeNumberField("code", code);
             json.writeStringField("msg", message);
             json.writeNumberField("micro", Math.max(0, (System.nanoTime() - startNanos) / 1000));
-            json.writeObjectField("result", result);
+            json.writeFieldName("result");
+            writeResult(json, result);
             json.writeEndObject();
         } catch (IOException | RuntimeException e) {
             buf.release();
             throw new IllegalStateException("cannot encode answer", e);
         }
         return buf;
+    }
+
+    /** The counts and texts most answers carry are written directly, without the mapper's serializer lookup. */
+    private static void writeResult(JsonGenerator json, Object result) throws IOException {
+        if (result instanceof Integer count) {
+            json.writeNumber(count);
+        } else if (result instanceof String text) {
+            json.writeString(text);
+        } else {
+            json.writeObject(result);
+        }
     }
 }

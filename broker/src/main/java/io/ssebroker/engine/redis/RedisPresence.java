@@ -61,9 +61,11 @@ final class RedisPresence {
         String uid = session.uid();
         DeviceSession[] otherUser = {null};
         // The device's owner is recorded before the presence entry, whose script announces the device online: a
-        // message sent to the device on that announcement must find the user's stream.
-        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
-                .thenCompose(indexed -> takeOwnership(session))
+        // message sent to the device on that announcement must find the user's stream. The index and the owner do
+        // not depend on each other: both are sent at once.
+        CompletableFuture<Boolean> indexed =
+                commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture();
+        return indexed.thenCombine(takeOwnership(session), (index, taken) -> taken)
                 .thenCompose(taken -> {
                     otherUser[0] = taken;
                     long now = System.currentTimeMillis();
