@@ -184,6 +184,35 @@ class RedisTwoNodeTest {
         assertThat(ended).as("connections opened before their kick, and ended by it").isPositive();
     }
 
+    /**
+     * Two connections of one device opened at the same moment on the two nodes: however their registrations
+     * interleave, exactly one stays and the other ends with {@code sys_extrude_offline}, even when the extrusion
+     * reaches its node before that connection is findable there.
+     */
+    @Test
+    void twoConnectionsOfOneDeviceAtOnceLeaveExactlyOne() {
+        for (int i = 0; i < 30; i++) {
+            String uid = "u-ex-race-" + i;
+            String device = "d-ex-race-" + i;
+            Map<String, String> onA = Map.of("X-SSE-TOKEN", a.token(uid, device));
+            Map<String, String> onB = Map.of("X-SSE-TOKEN", b.token(uid, device));
+            String path = "/events?device=" + device;
+            CompletableFuture<SseClient> first = CompletableFuture.supplyAsync(() -> SseClient.open(a, path, onA));
+            CompletableFuture<SseClient> second = CompletableFuture.supplyAsync(() -> SseClient.open(b, path, onB));
+            try (SseClient clientA = first.join(); SseClient clientB = second.join()) {
+                List<Event> eventsA = clientA.readFor(Duration.ofMillis(400));
+                List<Event> eventsB = clientB.readFor(Duration.ofMillis(400));
+                assertThat(List.of(clientA.isClosedByServer(), clientB.isClosedByServer())).as("connection %d", i)
+                        .containsExactlyInAnyOrder(true, false);
+                List<Event> ended = clientA.isClosedByServer() ? eventsA : eventsB;
+                assertThat(ended).as("connection %d", i).extracting(Event::event).last().isEqualTo("sys_extrude_offline");
+                TestNode survivor = clientA.isClosedByServer() ? b : a;
+                assertThat(a.api().get("/info", Map.of("device", device)).result().path("instance_address").asText())
+                        .isEqualTo(survivor.nodeAddress());
+            }
+        }
+    }
+
     @Test
     void infoIsTheSameSeenFromEitherNode() {
         try (SseClient onA = a.connect("u-info", "d-info-a"); SseClient onB = b.connect("u-info", "d-info-b")) {
