@@ -307,8 +307,9 @@ public abstract class EngineContractTest {
             List<DeviceSession> ended = held.values().stream()
                     .filter(session -> uids.contains(session.uid()) || devices.contains(session.device())).toList();
             ended.forEach(session -> held.remove(session.device()));
-            return CompletableFuture.allOf(ended.stream().map(session -> engine.unregister(session, StateChange.KICK_OFFLINE))
-                    .toArray(CompletableFuture[]::new)).thenApply(done -> ended.size());
+            CompletableFuture<?>[] removals = ended.stream()
+                    .map(session -> engine.unregister(session, StateChange.KICK_OFFLINE)).toArray(CompletableFuture[]::new);
+            return CompletableFuture.allOf(removals).thenApply(done -> ended.size());
         }
 
         @Override
