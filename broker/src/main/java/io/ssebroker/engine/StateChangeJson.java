@@ -1,13 +1,14 @@
 package io.ssebroker.engine;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The JSON of a state change, as go-sse-broker published it, with a structured payload:
@@ -17,7 +18,7 @@ import java.util.Map;
  * address of the node that saw the change. The same bytes go to webhooks and to the Redis channels.
  */
 public final class StateChangeJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory JSON = new JsonFactory();
     private static final DateTimeFormatter TRIGGER_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
             .withZone(ZoneId.systemDefault());
 
@@ -27,21 +28,24 @@ public final class StateChangeJson {
         this.nodeAddress = nodeAddress;
     }
 
+    /** Written field by field (a registration encodes three of these, a removal two). */
     public byte[] encode(StateChange change) {
-        Map<String, Object> payload = new LinkedHashMap<>();
-        payload.put("event", eventName(change.kind()));
-        payload.put("node", nodeAddress);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("uid", change.uid());
-        body.put("device", change.device());
-        body.put("trigger_time", TRIGGER_TIME.format(Instant.ofEpochMilli(change.timeMillis())));
-        body.put("reason", change.reason());
-        body.put("payload", payload);
-        try {
-            return JSON.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode state change", e);
+        ByteArrayBuilder bytes = new ByteArrayBuilder(160);
+        try (JsonGenerator json = JSON.createGenerator(bytes)) {
+            json.writeStartObject();
+            json.writeStringField("uid", change.uid());
+            json.writeStringField("device", change.device());
+            json.writeStringField("trigger_time", TRIGGER_TIME.format(Instant.ofEpochMilli(change.timeMillis())));
+            json.writeStringField("reason", change.reason());
+            json.writeObjectFieldStart("payload");
+            json.writeStringField("event", eventName(change.kind()));
+            json.writeStringField("node", nodeAddress);
+            json.writeEndObject();
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode state change", e);
         }
+        return bytes.toByteArray();
     }
 
     /** {@code user_online} for {@code USER_ONLINE}: the channel name without its {@code sse_topic_} prefix. */

@@ -67,6 +67,9 @@ final class RedisConnections implements AutoCloseable {
                 .socketOptions(socket)
                 .timeoutOptions(timeouts)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                // The index of waiting commands only speeds up removing a cancelled one (a timeout, rare) and costs
+                // two map updates per command.
+                .useHashIndexQueue(false)
                 .build();
         if (config.sentinelMaster().isEmpty() && config.addrs().size() > 1) {
             List<RedisURI> seeds = new ArrayList<>();
@@ -84,7 +87,9 @@ final class RedisConnections implements AutoCloseable {
                             .enableAllAdaptiveRefreshTriggers()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
                             .build());
-            options.replayFilter(RedisConnections::notToReplay); // the cluster builder does not redeclare it
+            // The cluster builder does not redeclare these two.
+            options.replayFilter(RedisConnections::notToReplay);
+            options.useHashIndexQueue(false);
             client.setOptions(options.build());
             RedisClient nodes = RedisClient.create(resources);
             nodes.setOptions(nodeOptions);

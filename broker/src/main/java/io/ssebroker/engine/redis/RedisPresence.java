@@ -36,11 +36,21 @@ final class RedisPresence {
     private final OfflineGrace grace;
     private final long ownerTtlMillis;
     private final String nodeId;
+    /**
+     * Whether changes go through the users' outboxes: when they are reported to a listener (the webhook) or held for
+     * an offline grace. Otherwise the scripts only publish them on the channels, and nothing is taken after.
+     */
+    private final boolean queuesChanges;
 
-    /** @param nodeId this process's name in the cluster, under which it records the sessions it holds */
+    /**
+     * @param stateChanges where the changes taken from the outboxes go; {@link StateChangeListener#NONE} (and no
+     *                     grace) when nothing takes them, so that they are not queued at all
+     * @param nodeId       this process's name in the cluster, under which it records the sessions it holds
+     */
     RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
                   StateChangeListener stateChanges, StateChangeJson changeJson, OfflineGrace grace, long ownerTtlMillis,
                   String nodeId) {
+        this.queuesChanges = stateChanges != StateChangeListener.NONE || grace.millis() > 0;
         this.changeJson = changeJson;
         this.grace = grace;
         this.nodeId = nodeId;
@@ -54,7 +64,8 @@ final class RedisPresence {
     /**
      * Writes the device's presence entry. The node's index of its sessions is written first (and removed last, on
      * unregister), so that the index never lags the entries: whenever this node dies, a survivor finds every entry
-     * it left. The presence changes are queued by the script in the user's outbox and reported from there.
+     * it left. The presence changes are queued by the script in the user's outbox (when anything takes them) and
+     * reported from there.
      */
     CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
         String json = SessionJson.write(session, nodeId);
@@ -77,7 +88,7 @@ final class RedisPresence {
                             callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
                             callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
                             callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                            grace.onChannels() ? "0" : "1");
+                            grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0");
                 })
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
@@ -136,7 +147,7 @@ final class RedisPresence {
                         device, nonce, reason, Long.toString(now), Long.toString(grace.millis()),
                         callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, reason, now),
                         callback(StateChange.Kind.USER_OFFLINE, uid, device, reason, now),
-                        grace.onChannels() ? "0" : "1")
+                        grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0")
                 .thenCompose(result -> {
                     if ((Long) result.get(3) == 1) {
                         // Taken once the grace has passed: by this node, or by any node should this one stop first.
@@ -174,9 +185,13 @@ final class RedisPresence {
     /**
      * Takes the presence changes queued in the user's outbox: the script publishes them on the go-sse-broker
      * channels as it takes them, and this node reports them to its listener (webhooks). Taking them is atomic, so
-     * each change is published and reported once in the cluster, by whichever node takes it.
+     * each change is published and reported once in the cluster, by whichever node takes it. Nothing to take when
+     * the changes are not queued.
      */
     CompletableFuture<Void> report(String uid) {
+        if (!queuesChanges) {
+            return CompletableFuture.completedFuture(null);
+        }
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         return scripts.run(RedisScripts.Script.DRAIN,
                 new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},

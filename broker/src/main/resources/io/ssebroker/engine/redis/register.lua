@@ -2,8 +2,8 @@
 -- maximum of other devices, and reads where the user's stream stands in the same step: a message published
 -- once the device counts as online comes after that position.
 -- The presence changes it makes are published on go-sse-broker's channels in the same step (or, when the
--- offline grace applies to them, when they are taken from the outbox) and queued in the user's outbox for the
--- webhook: once each, in order, whoever takes them. An offline of this user or device held for the grace
+-- offline grace applies to them, when they are taken from the outbox) and, when the nodes report changes to a
+-- webhook, queued in the user's outbox: taken once each, in order, by whichever node takes them. An offline of this user or device held for the grace
 -- (possibly by another node) is taken back by this online: neither is reported to the webhook.
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused, 1 first device of the
 -- user, 0 otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same
@@ -11,9 +11,11 @@
 -- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user,
 --       the record of the session this connection replaced (for a re-run)
 -- ARGV: device, session JSON, max devices, nonce, now ms, and the JSON of each change it may make (the device
---       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken)
+--       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken),
+--       '1' to queue the changes in the outbox ('0': no node takes them, and no offline is ever held)
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[9] == '1'
+local queue = ARGV[10] == '1'
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
 local function takeBack(field)
@@ -28,7 +30,7 @@ local function report(kind, reason, json, takenBack)
     publishChange(kind, json)
     marker = '-'
   end
-  if not takenBack then
+  if queue and not takenBack then
     redis.call('RPUSH', KEYS[3], marker .. '\n' .. kind .. '\n' .. ARGV[1] .. '\n' .. reason .. '\n' .. ARGV[5] .. '\n' .. json)
   end
 end
@@ -48,7 +50,9 @@ if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
 end
 -- held offlines whose grace passed are reported before this registration's changes
-queueDueOfflines(KEYS[4], KEYS[3], now)
+if queue then
+  queueDueOfflines(KEYS[4], KEYS[3], now)
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if prev then
   redis.call('SET', KEYS[5], prev, 'PX', 60000)

@@ -252,6 +252,23 @@ class RedisTwoNodeTest {
     }
 
     @Test
+    void withoutAWebhookTheChangesArePublishedButNotQueuedForOne() {
+        SseClient client = a.connect("u-noq", "d-noq");
+        client.nextOfType("sys_connected");
+        client.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ofUser("u-noq").size() >= 4);
+        assertThat(ofUser("u-noq")).extracting(c -> c.path("channel").asText())
+                .containsExactly("sse_topic_user_online", "sse_topic_device_online", "sse_topic_device_offline",
+                        "sse_topic_user_offline");
+        // Nothing takes an outbox on these nodes: none is written, nor any record of a taking.
+        RedisKeys keys = new RedisKeys("sse");
+        try (var connection = subscriberClient.connect()) {
+            assertThat(connection.sync().exists(keys.userOutbox("u-noq"))).isZero();
+            assertThat(connection.sync().keys(keys.userTaken("u-noq", "*"))).isEmpty();
+        }
+    }
+
+    @Test
     void aMessageLostBetweenRedisAndTheNodeIsReadFromTheStream() {
         try (SseClient client = a.connect("u-gap", "d-gap")) {
             client.nextOfType("sys_connected");
