@@ -236,7 +236,8 @@ public final class RedisEngine implements Engine {
 
     /**
      * Subscribes to the user's channel first (so nothing published from now on can pass this node by), then writes
-     * the presence entry, reading the user's stream position in the same script: the connection starts there.
+     * the presence entry, reading the user's stream position in the same script: the connection starts there, and
+     * in the broadcast stream where this node has handed it on (nothing to read from Redis for it).
      */
     @Override
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
@@ -246,10 +247,9 @@ public final class RedisEngine implements Engine {
         // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
         localSessions.put(session.nonce(), session);
         registering.add(session.nonce());
-        CompletableFuture<Void> subscribed = routing.acquire(session.uid());
-        CompletableFuture<String> broadcastLast = redis.commands.hget(keys.broadcastMeta(), "last").toCompletableFuture();
-        return RedisFutures.guard(subscribed.thenCombine(broadcastLast, (live, last) -> StreamIds.toOffset(last))
-                .thenCompose(broadcastOffset -> presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
+        long broadcastOffset = routing.broadcastHandedOn();
+        return RedisFutures.guard(routing.acquire(session.uid())
+                .thenCompose(subscribed -> presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
                     if (!registered.accepted()) {
                         localSessions.remove(session.nonce());
                         routing.release(session.uid());

@@ -145,6 +145,14 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
                 && broadcast.follower().isAt(broadcastOffset);
     }
 
+    /**
+     * Where this node has handed the broadcast stream on: a connection that starts there gets every later broadcast,
+     * live or (should the node hand on more before the connection is attached) read from the stream.
+     */
+    long broadcastHandedOn() {
+        return routes.get(keys.broadcastChannel()).follower().handedOn();
+    }
+
     /** The user's follower begins at the offset its first connection starts from. */
     void startUserAt(String uid, long offset) {
         Route route = routes.get(keys.userChannel(uid));

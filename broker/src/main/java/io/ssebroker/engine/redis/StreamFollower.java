@@ -45,6 +45,11 @@ final class StreamFollower {
         }
     }
 
+    /** The offset of the last message handed on; -1 before the follower has a start. */
+    synchronized long handedOn() {
+        return lastOffset;
+    }
+
     /**
      * Whether the last message handed on is the one at {@code offset}, with nothing held back or being read. Asked
      * under the lock that messages are handed on under: when it answers true, every later message is handed on

@@ -283,6 +283,22 @@ class RedisTwoNodeTest {
     }
 
     @Test
+    void aConnectionOnANodeBehindTheBroadcastStreamGetsWhatItCatchesUpOn() {
+        // A broadcast appended without its publish: node a has not handed it on when the client connects there, and
+        // the connection starts where a stands in the broadcast stream, before it.
+        String id = redis.first().cli("XADD", "sse:{b}:s", "*", "e", "news", "v", "", "t",
+                Long.toString(System.currentTimeMillis()), "d", "broadcast lost on the way").trim();
+        redis.first().cli("HSET", "sse:{b}:m", "last", id);
+        try (SseClient client = a.connect("u-bgap", "d-bgap")) {
+            client.nextOfType("sys_connected");
+            b.api().send(Map.of("data", "broadcast after the loss", "event", "news"));
+            assertThat(client.nextOfType("news").data()).isEqualTo("broadcast lost on the way");
+            assertThat(client.nextOfType("news").data()).isEqualTo("broadcast after the loss");
+            assertThat(client.readFor(Duration.ofMillis(300))).noneMatch(event -> "news".equals(event.event()));
+        }
+    }
+
+    @Test
     void devicesOfOneUserRacingOnTwoNodesGiveOneUserOnlineAndOneUserOffline() throws Exception {
         int rounds = 15;
         java.util.concurrent.ExecutorService racers = java.util.concurrent.Executors.newFixedThreadPool(2);
