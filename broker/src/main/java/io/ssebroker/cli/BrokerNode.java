@@ -95,6 +95,7 @@ public final class BrokerNode implements AutoCloseable {
         try {
             broker.start();
         } catch (RuntimeException e) {
+            engine.close();
             server.close();
             if (webhook != null) {
                 webhook.close(0);
