@@ -181,8 +181,10 @@ final class NodeRecovery {
                                         !ended && (owner == null || owner.equals(session.uid())))
                                 .thenCompose(restore -> {
                                     if (restore) {
-                                        // A connection that ended while it was restored is removed again.
-                                        return presence.register(session, Integer.MAX_VALUE).thenCompose(done ->
+                                        // A connection that ended while it was restored is removed again. Its
+                                        // user's channel is still followed: nothing to wait for.
+                                        return presence.register(session, Integer.MAX_VALUE,
+                                                CompletableFuture.completedFuture(null)).thenCompose(done ->
                                                 localSessions.containsKey(session.nonce())
                                                         ? CompletableFuture.completedFuture(null)
                                                         : presence.unregister(session, StateChange.DEVICE_DISCONNECT)

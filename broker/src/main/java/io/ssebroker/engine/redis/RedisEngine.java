@@ -235,9 +235,10 @@ public final class RedisEngine implements Engine {
     }
 
     /**
-     * Subscribes to the user's channel first (so nothing published from now on can pass this node by), then writes
-     * the presence entry, reading the user's stream position in the same script: the connection starts there, and
-     * in the broadcast stream where this node has handed it on (nothing to read from Redis for it).
+     * Subscribes to the user's channel (while the node index and the device's owner are written), and once the
+     * subscription is live, so that nothing published from then on can pass this node by, writes the presence entry,
+     * reading the user's stream position in the same script: the connection starts there, and in the broadcast
+     * stream where this node has handed it on (nothing to read from Redis for it).
      */
     @Override
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
@@ -248,8 +249,8 @@ public final class RedisEngine implements Engine {
         localSessions.put(session.nonce(), session);
         registering.add(session.nonce());
         long broadcastOffset = routing.broadcastHandedOn();
-        return RedisFutures.guard(routing.acquire(session.uid())
-                .thenCompose(subscribed -> presence.register(session, maxDevicesPerUser).thenCompose(registered -> {
+        return RedisFutures.guard(presence.register(session, maxDevicesPerUser, routing.acquire(session.uid()))
+                .thenCompose(registered -> {
                     if (!registered.accepted()) {
                         localSessions.remove(session.nonce());
                         routing.release(session.uid());
@@ -261,7 +262,7 @@ public final class RedisEngine implements Engine {
                             new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
                     return registered.replaced() == null ? CompletableFuture.completedFuture(registration)
                             : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> registration);
-                })))
+                }))
                 .whenComplete((registration, error) -> {
                     registering.remove(session.nonce());
                     if (error != null) {

@@ -62,21 +62,22 @@ final class RedisPresence {
     }
 
     /**
-     * Writes the device's presence entry. The node's index of its sessions is written first (and removed last, on
-     * unregister), so that the index never lags the entries: whenever this node dies, a survivor finds every entry
-     * it left. The presence changes are queued by the script in the user's outbox (when anything takes them) and
-     * reported from there.
+     * Writes the device's presence entry once {@code ready} has completed (the node listens to the user's channel).
+     * The node's index of its sessions is written first (and removed last, on unregister), so that the index never
+     * lags the entries: whenever this node dies, a survivor finds every entry it left. The presence changes are
+     * queued by the script in the user's outbox (when anything takes them) and reported from there.
      */
-    CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser) {
+    CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser, CompletableFuture<Void> ready) {
         String json = SessionJson.write(session, nodeId);
         String uid = session.uid();
         DeviceSession[] otherUser = {null};
         // The device's owner is recorded before the presence entry, whose script announces the device online: a
-        // message sent to the device on that announcement must find the user's stream. The index and the owner do
-        // not depend on each other: both are sent at once.
+        // message sent to the device on that announcement must find the user's stream. The index, the owner and
+        // what the entry waits for do not depend on each other: all three go at once.
         CompletableFuture<Boolean> indexed =
                 commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture();
         return indexed.thenCombine(takeOwnership(session), (index, taken) -> taken)
+                .thenCombine(ready, (taken, listening) -> taken)
                 .thenCompose(taken -> {
                     otherUser[0] = taken;
                     long now = System.currentTimeMillis();
