@@ -27,6 +27,8 @@ final class NodeLiveness {
     private static final Logger log = LoggerFactory.getLogger(NodeLiveness.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BEATS_TO_LIVE = 3;
+    /** Beat field: whether the node queues presence changes for a webhook (absent: a version that always did). */
+    private static final String QUEUES_CHANGES = "queues_changes";
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
@@ -58,6 +60,7 @@ final class NodeLiveness {
         fields.put("address", address);
         fields.put("version", version);
         fields.put("start", startTimeMillis);
+        fields.put(QUEUES_CHANGES, presence.queuesChanges());
         try {
             this.beat = JSON.writeValueAsString(fields);
         } catch (JsonProcessingException e) {
@@ -65,9 +68,53 @@ final class NodeLiveness {
         }
     }
 
-    /** Announces this node and starts beating. */
+    /**
+     * Announces this node and starts beating. Warns when a live node queues presence changes for a webhook and this
+     * one does not, or the reverse: their webhooks would miss the changes the other kind makes.
+     */
     CompletableFuture<Void> start(ScheduledExecutorService scheduler) {
-        return beat().thenRun(() -> scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS));
+        return beat().thenRun(() -> scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS))
+                .thenCompose(started -> nodesQueuingOtherwise())
+                .thenAccept(others -> {
+                    if (!others.isEmpty()) {
+                        log.warn("this node {} presence changes for a webhook, but {} {}: give every node of the cluster "
+                                        + "the same callback settings, or their webhooks miss changes",
+                                presence.queuesChanges() ? "queues" : "does not queue", others,
+                                presence.queuesChanges() ? "do not" : "do");
+                    }
+                });
+    }
+
+    /** The live nodes whose callback settings differ from this node's in whether presence changes are queued. */
+    CompletableFuture<List<String>> nodesQueuingOtherwise() {
+        return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {
+            Map<String, CompletableFuture<String>> beats = new LinkedHashMap<>();
+            members.stream().filter(member -> !member.equals(node))
+                    .forEach(member -> beats.put(member, commands.get(keys.nodeBeat(member)).toCompletableFuture()));
+            return CompletableFuture.allOf(beats.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+                List<String> others = new ArrayList<>();
+                beats.forEach((member, beat) -> {
+                    Boolean queues = queuesChanges(beat.join());
+                    if (queues != null && queues != presence.queuesChanges()) {
+                        others.add(member);
+                    }
+                });
+                return others;
+            });
+        });
+    }
+
+    /** Whether a beat says its node queues changes; null when the node is not live or its beat is unreadable. */
+    private static Boolean queuesChanges(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonNode queues = JSON.readTree(json).path(QUEUES_CHANGES);
+            return queues.isMissingNode() || queues.asBoolean();
+        } catch (JsonProcessingException e) {
+            return null;
+        }
     }
 
     /** Renews this node's key; completes with true when the node had to be added back to the cluster's set. */

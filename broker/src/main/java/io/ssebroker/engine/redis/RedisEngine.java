@@ -190,6 +190,11 @@ public final class RedisEngine implements Engine {
         }
     }
 
+    /** The live nodes that differ from this one in whether they queue presence changes for a webhook. */
+    CompletableFuture<List<String>> nodesQueuingOtherwise() {
+        return liveness.nodesQueuingOtherwise();
+    }
+
     /** Fails a call made before the node has connected to Redis. */
     private <T> CompletableFuture<T> unavailable() {
         return CompletableFuture.failedFuture(new EngineUnavailableException(notConnected, null));

@@ -61,6 +61,11 @@ final class RedisPresence {
         this.ownerTtlMillis = ownerTtlMillis;
     }
 
+    /** Whether this node's changes go through the users' outboxes (a webhook or an offline grace takes them). */
+    boolean queuesChanges() {
+        return queuesChanges;
+    }
+
     /**
      * Writes the device's presence entry once {@code ready} has completed (the node listens to the user's channel).
      * The node's index of its sessions is written first (and removed last, on unregister), so that the index never

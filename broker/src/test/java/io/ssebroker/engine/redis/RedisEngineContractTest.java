@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineContractTest;
 import io.ssebroker.engine.Position;
@@ -11,6 +12,8 @@ import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -73,6 +76,27 @@ class RedisEngineContractTest extends EngineContractTest {
         Position elsewhere = new Position("another-epoch", registration.start().userOffset(),
                 registration.start().broadcastOffset());
         assertThat(engine.replay(uid, id("d"), Optional.of(elsewhere)).join().resetReason()).isEqualTo(Replay.HISTORY_LOST);
+    }
+
+    /**
+     * This engine queues presence changes (it has a listener); a node without a webhook does not. Each finds the
+     * other among the live nodes that differ from it (the node warns of them when it starts).
+     */
+    @Test
+    void nodesThatDifferInQueuingChangesFindEachOther() {
+        Map<String, String> settings = new HashMap<>(engineSettings());
+        settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
+        BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
+        RedisEngine withoutWebhook = new RedisEngine(config, "127.0.0.1:7002", "test", StateChangeListener.NONE);
+        withoutWebhook.start(listener);
+        try {
+            List<String> seenByThisEngine = ((RedisEngine) engine).nodesQueuingOtherwise().join();
+            assertThat(seenByThisEngine).singleElement().asString().startsWith("127.0.0.1:7002~");
+            assertThat(withoutWebhook.nodesQueuingOtherwise().join()).singleElement().asString().startsWith(NODE + "~");
+        } finally {
+            withoutWebhook.close();
+        }
+        assertThat(((RedisEngine) engine).nodesQueuingOtherwise().join()).isEmpty();
     }
 
     /**
