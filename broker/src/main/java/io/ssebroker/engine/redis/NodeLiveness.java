@@ -73,16 +73,21 @@ final class NodeLiveness {
      * one does not, or the reverse: their webhooks would miss the changes the other kind makes.
      */
     CompletableFuture<Void> start(ScheduledExecutorService scheduler) {
-        return beat().thenRun(() -> scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS))
-                .thenCompose(started -> nodesQueuingOtherwise())
-                .thenAccept(others -> {
-                    if (!others.isEmpty()) {
-                        log.warn("this node {} presence changes for a webhook, but {} {}: give every node of the cluster "
-                                        + "the same callback settings, or their webhooks miss changes",
-                                presence.queuesChanges() ? "queues" : "does not queue", others,
-                                presence.queuesChanges() ? "do not" : "do");
-                    }
-                });
+        return beat().thenRun(() -> {
+            scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+            warnOfNodesQueuingOtherwise(); // a warning only: the start does not wait for it
+        });
+    }
+
+    private void warnOfNodesQueuingOtherwise() {
+        nodesQueuingOtherwise().thenAccept(others -> {
+            if (!others.isEmpty()) {
+                log.warn("this node {} presence changes for a webhook, but {} {}: give every node of the cluster the "
+                                + "same callback settings, or their webhooks miss changes",
+                        presence.queuesChanges() ? "queues" : "does not queue", others,
+                        presence.queuesChanges() ? "do not" : "do");
+            }
+        }).whenComplete(RedisRouting.logFailure("comparing the nodes' callback settings"));
     }
 
     /** The live nodes whose callback settings differ from this node's in whether presence changes are queued. */
