@@ -5,7 +5,6 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -39,7 +38,7 @@ final class ClusterShardNodes implements ShardNodes {
 
     @Override
     public CompletableFuture<StatefulRedisPubSubConnection<String, String>> connect(String node) {
-        return nodes.connectPubSubAsync(StringCodec.UTF8, uriOf.apply(node)).toCompletableFuture();
+        return nodes.connectPubSubAsync(Utf8Codec.INSTANCE, uriOf.apply(node)).toCompletableFuture();
     }
 
     @Override

@@ -12,8 +12,8 @@ import io.netty.handler.flush.FlushConsolidationHandler;
  * call per command, which on loopback or a fast network costs more CPU than the command itself. Consolidated at the
  * head of each channel's pipeline, the flushes of the commands queued in one turn of the channel's event loop (or
  * issued while it reads replies) leave in one call; a lone command waits only for the rest of the turn it was
- * queued in. Lettuce also encodes every argument into a small temporary buffer of the channel's allocator: the
- * pooled allocator, with its per-thread caches, serves those faster than Netty's default adaptive one.
+ * queued in. Every command is encoded into a buffer of the channel's allocator: the pooled allocator, with its
+ * per-thread caches, serves those faster than Netty's default adaptive one.
  */
 final class RedisChannelWrites implements NettyCustomizer {
     /** Every this many held-back flushes are let through, so a long burst does not pile up unsent. */

@@ -11,7 +11,6 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.ProtocolKeyword;
@@ -94,7 +93,7 @@ final class RedisConnections implements AutoCloseable {
             RedisClient nodes = RedisClient.create(resources);
             nodes.setOptions(nodeOptions);
             try {
-                var commands = client.connect(StringCodec.UTF8);
+                var commands = client.connect(Utf8Codec.INSTANCE);
                 ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
                 return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true);
             } catch (RuntimeException e) {
@@ -110,11 +109,11 @@ final class RedisConnections implements AutoCloseable {
             StatefulConnection<String, String> connection;
             RedisClusterAsyncCommands<String, String> commands;
             if (sentinel) {
-                var masterReplica = MasterReplica.connect(client, StringCodec.UTF8, uri);
+                var masterReplica = MasterReplica.connect(client, Utf8Codec.INSTANCE, uri);
                 connection = masterReplica;
                 commands = masterReplica.async();
             } else {
-                var plain = client.connect(StringCodec.UTF8);
+                var plain = client.connect(Utf8Codec.INSTANCE);
                 connection = plain;
                 commands = plain.async();
             }

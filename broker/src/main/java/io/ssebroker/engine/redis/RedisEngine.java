@@ -131,7 +131,7 @@ public final class RedisEngine implements Engine {
             OfflineGrace grace = new OfflineGrace(config.callback().offlineGraceSeconds() * 1000L,
                     config.callback().offlineGraceOnChannels(), scheduler);
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
-                    streams.retentionMillis(), nodeId);
+                    streams.retentionMillis(), nodeId, !redis.cluster);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
             routing = new RedisRouting(keys, streams::readAfter, listener::deliver,
                     uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate);

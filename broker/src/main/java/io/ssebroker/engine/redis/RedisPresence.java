@@ -10,6 +10,7 @@ import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -41,15 +42,23 @@ final class RedisPresence {
      * an offline grace. Otherwise the scripts only publish them on the channels, and nothing is taken after.
      */
     private final boolean queuesChanges;
+    /**
+     * Whether every key is on one Redis (standalone or Sentinel): the presence scripts then keep the set of online
+     * users and the node's index of its sessions too, in the same step. On Redis Cluster those keys live on other
+     * slots than the user's, and this class writes them with commands of their own.
+     */
+    private final boolean oneServer;
 
     /**
      * @param stateChanges where the changes taken from the outboxes go; {@link StateChangeListener#NONE} (and no
      *                     grace) when nothing takes them, so that they are not queued at all
      * @param nodeId       this process's name in the cluster, under which it records the sessions it holds
+     * @param oneServer    whether every key is on one Redis server (not Redis Cluster)
      */
     RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
                   StateChangeListener stateChanges, StateChangeJson changeJson, OfflineGrace grace, long ownerTtlMillis,
-                  String nodeId) {
+                  String nodeId, boolean oneServer) {
+        this.oneServer = oneServer;
         this.queuesChanges = stateChanges != StateChangeListener.NONE || grace.millis() > 0;
         this.changeJson = changeJson;
         this.grace = grace;
@@ -68,9 +77,10 @@ final class RedisPresence {
 
     /**
      * Writes the device's presence entry once {@code ready} has completed (the node listens to the user's channel).
-     * The node's index of its sessions is written first (and removed last, on unregister), so that the index never
-     * lags the entries: whenever this node dies, a survivor finds every entry it left. The presence changes are
-     * queued by the script in the user's outbox (when anything takes them) and reported from there.
+     * The node's index of its sessions is written first or in the same step (and removed last or in the same step,
+     * on unregister), so that the index never lags the entries: whenever this node dies, a survivor finds every entry
+     * it left. The presence changes are queued by the script in the user's outbox (when anything takes them) and
+     * reported from there.
      */
     CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser, CompletableFuture<Void> ready) {
         String json = SessionJson.write(session, nodeId);
@@ -79,22 +89,25 @@ final class RedisPresence {
         // The device's owner is recorded before the presence entry, whose script announces the device online: a
         // message sent to the device on that announcement must find the user's stream. The index, the owner and
         // what the entry waits for do not depend on each other: all three go at once.
-        CompletableFuture<Boolean> indexed =
-                commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture();
-        return indexed.thenCombine(takeOwnership(session), (index, taken) -> taken)
-                .thenCombine(ready, (taken, listening) -> taken)
+        CompletableFuture<DeviceSession> owned = takeOwnership(session);
+        if (!oneServer) {
+            owned = commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
+                    .thenCombine(owned, (index, taken) -> taken);
+        }
+        return owned.thenCombine(ready, (taken, listening) -> taken)
                 .thenCompose(taken -> {
                     otherUser[0] = taken;
                     long now = System.currentTimeMillis();
                     String device = session.device();
+                    String[] userKeys = {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
+                            keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce())};
                     return scripts.run(RedisScripts.Script.REGISTER,
-                            new String[] {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
-                                    keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce())},
+                            oneServer ? append(userKeys, keys.onlineUsers(), keys.nodeDevices(nodeId)) : userKeys,
                             device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                             callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
                             callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
                             callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                            grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0");
+                            grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid);
                 })
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
@@ -102,18 +115,30 @@ final class RedisPresence {
                     if (status < 0) {
                         // Refused; a connection of another user that had this device lost its presence already:
                         // it is handed back to be ended.
-                        commands.hdel(keys.nodeDevices(nodeId), session.nonce());
-                        return CompletableFuture.completedFuture(new Registered(false, false, otherUser[0], userOffset));
+                        Registered refused = new Registered(false, false, otherUser[0], userOffset);
+                        return oneServer ? CompletableFuture.completedFuture(refused)
+                                : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
+                                        .thenApply(unindexed -> refused);
                     }
                     boolean first = status == 1;
                     String previous = (String) result.get(1);
                     DeviceSession replaced = previous.isEmpty() ? otherUser[0] : SessionJson.read(previous);
+                    Registered registered = new Registered(true, first, replaced, userOffset);
+                    if (oneServer) {
+                        return report(uid).thenApply(reported -> registered);
+                    }
                     // Listed at every registration, not only the first: a listing lost with a node that died just
                     // after its script is made good by the user's next connection.
                     return commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                             .thenCompose(done -> report(uid))
-                            .thenApply(reported -> new Registered(true, first, replaced, userOffset));
+                            .thenApply(reported -> registered);
                 });
+    }
+
+    private static String[] append(String[] keys, String... more) {
+        String[] all = Arrays.copyOf(keys, keys.length + more.length);
+        System.arraycopy(more, 0, all, keys.length, more.length);
+        return all;
     }
 
     /**
@@ -136,6 +161,10 @@ final class RedisPresence {
      * goes last, once the presence entry is gone.
      */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+        if (oneServer) {
+            return remove(session.uid(), session.device(), session.nonce(), reason, keys.nodeDevices(nodeId))
+                    .thenApply(removed -> removed != null);
+        }
         return remove(session.uid(), session.device(), session.nonce(), reason)
                 .thenCompose(removed -> commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
                         .thenApply(n -> removed != null));
@@ -147,13 +176,23 @@ final class RedisPresence {
      * a script whose answer was lost (a registration that timed out, a node that died), in the order they happened.
      */
     CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason) {
+        return remove(uid, device, nonce, reason, null);
+    }
+
+    /**
+     * @param nodeIndex on a single Redis, this node's index of its sessions when the removal is of one of them (the
+     *                  script takes it out of the index too); null otherwise
+     */
+    private CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason, String nodeIndex) {
         long now = System.currentTimeMillis();
-        return scripts.run(RedisScripts.Script.UNREGISTER,
-                        new String[] {keys.userPresence(uid), keys.userOutbox(uid), keys.userHeldOfflines(uid)},
+        String[] userKeys = {keys.userPresence(uid), keys.userOutbox(uid), keys.userHeldOfflines(uid)};
+        String[] scriptKeys = !oneServer ? userKeys : nodeIndex == null ? append(userKeys, keys.onlineUsers())
+                : append(userKeys, keys.onlineUsers(), nodeIndex);
+        return scripts.run(RedisScripts.Script.UNREGISTER, scriptKeys,
                         device, nonce, reason, Long.toString(now), Long.toString(grace.millis()),
                         callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, reason, now),
                         callback(StateChange.Kind.USER_OFFLINE, uid, device, reason, now),
-                        grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0")
+                        grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid)
                 .thenCompose(result -> {
                     if ((Long) result.get(3) == 1) {
                         // Taken once the grace has passed: by this node, or by any node should this one stop first.
@@ -162,8 +201,10 @@ final class RedisPresence {
                     }
                     DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
                     boolean last = removed != null && (Long) result.get(1) == 1;
-                    // Nothing removed may mean that a node removed it and died before it unlisted the user.
-                    CompletableFuture<Void> listing = last || removed == null ? unlistIfOffline(uid)
+                    // Nothing removed may mean that a node removed it and died before it unlisted the user. On a
+                    // single Redis the script has done both.
+                    CompletableFuture<Void> listing = oneServer ? CompletableFuture.completedFuture(null)
+                            : last ? unlist(uid) : removed == null ? unlistIfOffline(uid)
                             : CompletableFuture.completedFuture(null);
                     return listing.thenCompose(done -> report(uid)).thenApply(reported -> removed);
                 });
@@ -176,11 +217,15 @@ final class RedisPresence {
      */
     CompletableFuture<Void> unlistIfOffline(String uid) {
         return commands.hlen(keys.userPresence(uid)).toCompletableFuture().thenCompose(devices -> devices > 0
-                ? CompletableFuture.completedFuture(null)
-                : commands.srem(keys.onlineUsers(), uid).toCompletableFuture()
-                        .thenCompose(removed -> commands.hlen(keys.userPresence(uid)).toCompletableFuture())
-                        .thenCompose(again -> again > 0 ? commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
-                                .thenApply(added -> (Void) null) : CompletableFuture.completedFuture(null)));
+                ? CompletableFuture.completedFuture(null) : unlist(uid));
+    }
+
+    /** Unlists a user whose last device a script has just seen go; lists it again if a registration came meanwhile. */
+    private CompletableFuture<Void> unlist(String uid) {
+        return commands.srem(keys.onlineUsers(), uid).toCompletableFuture()
+                .thenCompose(removed -> commands.hlen(keys.userPresence(uid)).toCompletableFuture())
+                .thenCompose(again -> again > 0 ? commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
+                        .thenApply(added -> (Void) null) : CompletableFuture.completedFuture(null));
     }
 
     /** The JSON a change is published with, should the script make it. */

@@ -2,7 +2,6 @@ package io.ssebroker.engine.redis;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ final class SentinelWatch implements AutoCloseable {
 
     SentinelWatch(RedisClient client, List<RedisURI> sentinels, String masterName, Runnable switched) {
         for (RedisURI sentinel : sentinels) {
-            client.connectPubSubAsync(StringCodec.UTF8, sentinel).whenComplete((connection, error) -> {
+            client.connectPubSubAsync(Utf8Codec.INSTANCE, sentinel).whenComplete((connection, error) -> {
                 if (error != null) {
                     log.warn("cannot watch sentinel {}:{} for failovers: {}", sentinel.getHost(), sentinel.getPort(),
                             error.getMessage());

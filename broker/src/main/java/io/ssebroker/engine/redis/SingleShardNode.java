@@ -2,7 +2,6 @@ package io.ssebroker.engine.redis;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,7 +27,7 @@ final class SingleShardNode implements ShardNodes {
 
     @Override
     public CompletableFuture<StatefulRedisPubSubConnection<String, String>> connect(String node) {
-        return client.connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        return client.connectPubSubAsync(Utf8Codec.INSTANCE, uri).toCompletableFuture();
     }
 
     @Override

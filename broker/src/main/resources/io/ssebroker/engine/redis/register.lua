@@ -8,11 +8,14 @@
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused, 1 first device of the
 -- user, 0 otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same
 -- connection (a command re-sent after a reconnect) changes nothing and extrudes nobody.
+-- On a single Redis (standalone or Sentinel) it also lists the user among the online users and records the session
+-- in the node's index of its sessions; on Redis Cluster those live on other slots, and the node writes them itself.
 -- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user,
---       the record of the session this connection replaced (for a re-run)
+--       the record of the session this connection replaced (for a re-run); on a single Redis also the set of
+--       online users and the node's index of its sessions
 -- ARGV: device, session JSON, max devices, nonce, now ms, and the JSON of each change it may make (the device
 --       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken),
---       '1' to queue the changes in the outbox ('0': no node takes them, and no offline is ever held)
+--       '1' to queue the changes in the outbox ('0': no node takes them, and no offline is ever held), uid
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[9] == '1'
 local queue = ARGV[10] == '1'
@@ -54,6 +57,10 @@ if queue then
   queueDueOfflines(KEYS[4], KEYS[3], now)
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if KEYS[6] then
+  redis.call('SADD', KEYS[6], ARGV[11])
+  redis.call('HSET', KEYS[7], ARGV[4], ARGV[2])
+end
 if prev then
   redis.call('SET', KEYS[5], prev, 'PX', 60000)
 end

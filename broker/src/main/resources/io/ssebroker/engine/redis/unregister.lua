@@ -3,11 +3,14 @@
 -- go-sse-broker's channels in the same step (unless the grace applies to them) and, when the nodes report changes
 -- to a webhook, queued in the user's outbox, or, with an offline grace, held: an online of the same user or device within the grace
 -- takes them back, else they are queued when the grace has passed.
+-- On a single Redis (standalone or Sentinel) it also takes a user left without devices out of the online users and,
+-- given the node's index of its sessions, the connection out of it; on Redis Cluster those live on other slots.
 -- Returns {removed, user now empty, session, 1 when an offline was held}.
--- KEYS: presence hash of the user, outbox of the user, held offlines of the user
+-- KEYS: presence hash of the user, outbox of the user, held offlines of the user; on a single Redis also the set of
+--       online users and (when the node removes its own connection) the node's index of its sessions
 -- ARGV: device, nonce, reason, now ms, grace ms (0 = none), the JSON of the device going offline and of the
 --       user going offline, '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the
---       outbox ('0': no node takes them; the grace is then 0)
+--       outbox ('0': no node takes them; the grace is then 0), uid
 local grace = tonumber(ARGV[5])
 local queue = ARGV[9] == '1'
 local held = 0
@@ -27,11 +30,21 @@ local function report(kind, field, json)
   end
 end
 
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then
-  return {0, 0, '', 0}
+-- The listing and the index follow the presence hash whatever was removed: nothing removed may mean that the
+-- connection was extruded meanwhile, or that a node removed the user's last device and died before it unlisted
+-- the user (on Redis Cluster).
+local function tidy(empty)
+  if KEYS[5] then
+    redis.call('HDEL', KEYS[5], ARGV[2])
+  end
+  if KEYS[4] and (empty or redis.call('HLEN', KEYS[1]) == 0) then
+    redis.call('SREM', KEYS[4], ARGV[10])
+  end
 end
-if ARGV[2] ~= '' and cjson.decode(cur)['nonce'] ~= ARGV[2] then
+
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if (not cur) or (ARGV[2] ~= '' and cjson.decode(cur)['nonce'] ~= ARGV[2]) then
+  tidy(false)
   return {0, 0, '', 0}
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -41,4 +54,5 @@ if redis.call('HLEN', KEYS[1]) == 0 then
   empty = 1
   report('USER_OFFLINE', 'user', ARGV[7])
 end
+tidy(empty == 1)
 return {1, empty, cur, held}

@@ -8,7 +8,6 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.NettyCustomizer;
@@ -43,7 +42,7 @@ class RedisChannelWritesTest {
         ClientResources resources = DefaultClientResources.builder().nettyCustomizer(flushes).build();
         try (RedisServers redis = RedisServers.standalone()) {
             RedisClient client = RedisClient.create(resources, RedisURI.create("redis://" + redis.first().address()));
-            try (StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8)) {
+            try (StatefulRedisConnection<String, String> connection = client.connect(Utf8Codec.INSTANCE)) {
                 RedisAsyncCommands<String, String> commands = connection.async();
                 assertThat(flushes.allocator.get()).isSameAs(PooledByteBufAllocator.DEFAULT);
 
