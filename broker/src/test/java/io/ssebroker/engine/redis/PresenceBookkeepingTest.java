@@ -10,16 +10,13 @@ import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
-import io.ssebroker.engine.EngineListener;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeListener;
-import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,7 +43,7 @@ class PresenceBookkeepingTest {
             RedisClusterClient client = RedisClusterClient.create(RedisURI.create("redis://" + redis.first().address()));
             try (StatefulRedisClusterConnection<String, String> connection = deployment.equals("cluster")
                     ? client.connect(Utf8Codec.INSTANCE) : null) {
-                engine.start(new IgnoringListener());
+                engine.start(new IgnoringEngineListener());
                 Inspector redisNow = deployment.equals("cluster") ? new Inspector(connection.sync())
                         : new Inspector(redis.first());
                 String uid = "u-" + UUID.randomUUID();
@@ -118,33 +115,6 @@ class PresenceBookkeepingTest {
                     : Set.of(server.cli("SMEMBERS", KEYS.nodes()).trim().split("\n"));
             assertThat(nodes).hasSize(1);
             return nodes.iterator().next();
-        }
-    }
-
-    private static final class IgnoringListener implements EngineListener {
-        @Override
-        public void deliver(StreamMessage message) {
-        }
-
-        @Override
-        public void extrude(DeviceSession session, String byClientAddress) {
-        }
-
-        @Override
-        public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
-            return CompletableFuture.completedFuture(0);
-        }
-
-        @Override
-        public void revalidate() {
-        }
-
-        @Override
-        public void streamReset(String uid, String reason) {
-        }
-
-        @Override
-        public void historyRestarted(String epoch) {
         }
     }
 }

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
-import io.ssebroker.engine.EngineListener;
 import io.ssebroker.engine.StateChange;
-import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,9 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import net.jqwik.api.Arbitraries;
@@ -136,32 +132,7 @@ class PresenceInterleavingsPropertyTest {
             boolean online = change.kind() == StateChange.Kind.USER_ONLINE || change.kind() == StateChange.Kind.DEVICE_ONLINE;
             changes.computeIfAbsent(target, k -> new CopyOnWriteArrayList<>()).add(online ? "online" : "offline");
         });
-        engine.start(new EngineListener() {
-            @Override
-            public void deliver(StreamMessage message) {
-            }
-
-            @Override
-            public void extrude(DeviceSession session, String byClientAddress) {
-            }
-
-            @Override
-            public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
-                return CompletableFuture.completedFuture(0);
-            }
-
-            @Override
-            public void revalidate() {
-            }
-
-            @Override
-            public void streamReset(String uid, String reason) {
-            }
-
-            @Override
-            public void historyRestarted(String epoch) {
-            }
-        });
+        engine.start(new IgnoringEngineListener());
         return engine;
     }
 }
