@@ -236,8 +236,7 @@ public final class MemoryEngine implements Engine {
     public CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
         long now = System.currentTimeMillis();
         long kickedAt = Math.max(kicks.markedAt("uid:" + uid, now), kicks.markedAt("device:" + device, now));
-        // A token of the kick's own millisecond may predate it: refused, as one from before.
-        return CompletableFuture.completedFuture(kickedAt >= 0 && issuedAtMillis <= kickedAt);
+        return CompletableFuture.completedFuture(kickedAt >= 0 && issuedAtMillis < kickedAt);
     }
 
     @Override

@@ -374,8 +374,7 @@ public final class RedisEngine implements Engine {
                 .thenApply(kicks -> {
                     long kickedAt = kicks.stream().filter(KeyValue::hasValue)
                             .mapToLong(kick -> Long.parseLong(kick.getValue())).max().orElse(-1);
-                    // A token of the kick's own millisecond may predate it: refused, as one from before.
-                    return kickedAt >= 0 && issuedAtMillis <= kickedAt;
+                    return kickedAt >= 0 && issuedAtMillis < kickedAt;
                 }));
     }
 
