@@ -10,6 +10,7 @@ import io.ssebroker.engine.EngineListener;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StreamMessage;
@@ -37,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * delivery of routed messages, kick, and graceful shutdown. Shared state lives in the {@link Engine}.
  *
  * <p>How a connection goes, and which thread runs each step: {@link #connect} (the request's event loop) checks
- * the cursor's connection and the token's revocation in the engine; registering (engine threads) writes its
- * presence and fixes where it starts; back on its event loop the stream opens and a {@link LocalConnection} is
+ * whether the connection of a cursor it came back with was ended; registering (engine threads) checks the token's
+ * revocation, writes its presence and fixes where it starts; back on its event loop the stream opens and a {@link LocalConnection} is
  * attached ({@code REPLAYING}: the replay is read from the engine and written as the client reads it, live
  * messages held back); then {@code LIVE}; a kick, an extrusion or a shutdown makes it {@code ENDING}; when its
  * stream closes it is {@code ENDED} and detached, and its presence removed. Engine callbacks ({@link #deliver},
@@ -48,6 +49,7 @@ public final class Broker implements EngineListener {
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
     /** The longest a kick waits for the connections it ended to leave presence before it answers anyway. */
     private static final long KICK_WAIT_MILLIS = 5000;
+    private static final String ENDED = "connection was ended by a kick or a newer connection";
 
     private final Engine engine;
     private final String nodeAddress;
@@ -115,15 +117,17 @@ public final class Broker implements EngineListener {
         boolean unknownCursor = request.cursor() != null && !request.cursor().isEmpty() && cursor.isEmpty();
         Optional<Cursor> ownCursor = cursor.filter(c -> c.uidTag().equals(Cursor.uidTag(request.uid())));
         Optional<Position> from = ownCursor.map(Cursor::position); // another user's cursor: fresh start
-        CompletableFuture<Boolean> ended = ownCursor.map(c -> engine.isEnded(request.uid(), c.nonce()))
-                .orElse(CompletableFuture.completedFuture(false));
-        ended.thenCompose(isEnded -> isEnded ? CompletableFuture.completedFuture(true)
-                        : engine.isRevoked(request.uid(), request.device(), request.tokenIssuedAtMillis()))
-                .whenComplete((refused, error) -> onExecutor(opener.executor(), () -> {
+        if (ownCursor.isEmpty()) {
+            register(request, from, unknownCursor, opener, endsAskedBefore);
+            return;
+        }
+        // A connection that comes back with its cursor is refused if it was ended (kicked or extruded) meanwhile.
+        engine.isEnded(request.uid(), ownCursor.get().nonce())
+                .whenComplete((ended, error) -> onExecutor(opener.executor(), () -> {
                     if (error != null) {
                         opener.comeBackLater(unavailable(error), laterMillis(3));
-                    } else if (refused) {
-                        opener.reject(204, "connection was ended by a kick or a newer connection");
+                    } else if (ended) {
+                        opener.reject(204, ENDED);
                     } else {
                         register(request, from, unknownCursor, opener, endsAskedBefore);
                     }
@@ -140,7 +144,7 @@ public final class Broker implements EngineListener {
         }
         DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
                 request.clientAddress(), System.currentTimeMillis());
-        engine.register(session, limits.maxDevicesPerUser()).whenComplete((registration, error) -> {
+        engine.register(session, limits.maxDevicesPerUser(), request.tokenIssuedAtMillis()).whenComplete((registration, error) -> {
             // Taken as the engine answers, in the order it decided: of two connections of one device, the one
             // registered later is the device's connection, whichever of them attaches first.
             long order = registrationOrder.incrementAndGet();
@@ -148,6 +152,11 @@ public final class Broker implements EngineListener {
                 if (error != null) {
                     connectionCount.decrementAndGet();
                     opener.comeBackLater(unavailable(error), laterMillis(3));
+                    return;
+                }
+                if (registration.outcome() == Registration.Outcome.REVOKED) {
+                    connectionCount.decrementAndGet();
+                    opener.reject(204, ENDED);
                     return;
                 }
                 if (!registration.accepted()) {

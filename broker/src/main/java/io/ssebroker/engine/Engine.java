@@ -20,9 +20,11 @@ public interface Engine extends AutoCloseable {
 
     /**
      * Makes {@code session} the device's presence entry, unless the user already has {@code maxDevicesPerUser} other
-     * devices online. A previous connection of the device, on any node, is extruded.
+     * devices online or a kick of the user or the device revoked the connection's token (issued at
+     * {@code tokenIssuedAtMillis}; checked with the entry's write where the engine can, else just before it). A
+     * previous connection of the device, on any node, is extruded.
      */
-    CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser);
+    CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis);
 
     /** Removes the presence entry if it still belongs to this session's connection; completes with whether it did. */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason);

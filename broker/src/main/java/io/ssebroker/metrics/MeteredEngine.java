@@ -75,8 +75,8 @@ public final class MeteredEngine implements Engine {
     }
 
     @Override
-    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
-        return register.time(() -> engine.register(session, maxDevicesPerUser));
+    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
+        return register.time(() -> engine.register(session, maxDevicesPerUser, tokenIssuedAtMillis));
     }
 
     @Override

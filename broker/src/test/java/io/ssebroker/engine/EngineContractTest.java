@@ -82,10 +82,10 @@ public abstract class EngineContractTest {
     @Test
     void registrationTellsTheFirstDeviceAndRefusesBeyondTheLimit() {
         String uid = id("u");
-        assertThat(engine.register(session(uid, id("a")), 2).join()).extracting(Registration::accepted, Registration::firstDeviceOfUser)
+        assertThat(engine.register(session(uid, id("a")), 2, System.currentTimeMillis()).join()).extracting(Registration::accepted, Registration::firstDeviceOfUser)
                 .containsExactly(true, true);
-        assertThat(engine.register(session(uid, id("b")), 2).join().firstDeviceOfUser()).isFalse();
-        assertThat(engine.register(session(uid, id("c")), 2).join().accepted()).isFalse();
+        assertThat(engine.register(session(uid, id("b")), 2, System.currentTimeMillis()).join().firstDeviceOfUser()).isFalse();
+        assertThat(engine.register(session(uid, id("c")), 2, System.currentTimeMillis()).join().accepted()).isFalse();
         assertThat(engine.userDevices(uid).join()).extracting(DeviceSession::device).containsExactlyInAnyOrder(id("a"), id("b"));
     }
 
@@ -93,9 +93,9 @@ public abstract class EngineContractTest {
     void aSecondConnectionOfADeviceReplacesAndExtrudesTheFirst() {
         String uid = id("u");
         DeviceSession first = session(uid, id("d"));
-        engine.register(first, 10).join();
+        engine.register(first, 10, System.currentTimeMillis()).join();
         DeviceSession second = session(uid, id("d"));
-        Registration registration = engine.register(second, 10).join();
+        Registration registration = engine.register(second, 10, System.currentTimeMillis()).join();
         assertThat(registration.replaced().nonce()).isEqualTo(first.nonce());
         await().atMost(WAIT).until(() -> listener.extruded.contains(first.nonce()));
         assertThat(engine.isEnded(uid, first.nonce()).join()).isTrue();
@@ -110,8 +110,8 @@ public abstract class EngineContractTest {
     void registeringTheSameConnectionAgainExtrudesNobody() {
         String uid = id("u");
         DeviceSession session = session(uid, id("d"));
-        engine.register(session, 10).join();
-        Registration again = engine.register(session, 10).join();
+        engine.register(session, 10, System.currentTimeMillis()).join();
+        Registration again = engine.register(session, 10, System.currentTimeMillis()).join();
         assertThat(again.accepted()).isTrue();
         assertThat(again.replaced()).isNull();
         assertThat(engine.isEnded(uid, session.nonce()).join()).isFalse();
@@ -128,7 +128,7 @@ public abstract class EngineContractTest {
     void aRegistrationFixesWhereItsConnectionStarts() {
         String uid = id("u");
         engine.publish(new Publication(null, "before", Set.of(uid), Set.of())).join();
-        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        Registration registration = engine.register(session(uid, id("d")), 10, System.currentTimeMillis()).join();
         assertThat(engine.publish(new Publication(null, "after", Set.of(uid), Set.of())).join()).isEqualTo(1);
         await().atMost(WAIT).until(() -> listener.delivered(uid).stream().anyMatch(m -> m.data().equals("after")));
         Replay replay = engine.replay(uid, id("d"), Optional.of(registration.start())).join();
@@ -139,7 +139,7 @@ public abstract class EngineContractTest {
     @Test
     void aPublicationRepeatedWithItsIdempotencyKeyAnswersTheFirstResultAndAppendsOnce() {
         String uid = id("u");
-        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        Registration registration = engine.register(session(uid, id("d")), 10, System.currentTimeMillis()).join();
         String key = id("key");
         assertThat(engine.publish(new Publication(null, "once", Set.of(uid), Set.of(), key)).join()).isEqualTo(1);
         assertThat(engine.publish(new Publication(null, "once", Set.of(uid), Set.of(), key)).join()).isEqualTo(1);
@@ -153,8 +153,8 @@ public abstract class EngineContractTest {
         String uid = id("u");
         DeviceSession a = session(uid, id("a"));
         DeviceSession b = session(uid, id("b"));
-        engine.register(a, 10).join();
-        engine.register(b, 10).join();
+        engine.register(a, 10, System.currentTimeMillis()).join();
+        engine.register(b, 10, System.currentTimeMillis()).join();
         engine.unregister(a, StateChange.KICK_OFFLINE).join();
         engine.unregister(b, StateChange.DEVICE_DISCONNECT).join();
         await().atMost(WAIT).until(() -> changes.stream().filter(c -> c.uid().equals(uid)).count() == 6);
@@ -171,8 +171,8 @@ public abstract class EngineContractTest {
     @Test
     void liveMessagesReachTheListenerWithDeviceTagsAndOnlineCounts() {
         String uid = id("u");
-        engine.register(session(uid, id("a")), 10).join();
-        engine.register(session(uid, id("b")), 10).join();
+        engine.register(session(uid, id("a")), 10, System.currentTimeMillis()).join();
+        engine.register(session(uid, id("b")), 10, System.currentTimeMillis()).join();
         engine.replay(uid, id("a"), Optional.empty()).join();
         assertThat(engine.publish(new Publication(null, "to all", Set.of(uid), Set.of())).join()).isEqualTo(2);
         assertThat(engine.publish(new Publication(null, "to b", Set.of(), Set.of(id("b")))).join()).isEqualTo(1);
@@ -186,8 +186,8 @@ public abstract class EngineContractTest {
     @Test
     void replayFiltersMessagesForOtherDevicesOfTheUser() {
         String uid = id("u");
-        engine.register(session(uid, id("a")), 10).join();
-        engine.register(session(uid, id("b")), 10).join();
+        engine.register(session(uid, id("a")), 10, System.currentTimeMillis()).join();
+        engine.register(session(uid, id("b")), 10, System.currentTimeMillis()).join();
         Position start = engine.replay(uid, id("a"), Optional.empty()).join().start();
         engine.publish(new Publication(null, "for b", Set.of(), Set.of(id("b")))).join();
         engine.publish(new Publication(null, "for a", Set.of(), Set.of(id("a")))).join();
@@ -235,7 +235,7 @@ public abstract class EngineContractTest {
     void kickEndsOnlineDevicesAndRevokesEarlierTokens() {
         String uid = id("u");
         DeviceSession online = session(uid, id("a"));
-        engine.register(online, 10).join();
+        engine.register(online, 10, System.currentTimeMillis()).join();
         listener.held.put(online.device(), online);
         long before = System.currentTimeMillis() - 1000;
         assertThat(engine.kick(Set.of(uid), Set.of(), "bye").join()).isEqualTo(1);
@@ -245,6 +245,45 @@ public abstract class EngineContractTest {
         assertThat(engine.isRevoked(uid, id("a"), System.currentTimeMillis() + 1000).join()).isFalse();
         assertThat(engine.isRevoked(id("other"), id("x"), before).join()).isFalse();
         assertThat(engine.kick(Set.of(), Set.of(id("nobody")), "").join()).isZero();
+    }
+
+    /** The revocation is checked by the registration itself: a token issued before a kick registers nothing. */
+    @Test
+    void aRegistrationWithATokenIssuedBeforeAKickIsRefused() {
+        String uid = id("u");
+        long before = System.currentTimeMillis() - 1000;
+        engine.kick(Set.of(uid), Set.of(id("kicked-device")), "").join();
+        long after = System.currentTimeMillis() + 1000;
+        assertThat(engine.register(session(uid, id("a")), 10, before).join().outcome())
+                .as("user kicked").isEqualTo(Registration.Outcome.REVOKED);
+        assertThat(engine.register(session(id("other"), id("kicked-device")), 10, before).join().outcome())
+                .as("device kicked").isEqualTo(Registration.Outcome.REVOKED);
+        assertThat(engine.userDevices(uid).join()).isEmpty();
+        assertThat(engine.device(id("kicked-device")).join()).isEmpty();
+        assertThat(changes).as("nothing announced").noneMatch(c -> c.uid().equals(uid) || c.uid().equals(id("other")));
+        assertThat(engine.register(session(uid, id("a")), 10, after).join().outcome()).isEqualTo(Registration.Outcome.ACCEPTED);
+        assertThat(engine.register(session(id("other"), id("kicked-device")), 10, after).join().accepted()).isTrue();
+    }
+
+    /** A device that comes online for another user leaves its first user (offline first) and ends that connection. */
+    @Test
+    void aDeviceTakenByAnotherUserLeavesItsFirstUserFirst() {
+        String device = id("shared");
+        DeviceSession first = session(id("first"), device);
+        DeviceSession second = session(id("second"), device);
+        engine.register(first, 10, System.currentTimeMillis()).join();
+        Registration registration = engine.register(second, 10, System.currentTimeMillis()).join();
+        assertThat(registration.accepted()).isTrue();
+        assertThat(registration.replaced()).extracting(DeviceSession::nonce).isEqualTo(first.nonce());
+        await().atMost(WAIT).until(() -> listener.extruded.contains(first.nonce()));
+        assertThat(engine.userDevices(id("first")).join()).isEmpty();
+        assertThat(engine.device(device).join()).get().extracting(DeviceSession::nonce).isEqualTo(second.nonce());
+        await().atMost(WAIT).until(() -> changes.stream().anyMatch(c -> c.uid().equals(id("second"))
+                && c.kind() == StateChange.Kind.DEVICE_ONLINE));
+        List<String> order = changes.stream().filter(c -> c.device().equals(device) && c.kind() != StateChange.Kind.USER_ONLINE
+                && c.kind() != StateChange.Kind.USER_OFFLINE).map(c -> c.kind() + ":" + c.uid()).toList();
+        assertThat(order).containsExactly("DEVICE_ONLINE:" + id("first"), "DEVICE_OFFLINE:" + id("first"),
+                "DEVICE_ONLINE:" + id("second"));
     }
 
     @Test
@@ -273,7 +312,7 @@ public abstract class EngineContractTest {
     @Test
     void nodesAndCountsDescribeTheCluster() {
         String uid = id("u");
-        engine.register(session(uid, id("a")), 10).join();
+        engine.register(session(uid, id("a")), 10, System.currentTimeMillis()).join();
         List<NodeStatus> nodes = engine.nodes().join();
         assertThat(nodes).extracting(NodeStatus::address).contains(NODE);
         assertThat(nodes.stream().filter(n -> n.address().equals(NODE)).findFirst().orElseThrow().deviceCount()).isPositive();

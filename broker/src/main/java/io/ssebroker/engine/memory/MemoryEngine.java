@@ -128,7 +128,7 @@ public final class MemoryEngine implements Engine {
     }
 
     @Override
-    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
+    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
         DeviceSession replaced;
         boolean first;
         Position start;
@@ -141,16 +141,20 @@ public final class MemoryEngine implements Engine {
         } while (histories.get(session.uid()) != history);
         synchronized (presenceLock) {
             Set<String> devices = devicesByUid.getOrDefault(session.uid(), Set.of());
-            int others = devices.size() - (devices.contains(session.device()) ? 1 : 0);
-            if (others >= maxDevicesPerUser) {
-                return CompletableFuture.completedFuture(Registration.refused());
-            }
             long now = System.currentTimeMillis();
             DeviceSession current = sessions.get(session.device());
             if (current != null && current.nonce().equals(session.nonce())) {
                 // the same connection again: nothing changes, nobody is extruded
-                return CompletableFuture.completedFuture(new Registration(true, devices.size() == 1, null,
+                return CompletableFuture.completedFuture(Registration.accepted(devices.size() == 1, null,
                         new Position(epoch, history.head(), broadcast.head())));
+            }
+            // Under the presence lock, which a kick takes after revoking: it refuses this connection or finds it.
+            if (revoked(session.uid(), session.device(), tokenIssuedAtMillis, now)) {
+                return CompletableFuture.completedFuture(Registration.revoked());
+            }
+            int others = devices.size() - (devices.contains(session.device()) ? 1 : 0);
+            if (others >= maxDevicesPerUser) {
+                return CompletableFuture.completedFuture(Registration.tooManyDevices());
             }
             replaced = sessions.put(session.device(), session);
             if (replaced != null) {
@@ -174,7 +178,7 @@ public final class MemoryEngine implements Engine {
             endedConnections.mark(replaced.uid(), replaced.nonce(), System.currentTimeMillis());
             listener.extrude(replaced, session.clientAddress());
         }
-        return CompletableFuture.completedFuture(new Registration(true, first, replaced, start));
+        return CompletableFuture.completedFuture(Registration.accepted(first, replaced, start));
     }
 
     @Override
@@ -234,9 +238,12 @@ public final class MemoryEngine implements Engine {
 
     @Override
     public CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
-        long now = System.currentTimeMillis();
+        return CompletableFuture.completedFuture(revoked(uid, device, issuedAtMillis, System.currentTimeMillis()));
+    }
+
+    private boolean revoked(String uid, String device, long issuedAtMillis, long now) {
         long kickedAt = Math.max(kicks.markedAt("uid:" + uid, now), kicks.markedAt("device:" + device, now));
-        return CompletableFuture.completedFuture(kickedAt >= 0 && issuedAtMillis < kickedAt);
+        return kickedAt >= 0 && issuedAtMillis < kickedAt;
     }
 
     @Override

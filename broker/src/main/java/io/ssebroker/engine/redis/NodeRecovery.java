@@ -183,7 +183,7 @@ final class NodeRecovery {
                                     if (restore) {
                                         // A connection that ended while it was restored is removed again. Its
                                         // user's channel is still followed: nothing to wait for.
-                                        return presence.register(session, Integer.MAX_VALUE,
+                                        return presence.register(session, Integer.MAX_VALUE, RedisPresence.ADMITTED_BEFORE,
                                                 CompletableFuture.completedFuture(null)).thenCompose(done ->
                                                 localSessions.containsKey(session.nonce())
                                                         ? CompletableFuture.completedFuture(null)

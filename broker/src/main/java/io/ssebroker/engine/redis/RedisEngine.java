@@ -1,6 +1,5 @@
 package io.ssebroker.engine.redis;
 
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.resource.ClientResources;
@@ -246,7 +245,7 @@ public final class RedisEngine implements Engine {
      * stream where this node has handed it on (nothing to read from Redis for it).
      */
     @Override
-    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser) {
+    public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
         if (notConnected != null) {
             return unavailable();
         }
@@ -254,16 +253,18 @@ public final class RedisEngine implements Engine {
         localSessions.put(session.nonce(), session);
         registering.add(session.nonce());
         long broadcastOffset = routing.broadcastHandedOn();
-        return RedisFutures.guard(presence.register(session, maxDevicesPerUser, routing.acquire(session.uid()))
+        return RedisFutures.guard(presence.register(session, maxDevicesPerUser, tokenIssuedAtMillis, routing.acquire(session.uid()))
                 .thenCompose(registered -> {
-                    if (!registered.accepted()) {
+                    if (registered.outcome() != Registration.Outcome.ACCEPTED) {
                         localSessions.remove(session.nonce());
                         routing.release(session.uid());
-                        return registered.replaced() == null ? CompletableFuture.completedFuture(Registration.refused())
-                                : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> Registration.refused());
+                        Registration refused = registered.outcome() == Registration.Outcome.REVOKED
+                                ? Registration.revoked() : Registration.tooManyDevices();
+                        return registered.replaced() == null ? CompletableFuture.completedFuture(refused)
+                                : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> refused);
                     }
                     routing.startUserAt(session.uid(), registered.userOffset());
-                    Registration registration = new Registration(true, registered.first(), registered.replaced(),
+                    Registration registration = Registration.accepted(registered.first(), registered.replaced(),
                             new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
                     return registered.replaced() == null ? CompletableFuture.completedFuture(registration)
                             : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> registration);
@@ -369,13 +370,7 @@ public final class RedisEngine implements Engine {
         if (notConnected != null) {
             return unavailable();
         }
-        // One MGET (a command per slot with Redis Cluster, which Lettuce splits and joins): checked on every connect.
-        return RedisFutures.guard(redis.commands.mget(keys.kickedUid(uid), keys.kickedDevice(device)).toCompletableFuture()
-                .thenApply(kicks -> {
-                    long kickedAt = kicks.stream().filter(KeyValue::hasValue)
-                            .mapToLong(kick -> Long.parseLong(kick.getValue())).max().orElse(-1);
-                    return kickedAt >= 0 && issuedAtMillis < kickedAt;
-                }));
+        return RedisFutures.guard(presence.isRevoked(uid, device, issuedAtMillis));
     }
 
     @Override

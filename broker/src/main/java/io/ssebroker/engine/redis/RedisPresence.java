@@ -1,10 +1,12 @@
 package io.ssebroker.engine.redis;
 
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
@@ -23,11 +25,20 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class RedisPresence {
     /**
-     * Outcome of registering: refused (too many devices), else first-of-user and the session it replaced; and the
-     * offset of the user's stream when the entry was written.
+     * Outcome of registering: refused (too many devices, or the token revoked by a kick), else first-of-user and the
+     * session it replaced; and the offset of the user's stream when the entry was written.
      */
-    record Registered(boolean accepted, boolean first, DeviceSession replaced, long userOffset) {
+    record Registered(Registration.Outcome outcome, boolean first, DeviceSession replaced, long userOffset) {
     }
+
+    /** The issue time of a session's token that no kick can have revoked: a session restored after Redis lost it. */
+    static final long ADMITTED_BEFORE = Long.MAX_VALUE;
+
+    /** The registration script's status: refused as revoked, refused beyond the limit, other, first device. */
+    private static final long STATUS_OTHER_OWNER = -3;
+    private static final long STATUS_REVOKED = -2;
+    private static final long STATUS_TOO_MANY_DEVICES = -1;
+    private static final long STATUS_FIRST = 1;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
@@ -76,54 +87,86 @@ final class RedisPresence {
     }
 
     /**
-     * Writes the device's presence entry once {@code ready} has completed (the node listens to the user's channel).
-     * The node's index of its sessions is written first or in the same step (and removed last or in the same step,
-     * on unregister), so that the index never lags the entries: whenever this node dies, a survivor finds every entry
-     * it left. The presence changes are queued by the script in the user's outbox (when anything takes them) and
-     * reported from there.
+     * Writes the device's presence entry once {@code ready} has completed (the node listens to the user's channel),
+     * unless a kick revoked the session's token (issued at {@code tokenIssuedAtMillis}). The node's index of its
+     * sessions is written first or in the same step (and removed last or in the same step, on unregister), so that
+     * the index never lags the entries: whenever this node dies, a survivor finds every entry it left. The presence
+     * changes are queued by the script in the user's outbox (when anything takes them) and reported from there.
      */
-    CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser, CompletableFuture<Void> ready) {
+    CompletableFuture<Registered> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis,
+                                           CompletableFuture<Void> ready) {
+        if (oneServer) {
+            // The revocation and the device's owner are checked and written by the script: one step for the usual
+            // case; a device that another user had is first taken from that user, and the script run again.
+            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null))
+                    .thenCompose(registered -> registered.outcome() != null ? CompletableFuture.completedFuture(registered)
+                            : takeOwnership(session).thenCompose(taken ->
+                                    runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken)));
+        }
+        CompletableFuture<Boolean> revoked = tokenIssuedAtMillis == ADMITTED_BEFORE ? CompletableFuture.completedFuture(false)
+                : isRevoked(session.uid(), session.device(), tokenIssuedAtMillis);
+        return revoked.thenCompose(refused -> {
+            if (refused) {
+                return CompletableFuture.completedFuture(
+                        new Registered(Registration.Outcome.REVOKED, false, null, -1));
+            }
+            // The device's owner is recorded before the presence entry, whose script announces the device online: a
+            // message sent to the device on that announcement must find the user's stream. The index, the owner
+            // and what the entry waits for do not depend on each other: all three go at once.
+            CompletableFuture<Boolean> indexed = commands.hset(keys.nodeDevices(nodeId), session.nonce(),
+                    SessionJson.write(session, nodeId)).toCompletableFuture();
+            return takeOwnership(session).thenCombine(indexed, (taken, index) -> taken)
+                    .thenCombine(ready, (taken, listening) -> taken)
+                    .thenCompose(taken -> runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken));
+        });
+    }
+
+    /**
+     * Runs the registration script. With {@code checksOwner} (a single Redis) it also refuses a revoked token and
+     * records the device's owner, unless the device is another user's: then the outcome is null, nothing is written,
+     * and the caller takes the device from that user first.
+     *
+     * @param otherUser the session another user had on the device, taken from that user before (to extrude), or null
+     */
+    private CompletableFuture<Registered> runRegister(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis,
+                                                      boolean checksOwner, DeviceSession otherUser) {
         String json = SessionJson.write(session, nodeId);
         String uid = session.uid();
-        DeviceSession[] otherUser = {null};
-        // The device's owner is recorded before the presence entry, whose script announces the device online: a
-        // message sent to the device on that announcement must find the user's stream. The index, the owner and
-        // what the entry waits for do not depend on each other: all three go at once.
-        CompletableFuture<DeviceSession> owned = takeOwnership(session);
-        if (!oneServer) {
-            owned = commands.hset(keys.nodeDevices(nodeId), session.nonce(), json).toCompletableFuture()
-                    .thenCombine(owned, (index, taken) -> taken);
+        String device = session.device();
+        long now = System.currentTimeMillis();
+        String[] scriptKeys = {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
+                keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce())};
+        if (oneServer) {
+            scriptKeys = checksOwner ? append(scriptKeys, keys.onlineUsers(), keys.nodeDevices(nodeId),
+                    keys.kickedUid(uid), keys.kickedDevice(device), keys.deviceOwner(device))
+                    : append(scriptKeys, keys.onlineUsers(), keys.nodeDevices(nodeId));
         }
-        return owned.thenCombine(ready, (taken, listening) -> taken)
-                .thenCompose(taken -> {
-                    otherUser[0] = taken;
-                    long now = System.currentTimeMillis();
-                    String device = session.device();
-                    String[] userKeys = {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
-                            keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce())};
-                    return scripts.run(RedisScripts.Script.REGISTER,
-                            oneServer ? append(userKeys, keys.onlineUsers(), keys.nodeDevices(nodeId)) : userKeys,
-                            device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
-                            callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
-                            callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                            callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                            grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid);
-                })
+        return scripts.run(RedisScripts.Script.REGISTER, scriptKeys,
+                        device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
+                        callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
+                        callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
+                        callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
+                        grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
+                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis))
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
-                    if (status < 0) {
-                        // Refused; a connection of another user that had this device lost its presence already:
-                        // it is handed back to be ended.
-                        Registered refused = new Registered(false, false, otherUser[0], userOffset);
+                    if (status == STATUS_OTHER_OWNER) {
+                        return CompletableFuture.completedFuture(new Registered(null, false, null, userOffset));
+                    }
+                    if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES) {
+                        // A connection of another user that had this device lost its presence already: it is
+                        // handed back to be ended.
+                        Registered refused = new Registered(status == STATUS_REVOKED ? Registration.Outcome.REVOKED
+                                : Registration.Outcome.TOO_MANY_DEVICES, false, otherUser, userOffset);
                         return oneServer ? CompletableFuture.completedFuture(refused)
                                 : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
                                         .thenApply(unindexed -> refused);
                     }
-                    boolean first = status == 1;
+                    boolean first = status == STATUS_FIRST;
                     String previous = (String) result.get(1);
-                    DeviceSession replaced = previous.isEmpty() ? otherUser[0] : SessionJson.read(previous);
-                    Registered registered = new Registered(true, first, replaced, userOffset);
+                    DeviceSession replaced = previous.isEmpty() ? otherUser : SessionJson.read(previous);
+                    Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, userOffset);
                     if (oneServer) {
                         return report(uid).thenApply(reported -> registered);
                     }
@@ -132,6 +175,17 @@ final class RedisPresence {
                     return commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                             .thenCompose(done -> report(uid))
                             .thenApply(reported -> registered);
+                });
+    }
+
+    /** True when a token of this uid/device issued at {@code issuedAtMillis} was revoked by a later kick. */
+    CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
+        // One MGET (a command per slot with Redis Cluster, which Lettuce splits and joins).
+        return commands.mget(keys.kickedUid(uid), keys.kickedDevice(device)).toCompletableFuture()
+                .thenApply(kicks -> {
+                    long kickedAt = kicks.stream().filter(KeyValue::hasValue)
+                            .mapToLong(kick -> Long.parseLong(kick.getValue())).max().orElse(-1);
+                    return kickedAt >= 0 && issuedAtMillis < kickedAt;
                 });
     }
 

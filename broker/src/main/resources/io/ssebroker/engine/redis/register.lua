@@ -5,17 +5,22 @@
 -- offline grace applies to them, when they are taken from the outbox) and, when the nodes report changes to a
 -- webhook, queued in the user's outbox: taken once each, in order, by whichever node takes them. An offline of this user or device held for the grace
 -- (possibly by another node) is taken back by this online: neither is reported to the webhook.
--- Returns {status, previous session, last id of the user's stream}: status -1 refused, 1 first device of the
--- user, 0 otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same
--- connection (a command re-sent after a reconnect) changes nothing and extrudes nobody.
+-- Returns {status, previous session, last id of the user's stream}: status -1 refused (the user has the maximum
+-- of devices), -2 refused (a kick revoked the token), -3 nothing written (the device is another user's: the node
+-- takes it from that user and runs the script again without the owner's key), 1 first device of the user, 0
+-- otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same connection
+-- (a command re-sent after a reconnect) changes nothing and extrudes nobody.
 -- On a single Redis (standalone or Sentinel) it also lists the user among the online users and records the session
--- in the node's index of its sessions; on Redis Cluster those live on other slots, and the node writes them itself.
+-- in the node's index of its sessions, and may check the token's revocation and record the device's owner; on
+-- Redis Cluster those live on other slots, and the node does all that itself.
 -- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user,
 --       the record of the session this connection replaced (for a re-run); on a single Redis also the set of
---       online users and the node's index of its sessions
+--       online users and the node's index of its sessions, and optionally the kick marks of the user and of the
+--       device and the device's owner
 -- ARGV: device, session JSON, max devices, nonce, now ms, and the JSON of each change it may make (the device
 --       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken),
---       '1' to queue the changes in the outbox ('0': no node takes them, and no offline is ever held), uid
+--       '1' to queue the changes in the outbox ('0': no node takes them, and no offline is ever held), uid, when
+--       the connection's token was issued (ms), how long the owner is kept (ms)
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[9] == '1'
 local queue = ARGV[10] == '1'
@@ -54,8 +59,25 @@ if prev and cjson.decode(prev)['nonce'] == ARGV[4] then
   end
   return {0, replaced, last}
 end
+if KEYS[8] then
+  -- refused when a kick came after the token was issued: checked with the write, a kick finds the entry otherwise
+  local issued = tonumber(ARGV[12])
+  for _, kickedAt in ipairs(redis.call('MGET', KEYS[8], KEYS[9])) do
+    if kickedAt and issued < tonumber(kickedAt) then
+      return {-2, '', last}
+    end
+  end
+end
 if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
+end
+if KEYS[10] then
+  -- the owner is written with the entry: a message sent to the device on its online finds the user's stream
+  local owner = redis.call('GET', KEYS[10])
+  if owner and owner ~= ARGV[11] then
+    return {-3, '', last}
+  end
+  redis.call('SET', KEYS[10], ARGV[11], 'PX', ARGV[13])
 end
 -- held offlines whose grace passed are reported before this registration's changes
 if queue then

@@ -51,12 +51,12 @@ class PresenceBookkeepingTest {
                 DeviceSession b = session(uid, "b");
                 DeviceSession c = session(uid, "c");
 
-                assertThat(engine.register(a, 2).join().accepted()).isTrue();
+                assertThat(engine.register(a, 2, System.currentTimeMillis()).join().accepted()).isTrue();
                 assertThat(redisNow.listed(uid)).isTrue();
                 String index = KEYS.nodeDevices(redisNow.onlyNode());
                 assertThat(redisNow.indexed(index, a)).isTrue();
-                assertThat(engine.register(b, 2).join().accepted()).isTrue();
-                assertThat(engine.register(c, 2).join().accepted()).as("beyond the limit").isFalse();
+                assertThat(engine.register(b, 2, System.currentTimeMillis()).join().accepted()).isTrue();
+                assertThat(engine.register(c, 2, System.currentTimeMillis()).join().accepted()).as("beyond the limit").isFalse();
                 assertThat(redisNow.indexed(index, c)).as("a refused connection is not indexed").isFalse();
 
                 assertThat(engine.unregister(a, StateChange.DEVICE_DISCONNECT).join()).isTrue();
@@ -64,7 +64,7 @@ class PresenceBookkeepingTest {
                 assertThat(redisNow.listed(uid)).as("b is still online").isTrue();
 
                 DeviceSession b2 = session(uid, "b");
-                assertThat(engine.register(b2, 2).join().replaced()).extracting(DeviceSession::nonce).isEqualTo(b.nonce());
+                assertThat(engine.register(b2, 2, System.currentTimeMillis()).join().replaced()).extracting(DeviceSession::nonce).isEqualTo(b.nonce());
                 assertThat(engine.unregister(b, StateChange.DEVICE_DISCONNECT).join()).as("extruded already").isFalse();
                 assertThat(redisNow.indexed(index, b)).isFalse();
                 assertThat(redisNow.listed(uid)).as("b2 is online").isTrue();

@@ -73,7 +73,7 @@ class PresenceInterleavingsPropertyTest {
                     case "connect" -> {
                         DeviceSession session = new DeviceSession(uid, device, UUID.randomUUID().toString(),
                                 "node-" + step.node(), "127.0.0.1:1", System.currentTimeMillis());
-                        if (nodes[step.node()].register(session, 100).join().accepted()) {
+                        if (nodes[step.node()].register(session, 100, System.currentTimeMillis()).join().accepted()) {
                             connected.put(key, session);
                         }
                     }

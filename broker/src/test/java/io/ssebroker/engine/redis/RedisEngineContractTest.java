@@ -56,7 +56,7 @@ class RedisEngineContractTest extends EngineContractTest {
     @Test
     void aConnectionStartingWhereThisNodeStandsReadsNothingFromRedis() {
         String uid = id("u");
-        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        Registration registration = engine.register(session(uid, id("d")), 10, System.currentTimeMillis()).join();
         redis.first().pause();
         try {
             Replay replay = engine.replay(uid, id("d"), Optional.of(registration.start())).orTimeout(2, TimeUnit.SECONDS).join();
@@ -72,7 +72,7 @@ class RedisEngineContractTest extends EngineContractTest {
     @Test
     void aCursorOfAnotherHistoryIsReadEvenAtThisNodesPosition() {
         String uid = id("u");
-        Registration registration = engine.register(session(uid, id("d")), 10).join();
+        Registration registration = engine.register(session(uid, id("d")), 10, System.currentTimeMillis()).join();
         Position elsewhere = new Position("another-epoch", registration.start().userOffset(),
                 registration.start().broadcastOffset());
         assertThat(engine.replay(uid, id("d"), Optional.of(elsewhere)).join().resetReason()).isEqualTo(Replay.HISTORY_LOST);
@@ -106,7 +106,7 @@ class RedisEngineContractTest extends EngineContractTest {
     @Test
     void aKickDoesNotWaitForeverForANodeThatNeverReports() {
         String uid = id("u");
-        engine.register(session(uid, id("held-by-a-dead-node")), 10).join();
+        engine.register(session(uid, id("held-by-a-dead-node")), 10, System.currentTimeMillis()).join();
         long started = System.nanoTime();
         assertThat(engine.kick(Set.of(uid), Set.of(), "bye").orTimeout(3 * ControlChannel.KICK_REPORT_MILLIS,
                 TimeUnit.MILLISECONDS).join()).isEqualTo(1);
