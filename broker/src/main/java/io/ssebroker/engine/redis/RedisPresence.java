@@ -10,7 +10,6 @@ import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -143,10 +142,7 @@ final class RedisPresence {
         }
         return scripts.run(RedisScripts.Script.REGISTER, scriptKeys,
                         device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
-                        callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, StateChange.EXTRUDE_OFFLINE, now),
-                        callback(StateChange.Kind.USER_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                        callback(StateChange.Kind.DEVICE_ONLINE, uid, device, StateChange.DEVICE_CONNECTED, now),
-                        grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
+                        changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
                         Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis))
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
@@ -244,9 +240,7 @@ final class RedisPresence {
                 : append(userKeys, keys.onlineUsers(), nodeIndex);
         return scripts.run(RedisScripts.Script.UNREGISTER, scriptKeys,
                         device, nonce, reason, Long.toString(now), Long.toString(grace.millis()),
-                        callback(StateChange.Kind.DEVICE_OFFLINE, uid, device, reason, now),
-                        callback(StateChange.Kind.USER_OFFLINE, uid, device, reason, now),
-                        grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid)
+                        changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid)
                 .thenCompose(result -> {
                     if ((Long) result.get(3) == 1) {
                         // Taken once the grace has passed: by this node, or by any node should this one stop first.
@@ -280,11 +274,6 @@ final class RedisPresence {
                 .thenCompose(removed -> commands.hlen(keys.userPresence(uid)).toCompletableFuture())
                 .thenCompose(again -> again > 0 ? commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                         .thenApply(added -> (Void) null) : CompletableFuture.completedFuture(null));
-    }
-
-    /** The JSON a change is published with, should the script make it. */
-    private String callback(StateChange.Kind kind, String uid, String device, String reason, long now) {
-        return new String(changeJson.encode(new StateChange(kind, uid, device, reason, now)), StandardCharsets.UTF_8);
     }
 
     /**

@@ -25,6 +25,12 @@ local function queueDueOfflines(heldKey, outboxKey, now)
   end
 end
 
+-- The JSON of a change as the node writes it (StateChangeJson): the node's head for it (uid, device, time, up to
+-- the reason) and its tail (the node), around the reason and the event name, identifiers that need no escaping.
+local function changeJson(head, reason, kind, tail)
+  return head .. reason .. '","payload":{"event":"' .. string.lower(kind) .. tail
+end
+
 -- Publishes a change on its go-sse-broker channel.
 local function publishChange(kind, json)
   redis.call('PUBLISH', CHANNELS[kind], json)

@@ -17,13 +17,13 @@
 --       the record of the session this connection replaced (for a re-run); on a single Redis also the set of
 --       online users and the node's index of its sessions, and optionally the kick marks of the user and of the
 --       device and the device's owner
--- ARGV: device, session JSON, max devices, nonce, now ms, and the JSON of each change it may make (the device
---       extruded, the user online, the device online), '1' to publish on the channels now ('0': when taken),
---       '1' to queue the changes in the outbox ('0': no node takes them, and no offline is ever held), uid, when
---       the connection's token was issued (ms), how long the owner is kept (ms)
+-- ARGV: device, session JSON, max devices, nonce, now ms, the head and the tail of the changes' JSON (see
+--       changeJson), '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the outbox
+--       ('0': no node takes them, and no offline is ever held), uid, when the connection's token was issued (ms),
+--       how long the owner is kept (ms)
 local now = tonumber(ARGV[5])
-local publishNow = ARGV[9] == '1'
-local queue = ARGV[10] == '1'
+local publishNow = ARGV[8] == '1'
+local queue = ARGV[9] == '1'
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
 -- Most users have none held: one look at the hash spares a command per field.
@@ -37,7 +37,8 @@ end
 
 -- Publishes a change now (unless the grace applies to the channels) and queues it for the webhook unless
 -- the change takes back a held offline.
-local function report(kind, reason, json, takenBack)
+local function report(kind, reason, takenBack)
+  local json = changeJson(ARGV[6], reason, kind, ARGV[7])
   local marker = 'P'
   if publishNow then
     publishChange(kind, json)
@@ -61,7 +62,7 @@ if prev and cjson.decode(prev)['nonce'] == ARGV[4] then
 end
 if KEYS[8] then
   -- refused when a kick came after the token was issued: checked with the write, a kick finds the entry otherwise
-  local issued = tonumber(ARGV[12])
+  local issued = tonumber(ARGV[11])
   for _, kickedAt in ipairs(redis.call('MGET', KEYS[8], KEYS[9])) do
     if kickedAt and issued < tonumber(kickedAt) then
       return {-2, '', last}
@@ -74,10 +75,10 @@ end
 if KEYS[10] then
   -- the owner is written with the entry: a message sent to the device on its online finds the user's stream
   local owner = redis.call('GET', KEYS[10])
-  if owner and owner ~= ARGV[11] then
+  if owner and owner ~= ARGV[10] then
     return {-3, '', last}
   end
-  redis.call('SET', KEYS[10], ARGV[11], 'PX', ARGV[13])
+  redis.call('SET', KEYS[10], ARGV[10], 'PX', ARGV[12])
 end
 -- held offlines whose grace passed are reported before this registration's changes
 if queue then
@@ -85,19 +86,19 @@ if queue then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if KEYS[6] then
-  redis.call('SADD', KEYS[6], ARGV[11])
+  redis.call('SADD', KEYS[6], ARGV[10])
   redis.call('HSET', KEYS[7], ARGV[4], ARGV[2])
 end
 if prev then
   redis.call('SET', KEYS[5], prev, 'PX', 60000)
 end
 if prev then
-  report('DEVICE_OFFLINE', 'extrude_offline', ARGV[6], false)
+  report('DEVICE_OFFLINE', 'extrude_offline', false)
 end
 if (not prev) and count == 0 then
-  report('USER_ONLINE', 'device_connected', ARGV[7], takeBack('user'))
+  report('USER_ONLINE', 'device_connected', takeBack('user'))
 end
-report('DEVICE_ONLINE', 'device_connected', ARGV[8], (not prev) and takeBack('d:' .. ARGV[1]))
+report('DEVICE_ONLINE', 'device_connected', (not prev) and takeBack('d:' .. ARGV[1]))
 if prev then
   return {0, prev, last}
 end

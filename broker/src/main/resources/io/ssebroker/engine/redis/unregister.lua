@@ -8,14 +8,15 @@
 -- Returns {removed, user now empty, session, 1 when an offline was held}.
 -- KEYS: presence hash of the user, outbox of the user, held offlines of the user; on a single Redis also the set of
 --       online users and (when the node removes its own connection) the node's index of its sessions
--- ARGV: device, nonce, reason, now ms, grace ms (0 = none), the JSON of the device going offline and of the
---       user going offline, '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the
+-- ARGV: device, nonce, reason, now ms, grace ms (0 = none), the head and the tail of the changes' JSON (see
+--       changeJson), '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the
 --       outbox ('0': no node takes them; the grace is then 0), uid
 local grace = tonumber(ARGV[5])
 local queue = ARGV[9] == '1'
 local held = 0
 
-local function report(kind, field, json)
+local function report(kind, field)
+  local json = changeJson(ARGV[6], ARGV[3], kind, ARGV[7])
   local marker = 'P'
   if ARGV[8] == '1' then
     publishChange(kind, json)
@@ -48,11 +49,11 @@ if (not cur) or (ARGV[2] ~= '' and cjson.decode(cur)['nonce'] ~= ARGV[2]) then
   return {0, 0, '', 0}
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-report('DEVICE_OFFLINE', 'd:' .. ARGV[1], ARGV[6])
+report('DEVICE_OFFLINE', 'd:' .. ARGV[1])
 local empty = 0
 if redis.call('HLEN', KEYS[1]) == 0 then
   empty = 1
-  report('USER_OFFLINE', 'user', ARGV[7])
+  report('USER_OFFLINE', 'user')
 end
 tidy(empty == 1)
 return {1, empty, cur, held}

@@ -249,6 +249,15 @@ class RedisTwoNodeTest {
                         "sse_topic_device_offline:d-cb-b:device_disconnect",
                         "sse_topic_user_offline:d-cb-b:device_disconnect");
         assertThat(ofUser("u-cb").get(0).path("trigger_time").asText()).matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d");
+        // Each change names its event and the node that saw it (the scripts assemble it from the node's parts).
+        assertThat(ofUser("u-cb")).extracting(c -> "sse_topic_" + c.path("payload").path("event").asText() + "@"
+                        + c.path("payload").path("node").asText() + ":" + c.path("uid").asText())
+                .containsExactly("sse_topic_user_online@" + a.nodeAddress() + ":u-cb",
+                        "sse_topic_device_online@" + a.nodeAddress() + ":u-cb",
+                        "sse_topic_device_online@" + b.nodeAddress() + ":u-cb",
+                        "sse_topic_device_offline@" + a.nodeAddress() + ":u-cb",
+                        "sse_topic_device_offline@" + b.nodeAddress() + ":u-cb",
+                        "sse_topic_user_offline@" + b.nodeAddress() + ":u-cb");
     }
 
     @Test
