@@ -59,7 +59,9 @@ public final class RedisEngine implements Engine {
     private final String version;
     private final long startTimeMillis = System.currentTimeMillis();
     private final StateChangeListener stateChanges;
+    private final RedisIoThread ioThread = new RedisIoThread();
     private final ClientResources resources = DefaultClientResources.builder()
+            .eventLoopGroupProvider(ioThread.provider())
             .nettyCustomizer(new RedisChannelWrites())
             .build();
     private final ScheduledExecutorService scheduler =
@@ -136,7 +138,7 @@ public final class RedisEngine implements Engine {
                     uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate);
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
-                    Duration.ofMillis(timeoutMillis));
+                    Duration.ofMillis(timeoutMillis), ioThread);
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
                     () -> liveness.beat(), routing::catchUpAll, this::isEnded, scheduler);
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.liveNodeIds(), nodeId,
@@ -461,6 +463,7 @@ public final class RedisEngine implements Engine {
             redis.close();
         }
         resources.shutdown(0, 2, TimeUnit.SECONDS);
+        ioThread.close();
     }
 
     /**

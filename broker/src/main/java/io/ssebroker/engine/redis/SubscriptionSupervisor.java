@@ -4,7 +4,8 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
 import java.net.SocketAddress;
@@ -17,9 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
@@ -42,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * A repair subscribes at the slot's current owner (following a {@code MOVED} answer), then tells the handler, which
  * reads the channel's stream from the last offset delivered: a gap in pub/sub costs a read, never a message.
  *
- * <p>Threads: every state change runs on the supervisor's own thread; Lettuce's I/O threads only hand events over,
- * except messages, which go straight to the handler.
+ * <p>Threads: every state change runs on the node's Redis I/O thread, which Lettuce's connections run on too: their
+ * replies and events are handled where they arrive; calls from other threads (a registration's subscribe) are handed
+ * over. Messages go straight to the handler.
  */
 final class SubscriptionSupervisor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SubscriptionSupervisor.class);
@@ -146,8 +146,10 @@ final class SubscriptionSupervisor implements AutoCloseable {
     private final BiFunction<String, String, CompletableFuture<Long>> publish;
     private final String nodeId;
     private final Duration timeout;
-    private final ScheduledExecutorService executor =
-            Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-pubsub", true));
+    /** The supervisor's thread: the node's Redis I/O thread, which its pub/sub connections run on too. */
+    private final EventExecutor executor;
+    private final ScheduledFuture<?> ticking;
+    private volatile boolean closed;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final Map<String, Link> links = new HashMap<>();
     private long probes;
@@ -157,15 +159,17 @@ final class SubscriptionSupervisor implements AutoCloseable {
      * @param publish publishes a payload on a shard channel through the command connection (for probes)
      * @param nodeId  this process's name, in its probes
      * @param timeout how long a caller of {@link #subscribe} waits for the first subscription
+     * @param thread  the thread every state change runs on (the node's Redis I/O thread)
      */
     SubscriptionSupervisor(ShardNodes shards, Handler handler, BiFunction<String, String, CompletableFuture<Long>> publish,
-                           String nodeId, Duration timeout) {
+                           String nodeId, Duration timeout, RedisIoThread thread) {
+        this.executor = thread.executor();
         this.shards = shards;
         this.handler = handler;
         this.publish = publish;
         this.nodeId = nodeId;
         this.timeout = timeout;
-        executor.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        this.ticking = executor.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -174,7 +178,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
      */
     CompletableFuture<Void> subscribe(String channel) {
         CompletableFuture<Void> live = new CompletableFuture<>();
-        executor.execute(() -> subscriptions.computeIfAbsent(channel, this::newSubscription).firstLive
+        onSupervisor(() -> subscriptions.computeIfAbsent(channel, this::newSubscription).firstLive
                 .whenComplete((done, error) -> live.complete(null)));
         return live.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(error ->
                 CompletableFuture.failedFuture(new EngineUnavailableException(Failures.cause(error) instanceof TimeoutException
@@ -243,7 +247,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         Link link = links.computeIfAbsent(node, Link::new);
         subscription.link = link;
         link.send(connection -> connection.async().ssubscribe(subscription.channel))
-                .whenCompleteAsync((done, error) -> {
+                .whenComplete((done, error) -> onSupervisor(() -> {
                     if (subscriptions.get(subscription.channel) != subscription || subscription.attempt != attempt) {
                         return; // unsubscribed meanwhile, or a later attempt took over
                     }
@@ -256,7 +260,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
                     } else {
                         live(subscription, link);
                     }
-                }, executor);
+                }));
     }
 
     private void live(Subscription subscription, Link link) {
@@ -384,11 +388,11 @@ final class SubscriptionSupervisor implements AutoCloseable {
         String probe = nodeId + "\n" + (++probes);
         link.probe = probe;
         link.probeSentNanos = System.nanoTime();
-        publish.apply(channel, PROBE + probe).whenCompleteAsync((receivers, error) -> {
+        publish.apply(channel, PROBE + probe).whenComplete((receivers, error) -> onSupervisor(() -> {
             if (error != null && probe.equals(link.probe)) {
                 link.probe = null; // the command path failed: that says nothing about the subscription
             }
-        }, executor);
+        }));
     }
 
     private void probeBack(Link link, String payload) {
@@ -445,23 +449,40 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
     }
 
-    /** Hands an event to the supervisor's thread; events that arrive after {@link #close} are dropped. */
+    /**
+     * Runs an event on the supervisor's thread: at once when already there (a reply to a command it sent), else
+     * handed over. Events that arrive after {@link #close} are dropped.
+     */
     private void onSupervisor(Runnable task) {
+        if (closed) {
+            return;
+        }
+        if (executor.inEventLoop()) {
+            task.run();
+            return;
+        }
         try {
-            executor.execute(task);
-        } catch (RejectedExecutionException closed) {
+            executor.execute(() -> {
+                if (!closed) {
+                    task.run();
+                }
+            });
+        } catch (RejectedExecutionException stopped) {
             // the node is stopping: nothing to repair
         }
     }
 
+    /** Stops supervising and closes the pub/sub connections; the thread itself belongs to the node. */
     @Override
     public void close() {
-        executor.shutdownNow();
+        closed = true;
+        ticking.cancel(false);
         try {
-            executor.awaitTermination(2, TimeUnit.SECONDS);
+            executor.submit(() -> links.values().forEach(Link::close)).await(2, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException stopped) {
+            // the thread has stopped: so have the connections on it
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        links.values().forEach(Link::close);
     }
 }
