@@ -71,6 +71,7 @@ public final class Broker implements EngineListener {
      * checked again only when this moved meanwhile.
      */
     private final AtomicLong endsAsked = new AtomicLong();
+    private final RecentKicks recentKicks = new RecentKicks();
 
     /** A broker that counts nothing, for embedding without a meter registry (benchmarks, tests). */
     public Broker(Engine engine, BrokerConfig config, String nodeAddress) {
@@ -209,17 +210,29 @@ public final class Broker implements EngineListener {
                     }
                     metrics.replayed(replay.messages().size());
                     if (endsAsked.get() != endsAskedBefore) {
-                        endIfOvertaken(connection);
+                        endIfOvertaken(connection, endsAskedBefore);
                     }
                 }));
     }
 
     /**
      * An extrusion or a kick that reached this node while this connection was still being registered found no
-     * local connection to end; once attached, the connection checks whether that happened and ends itself.
+     * local connection to end; once attached, the connection checks whether that happened and ends itself: a kick
+     * of its user or device that this node was asked for since {@code endsAskedBefore} and that was decided at or
+     * after its token was issued ends it with that kick's data; else the engine says whether it was extruded or its
+     * token revoked (for kicks and extrusions whose message this node may have missed).
      */
-    private void endIfOvertaken(LocalConnection connection) {
+    private void endIfOvertaken(LocalConnection connection, long endsAskedBefore) {
         DeviceSession session = connection.session;
+        String kickData = recentKicks.endingKick(endsAskedBefore, session.uid(), session.device(),
+                connection.tokenIssuedAtMillis);
+        if (kickData != null) {
+            if (connection.claimEnd()) {
+                engine.markEnded(session.uid(), session.nonce());
+                onExecutor(connection.stream.executor(), () -> connection.end(SystemEvents.KICK, kickData, StateChange.KICK_OFFLINE));
+            }
+            return;
+        }
         engine.isEnded(session.uid(), session.nonce())
                 .thenCombine(engine.isRevoked(session.uid(), session.device(), connection.tokenIssuedAtMillis), (ended, revoked) ->
                         ended ? SystemEvents.EXTRUDE : revoked ? SystemEvents.KICK : null)
@@ -336,8 +349,9 @@ public final class Broker implements EngineListener {
     }
 
     @Override
-    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
-        endsAsked.incrementAndGet();
+    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
+        // Recorded before the connections are looked for: one attached after the look finds the kick.
+        recentKicks.add(endsAsked.incrementAndGet(), uids, devices, data, kickedAtMillis);
         Set<LocalConnection> matches = new LinkedHashSet<>();
         uids.forEach(uid -> matches.addAll(byUid.getOrDefault(uid, List.of())));
         devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));
@@ -359,7 +373,8 @@ public final class Broker implements EngineListener {
     @Override
     public void revalidate() {
         endsAsked.incrementAndGet();
-        byDevice.values().forEach(this::endIfOvertaken);
+        // Only what the engine retained: kicks this node was asked for found the connections attached before them.
+        byDevice.values().forEach(connection -> endIfOvertaken(connection, Long.MAX_VALUE));
     }
 
     @Override

@@ -15,8 +15,10 @@ public interface EngineListener {
     /**
      * Ends the local connections of these uids and devices. Completes with how many there were once every one of
      * them has closed and left presence, so that whoever asked for the kick sees them offline when it answers.
+     * {@code kickedAtMillis} is when the kick revoked the tokens: a connection still being registered when the kick
+     * came, with a token issued at or before then, ends once attached.
      */
-    CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data);
+    CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis);
 
     /**
      * Kicks and extrusions sent to this node meanwhile may have been lost (the control channel had to be subscribed

@@ -340,7 +340,7 @@ public abstract class EngineContractTest {
         }
 
         @Override
-        public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+        public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
             uids.forEach(uid -> kicks.add(uid + ":" + data));
             devices.forEach(device -> kicks.add(device + ":" + data));
             List<DeviceSession> ended = held.values().stream()

@@ -233,7 +233,7 @@ public final class MemoryEngine implements Engine {
             uids.forEach(uid -> online.addAll(devicesByUid.getOrDefault(uid, Set.of())));
             devices.stream().filter(sessions::containsKey).forEach(online::add);
         }
-        return listener.kick(uids, devices, data).thenApply(ended -> online.size());
+        return listener.kick(uids, devices, data, now).thenApply(ended -> online.size());
     }
 
     @Override

@@ -65,11 +65,12 @@ final class ControlChannel {
     }
 
     /**
-     * Asks every node to end the connections of these uids and devices. Completes once the nodes reported
+     * Asks every node to end the connections of these uids and devices, for a kick decided (its tokens revoked) at
+     * {@code kickedAtMillis}. Completes once the nodes reported
      * {@code online} connections ended (they were online when the kick was decided), or after
      * {@link #KICK_REPORT_MILLIS}.
      */
-    CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data, int online) {
+    CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis, int online) {
         String id = newId();
         PendingKick pending = new PendingKick(new AtomicInteger(online), new CompletableFuture<>());
         if (online > 0) {
@@ -83,6 +84,7 @@ final class ControlChannel {
         command.put("uids", List.copyOf(uids));
         command.put("devices", List.copyOf(devices));
         command.put("data", data);
+        command.put("at", kickedAtMillis);
         command.put("node", nodeId);
         command.put("id", id);
         return send(command).thenCompose(sent -> pending.reported);
@@ -115,8 +117,9 @@ final class ControlChannel {
                         back.complete(null);
                     }
                 }
+                // A node of an earlier version sends no time: the kick is taken as decided now.
                 case "kick" -> listener.kick(texts(command.path("uids")), texts(command.path("devices")),
-                        command.path("data").asText()).thenAccept(ended -> reportKicked(command, ended));
+                        command.path("data").asText(), command.path("at").asLong(System.currentTimeMillis())).thenAccept(ended -> reportKicked(command, ended));
                 case "kicked" -> {
                     PendingKick pending = command.path("node").asText().equals(nodeId)
                             ? kicks.get(command.path("id").asText()) : null;

@@ -363,7 +363,7 @@ public final class RedisEngine implements Engine {
                     }));
         }
         return RedisFutures.guard(CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new))
-                .thenCompose(done -> control.kick(uids, devices, data, ended.size()))
+                .thenCompose(done -> control.kick(uids, devices, data, now, ended.size()))
                 .thenApply(sent -> ended.size()));
     }
 

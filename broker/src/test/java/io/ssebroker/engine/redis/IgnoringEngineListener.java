@@ -17,7 +17,7 @@ final class IgnoringEngineListener implements EngineListener {
     }
 
     @Override
-    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+    public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
         return CompletableFuture.completedFuture(0);
     }
 

@@ -1,0 +1,209 @@
+package io.ssebroker.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.concurrent.EventExecutor;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Engine;
+import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.NodeStatus;
+import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Publication;
+import io.ssebroker.engine.Registration;
+import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StateChangeListener;
+import io.ssebroker.engine.memory.MemoryEngine;
+import io.ssebroker.sse.SseFraming;
+import io.ssebroker.sse.SseStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A kick that reaches the node while a connection of the kicked user is registered but not attached yet finds no
+ * connection to end; the connection ends itself once attached, with the kick's data. Here the registration's answer
+ * is held back until the kick has come.
+ */
+class KickDuringRegistrationTest {
+    private final BrokerConfig config = new ConfigLoader(Map.of())
+            .load(Optional.empty(), Map.of("jwt.secret", "kick-during-registration-secret-of-32-bytes")).config();
+    private final HeldRegistrations engine = new HeldRegistrations(new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE));
+    private final Broker broker = new Broker(engine, config, "node:1");
+    private final EmbeddedChannel channel = new EmbeddedChannel();
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+        engine.close();
+    }
+
+    /** The kick of the engine (it revoked the token after it was issued). */
+    @Test
+    void aKickOfTheEngineEndsTheConnectionWithItsData() {
+        broker.start();
+        long issuedAt = System.currentTimeMillis() - 1;
+        broker.connect(new ConnectRequest("u", "d", null, issuedAt, "127.0.0.1:1"), opener());
+        assertThat(engine.kick(Set.of("u"), Set.of(), "bye now").join()).as("online when kicked").isEqualTo(1);
+        engine.answerRegistrations();
+        channel.runPendingTasks();
+        assertThat(written()).contains("event: sys_kick_offline\n").contains("data: bye now\n");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    /** A kick decided in the millisecond its token was issued: the kick's revocation does not refuse such a token. */
+    @Test
+    void aKickOfTheTokensOwnMillisecondEndsTheConnection() {
+        broker.start();
+        long issuedAt = System.currentTimeMillis();
+        broker.connect(new ConnectRequest("u", "d", null, issuedAt, "127.0.0.1:1"), opener());
+        broker.kick(Set.of("u"), Set.of(), "same millisecond", issuedAt);
+        engine.answerRegistrations();
+        channel.runPendingTasks();
+        assertThat(written()).contains("event: sys_kick_offline\n").contains("data: same millisecond\n");
+    }
+
+    /** A kick decided before the token was issued is not the connection's: it stays. */
+    @Test
+    void aKickBeforeTheTokenLeavesTheConnection() {
+        broker.start();
+        long issuedAt = System.currentTimeMillis();
+        broker.connect(new ConnectRequest("u", "d", null, issuedAt, "127.0.0.1:1"), opener());
+        broker.kick(Set.of("u"), Set.of(), "too early", issuedAt - 1);
+        engine.answerRegistrations();
+        channel.runPendingTasks();
+        assertThat(written()).contains("event: sys_connected\n").doesNotContain("sys_kick_offline");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    private StreamOpener opener() {
+        return new StreamOpener() {
+            @Override
+            public EventExecutor executor() {
+                return channel.eventLoop();
+            }
+
+            @Override
+            public SseStream open() {
+                return new SseStream(channel, SseFraming.RAW);
+            }
+
+            @Override
+            public void reject(int status, String message) {
+                throw new AssertionError("refused: " + status + " " + message);
+            }
+
+            @Override
+            public void comeBackLater(String reason, int retryMillis) {
+                throw new AssertionError("come back later: " + reason);
+            }
+        };
+    }
+
+    private String written() {
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf bytes = channel.readOutbound(); bytes != null; bytes = channel.readOutbound()) {
+            out.append(bytes.toString(StandardCharsets.UTF_8));
+            bytes.release();
+        }
+        return out.toString();
+    }
+
+    /** The memory engine, whose registrations are answered only when the test says so (they are made at once). */
+    private static final class HeldRegistrations implements Engine {
+        private final Engine engine;
+        private final CompletableFuture<Void> answer = new CompletableFuture<>();
+
+        HeldRegistrations(Engine engine) {
+            this.engine = engine;
+        }
+
+        void answerRegistrations() {
+            answer.complete(null);
+        }
+
+        @Override
+        public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
+            CompletableFuture<Registration> made = engine.register(session, maxDevicesPerUser, tokenIssuedAtMillis);
+            return answer.thenCompose(answered -> made);
+        }
+
+        @Override
+        public void start(EngineListener listener) {
+            engine.start(listener);
+        }
+
+        @Override
+        public CompletableFuture<Integer> publish(Publication publication) {
+            return engine.publish(publication);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+            return engine.unregister(session, reason);
+        }
+
+        @Override
+        public CompletableFuture<Replay> replay(String uid, String device, Optional<Position> from) {
+            return engine.replay(uid, device, from);
+        }
+
+        @Override
+        public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data) {
+            return engine.kick(uids, devices, data);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> isRevoked(String uid, String device, long issuedAtMillis) {
+            return engine.isRevoked(uid, device, issuedAtMillis);
+        }
+
+        @Override
+        public void markEnded(String uid, String nonce) {
+            engine.markEnded(uid, nonce);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> isEnded(String uid, String nonce) {
+            return engine.isEnded(uid, nonce);
+        }
+
+        @Override
+        public CompletableFuture<Optional<DeviceSession>> device(String device) {
+            return engine.device(device);
+        }
+
+        @Override
+        public CompletableFuture<List<DeviceSession>> userDevices(String uid) {
+            return engine.userDevices(uid);
+        }
+
+        @Override
+        public CompletableFuture<List<NodeStatus>> nodes() {
+            return engine.nodes();
+        }
+
+        @Override
+        public CompletableFuture<Integer> userCount() {
+            return engine.userCount();
+        }
+
+        @Override
+        public CompletableFuture<Void> ping() {
+            return engine.ping();
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+        }
+    }
+}
