@@ -25,7 +25,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RedisPresence {
     /**
      * Outcome of registering: refused (too many devices, or the token revoked by a kick), else first-of-user and the
-     * session it replaced; and the offset of the user's stream when the entry was written.
+     * session it replaced; and the offset of the user's stream when the entry was written. A null outcome only
+     * between the two steps of a registration on a single Redis: the device is another user's, nothing was written.
      */
     record Registered(Registration.Outcome outcome, boolean first, DeviceSession replaced, long userOffset) {
     }
@@ -33,7 +34,10 @@ final class RedisPresence {
     /** The issue time of a session's token that no kick can have revoked: a session restored after Redis lost it. */
     static final long ADMITTED_BEFORE = Long.MAX_VALUE;
 
-    /** The registration script's status: refused as revoked, refused beyond the limit, other, first device. */
+    /**
+     * The registration script's status: nothing written (the device is another user's), refused as revoked, refused
+     * beyond the limit, first device of the user (0: another device).
+     */
     private static final long STATUS_OTHER_OWNER = -3;
     private static final long STATUS_REVOKED = -2;
     private static final long STATUS_TOO_MANY_DEVICES = -1;

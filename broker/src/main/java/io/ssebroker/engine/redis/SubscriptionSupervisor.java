@@ -292,8 +292,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
         if (subscription.failures == 3) {
             log.warn("subscribing to {} failed {} times, still trying: {}", subscription.channel, subscription.failures, error);
         }
+        // The thread outlives the supervisor (it is the node's Redis I/O thread): a retry due after close does nothing.
         executor.schedule(() -> {
-            if (subscriptions.get(subscription.channel) == subscription && subscription.attempt == attempt) {
+            if (!closed && subscriptions.get(subscription.channel) == subscription && subscription.attempt == attempt) {
                 attempt(subscription);
             }
         }, delay, TimeUnit.MILLISECONDS);
@@ -477,6 +478,10 @@ final class SubscriptionSupervisor implements AutoCloseable {
     public void close() {
         closed = true;
         ticking.cancel(false);
+        if (executor.inEventLoop()) {
+            links.values().forEach(Link::close);
+            return;
+        }
         try {
             executor.submit(() -> links.values().forEach(Link::close)).await(2, TimeUnit.SECONDS);
         } catch (RejectedExecutionException stopped) {
