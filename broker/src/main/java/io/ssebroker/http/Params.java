@@ -11,17 +11,18 @@ public final class Params {
     /** The items of a JSON array body (a batch), each with its own parameters; null when the body was not an array. */
     private final List<Params> items;
 
+    /** Takes the map as it is: the parser hands over a map of its own. */
     Params(Map<String, List<String>> values) {
         this(values, null);
     }
 
     Params(Map<String, List<String>> values, List<Params> items) {
-        this.values = new LinkedHashMap<>(values);
+        this.values = values;
         this.items = items;
     }
 
     public static Params of(Map<String, List<String>> values) {
-        return new Params(values);
+        return new Params(new LinkedHashMap<>(values));
     }
 
     /** The value of a single-valued parameter; absent when not given. */

@@ -38,23 +38,30 @@ final class ParamsParser {
      * parameters per item, each an object read like a whole JSON body.
      */
     static Params parse(FullHttpRequest request, QueryStringDecoder query) {
-        Map<String, List<String>> values = new LinkedHashMap<>(query.parameters());
-        if (request.method() == HttpMethod.POST && request.content().isReadable()) {
-            JsonNode json = isJson(request) ? readJson(request) : null;
-            if (json != null && json.isArray()) {
-                List<Params> items = new ArrayList<>();
-                int index = 0;
-                for (JsonNode item : json) {
-                    if (!item.isObject()) {
-                        throw new ApiException(400, "body: item " + index + " of the array must be a JSON object");
-                    }
-                    items.add(new Params(fields(item)));
-                    index++;
-                }
-                return new Params(values, items);
-            }
-            values.putAll(json != null ? fields(json) : body(request));
+        // The decoder's map is read by nobody else once decoded: Params may hold it as it is.
+        Map<String, List<String>> fromQuery = query.parameters();
+        if (request.method() != HttpMethod.POST || !request.content().isReadable()) {
+            return new Params(fromQuery);
         }
+        JsonNode json = isJson(request) ? readJson(request) : null;
+        if (json != null && json.isArray()) {
+            List<Params> items = new ArrayList<>();
+            int index = 0;
+            for (JsonNode item : json) {
+                if (!item.isObject()) {
+                    throw new ApiException(400, "body: item " + index + " of the array must be a JSON object");
+                }
+                items.add(new Params(fields(item)));
+                index++;
+            }
+            return new Params(fromQuery, items);
+        }
+        Map<String, List<String>> fromBody = json != null ? fields(json) : body(request);
+        if (fromQuery.isEmpty()) {
+            return new Params(fromBody);
+        }
+        Map<String, List<String>> values = new LinkedHashMap<>(fromQuery);
+        values.putAll(fromBody);
         return new Params(values);
     }
 

@@ -236,7 +236,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private static ApiRequest apiRequest(InetSocketAddress client, FullHttpRequest request, Params params) {
-        return new ApiRequest(params, request.headers()::get, client == null ? null : client.getAddress(), ClientAddress.format(client));
+        return new ApiRequest(params, request.headers()::get, client);
     }
 
     private static String apiKey(FullHttpRequest request) {

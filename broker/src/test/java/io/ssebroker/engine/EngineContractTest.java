@@ -169,6 +169,17 @@ public abstract class EngineContractTest {
     }
 
     @Test
+    void aDeviceAddressedBothByItselfAndThroughItsUserCountsOnceOnline() {
+        String uid = id("u");
+        String other = id("v");
+        engine.register(session(uid, id("a")), 10, System.currentTimeMillis()).join();
+        engine.register(session(uid, id("b")), 10, System.currentTimeMillis()).join();
+        engine.register(session(other, id("c")), 10, System.currentTimeMillis()).join();
+        assertThat(engine.publish(new Publication(null, "mixed", Set.of(uid), Set.of(id("a"), id("c"), id("gone"))))
+                .join()).isEqualTo(3);
+    }
+
+    @Test
     void liveMessagesReachTheListenerWithDeviceTagsAndOnlineCounts() {
         String uid = id("u");
         engine.register(session(uid, id("a")), 10, System.currentTimeMillis()).join();

@@ -99,11 +99,12 @@ public final class MemoryEngine implements Engine {
             }
         }
         Map<String, Set<String>> devicesByTargetUid = new LinkedHashMap<>();
-        Set<String> online = new HashSet<>();
+        // A device is online under one user only: the users' devices and the devices of other users add up.
+        int online = 0;
         synchronized (presenceLock) {
             for (String uid : publication.uids()) {
                 devicesByTargetUid.put(uid, Set.of()); // no device tag: all of the user's devices
-                online.addAll(devicesByUid.getOrDefault(uid, Set.of()));
+                online += devicesByUid.getOrDefault(uid, Set.of()).size();
             }
             for (String device : publication.devices()) {
                 DeviceSession session = sessions.get(device);
@@ -111,11 +112,11 @@ public final class MemoryEngine implements Engine {
                 if (owner == null) {
                     continue; // never seen: no user stream to keep it in
                 }
-                if (session != null) {
-                    online.add(device);
-                }
                 if (!publication.uids().contains(owner)) { // else already addressed to all the owner's devices
                     devicesByTargetUid.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(device);
+                    if (session != null) {
+                        online++;
+                    }
                 }
             }
         }
@@ -124,7 +125,7 @@ public final class MemoryEngine implements Engine {
             target.append(publication.event(), publication.data(), Set.copyOf(devices), now, listener::deliver);
             return target;
         }));
-        return online.size();
+        return online;
     }
 
     @Override
