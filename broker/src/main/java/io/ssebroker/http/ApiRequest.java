@@ -13,8 +13,10 @@ public record ApiRequest(Params params, Function<String, String> headers, InetSo
         return headers.apply(name);
     }
 
-    /** The client's address as text ({@code host:port}, {@code [v6]:port} or {@code unknown}): written on demand,
-     * since most requests (a publisher's) never show it. */
+    /**
+     * The client's address as text ({@code host:port}, {@code [v6]:port} or {@code unknown}): written on demand,
+     * since most requests (a publisher's) never show it.
+     */
     public String clientAddress() {
         return ClientAddress.format(client);
     }

@@ -13,11 +13,11 @@ import java.io.OutputStream;
 final class Envelope {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private Envelope() {
-    }
-
     /** Everything of a count's answer up to the time it took: a send's answer, the most frequent of all. */
     private static final String COUNT_HEAD = "{\"code\":1,\"msg\":\"success\",\"micro\":";
+
+    private Envelope() {
+    }
 
     static ByteBuf success(ByteBufAllocator alloc, Object result, long startNanos) {
         if (result instanceof Integer count) {
