@@ -177,6 +177,7 @@ public abstract class EngineContractTest {
         engine.register(session(other, id("c")), 10, System.currentTimeMillis()).join();
         assertThat(engine.publish(new Publication(null, "mixed", Set.of(uid), Set.of(id("a"), id("c"), id("gone"))))
                 .join()).isEqualTo(3);
+        assertThat(engine.kick(Set.of(uid), Set.of(id("a"), id("c"), id("gone")), "bye").join()).isEqualTo(3);
     }
 
     @Test

@@ -99,12 +99,11 @@ public final class MemoryEngine implements Engine {
             }
         }
         Map<String, Set<String>> devicesByTargetUid = new LinkedHashMap<>();
-        // A device is online under one user only: the users' devices and the devices of other users add up.
-        int online = 0;
+        int online;
         synchronized (presenceLock) {
+            online = onlineDevices(publication.uids(), publication.devices());
             for (String uid : publication.uids()) {
                 devicesByTargetUid.put(uid, Set.of()); // no device tag: all of the user's devices
-                online += devicesByUid.getOrDefault(uid, Set.of()).size();
             }
             for (String device : publication.devices()) {
                 DeviceSession session = sessions.get(device);
@@ -114,9 +113,6 @@ public final class MemoryEngine implements Engine {
                 }
                 if (!publication.uids().contains(owner)) { // else already addressed to all the owner's devices
                     devicesByTargetUid.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(device);
-                    if (session != null) {
-                        online++;
-                    }
                 }
             }
         }
@@ -229,12 +225,29 @@ public final class MemoryEngine implements Engine {
         long now = System.currentTimeMillis();
         uids.forEach(uid -> kicks.mark("uid:" + uid, now));
         devices.forEach(device -> kicks.mark("device:" + device, now));
-        Set<String> online = new HashSet<>();
+        int online;
         synchronized (presenceLock) {
-            uids.forEach(uid -> online.addAll(devicesByUid.getOrDefault(uid, Set.of())));
-            devices.stream().filter(sessions::containsKey).forEach(online::add);
+            online = onlineDevices(uids, devices);
         }
-        return listener.kick(uids, devices, data, now).thenApply(ended -> online.size());
+        return listener.kick(uids, devices, data, now).thenApply(ended -> online);
+    }
+
+    /**
+     * The devices online among these users' and these devices, each counted once: a device is online under one user
+     * only, so the users' devices and the listed devices of other users add up. Called under the presence lock.
+     */
+    private int onlineDevices(Set<String> uids, Set<String> devices) {
+        int online = 0;
+        for (String uid : uids) {
+            online += devicesByUid.getOrDefault(uid, Set.of()).size();
+        }
+        for (String device : devices) {
+            DeviceSession session = sessions.get(device);
+            if (session != null && !uids.contains(session.uid())) {
+                online++;
+            }
+        }
+        return online;
     }
 
     @Override
