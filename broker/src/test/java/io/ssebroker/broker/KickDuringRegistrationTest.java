@@ -2,7 +2,6 @@ package io.ssebroker.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.config.BrokerConfig;
@@ -19,7 +18,7 @@ import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
 import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseStream;
-import java.nio.charset.StandardCharsets;
+import io.ssebroker.testing.Outbound;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,7 +54,7 @@ class KickDuringRegistrationTest {
         assertThat(engine.kick(Set.of("u"), Set.of(), "bye now").join()).as("online when kicked").isEqualTo(1);
         engine.answerRegistrations();
         channel.runPendingTasks();
-        assertThat(written()).contains("event: sys_kick_offline\n").contains("data: bye now\n");
+        assertThat(Outbound.text(channel)).contains("event: sys_kick_offline\n").contains("data: bye now\n");
         assertThat(channel.isOpen()).isFalse();
     }
 
@@ -68,7 +67,7 @@ class KickDuringRegistrationTest {
         broker.kick(Set.of("u"), Set.of(), "same millisecond", issuedAt);
         engine.answerRegistrations();
         channel.runPendingTasks();
-        assertThat(written()).contains("event: sys_kick_offline\n").contains("data: same millisecond\n");
+        assertThat(Outbound.text(channel)).contains("event: sys_kick_offline\n").contains("data: same millisecond\n");
     }
 
     /** A kick decided before the token was issued is not the connection's: it stays. */
@@ -80,7 +79,7 @@ class KickDuringRegistrationTest {
         broker.kick(Set.of("u"), Set.of(), "too early", issuedAt - 1);
         engine.answerRegistrations();
         channel.runPendingTasks();
-        assertThat(written()).contains("event: sys_connected\n").doesNotContain("sys_kick_offline");
+        assertThat(Outbound.text(channel)).contains("event: sys_connected\n").doesNotContain("sys_kick_offline");
         assertThat(channel.isOpen()).isTrue();
     }
 
@@ -108,14 +107,6 @@ class KickDuringRegistrationTest {
         };
     }
 
-    private String written() {
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf bytes = channel.readOutbound(); bytes != null; bytes = channel.readOutbound()) {
-            out.append(bytes.toString(StandardCharsets.UTF_8));
-            bytes.release();
-        }
-        return out.toString();
-    }
 
     /** The memory engine, whose registrations are answered only when the test says so (they are made at once). */
     private static final class HeldRegistrations implements Engine {

@@ -11,7 +11,7 @@ import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseStream;
-import java.nio.charset.StandardCharsets;
+import io.ssebroker.testing.Outbound;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -44,14 +44,6 @@ class LoopConnectionsTest {
         return connection;
     }
 
-    private static String received(EmbeddedChannel channel) {
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf bytes = channel.readOutbound(); bytes != null; bytes = channel.readOutbound()) {
-            out.append(bytes.toString(StandardCharsets.UTF_8));
-            bytes.release();
-        }
-        return out.toString();
-    }
 
     private static StreamMessage broadcast(long offset, String data) {
         return new StreamMessage(null, offset, null, data, Set.of(), 0);
@@ -82,7 +74,7 @@ class LoopConnectionsTest {
         assertThat(channels).allSatisfy(channel -> assertThat(channel.outboundMessages()).isEmpty());
         loopOwner.runPendingTasks();
         for (EmbeddedChannel channel : channels) {
-            String received = received(channel);
+            String received = Outbound.text(channel);
             assertThat(received).contains("data: first\n\n").contains("data: second\n\n");
             assertThat(received.indexOf("first")).isLessThan(received.indexOf("second"));
         }
@@ -96,8 +88,8 @@ class LoopConnectionsTest {
         deliver(new StreamMessage("u2", 1, "note", "for u2", Set.of(), 0));
         loopOwner.runPendingTasks();
 
-        assertThat(received(channels.get(0))).isEmpty();
-        assertThat(received(channels.get(1))).contains("event: note\ndata: for u2\n\n");
+        assertThat(Outbound.text(channels.get(0))).isEmpty();
+        assertThat(Outbound.text(channels.get(1))).contains("event: note\ndata: for u2\n\n");
     }
 
     @Test
@@ -108,7 +100,7 @@ class LoopConnectionsTest {
         deliver(broadcast(5, "fifth"));
         loopOwner.runPendingTasks();
 
-        String received = received(channels.get(0));
+        String received = Outbound.text(channels.get(0));
         assertThat(received.indexOf("data: fifth")).isNotNegative().isEqualTo(received.lastIndexOf("data: fifth"));
     }
 }

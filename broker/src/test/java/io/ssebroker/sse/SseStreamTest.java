@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.ssebroker.testing.Outbound;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,14 +20,6 @@ class SseStreamTest {
         channel.finishAndReleaseAll();
     }
 
-    private String sent() {
-        StringBuilder out = new StringBuilder();
-        for (ByteBuf written = channel.readOutbound(); written != null; written = channel.readOutbound()) {
-            out.append(written.toString(StandardCharsets.UTF_8));
-            written.release();
-        }
-        return out.toString();
-    }
 
     private static String frame(String id, String event, String data) {
         ByteBuf frame = SseFrames.frame(UnpooledByteBufAllocator.DEFAULT, new TextId(id), event, data);
@@ -47,9 +40,9 @@ class SseStreamTest {
         stream.writeShared(new TextId("c.1"), smallBody);
         stream.writeShared(new TextId("c.2"), largeBody);
 
-        assertThat(sent()).as("nothing leaves before the flush").isEmpty();
+        assertThat(Outbound.text(channel)).as("nothing leaves before the flush").isEmpty();
         stream.flush();
-        assertThat(sent()).isEqualTo(frame("c.1", "news", small) + frame("c.2", null, large));
+        assertThat(Outbound.text(channel)).isEqualTo(frame("c.1", "news", small) + frame("c.2", null, large));
         assertThat(smallBody.refCnt()).as("the writer's reference is the caller's to release").isEqualTo(1);
         assertThat(largeBody.refCnt()).isEqualTo(1);
         smallBody.release();
