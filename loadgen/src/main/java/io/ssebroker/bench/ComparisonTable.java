@@ -71,8 +71,8 @@ final class ComparisonTable {
                     true, "%,.0f", true));
     private static final List<Figure> CONNECT = List.of(
             new Figure("connections/s", r -> r.connect().perSecond(), true, "%,.0f"),
-            new Figure("connect p50 ms", r -> r.connect().latency().p50Ms(), false, "%.2f"),
-            new Figure("connect p99 ms", r -> r.connect().latency().p99Ms(), false, "%.2f"),
+            new Figure("connect p50 ms", connectLatency(LatencySummary::p50Ms), false, "%.2f"),
+            new Figure("connect p99 ms", connectLatency(LatencySummary::p99Ms), false, "%.2f"),
             new Figure("failed", r -> r.connect().failed(), false, "%.0f", true),
             new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"),
             new Figure("Redis commands per connection", redisPerConnection(BenchResult.Redis::commands), false, "%.1f"),
@@ -160,6 +160,11 @@ final class ComparisonTable {
     /** A latency figure; absent for a run in which no measured message arrived (not a latency of zero). */
     private static Function<BenchResult, Number> latency(Function<LatencySummary, Number> read) {
         return delivery(d -> d.latency().count() == 0 ? null : read.apply(d.latency()));
+    }
+
+    /** A connect latency; absent for a run that opened no connection (not a latency of zero). */
+    private static Function<BenchResult, Number> connectLatency(Function<LatencySummary, Number> read) {
+        return r -> r.connect().latency().count() == 0 ? null : read.apply(r.connect().latency());
     }
 
     private static Function<BenchResult, Number> memory(Function<BenchResult.Memory, Number> read) {

@@ -81,4 +81,23 @@ class ComparisonTableTest {
 
         assertThat(table).contains("| broadcast | 1,000 | latency p99 ms ↓ | 2.00 | — | 4.00 | 0.50× (better) |");
     }
+
+    /** A system whose every connect failed has no connect latency: its zero must not lead the row. */
+    @Test
+    void aStormInWhichNothingConnectedHasNoConnectLatency() {
+        LatencySummary none = new LatencySummary(0, 0, 0, 0, 0, null);
+        BenchResult failed = new BenchResult("pushpin", "connect", 10_000, null,
+                new BenchResult.Connect(0, 10_000, 0.2, 0, none), null, null, new BenchResult.Cpu(0.1, null), null);
+
+        String table = ComparisonTable.render(List.of(storm("sse-broker", 3.5), failed, storm("nchan", 3.4)));
+
+        assertThat(table).contains("| connect | 10,000 | connect p50 ms ↓ | 3.50 | — | 3.40 | 1.03× (worse) |");
+        assertThat(table).contains("| connect | 10,000 | failed ↓ | 0 | 10000 | 0 | equal |");
+    }
+
+    private static BenchResult storm(String system, double p50Ms) {
+        LatencySummary latency = new LatencySummary(10_000, p50Ms, 2 * p50Ms, 3 * p50Ms, 4 * p50Ms, null);
+        return new BenchResult(system, "connect", 10_000, null, new BenchResult.Connect(10_000, 0, 0.5, 20_000, latency),
+                null, null, new BenchResult.Cpu(0.4, null), null);
+    }
 }
