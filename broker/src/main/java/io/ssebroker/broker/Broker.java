@@ -318,6 +318,7 @@ public final class Broker implements EngineListener {
             for (LoopConnections loop : byLoop.values()) {
                 body.retain();
                 broadcastBacklog.queued();
+                loop.broadcastQueued();
                 try {
                     loop.loop().execute(() -> {
                         try {

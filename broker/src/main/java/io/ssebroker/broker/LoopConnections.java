@@ -7,6 +7,7 @@ import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The connections served by one event loop. Only that loop touches the list, so a broadcast costs one task per
@@ -14,9 +15,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Live messages are written without flushing; one flush pass at the end of the loop's iteration flushes every
  * connection written to. Messages that arrive together (a burst, or broadcasts queued while the loop was busy)
- * then leave in one write per connection instead of one per message, which is most of a delivery's cost.
+ * then leave in one write per connection instead of one per message, which is most of a delivery's cost. A
+ * broadcast that comes alone (after a quiet spell, none queued behind it) has nothing to share its writes with:
+ * each of its connections is flushed as soon as it is written, so the first clients have it while the loop writes
+ * to the rest, and each connection's buffers are touched once instead of in two passes over all of them.
  */
 final class LoopConnections {
+    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     private final EventExecutor loop;
     private final List<LocalConnection> connections = new ArrayList<>();
     /** Connections written to since the last flush pass, unless all of them were. */
@@ -24,6 +29,13 @@ final class LoopConnections {
     private final Runnable flushPass = this::flushWritten;
     private boolean allWritten;
     private boolean flushPassQueued;
+    /** Broadcasts handed to this loop and not yet written; counted by whoever queues them, from any thread. */
+    private final AtomicInteger broadcastsQueued = new AtomicInteger();
+    /**
+     * When this loop last finished writing a broadcast. Broadcasts that follow one another closer than
+     * {@link #QUIET_NANOS} are a stream: their writes are flushed together, however they happen to be queued.
+     */
+    private long lastBroadcastEndNanos = System.nanoTime() - QUIET_NANOS;
 
     LoopConnections(EventExecutor loop, long heartbeatMillis) {
         this.loop = loop;
@@ -58,19 +70,36 @@ final class LoopConnections {
         return connections;
     }
 
+    /** A broadcast is about to be queued on this loop (before the task that calls {@link #broadcast} is). */
+    void broadcastQueued() {
+        broadcastsQueued.incrementAndGet();
+    }
+
     /**
-     * Writes a broadcast to every connection of this loop, to be flushed at the end of this iteration; returns how
-     * many it was written to.
+     * Writes a broadcast to every connection of this loop; returns how many it was written to. After a quiet spell,
+     * each connection is flushed as soon as it is written while no other broadcast is queued behind this one; from
+     * the moment one is, and for broadcasts in a stream, the connections are flushed together at the end of this
+     * iteration, with what the next ones write.
      */
     int broadcast(StreamMessage message, ByteBuf body) {
+        boolean alone = broadcastsQueued.updateAndGet(queued -> Math.max(0, queued - 1)) == 0
+                && System.nanoTime() - lastBroadcastEndNanos >= QUIET_NANOS;
         int delivered = 0;
         for (int i = 0; i < connections.size(); i++) {
-            if (connections.get(i).deliver(message, body)) {
+            LocalConnection connection = connections.get(i);
+            if (connection.deliver(message, body)) {
                 delivered++;
+                if (alone) {
+                    alone = broadcastsQueued.get() == 0;
+                    connection.stream.flush();
+                }
             }
         }
-        allWritten = true;
-        queueFlushPass();
+        if (!alone) {
+            allWritten = true;
+            queueFlushPass();
+        }
+        lastBroadcastEndNanos = System.nanoTime();
         return delivered;
     }
 
