@@ -157,14 +157,19 @@ final class ComparisonTable {
         return r -> r.delivery() == null ? null : read.apply(r.delivery());
     }
 
-    /** A latency figure; absent for a run in which no measured message arrived (not a latency of zero). */
+    /** A delivery latency; absent for a run in which no measured message arrived. */
     private static Function<BenchResult, Number> latency(Function<LatencySummary, Number> read) {
-        return delivery(d -> d.latency().count() == 0 ? null : read.apply(d.latency()));
+        return delivery(d -> measured(d.latency(), read));
     }
 
-    /** A connect latency; absent for a run that opened no connection (not a latency of zero). */
+    /** A connect latency; absent for a run that opened no connection. */
     private static Function<BenchResult, Number> connectLatency(Function<LatencySummary, Number> read) {
-        return r -> r.connect().latency().count() == 0 ? null : read.apply(r.connect().latency());
+        return r -> measured(r.connect().latency(), read);
+    }
+
+    /** A figure of a latency summary, or none when nothing was measured (not a latency of zero). */
+    private static Number measured(LatencySummary latency, Function<LatencySummary, Number> read) {
+        return latency.count() == 0 ? null : read.apply(latency);
     }
 
     private static Function<BenchResult, Number> memory(Function<BenchResult.Memory, Number> read) {
