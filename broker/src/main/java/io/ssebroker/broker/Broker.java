@@ -289,13 +289,25 @@ public final class Broker implements EngineListener {
                 if (!message.addressedTo(connection.device()) && connection.isLive()) {
                     continue;
                 }
-                body.retain();
-                // Always queued, never run inline: an earlier message of this stream may still be in the queue.
-                // The task runs after the connection's attach on the same loop, so its loop is known by then.
                 EventExecutor executor = connection.stream.executor();
+                // On the connection's own loop (a publisher on the same loop) with nothing of this stream queued
+                // there, the message goes out at once. Otherwise it is queued: written inline, it could overtake
+                // an earlier message still in the queue. Messages are handed over in offset order (under the
+                // stream's lock), and the connection is attached on its loop before any of them reaches it.
+                if (executor.inEventLoop() && connection.noMessageQueued()) {
+                    if (byLoop.get(executor).deliverNow(connection, message, body)) {
+                        metrics.delivered(1);
+                    }
+                    continue;
+                }
+                body.retain();
+                connection.messageQueued();
                 executor.execute(() -> {
                     try {
-                        if (byLoop.get(executor).deliver(connection, message, body)) {
+                        LoopConnections loop = byLoop.get(executor);
+                        boolean delivered = connection.queuedMessageTaken() ? loop.deliverNow(connection, message, body)
+                                : loop.deliver(connection, message, body);
+                        if (delivered) {
                             metrics.delivered(1);
                         }
                     } finally {

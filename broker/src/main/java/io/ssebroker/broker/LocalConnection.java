@@ -9,6 +9,7 @@ import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
@@ -35,6 +36,8 @@ final class LocalConnection implements FrameId {
     /** A field updater rather than an AtomicReference: no extra object per connection. */
     private static final AtomicReferenceFieldUpdater<LocalConnection, State> STATE =
             AtomicReferenceFieldUpdater.newUpdater(LocalConnection.class, State.class, "state");
+    private static final AtomicIntegerFieldUpdater<LocalConnection> QUEUED =
+            AtomicIntegerFieldUpdater.newUpdater(LocalConnection.class, "queuedMessages");
 
     /** Where a connection is in its life on this node. */
     enum State {
@@ -60,6 +63,8 @@ final class LocalConnection implements FrameId {
     private volatile long userOffset;
     private volatile long broadcastOffset;
     private volatile State state = State.REPLAYING;
+    /** Messages of the user's stream handed to this connection's loop as tasks and not yet taken by it. */
+    private volatile int queuedMessages;
     private List<StreamMessage> heldBack = new ArrayList<>();
     /** The replay still to write, from {@link #replayIndex}; null once written. */
     private List<StreamMessage> replaying;
@@ -103,6 +108,24 @@ final class LocalConnection implements FrameId {
     @Override
     public void writeTo(ByteBuf buf) {
         Cursor.write(buf, cursorPrefix, userOffset, broadcastOffset);
+    }
+
+    /** A message of the user's stream is queued for this connection's loop (called by whoever queues it). */
+    void messageQueued() {
+        QUEUED.incrementAndGet(this);
+    }
+
+    /** The loop took a queued message; true when no other is queued behind it. */
+    boolean queuedMessageTaken() {
+        return QUEUED.decrementAndGet(this) == 0;
+    }
+
+    /**
+     * True when no message of the user's stream waits in the loop's queue: a later one may then be written at once
+     * without overtaking (and so dropping) an earlier one.
+     */
+    boolean noMessageQueued() {
+        return queuedMessages == 0;
     }
 
     /** True for the first caller only: that one ends the connection. */

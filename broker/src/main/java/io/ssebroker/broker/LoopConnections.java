@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * then leave in one write per connection instead of one per message, which is most of a delivery's cost. A
  * broadcast that comes alone (after a quiet spell, none queued behind it) has nothing to share its writes with:
  * each of its connections is flushed as soon as it is written, so the first clients have it while the loop writes
- * to the rest, and each connection's buffers are touched once instead of in two passes over all of them.
+ * to the rest, and each connection's buffers are touched once instead of in two passes over all of them. A message
+ * to a user likewise goes out at once when no other message of that user is queued for the connection behind it
+ * (see {@link #deliverNow}); those queued together leave with the last of them.
  */
 final class LoopConnections {
     private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
@@ -110,6 +112,19 @@ final class LoopConnections {
         }
         written.add(connection);
         queueFlushPass();
+        return true;
+    }
+
+    /**
+     * Writes a message to one connection of this loop and flushes it at once (with anything written to it before);
+     * false if not written. A message to one user usually has no other to share its flush with: waiting for the
+     * pass at the end of the iteration would only hold it behind the loop's other work.
+     */
+    boolean deliverNow(LocalConnection connection, StreamMessage message, ByteBuf body) {
+        if (!connection.deliver(message, body)) {
+            return false;
+        }
+        connection.stream.flush();
         return true;
     }
 

@@ -162,6 +162,20 @@ class LoopConnectionsTest {
     }
 
     @Test
+    void aMessageWrittenNowIsFlushedWithoutThePass() {
+        connect("u1", "d1");
+        StreamMessage message = new StreamMessage("u1", 1, null, "now", Set.of(), 0);
+        ByteBuf body = SseFrames.body(loopOwner.alloc(), message.event(), message.data());
+        try {
+            assertThat(loop.deliverNow(connections.get(0), message, body)).isTrue();
+        } finally {
+            body.release();
+        }
+
+        assertThat(Outbound.text(channels.get(0))).contains("data: now\n\n");
+    }
+
+    @Test
     void aMessageAlreadyWrittenIsNotWrittenAgain() {
         connect("u1", "d1");
 

@@ -1,0 +1,144 @@
+package io.ssebroker.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalServerChannel;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.engine.StateChangeListener;
+import io.ssebroker.engine.StreamMessage;
+import io.ssebroker.engine.memory.MemoryEngine;
+import io.ssebroker.sse.SseFraming;
+import io.ssebroker.sse.SseStream;
+import io.ssebroker.testing.Outbound;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A message to a user goes out at once when it is handed over on its connection's own loop, and never overtakes one
+ * handed over before it that still waits in that loop's queue (it would be dropped as already seen).
+ */
+class UnicastDeliveryTest {
+    private final BrokerConfig config = new ConfigLoader(Map.of())
+            .load(Optional.empty(), Map.of("jwt.secret", "unicast-delivery-test-secret-of-32-bytes")).config();
+    private final MemoryEngine engine = new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE);
+    private final Broker broker = new Broker(engine, config, "node:1");
+    private DefaultEventLoopGroup group;
+
+    @AfterEach
+    void close() throws InterruptedException {
+        engine.close();
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static StreamMessage toUser(long offset, String data) {
+        return new StreamMessage("u", offset, null, data, Set.of(), 0);
+    }
+
+    private void connect(Channel channel) {
+        broker.start();
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), new StreamOpener() {
+            @Override
+            public EventExecutor executor() {
+                return channel.eventLoop();
+            }
+
+            @Override
+            public SseStream open() {
+                return new SseStream(channel, SseFraming.RAW);
+            }
+
+            @Override
+            public void reject(int status, String message) {
+                throw new AssertionError("refused: " + status + " " + message);
+            }
+
+            @Override
+            public void comeBackLater(String reason, int retryMillis) {
+                throw new AssertionError("come back later: " + reason);
+            }
+        });
+    }
+
+    @Test
+    void aMessageHandedOverOnTheConnectionsLoopIsOnTheWireAtOnce() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        connect(channel);
+        channel.runPendingTasks();
+        assertThat(Outbound.text(channel)).contains("event: sys_connected\n");
+
+        broker.deliver(toUser(1, "now")); // EmbeddedChannel's loop counts every thread as its own
+
+        assertThat(Outbound.text(channel)).contains("data: now\n\n");
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void aMessageNeverOvertakesOneQueuedBeforeIt() throws Exception {
+        group = new DefaultEventLoopGroup(1);
+        LocalAddress address = new LocalAddress("unicast-delivery-" + System.nanoTime());
+        CompletableFuture<Channel> serverSide = new CompletableFuture<>();
+        new ServerBootstrap().group(group).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel channel) {
+                        serverSide.complete(channel);
+                    }
+                }).bind(address).sync();
+        StringBuffer received = new StringBuffer();
+        new Bootstrap().group(group).channel(LocalChannel.class).handler(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf bytes = (ByteBuf) msg;
+                received.append(bytes.toString(StandardCharsets.UTF_8));
+                bytes.release();
+            }
+        }).connect(address).sync();
+        Channel stream = serverSide.get(5, TimeUnit.SECONDS);
+        connect(stream);
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().contains("sys_connected"));
+
+        // The loop is busy with a task (reading a publisher's request, say) while another thread hands over the
+        // user's first message; the task then hands over the second on the connection's own loop.
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch firstHandedOver = new CountDownLatch(1);
+        Future<?> publisher = stream.eventLoop().submit(() -> {
+            running.countDown();
+            firstHandedOver.await();
+            broker.deliver(toUser(2, "second"));
+            return null;
+        });
+        running.await();
+        broker.deliver(toUser(1, "first"));
+        firstHandedOver.countDown();
+        publisher.get(5, TimeUnit.SECONDS);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().contains("data: second"));
+        String text = received.toString();
+        assertThat(text.indexOf("data: first\n")).isNotNegative().isLessThan(text.indexOf("data: second\n"));
+    }
+}
