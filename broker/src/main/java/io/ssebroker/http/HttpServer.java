@@ -1,6 +1,7 @@
 package io.ssebroker.http;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
@@ -100,6 +101,10 @@ public final class HttpServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.AUTO_READ, false)
+                // The allocator of the message bodies and the Redis client: one pool for the process (and for its
+                // metrics), and a frame copied from a shared body goes address to address, where Netty 4.2's default
+                // adaptive allocator made two ByteBuffer views and a buffer object per copy.
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // No TCP_NODELAY child option: Netty's socket channels (epoll and NIO) turn Nagle off themselves on
                 // creation, and setting it again would cost every connection a second system call.
                 .childHandler(new ChannelInitializer<SocketChannel>() {
