@@ -290,33 +290,53 @@ public final class Broker implements EngineListener {
                     continue;
                 }
                 EventExecutor executor = connection.stream.executor();
-                // On the connection's own loop (a publisher on the same loop) with nothing of this stream queued
-                // there, the message goes out at once. Otherwise it is queued: written inline, it could overtake
-                // an earlier message still in the queue. Messages are handed over in offset order (under the
-                // stream's lock), and the connection is attached on its loop before any of them reaches it.
-                if (executor.inEventLoop() && connection.noMessageQueued()) {
-                    if (byLoop.get(executor).deliverNow(connection, message, body)) {
-                        metrics.delivered(1);
-                    }
+                // On the connection's own loop (a publisher on the same loop), with nothing queued there that this
+                // message must follow, it goes out at once. A message of the same stream still queued would be
+                // overtaken (and dropped as already written); a broadcast queued before it would be passed.
+                // Messages are handed over in offset order. The connection's loop (and its LoopConnections) is
+                // known once it is attached, which happens on that loop before any message can reach it there.
+                LoopConnections own = executor.inEventLoop() ? byLoop.get(executor) : null;
+                if (own != null && connection.noMessageQueued() && !own.hasBroadcastQueued()) {
+                    deliverNow(own, connection, message, body);
                     continue;
                 }
                 body.retain();
                 connection.messageQueued();
-                executor.execute(() -> {
-                    try {
-                        LoopConnections loop = byLoop.get(executor);
-                        boolean delivered = connection.queuedMessageTaken() ? loop.deliverNow(connection, message, body)
-                                : loop.deliver(connection, message, body);
-                        if (delivered) {
-                            metrics.delivered(1);
+                try {
+                    executor.execute(() -> {
+                        try {
+                            LoopConnections loop = byLoop.get(executor);
+                            boolean delivered = connection.queuedMessageTaken() ? loop.deliverNow(connection, message, body)
+                                    : loop.deliver(connection, message, body);
+                            if (delivered) {
+                                metrics.delivered(1);
+                            }
+                        } finally {
+                            body.release();
                         }
-                    } finally {
-                        body.release();
-                    }
-                });
+                    });
+                } catch (RejectedExecutionException stopped) {
+                    // the loop is shutting down with its connections: nothing to write there
+                    connection.queuedMessageTaken();
+                    body.release();
+                }
             }
         } finally {
             body.release();
+        }
+    }
+
+    /**
+     * Writes a message inline, on the stack of the engine's hand-over: a failure to write to this connection is the
+     * connection's, and neither fails the publish nor keeps the message from the user's other connections.
+     */
+    private void deliverNow(LoopConnections loop, LocalConnection connection, StreamMessage message, ByteBuf body) {
+        try {
+            if (loop.deliverNow(connection, message, body)) {
+                metrics.delivered(1);
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not write a message to device {}", connection.device(), e);
         }
     }
 

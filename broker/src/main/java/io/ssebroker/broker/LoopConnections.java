@@ -77,6 +77,11 @@ final class LoopConnections {
         broadcastsQueued.incrementAndGet();
     }
 
+    /** True while a broadcast handed to this loop waits to be written. */
+    boolean hasBroadcastQueued() {
+        return broadcastsQueued.get() > 0;
+    }
+
     /**
      * Writes a broadcast to every connection of this loop; returns how many it was written to. After a quiet spell,
      * each connection is flushed as soon as it is written while no other broadcast is queued behind this one; from

@@ -198,6 +198,7 @@ public final class HttpServer implements AutoCloseable {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
+                stream.config().setAllocator(PooledByteBufAllocator.DEFAULT); // not inherited from the connection
                 stream.pipeline().addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(true))
                         .addLast(RequestTimeouts.NAME, new RequestTimeouts(stream, config.http().headerTimeoutSeconds(),
                                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals));

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The byte side of one open SSE response: writes frames to the channel, remembers when it last wrote (for
@@ -77,9 +78,19 @@ public final class SseStream {
         return lastWriteMillis;
     }
 
-    /** Runs the task on this stream's executor once the channel is closed, whoever closed it. */
+    /**
+     * Runs the task on this stream's executor once the channel is closed, whoever closed it: as a task of its own,
+     * never on the stack of the write or flush that closed the channel (a slow client, a reset connection), which
+     * may run under an engine's locks.
+     */
     public void whenClosed(Runnable task) {
-        channel.closeFuture().addListener(future -> task.run());
+        channel.closeFuture().addListener(future -> {
+            try {
+                channel.eventLoop().execute(task);
+            } catch (RejectedExecutionException stopped) {
+                task.run(); // the loop is past running tasks: nothing else runs on it any more
+            }
+        });
     }
 
     /**

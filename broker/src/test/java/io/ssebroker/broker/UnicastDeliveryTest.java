@@ -10,10 +10,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -38,14 +41,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A message to a user goes out at once when it is handed over on its connection's own loop, and never overtakes one
- * handed over before it that still waits in that loop's queue (it would be dropped as already seen).
+ * handed over before it that still waits in that loop's queue (it would be dropped as already seen). A write that
+ * closes the stream does not remove the connection on the stack of the hand-over, which may hold the engine's locks.
  */
 class UnicastDeliveryTest {
     private final BrokerConfig config = new ConfigLoader(Map.of())
             .load(Optional.empty(), Map.of("jwt.secret", "unicast-delivery-test-secret-of-32-bytes")).config();
     private final MemoryEngine engine = new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE);
     private final Broker broker = new Broker(engine, config, "node:1");
-    private DefaultEventLoopGroup group;
+    private EventLoopGroup group;
 
     @AfterEach
     void close() throws InterruptedException {
@@ -84,22 +88,9 @@ class UnicastDeliveryTest {
         });
     }
 
-    @Test
-    void aMessageHandedOverOnTheConnectionsLoopIsOnTheWireAtOnce() {
-        EmbeddedChannel channel = new EmbeddedChannel();
-        connect(channel);
-        channel.runPendingTasks();
-        assertThat(Outbound.text(channel)).contains("event: sys_connected\n");
-
-        broker.deliver(toUser(1, "now")); // EmbeddedChannel's loop counts every thread as its own
-
-        assertThat(Outbound.text(channel)).contains("data: now\n\n");
-        channel.finishAndReleaseAll();
-    }
-
-    @Test
-    void aMessageNeverOvertakesOneQueuedBeforeIt() throws Exception {
-        group = new DefaultEventLoopGroup(1);
+    /** A connection on a real event loop (one thread), its client appending what it reads to {@code received}. */
+    private Channel connectOverLocalChannel(StringBuffer received) throws Exception {
+        group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
         LocalAddress address = new LocalAddress("unicast-delivery-" + System.nanoTime());
         CompletableFuture<Channel> serverSide = new CompletableFuture<>();
         new ServerBootstrap().group(group).channel(LocalServerChannel.class)
@@ -109,7 +100,6 @@ class UnicastDeliveryTest {
                         serverSide.complete(channel);
                     }
                 }).bind(address).sync();
-        StringBuffer received = new StringBuffer();
         new Bootstrap().group(group).channel(LocalChannel.class).handler(new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -121,6 +111,64 @@ class UnicastDeliveryTest {
         Channel stream = serverSide.get(5, TimeUnit.SECONDS);
         connect(stream);
         await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().contains("sys_connected"));
+        return stream;
+    }
+
+    @Test
+    void aStreamClosedByAnInlineWriteIsRemovedInATaskOfItsOwn() throws Exception {
+        Channel stream = connectOverLocalChannel(new StringBuffer());
+        // The next frame alone passes the cap on unsent bytes: the client counts as too slow.
+        stream.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+
+        // Handed over on the loop, as a publisher on the same loop does (with the memory engine's locks held).
+        boolean closedButStillOnline = stream.eventLoop().submit(() -> {
+            broker.deliver(toUser(1, "more than sixteen bytes"));
+            return !stream.isOpen() && engine.userDevices("u").join().size() == 1;
+        }).get(5, TimeUnit.SECONDS);
+
+        assertThat(closedButStillOnline).as("closed, and not yet removed on the stack of the write").isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> engine.userDevices("u").join().isEmpty());
+    }
+
+    @Test
+    void aMessageHandedOverOnTheConnectionsLoopIsOnTheWireAtOnce() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        try {
+            connect(channel);
+            channel.runPendingTasks();
+            assertThat(Outbound.text(channel)).contains("event: sys_connected\n");
+
+            broker.deliver(toUser(1, "now")); // EmbeddedChannel's loop counts every thread as its own
+
+            assertThat(Outbound.text(channel)).contains("data: now\n\n");
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aMessageHandedOverOnTheLoopDoesNotPassABroadcastQueuedBeforeIt() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        try {
+            connect(channel);
+            channel.runPendingTasks();
+            Outbound.text(channel);
+
+            broker.deliver(new StreamMessage(null, 1, null, "everyone", Set.of(), 0));
+            broker.deliver(toUser(2, "you"));
+            channel.runPendingTasks();
+
+            String text = Outbound.text(channel);
+            assertThat(text.indexOf("data: everyone\n")).isNotNegative().isLessThan(text.indexOf("data: you\n"));
+        } finally {
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aMessageNeverOvertakesOneQueuedBeforeIt() throws Exception {
+        StringBuffer received = new StringBuffer();
+        Channel stream = connectOverLocalChannel(received);
 
         // The loop is busy with a task (reading a publisher's request, say) while another thread hands over the
         // user's first message; the task then hands over the second on the connection's own loop.
@@ -128,13 +176,16 @@ class UnicastDeliveryTest {
         CountDownLatch firstHandedOver = new CountDownLatch(1);
         Future<?> publisher = stream.eventLoop().submit(() -> {
             running.countDown();
-            firstHandedOver.await();
+            assertThat(firstHandedOver.await(5, TimeUnit.SECONDS)).isTrue();
             broker.deliver(toUser(2, "second"));
             return null;
         });
-        running.await();
-        broker.deliver(toUser(1, "first"));
-        firstHandedOver.countDown();
+        assertThat(running.await(5, TimeUnit.SECONDS)).isTrue();
+        try {
+            broker.deliver(toUser(1, "first"));
+        } finally {
+            firstHandedOver.countDown();
+        }
         publisher.get(5, TimeUnit.SECONDS);
 
         await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().contains("data: second"));
