@@ -3,7 +3,6 @@ package io.ssebroker.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
@@ -16,8 +15,6 @@ import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
-import io.ssebroker.sse.SseFraming;
-import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
 import java.util.List;
 import java.util.Map;
@@ -84,27 +81,7 @@ class KickDuringRegistrationTest {
     }
 
     private StreamOpener opener() {
-        return new StreamOpener() {
-            @Override
-            public EventExecutor executor() {
-                return channel.eventLoop();
-            }
-
-            @Override
-            public SseStream open() {
-                return new SseStream(channel, SseFraming.RAW);
-            }
-
-            @Override
-            public void reject(int status, String message) {
-                throw new AssertionError("refused: " + status + " " + message);
-            }
-
-            @Override
-            public void comeBackLater(String reason, int retryMillis) {
-                throw new AssertionError("come back later: " + reason);
-            }
-        };
+        return TestOpeners.on(channel);
     }
 
 

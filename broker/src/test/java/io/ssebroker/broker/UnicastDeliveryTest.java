@@ -18,15 +18,12 @@ import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.engine.memory.MemoryEngine;
-import io.ssebroker.sse.SseFraming;
-import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -65,27 +62,7 @@ class UnicastDeliveryTest {
 
     private void connect(Channel channel) {
         broker.start();
-        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), new StreamOpener() {
-            @Override
-            public EventExecutor executor() {
-                return channel.eventLoop();
-            }
-
-            @Override
-            public SseStream open() {
-                return new SseStream(channel, SseFraming.RAW);
-            }
-
-            @Override
-            public void reject(int status, String message) {
-                throw new AssertionError("refused: " + status + " " + message);
-            }
-
-            @Override
-            public void comeBackLater(String reason, int retryMillis) {
-                throw new AssertionError("come back later: " + reason);
-            }
-        });
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), TestOpeners.on(channel));
     }
 
     /** A connection on a real event loop (one thread), its client appending what it reads to {@code received}. */
