@@ -1,9 +1,10 @@
 package io.ssebroker.api;
 
+import io.netty.buffer.ByteBufUtil;
 import io.ssebroker.http.ApiException;
 import io.ssebroker.http.Params;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -78,8 +79,16 @@ final class Fields {
             // An empty list must not silently widen a send into a broadcast.
             throw new ApiException(400, field + ": must not be an empty list (leave it out to address everyone)");
         }
+        List<String> values = params.all(field);
+        if (values.isEmpty()) {
+            return Set.of();
+        }
+        if (values.size() == 1 && values.get(0).indexOf(',') < 0) {
+            // The common case, one target: no set to build and no split.
+            return Set.of(identifier(field, values.get(0), false));
+        }
         Set<String> out = new LinkedHashSet<>();
-        for (String value : params.all(field)) {
+        for (String value : values) {
             if (trimSpaces(value).isEmpty()) {
                 throw new ApiException(400, field + ": must not be empty");
             }
@@ -125,7 +134,7 @@ final class Fields {
         if (data.isEmpty()) {
             throw new ApiException(400, "data: must not be empty");
         }
-        int bytes = data.getBytes(StandardCharsets.UTF_8).length;
+        int bytes = ByteBufUtil.utf8Bytes(data);
         if (bytes > maxBytes) {
             throw new ApiException(413, "data: " + bytes + " bytes exceed limits.max_message_bytes (" + maxBytes + ")");
         }
@@ -134,7 +143,7 @@ final class Fields {
 
     static String text(Params params, String field, int maxBytes) {
         String value = params.first(field).orElse("");
-        if (value.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
+        if (ByteBufUtil.utf8Bytes(value) > maxBytes) {
             throw new ApiException(413, field + ": exceeds limits.max_message_bytes (" + maxBytes + ")");
         }
         return value;

@@ -43,7 +43,8 @@ final class ParamsParser {
         if (request.method() != HttpMethod.POST || !request.content().isReadable()) {
             return new Params(fromQuery);
         }
-        JsonNode json = isJson(request) ? readJson(request) : null;
+        String mediaType = mediaType(request);
+        JsonNode json = mediaType.equals("application/json") ? readJson(request) : null;
         if (json != null && json.isArray()) {
             List<Params> items = new ArrayList<>();
             int index = 0;
@@ -56,7 +57,7 @@ final class ParamsParser {
             }
             return new Params(fromQuery, items);
         }
-        Map<String, List<String>> fromBody = json != null ? fields(json) : body(request);
+        Map<String, List<String>> fromBody = json != null ? fields(json) : body(request, mediaType);
         if (fromQuery.isEmpty()) {
             return new Params(fromBody);
         }
@@ -65,17 +66,15 @@ final class ParamsParser {
         return new Params(values);
     }
 
-    private static boolean isJson(FullHttpRequest request) {
-        return mediaType(request).equals("application/json");
-    }
-
+    /** The Content-Type without its parameters, in lower case ("" when none). */
     private static String mediaType(FullHttpRequest request) {
         String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
-        return contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        int end = contentType.indexOf(';');
+        // substring, trim and toLowerCase return the string itself when they change nothing (the usual header)
+        return contentType.substring(0, end < 0 ? contentType.length() : end).trim().toLowerCase(Locale.ROOT);
     }
 
-    private static Map<String, List<String>> body(FullHttpRequest request) {
-        String mediaType = mediaType(request);
+    private static Map<String, List<String>> body(FullHttpRequest request, String mediaType) {
         return switch (mediaType) {
             case "application/x-www-form-urlencoded" -> urlEncoded(request);
             case "multipart/form-data" -> multipart(request);
@@ -141,9 +140,8 @@ final class ParamsParser {
 
     /** Decoded like a query string, so that a raw line break inside a value is kept rather than ending the body. */
     private static Map<String, List<String>> urlEncoded(FullHttpRequest request) {
-        String body = request.content().toString(StandardCharsets.UTF_8);
         try {
-            return new QueryStringDecoder(body, StandardCharsets.UTF_8, false, MAX_FIELDS).parameters();
+            return UrlEncodedForm.decode(request.content(), MAX_FIELDS);
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "body: malformed form data (" + e.getMessage() + ")");
         }

@@ -98,6 +98,17 @@ public final class MemoryEngine implements Engine {
                 return sessions.size();
             }
         }
+        if (publication.devices().isEmpty()) {
+            // To users only (the usual send): every device of each, no device tags to work out.
+            int online;
+            synchronized (presenceLock) {
+                online = onlineDevices(publication.uids(), Set.of());
+            }
+            for (String uid : publication.uids()) {
+                appendToUser(uid, publication, Set.of(), now);
+            }
+            return online;
+        }
         Map<String, Set<String>> devicesByTargetUid = new LinkedHashMap<>();
         int online;
         synchronized (presenceLock) {
@@ -116,12 +127,17 @@ public final class MemoryEngine implements Engine {
                 }
             }
         }
-        devicesByTargetUid.forEach((uid, devices) -> histories.compute(uid, (key, history) -> {
-            MemoryHistory target = history != null ? history : newHistory(uid);
-            target.append(publication.event(), publication.data(), Set.copyOf(devices), now, listener::deliver);
-            return target;
-        }));
+        devicesByTargetUid.forEach((uid, devices) -> appendToUser(uid, publication, Set.copyOf(devices), now));
         return online;
+    }
+
+    /** Appends to the user's stream under its map entry's lock (see {@link #register}), delivering at once. */
+    private void appendToUser(String uid, Publication publication, Set<String> devices, long now) {
+        histories.compute(uid, (key, history) -> {
+            MemoryHistory target = history != null ? history : newHistory(uid);
+            target.append(publication.event(), publication.data(), devices, now, listener::deliver);
+            return target;
+        });
     }
 
     @Override
