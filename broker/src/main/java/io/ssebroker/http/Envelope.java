@@ -30,11 +30,23 @@ final class Envelope {
     private static ByteBuf count(ByteBufAllocator alloc, int count, long startNanos) {
         ByteBuf buf = alloc.buffer(COUNT_HEAD.length() + 40);
         ByteBufUtil.writeAscii(buf, COUNT_HEAD);
-        ByteBufUtil.writeAscii(buf, Long.toString(micros(startNanos)));
+        writeDecimal(buf, micros(startNanos));
         ByteBufUtil.writeAscii(buf, ",\"result\":");
-        ByteBufUtil.writeAscii(buf, Integer.toString(count));
+        writeDecimal(buf, count);
         buf.writeByte('}');
         return buf;
+    }
+
+    /** A number (an int's range or a non-negative long) in decimal digits, without a string in between. */
+    private static void writeDecimal(ByteBuf buf, long value) {
+        if (value < 0) {
+            buf.writeByte('-');
+            value = -value;
+        }
+        if (value >= 10) {
+            writeDecimal(buf, value / 10);
+        }
+        buf.writeByte('0' + (int) (value % 10));
     }
 
     private static long micros(long startNanos) {

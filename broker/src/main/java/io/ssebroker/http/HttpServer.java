@@ -18,6 +18,10 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -59,6 +63,9 @@ public final class HttpServer implements AutoCloseable {
     private static final int MAX_CONCURRENT_STREAMS = 1000;
     /** How often addresses that hold nothing are forgotten by the per-address limits. */
     private static final long ADDRESS_SWEEP_SECONDS = 10;
+    /** Header maps of the requests read (see {@link #smallTables}). */
+    private static final HttpHeadersFactory REQUEST_HEADERS = smallTables(DefaultHttpHeadersFactory.headersFactory());
+    private static final HttpHeadersFactory REQUEST_TRAILERS = smallTables(DefaultHttpHeadersFactory.trailersFactory());
 
     private final BrokerConfig config;
     private final Cors cors;
@@ -153,7 +160,12 @@ public final class HttpServer implements AutoCloseable {
 
     private HttpServerCodec addHttp1(ChannelPipeline pipeline, RequestTimeouts timeouts) {
         BrokerConfig.Limits limits = config.limits();
-        HttpServerCodec codec = new HttpServerCodec(limits.maxHeaderBytes(), limits.maxHeaderBytes(), 65536);
+        HttpServerCodec codec = new HttpServerCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(limits.maxHeaderBytes())
+                .setMaxHeaderSize(limits.maxHeaderBytes())
+                .setMaxChunkSize(65536)
+                .setHeadersFactory(REQUEST_HEADERS)
+                .setTrailersFactory(REQUEST_TRAILERS));
         pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         pipeline.addLast(CODEC, codec);
         pipeline.addLast(RequestTimeouts.NAME, timeouts);
@@ -280,6 +292,25 @@ public final class HttpServer implements AutoCloseable {
         stopAccepting();
         bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Header maps with the smallest hash table (two buckets; Netty's maps never grow theirs): a request's trailers
+     * are nearly always none, its headers a handful, read a few times each. The default table of sixteen made the
+     * maps a large part of what parsing a request allocates.
+     */
+    private static HttpHeadersFactory smallTables(HttpHeadersFactory factory) {
+        return new HttpHeadersFactory() {
+            @Override
+            public HttpHeaders newHeaders() {
+                return factory.newEmptyHeaders();
+            }
+
+            @Override
+            public HttpHeaders newEmptyHeaders() {
+                return factory.newEmptyHeaders();
+            }
+        };
     }
 
     /** Answers a body over {@code limits.max_body_bytes} with the 413 envelope instead of Netty's bare answer. */

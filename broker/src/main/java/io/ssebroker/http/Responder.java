@@ -51,9 +51,10 @@ final class Responder {
     }
 
     FullHttpResponse response(HttpResponseStatus status, ByteBuf body, String contentType) {
-        // An answer has a length and never trailers: the shared empty set saves a header table per answer.
+        // An answer has a length and never trailers: the shared empty set saves a header table per answer. Its few
+        // headers are set, not looked up, so their map starts with the smallest table.
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
-                DefaultHttpHeadersFactory.headersFactory().newHeaders(), EmptyHttpHeaders.INSTANCE);
+                DefaultHttpHeadersFactory.headersFactory().newEmptyHeaders(), EmptyHttpHeaders.INSTANCE);
         if (contentType != null) {
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         }

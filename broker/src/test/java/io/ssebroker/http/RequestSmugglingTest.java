@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -65,5 +66,23 @@ class RequestSmugglingTest {
         }
         node.api().send(Map.of("uid", "alice", "data", name));
         assertThat(neighbour.nextOfType("message").data()).isEqualTo(name);
+    }
+
+    /** Trailer fields and many header fields are read, not refused (their maps start small and take any number). */
+    @Test
+    void aChunkedSendWithTrailersAndManyHeadersIsRead() {
+        StringBuilder headers = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            headers.append("X-Field-").append(i).append(": ").append(i).append("\r\n");
+        }
+        String body = "uid=alice&data=with+trailers";
+        try (RawConnection connection = new RawConnection(node.port())) {
+            String answer = connection.write("POST /send HTTP/1.1\r\nHost: x\r\n" + headers
+                    + "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\nX-Trailer-A: 1\r\nX-Trailer-B: 2\r\n"
+                    + "X-Trailer-C: 3\r\n\r\n").read(Duration.ofSeconds(1));
+            assertThat(connection.status()).as(answer).isEqualTo(200);
+        }
+        assertThat(neighbour.nextOfType("message").data()).isEqualTo("with trailers");
     }
 }
