@@ -98,24 +98,12 @@ public final class MemoryEngine implements Engine {
                 return sessions.size();
             }
         }
-        if (publication.devices().isEmpty()) {
-            // To users only (the usual send): every device of each, no device tags to work out.
-            int online;
-            synchronized (presenceLock) {
-                online = onlineDevices(publication.uids(), Set.of());
-            }
-            for (String uid : publication.uids()) {
-                appendToUser(uid, publication, Set.of(), now);
-            }
-            return online;
-        }
-        Map<String, Set<String>> devicesByTargetUid = new LinkedHashMap<>();
+        // The users addressed by uid get the message untagged (all their devices); the owner of a device addressed
+        // alone gets it tagged with the devices. A send to users only (the usual one) builds no map.
+        Map<String, Set<String>> devicesByOwner = publication.devices().isEmpty() ? Map.of() : new LinkedHashMap<>();
         int online;
         synchronized (presenceLock) {
             online = onlineDevices(publication.uids(), publication.devices());
-            for (String uid : publication.uids()) {
-                devicesByTargetUid.put(uid, Set.of()); // no device tag: all of the user's devices
-            }
             for (String device : publication.devices()) {
                 DeviceSession session = sessions.get(device);
                 String owner = session != null ? session.uid() : lastOwner.owner(device);
@@ -123,11 +111,14 @@ public final class MemoryEngine implements Engine {
                     continue; // never seen: no user stream to keep it in
                 }
                 if (!publication.uids().contains(owner)) { // else already addressed to all the owner's devices
-                    devicesByTargetUid.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(device);
+                    devicesByOwner.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(device);
                 }
             }
         }
-        devicesByTargetUid.forEach((uid, devices) -> appendToUser(uid, publication, Set.copyOf(devices), now));
+        for (String uid : publication.uids()) {
+            appendToUser(uid, publication, Set.of(), now);
+        }
+        devicesByOwner.forEach((owner, devices) -> appendToUser(owner, publication, Set.copyOf(devices), now));
         return online;
     }
 
