@@ -1,5 +1,6 @@
 package io.ssebroker.engine.memory;
 
+import io.netty.buffer.PooledByteBufAllocator;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Engine;
@@ -67,7 +68,7 @@ public final class MemoryEngine implements Engine {
         this.historyAgeMillis = config.sse().historyExpireSeconds() * 1000;
         this.nodeAddress = nodeAddress;
         this.version = version;
-        this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets);
+        this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets, PooledByteBufAllocator.DEFAULT);
         long revocationMillis = config.jwt().maxExpireSeconds() * 1000;
         this.kicks = new ExpiringMarks(revocationMillis);
         this.endedConnections = new RecentlyEnded(config.limits().endedConnectionsPerUser(), revocationMillis);
@@ -320,10 +321,12 @@ public final class MemoryEngine implements Engine {
     @Override
     public void close() {
         janitor.shutdownNow();
+        histories.values().forEach(MemoryHistory::release);
+        broadcast.release();
     }
 
     private MemoryHistory newHistory(String uid) {
-        return new MemoryHistory(uid, historySize, historyAgeMillis, offsets);
+        return new MemoryHistory(uid, historySize, historyAgeMillis, offsets, PooledByteBufAllocator.DEFAULT);
     }
 
     /** Takes a device out of its user's set (under the presence lock); the user goes offline with its last device. */

@@ -1,5 +1,6 @@
 package io.ssebroker.engine.memory;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayList;
@@ -25,12 +26,12 @@ final class MemoryHistory {
     /** Every message with an offset up to this one is gone (trimmed, or from before the stream existed). */
     private long trimmedUpTo;
 
-    MemoryHistory(String uid, int capacity, long maxAgeMillis, AtomicLong offsets) {
+    MemoryHistory(String uid, int capacity, long maxAgeMillis, AtomicLong offsets, ByteBufAllocator allocator) {
         this.uid = uid;
         this.capacity = capacity;
         this.maxAgeMillis = maxAgeMillis;
         this.offsets = offsets;
-        this.messages = new PackedMessages(uid);
+        this.messages = new PackedMessages(uid, allocator);
         this.lastOffset = offsets.get();
         this.trimmedUpTo = lastOffset;
     }
@@ -89,6 +90,11 @@ final class MemoryHistory {
     synchronized boolean isDisposable(long now) {
         trimExpired(now);
         return messages.isEmpty() && now - lastActivityMillis > maxAgeMillis;
+    }
+
+    /** Drops what the stream retains and gives its memory back (the engine is closing). */
+    synchronized void release() {
+        messages.release();
     }
 
     private void trimExpired(long now) {

@@ -2,6 +2,7 @@ package io.ssebroker.engine.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,7 +18,9 @@ import net.jqwik.api.Provide;
 
 /**
  * Packed retention answers exactly what a plain queue of the same messages would: whatever the text (any UTF-16,
- * unpaired surrogates aside), however appends and trims interleave while the array grows, compacts and shrinks.
+ * unpaired surrogates aside), however appends and trims interleave while the buffer grows, compacts and shrinks.
+ * It holds one buffer while it retains anything and none once empty or released: the direct memory counted by the
+ * allocator is its buffer's, then nothing.
  */
 class PackedMessagesPropertyTest {
     private static final String[] DEVICES = {"phone", "tablet", "😀-watch", "laptop"};
@@ -37,7 +40,8 @@ class PackedMessagesPropertyTest {
 
     @Property(tries = 300)
     void answersLikeAQueueOfTheSameMessages(@ForAll("steps") List<Step> steps) {
-        PackedMessages packed = new PackedMessages("u-1");
+        UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(true);
+        PackedMessages packed = new PackedMessages("u-1", allocator);
         ArrayDeque<StreamMessage> model = new ArrayDeque<>();
         long offset = 1000;
         long time = 1_700_000_000_000L;
@@ -60,10 +64,15 @@ class PackedMessagesPropertyTest {
             }
             assertThat(packed.size()).isEqualTo(model.size());
             assertThat(packed.isEmpty()).isEqualTo(model.isEmpty());
+            assertThat(allocator.metric().usedDirectMemory())
+                    .isEqualTo(model.isEmpty() ? 0 : packed.retainedBufferBytes());
         }
         List<StreamMessage> all = new ArrayList<>();
         packed.forEachAfter(Long.MIN_VALUE, "phone", all::add);
         assertThat(all).containsExactlyElementsOf(model.stream().filter(m -> m.addressedTo("phone")).toList());
+        packed.release();
+        assertThat(packed.isEmpty()).isTrue();
+        assertThat(allocator.metric().usedDirectMemory()).isZero();
     }
 
     @Provide
@@ -81,22 +90,27 @@ class PackedMessagesPropertyTest {
                 .list().ofMaxSize(400);
     }
 
-    /** A burst grows the array; once it is trimmed away the array is given back down to a small one. */
+    /** A burst grows the buffer; as it is trimmed away the buffer is given back down to a small one, then none. */
     @Example
-    void aBurstsArrayIsGivenBackOnceTrimmed() {
-        PackedMessages packed = new PackedMessages(null);
+    void aBurstsBufferIsGivenBackOnceTrimmed() {
+        UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(true);
+        PackedMessages packed = new PackedMessages(null, allocator);
         String big = "x".repeat(60_000);
         for (int i = 1; i <= 100; i++) {
             packed.addLast(new StreamMessage(null, i, null, big, Set.of(), i));
         }
-        assertThat(packed.retainedArrayBytes()).isGreaterThan(100 * 60_000);
-        while (!packed.isEmpty()) {
+        assertThat(packed.retainedBufferBytes()).isGreaterThan(100 * 60_000);
+        while (packed.size() > 1) {
             packed.removeFirst();
         }
-        for (int i = 101; i <= 400; i++) {
+        // small messages come and go, one retained at a time, until the burst's buffer is full of trimmed records
+        for (int i = 101; i <= 400_000 && packed.retainedBufferBytes() > PackedMessages.INITIAL_BYTES; i++) {
             packed.addLast(new StreamMessage(null, i, null, "small", Set.of(), i));
             packed.removeFirst();
         }
-        assertThat(packed.retainedArrayBytes()).isLessThanOrEqualTo(PackedMessages.INITIAL_BYTES);
+        assertThat(packed.retainedBufferBytes()).isLessThanOrEqualTo(PackedMessages.INITIAL_BYTES);
+        assertThat(allocator.metric().usedDirectMemory()).isEqualTo(packed.retainedBufferBytes());
+        packed.removeFirst();
+        assertThat(allocator.metric().usedDirectMemory()).isZero();
     }
 }
