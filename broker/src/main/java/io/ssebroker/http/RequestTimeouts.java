@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.ssebroker.metrics.RefusalMeters;
@@ -77,22 +78,32 @@ final class RequestTimeouts extends ChannelDuplexHandler {
      * The scan stops at the blank line that ends the head.
      */
     ChannelInboundHandlerAdapter headBytes() {
-        return new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (bytesRead(msg)) {
-                    ctx.fireChannelRead(msg);
-                } else {
-                    ReferenceCountUtil.release(msg);
-                }
-            }
+        return new HeadBytes();
+    }
 
-            @Override
-            public void channelInactive(ChannelHandlerContext ctx) {
-                stop();
-                ctx.fireChannelInactive();
+    /** The handler of {@link #headBytes()}; also what the scan of a buffer calls for each byte. */
+    private final class HeadBytes extends ChannelInboundHandlerAdapter implements ByteProcessor {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (bytesRead(msg, this)) {
+                ctx.fireChannelRead(msg);
+            } else {
+                ReferenceCountUtil.release(msg);
             }
-        };
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            stop();
+            ctx.fireChannelInactive();
+        }
+
+        /** Moves the scan on by one byte; stops it at the end of the head or at a folded line. */
+        @Override
+        public boolean process(byte value) {
+            headScan = headScan.next(value);
+            return headScan != HeadScan.DONE && headScan != HeadScan.FOLDED;
+        }
     }
 
     @Override
@@ -166,7 +177,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     }
 
     /** False when the bytes broke the head's syntax and were answered here. */
-    private boolean bytesRead(Object msg) {
+    private boolean bytesRead(Object msg, ByteProcessor scan) {
         if (phase == Phase.HTTP2) {
             lastReadNanos = System.nanoTime();
             return true;
@@ -184,12 +195,11 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (headScan == HeadScan.DONE) {
             return true;
         }
-        for (int i = bytes.readerIndex(); i < bytes.writerIndex() && headScan != HeadScan.DONE; i++) {
-            headScan = headScan.next(bytes.getByte(i));
-            if (headScan == HeadScan.FOLDED) {
-                refuse(null, 400, "obsolete line folding in request headers");
-                return false;
-            }
+        // a buffer's own loop over its bytes: no bounds check per byte
+        bytes.forEachByte(bytes.readerIndex(), bytes.readableBytes(), scan);
+        if (headScan == HeadScan.FOLDED) {
+            refuse(null, 400, "obsolete line folding in request headers");
+            return false;
         }
         return true;
     }
