@@ -52,7 +52,7 @@ public abstract class EngineContractTest {
     }
 
     @AfterEach
-    void stopEngine() {
+    protected void stopEngine() {
         engine.close();
     }
 

@@ -1,5 +1,6 @@
 package io.ssebroker.engine.memory;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
@@ -57,18 +58,26 @@ public final class MemoryEngine implements Engine {
     private final Map<String, Set<String>> devicesByUid = new HashMap<>();
     private final DeviceOwners lastOwner;
 
+    private final ByteBufAllocator allocator;
     private final ScheduledExecutorService janitor =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("memory-engine-janitor", true));
     private volatile EngineListener listener;
     private final StateChangeListener stateChanges;
 
     public MemoryEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
+        this(config, nodeAddress, version, stateChanges, PooledByteBufAllocator.DEFAULT);
+    }
+
+    /** @param allocator where the streams' retained messages are kept (the process's pool; a counting one in tests) */
+    MemoryEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges,
+                 ByteBufAllocator allocator) {
+        this.allocator = allocator;
         this.stateChanges = stateChanges;
         this.historySize = config.sse().historySize();
         this.historyAgeMillis = config.sse().historyExpireSeconds() * 1000;
         this.nodeAddress = nodeAddress;
         this.version = version;
-        this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets, PooledByteBufAllocator.DEFAULT);
+        this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets, allocator);
         long revocationMillis = config.jwt().maxExpireSeconds() * 1000;
         this.kicks = new ExpiringMarks(revocationMillis);
         this.endedConnections = new RecentlyEnded(config.limits().endedConnectionsPerUser(), revocationMillis);
@@ -326,7 +335,7 @@ public final class MemoryEngine implements Engine {
     }
 
     private MemoryHistory newHistory(String uid) {
-        return new MemoryHistory(uid, historySize, historyAgeMillis, offsets, PooledByteBufAllocator.DEFAULT);
+        return new MemoryHistory(uid, historySize, historyAgeMillis, offsets, allocator);
     }
 
     /** Takes a device out of its user's set (under the presence lock); the user goes offline with its last device. */
