@@ -33,7 +33,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     }
 
     public record Redis(List<String> addrs, String password, int db, String username, boolean tls, String sentinelMaster,
-                        List<String> sentinelAddrs, int timeoutSeconds, String keyPrefix, int nodeHeartbeatSeconds) {
+                        List<String> sentinelAddrs, int timeoutSeconds, String keyPrefix, int nodeHeartbeatSeconds,
+                        int channelLingerSeconds) {
         public boolean configured() {
             return !addrs.isEmpty() || !sentinelMaster.isEmpty();
         }
@@ -183,7 +184,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db"),
                         v.string("redis.username"), v.bool("redis.tls"), v.string("redis.sentinel_master"),
                         v.list("redis.sentinel_addrs"), v.integer("redis.timeout"), v.string("redis.key_prefix"),
-                        v.integer("redis.node_heartbeat")),
+                        v.integer("redis.node_heartbeat"), v.integer("redis.channel_linger")),
                 new Sse(v.integer("sse.heartbeat_interval"), v.integer("sse.device_frame_cache_size"),
                         v.longValue("sse.device_frame_cache_expire"), v.integer("sse.retry_ms"), v.integer("sse.retry_jitter"),
                         v.longValue("sse.idempotency_window")),

@@ -135,7 +135,8 @@ public final class RedisEngine implements Engine {
                     streams.retentionMillis(), nodeId, !redis.cluster);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
             routing = new RedisRouting(keys, streams::readAfter, listener::deliver,
-                    uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate);
+                    uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate,
+                    TimeUnit.SECONDS.toNanos(config.redis().channelLingerSeconds()));
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
                     Duration.ofMillis(timeoutMillis), ioThread);
@@ -161,6 +162,8 @@ public final class RedisEngine implements Engine {
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(sweep::sweep, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        RedisRouting routes = routing;
+        scheduler.scheduleWithFixedDelay(routes::endLingering, 1, 1, TimeUnit.SECONDS);
         if (config.callback().offlineGraceSeconds() > 0) {
             scheduler.scheduleWithFixedDelay(() -> presence.reportDueOfflines()
                     .whenComplete(RedisRouting.logFailure("reporting offlines held for the grace")), beatMillis, beatMillis,

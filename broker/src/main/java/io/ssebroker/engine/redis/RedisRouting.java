@@ -2,6 +2,8 @@ package io.ssebroker.engine.redis;
 
 import io.ssebroker.engine.StreamMessage;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,13 +14,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which stream channels this node listens to: the broadcast and control channels always, a user's channel only
- * while this node holds a device of that user (counted, so the last device to leave unsubscribes). Each stream
- * channel has a {@link StreamFollower} that notices and repairs gaps; the {@link SubscriptionSupervisor} keeps the
+ * Which stream channels this node listens to: the broadcast and control channels always, a user's channel while
+ * this node holds a device of that user (counted) and for a while after the last one left
+ * ({@code redis.channel_linger}). Each stream channel has a {@link StreamFollower} that notices and repairs gaps; the {@link SubscriptionSupervisor} keeps the
  * channels subscribed, and after it had to subscribe one again, its follower reads what was published meanwhile.
+ *
+ * <p>Clients come back: a page that navigates closes its stream and opens another, an {@code EventSource} reconnects
+ * after a few seconds, a reconnect storm follows a network blip. A user whose channel is still subscribed when a
+ * device comes back costs no {@code SSUBSCRIBE} and no {@code SUNSUBSCRIBE}, and the registration does not wait for a
+ * subscription. Meanwhile the node receives the user's messages and hands them to no connection; its follower keeps
+ * its place, so a device that comes back starts as a second device would.
  */
 final class RedisRouting implements SubscriptionSupervisor.Handler {
     private static final Logger log = LoggerFactory.getLogger(RedisRouting.class);
+    /** At most this many users linger; beyond, the one that left first is unsubscribed at once. */
+    private static final int MAX_LINGERING = 50_000;
 
     private final RedisKeys keys;
     private final BiFunction<String, Long, CompletableFuture<StreamFollower.Missed>> readAfter;
@@ -29,6 +39,9 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     private final Map<String, Integer> localDevicesByUid = new HashMap<>();
     /** The subscription of each followed user, confirmed or pending: every device of the user waits for it. */
     private final Map<String, CompletableFuture<Void>> subscriptions = new HashMap<>();
+    /** Users without a local device whose channel is still subscribed, with when they left; the first to leave first. */
+    private final LinkedHashMap<String, Long> lingering = new LinkedHashMap<>();
+    private final long lingerNanos;
     private final ConcurrentHashMap<String, Route> routes = new ConcurrentHashMap<>();
     private SubscriptionSupervisor supervisor;
 
@@ -42,10 +55,12 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
      * @param lost                told the uid (null for broadcast) of a stream whose undelivered entries were trimmed
      * @param control             handles a control message
      * @param controlResubscribed run when the control channel was subscribed again: control messages may be lost
+     * @param lingerNanos         how long a user's channel stays subscribed after the user's last local device left
      */
     RedisRouting(RedisKeys keys, BiFunction<String, Long, CompletableFuture<StreamFollower.Missed>> readAfter,
                  Consumer<StreamMessage> deliver, Consumer<String> lost, Consumer<String> control,
-                 Runnable controlResubscribed) {
+                 Runnable controlResubscribed, long lingerNanos) {
+        this.lingerNanos = lingerNanos;
         this.keys = keys;
         this.readAfter = readAfter;
         this.deliver = deliver;
@@ -64,15 +79,25 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     }
 
     /**
-     * Counts a local device of the user; the first one subscribes to the user's channel, its follower starting at
-     * {@code offset}. Completes when the subscription is live; a caller whose future fails must still
-     * {@link #release} its count.
+     * Counts a local device of the user; the first one subscribes to the user's channel unless it still lingers (a
+     * new follower starts where {@link #startUserAt} says). Completes when the subscription is live; a caller whose
+     * future fails must still {@link #release} its count.
      */
     CompletableFuture<Void> acquire(String uid) {
         synchronized (localDevicesByUid) {
             int count = localDevicesByUid.merge(uid, 1, Integer::sum);
             if (count > 1) {
                 return subscriptions.get(uid);
+            }
+            if (lingering.remove(uid) != null) {
+                CompletableFuture<Void> subscribed = subscriptions.get(uid);
+                if (!subscribed.isCompletedExceptionally()) {
+                    return subscribed;
+                }
+                // its first subscription timed out (the supervisor still tries): wait for it again
+                subscribed = supervisor.subscribe(keys.userChannel(uid));
+                subscriptions.put(uid, subscribed);
+                return subscribed;
             }
             routes.put(keys.userChannel(uid), route(uid));
             CompletableFuture<Void> subscribed = supervisor.subscribe(keys.userChannel(uid));
@@ -81,19 +106,50 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         }
     }
 
-    /** Uncounts a local device of the user; the last one unsubscribes. */
+    /** Uncounts a local device of the user; after the last one the channel lingers. */
     void release(String uid) {
         synchronized (localDevicesByUid) {
             Integer count = localDevicesByUid.computeIfPresent(uid, (k, n) -> n > 1 ? n - 1 : null);
-            if (count == null) {
-                subscriptions.remove(uid);
-                Route route = routes.remove(keys.userChannel(uid));
-                if (route != null) {
-                    route.follower().close();
-                }
-                supervisor.unsubscribe(keys.userChannel(uid));
+            if (count != null) {
+                return;
+            }
+            if (lingerNanos <= 0) {
+                unfollow(uid);
+                return;
+            }
+            lingering.put(uid, System.nanoTime());
+            if (lingering.size() > MAX_LINGERING) {
+                Iterator<String> first = lingering.keySet().iterator();
+                String oldest = first.next();
+                first.remove();
+                unfollow(oldest);
             }
         }
+    }
+
+    /** Unsubscribes the users whose last device left more than the linger time ago; run every second or so. */
+    void endLingering() {
+        long now = System.nanoTime();
+        synchronized (localDevicesByUid) {
+            Iterator<Map.Entry<String, Long>> oldestFirst = lingering.entrySet().iterator();
+            while (oldestFirst.hasNext()) {
+                Map.Entry<String, Long> user = oldestFirst.next();
+                if (now - user.getValue() < lingerNanos) {
+                    return;
+                }
+                oldestFirst.remove();
+                unfollow(user.getKey());
+            }
+        }
+    }
+
+    private void unfollow(String uid) {
+        subscriptions.remove(uid);
+        Route route = routes.remove(keys.userChannel(uid));
+        if (route != null) {
+            route.follower().close();
+        }
+        supervisor.unsubscribe(keys.userChannel(uid));
     }
 
     /** Every followed stream reads what it missed (Redis may have lost pub/sub messages, or history was renewed). */

@@ -1,0 +1,127 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A user's channel stays subscribed for {@code redis.channel_linger} after the user's last device on the node left:
+ * a device that comes back within it subscribes nothing and misses nothing; afterwards the node unsubscribes.
+ */
+class RedisChannelLingerTest {
+    private static final Pattern SSUBSCRIBE_CALLS = Pattern.compile("cmdstat_ssubscribe:calls=(\\d+)");
+    private static RedisServers redis;
+
+    @BeforeAll
+    static void startRedis() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        redis = RedisServers.standalone();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void aDeviceThatComesBackWithinTheLingerSubscribesNothingAndMissesNothing() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "3"))) {
+            String cursor;
+            try (SseClient client = node.connect("u-linger", "d-linger")) {
+                client.nextOfType("sys_connected");
+                node.api().send(Map.of("uid", "u-linger", "data", "before"));
+                cursor = client.next().id();
+            }
+            awaitOffline(node, "d-linger");
+            assertThat(subscribers("u-linger")).as("the channel lingers").isEqualTo(1);
+
+            // sent while nobody of the user is on the node: the node receives them and hands them to no connection
+            node.api().send(Map.of("uid", "u-linger", "data", "away 1"));
+            node.api().send(Map.of("uid", "u-linger", "data", "away 2"));
+            long subscribesBefore = ssubscribeCalls();
+            try (SseClient back = node.connect("u-linger", "d-linger", cursor)) {
+                back.nextOfType("sys_connected");
+                assertThat(back.next().data()).isEqualTo("away 1");
+                assertThat(back.next().data()).isEqualTo("away 2");
+                node.api().send(Map.of("uid", "u-linger", "data", "live"));
+                assertThat(back.next().data()).isEqualTo("live");
+            }
+            assertThat(ssubscribeCalls()).as("no SSUBSCRIBE for a lingering channel").isEqualTo(subscribesBefore);
+
+            // a second device without a cursor starts at the user's stream head: only what comes after
+            try (SseClient fresh = node.connect("u-linger", "d-linger-2")) {
+                fresh.nextOfType("sys_connected");
+                node.api().send(Map.of("uid", "u-linger", "data", "after"));
+                assertThat(fresh.next().data()).isEqualTo("after");
+            }
+
+            awaitOffline(node, "d-linger-2");
+            await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("u-linger") == 0);
+            // once unsubscribed, a device that comes back subscribes again and receives live messages
+            try (SseClient again = node.connect("u-linger", "d-linger")) {
+                again.nextOfType("sys_connected");
+                assertThat(subscribers("u-linger")).isEqualTo(1);
+                node.api().send(Map.of("uid", "u-linger", "data", "again"));
+                assertThat(again.next().data()).isEqualTo("again");
+            }
+        }
+    }
+
+    @Test
+    void withoutALingerTheLastDeviceToLeaveUnsubscribes() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "0"))) {
+            try (SseClient client = node.connect("u-nolinger", "d-nolinger")) {
+                client.nextOfType("sys_connected");
+                assertThat(subscribers("u-nolinger")).isEqualTo(1);
+            }
+            awaitOffline(node, "d-nolinger");
+            await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u-nolinger") == 0);
+        }
+    }
+
+    @Test
+    void aDeviceOfAnotherNodeIsServedWhileTheChannelLingersHere() throws Exception {
+        Map<String, String> settings = Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "30");
+        try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
+            try (SseClient onA = a.connect("u-moves", "d-moves")) {
+                onA.nextOfType("sys_connected");
+            }
+            awaitOffline(a, "d-moves");
+            try (SseClient onB = b.connect("u-moves", "d-moves")) {
+                onB.nextOfType("sys_connected");
+                assertThat(subscribers("u-moves")).as("lingering on a, live on b").isEqualTo(2);
+                assertThat(a.api().send(Map.of("uid", "u-moves", "data", "via a"))).isEqualTo(1);
+                assertThat(onB.next().data()).isEqualTo("via a");
+            }
+        }
+    }
+
+    private static void awaitOffline(TestNode node, String device) {
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                !node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean());
+    }
+
+    /** How many clients are subscribed to the user's channel (sharded pub/sub). */
+    private static long subscribers(String uid) {
+        String[] reply = redis.first().cli("PUBSUB", "SHARDNUMSUB", "sse:{u:" + uid + "}:c").trim().split("\\s+");
+        return Long.parseLong(reply[reply.length - 1]);
+    }
+
+    private static long ssubscribeCalls() {
+        Matcher calls = SSUBSCRIBE_CALLS.matcher(redis.first().cli("INFO", "commandstats"));
+        return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    }
+}
