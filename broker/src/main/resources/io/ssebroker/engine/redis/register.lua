@@ -73,12 +73,13 @@ if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
 end
 if KEYS[10] then
-  -- the owner is written with the entry: a message sent to the device on its online finds the user's stream
-  local owner = redis.call('GET', KEYS[10])
+  -- the owner is written with the entry: a message sent to the device on its online finds the user's stream;
+  -- written and read in one command, and put back in the rare case that the device is another user's
+  local owner = redis.call('SET', KEYS[10], ARGV[10], 'PX', ARGV[12], 'GET')
   if owner and owner ~= ARGV[10] then
+    redis.call('SET', KEYS[10], owner, 'PX', ARGV[12])
     return {-3, '', last}
   end
-  redis.call('SET', KEYS[10], ARGV[10], 'PX', ARGV[12])
 end
 -- held offlines whose grace passed are reported before this registration's changes
 if queue then
