@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * after a few seconds, a reconnect storm follows a network blip. A user whose channel is still subscribed when a
  * device comes back costs no {@code SSUBSCRIBE} and no {@code SUNSUBSCRIBE}, and the registration does not wait for a
  * subscription. Meanwhile the node receives the user's messages and hands them to no connection; its follower keeps
- * its place, so a device that comes back starts as a second device would.
+ * its place, so a device that comes back starts as a second device would. A lingering channel that pub/sub lost, or
+ * whose stream would have to be read again, is unsubscribed instead: there is nobody to catch up for.
  */
 final class RedisRouting implements SubscriptionSupervisor.Handler {
     private static final Logger log = LoggerFactory.getLogger(RedisRouting.class);
@@ -152,9 +153,27 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         supervisor.unsubscribe(keys.userChannel(uid));
     }
 
-    /** Every followed stream reads what it missed (Redis may have lost pub/sub messages, or history was renewed). */
+    /**
+     * Every followed stream reads what it missed (Redis may have lost pub/sub messages, or history was renewed). A
+     * lingering user has nobody to catch up for: its channel is unsubscribed instead.
+     */
     void catchUpAll() {
+        synchronized (localDevicesByUid) {
+            lingering.keySet().forEach(this::unfollow);
+            lingering.clear();
+        }
         routes.values().forEach(route -> route.follower().catchUpNow());
+    }
+
+    /** Unsubscribes the user's channel if it lingers; true if it did. */
+    private boolean endLinger(String uid) {
+        synchronized (localDevicesByUid) {
+            if (lingering.remove(uid) == null) {
+                return false;
+            }
+            unfollow(uid);
+            return true;
+        }
     }
 
     private Route route(String uid) {
@@ -185,7 +204,7 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
             return;
         }
         Route route = routes.get(channel);
-        if (route != null) {
+        if (route != null && (route.uid() == null || !endLinger(route.uid()))) {
             route.follower().catchUpNow();
         }
     }

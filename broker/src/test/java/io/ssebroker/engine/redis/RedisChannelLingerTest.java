@@ -109,6 +109,32 @@ class RedisChannelLingerTest {
         }
     }
 
+    @Test
+    void aLingeringChannelThatPubSubLostIsUnsubscribedNotRepaired() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "300"))) {
+            try (SseClient gone = node.connect("u-lost", "d-lost")) {
+                gone.nextOfType("sys_connected");
+            }
+            awaitOffline(node, "d-lost");
+            try (SseClient staying = node.connect("u-stays", "d-stays")) {
+                staying.nextOfType("sys_connected");
+                assertThat(subscribers("u-lost")).as("lingering").isEqualTo(1);
+
+                redis.first().cli("CLIENT", "KILL", "TYPE", "pubsub");
+                // the supervisor subscribes the live channel again; the lingering one is given up
+                await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("u-stays") == 1 && subscribers("u-lost") == 0);
+                assertThat(node.api().send(Map.of("uid", "u-stays", "data", "still here"))).isEqualTo(1);
+                assertThat(staying.next().data()).isEqualTo("still here");
+            }
+            try (SseClient back = node.connect("u-lost", "d-lost")) {
+                back.nextOfType("sys_connected");
+                assertThat(subscribers("u-lost")).isEqualTo(1);
+                node.api().send(Map.of("uid", "u-lost", "data", "welcome back"));
+                assertThat(back.next().data()).isEqualTo("welcome back");
+            }
+        }
+    }
+
     private static void awaitOffline(TestNode node, String device) {
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 !node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean());
