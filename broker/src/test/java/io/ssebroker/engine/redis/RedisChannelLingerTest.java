@@ -38,7 +38,7 @@ class RedisChannelLingerTest {
 
     @Test
     void aDeviceThatComesBackWithinTheLingerSubscribesNothingAndMissesNothing() throws Exception {
-        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "3"))) {
+        try (TestNode node = nodeWithLinger("3")) {
             String cursor;
             try (SseClient client = node.connect("u-linger", "d-linger")) {
                 client.nextOfType("sys_connected");
@@ -82,7 +82,7 @@ class RedisChannelLingerTest {
 
     @Test
     void withoutALingerTheLastDeviceToLeaveUnsubscribes() throws Exception {
-        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "0"))) {
+        try (TestNode node = nodeWithLinger("0")) {
             try (SseClient client = node.connect("u-nolinger", "d-nolinger")) {
                 client.nextOfType("sys_connected");
                 assertThat(subscribers("u-nolinger")).isEqualTo(1);
@@ -94,8 +94,7 @@ class RedisChannelLingerTest {
 
     @Test
     void aDeviceOfAnotherNodeIsServedWhileTheChannelLingersHere() throws Exception {
-        Map<String, String> settings = Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "30");
-        try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
+        try (TestNode a = nodeWithLinger("30"); TestNode b = nodeWithLinger("30")) {
             try (SseClient onA = a.connect("u-moves", "d-moves")) {
                 onA.nextOfType("sys_connected");
             }
@@ -111,7 +110,7 @@ class RedisChannelLingerTest {
 
     @Test
     void aLingeringChannelThatPubSubLostIsUnsubscribedNotRepaired() throws Exception {
-        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", "300"))) {
+        try (TestNode node = nodeWithLinger("300")) {
             try (SseClient gone = node.connect("u-lost", "d-lost")) {
                 gone.nextOfType("sys_connected");
             }
@@ -133,6 +132,10 @@ class RedisChannelLingerTest {
                 assertThat(back.next().data()).isEqualTo("welcome back");
             }
         }
+    }
+
+    private static TestNode nodeWithLinger(String seconds) throws InterruptedException {
+        return TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", seconds));
     }
 
     private static void awaitOffline(TestNode node, String device) {
