@@ -87,6 +87,12 @@ public final class RedisServers implements AutoCloseable {
             return run(line);
         }
 
+        /** How many clients of this server are subscribed to a shard channel ({@code PUBSUB SHARDNUMSUB}). */
+        public long shardSubscribers(String channel) {
+            String[] reply = cli("PUBSUB", "SHARDNUMSUB", channel).trim().split("\\s+");
+            return Long.parseLong(reply[reply.length - 1]);
+        }
+
         private void signal(String name) {
             run(List.of("kill", "-" + name, Long.toString(process.pid())));
         }

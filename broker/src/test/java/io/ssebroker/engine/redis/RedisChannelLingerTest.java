@@ -143,10 +143,9 @@ class RedisChannelLingerTest {
                 !node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean());
     }
 
-    /** How many clients are subscribed to the user's channel (sharded pub/sub). */
+    /** How many clients are subscribed to the user's channel. */
     private static long subscribers(String uid) {
-        String[] reply = redis.first().cli("PUBSUB", "SHARDNUMSUB", "sse:{u:" + uid + "}:c").trim().split("\\s+");
-        return Long.parseLong(reply[reply.length - 1]);
+        return redis.first().shardSubscribers("sse:{u:" + uid + "}:c");
     }
 
     private static long ssubscribeCalls() {

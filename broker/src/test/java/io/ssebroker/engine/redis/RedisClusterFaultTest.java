@@ -63,6 +63,40 @@ class RedisClusterFaultTest {
         }
     }
 
+    /**
+     * A user whose last device left node B has a lingering channel there when the user's slot moves: B does not
+     * follow it to the new master (nobody on B needs it), and when the user comes back B subscribes there afresh.
+     */
+    @Test
+    void aLingeringUsersSlotMovesAndTheUserComesBack() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.channel_linger", "300");
+            String channel = "sse:{u:u-lingers}:c";
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
+                try (SseClient gone = b.connect("u-lingers", "d-lingers")) {
+                    gone.nextOfType("sys_connected");
+                }
+                await().atMost(Duration.ofSeconds(5)).until(() ->
+                        !a.api().get("/info", Map.of("device", "d-lingers")).result().path("online").asBoolean());
+                int slot = redis.slotOf("{u:u-lingers}");
+                RedisServers.Server oldOwner = redis.ownerOf(slot);
+                assertThat(oldOwner.shardSubscribers(channel)).as("lingering at the old owner").isEqualTo(1);
+                RedisServers.Server newOwner = otherMaster(redis, slot);
+                redis.migrateSlot(slot, newOwner);
+                await().atMost(Duration.ofSeconds(10)).until(() ->
+                        oldOwner.shardSubscribers(channel) == 0 && newOwner.shardSubscribers(channel) == 0);
+
+                try (SseClient back = b.connect("u-lingers", "d-lingers")) {
+                    back.nextOfType("sys_connected");
+                    assertThat(newOwner.shardSubscribers(channel)).isEqualTo(1);
+                    assertThat(a.api().send(Map.of("uid", "u-lingers", "data", "after the move"))).isEqualTo(1);
+                    assertThat(back.next().data()).isEqualTo("after the move");
+                }
+            }
+        }
+    }
+
     @Test
     void aMasterIsAddedAndSlotsAreReshardedToItUnderLoad() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
