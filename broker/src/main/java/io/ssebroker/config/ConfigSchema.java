@@ -46,7 +46,7 @@ public final class ConfigSchema {
             integer("redis", "timeout", 5, 1, 600, "seconds a Redis command may take before it fails"),
             string("redis", "key_prefix", "sse", "prefix of every key and channel the broker uses"),
             integer("redis", "node_heartbeat", 3, 1, 600, "seconds between node liveness beats; a node silent for 3 beats is cleared"),
-            integer("redis", "channel_linger", 30, 0, 3600, "seconds a user's channel stays subscribed after the user's last device on the node left (0 = unsubscribe at once)"),
+            integer("redis", "channel_linger", 30, 0, 3600, "seconds a user's channel stays subscribed after the user's last device on the node left (0 = unsubscribe at once; at most 50,000 users per node)"),
 
             integer("sse", "heartbeat_interval", 30, 1, 3600, "seconds of silence before a ':heartbeat' comment"),
             integer("sse", "device_frame_cache_size", 100, 1, 1_000_000, "messages retained per user stream and in the broadcast stream"),

@@ -126,8 +126,8 @@ final class RedisPresence {
 
     /**
      * Runs the registration script. With {@code checksOwner} (a single Redis) it also refuses a revoked token and
-     * records the device's owner, unless the device is another user's: then the outcome is null, nothing is written,
-     * and the caller takes the device from that user first.
+     * records the device's owner, unless the device is another user's: then the outcome is null, nothing changes (that
+     * user's ownership is written back), and the caller takes the device from that user first.
      *
      * @param otherUser the session another user had on the device, taken from that user before (to extrude), or null
      */

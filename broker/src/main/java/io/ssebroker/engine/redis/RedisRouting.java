@@ -91,12 +91,17 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
                 return subscriptions.get(uid);
             }
             if (lingering.remove(uid) != null) {
+                String channel = keys.userChannel(uid);
+                if (!routes.get(channel).follower().settled()) {
+                    // a gap was being read for nobody while the user was away: the new device starts a new follower
+                    routes.put(channel, route(uid)).follower().close();
+                }
                 CompletableFuture<Void> subscribed = subscriptions.get(uid);
                 if (!subscribed.isCompletedExceptionally()) {
                     return subscribed;
                 }
                 // its first subscription timed out (the supervisor still tries): wait for it again
-                subscribed = supervisor.subscribe(keys.userChannel(uid));
+                subscribed = supervisor.subscribe(channel);
                 subscriptions.put(uid, subscribed);
                 return subscribed;
             }
@@ -107,9 +112,15 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         }
     }
 
-    /** Uncounts a local device of the user; after the last one the channel lingers. */
+    /**
+     * Uncounts a local device of the user; after the last one the channel lingers. A release with nothing counted (a
+     * failed registration released twice) changes nothing.
+     */
     void release(String uid) {
         synchronized (localDevicesByUid) {
+            if (!localDevicesByUid.containsKey(uid)) {
+                return;
+            }
             Integer count = localDevicesByUid.computeIfPresent(uid, (k, n) -> n > 1 ? n - 1 : null);
             if (count != null) {
                 return;
@@ -131,16 +142,21 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     /** Unsubscribes the users whose last device left more than the linger time ago; run every second or so. */
     void endLingering() {
         long now = System.nanoTime();
-        synchronized (localDevicesByUid) {
-            Iterator<Map.Entry<String, Long>> oldestFirst = lingering.entrySet().iterator();
-            while (oldestFirst.hasNext()) {
-                Map.Entry<String, Long> user = oldestFirst.next();
-                if (now - user.getValue() < lingerNanos) {
-                    return;
+        try {
+            synchronized (localDevicesByUid) {
+                Iterator<Map.Entry<String, Long>> oldestFirst = lingering.entrySet().iterator();
+                while (oldestFirst.hasNext()) {
+                    Map.Entry<String, Long> user = oldestFirst.next();
+                    if (now - user.getValue() < lingerNanos) {
+                        return;
+                    }
+                    oldestFirst.remove();
+                    unfollow(user.getKey());
                 }
-                oldestFirst.remove();
-                unfollow(user.getKey());
             }
+        } catch (RuntimeException e) {
+            // a failure must not stop the schedule that runs this: lingering would then never end
+            log.warn("ending lingering channels failed this round", e);
         }
     }
 

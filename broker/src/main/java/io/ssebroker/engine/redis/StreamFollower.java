@@ -59,6 +59,11 @@ final class StreamFollower {
         return !closed && waiting == null && !reading && lastOffset >= 0 && lastOffset == offset;
     }
 
+    /** Whether nothing is held back or being read: the follower hands each message on as it comes. */
+    synchronized boolean settled() {
+        return !closed && waiting == null && !reading;
+    }
+
     synchronized void received(ChannelMessage message) {
         if (closed) {
             return;

@@ -6,8 +6,9 @@
 -- webhook, queued in the user's outbox: taken once each, in order, by whichever node takes them. An offline of this user or device held for the grace
 -- (possibly by another node) is taken back by this online: neither is reported to the webhook.
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused (the user has the maximum
--- of devices), -2 refused (a kick revoked the token), -3 nothing written (the device is another user's: the node
--- takes it from that user and runs the script again without the owner's key), 1 first device of the user, 0
+-- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
+-- ownership is written back: the node takes the device from that user and runs the script again without the
+-- owner's key), 1 first device of the user, 0
 -- otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same connection
 -- (a command re-sent after a reconnect) changes nothing and extrudes nobody.
 -- On a single Redis (standalone or Sentinel) it also lists the user among the online users and records the session

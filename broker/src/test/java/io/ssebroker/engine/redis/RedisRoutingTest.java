@@ -1,0 +1,97 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.ssebroker.testing.RedisServers;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The counting and lingering of users' channels, against a real redis-server. */
+class RedisRoutingTest {
+    private static final RedisKeys KEYS = new RedisKeys("sse");
+    private RedisServers redis;
+    private RedisIoThread ioThread;
+    private ClientResources resources;
+    private RedisClient client;
+    private SubscriptionSupervisor supervisor;
+
+    @BeforeEach
+    void start() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        redis = RedisServers.standalone();
+        ioThread = new RedisIoThread();
+        resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThread.provider()).build();
+        client = RedisClient.create(resources);
+    }
+
+    @AfterEach
+    void stop() {
+        if (supervisor != null) {
+            supervisor.close();
+        }
+        if (client != null) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            ioThread.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    private RedisRouting routing(long lingerSeconds) throws Exception {
+        RedisURI uri = RedisURI.create("redis://" + redis.first().address());
+        RedisRouting routing = new RedisRouting(KEYS,
+                (uid, offset) -> CompletableFuture.completedFuture(new StreamFollower.Missed(0, List.of())),
+                message -> { }, uid -> { }, control -> { }, () -> { }, TimeUnit.SECONDS.toNanos(lingerSeconds));
+        supervisor = new SubscriptionSupervisor(new SingleShardNode(client, uri), routing,
+                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), ioThread);
+        routing.start(supervisor, 0).get(5, TimeUnit.SECONDS);
+        return routing;
+    }
+
+    private long subscribers(String uid) {
+        return redis.first().shardSubscribers(KEYS.userChannel(uid));
+    }
+
+    @Test
+    void theChannelLingersAfterTheLastDeviceAndEndsWhenItsTimeIsUp() throws Exception {
+        RedisRouting routing = routing(1);
+        routing.acquire("u1").get(5, TimeUnit.SECONDS);
+        routing.acquire("u1").get(5, TimeUnit.SECONDS);
+        routing.release("u1");
+        routing.release("u1");
+        routing.endLingering();
+        assertThat(subscribers("u1")).as("lingering").isEqualTo(1);
+        Thread.sleep(1100);
+        routing.endLingering();
+        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u1") == 0);
+    }
+
+    @Test
+    void aReleaseWithNothingCountedChangesNothing() throws Exception {
+        RedisRouting routing = routing(30);
+        routing.acquire("u2").get(5, TimeUnit.SECONDS);
+        routing.release("u2");
+        routing.release("u2"); // a failed registration released twice
+        routing.release("never-acquired");
+        assertThat(routing.acquire("u2").get(5, TimeUnit.SECONDS)).as("the lingering subscription, live").isNull();
+        routing.release("u2");
+        routing.catchUpAll(); // ends every linger
+        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u2") == 0);
+        routing.release("u2");
+        routing.acquire("u2").get(5, TimeUnit.SECONDS);
+        assertThat(subscribers("u2")).as("subscribed afresh").isEqualTo(1);
+    }
+}
