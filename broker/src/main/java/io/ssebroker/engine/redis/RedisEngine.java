@@ -162,8 +162,7 @@ public final class RedisEngine implements Engine {
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(sweep::sweep, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
-        RedisRouting routes = routing;
-        scheduler.scheduleWithFixedDelay(routes::endLingering, 1, 1, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(routing::endLingering, 1, 1, TimeUnit.SECONDS);
         if (config.callback().offlineGraceSeconds() > 0) {
             scheduler.scheduleWithFixedDelay(() -> presence.reportDueOfflines()
                     .whenComplete(RedisRouting.logFailure("reporting offlines held for the grace")), beatMillis, beatMillis,

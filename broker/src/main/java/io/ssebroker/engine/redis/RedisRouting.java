@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Which stream channels this node listens to: the broadcast and control channels always, a user's channel while
  * this node holds a device of that user (counted) and for a while after the last one left
- * ({@code redis.channel_linger}). Each stream channel has a {@link StreamFollower} that notices and repairs gaps; the {@link SubscriptionSupervisor} keeps the
- * channels subscribed, and after it had to subscribe one again, its follower reads what was published meanwhile.
+ * ({@code redis.channel_linger}). Each stream channel has a {@link StreamFollower} that notices and repairs gaps;
+ * the {@link SubscriptionSupervisor} keeps the channels subscribed, and after it had to subscribe one again, its
+ * follower reads what was published meanwhile.
  *
  * <p>Clients come back: a page that navigates closes its stream and opens another, an {@code EventSource} reconnects
  * after a few seconds, a reconnect storm follows a network blip. A user whose channel is still subscribed when a
@@ -90,23 +91,21 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
             if (count > 1) {
                 return subscriptions.get(uid);
             }
+            String channel = keys.userChannel(uid);
             if (lingering.remove(uid) != null) {
-                String channel = keys.userChannel(uid);
                 if (!routes.get(channel).follower().settled()) {
                     // a gap was being read for nobody while the user was away: the new device starts a new follower
                     routes.put(channel, route(uid)).follower().close();
                 }
-                CompletableFuture<Void> subscribed = subscriptions.get(uid);
-                if (!subscribed.isCompletedExceptionally()) {
-                    return subscribed;
+                CompletableFuture<Void> lingered = subscriptions.get(uid);
+                if (!lingered.isCompletedExceptionally()) {
+                    return lingered;
                 }
-                // its first subscription timed out (the supervisor still tries): wait for it again
-                subscribed = supervisor.subscribe(channel);
-                subscriptions.put(uid, subscribed);
-                return subscribed;
+                // its first subscription timed out (the supervisor still tries): wait for it again, below
+            } else {
+                routes.put(channel, route(uid));
             }
-            routes.put(keys.userChannel(uid), route(uid));
-            CompletableFuture<Void> subscribed = supervisor.subscribe(keys.userChannel(uid));
+            CompletableFuture<Void> subscribed = supervisor.subscribe(channel);
             subscriptions.put(uid, subscribed);
             return subscribed;
         }
