@@ -253,7 +253,6 @@ public final class Broker implements EngineListener {
         });
         // Deferred: the close may happen while this loop iterates its connections.
         loop.loop().execute(() -> loop.remove(connection));
-        connectionCount.decrementAndGet();
         String reason = connection.endReason() != null ? connection.endReason() : StateChange.DEVICE_DISCONNECT;
         metrics.disconnected(reason);
         if (connection.stream.closedForSlowness()) {
@@ -267,6 +266,8 @@ public final class Broker implements EngineListener {
             return false;
         });
         pendingRemovals.add(removal);
+        // Counted out only once its removal is pending: a drain that sees no connection then waits for the removal.
+        connectionCount.decrementAndGet();
         removal.whenComplete((removed, error) -> {
             pendingRemovals.remove(removal);
             connection.leftPresence.complete(null);
