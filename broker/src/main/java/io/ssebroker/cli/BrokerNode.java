@@ -1,6 +1,5 @@
 package io.ssebroker.cli;
 
-import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.api.EventsApi;
 import io.ssebroker.api.InfoApi;
@@ -56,8 +55,6 @@ public final class BrokerNode implements AutoCloseable {
     private ScheduledExecutorService jwksRefresher;
     private InetSocketAddress address;
     private boolean stopped;
-    /** The engine runs its I/O on one of the server's event loops (the Redis engine, when the transports match). */
-    private boolean engineOnServerLoop;
 
     public BrokerNode(BrokerConfig config) {
         this(config, StateChangeListener.NONE);
@@ -89,10 +86,8 @@ public final class BrokerNode implements AutoCloseable {
             webhook = new WebhookDispatcher(callback, new StateChangeJson(nodeAddress), metrics.registry());
             listener = both(stateChanges, webhook);
         }
-        EventLoop redisLoop = config.redis().configured() ? server.loopForClient(RedisEngine.clientChannelType()) : null;
-        engineOnServerLoop = redisLoop != null;
         Engine store = config.redis().configured()
-                ? new RedisEngine(config, nodeAddress, Version.number(), listener, redisLoop)
+                ? new RedisEngine(config, nodeAddress, Version.number(), listener)
                 : new MemoryEngine(config, nodeAddress, Version.number(), listener);
         engine = new MeteredEngine(store, metrics.registry());
         broker = new Broker(engine, config, nodeAddress, new BrokerMeters(metrics.registry()));
@@ -149,17 +144,8 @@ public final class BrokerNode implements AutoCloseable {
         if (jwksRefresher != null) {
             jwksRefresher.shutdownNow();
         }
-        if (engineOnServerLoop) {
-            // Its connections run on one of the server's loops, which must still run for them to close and for the
-            // node to leave the cluster. Streams still open after the drain are cut off by the server's close; the
-            // presence they leave is cleared by a surviving node (see the engine's leave).
-            engine.close();
-            server.close();
-        } else {
-            // The server first: no request reaches an engine that is closed.
-            server.close();
-            engine.close();
-        }
+        server.close();
+        engine.close();
         if (webhook != null) { // after the engine: the offline changes of the drain are all in its backlog
             webhook.close(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -16,11 +15,9 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -82,8 +79,6 @@ public final class HttpServer implements AutoCloseable {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerChannel> channelType;
-    /** The kind of connection the loops run: what a client lent a loop must use. */
-    private final Class<? extends Channel> connectionType;
     private final String transport;
     private Channel serverChannel;
 
@@ -96,7 +91,6 @@ public final class HttpServer implements AutoCloseable {
         boolean epoll = config.http().epoll() && Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        this.connectionType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         this.transport = epoll ? "epoll" : "nio";
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, factory);
         int threads = config.http().ioThreads() > 0 ? config.http().ioThreads() : Runtime.getRuntime().availableProcessors();
@@ -291,16 +285,6 @@ public final class HttpServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
-    }
-
-    /**
-     * One of the server's event loops for a client of another service to run its connections on, so that the requests
-     * served by that loop use them with no hand-over between threads; null when the client's connections are of
-     * another transport than the server's (an epoll channel cannot run on a NIO loop, nor the reverse). The loop runs
-     * until {@link #close}: the client must be closed before.
-     */
-    public EventLoop loopForClient(Class<? extends Channel> clientConnectionType) {
-        return connectionType.isAssignableFrom(clientConnectionType) ? workerGroup.next() : null;
     }
 
     @Override

@@ -4,9 +4,6 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.Transports;
-import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
@@ -62,8 +59,11 @@ public final class RedisEngine implements Engine {
     private final String version;
     private final long startTimeMillis = System.currentTimeMillis();
     private final StateChangeListener stateChanges;
-    private final RedisIoThread ioThread;
-    private final ClientResources resources;
+    private final RedisIoThread ioThread = new RedisIoThread();
+    private final ClientResources resources = DefaultClientResources.builder()
+            .eventLoopGroupProvider(ioThread.provider())
+            .nettyCustomizer(new RedisChannelWrites())
+            .build();
     private final ScheduledExecutorService scheduler =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-engine", true));
     private final RedisKeys keys;
@@ -87,23 +87,7 @@ public final class RedisEngine implements Engine {
     private PresenceSweep sweep;
     private SentinelWatch sentinels;
 
-    /** An engine with a Redis I/O thread of its own. */
     public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
-        this(config, nodeAddress, version, stateChanges, null);
-    }
-
-    /**
-     * @param ioLoop the event loop to run the Redis connections on (see {@link RedisIoThread}), kept running by its
-     *               owner until after {@link #close}, of the transport {@link #clientChannelType()} names; null for a
-     *               thread of the engine's own
-     */
-    public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges,
-                       EventLoop ioLoop) {
-        this.ioThread = ioLoop == null ? RedisIoThread.own() : RedisIoThread.on(ioLoop);
-        this.resources = DefaultClientResources.builder()
-                .eventLoopGroupProvider(ioThread.provider())
-                .nettyCustomizer(new RedisChannelWrites())
-                .build();
         this.config = config;
         this.node = nodeAddress;
         this.nodeId = nodeAddress + "~" + Long.toString(new SecureRandom().nextLong() >>> 1, 36);
@@ -482,11 +466,6 @@ public final class RedisEngine implements Engine {
         }
         resources.shutdown(0, 2, TimeUnit.SECONDS);
         ioThread.close();
-    }
-
-    /** The kind of socket channel the Redis connections use: an event loop lent to the engine must run these. */
-    public static Class<? extends Channel> clientChannelType() {
-        return Transports.socketChannelClass();
     }
 
     /**

@@ -30,7 +30,7 @@ class RedisRoutingTest {
     void start() {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         redis = RedisServers.standalone();
-        ioThread = RedisIoThread.own();
+        ioThread = new RedisIoThread();
         resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThread.provider()).build();
         client = RedisClient.create(resources);
     }

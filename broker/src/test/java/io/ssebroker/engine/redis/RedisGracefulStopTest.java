@@ -1,0 +1,50 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node stopped right after its last client left removes that client's presence first and then leaves the
+ * cluster's set of nodes, instead of leaving a device behind for a survivor to clear.
+ */
+class RedisGracefulStopTest {
+    private static final RedisKeys KEYS = new RedisKeys("sse");
+    private static RedisServers redis;
+
+    @BeforeAll
+    static void start() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        redis = RedisServers.standalone();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void aNodeStoppedAsItsLastClientLeavesLeavesNothingBehind() throws InterruptedException {
+        TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+        try (SseClient client = node.connect("u1", "d1")) {
+            client.nextOfType("sys_connected");
+            assertThat(node.api().send(Map.of("uid", "u1", "data", "hello"))).isEqualTo(1);
+            assertThat(client.next().data()).isEqualTo("hello");
+            assertThat(redis.first().cli("SMEMBERS", KEYS.nodes()).trim()).isNotEmpty();
+        } finally {
+            node.close();
+        }
+        assertThat(redis.first().cli("SMEMBERS", KEYS.nodes()).trim()).isEmpty();
+        assertThat(redis.first().cli("HLEN", KEYS.userPresence("u1")).trim()).isEqualTo("0");
+        assertThat(redis.first().cli("SCARD", KEYS.onlineUsers()).trim()).isEqualTo("0");
+    }
+}
