@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The byte side of one open SSE response: writes frames to the channel, remembers when it last wrote (for
@@ -15,6 +16,8 @@ import java.util.concurrent.RejectedExecutionException;
 public final class SseStream {
     /** Bodies up to this size are copied into each stream's frame rather than shared. */
     static final int COPIED_BODY_BYTES = 1024;
+    /** How long a closing stream waits for its client to read the last bytes before it is cut off. */
+    private static final long CLOSE_GRACE_SECONDS = 5;
 
     private final Channel channel;
     private final SseFraming framing;
@@ -150,12 +153,8 @@ public final class SseStream {
         closing = true;
         dirty = false;
         channel.writeAndFlush(framing.end()).addListener(ChannelFutureListener.CLOSE);
-        channel.eventLoop().schedule(() -> {
-            channel.close();
-        }, CLOSE_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
     }
-
-    private static final long CLOSE_GRACE_SECONDS = 5;
 
     /** Writes a framed message; released unwritten when the stream is closed. */
     private void write(Object framed, boolean enforceCap) {
