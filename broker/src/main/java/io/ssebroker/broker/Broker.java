@@ -261,13 +261,17 @@ public final class Broker implements EngineListener {
                     connection.session.uid(), connection.device());
         }
         log.debug("disconnected uid={} device={} reason={}", connection.session.uid(), connection.device(), reason);
-        CompletableFuture<Boolean> removal = engine.unregister(connection.session, reason).exceptionally(error -> {
-            log.warn("could not remove presence of device {}: {}", connection.device(), unavailable(error));
-            return false;
-        });
-        pendingRemovals.add(removal);
-        // Counted out only once its removal is pending: a drain that sees no connection then waits for the removal.
-        connectionCount.decrementAndGet();
+        CompletableFuture<Boolean> removal;
+        try {
+            removal = engine.unregister(connection.session, reason).exceptionally(error -> {
+                log.warn("could not remove presence of device {}: {}", connection.device(), unavailable(error));
+                return false;
+            });
+            pendingRemovals.add(removal);
+        } finally {
+            // Counted out only once its removal is pending: a drain that sees no connection then waits for it.
+            connectionCount.decrementAndGet();
+        }
         removal.whenComplete((removed, error) -> {
             pendingRemovals.remove(removal);
             connection.leftPresence.complete(null);
