@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * a device that comes back within it subscribes nothing and misses nothing; afterwards the node unsubscribes.
  */
 class RedisChannelLingerTest {
+    private static final RedisKeys KEYS = new RedisKeys("sse");
     private static final Pattern SSUBSCRIBE_CALLS = Pattern.compile("cmdstat_ssubscribe:calls=(\\d+)");
     private static RedisServers redis;
 
@@ -95,10 +96,7 @@ class RedisChannelLingerTest {
     @Test
     void aDeviceOfAnotherNodeIsServedWhileTheChannelLingersHere() throws Exception {
         try (TestNode a = nodeWithLinger("30"); TestNode b = nodeWithLinger("30")) {
-            try (SseClient onA = a.connect("u-moves", "d-moves")) {
-                onA.nextOfType("sys_connected");
-            }
-            awaitOffline(a, "d-moves");
+            connectAndLeave(a, "u-moves", "d-moves");
             try (SseClient onB = b.connect("u-moves", "d-moves")) {
                 onB.nextOfType("sys_connected");
                 assertThat(subscribers("u-moves")).as("lingering on a, live on b").isEqualTo(2);
@@ -111,10 +109,7 @@ class RedisChannelLingerTest {
     @Test
     void aLingeringChannelThatPubSubLostIsUnsubscribedNotRepaired() throws Exception {
         try (TestNode node = nodeWithLinger("300")) {
-            try (SseClient gone = node.connect("u-lost", "d-lost")) {
-                gone.nextOfType("sys_connected");
-            }
-            awaitOffline(node, "d-lost");
+            connectAndLeave(node, "u-lost", "d-lost");
             try (SseClient staying = node.connect("u-stays", "d-stays")) {
                 staying.nextOfType("sys_connected");
                 assertThat(subscribers("u-lost")).as("lingering").isEqualTo(1);
@@ -138,6 +133,14 @@ class RedisChannelLingerTest {
         return TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.channel_linger", seconds));
     }
 
+    /** A device that connects and leaves again: its user's channel lingers on the node afterwards. */
+    private static void connectAndLeave(TestNode node, String uid, String device) {
+        try (SseClient client = node.connect(uid, device)) {
+            client.nextOfType("sys_connected");
+        }
+        awaitOffline(node, device);
+    }
+
     private static void awaitOffline(TestNode node, String device) {
         await().atMost(Duration.ofSeconds(5)).until(() ->
                 !node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean());
@@ -145,7 +148,7 @@ class RedisChannelLingerTest {
 
     /** How many clients are subscribed to the user's channel. */
     private static long subscribers(String uid) {
-        return redis.first().shardSubscribers("sse:{u:" + uid + "}:c");
+        return redis.first().shardSubscribers(KEYS.userChannel(uid));
     }
 
     private static long ssubscribeCalls() {
