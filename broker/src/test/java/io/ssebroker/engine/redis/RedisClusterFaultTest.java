@@ -72,7 +72,7 @@ class RedisClusterFaultTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.cluster()) {
             Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.channel_linger", "300");
-            String channel = "sse:{u:u-lingers}:c";
+            String channel = new RedisKeys("sse").userChannel("u-lingers");
             try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
                 try (SseClient gone = b.connect("u-lingers", "d-lingers")) {
                     gone.nextOfType("sys_connected");
