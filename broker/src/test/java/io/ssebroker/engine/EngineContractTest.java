@@ -41,10 +41,7 @@ public abstract class EngineContractTest {
 
     @BeforeEach
     void startEngine() {
-        Map<String, String> settings = new HashMap<>(engineSettings());
-        settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
-        settings.put("sse.device_frame_cache_size", "5");
-        config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
+        config = config(Map.of());
         engine = newEngine(config, changes::add);
         listener.engine = engine;
         engine.start(listener);
@@ -54,6 +51,15 @@ public abstract class EngineContractTest {
     @AfterEach
     protected void stopEngine() {
         engine.close();
+    }
+
+    /** The shared settings (five messages of history per stream), the engine's, and these. */
+    protected BrokerConfig config(Map<String, String> more) {
+        Map<String, String> settings = new HashMap<>(engineSettings());
+        settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
+        settings.put("sse.device_frame_cache_size", "5");
+        settings.putAll(more);
+        return new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
     }
 
     protected String id(String name) {
@@ -228,6 +234,52 @@ public abstract class EngineContractTest {
         Replay replay = engine.replay(uid, "d", Optional.of(start)).join();
         assertThat(replay.resetReason()).isEqualTo(Replay.EXPIRED);
         assertThat(replay.messages()).extracting(StreamMessage::data).containsExactly("m4", "m5", "m6", "m7", "m8");
+    }
+
+    /**
+     * Messages older than the retention are trimmed when the stream is next written: a cursor before them is reset
+     * as expired, and one at the last of them (its client saw everything trimmed) resumes without a reset. A second
+     * round checks the trimming again once the stream's oldest message has changed.
+     */
+    @Test
+    void messagesOlderThanTheRetentionAreTrimmedAndOnlyCursorsBeforeThemReset() throws InterruptedException {
+        Engine shortLived = newEngine(config(Map.of("sse.device_frame_cache_expire", "1")), change -> { });
+        shortLived.start(new RecordingListener());
+        try {
+            String uid = id("u");
+            Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();
+            shortLived.publish(new Publication(null, "m1", Set.of(uid), Set.of())).join();
+            Position afterM1 = after(shortLived.replay(uid, "d", Optional.of(start)).join(), start, "m1");
+            Thread.sleep(1_100);
+            shortLived.publish(new Publication(null, "m2", Set.of(uid), Set.of())).join();
+            shortLived.publish(new Publication(null, "m3", Set.of(uid), Set.of())).join();
+
+            Replay fromStart = shortLived.replay(uid, "d", Optional.of(start)).join();
+            assertThat(fromStart.resetReason()).isEqualTo(Replay.EXPIRED);
+            assertThat(fromStart.messages()).extracting(StreamMessage::data).containsExactly("m2", "m3");
+            Replay fromM1 = shortLived.replay(uid, "d", Optional.of(afterM1)).join();
+            assertThat(fromM1.resetReason()).isNull();
+            assertThat(fromM1.messages()).extracting(StreamMessage::data).containsExactly("m2", "m3");
+
+            Position afterM2 = after(fromM1, afterM1, "m2");
+            Position afterM3 = after(fromM1, afterM1, "m3");
+            Thread.sleep(1_100);
+            shortLived.publish(new Publication(null, "m4", Set.of(uid), Set.of())).join();
+            Replay fromM2 = shortLived.replay(uid, "d", Optional.of(afterM2)).join();
+            assertThat(fromM2.resetReason()).isEqualTo(Replay.EXPIRED);
+            assertThat(fromM2.messages()).extracting(StreamMessage::data).containsExactly("m4");
+            Replay fromM3 = shortLived.replay(uid, "d", Optional.of(afterM3)).join();
+            assertThat(fromM3.resetReason()).isNull();
+            assertThat(fromM3.messages()).extracting(StreamMessage::data).containsExactly("m4");
+        } finally {
+            shortLived.close();
+        }
+    }
+
+    /** The cursor of a connection that has seen the replay's messages up to the one with this data. */
+    protected static Position after(Replay replay, Position from, String data) {
+        long offset = replay.messages().stream().filter(m -> m.data().equals(data)).findFirst().orElseThrow().offset();
+        return new Position(from.epoch(), offset, from.broadcastOffset());
     }
 
     @Test

@@ -3,7 +3,10 @@
 -- node can tell when it missed one. Appending and publishing in one script keeps ids and publishes in order.
 -- The publication's id makes it idempotent: run again with the same id (a command re-sent after a reconnect,
 -- or a send repeated with its idempotency key) it appends nothing and answers the first result.
--- KEYS: stream, meta hash (last, cut), shard channel, presence hash of the user (or the meta hash again),
+-- The meta hash also keeps the id of the oldest entry the script knows of ('first', never newer than the real
+-- oldest: ids only grow), so that an append finds out whether anything has aged out without walking the stream
+-- (a stream read costs more the more entries a trim has left marked deleted in its first node).
+-- KEYS: stream, meta hash (last, cut, first), shard channel, presence hash of the user (or the meta hash again),
 --       the publication's id key
 -- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
 --       meta ttl ms (0 = none), count mode, id key ttl ms
@@ -13,26 +16,65 @@ if seen then
   local space = string.find(seen, ' ', 1, true)
   return {string.sub(seen, 1, space - 1), tonumber(string.sub(seen, space + 1)), 1}
 end
-local emptied = redis.call('XLEN', KEYS[1]) == 0
+
+-- true when stream id a comes before stream id b
+local function before(a, b)
+  local da = string.find(a, '-', 1, true)
+  local db = string.find(b, '-', 1, true)
+  local ma = tonumber(string.sub(a, 1, da - 1))
+  local mb = tonumber(string.sub(b, 1, db - 1))
+  if ma ~= mb then
+    return ma < mb
+  end
+  return tonumber(string.sub(a, da + 1)) < tonumber(string.sub(b, db + 1))
+end
+
+-- the id of the stream's oldest entry, or nil when it has none
+local function oldest()
+  local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  return head[1] and head[1][1]
+end
+
+local len = redis.call('XLEN', KEYS[1]) + 1
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'v', ARGV[3], 't', ARGV[4], 'd', ARGV[2])
-local prev = redis.call('HGET', KEYS[2], 'last') or '0-0'
-redis.call('HSET', KEYS[2], 'last', id)
-if emptied and prev ~= '0-0' then
+local meta = redis.call('HMGET', KEYS[2], 'last', 'first')
+local prev = meta[1] or '0-0'
+local first = meta[2]
+local cut = nil
+if len == 1 then
   -- the stream expired or was trimmed to nothing: everything up to the previous entry is gone
-  redis.call('HSET', KEYS[2], 'cut', prev)
+  first = id
+  if prev ~= '0-0' then
+    cut = prev
+  end
 end
 local maxlen = tonumber(ARGV[5])
-local len = redis.call('XLEN', KEYS[1])
 if len > maxlen then
-  local gone = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', len - maxlen)
-  redis.call('HSET', KEYS[2], 'cut', gone[#gone][1])
+  local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', len - maxlen + 1)
+  cut = head[len - maxlen][1]
+  first = head[len - maxlen + 1] and head[len - maxlen + 1][1]
   redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
+elseif not first then
+  first = oldest()
 end
-local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[6], '-', 'COUNT', 1)
-if #old > 0 then
-  redis.call('HSET', KEYS[2], 'cut', old[1][1])
-  redis.call('XTRIM', KEYS[1], 'MINID', ARGV[6])
+if first and before(first, ARGV[6]) then
+  local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[6], '-', 'COUNT', 1)
+  if #old > 0 then
+    cut = old[1][1]
+    redis.call('XTRIM', KEYS[1], 'MINID', ARGV[6])
+  end
+  first = oldest()
 end
+local write = {'last', id}
+if cut then
+  table.insert(write, 'cut')
+  table.insert(write, cut)
+end
+if first then
+  table.insert(write, 'first')
+  table.insert(write, first)
+end
+redis.call('HSET', KEYS[2], unpack(write))
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 if ARGV[8] ~= '0' then
   redis.call('PEXPIRE', KEYS[2], ARGV[8])

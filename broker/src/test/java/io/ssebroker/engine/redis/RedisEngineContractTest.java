@@ -8,9 +8,11 @@ import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineContractTest;
 import io.ssebroker.engine.Position;
+import io.ssebroker.engine.Publication;
 import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
+import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
 import java.util.HashMap;
 import java.util.List;
@@ -65,6 +67,39 @@ class RedisEngineContractTest extends EngineContractTest {
             assertThat(replay.start()).isEqualTo(registration.start());
         } finally {
             redis.first().resume();
+        }
+    }
+
+    /**
+     * The publish script keeps the id of a stream's oldest entry in its meta hash, to see without reading the stream
+     * whether anything has aged out. Bookkeeping without it (written by an earlier version) or with an older one
+     * than the stream's (entries removed by hand) still trims exactly what has aged out.
+     */
+    @Test
+    void trimmingByAgeNeedsNoExactRecordOfTheOldestEntry() throws InterruptedException {
+        Engine shortLived = newEngine(config(Map.of("sse.device_frame_cache_expire", "1")), change -> { });
+        shortLived.start(new IgnoringEngineListener());
+        try {
+            String uid = id("u");
+            String meta = new RedisKeys("sse").userMeta(uid);
+            Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();
+            shortLived.publish(new Publication(null, "m1", Set.of(uid), Set.of())).join();
+            redis.first().cli("HDEL", meta, "first");
+            Thread.sleep(1_100);
+            shortLived.publish(new Publication(null, "m2", Set.of(uid), Set.of())).join();
+            Replay fromStart = shortLived.replay(uid, "d", Optional.of(start)).join();
+            assertThat(fromStart.resetReason()).isEqualTo(Replay.EXPIRED);
+            assertThat(fromStart.messages()).extracting(StreamMessage::data).containsExactly("m2");
+
+            redis.first().cli("HSET", meta, "first", "1-0");
+            shortLived.publish(new Publication(null, "m3", Set.of(uid), Set.of())).join();
+            Position afterM2 = after(fromStart, fromStart.start(), "m2");
+            Replay fromM2 = shortLived.replay(uid, "d", Optional.of(afterM2)).join();
+            assertThat(fromM2.resetReason()).isNull();
+            assertThat(fromM2.messages()).extracting(StreamMessage::data).containsExactly("m3");
+            assertThat(redis.first().cli("HGET", meta, "first").trim()).isEqualTo(StreamIds.toId(afterM2.userOffset()));
+        } finally {
+            shortLived.close();
         }
     }
 
