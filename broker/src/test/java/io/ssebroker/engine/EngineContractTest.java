@@ -53,8 +53,15 @@ public abstract class EngineContractTest {
         engine.close();
     }
 
+    /** A second engine of this node, started with these settings besides the shared ones; the test closes it. */
+    protected Engine startedEngine(Map<String, String> settings) {
+        Engine started = newEngine(config(settings), change -> { });
+        started.start(new RecordingListener());
+        return started;
+    }
+
     /** The shared settings (five messages of history per stream), the engine's, and these. */
-    protected BrokerConfig config(Map<String, String> more) {
+    private BrokerConfig config(Map<String, String> more) {
         Map<String, String> settings = new HashMap<>(engineSettings());
         settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
         settings.put("sse.device_frame_cache_size", "5");
@@ -243,8 +250,7 @@ public abstract class EngineContractTest {
      */
     @Test
     void messagesOlderThanTheRetentionAreTrimmedAndOnlyCursorsBeforeThemReset() throws InterruptedException {
-        Engine shortLived = newEngine(config(Map.of("sse.device_frame_cache_expire", "1")), change -> { });
-        shortLived.start(new RecordingListener());
+        Engine shortLived = startedEngine(Map.of("sse.device_frame_cache_expire", "1"));
         try {
             String uid = id("u");
             Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();

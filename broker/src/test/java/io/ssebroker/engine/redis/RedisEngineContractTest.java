@@ -77,8 +77,7 @@ class RedisEngineContractTest extends EngineContractTest {
      */
     @Test
     void trimmingByAgeNeedsNoExactRecordOfTheOldestEntry() throws InterruptedException {
-        Engine shortLived = newEngine(config(Map.of("sse.device_frame_cache_expire", "1")), change -> { });
-        shortLived.start(new IgnoringEngineListener());
+        Engine shortLived = startedEngine(Map.of("sse.device_frame_cache_expire", "1"));
         try {
             String uid = id("u");
             String meta = new RedisKeys("sse").userMeta(uid);
