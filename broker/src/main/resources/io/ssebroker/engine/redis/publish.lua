@@ -50,9 +50,10 @@ if len == 1 then
 end
 local maxlen = tonumber(ARGV[5])
 if len > maxlen then
+  -- the entries that go, and the one that becomes the oldest (a max length is at least 1)
   local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', len - maxlen + 1)
-  cut = head[len - maxlen][1]
-  first = head[len - maxlen + 1] and head[len - maxlen + 1][1]
+  cut = head[#head - 1][1]
+  first = head[#head][1]
   redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
 elseif not first then
   first = oldest()
