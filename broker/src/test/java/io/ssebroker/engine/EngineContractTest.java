@@ -61,7 +61,7 @@ public abstract class EngineContractTest {
     }
 
     /** The shared settings (five messages of history per stream), the engine's, and these. */
-    private BrokerConfig config(Map<String, String> more) {
+    protected BrokerConfig config(Map<String, String> more) {
         Map<String, String> settings = new HashMap<>(engineSettings());
         settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
         settings.put("sse.device_frame_cache_size", "5");

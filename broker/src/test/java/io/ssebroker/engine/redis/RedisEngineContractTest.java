@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.EngineContractTest;
 import io.ssebroker.engine.Position;
@@ -14,7 +13,6 @@ import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -118,10 +116,7 @@ class RedisEngineContractTest extends EngineContractTest {
      */
     @Test
     void nodesThatDifferInQueuingChangesFindEachOther() {
-        Map<String, String> settings = new HashMap<>(engineSettings());
-        settings.put("jwt.secret", "contract-test-secret-of-32-bytes-or-more");
-        BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), settings).config();
-        RedisEngine withoutWebhook = new RedisEngine(config, "127.0.0.1:7002", "test", StateChangeListener.NONE);
+        RedisEngine withoutWebhook = new RedisEngine(config(Map.of()), "127.0.0.1:7002", "test", StateChangeListener.NONE);
         withoutWebhook.start(listener);
         try {
             List<String> seenByThisEngine = ((RedisEngine) engine).nodesQueuingOtherwise().join();
