@@ -14,6 +14,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.ProtocolKeyword;
+import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.resource.ClientResources;
 import io.ssebroker.config.BrokerConfig;
@@ -23,7 +24,8 @@ import java.util.List;
 
 /**
  * The connections a node keeps to Redis, whatever the deployment: one for commands (pipelined, shared by all
- * threads) and the {@link ShardNodes} that pub/sub connections are opened to. Standalone for one address, Redis
+ * threads) and the {@link ShardNodes} that pub/sub connections are opened to (on a standalone Redis, the command
+ * connection carries the subscriptions too). Standalone for one address, Redis
  * Cluster for several, Sentinel when a master name is set: then commands follow the sentinels' view of the master
  * (Lettuce's master/replica connection listens to them), and pub/sub is reconnected on a switch by
  * {@link SentinelWatch}. Commands fail at once while disconnected, so that a publish is refused rather than queued.
@@ -69,6 +71,9 @@ final class RedisConnections implements AutoCloseable {
                 // The index of waiting commands only speeds up removing a cancelled one (a timeout, rare) and costs
                 // two map updates per command.
                 .useHashIndexQueue(false)
+                // Shard channels need Redis 7, which speaks RESP3: no silent fall-back to RESP2, where a connection
+                // with subscriptions could not run commands.
+                .protocolVersion(ProtocolVersion.RESP3)
                 .build();
         if (config.sentinelMaster().isEmpty() && config.addrs().size() > 1) {
             List<RedisURI> seeds = new ArrayList<>();
@@ -106,18 +111,13 @@ final class RedisConnections implements AutoCloseable {
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(nodeOptions);
         try {
-            StatefulConnection<String, String> connection;
-            RedisClusterAsyncCommands<String, String> commands;
             if (sentinel) {
                 var masterReplica = MasterReplica.connect(client, Utf8Codec.INSTANCE, uri);
-                connection = masterReplica;
-                commands = masterReplica.async();
-            } else {
-                var plain = client.connect(Utf8Codec.INSTANCE);
-                connection = plain;
-                commands = plain.async();
+                return new RedisConnections(List.of(client), masterReplica, masterReplica.async(), new SingleShardNode(client, uri), false);
             }
-            return new RedisConnections(List.of(client), connection, commands, new SingleShardNode(client, uri), false);
+            // A pub/sub connection runs commands too (RESP3): the one connection serves both, see SingleShardNode.
+            var plain = client.connectPubSub(Utf8Codec.INSTANCE);
+            return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false);
         } catch (RuntimeException e) {
             shutdown(List.of(client));
             throw e;

@@ -1,6 +1,7 @@
 package io.ssebroker.engine.redis;
 
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,8 +13,16 @@ interface ShardNodes {
     /** The node that serves this channel according to the latest topology this node knows. */
     String ownerOf(String channel);
 
-    /** Opens a new pub/sub connection to a node (the subscriptions on it belong to the caller). */
+    /** A pub/sub connection to a node, new or lent (the subscriptions on it belong to the caller until released). */
     CompletableFuture<StatefulRedisPubSubConnection<String, String>> connect(String node);
+
+    /**
+     * The caller is done with a connection from {@link #connect}: it is closed, or, if it was lent, unsubscribed from
+     * the given channels (all the caller subscribed to on it) and given back.
+     */
+    default void release(StatefulRedisPubSubConnection<String, String> connection, Set<String> channels) {
+        connection.closeAsync();
+    }
 
     /** Reads the topology again (after a redirection or a lost subscription); coalesced with one in flight. */
     CompletableFuture<Void> refreshTopology();

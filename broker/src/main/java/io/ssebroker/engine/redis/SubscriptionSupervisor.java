@@ -12,10 +12,12 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
@@ -95,24 +97,39 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** Complete once connected and listened to: nothing is subscribed before the listeners are in place. */
         final CompletableFuture<StatefulRedisPubSubConnection<String, String>> connection;
         final LinkedHashSet<String> live = new LinkedHashSet<>();
+        /** The channels subscribed to (or being subscribed to) on the connection: live or not, until unsubscribed. */
+        private final Set<String> subscribed = new HashSet<>();
         /** Completes when the commands sent so far were handed to the connection: commands go out in order. */
         private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
         String probe;
         long probeSentNanos;
 
+        private final Events events = new Events(this);
+        private final ConnectionEvents connectionEvents = new ConnectionEvents(this);
+
         Link(String node) {
             this.node = node;
             this.connection = shards.connect(node).thenApply(opened -> {
-                opened.addListener(new Events(this));
-                opened.addListener(new ConnectionEvents(this));
+                opened.addListener(events);
+                opened.addListener(connectionEvents);
                 return opened;
             });
             this.issued = connection;
         }
 
+        CompletableFuture<Void> subscribe(String channel) {
+            subscribed.add(channel);
+            return send(connection -> connection.async().ssubscribe(channel));
+        }
+
+        void unsubscribe(String channel) {
+            subscribed.remove(channel);
+            send(connection -> connection.async().sunsubscribe(channel));
+        }
+
         /** Sends a command after the ones sent before it (a SUNSUBSCRIBE never overtakes its SSUBSCRIBE). */
-        <T> CompletableFuture<T> send(Function<StatefulRedisPubSubConnection<String, String>, CompletionStage<T>> command) {
+        private <T> CompletableFuture<T> send(Function<StatefulRedisPubSubConnection<String, String>, CompletionStage<T>> command) {
             CompletableFuture<T> result = new CompletableFuture<>();
             issued = issued.thenApply(opened -> {
                 try {
@@ -136,8 +153,14 @@ final class SubscriptionSupervisor implements AutoCloseable {
             return result;
         }
 
+        /** Stops listening to the connection and hands it back with what is subscribed on it (a lent one lives on). */
         void close() {
-            connection.thenAccept(StatefulRedisPubSubConnection::closeAsync);
+            Set<String> channels = Set.copyOf(subscribed);
+            connection.thenAccept(opened -> {
+                opened.removeListener(events);
+                opened.removeListener(connectionEvents);
+                shards.release(opened, channels);
+            });
         }
     }
 
@@ -195,7 +218,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
             }
             Link link = subscription.link;
             link.live.remove(channel);
-            link.send(connection -> connection.async().sunsubscribe(channel));
+            link.unsubscribe(channel);
         });
     }
 
@@ -246,7 +269,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
         Link link = links.computeIfAbsent(node, Link::new);
         subscription.link = link;
-        link.send(connection -> connection.async().ssubscribe(subscription.channel))
+        link.subscribe(subscription.channel)
                 .whenComplete((done, error) -> onSupervisor(() -> {
                     if (subscriptions.get(subscription.channel) != subscription || subscription.attempt != attempt) {
                         return; // unsubscribed meanwhile, or a later attempt took over
@@ -338,7 +361,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
             String owner = shards.ownerOf(subscription.channel);
             if (!owner.isEmpty() && !owner.equals(subscription.link.node)) {
                 Link old = subscription.link;
-                old.send(connection -> connection.async().sunsubscribe(subscription.channel));
+                old.unsubscribe(subscription.channel);
                 lost(old, subscription.channel, "its slot moved to " + owner);
             }
         }

@@ -1,0 +1,90 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a standalone Redis a node keeps one connection, for its commands and its subscriptions together. What Redis
+ * does to that connection reaches both: a kill is repaired for both at once; a connection whose probes stop coming
+ * back keeps the commands and loses the subscriptions to a connection of their own.
+ */
+class RedisSharedConnectionTest {
+    private RedisServers redis;
+
+    @BeforeEach
+    void startRedis() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        redis = RedisServers.standalone();
+    }
+
+    @AfterEach
+    void stopRedis() {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Test
+    void aNodeSubscribesOnTheConnectionItSendsCommandsOn() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+             SseClient client = node.connect("u-one", "d-one")) {
+            client.nextOfType("sys_connected");
+            assertThat(clients("pubsub")).as("the node's connection, subscribed").isEqualTo(1);
+            assertThat(clients("normal")).as("no other connection of the node").isZero();
+            assertThat(node.api().send(Map.of("uid", "u-one", "data", "one connection"))).isEqualTo(1);
+            assertThat(client.next().data()).isEqualTo("one connection");
+        }
+    }
+
+    @Test
+    void aKilledConnectionComesBackForCommandsAndSubscriptionsAlike() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+             SseClient client = node.connect("u-kill", "d-kill")) {
+            client.nextOfType("sys_connected");
+            node.api().send(Map.of("uid", "u-kill", "data", "before"));
+            assertThat(client.next().data()).isEqualTo("before");
+
+            redis.first().cli("CLIENT", "KILL", "TYPE", "pubsub");
+            // subscribed again and caught up: a message sent once the node answers again arrives, on the same stream
+            await().atMost(Duration.ofSeconds(10)).until(() -> clients("pubsub") == 1
+                    && redis.first().shardSubscribers(new RedisKeys("sse").userChannel("u-kill")) == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> node.api().get("/readyz", Map.of()).status() == 200);
+            assertThat(node.api().send(Map.of("uid", "u-kill", "data", "after"))).isEqualTo(1);
+            assertThat(client.next().data()).isEqualTo("after");
+            assertThat(clients("normal")).isZero();
+        }
+    }
+
+    @Test
+    void subscriptionsLeaveAConnectionWhoseProbesStoppedAndCommandsStayOnIt() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+             SseClient client = node.connect("u-probe", "d-probe")) {
+            client.nextOfType("sys_connected");
+            redis.first().pause(); // probes go unanswered past their deadline
+            Thread.sleep(5_000);
+            redis.first().resume();
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> clients("normal") == 1 && clients("pubsub") == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> node.api().get("/readyz", Map.of()).status() == 200);
+            assertThat(node.api().send(Map.of("uid", "u-probe", "data", "moved"))).isEqualTo(1);
+            assertThat(client.next().data()).isEqualTo("moved");
+            assertThat(client.isClosedByServer()).isFalse();
+        }
+    }
+
+    /** The clients of the given type, the node's: {@code redis-cli}'s own connection is of type normal. */
+    private long clients(String type) {
+        long count = redis.first().cli("CLIENT", "LIST", "TYPE", type).lines().filter(line -> !line.isBlank()).count();
+        return type.equals("normal") ? count - 1 : count;
+    }
+}
