@@ -2,6 +2,7 @@ package io.ssebroker.engine.redis;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +27,8 @@ final class SingleShardNode implements ShardNodes {
     /** The command connection, or null (Sentinel: commands follow the master through another kind of connection). */
     private final StatefulRedisPubSubConnection<String, String> commandConnection;
     private final AtomicBoolean lent = new AtomicBoolean();
+    /** The subscriptions were given up: none on the command connection is wanted any more. */
+    private volatile boolean released;
 
     /** Pub/sub on connections of its own. */
     SingleShardNode(RedisClient client, RedisURI uri) {
@@ -37,6 +40,9 @@ final class SingleShardNode implements ShardNodes {
         this.client = client;
         this.uri = uri;
         this.commandConnection = commandConnection;
+        if (commandConnection != null) {
+            commandConnection.addListener(new Leftovers());
+        }
     }
 
     @Override
@@ -57,7 +63,10 @@ final class SingleShardNode implements ShardNodes {
     public void release(StatefulRedisPubSubConnection<String, String> connection, Set<String> channels) {
         if (connection != commandConnection) {
             connection.closeAsync();
-        } else if (!channels.isEmpty()) {
+            return;
+        }
+        released = true;
+        if (!channels.isEmpty()) {
             connection.async().sunsubscribe(channels.toArray(String[]::new));
         }
     }
@@ -65,5 +74,19 @@ final class SingleShardNode implements ShardNodes {
     @Override
     public CompletableFuture<Void> refreshTopology() {
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Once the subscriptions were given up, a message that still reaches the command connection unsubscribes its
+     * channel there: the unsubscription was refused while the connection was down, or Lettuce subscribed the channel
+     * again when the connection came back. Nothing listens to it any more; it would only cost traffic.
+     */
+    private final class Leftovers extends RedisPubSubAdapter<String, String> {
+        @Override
+        public void smessage(String channel, String message) {
+            if (released) {
+                commandConnection.async().sunsubscribe(channel);
+            }
+        }
     }
 }
