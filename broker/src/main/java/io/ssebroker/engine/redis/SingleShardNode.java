@@ -27,8 +27,6 @@ final class SingleShardNode implements ShardNodes {
     /** The command connection, or null (Sentinel: commands follow the master through another kind of connection). */
     private final StatefulRedisPubSubConnection<String, String> commandConnection;
     private final AtomicBoolean lent = new AtomicBoolean();
-    /** The subscriptions were given up: none on the command connection is wanted any more. */
-    private volatile boolean released;
 
     /** Pub/sub on connections of its own. */
     SingleShardNode(RedisClient client, RedisURI uri) {
@@ -40,9 +38,6 @@ final class SingleShardNode implements ShardNodes {
         this.client = client;
         this.uri = uri;
         this.commandConnection = commandConnection;
-        if (commandConnection != null) {
-            commandConnection.addListener(new Leftovers());
-        }
     }
 
     @Override
@@ -65,7 +60,7 @@ final class SingleShardNode implements ShardNodes {
             connection.closeAsync();
             return;
         }
-        released = true;
+        connection.addListener(new Leftovers());
         if (!channels.isEmpty()) {
             connection.async().sunsubscribe(channels.toArray(String[]::new));
         }
@@ -77,16 +72,15 @@ final class SingleShardNode implements ShardNodes {
     }
 
     /**
-     * Once the subscriptions were given up, a message that still reaches the command connection unsubscribes its
-     * channel there: the unsubscription was refused while the connection was down, or Lettuce subscribed the channel
-     * again when the connection came back. Nothing listens to it any more; it would only cost traffic.
+     * Listens to the command connection once its subscriptions were given up: a message that still reaches it
+     * unsubscribes its channel there (the unsubscription was refused while the connection was down, or Lettuce
+     * subscribed the channel again when the connection came back). Nothing else listens to it; it would only cost
+     * traffic.
      */
     private final class Leftovers extends RedisPubSubAdapter<String, String> {
         @Override
         public void smessage(String channel, String message) {
-            if (released) {
-                commandConnection.async().sunsubscribe(channel);
-            }
+            commandConnection.async().sunsubscribe(channel);
         }
     }
 }
