@@ -153,6 +153,18 @@ final class NodeLiveness {
         });
     }
 
+    /**
+     * The devices recorded by the cluster's nodes: a count of each node's index, all read at once. A node that
+     * stopped beating still counts until a survivor clears its devices, as its devices still show online until then.
+     */
+    CompletableFuture<Integer> deviceCount() {
+        return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {
+            List<CompletableFuture<Integer>> counts = members.stream().map(presence::nodeDeviceCount).toList();
+            return CompletableFuture.allOf(counts.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> counts.stream().mapToInt(CompletableFuture::join).sum());
+        });
+    }
+
     /** The node processes whose heartbeat is current. */
     CompletableFuture<Set<String>> liveNodeIds() {
         return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {

@@ -213,7 +213,7 @@ public final class RedisEngine implements Engine {
         if (publication.isBroadcast()) {
             // Once appended the message is accepted: failing to count the devices must not turn it into a 503.
             return RedisFutures.guard(streams.append(null, publication, "", now, id))
-                    .thenCompose(appended -> onlineDevices().exceptionally(error -> {
+                    .thenCompose(appended -> liveness.deviceCount().exceptionally(error -> {
                         log.warn("broadcast accepted, but the devices online could not be counted: {}", error.getMessage());
                         return 0;
                     }));
@@ -238,9 +238,6 @@ public final class RedisEngine implements Engine {
         }));
     }
 
-    private CompletableFuture<Integer> onlineDevices() {
-        return liveness.nodes().thenApply(nodes -> nodes.stream().mapToInt(NodeStatus::deviceCount).sum());
-    }
 
     /**
      * Subscribes to the user's channel (while the node index and the device's owner are written), and once the
