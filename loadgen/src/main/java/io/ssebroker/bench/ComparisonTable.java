@@ -1,5 +1,7 @@
 package io.ssebroker.bench;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -45,6 +47,9 @@ final class ComparisonTable {
         }
     }
 
+    /** The format of a figure shown with three significant digits, however small (CPU per delivery or connection). */
+    private static final String SIGNIFICANT = "3 significant digits";
+
     private static final List<Figure> DELIVERY = List.of(
             new Figure("deliveries/s", delivery(BenchResult.Delivery::deliveriesPerSecond), true, "%,.0f"),
             new Figure("latency p50 ms", latency(LatencySummary::p50Ms), false, "%.2f"),
@@ -59,7 +64,7 @@ final class ComparisonTable {
             new Figure("Redis commands per delivery", r -> r.redis() == null ? null : r.redis().commandsPerDelivery(),
                     false, "%.3f"),
             new Figure("Redis CPU s per 1M deliveries", r -> r.redis() == null ? null : r.redis().cpuPerMillionDeliveries(),
-                    false, "%.2f"));
+                    false, SIGNIFICANT));
     private static final List<Figure> IDLE = List.of(
             new Figure("RSS growth per connection KiB", memory(m -> kib(m.rssPerConnectionBytes())), false, "%.1f"),
             new Figure("PSS growth per connection KiB", memory(m -> kib(m.pssPerConnectionBytes())), false, "%.1f"),
@@ -74,9 +79,10 @@ final class ComparisonTable {
             new Figure("connect p50 ms", connectLatency(LatencySummary::p50Ms), false, "%.2f"),
             new Figure("connect p99 ms", connectLatency(LatencySummary::p99Ms), false, "%.2f"),
             new Figure("failed", r -> r.connect().failed(), false, "%.0f", true),
-            new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, "%.3f"),
+            new Figure("server CPU ms per connection", ComparisonTable::cpuMillisPerConnection, false, SIGNIFICANT),
             new Figure("Redis commands per connection", redisPerConnection(BenchResult.Redis::commands), false, "%.1f"),
-            new Figure("Redis CPU ms per connection", redisPerConnection(redis -> redis.cpuSeconds() * 1000), false, "%.3f"));
+            new Figure("Redis CPU ms per connection", redisPerConnection(redis -> redis.cpuSeconds() * 1000), false,
+                    SIGNIFICANT));
 
     private ComparisonTable() {
     }
@@ -107,13 +113,20 @@ final class ComparisonTable {
                 cells.add(figure.name() + (figure.higherIsBetter() ? " ↑" : " ↓"));
                 for (String system : systems) {
                     cells.add(Optional.ofNullable(runs.get(system)).flatMap(figure::of)
-                            .map(v -> String.format(Locale.ROOT, figure.format(), v)).orElse("—"));
+                            .map(v -> format(figure, v)).orElse("—"));
                 }
                 cells.add(ratio(figure, runs, peers));
                 out.append("| ").append(String.join(" | ", cells)).append(" |\n");
             }
         }
         return out.toString();
+    }
+
+    private static String format(Figure figure, double value) {
+        if (figure.format().equals(SIGNIFICANT)) {
+            return new BigDecimal(value).round(new MathContext(3)).stripTrailingZeros().toPlainString();
+        }
+        return String.format(Locale.ROOT, figure.format(), value);
     }
 
     /** sse-broker's figure over the best peer's, and whether that is better; blank where it cannot be said. */

@@ -30,6 +30,22 @@ class BenchResultTest {
         assertThat(BenchResult.Cpu.of(3.0, 0).perMillionDeliveries()).isNull();
     }
 
+    /** A small figure keeps three significant digits: 27 ms and 18 ms of Redis CPU are not 0.03 and 0.02 s. */
+    @Test
+    void smallFiguresKeepThreeSignificantDigits() {
+        assertThat(BenchResult.round(0.027391)).isEqualTo(0.0274);
+        assertThat(BenchResult.round(0.018)).isEqualTo(0.018);
+        assertThat(BenchResult.round(0.53219)).isEqualTo(0.532);
+        assertThat(BenchResult.round(12.3456)).isEqualTo(12.35);
+        assertThat(BenchResult.round(0)).isZero();
+        assertThat(BenchResult.Redis.of(sample(0, 1.0), sample(900, 1.027391), 1_000_000).cpuPerMillionDeliveries())
+                .isEqualTo(0.0274);
+    }
+
+    private static RedisProbe.Sample sample(long commands, double cpuSeconds) {
+        return new RedisProbe.Sample(commands, cpuSeconds, java.util.List.of(commands));
+    }
+
     @Test
     void memoryGrowthIsSplitOverTheConnections() {
         assertThat(BenchResult.perConnection(10_240_000, 10_000)).isEqualTo(1024);

@@ -42,6 +42,20 @@ class ComparisonTableTest {
     }
 
     @Test
+    void smallCpuFiguresShowThreeSignificantDigits() {
+        BenchResult subject = withRedisCpu(broadcast("sse-broker", 150_000, 2.0, 15.0), 0.0274);
+        BenchResult peer = withRedisCpu(broadcast("nchan", 140_000, 4.0, 15.0), 0.018);
+
+        assertThat(ComparisonTable.render(List.of(subject, peer)))
+                .contains("| broadcast at 15 msg/s | 1,000 | Redis CPU s per 1M deliveries ↓ | 0.0274 | 0.018 | 1.52× (worse) |");
+    }
+
+    private static BenchResult withRedisCpu(BenchResult result, double cpuPerMillion) {
+        return new BenchResult(result.system(), result.scenario(), result.connections(), result.rate(), result.connect(),
+                result.delivery(), null, result.cpu(), new BenchResult.Redis(100, 0.1, 0.01, cpuPerMillion, List.of(100L)));
+    }
+
+    @Test
     void aMissingRunOrFigureIsADash() {
         String table = ComparisonTable.render(List.of(broadcast("nchan", 200_000, 4.0)));
 
