@@ -238,7 +238,6 @@ public final class RedisEngine implements Engine {
         }));
     }
 
-
     /**
      * Subscribes to the user's channel (while the node index and the device's owner are written), and once the
      * subscription is live, so that nothing published from then on can pass this node by, writes the presence entry,
