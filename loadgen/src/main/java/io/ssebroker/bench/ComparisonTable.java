@@ -47,7 +47,7 @@ final class ComparisonTable {
         }
     }
 
-    /** The format of a figure shown with three significant digits, however small (CPU per delivery or connection). */
+    /** The format of a figure shown with three significant digits, however small (per delivery, per connection). */
     private static final String SIGNIFICANT = "3 significant digits";
 
     private static final List<Figure> DELIVERY = List.of(
@@ -62,7 +62,7 @@ final class ComparisonTable {
             new Figure("server CPU s per 1M deliveries", r -> r.cpu() == null ? null : r.cpu().perMillionDeliveries(),
                     false, "%.2f"),
             new Figure("Redis commands per delivery", r -> r.redis() == null ? null : r.redis().commandsPerDelivery(),
-                    false, "%.3f"),
+                    false, SIGNIFICANT),
             new Figure("Redis CPU s per 1M deliveries", r -> r.redis() == null ? null : r.redis().cpuPerMillionDeliveries(),
                     false, SIGNIFICANT));
     private static final List<Figure> IDLE = List.of(
