@@ -46,6 +46,6 @@ class BenchCommandTest {
 
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("| connect | 100 | connections/s ↑ | 5,000 | 10,000 | 0.50× (worse) |");
-        assertThat(run.out()).contains("| connect | 100 | server CPU ms per connection ↓ | 0.100 | 0.050 | 2.00× (worse) |");
+        assertThat(run.out()).contains("| connect | 100 | server CPU ms per connection ↓ | 0.1 | 0.05 | 2.00× (worse) |");
     }
 }
