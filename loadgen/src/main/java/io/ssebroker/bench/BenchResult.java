@@ -69,6 +69,8 @@ record BenchResult(String system, String scenario, int connections, Double rate,
         }
     }
 
+    private static final MathContext THREE_DIGITS = new MathContext(3);
+
     static long perConnection(long totalBytes, int connections) {
         return connections == 0 ? 0 : Math.round((double) totalBytes / connections);
     }
@@ -81,6 +83,11 @@ record BenchResult(String system, String scenario, int connections, Double rate,
         if (value == 0 || Math.abs(value) >= 1 || !Double.isFinite(value)) {
             return Math.round(value * 100) / 100.0;
         }
-        return new BigDecimal(value).round(new MathContext(3)).doubleValue();
+        return significant(value).doubleValue();
+    }
+
+    /** The value with three significant digits. */
+    static BigDecimal significant(double value) {
+        return new BigDecimal(value).round(THREE_DIGITS);
     }
 }

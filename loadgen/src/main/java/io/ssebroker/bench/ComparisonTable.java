@@ -1,7 +1,5 @@
 package io.ssebroker.bench;
 
-import java.math.BigDecimal;
-import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -124,7 +122,7 @@ final class ComparisonTable {
 
     private static String format(Figure figure, double value) {
         if (figure.format().equals(SIGNIFICANT)) {
-            return new BigDecimal(value).round(new MathContext(3)).stripTrailingZeros().toPlainString();
+            return BenchResult.significant(value).stripTrailingZeros().toPlainString();
         }
         return String.format(Locale.ROOT, figure.format(), value);
     }
