@@ -8,6 +8,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.NodeStatus;
 import io.ssebroker.engine.StateChange;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +39,8 @@ final class NodeLiveness {
     private final long beatMillis;
     private final Runnable revived;
     private final Runnable nodeCleared;
+    /** The node set as the last count read it (written by the Redis I/O thread, read by any). */
+    private volatile Set<String> countedNodes = Set.of();
 
     /**
      * @param nodeId  this process's unique name in the cluster (its address plus a random part: two processes that
@@ -154,14 +157,21 @@ final class NodeLiveness {
     }
 
     /**
-     * The devices recorded by the cluster's nodes: a count of each node's index, all read at once. A node that
-     * stopped beating still counts until a survivor clears its devices, as its devices still show online until then.
+     * The devices recorded by the cluster's nodes: a count of each node's index. A node that stopped beating still
+     * counts until a survivor clears its devices, as its devices still show online until then. The indexes of the
+     * nodes found last time are counted together with the read of the node set, so that the usual count is one
+     * round trip, sent in the same write as whatever the caller sends next; only a node that joined since is counted
+     * after the set is read.
      */
     CompletableFuture<Integer> deviceCount() {
+        Map<String, CompletableFuture<Integer>> counts = new HashMap<>();
+        countedNodes.forEach(member -> counts.put(member, presence.nodeDeviceCount(member)));
         return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {
-            List<CompletableFuture<Integer>> counts = members.stream().map(presence::nodeDeviceCount).toList();
-            return CompletableFuture.allOf(counts.toArray(CompletableFuture[]::new))
-                    .thenApply(done -> counts.stream().mapToInt(CompletableFuture::join).sum());
+            countedNodes = Set.copyOf(members);
+            List<CompletableFuture<Integer>> current = members.stream()
+                    .map(member -> counts.computeIfAbsent(member, presence::nodeDeviceCount)).toList();
+            return CompletableFuture.allOf(current.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> current.stream().mapToInt(CompletableFuture::join).sum());
         });
     }
 

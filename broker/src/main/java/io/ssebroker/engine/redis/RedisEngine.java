@@ -211,9 +211,11 @@ public final class RedisEngine implements Engine {
         long now = System.currentTimeMillis();
         RedisStreams.PublicationId id = streams.publicationId(publication);
         if (publication.isBroadcast()) {
-            // Once appended the message is accepted: failing to count the devices must not turn it into a 503.
+            // Counted while appended (the commands go to Redis in one write); once appended the message is
+            // accepted: failing to count the devices must not turn it into a 503.
+            CompletableFuture<Integer> count = liveness.deviceCount();
             return RedisFutures.guard(streams.append(null, publication, "", now, id))
-                    .thenCompose(appended -> liveness.deviceCount().exceptionally(error -> {
+                    .thenCompose(appended -> count.exceptionally(error -> {
                         log.warn("broadcast accepted, but the devices online could not be counted: {}", error.getMessage());
                         return 0;
                     }));
