@@ -7,8 +7,6 @@ import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,43 +15,31 @@ import org.junit.jupiter.api.Test;
  * indexes of the nodes it knew ahead of the node set.
  */
 class BroadcastCountTest {
-    private static RedisServers redis;
-
-    @BeforeAll
-    static void start() {
-        assumeTrue(RedisServers.available(), "redis-server is not installed");
-        redis = RedisServers.standalone();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
     @Test
     void theCountFollowsNodesJoiningAndLeaving() throws InterruptedException {
-        Map<String, String> settings = Map.of("redis.addrs", redis.first().address());
-        TestNode counting = TestNode.start(settings);
-        try (SseClient first = counting.connect("u-count1", "d-count1")) {
-            first.nextOfType("sys_connected");
-            assertThat(counting.api().send(Map.of("data", "one node"))).isEqualTo(1);
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            Map<String, String> settings = Map.of("redis.addrs", redis.first().address());
+            TestNode counting = TestNode.start(settings);
+            try (SseClient first = counting.connect("u-count1", "d-count1")) {
+                first.nextOfType("sys_connected");
+                assertThat(counting.api().send(Map.of("data", "one node"))).isEqualTo(1);
 
-            TestNode joined = TestNode.start(settings);
-            try (SseClient second = joined.connect("u-count2", "d-count2");
-                 SseClient third = joined.connect("u-count2", "d-count3")) {
-                second.nextOfType("sys_connected");
-                third.nextOfType("sys_connected");
-                assertThat(counting.api().send(Map.of("data", "a node joined"))).isEqualTo(3);
-                assertThat(counting.api().send(Map.of("data", "again"))).isEqualTo(3);
+                TestNode joined = TestNode.start(settings);
+                try (SseClient second = joined.connect("u-count2", "d-count2");
+                     SseClient third = joined.connect("u-count2", "d-count3")) {
+                    second.nextOfType("sys_connected");
+                    third.nextOfType("sys_connected");
+                    assertThat(counting.api().send(Map.of("data", "a node joined"))).isEqualTo(3);
+                    assertThat(counting.api().send(Map.of("data", "again"))).isEqualTo(3);
+                } finally {
+                    joined.close();
+                }
+                // a node that stopped has cleared its devices and left the node set
+                assertThat(counting.api().send(Map.of("data", "the node left"))).isEqualTo(1);
             } finally {
-                joined.close();
+                counting.close();
             }
-            // a node that stopped has cleared its devices and left the node set
-            assertThat(counting.api().send(Map.of("data", "the node left"))).isEqualTo(1);
-        } finally {
-            counting.close();
         }
     }
 }
