@@ -96,6 +96,16 @@ class ComparisonTableTest {
         assertThat(table).contains("| broadcast | 1,000 | latency p99 ms ↓ | 2.00 | — | 4.00 | 0.50× (better) |");
     }
 
+    /** Two systems that both carry a fixed rate show the same figure: the row says even, not worse on hidden digits. */
+    @Test
+    void figuresThatReadTheSameAreEven() {
+        String table = ComparisonTable.render(List.of(broadcast("sse-broker", 49_998.82, 2, 5.0),
+                broadcast("nchan", 49_999.07, 3, 5.0)));
+
+        assertThat(table).contains("| broadcast at 5 msg/s | 1,000 | deliveries/s ↑ | 49,999 | 49,999 | 1.00× (equal) |");
+        assertThat(table).contains("| broadcast at 5 msg/s | 1,000 | latency p99 ms ↓ | 2.00 | 3.00 | 0.67× (better) |");
+    }
+
     /** A system whose every connect failed has no connect latency: its zero must not lead the row. */
     @Test
     void aStormInWhichNothingConnectedHasNoConnectLatency() {
