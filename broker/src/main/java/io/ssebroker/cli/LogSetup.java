@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * ({@code log.format}). Files are appended to and never rotated here: rotate them with logrotate's copytruncate.
  */
 final class LogSetup {
-    private static final String MAIN_PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0} - %msg%n";
+    static final String MAIN_PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0} - %msg%n";
     private static final String ACCESS_PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %msg%n";
 
     private LogSetup() {
@@ -69,7 +69,7 @@ final class LogSetup {
         }
     }
 
-    private static Encoder<ILoggingEvent> encoder(LoggerContext context, boolean json, String pattern) {
+    static Encoder<ILoggingEvent> encoder(LoggerContext context, boolean json, String pattern) {
         if (json) {
             JsonEncoder encoder = new JsonEncoder();
             encoder.setContext(context);
@@ -89,7 +89,7 @@ final class LogSetup {
         return encoder;
     }
 
-    private static Appender<ILoggingEvent> console(LoggerContext context, Encoder<ILoggingEvent> encoder) {
+    static Appender<ILoggingEvent> console(LoggerContext context, Encoder<ILoggingEvent> encoder) {
         ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
         console.setContext(context);
         console.setName("console");
