@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 /**
  * Logback's configuration before the node's own settings apply ({@link LogSetup}): the main log to the console at
  * INFO, Netty's own logging from WARN. Set in code rather than read from a {@code logback.xml}: parsing XML at start
- * loads the JDK's XML parser and Logback's configuration model, some 600 classes and about 9 MB of an idle node's
+ * loads the JDK's XML parser and Logback's configuration model, some 500 classes and several MB of an idle node's
  * resident memory. A Logback file the user supplies ({@code -Dlogback.configurationFile}, or a {@code logback.xml} or
  * {@code logback-test.xml} on the class path) is read instead, as Logback would read it.
  * Found by Logback through {@code META-INF/services}, on the thread that logs first.
