@@ -44,9 +44,7 @@ public final class Main implements Callable<Integer> {
      * idle node). Before any Netty class loads; an explicit setting wins.
      */
     private static void allowUnzeroedDirectMemory() {
-        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
-            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
-        }
+        System.getProperties().putIfAbsent("io.netty.tryReflectionSetAccessible", "true");
     }
 
     /**
@@ -56,9 +54,7 @@ public final class Main implements Callable<Integer> {
      * class loads; an explicit setting wins.
      */
     private static void leaveNettyOutOfFlightRecordings() {
-        if (System.getProperty("io.netty.jfr.enabled") == null) {
-            System.setProperty("io.netty.jfr.enabled", "false");
-        }
+        System.getProperties().putIfAbsent("io.netty.jfr.enabled", "false");
     }
 
     /** The command line with its error handling: a configuration error exits with status 2 and its message. */
