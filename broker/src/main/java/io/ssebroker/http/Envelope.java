@@ -1,18 +1,16 @@
 package io.ssebroker.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.ByteBufUtil;
+import io.ssebroker.json.JsonValues;
 import java.io.IOException;
 import java.io.OutputStream;
 
 /** The JSON answer of every publisher endpoint: {@code {"code", "msg", "micro", "result"}}. */
 final class Envelope {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** Everything of a count's answer up to the time it took: a send's answer, the most frequent of all. */
     private static final String COUNT_HEAD = "{\"code\":1,\"msg\":\"success\",\"micro\":";
 
@@ -61,29 +59,18 @@ final class Envelope {
     private static ByteBuf write(ByteBufAllocator alloc, int code, String message, Object result, long startNanos) {
         ByteBuf buf = alloc.buffer();
         OutputStream out = new ByteBufOutputStream(buf);
-        try (JsonGenerator json = JSON.createGenerator(out)) {
+        try (JsonGenerator json = JsonValues.factory().createGenerator(out)) {
             json.writeStartObject();
             json.writeNumberField("code", code);
             json.writeStringField("msg", message);
             json.writeNumberField("micro", micros(startNanos));
             json.writeFieldName("result");
-            writeResult(json, result);
+            JsonValues.write(json, result);
             json.writeEndObject();
         } catch (IOException | RuntimeException e) {
             buf.release();
             throw new IllegalStateException("cannot encode answer", e);
         }
         return buf;
-    }
-
-    /** The counts and texts most answers carry are written directly, without the mapper's serializer lookup. */
-    private static void writeResult(JsonGenerator json, Object result) throws IOException {
-        if (result instanceof Integer count) {
-            json.writeNumber(count);
-        } else if (result instanceof String text) {
-            json.writeString(text);
-        } else {
-            json.writeObject(result);
-        }
     }
 }

@@ -1,8 +1,6 @@
 package io.ssebroker.http;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -12,10 +10,11 @@ import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
 import io.netty.handler.codec.http.multipart.FileUpload;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import io.ssebroker.json.JsonValues;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +25,6 @@ import java.util.Map;
  * {@code application/x-www-form-urlencoded} or {@code multipart/form-data}. Anything else with a body is 415.
  */
 final class ParamsParser {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Far above any real request; the body size limit is what bounds the work. */
     static final int MAX_FIELDS = 100_000;
 
@@ -44,20 +42,20 @@ final class ParamsParser {
             return new Params(fromQuery);
         }
         String mediaType = mediaType(request);
-        JsonNode json = mediaType.equals("application/json") ? readJson(request) : null;
-        if (json != null && json.isArray()) {
+        Object json = mediaType.equals("application/json") ? readJson(request) : null;
+        if (json instanceof List<?> array) {
             List<Params> items = new ArrayList<>();
             int index = 0;
-            for (JsonNode item : json) {
-                if (!item.isObject()) {
+            for (Object item : array) {
+                if (!(item instanceof Map<?, ?> object)) {
                     throw new ApiException(400, "body: item " + index + " of the array must be a JSON object");
                 }
-                items.add(new Params(fields(item)));
+                items.add(new Params(fields(object)));
                 index++;
             }
             return new Params(fromQuery, items);
         }
-        Map<String, List<String>> fromBody = json != null ? fields(json) : body(request, mediaType);
+        Map<String, List<String>> fromBody = json != null ? fields((Map<?, ?>) json) : body(request, mediaType);
         if (fromQuery.isEmpty()) {
             return new Params(fromBody);
         }
@@ -85,55 +83,60 @@ final class ParamsParser {
         };
     }
 
-    private static JsonNode readJson(FullHttpRequest request) {
-        JsonNode root;
+    /** The body's object or array (of maps, lists and scalars: {@link JsonValues}). */
+    private static Object readJson(FullHttpRequest request) {
+        Object root;
         try {
-            root = JSON.readTree(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
+            root = JsonValues.read(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
         } catch (JacksonException e) {
             throw new ApiException(400, "body: invalid JSON (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
             throw new ApiException(400, "body: unreadable");
         }
-        if (root == null || !(root.isObject() || root.isArray())) {
+        if (!(root instanceof Map || root instanceof List)) {
             throw new ApiException(400, "body: must be a JSON object (or, for /send, an array of them)");
         }
         return root;
     }
 
-    private static Map<String, List<String>> fields(JsonNode root) {
+    private static Map<String, List<String>> fields(Map<?, ?> object) {
         Map<String, List<String>> values = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
-            JsonNode value = field.getValue();
-            if (value.isNull()) {
+        for (Map.Entry<?, ?> field : object.entrySet()) {
+            String name = (String) field.getKey();
+            Object value = field.getValue();
+            if (value == null) {
                 continue;
             }
             List<String> list = new ArrayList<>();
-            if (value.isArray()) {
-                for (JsonNode item : value) {
-                    String text = scalar(field.getKey(), item);
+            if (value instanceof List<?> array) {
+                for (Object item : array) {
+                    String text = scalar(name, item);
                     if (text.indexOf(',') >= 0) {
-                        throw new ApiException(400, field.getKey() + ": an array item must not contain commas");
+                        throw new ApiException(400, name + ": an array item must not contain commas");
                     }
                     list.add(text);
                 }
             } else {
-                list.add(scalar(field.getKey(), value));
+                list.add(scalar(name, value));
             }
-            values.put(field.getKey(), list);
+            values.put(name, list);
         }
         return values;
     }
 
-    private static String scalar(String name, JsonNode node) {
-        if (node.isTextual()) {
-            return node.textValue();
+    /** A string as it is; a number in plain decimal digits (a fraction as the nearest double has it: 1e3 is 1000.0). */
+    private static String scalar(String name, Object value) {
+        if (value instanceof String text) {
+            return text;
         }
-        if (node.isIntegralNumber()) {
-            return node.bigIntegerValue().toString();
+        if (value instanceof Double fraction) {
+            if (!Double.isFinite(fraction)) {
+                throw new ApiException(400, name + ": the number is out of range");
+            }
+            return BigDecimal.valueOf(fraction).toPlainString();
         }
-        if (node.isNumber()) {
-            return node.decimalValue().toPlainString();
+        if (value instanceof Number whole) {
+            return whole.toString();
         }
         throw new ApiException(400, name + ": must be a string, a number or an array of them");
     }

@@ -1,11 +1,10 @@
 package io.ssebroker.engine.redis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.EngineListener;
+import io.ssebroker.json.JsonValues;
+import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -29,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ControlChannel {
     private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** A canary not back within this long is forgotten (readiness waits less). */
     private static final long CANARY_MILLIS = 5000;
     /**
@@ -101,44 +99,46 @@ final class ControlChannel {
 
     /** A control message from a node (this one included); runs on a Lettuce I/O thread. */
     void received(String payload) {
+        Object command;
         try {
-            JsonNode command = JSON.readTree(payload);
-            switch (command.path("type").asText()) {
-                case "extrude" -> {
-                    DeviceSession held = localSession.apply(command.path("nonce").asText());
-                    if (held != null) {
-                        listener.extrude(held, command.path("by").asText());
-                    }
-                }
-                case "ping" -> {
-                    CompletableFuture<Void> back = command.path("node").asText().equals(nodeId)
-                            ? canaries.remove(command.path("id").asText()) : null;
-                    if (back != null) {
-                        back.complete(null);
-                    }
-                }
-                // A node of an earlier version sends no time: the kick is taken as decided now.
-                case "kick" -> listener.kick(texts(command.path("uids")), texts(command.path("devices")),
-                        command.path("data").asText(), command.path("at").asLong(System.currentTimeMillis())).thenAccept(ended -> reportKicked(command, ended));
-                case "kicked" -> {
-                    PendingKick pending = command.path("node").asText().equals(nodeId)
-                            ? kicks.get(command.path("id").asText()) : null;
-                    if (pending != null && pending.waiting.addAndGet(-command.path("ended").asInt()) <= 0) {
-                        forget(command.path("id").asText());
-                    }
-                }
-                default -> log.debug("ignored control message {}", payload);
-            }
-        } catch (JsonProcessingException e) {
+            command = JsonValues.read(payload);
+        } catch (IOException e) {
             log.warn("ignored a malformed control message");
+            return;
+        }
+        switch (text(command, "type")) {
+            case "extrude" -> {
+                DeviceSession held = localSession.apply(text(command, "nonce"));
+                if (held != null) {
+                    listener.extrude(held, text(command, "by"));
+                }
+            }
+            case "ping" -> {
+                CompletableFuture<Void> back = text(command, "node").equals(nodeId)
+                        ? canaries.remove(text(command, "id")) : null;
+                if (back != null) {
+                    back.complete(null);
+                }
+            }
+            // A node of an earlier version sends no time: the kick is taken as decided now.
+            case "kick" -> listener.kick(texts(command, "uids"), texts(command, "devices"), text(command, "data"),
+                    JsonValues.number(command, "at", System.currentTimeMillis())).thenAccept(ended -> reportKicked(command, ended));
+            case "kicked" -> {
+                PendingKick pending = text(command, "node").equals(nodeId) ? kicks.get(text(command, "id")) : null;
+                if (pending != null && pending.waiting.addAndGet(-(int) JsonValues.number(command, "ended", 0)) <= 0) {
+                    forget(text(command, "id"));
+                }
+            }
+            default -> log.debug("ignored control message {}", payload);
         }
     }
 
     /** Tells the node that asked for a kick how many of its connections this node ended. */
-    private void reportKicked(JsonNode kick, int ended) {
-        if (ended > 0 && kick.hasNonNull("id")) {
-            send(Map.of("type", "kicked", "node", kick.path("node").asText(), "id", kick.path("id").asText(),
-                    "ended", ended)).whenComplete(RedisRouting.logFailure("reporting a kick"));
+    private void reportKicked(Object kick, int ended) {
+        String id = JsonValues.text(kick, "id", null);
+        if (ended > 0 && id != null) {
+            send(Map.of("type", "kicked", "node", text(kick, "node"), "id", id, "ended", ended))
+                    .whenComplete(RedisRouting.logFailure("reporting a kick"));
         }
     }
 
@@ -155,17 +155,21 @@ final class ControlChannel {
     }
 
     private CompletableFuture<Void> send(Map<String, Object> command) {
-        try {
-            return commands.spublish(keys.controlChannel(), JSON.writeValueAsString(command)).toCompletableFuture()
-                    .thenApply(receivers -> null);
-        } catch (JsonProcessingException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return commands.spublish(keys.controlChannel(), JsonValues.write(command)).toCompletableFuture()
+                .thenApply(receivers -> null);
     }
 
-    private static Set<String> texts(JsonNode array) {
+    /** A field of a control message as text, "" when it has none. */
+    private static String text(Object command, String field) {
+        return JsonValues.text(command, field, "");
+    }
+
+    /** The texts of a field that is an array (of strings); none when it is not. */
+    private static Set<String> texts(Object command, String field) {
         Set<String> out = new LinkedHashSet<>();
-        array.forEach(item -> out.add(item.asText()));
+        if (command instanceof Map<?, ?> map && map.get(field) instanceof List<?> items) {
+            items.forEach(item -> out.add(String.valueOf(item)));
+        }
         return out;
     }
 

@@ -1,12 +1,11 @@
 package io.ssebroker.engine.redis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.NodeStatus;
 import io.ssebroker.engine.StateChange;
+import io.ssebroker.json.JsonValues;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,7 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 final class NodeLiveness {
     private static final Logger log = LoggerFactory.getLogger(NodeLiveness.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BEATS_TO_LIVE = 3;
     /** Beat field: whether the node queues presence changes for a webhook (absent: a version that always did). */
     private static final String QUEUES_CHANGES = "queues_changes";
@@ -64,11 +62,7 @@ final class NodeLiveness {
         fields.put("version", version);
         fields.put("start", startTimeMillis);
         fields.put(QUEUES_CHANGES, presence.queuesChanges());
-        try {
-            this.beat = JSON.writeValueAsString(fields);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        this.beat = JsonValues.write(fields);
     }
 
     /**
@@ -118,9 +112,10 @@ final class NodeLiveness {
             return null;
         }
         try {
-            JsonNode queues = JSON.readTree(json).path(QUEUES_CHANGES);
-            return queues.isMissingNode() || queues.asBoolean();
-        } catch (JsonProcessingException e) {
+            Object beat = JsonValues.read(json);
+            return !(beat instanceof Map<?, ?> fields) || !fields.containsKey(QUEUES_CHANGES)
+                    || Boolean.TRUE.equals(fields.get(QUEUES_CHANGES));
+        } catch (IOException e) {
             return null;
         }
     }
@@ -225,10 +220,10 @@ final class NodeLiveness {
             return new NodeStatus(false, "", member, 0, 0);
         }
         try {
-            JsonNode fields = JSON.readTree(json);
-            return new NodeStatus(true, fields.path("version").asText(), fields.path("address").asText(member),
-                    fields.path("start").asLong(), deviceCount);
-        } catch (JsonProcessingException e) {
+            Object fields = JsonValues.read(json);
+            return new NodeStatus(true, JsonValues.text(fields, "version", ""), JsonValues.text(fields, "address", member),
+                    JsonValues.number(fields, "start", 0), deviceCount);
+        } catch (IOException e) {
             return new NodeStatus(false, "", member, 0, 0);
         }
     }
