@@ -12,9 +12,13 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Writes one complete answer for a request and keeps or closes the connection as the request asked. */
 final class Responder {
+    private static final Logger log = LoggerFactory.getLogger(Responder.class);
+
     private final ChannelHandlerContext ctx;
     private final boolean keepAlive;
     private final String origin;
@@ -30,7 +34,16 @@ final class Responder {
     }
 
     void success(Object result) {
-        send(HttpResponseStatus.OK, Envelope.success(ctx.alloc(), result, startNanos), "application/json; charset=utf-8");
+        ByteBuf body;
+        try {
+            body = Envelope.success(ctx.alloc(), result, startNanos);
+        } catch (IllegalStateException e) {
+            // A result with no JSON form is the server's fault: answered as one, not left without an answer.
+            log.error("cannot encode the answer to a request", e);
+            failure(500, "internal error");
+            return;
+        }
+        send(HttpResponseStatus.OK, body, "application/json; charset=utf-8");
     }
 
     void failure(int status, String message) {

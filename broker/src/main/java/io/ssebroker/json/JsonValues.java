@@ -24,7 +24,7 @@ import java.util.Map;
  * four megabytes of classes into every node for them.
  */
 public final class JsonValues {
-    /** Thread-safe once built; every parser and generator of the broker's JSON comes from it. */
+    /** Every parser and generator of the broker's JSON comes from it: shared by all threads, so never reconfigured. */
     private static final JsonFactory FACTORY = new JsonFactory();
 
     private JsonValues() {
@@ -114,8 +114,10 @@ public final class JsonValues {
             json.writeBoolean(bool);
         } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
             json.writeNumber(((Number) value).longValue());
-        } else if (value instanceof Double || value instanceof Float) {
-            json.writeNumber(((Number) value).doubleValue());
+        } else if (value instanceof Double fraction) {
+            json.writeNumber(fraction);
+        } else if (value instanceof Float fraction) {
+            json.writeNumber(fraction); // as the float's shortest text, not the double it widens to
         } else if (value instanceof BigInteger big) {
             json.writeNumber(big);
         } else if (value instanceof BigDecimal decimal) {

@@ -80,7 +80,7 @@ class JsonValuesTest {
     @Test
     void writesIterablesAndRefusesWhatHasNoJsonForm() {
         assertThat(JsonValues.write(new java.util.TreeSet<>(List.of("b", "a")))).isEqualTo("[\"a\",\"b\"]");
-        assertThat(JsonValues.write(Arrays.asList(7L, (short) 1, 2.5f, null))).isEqualTo("[7,1,2.5,null]");
+        assertThat(JsonValues.write(Arrays.asList(7L, (short) 1, 2.5f, 0.1f, null))).isEqualTo("[7,1,2.5,0.1,null]");
         assertThatThrownBy(() -> JsonValues.write(new Object())).isInstanceOf(IllegalArgumentException.class);
     }
 
