@@ -1,10 +1,10 @@
 package io.ssebroker.engine.redis;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.json.JsonValues;
 import java.io.IOException;
 
 /**
@@ -13,7 +13,6 @@ import java.io.IOException;
  * field by field: every connect writes one and every disconnect reads one.
  */
 final class SessionJson {
-    private static final JsonFactory JSON = new JsonFactory();
 
     private SessionJson() {
     }
@@ -58,7 +57,7 @@ final class SessionJson {
 
     private static Fields parse(String json) {
         Fields fields = new Fields();
-        try (JsonParser parser = JSON.createParser(json)) {
+        try (JsonParser parser = JsonValues.factory().createParser(json)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("malformed presence entry: not an object");
             }
