@@ -73,6 +73,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "long (at least one) (default: ${DEFAULT-VALUE})")
     int warmupSeconds;
 
+    @Option(names = "--settle", defaultValue = "0", paramLabel = "SECONDS",
+            description = "longest time the warm-up goes on past --warmup while a JVM server's JIT compiler is still "
+                    + "busy (0 = never) (default: ${DEFAULT-VALUE})")
+    int settleSeconds;
+
     @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS",
             description = "measured publishing (default: ${DEFAULT-VALUE})")
     int durationSeconds;
@@ -121,6 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         requireAtLeast("--publishers", publishers, 1);
         requireAtLeast("--connect-concurrency", connectConcurrency, 1);
         requireAtLeast("--window", window, 0);
+        requireAtLeast("--settle", settleSeconds, 0);
         if (sourceAddresses < 1 || sourceAddresses > 254) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--source-addresses must be 1 to 254");
         }
@@ -131,7 +137,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         BenchSettings settings = new BenchSettings(connections, connectConcurrency, openTimeoutSeconds, rate, window,
-                publishers, paddingBytes, warmupSeconds, durationSeconds, drainSeconds, holdSeconds);
+                publishers, paddingBytes, warmupSeconds, durationSeconds, drainSeconds, holdSeconds,
+                settleSeconds);
         Optional<RedisProbe> redisProbe = redis.isEmpty() ? Optional.empty() : Optional.of(redisProbe());
         Optional<ServerProbe> server = serverPids.isEmpty() ? Optional.empty()
                 : Optional.of(new ServerProbe(new ServerProcesses(serverPids)));

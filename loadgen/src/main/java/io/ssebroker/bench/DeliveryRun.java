@@ -4,11 +4,13 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The broadcast and unicast scenarios: open the subscriptions, publish through a warm-up and then a measured
- * window, let what is in flight arrive, and count. Server CPU is taken over the measured window only.
+ * The broadcast and unicast scenarios: open the subscriptions, publish through a warm-up (longer while a JVM
+ * server's compiler is busy, see {@link CompilerSettling}) and then a measured window, let what is in flight arrive,
+ * and count. Server CPU is taken over the measured window only.
  */
 final class DeliveryRun {
     private static final long DRAIN_POLL_MILLIS = 10;
+    private static final long SETTLE_STEP_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final RunContext context;
 
@@ -30,6 +32,8 @@ final class DeliveryRun {
                     broadcast, settings.connections(), settings.rate(), settings.window(), settings.paddingBytes());
             harness.progress.phase("warm-up");
             publishing.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.warmupSeconds()));
+            CompilerSettling.settle(server, settings.settleSeconds(),
+                    () -> publishing.run(System.nanoTime() + SETTLE_STEP_NANOS), harness.progress);
 
             harness.progress.phase("measuring");
             long start = System.nanoTime();

@@ -2,11 +2,12 @@ package io.ssebroker.bench;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Samples the server under test: CPU and memory of its process tree always, and for JVMs (every node of a
  * sse-broker cluster) also the live heap and direct memory after a full GC, summed (which is why a memory sample is
- * taken only outside measured windows).
+ * taken only outside measured windows), and the time their JIT compilers have worked.
  */
 final class ServerProbe {
     record MemorySample(ServerProcesses.Usage usage, JvmMemoryProbe.Sample jvm) {
@@ -14,10 +15,13 @@ final class ServerProbe {
 
     private final ServerProcesses processes;
     private final List<JvmMemoryProbe> jvms;
+    private final List<JitCompilerProbe> compilers;
 
     ServerProbe(ServerProcesses processes) {
         this.processes = processes;
-        this.jvms = processes.roots().stream().map(JvmMemoryProbe::attachTo).flatMap(Optional::stream).toList();
+        List<Jcmd> reachable = processes.roots().stream().map(Jcmd::forProcess).flatMap(Optional::stream).toList();
+        this.jvms = reachable.stream().map(JvmMemoryProbe::new).toList();
+        this.compilers = reachable.stream().map(JitCompilerProbe::new).toList();
     }
 
     ServerProcesses.Usage usage() {
@@ -32,6 +36,12 @@ final class ServerProbe {
                     live.directKiB() == null || one.directKiB() == null ? null : live.directKiB() + one.directKiB());
         }
         return new MemorySample(processes.usage(), live);
+    }
+
+    /** The time the server's JIT compilers have worked so far, summed over its JVMs; empty when it runs none. */
+    OptionalLong compileNanos() {
+        return compilers.isEmpty() ? OptionalLong.empty()
+                : OptionalLong.of(compilers.stream().mapToLong(JitCompilerProbe::compileNanos).sum());
     }
 
     /** How much the server grew between the samples, per connection. */

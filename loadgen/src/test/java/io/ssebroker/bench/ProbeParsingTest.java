@@ -1,6 +1,7 @@
 package io.ssebroker.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -76,5 +77,20 @@ class ProbeParsingTest {
 
         assertThat(JvmMemoryProbe.otherCommittedKiB(nmt)).isEqualTo(34567);
         assertThat(JvmMemoryProbe.otherCommittedKiB("4242:\nNative memory tracking is not enabled\n")).isNull();
+    }
+
+    @Test
+    void compileTimeFromThePerformanceCountersInTheirClockTicks() {
+        String counters = """
+                java.ci.totalTime=791766120
+                sun.ci.totalCompiles=1004
+                sun.os.hrt.frequency=1000000000
+                """;
+        String slowerClock = "sun.os.hrt.frequency=1000000\njava.ci.totalTime=2500\n";
+
+        assertThat(JitCompilerProbe.compileNanos(counters)).isEqualTo(791_766_120L);
+        assertThat(JitCompilerProbe.compileNanos(slowerClock)).isEqualTo(2_500_000L);
+        assertThatThrownBy(() -> JitCompilerProbe.compileNanos("sun.ci.threads=2\n"))
+                .isInstanceOf(IllegalStateException.class);
     }
 }
