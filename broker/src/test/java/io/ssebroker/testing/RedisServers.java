@@ -53,7 +53,7 @@ public final class RedisServers implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            awaitPort(port);
+            awaitPort(port, process);
         }
 
         /** Stops the process at once (SIGKILL); its data stays as last saved. */
@@ -350,15 +350,35 @@ public final class RedisServers implements AutoCloseable {
         return servers.stream().filter(s -> s.args.contains("--sentinel")).map(Server::address).toList();
     }
 
+    /**
+     * A new server on a free port. The port is free when picked but not reserved: a client socket of the same test run
+     * may take it before redis-server binds it, and redis-server then exits at once; it is started again on another.
+     */
     private Server server(List<String> extra) {
-        int port = freePort();
-        List<String> args = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--protected-mode", "no"));
-        args.addAll(extra);
-        Server server = new Server(port, args);
-        servers.add(server);
-        server.start();
-        return server;
+        for (int attempt = 1; ; attempt++) {
+            int port = freePort();
+            List<String> args = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind",
+                    "127.0.0.1", "--save", "", "--protected-mode", "no"));
+            args.addAll(extra);
+            Server server = new Server(port, args);
+            try {
+                server.start();
+            } catch (PortTakenException taken) {
+                if (attempt == 3) {
+                    throw taken;
+                }
+                continue;
+            }
+            servers.add(server);
+            return server;
+        }
+    }
+
+    /** redis-server exited before it listened: its port was taken in the meantime. */
+    private static final class PortTakenException extends IllegalStateException {
+        PortTakenException(int port) {
+            super("redis-server exited before it listened on " + port + " (port taken?)");
+        }
     }
 
     @Override
@@ -384,15 +404,19 @@ public final class RedisServers implements AutoCloseable {
         }
     }
 
-    private static void awaitPort(int port) {
+    private static void awaitPort(int port, Process process) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
             try (Socket socket = new Socket("127.0.0.1", port)) {
                 return;
             } catch (IOException e) {
+                if (!process.isAlive()) {
+                    throw new PortTakenException(port);
+                }
                 sleep(20);
             }
         }
+        process.destroyForcibly();
         throw new IllegalStateException("redis-server did not listen on " + port);
     }
 
