@@ -28,8 +28,6 @@ final class JitCompilerProbe {
         if (!total.find() || !frequency.find()) {
             throw new IllegalStateException("no compile time in PerfCounter.print output");
         }
-        long ticks = Long.parseLong(total.group(1));
-        long perSecond = Long.parseLong(frequency.group(1));
-        return perSecond == 1_000_000_000L ? ticks : (long) (ticks * (1e9 / perSecond));
+        return (long) (Long.parseLong(total.group(1)) * (1e9 / Long.parseLong(frequency.group(1))));
     }
 }
