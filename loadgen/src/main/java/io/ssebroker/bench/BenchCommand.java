@@ -75,7 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--settle", defaultValue = "0", paramLabel = "SECONDS",
             description = "longest time the warm-up goes on past --warmup while a JVM server's JIT compiler is still "
-                    + "busy (0 = never) (default: ${DEFAULT-VALUE})")
+                    + "busy or the server still touches memory for the first time (0 = never) (default: ${DEFAULT-VALUE})")
     int settleSeconds;
 
     @Option(names = "--duration", defaultValue = "10", paramLabel = "SECONDS",

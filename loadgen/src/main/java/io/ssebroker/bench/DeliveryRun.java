@@ -4,8 +4,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The broadcast and unicast scenarios: open the subscriptions, publish through a warm-up (longer while a JVM
- * server's compiler is busy, see {@link CompilerSettling}) and then a measured window, let what is in flight arrive,
+ * The broadcast and unicast scenarios: open the subscriptions, publish through a warm-up (longer while the server
+ * is still warming up, see {@link WarmUpSettling}) and then a measured window, let what is in flight arrive,
  * and count. Server CPU is taken over the measured window only.
  */
 final class DeliveryRun {
@@ -32,7 +32,7 @@ final class DeliveryRun {
                     broadcast, settings.connections(), settings.rate(), settings.window(), settings.paddingBytes());
             harness.progress.phase("warm-up");
             publishing.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.warmupSeconds()));
-            CompilerSettling.settle(server, settings.settleSeconds(),
+            WarmUpSettling.settle(server, settings.settleSeconds(),
                     () -> publishing.run(System.nanoTime() + SETTLE_STEP_NANOS), harness.progress);
 
             harness.progress.phase("measuring");

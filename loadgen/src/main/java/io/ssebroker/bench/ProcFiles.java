@@ -12,14 +12,15 @@ final class ProcFiles {
     }
 
     /** The fields of /proc/[pid]/stat that the probe uses. */
-    record Stat(long parentPid, long cpuTicks) {
+    record Stat(long parentPid, long cpuTicks, long minorFaults) {
     }
 
     /** Parses /proc/[pid]/stat; the command name may hold spaces and parentheses, so fields count from the last ')'. */
     static Stat stat(String text) {
         String[] fields = text.substring(text.lastIndexOf(')') + 2).trim().split(" ");
-        // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15
-        return new Stat(Long.parseLong(fields[1]), Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+        // fields[0] is field 3 (state): ppid is field 4, minflt 10, utime 14, stime 15
+        return new Stat(Long.parseLong(fields[1]), Long.parseLong(fields[11]) + Long.parseLong(fields[12]),
+                Long.parseLong(fields[7]));
     }
 
     /** The value in kB of a "Name:   123 kB" line of /proc/[pid]/status or smaps_rollup; -1 when absent. */

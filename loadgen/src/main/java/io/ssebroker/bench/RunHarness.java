@@ -35,15 +35,15 @@ final class RunHarness implements AutoCloseable {
      * Opens every subscription and closes them again, storm after storm for the warm-up time (at least once), then
      * rests while the server finishes the last closes: its connect path is then compiled and its caches filled, as in
      * a server that has been running for a while. One storm is not enough for a JVM: its compiler is still busy with
-     * the connect path during the next. Storms go on past the warm-up time while it still is (see
-     * {@link CompilerSettling}).
+     * the connect path during the next, and its heap still grows into new memory. Storms go on past the warm-up time
+     * while either is (see {@link WarmUpSettling}).
      */
     void warmUpConnects() throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(context.settings().warmupSeconds());
         do {
             warmUpStorm();
         } while (System.nanoTime() < end);
-        CompilerSettling.settle(context.server(), context.settings().settleSeconds(), this::warmUpStorm, progress);
+        WarmUpSettling.settle(context.server(), context.settings().settleSeconds(), this::warmUpStorm, progress);
         progress.phase("resting");
         Thread.sleep(REST_AFTER_WARM_UP_MILLIS);
     }

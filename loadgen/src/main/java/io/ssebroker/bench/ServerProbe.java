@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * Samples the server under test: CPU and memory of its process tree always, and for JVMs (every node of a
+ * Samples the server under test: CPU, memory and page faults of its process tree always, and for JVMs (every node of a
  * sse-broker cluster) also the live heap and direct memory after a full GC, summed (which is why a memory sample is
  * taken only outside measured windows), and the time their JIT compilers have worked.
  */
@@ -36,6 +36,11 @@ final class ServerProbe {
                     live.directKiB() == null || one.directKiB() == null ? null : live.directKiB() + one.directKiB());
         }
         return new MemorySample(processes.usage(), live);
+    }
+
+    /** How far the server has warmed up: its compilers' time and the pages it has touched so far. */
+    WarmUpSettling.Warmth warmth() {
+        return new WarmUpSettling.Warmth(compileNanos(), processes.minorFaults());
     }
 
     /** The time the server's JIT compilers have worked so far, summed over its JVMs; empty when it runs none. */

@@ -51,6 +51,22 @@ final class ServerProcesses {
         return new Usage(ticks, rss, pss);
     }
 
+    /**
+     * Minor page faults so far, summed over the tree: each is a page the process touched for the first time (or
+     * again after giving it back), which the kernel had to map and zero.
+     */
+    long minorFaults() {
+        long faults = 0;
+        for (long pid : tree()) {
+            try {
+                faults += ProcFiles.stat(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))).minorFaults();
+            } catch (IOException | RuntimeException e) {
+                // the process ended between listing and reading
+            }
+        }
+        return faults;
+    }
+
     private Set<Long> tree() {
         Map<Long, List<Long>> children = new HashMap<>();
         try (Stream<Path> entries = Files.list(Path.of("/proc"))) {

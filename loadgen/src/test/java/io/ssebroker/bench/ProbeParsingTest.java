@@ -15,6 +15,7 @@ class ProbeParsingTest {
 
         assertThat(parsed.parentPid()).isEqualTo(4241);
         assertThat(parsed.cpuTicks()).isEqualTo(175);
+        assertThat(parsed.minorFaults()).isEqualTo(1234);
     }
 
     @Test
