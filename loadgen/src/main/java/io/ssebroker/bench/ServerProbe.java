@@ -40,11 +40,11 @@ final class ServerProbe {
 
     /** How far the server has warmed up: its compilers' time and the pages it has touched so far. */
     WarmUpSettling.Warmth warmth() {
-        return new WarmUpSettling.Warmth(compileNanos(), processes.minorFaults());
+        return new WarmUpSettling.Warmth(compileNanos(), processes.usage().minorFaults());
     }
 
     /** The time the server's JIT compilers have worked so far, summed over its JVMs; empty when it runs none. */
-    OptionalLong compileNanos() {
+    private OptionalLong compileNanos() {
         return compilers.isEmpty() ? OptionalLong.empty()
                 : OptionalLong.of(compilers.stream().mapToLong(JitCompilerProbe::compileNanos).sum());
     }

@@ -16,8 +16,11 @@ import java.util.stream.Stream;
  * Pushpin's services), so multi-process servers are measured whole. Read from /proc at each sample.
  */
 final class ServerProcesses {
-    /** CPU ticks, resident set and proportional set summed over the tree. */
-    record Usage(long cpuTicks, long rssKiB, long pssKiB) {
+    /**
+     * CPU ticks, resident set, proportional set and minor page faults summed over the tree. A minor fault is a page
+     * a process touched for the first time (or again after giving it back), which the kernel had to map and zero.
+     */
+    record Usage(long cpuTicks, long rssKiB, long pssKiB, long minorFaults) {
         double cpuSecondsSince(Usage earlier) {
             return (cpuTicks - earlier.cpuTicks) / (double) ProcFiles.TICKS_PER_SECOND;
         }
@@ -38,33 +41,20 @@ final class ServerProcesses {
         long ticks = 0;
         long rss = 0;
         long pss = 0;
+        long faults = 0;
         for (long pid : tree()) {
             Path proc = Path.of("/proc", Long.toString(pid));
             try {
-                ticks += ProcFiles.stat(Files.readString(proc.resolve("stat"))).cpuTicks();
+                ProcFiles.Stat stat = ProcFiles.stat(Files.readString(proc.resolve("stat")));
+                ticks += stat.cpuTicks();
+                faults += stat.minorFaults();
                 rss += Math.max(0, ProcFiles.kibField(Files.readString(proc.resolve("status")), "VmRSS"));
                 pss += Math.max(0, ProcFiles.kibField(Files.readString(proc.resolve("smaps_rollup")), "Pss"));
             } catch (IOException | RuntimeException e) {
                 // the process ended between listing and reading: it no longer uses anything
             }
         }
-        return new Usage(ticks, rss, pss);
-    }
-
-    /**
-     * Minor page faults so far, summed over the tree: each is a page the process touched for the first time (or
-     * again after giving it back), which the kernel had to map and zero.
-     */
-    long minorFaults() {
-        long faults = 0;
-        for (long pid : tree()) {
-            try {
-                faults += ProcFiles.stat(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))).minorFaults();
-            } catch (IOException | RuntimeException e) {
-                // the process ended between listing and reading
-            }
-        }
-        return faults;
+        return new Usage(ticks, rss, pss, faults);
     }
 
     private Set<Long> tree() {
