@@ -1,15 +1,17 @@
 package io.ssebroker.bench;
 
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * What was published against what the subscribers received, shared by the publisher thread and every event loop:
- * counts, end-to-end latency of fresh deliveries, and (when a window is set) the credits that keep at most so many
- * deliveries outstanding.
+ * What was published against what the subscribers received, shared by every event loop (publishers and
+ * subscribers): counts, end-to-end latency of fresh deliveries, and (when a window is set) the credits that keep at
+ * most so many deliveries outstanding. Nothing here blocks: a publisher short of credits leaves a task that runs
+ * once they are back.
  */
 final class Deliveries {
     private final LongAdder published = new LongAdder();
@@ -20,17 +22,59 @@ final class Deliveries {
     private final Recorder latencyMicros = new Recorder(3);
     private final Histogram measured = new Histogram(3);
     private volatile long measuredFromNanos = Long.MAX_VALUE;
-    private volatile Semaphore credits;
+    /** Deliveries that may still be published before the window is full; unused without a window. */
+    private final AtomicLong credits = new AtomicLong();
+    private volatile boolean windowed;
+    /** Publishers short of credits, in the order they ran short. */
+    private final Queue<CreditWait> waiting = new ConcurrentLinkedQueue<>();
+
+    /** A publisher short of credits: {@code task} runs once {@code fanout} of them may be there. */
+    record CreditWait(int fanout, Runnable task) {
+    }
 
     /** From now on a publication waits while {@code deliveries} are outstanding. */
     void limitOutstanding(int deliveries) {
-        credits = new Semaphore(deliveries);
+        credits.set(deliveries);
+        windowed = true;
     }
 
-    /** Waits for credits for {@code fanout} deliveries until the deadline; false when they did not come. */
-    boolean reserve(int fanout, long deadlineNanos) throws InterruptedException {
-        Semaphore window = credits;
-        return window == null || window.tryAcquire(fanout, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    /** Takes the credits for {@code fanout} deliveries if there are that many; false when the window is full. */
+    boolean tryReserve(int fanout) {
+        if (!windowed) {
+            return true;
+        }
+        while (true) {
+            long available = credits.get();
+            if (available < fanout) {
+                return false;
+            }
+            if (credits.compareAndSet(available, available - fanout)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Runs {@code task} once credits for {@code fanout} deliveries may be there (the task then tries
+     * {@link #tryReserve} again), on the thread that returns them. Null when they are there already: the task is not
+     * kept, and the caller tries again at once.
+     */
+    CreditWait whenCredits(int fanout, Runnable task) {
+        if (!windowed) {
+            return null;
+        }
+        CreditWait wait = new CreditWait(fanout, task);
+        waiting.add(wait);
+        // Credits returned between the failed reservation and the line above found nobody waiting.
+        if (credits.get() >= fanout && waiting.remove(wait)) {
+            return null;
+        }
+        return wait;
+    }
+
+    /** True when the wait was still pending, and is now dropped: its task will not run. */
+    boolean stopWaiting(CreditWait wait) {
+        return waiting.remove(wait);
     }
 
     /** A publication was sent: {@code fanout} subscribers should receive it. */
@@ -64,9 +108,13 @@ final class Deliveries {
     }
 
     void returnCredits(int deliveries) {
-        Semaphore window = credits;
-        if (window != null) {
-            window.release(deliveries);
+        if (!windowed) {
+            return;
+        }
+        long available = credits.addAndGet(deliveries);
+        CreditWait first = waiting.peek();
+        if (first != null && available >= first.fanout() && waiting.remove(first)) {
+            first.task().run();
         }
     }
 

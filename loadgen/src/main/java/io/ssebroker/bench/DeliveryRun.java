@@ -28,7 +28,8 @@ final class DeliveryRun {
             if (connect.opened() == 0) {
                 throw new IllegalStateException("no subscription opened on " + context.target().subscribeAddress(0));
             }
-            PublishLoop publishing = new PublishLoop(context.target(), harness.publisher, harness.subscribers, deliveries,
+            PublishLoop publishing = new PublishLoop(context.target(), harness.publisher, settings.publishers(),
+                    harness.subscribers, deliveries,
                     broadcast, settings.connections(), settings.rate(), settings.window(), settings.paddingBytes());
             harness.progress.phase("warm-up");
             publishing.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(settings.warmupSeconds()));

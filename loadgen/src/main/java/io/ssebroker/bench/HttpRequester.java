@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -23,10 +24,12 @@ import java.util.function.Supplier;
 /**
  * A few keep-alive HTTP/1.1 connections with one request in flight on each, spread over the given servers in turn:
  * the publisher's side of the bench (and its setup calls, such as minting tokens). A connection a server closes is
- * replaced by one to the same server.
+ * replaced by one to the same server. Whoever takes an idle connection owns it until it gives it back: {@link #send}
+ * gives it back when the answer comes, a {@link PublishLoop} keeps it for a whole run.
  */
 final class HttpRequester implements AutoCloseable {
-    record Response(int status, String body) {
+    /** @param reusable the connection stays open for another request (it did not announce or suffer a close) */
+    record Response(int status, String body, boolean reusable) {
         boolean isSuccess() {
             return status >= 200 && status < 300;
         }
@@ -63,14 +66,46 @@ final class HttpRequester implements AutoCloseable {
         if (channel == null) {
             return null;
         }
+        return exchange(channel, request.get()).whenComplete((response, error) -> {
+            if (response != null && response.reusable()) {
+                giveBack(channel);
+            }
+        });
+    }
+
+    /** An idle connection, now the caller's; null when none is idle (all taken, or being replaced). */
+    Channel tryTake() {
+        return idle.poll();
+    }
+
+    /**
+     * Sends a request on a connection the caller took and completes with its answer, on the connection's event loop
+     * (so a caller on that loop continues there, with no hand-over to another thread).
+     */
+    CompletableFuture<Response> exchange(Channel channel, FullHttpRequest request) {
         CompletableFuture<Response> response = new CompletableFuture<>();
         channel.pipeline().get(ResponseHandler.class).pending = response;
-        channel.writeAndFlush(request.get()).addListener(future -> {
+        channel.writeAndFlush(request).addListener(future -> {
             if (!future.isSuccess()) {
                 response.completeExceptionally(future.cause());
             }
         });
         return response;
+    }
+
+    /**
+     * Gives back a taken connection whose last answer left it open: it becomes idle again, unless it closed since (its
+     * replacement will).
+     */
+    void giveBack(Channel channel) {
+        if (channel.isActive() && !closed) {
+            idle.add(channel);
+        }
+    }
+
+    /** An event loop of the connections, for a caller that holds none at the moment. */
+    EventLoop anyLoop() {
+        return transport.group().next();
     }
 
     @Override
@@ -94,11 +129,9 @@ final class HttpRequester implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
             CompletableFuture<Response> answered = pending;
             pending = null;
-            Response result = new Response(response.status().code(), response.content().toString(StandardCharsets.UTF_8));
             // A response that announces a close leaves its connection out; the close then replaces it.
-            if (HttpUtil.isKeepAlive(response) && ctx.channel().isActive() && !closed) {
-                idle.add(ctx.channel());
-            }
+            Response result = new Response(response.status().code(), response.content().toString(StandardCharsets.UTF_8),
+                    HttpUtil.isKeepAlive(response) && ctx.channel().isActive());
             if (answered != null) {
                 answered.complete(result);
             }

@@ -2,6 +2,7 @@ package io.ssebroker.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class DeliveriesTest {
@@ -40,13 +41,54 @@ class DeliveriesTest {
     }
 
     @Test
-    void aWindowHoldsPublicationsUntilDeliveriesReturnCredits() throws InterruptedException {
+    void aWindowHoldsPublicationsUntilDeliveriesReturnCredits() {
         Deliveries deliveries = new Deliveries();
         deliveries.limitOutstanding(4);
 
-        assertThat(deliveries.reserve(3, System.nanoTime())).isTrue();
-        assertThat(deliveries.reserve(3, System.nanoTime())).isFalse();
+        assertThat(deliveries.tryReserve(3)).isTrue();
+        assertThat(deliveries.tryReserve(3)).isFalse();
         deliveries.returnCredits(2);
-        assertThat(deliveries.reserve(3, System.nanoTime())).isTrue();
+        assertThat(deliveries.tryReserve(3)).isTrue();
+    }
+
+    @Test
+    void withoutAWindowEveryReservationPasses() {
+        Deliveries deliveries = new Deliveries();
+
+        assertThat(deliveries.tryReserve(1_000_000)).isTrue();
+        assertThat(deliveries.whenCredits(1_000_000, () -> { })).isNull();
+    }
+
+    @Test
+    void aPublisherShortOfCreditsGoesOnOnceEnoughAreBack() {
+        Deliveries deliveries = new Deliveries();
+        deliveries.limitOutstanding(3);
+        assertThat(deliveries.tryReserve(3)).isTrue();
+        AtomicInteger woken = new AtomicInteger();
+
+        Deliveries.CreditWait wait = deliveries.whenCredits(2, woken::incrementAndGet);
+        assertThat(wait).isNotNull();
+        deliveries.returnCredits(1);
+        assertThat(woken).hasValue(0);
+        deliveries.returnCredits(1);
+        assertThat(woken).hasValue(1);
+        deliveries.returnCredits(1);
+        assertThat(woken).as("a wait runs once").hasValue(1);
+        assertThat(deliveries.stopWaiting(wait)).isFalse();
+        assertThat(deliveries.tryReserve(3)).isTrue();
+    }
+
+    @Test
+    void creditsAlreadyBackOrAWaitStoppedRunNothing() {
+        Deliveries deliveries = new Deliveries();
+        deliveries.limitOutstanding(2);
+        AtomicInteger woken = new AtomicInteger();
+
+        assertThat(deliveries.whenCredits(2, woken::incrementAndGet)).as("enough credits: try again at once").isNull();
+        assertThat(deliveries.tryReserve(2)).isTrue();
+        Deliveries.CreditWait wait = deliveries.whenCredits(1, woken::incrementAndGet);
+        assertThat(deliveries.stopWaiting(wait)).isTrue();
+        deliveries.returnCredits(2);
+        assertThat(woken).hasValue(0);
     }
 }
