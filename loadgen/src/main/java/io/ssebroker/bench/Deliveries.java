@@ -111,10 +111,12 @@ final class Deliveries {
         if (!windowed) {
             return;
         }
-        long available = credits.addAndGet(deliveries);
-        CreditWait first = waiting.peek();
-        if (first != null && available >= first.fanout() && waiting.remove(first)) {
-            first.task().run();
+        credits.addAndGet(deliveries);
+        // Every waiter the credits may serve: those that find them taken by another wait again.
+        for (CreditWait first = waiting.peek(); first != null && credits.get() >= first.fanout(); first = waiting.peek()) {
+            if (waiting.remove(first)) {
+                first.task().run();
+            }
         }
     }
 

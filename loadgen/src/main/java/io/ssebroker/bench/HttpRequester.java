@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -98,8 +99,15 @@ final class HttpRequester implements AutoCloseable {
      * replacement will).
      */
     void giveBack(Channel channel) {
-        if (channel.isActive() && !closed) {
-            idle.add(channel);
+        // On the connection's loop, in order with its close (which takes it out of the idle queue there).
+        try {
+            channel.eventLoop().execute(() -> {
+                if (channel.isActive() && !closed) {
+                    idle.add(channel);
+                }
+            });
+        } catch (RejectedExecutionException shutDown) {
+            // the client is shutting down with its connections
         }
     }
 

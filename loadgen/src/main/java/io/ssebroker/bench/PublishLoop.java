@@ -3,6 +3,7 @@ package io.ssebroker.bench;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,6 +101,8 @@ final class PublishLoop {
         private EventLoop loop;
         /** The due time this publisher took for its next publication; 0 when it has none. */
         private long dueNanos;
+        /** Ends this publisher at the end of the run while it waits for credits. */
+        private ScheduledFuture<?> endOfWait;
         private boolean ended;
 
         Publisher(Run run) {
@@ -124,6 +127,11 @@ final class PublishLoop {
             long now = System.nanoTime();
             if (ended || run.isOver(now)) {
                 end();
+                return;
+            }
+            if (!channel.isActive()) { // closed while it waited: the requester connects a replacement
+                channel = null;
+                takeConnection();
                 return;
             }
             if (intervalNanos > 0) {
@@ -167,17 +175,24 @@ final class PublishLoop {
 
         /** A full window: goes on when deliveries return the credits, or ends with the run. */
         private void awaitCredits(int fanout) {
-            Deliveries.CreditWait wait = deliveries.whenCredits(fanout, () -> loop.execute(this::next));
+            Deliveries.CreditWait wait = deliveries.whenCredits(fanout, () -> loop.execute(this::creditsBack));
             if (wait == null) {
                 loop.execute(this::next);
                 return;
             }
             // Still waiting at the end: nothing else wakes this publisher, which is still on this loop.
-            loop.schedule(() -> {
+            endOfWait = loop.schedule(() -> {
                 if (deliveries.stopWaiting(wait)) {
                     end();
                 }
             }, Math.max(0, run.endNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+
+        /** Credits are back before the end: the timer of the wait goes (a window fills thousands of times a second). */
+        private void creditsBack() {
+            endOfWait.cancel(false);
+            endOfWait = null;
+            next();
         }
 
         private void end() {
