@@ -83,11 +83,6 @@ final class Deliveries {
         expected.add(fanout);
     }
 
-    /** Reserved credits that no publication used. */
-    void unreserve(int fanout) {
-        returnCredits(fanout);
-    }
-
     /** The server refused a publication or its connection failed: nobody will receive it. */
     void publishFailed(int fanout) {
         publishErrors.increment();

@@ -164,8 +164,8 @@ final class PublishLoop {
                 if (error != null || !response.isSuccess()) {
                     deliveries.publishFailed(fanout);
                 }
-                if (error == null && response.reusable() && channel.isActive()) {
-                    next();
+                if (error == null && response.reusable()) {
+                    next(); // which takes a replacement if the connection closed since
                 } else {
                     channel = null; // closed: the requester connects a replacement
                     takeConnection();
