@@ -25,15 +25,20 @@ record BenchResult(String system, String scenario, int connections, Double rate,
     /**
      * Messages in the measured window. {@code lost} counts deliveries expected (to connections open when the
      * message was accepted) and never received after the drain; {@code duplicated} counts repeats.
+     * {@code answerLatency} is from sending a publication to its answer, what the publishing backend waits (null
+     * where nothing was published, and in results recorded before it was measured); {@code latency} is from sending
+     * it to each subscriber having it.
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record Delivery(double seconds, long published, double publishedPerSecond, long deliveries,
                     double deliveriesPerSecond, LatencySummary latency, long lost, long duplicated,
-                    long publishErrors, int droppedConnections) {
+                    long publishErrors, int droppedConnections, LatencySummary answerLatency) {
         static Delivery of(long nanos, long published, long deliveries, LatencySummary latency, long lost,
-                           long duplicated, long publishErrors, int droppedConnections) {
+                           long duplicated, long publishErrors, int droppedConnections, LatencySummary answerLatency) {
             double seconds = nanos / 1e9;
             return new Delivery(round(seconds), published, round(published / seconds), deliveries,
-                    round(deliveries / seconds), latency, lost, duplicated, publishErrors, droppedConnections);
+                    round(deliveries / seconds), latency, lost, duplicated, publishErrors, droppedConnections,
+                    answerLatency);
         }
     }
 

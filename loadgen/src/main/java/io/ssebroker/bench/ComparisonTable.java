@@ -54,6 +54,8 @@ final class ComparisonTable {
             new Figure("latency p99 ms", latency(LatencySummary::p99Ms), false, "%.2f"),
             new Figure("latency p99.9 ms", latency(LatencySummary::p999Ms), false, "%.2f"),
             new Figure("latency max ms", latency(LatencySummary::maxMs), false, "%.2f"),
+            new Figure("publish answered p50 ms", answerLatency(LatencySummary::p50Ms), false, "%.2f"),
+            new Figure("publish answered p99 ms", answerLatency(LatencySummary::p99Ms), false, "%.2f"),
             new Figure("lost + duplicated", delivery(d -> d.lost() + d.duplicated()), false, "%.0f", true),
             new Figure("connections dropped by the server", delivery(BenchResult.Delivery::droppedConnections), false,
                     "%.0f", true),
@@ -176,6 +178,11 @@ final class ComparisonTable {
     /** A delivery latency; absent for a run in which no measured message arrived. */
     private static Function<BenchResult, Number> latency(Function<LatencySummary, Number> read) {
         return delivery(d -> measured(d.latency(), read));
+    }
+
+    /** How long publications waited for their answers; absent in results recorded before it was measured. */
+    private static Function<BenchResult, Number> answerLatency(Function<LatencySummary, Number> read) {
+        return delivery(d -> d.answerLatency() == null ? null : measured(d.answerLatency(), read));
     }
 
     /** A connect latency; absent for a run that opened no connection. */

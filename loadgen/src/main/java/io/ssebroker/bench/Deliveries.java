@@ -9,8 +9,8 @@ import org.HdrHistogram.Recorder;
 
 /**
  * What was published against what the subscribers received, shared by every event loop (publishers and
- * subscribers): counts, end-to-end latency of fresh deliveries, and (when a window is set) the credits that keep at
- * most so many deliveries outstanding. Nothing here blocks: a publisher short of credits leaves a task that runs
+ * subscribers): counts, end-to-end latency of fresh deliveries, how long publications waited for their answers, and
+ * (when a window is set) the credits that keep at most so many deliveries outstanding. Nothing here blocks: a publisher short of credits leaves a task that runs
  * once they are back.
  */
 final class Deliveries {
@@ -21,6 +21,7 @@ final class Deliveries {
     private final LongAdder duplicated = new LongAdder();
     private final Recorder latencyMicros = new Recorder(3);
     private final Histogram measured = new Histogram(3);
+    private final Recorder answerMicros = new Recorder(3);
     private volatile long measuredFromNanos = Long.MAX_VALUE;
     /** Deliveries that may still be published before the window is full; unused without a window. */
     private final AtomicLong credits = new AtomicLong();
@@ -102,6 +103,13 @@ final class Deliveries {
         }
     }
 
+    /** The answer to a publication sent at {@code sentNanos} (the time its stamp carries) came at {@code nowNanos}. */
+    void answered(long sentNanos, long nowNanos) {
+        if (sentNanos >= measuredFromNanos) {
+            answerMicros.recordValue(Math.max(0, (nowNanos - sentNanos) / 1000));
+        }
+    }
+
     void returnCredits(int deliveries) {
         if (!windowed) {
             return;
@@ -120,6 +128,7 @@ final class Deliveries {
         measuredFromNanos = nanos;
         latencyMicros.getIntervalHistogram();
         measured.reset();
+        answerMicros.getIntervalHistogram();
     }
 
     /** Latency since the previous call (for progress lines); also added to the measured total. */
@@ -133,6 +142,11 @@ final class Deliveries {
     synchronized LatencySummary measured() {
         measured.add(latencyMicros.getIntervalHistogram());
         return LatencySummary.of(measured);
+    }
+
+    /** How long the publications sent since {@link #measureFrom} waited for their answers. */
+    LatencySummary measuredAnswers() {
+        return LatencySummary.of(answerMicros.getIntervalHistogram());
     }
 
     long published() {

@@ -57,7 +57,7 @@ final class DeliveryRun {
             }
             BenchResult.Delivery delivery = BenchResult.Delivery.of(end - start, measuredPublished, measuredDeliveries,
                     deliveries.measured(), Math.max(0, deliveries.outstanding()), deliveries.duplicated(),
-                    deliveries.publishErrors(), harness.subscribers.dropped());
+                    deliveries.publishErrors(), harness.subscribers.dropped(), deliveries.measuredAnswers());
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), measuredDeliveries);
             BenchResult.Redis redis = redisBefore.isEmpty() ? null

@@ -45,7 +45,7 @@ final class IdleRun {
             BenchResult.Cpu cpu = cpuBefore.isEmpty() ? null
                     : BenchResult.Cpu.of(cpuAfter.get().cpuSecondsSince(cpuBefore.get()), 0);
             BenchResult.Delivery held = BenchResult.Delivery.of(heldNanos, 0, 0, harness.deliveries.measured(), 0,
-                    harness.deliveries.duplicated(), 0, harness.subscribers.dropped());
+                    harness.deliveries.duplicated(), 0, harness.subscribers.dropped(), null);
             return new BenchResult(context.target().name(), Scenario.IDLE.label, context.settings().connections(), null,
                     connect, held, memory, cpu, null);
         }

@@ -160,7 +160,11 @@ final class PublishLoop {
             }
             dueNanos = 0;
             deliveries.published(fanout);
-            publisher.exchange(channel, publication(subscriber)).whenComplete((response, error) -> {
+            long sentNanos = System.nanoTime();
+            publisher.exchange(channel, publication(subscriber, sentNanos)).whenComplete((response, error) -> {
+                if (error == null) {
+                    deliveries.answered(sentNanos, System.nanoTime());
+                }
                 if (error != null || !response.isSuccess()) {
                     deliveries.publishFailed(fanout);
                 }
@@ -209,8 +213,8 @@ final class PublishLoop {
     }
 
     /** The next message of the subscriber's stream, stamped now. */
-    private FullHttpRequest publication(int subscriber) {
+    private FullHttpRequest publication(int subscriber, long sentNanos) {
         long sequence = broadcast ? broadcastSequence.incrementAndGet() : userSequences.incrementAndGet(subscriber);
-        return target.publication(subscriber, new Stamp(sequence, System.nanoTime()).payload(padding));
+        return target.publication(subscriber, new Stamp(sequence, sentNanos).payload(padding));
     }
 }

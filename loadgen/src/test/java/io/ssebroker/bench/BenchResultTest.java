@@ -10,7 +10,7 @@ class BenchResultTest {
     @Test
     void deliveryRatesArePerSecondOfTheWindow() {
         LatencySummary latency = new LatencySummary(0, 0, 0, 0, 0, null);
-        BenchResult.Delivery delivery = BenchResult.Delivery.of(2_000_000_000L, 100, 1_000_000, latency, 0, 0, 0, 0);
+        BenchResult.Delivery delivery = BenchResult.Delivery.of(2_000_000_000L, 100, 1_000_000, latency, 0, 0, 0, 0, latency);
 
         assertThat(delivery.seconds()).isEqualTo(2.0);
         assertThat(delivery.publishedPerSecond()).isEqualTo(50.0);

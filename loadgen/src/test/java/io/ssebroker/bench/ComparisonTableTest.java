@@ -16,7 +16,7 @@ class ComparisonTableTest {
 
     private static BenchResult broadcast(String system, double perSecond, double p99, Double rate, long lost) {
         LatencySummary latency = new LatencySummary(100, 1, p99, p99, p99, null);
-        BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, lost, 0, 0, 0);
+        BenchResult.Delivery delivery = new BenchResult.Delivery(10, 100, 10, 1000, perSecond, latency, lost, 0, 0, 0, null);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, latency);
         return new BenchResult(system, "broadcast", 1000, rate, connect, delivery, null, new BenchResult.Cpu(5, 2.5), null);
     }
@@ -63,6 +63,27 @@ class ComparisonTableTest {
     }
 
     @Test
+    void publishAnswerRowsShowWhereRunsMeasuredThemAndNoneForOlderResults() {
+        BenchResult subject = withAnswers(broadcast("sse-broker", 300_000, 2.0), 0.2, 0.9);
+        BenchResult peer = withAnswers(broadcast("nchan", 200_000, 4.0), 0.3, 1.0);
+
+        assertThat(ComparisonTable.render(List.of(subject, peer)))
+                .contains("| broadcast | 1,000 | publish answered p50 ms ↓ | 0.20 | 0.30 | 0.67× (better) |")
+                .contains("| broadcast | 1,000 | publish answered p99 ms ↓ | 0.90 | 1.00 | 0.90× (better) |");
+        assertThat(ComparisonTable.render(List.of(broadcast("sse-broker", 300_000, 2.0), broadcast("nchan", 200_000, 4.0))))
+                .doesNotContain("publish answered");
+    }
+
+    private static BenchResult withAnswers(BenchResult result, double p50, double p99) {
+        BenchResult.Delivery d = result.delivery();
+        BenchResult.Delivery answered = new BenchResult.Delivery(d.seconds(), d.published(), d.publishedPerSecond(),
+                d.deliveries(), d.deliveriesPerSecond(), d.latency(), d.lost(), d.duplicated(), d.publishErrors(),
+                d.droppedConnections(), new LatencySummary(100, p50, p99, p99, p99, null));
+        return new BenchResult(result.system(), result.scenario(), result.connections(), result.rate(), result.connect(),
+                answered, null, result.cpu(), null);
+    }
+
+    @Test
     void runsAtAFixedRateAreACaseOfTheirOwn() {
         String table = ComparisonTable.render(List.of(broadcast("sse-broker", 300_000, 2.0),
                 broadcast("sse-broker", 10_000, 1.0, 10.0), broadcast("nchan", 10_000, 4.0, 10.0)));
@@ -86,7 +107,7 @@ class ComparisonTableTest {
     @Test
     void aRunInWhichNoMeasuredMessageArrivedHasNoLatency() {
         LatencySummary none = new LatencySummary(0, 0, 0, 0, 0, null);
-        BenchResult.Delivery nothing = new BenchResult.Delivery(10, 100, 10, 0, 0, none, 1000, 0, 0, 0);
+        BenchResult.Delivery nothing = new BenchResult.Delivery(10, 100, 10, 0, 0, none, 1000, 0, 0, 0, null);
         BenchResult.Connect connect = new BenchResult.Connect(1000, 0, 1, 1000, none);
         BenchResult behind = new BenchResult("pushpin", "broadcast", 1000, null, connect, nothing, null, null, null);
 

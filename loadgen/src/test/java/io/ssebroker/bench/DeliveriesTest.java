@@ -41,6 +41,22 @@ class DeliveriesTest {
     }
 
     @Test
+    void answersCountPublicationsSentSinceMeasuringStarted() {
+        Deliveries deliveries = new Deliveries();
+        deliveries.answered(1_000_000, 9_000_000);
+        deliveries.measureFrom(2_000_000);
+        deliveries.answered(1_500_000, 9_000_000);
+        deliveries.answered(2_000_000, 2_500_000);
+        deliveries.answered(3_000_000, 5_000_000);
+
+        LatencySummary answers = deliveries.measuredAnswers();
+
+        assertThat(answers.count()).isEqualTo(2);
+        assertThat(answers.p50Ms()).isEqualTo(0.5);
+        assertThat(answers.maxMs()).isEqualTo(2.0);
+    }
+
+    @Test
     void aWindowHoldsPublicationsUntilDeliveriesReturnCredits() {
         Deliveries deliveries = new Deliveries();
         deliveries.limitOutstanding(4);

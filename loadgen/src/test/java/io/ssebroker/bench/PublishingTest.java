@@ -27,6 +27,10 @@ class PublishingTest {
             assertThat(delivery.path("deliveries").asLong()).isCloseTo(delivery.path("published").asLong(), within(10L));
             assertThat(delivery.path("lost").asLong()).isZero();
             assertThat(delivery.path("publishErrors").asLong()).isZero();
+            // every publication of the window was answered, and how long that took is measured
+            JsonNode answers = delivery.path("answerLatency");
+            assertThat(answers.path("count").asLong()).isEqualTo(delivery.path("published").asLong());
+            assertThat(answers.path("p50Ms").asDouble()).isPositive();
         }
     }
 
