@@ -10,8 +10,8 @@ import org.HdrHistogram.Recorder;
 /**
  * What was published against what the subscribers received, shared by every event loop (publishers and
  * subscribers): counts, end-to-end latency of fresh deliveries, how long publications waited for their answers, and
- * (when a window is set) the credits that keep at most so many deliveries outstanding. Nothing here blocks: a publisher short of credits leaves a task that runs
- * once they are back.
+ * (when a window is set) the credits that keep at most so many deliveries outstanding. Nothing here blocks: a
+ * publisher short of credits leaves a task that runs once they are back.
  */
 final class Deliveries {
     private final LongAdder published = new LongAdder();
