@@ -212,7 +212,7 @@ final class PublishLoop {
         }
     }
 
-    /** The next message of the subscriber's stream, stamped now. */
+    /** The next message of the subscriber's stream, stamped with when it is sent (its answer is timed from there). */
     private FullHttpRequest publication(int subscriber, long sentNanos) {
         long sequence = broadcast ? broadcastSequence.incrementAndGet() : userSequences.incrementAndGet(subscriber);
         return target.publication(subscriber, new Stamp(sequence, sentNanos).payload(padding));
