@@ -191,7 +191,8 @@ public final class Broker implements EngineListener {
             return connections;
         });
         LoopConnections loop = byLoop.computeIfAbsent(connection.stream.executor(),
-                executor -> new LoopConnections(executor, sse.heartbeatIntervalSeconds() * 1000L));
+                executor -> new LoopConnections(executor, sse.heartbeatIntervalSeconds() * 1000L,
+                        LoopConnections.SLICE_NANOS, metrics::delivered, broadcastBacklog::written));
         loop.add(connection);
         connection.stream.whenClosed(() -> detach(connection, loop));
         log.debug("connected uid={} device={} from {}", connection.session.uid(), connection.device(),
@@ -345,7 +346,7 @@ public final class Broker implements EngineListener {
         }
     }
 
-    /** One task per event loop writes the shared frame body to every connection of that loop. */
+    /** Each event loop is handed the shared frame body, and writes it to every connection of that loop. */
     private void deliverToLoops(StreamMessage message) {
         if (connectionCount.get() == 0) {
             return;
@@ -357,14 +358,7 @@ public final class Broker implements EngineListener {
                 broadcastBacklog.queued();
                 loop.broadcastQueued();
                 try {
-                    loop.loop().execute(() -> {
-                        try {
-                            metrics.delivered(loop.broadcast(message, body));
-                        } finally {
-                            body.release();
-                            broadcastBacklog.written();
-                        }
-                    });
+                    loop.loop().execute(() -> loop.broadcast(message, body));
                 } catch (RejectedExecutionException stopped) {
                     // the loop is shutting down with its connections: nothing to write there
                     body.release();

@@ -6,41 +6,74 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The connections served by one event loop. Only that loop touches the list, so a broadcast costs one task per
+ * The connections served by one event loop. Only that loop touches the list, so a broadcast costs one hand-over per
  * loop and no locks; the same loop sends the heartbeats of its idle connections.
  *
- * <p>Live messages are written without flushing; one flush pass at the end of the loop's iteration flushes every
- * connection written to. Messages that arrive together (a burst, or broadcasts queued while the loop was busy)
- * then leave in one write per connection instead of one per message, which is most of a delivery's cost. A
- * broadcast that comes alone (after a quiet spell, none queued behind it) has nothing to share its writes with:
- * each of its connections is flushed as soon as it is written, so the first clients have it while the loop writes
- * to the rest, and each connection's buffers are touched once instead of in two passes over all of them. A message
- * to a user likewise goes out at once when no other message of that user is queued for the connection behind it
- * (see {@link #deliverNow}); those queued together leave with the last of them.
+ * <p>Broadcasts are written in passes over the connections. A pass writes every broadcast that waited for it to one
+ * connection after another and flushes each connection once it has them all: broadcasts that arrive together (a
+ * burst, or those queued while the loop was busy) leave in one write per connection instead of one per message, the
+ * first clients have them while the loop writes to the rest, and each connection's buffers are touched once. A pass
+ * runs in slices of about {@link #SLICE_NANOS}: between slices, the loop reads its sockets and runs the tasks queued
+ * meanwhile, such as the answer to the request that published the broadcast, a message to one user or a connection's
+ * registration. One fan-out to thousands of connections would otherwise hold all of them for its whole length (tens
+ * of milliseconds). Broadcasts that arrive during a pass wait for the next one.
+ *
+ * <p>Messages to a user are written without flushing; one flush pass at the end of the loop's iteration flushes every
+ * connection written to, unless the message goes out at once (see {@link #deliverNow}). Either way, a connection
+ * that a running pass has not reached yet first gets the broadcasts handed to this loop before the message, as it
+ * would if the pass had written them all at once.
  */
 final class LoopConnections {
-    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final Logger log = LoggerFactory.getLogger(LoopConnections.class);
+    /** How long a pass writes before letting the loop's other tasks run. */
+    static final long SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
+    /** Connections written between two looks at the clock. */
+    static final int CLOCK_STRIDE = 16;
+
     private final EventExecutor loop;
     private final List<LocalConnection> connections = new ArrayList<>();
-    /** Connections written to since the last flush pass, unless all of them were. */
+    /** Connections written to since the last flush pass. */
     private final List<LocalConnection> written = new ArrayList<>();
     private final Runnable flushPass = this::flushWritten;
-    private boolean allWritten;
     private boolean flushPassQueued;
-    /** Broadcasts handed to this loop and not yet written; counted by whoever queues them, from any thread. */
+    /** Broadcasts handed to this loop and not yet written to all its connections; counted from any thread. */
     private final AtomicInteger broadcastsQueued = new AtomicInteger();
-    /**
-     * When this loop last finished writing a broadcast. Broadcasts that follow one another closer than
-     * {@link #QUIET_NANOS} are a stream: their writes are flushed together, however they happen to be queued.
-     */
-    private long lastBroadcastEndNanos = System.nanoTime() - QUIET_NANOS;
+    private final long sliceNanos;
+    private final IntConsumer delivered;
+    private final Runnable broadcastWritten;
+    private final Runnable nextSlice = this::writeSlice;
+    /** The broadcasts the running pass writes, in order; empty when no pass runs. */
+    private List<Broadcast> passing = new ArrayList<>();
+    /** Broadcasts handed over during the running pass, for the next one. */
+    private List<Broadcast> waiting = new ArrayList<>();
+    /** The running pass has written to the connections before this index, and to no other. */
+    private int passedUpTo;
 
-    LoopConnections(EventExecutor loop, long heartbeatMillis) {
+    /** A broadcast handed to this loop, with its frame body, which this loop holds a reference of until written. */
+    private record Broadcast(StreamMessage message, ByteBuf body) {
+    }
+
+    /**
+     * @param sliceNanos       how long a pass writes before it yields ({@link #SLICE_NANOS}); at least
+     *                         {@link #CLOCK_STRIDE} connections are written per slice
+     * @param delivered        told how many deliveries a slice of a pass made
+     * @param broadcastWritten told once per broadcast, when it is written to every connection of this loop (or
+     *                         could not be: the loop stopped)
+     */
+    LoopConnections(EventExecutor loop, long heartbeatMillis, long sliceNanos, IntConsumer delivered,
+                    Runnable broadcastWritten) {
         this.loop = loop;
+        this.sliceNanos = sliceNanos;
+        this.delivered = delivered;
+        this.broadcastWritten = broadcastWritten;
         long tick = Math.max(100, heartbeatMillis / 4);
         loop.scheduleAtFixedRate(() -> heartbeat(heartbeatMillis), tick, tick, TimeUnit.MILLISECONDS);
     }
@@ -54,64 +87,158 @@ final class LoopConnections {
         connections.add(connection);
     }
 
-    /** The last connection takes the place of the removed one: constant time in a storm of disconnects. */
+    /**
+     * The last connection takes the place of the removed one: constant time in a storm of disconnects. While a pass
+     * runs, the connections it has written stay before those it has not: a connection it has not reached never moves
+     * into the part it has passed.
+     */
     void remove(LocalConnection connection) {
         int index = connection.loopIndex;
         if (index < 0 || index >= connections.size() || connections.get(index) != connection) {
             return;
         }
-        LocalConnection last = connections.remove(connections.size() - 1);
-        if (last != connection) {
-            connections.set(index, last);
-            last.loopIndex = index;
-        }
         connection.loopIndex = -1;
+        if (index < passedUpTo) {
+            // the last connection the pass wrote fills the hole; the connection at the end fills its place
+            passedUpTo--;
+            place(connections.get(passedUpTo), index);
+            index = passedUpTo;
+        }
+        LocalConnection last = connections.remove(connections.size() - 1);
+        if (index < connections.size()) {
+            place(last, index);
+        }
+    }
+
+    private void place(LocalConnection connection, int index) {
+        connections.set(index, connection);
+        connection.loopIndex = index;
     }
 
     List<LocalConnection> connections() {
         return connections;
     }
 
-    /** A broadcast is about to be queued on this loop (before the task that calls {@link #broadcast} is). */
+    /** A broadcast is about to be handed to this loop (before the task that calls {@link #broadcast} is queued). */
     void broadcastQueued() {
         broadcastsQueued.incrementAndGet();
     }
 
-    /** True while a broadcast handed to this loop waits to be written. */
+    /** True while a broadcast handed to this loop waits to be written to some of its connections. */
     boolean hasBroadcastQueued() {
         return broadcastsQueued.get() > 0;
     }
 
     /**
-     * Writes a broadcast to every connection of this loop; returns how many it was written to. After a quiet spell,
-     * each connection is flushed as soon as it is written while no other broadcast is queued behind this one; from
-     * the moment one is, and for broadcasts in a stream, the connections are flushed together at the end of this
-     * iteration, with what the next ones write.
+     * Takes a broadcast handed to this loop, with a reference of its frame body that this loop releases once the
+     * broadcast is written: it starts a pass, or waits for the next one if a pass runs.
      */
-    int broadcast(StreamMessage message, ByteBuf body) {
-        boolean alone = broadcastsQueued.updateAndGet(queued -> Math.max(0, queued - 1)) == 0
-                && System.nanoTime() - lastBroadcastEndNanos >= QUIET_NANOS;
-        int delivered = 0;
-        for (int i = 0; i < connections.size(); i++) {
-            LocalConnection connection = connections.get(i);
-            if (connection.deliver(message, body)) {
-                delivered++;
-                if (alone) {
-                    alone = broadcastsQueued.get() == 0;
+    void broadcast(StreamMessage message, ByteBuf body) {
+        Broadcast broadcast = new Broadcast(message, body);
+        if (!passing.isEmpty()) {
+            waiting.add(broadcast);
+            return;
+        }
+        passing.add(broadcast);
+        writeSlice();
+    }
+
+    /** Writes the running pass to the next connections, for about one slice; then yields to the loop's other work. */
+    private void writeSlice() {
+        long deadline = System.nanoTime() + sliceNanos;
+        int deliveries = 0;
+        try {
+            while (passedUpTo < connections.size()) {
+                LocalConnection connection = connections.get(passedUpTo++);
+                int written = writeAll(connection, passing);
+                if (written > 0) {
+                    deliveries += written;
                     connection.stream.flush();
                 }
+                if (passedUpTo % CLOCK_STRIDE == 0 && System.nanoTime() - deadline > 0
+                        && passedUpTo < connections.size() && yielded()) {
+                    return;
+                }
+            }
+        } finally {
+            delivered.accept(deliveries);
+        }
+        endPass();
+    }
+
+    /**
+     * Queues the pass's next slice behind the loop's next look at its sockets (a scheduled task waits for it, where a
+     * task queued now would run before it) and the tasks queued so far. False when the loop has stopped: the pass
+     * then goes on at once, to the connections that are closing with it.
+     */
+    private boolean yielded() {
+        try {
+            loop.schedule(nextSlice, 0, TimeUnit.NANOSECONDS);
+            return true;
+        } catch (RejectedExecutionException stopped) {
+            return false;
+        }
+    }
+
+    private void endPass() {
+        passedUpTo = 0;
+        for (Broadcast broadcast : passing) {
+            broadcast.body().release();
+            broadcastsQueued.decrementAndGet();
+            broadcastWritten.run();
+        }
+        passing.clear();
+        if (!waiting.isEmpty()) {
+            List<Broadcast> next = waiting;
+            waiting = passing;
+            passing = next;
+            if (!yielded()) {
+                writeSlice();
             }
         }
-        if (!alone) {
-            allWritten = true;
+    }
+
+    /**
+     * Writes broadcasts to a connection in order, without flushing; returns how many it was written. A failure to
+     * write is this connection's: the pass goes on to the others.
+     */
+    private static int writeAll(LocalConnection connection, List<Broadcast> broadcasts) {
+        int written = 0;
+        try {
+            for (int i = 0; i < broadcasts.size(); i++) {
+                Broadcast broadcast = broadcasts.get(i);
+                if (connection.deliver(broadcast.message(), broadcast.body())) {
+                    written++;
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not write a broadcast to device {}", connection.device(), e);
+        }
+        return written;
+    }
+
+    /**
+     * Before a message to a user is written to this connection: the broadcasts handed to this loop before it, that
+     * the running pass has not written to this connection yet, go first (flushed with the message, or by the flush
+     * pass if the message is not for this device). The pass skips them when it comes to this connection: each
+     * connection writes a message once.
+     */
+    private void broadcastsFirst(LocalConnection connection) {
+        if (passing.isEmpty()) {
+            return;
+        }
+        int caughtUp = connection.loopIndex >= passedUpTo ? writeAll(connection, passing) : 0;
+        caughtUp += writeAll(connection, waiting);
+        if (caughtUp > 0) {
+            delivered.accept(caughtUp);
+            written.add(connection);
             queueFlushPass();
         }
-        lastBroadcastEndNanos = System.nanoTime();
-        return delivered;
     }
 
     /** Writes a message to one connection of this loop, to be flushed at the end of this iteration; false if not written. */
     boolean deliver(LocalConnection connection, StreamMessage message, ByteBuf body) {
+        broadcastsFirst(connection);
         if (!connection.deliver(message, body)) {
             return false;
         }
@@ -126,6 +253,7 @@ final class LoopConnections {
      * pass at the end of the iteration would only hold it behind the loop's other work.
      */
     boolean deliverNow(LocalConnection connection, StreamMessage message, ByteBuf body) {
+        broadcastsFirst(connection);
         if (!connection.deliver(message, body)) {
             return false;
         }
@@ -147,11 +275,9 @@ final class LoopConnections {
 
     private void flushWritten() {
         flushPassQueued = false;
-        List<LocalConnection> toFlush = allWritten ? connections : written;
-        for (int i = 0; i < toFlush.size(); i++) {
-            toFlush.get(i).stream.flush();
+        for (int i = 0; i < written.size(); i++) {
+            written.get(i).stream.flush();
         }
-        allWritten = false;
         written.clear();
     }
 

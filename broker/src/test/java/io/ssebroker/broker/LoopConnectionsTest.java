@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Position;
@@ -16,174 +15,297 @@ import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Live messages are written at once and flushed together in one pass at the end of the loop's iteration; a broadcast
- * with none queued behind it is flushed to each connection as it is written.
+ * Broadcasts are written in passes that yield to the loop's other tasks between slices, each connection flushed once
+ * it has every broadcast of the pass; messages to a user are flushed together at the end of the loop's iteration or
+ * at once, after the broadcasts handed to the loop before them.
  */
 class LoopConnectionsTest {
-    private final EmbeddedChannel loopOwner = new EmbeddedChannel();
-    private final LoopConnections loop = new LoopConnections(loopOwner.eventLoop(), 30_000);
-    private final List<EmbeddedChannel> channels = new ArrayList<>();
-    private final List<LocalConnection> connections = new ArrayList<>();
+    private static final int STRIDE = LoopConnections.CLOCK_STRIDE;
+
+    private final Loop loop = new Loop();
 
     @AfterEach
     void close() {
-        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
-        loopOwner.finishAndReleaseAll();
+        loop.close();
     }
 
-    private LocalConnection connect(String uid, String device, ChannelHandler... handlers) {
-        EmbeddedChannel channel = new EmbeddedChannel(handlers);
-        LocalConnection connection = new LocalConnection(
-                new DeviceSession(uid, device, "nonce-" + device, "node:1", "127.0.0.1:1", 0),
-                new SseStream(channel, SseFraming.RAW), 0, 0);
-        connection.start(3000, new Replay(new Position("e", 0, 0), List.of(), null), null);
-        channel.releaseOutbound();
-        loop.add(connection);
-        channels.add(channel);
-        connections.add(connection);
-        return connection;
-    }
+    /** One loop's connections on embedded channels; its passes write {@link #STRIDE} connections per slice. */
+    private static final class Loop {
+        final EmbeddedChannel owner = new EmbeddedChannel();
+        final LoopConnections connections = new LoopConnections(owner.eventLoop(), 30_000, 0, n -> { }, () -> { });
+        final List<EmbeddedChannel> channels = new ArrayList<>();
+        final List<LocalConnection> connected = new ArrayList<>();
 
+        LocalConnection connect(String uid, String device, ChannelHandler... handlers) {
+            EmbeddedChannel channel = new EmbeddedChannel(handlers);
+            LocalConnection connection = new LocalConnection(
+                    new DeviceSession(uid, device, "nonce-" + device, "node:1", "127.0.0.1:1", 0),
+                    new SseStream(channel, SseFraming.RAW), 0, 0);
+            connection.start(3000, new Replay(new Position("e", 0, 0), List.of(), null), null);
+            channel.releaseOutbound();
+            connections.add(connection);
+            channels.add(channel);
+            connected.add(connection);
+            return connection;
+        }
+
+        void connectMany(int count) {
+            for (int i = 0; i < count; i++) {
+                connect("u" + i, "d" + i);
+            }
+        }
+
+        void disconnect(LocalConnection connection) {
+            connections.remove(connection);
+            int index = connected.indexOf(connection);
+            connected.remove(index);
+            channels.remove(index).finishAndReleaseAll();
+        }
+
+        /** Delivers as the broker does: a broadcast is counted as queued, then handed over with a reference. */
+        void deliver(StreamMessage message) {
+            ByteBuf body = SseFrames.body(owner.alloc(), message.event(), message.data());
+            try {
+                if (message.isBroadcast()) {
+                    connections.broadcastQueued();
+                    connections.broadcast(message, body.retain());
+                } else {
+                    connected.stream().filter(c -> c.session.uid().equals(message.uid()))
+                            .forEach(c -> connections.deliver(c, message, body));
+                }
+            } finally {
+                body.release();
+            }
+        }
+
+        /** How many connections have been sent the data so far (without taking what they were sent). */
+        int reached(String data) {
+            int count = 0;
+            for (EmbeddedChannel channel : channels) {
+                for (Object message : channel.outboundMessages()) {
+                    if (((ByteBuf) message).toString(StandardCharsets.UTF_8).contains("data: " + data + "\n")) {
+                        count++;
+                        break;
+                    }
+                }
+            }
+            return count;
+        }
+
+        /**
+         * Runs the loop's tasks, and the slices that passes schedule behind them, until only the heartbeat's far-off
+         * tick is left (a slice scheduled while scheduled tasks run waits for the next round, as on a real loop).
+         */
+        void runTasks() {
+            long nextDue;
+            do {
+                owner.runPendingTasks();
+                nextDue = owner.runScheduledPendingTasks();
+            } while (nextDue >= 0 && nextDue < TimeUnit.SECONDS.toNanos(1));
+        }
+
+        void close() {
+            channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+            owner.finishAndReleaseAll();
+        }
+    }
 
     private static StreamMessage broadcast(long offset, String data) {
         return new StreamMessage(null, offset, null, data, Set.of(), 0);
     }
 
-    /** Delivers as the broker does: a broadcast is counted as queued, then written. */
-    private void deliver(StreamMessage message) {
-        if (message.isBroadcast()) {
-            loop.broadcastQueued();
+    private static void assertOnceInOrder(String text, String... data) {
+        int previous = -1;
+        for (String each : data) {
+            int at = text.indexOf("data: " + each + "\n");
+            assertThat(at).as(each).isGreaterThan(previous).isEqualTo(text.lastIndexOf("data: " + each + "\n"));
+            previous = at;
         }
-        write(message);
     }
 
-    private void write(StreamMessage message) {
-        ByteBuf body = SseFrames.body(loopOwner.alloc(), message.event(), message.data());
+    @Test
+    void aBroadcastIsFlushedToEachConnectionAsItIsWritten() {
+        loop.connectMany(2);
+
+        loop.deliver(broadcast(1, "alone"));
+
+        assertThat(loop.channels).allSatisfy(channel -> assertThat(Outbound.text(channel)).contains("data: alone\n\n"));
+    }
+
+    @Test
+    void aPassYieldsToTheLoopsOtherTasksBetweenSlices() {
+        int count = 2 * STRIDE + 3;
+        loop.connectMany(count);
+        List<Integer> reachedWhenTheTaskRan = new ArrayList<>();
+
+        loop.deliver(broadcast(1, "everyone"));
+        loop.owner.eventLoop().execute(() -> reachedWhenTheTaskRan.add(loop.reached("everyone")));
+
+        assertThat(loop.reached("everyone")).isEqualTo(STRIDE);
+        assertThat(loop.connections.hasBroadcastQueued()).isTrue();
+        loop.runTasks();
+        assertThat(reachedWhenTheTaskRan).containsExactly(STRIDE);
+        assertThat(loop.reached("everyone")).isEqualTo(count);
+        assertThat(loop.connections.hasBroadcastQueued()).isFalse();
+    }
+
+    @Test
+    void broadcastsHandedOverDuringAPassLeaveTogetherInTheNext() {
+        List<AtomicInteger> flushes = new ArrayList<>();
+        for (int i = 0; i < STRIDE + 1; i++) {
+            AtomicInteger flushed = new AtomicInteger();
+            flushes.add(flushed);
+            loop.connect("u" + i, "d" + i, new ChannelOutboundHandlerAdapter() {
+                @Override
+                public void flush(ChannelHandlerContext ctx) {
+                    flushed.incrementAndGet();
+                    ctx.flush();
+                }
+            });
+        }
+        flushes.forEach(flushed -> flushed.set(0));
+
+        loop.deliver(broadcast(1, "first"));
+        loop.deliver(broadcast(2, "second"));
+        loop.deliver(broadcast(3, "third"));
+        loop.runTasks();
+
+        assertThat(flushes).allSatisfy(flushed -> assertThat(flushed).hasValue(2));
+        assertThat(loop.channels).allSatisfy(channel -> assertOnceInOrder(Outbound.text(channel), "first", "second", "third"));
+    }
+
+    @Test
+    void aMessageToAConnectionThePassHasNotReachedFollowsTheBroadcastsHandedOverBeforeIt() {
+        int count = STRIDE + 2;
+        loop.connectMany(count);
+
+        loop.deliver(broadcast(1, "first"));
+        loop.deliver(broadcast(2, "second"));
+        loop.deliver(new StreamMessage("u" + (count - 1), 1, null, "for the last", Set.of(), 0));
+        loop.runTasks();
+
+        assertOnceInOrder(Outbound.text(loop.channels.get(count - 1)), "first", "second", "for the last");
+    }
+
+    @Test
+    void broadcastsWrittenAheadOfAMessageForAnotherDeviceAreFlushedAllTheSame() {
+        int count = STRIDE + 2;
+        loop.connectMany(count);
+
+        loop.deliver(broadcast(1, "first"));
+        loop.deliver(new StreamMessage("u" + (count - 1), 1, null, "for another device", Set.of("elsewhere"), 0));
+        loop.runTasks();
+
+        assertOnceInOrder(Outbound.text(loop.channels.get(count - 1)), "first");
+    }
+
+    /**
+     * Connections come and go between the slices of a pass (a removal moves the last connection into the hole):
+     * every connection there from the start to the end has the broadcast exactly once, one added meanwhile at most
+     * once (a new connection starts after what the node has handed on).
+     */
+    @Property(tries = 300)
+    void connectionsComingAndGoingDuringAPassEachHaveTheBroadcastOnce(
+            @ForAll @IntRange(min = 1, max = 70) int initial,
+            @ForAll @Size(max = 12) List<@IntRange(min = -1, max = 99) Integer> changes) {
+        Loop each = new Loop();
         try {
-            if (message.isBroadcast()) {
-                loop.broadcast(message, body);
-            } else {
-                connections.stream().filter(c -> c.session.uid().equals(message.uid()))
-                        .forEach(c -> loop.deliver(c, message, body));
+            each.connectMany(initial);
+            each.deliver(broadcast(1, "everyone"));
+            // a change runs between two slices, and schedules the next one behind the pass's next slice
+            Deque<Integer> pending = new ArrayDeque<>(changes);
+            Runnable[] change = new Runnable[1];
+            change[0] = () -> {
+                Integer which = pending.poll();
+                if (which == null) {
+                    return;
+                }
+                if (which < 0 || each.connected.isEmpty()) {
+                    each.connect("added" + pending.size(), "added-d" + pending.size());
+                } else {
+                    each.disconnect(each.connected.get(which % each.connected.size()));
+                }
+                each.owner.eventLoop().schedule(change[0], 0, TimeUnit.NANOSECONDS);
+            };
+            each.owner.eventLoop().schedule(change[0], 0, TimeUnit.NANOSECONDS);
+            each.runTasks();
+
+            assertThat(each.connections.connections()).containsExactlyInAnyOrderElementsOf(each.connected);
+            for (int i = 0; i < each.connected.size(); i++) {
+                String text = Outbound.text(each.channels.get(i));
+                if (each.connected.get(i).device().startsWith("added")) {
+                    assertThat(text.indexOf("data: everyone")).isEqualTo(text.lastIndexOf("data: everyone"));
+                } else {
+                    assertOnceInOrder(text, "everyone");
+                }
             }
         } finally {
-            body.release();
+            each.close();
         }
     }
 
     @Test
-    void broadcastsQueuedTogetherAreFlushedTogetherInOnePass() {
-        connect("u1", "d1");
-        connect("u2", "d2");
-        loop.broadcastQueued();
-        loop.broadcastQueued();
+    void unicastsWrittenBeforeABroadcastLeaveWithIt() {
+        loop.connectMany(2);
 
-        write(broadcast(1, "first"));
-        assertThat(channels).allSatisfy(channel -> assertThat(channel.outboundMessages()).isEmpty());
-        write(broadcast(2, "second"));
-        loopOwner.runPendingTasks();
+        loop.deliver(new StreamMessage("u0", 1, null, "for u0", Set.of(), 0));
+        assertThat(loop.channels.get(0).outboundMessages()).isEmpty();
+        loop.deliver(broadcast(2, "everyone"));
 
-        for (EmbeddedChannel channel : channels) {
-            String received = Outbound.text(channel);
-            assertThat(received).contains("data: first\n\n").contains("data: second\n\n");
-            assertThat(received.indexOf("first")).isLessThan(received.indexOf("second"));
-        }
-    }
-
-    @Test
-    void aLoneBroadcastIsFlushedToEachConnectionAsItIsWritten() {
-        connect("u1", "d1");
-        connect("u2", "d2");
-
-        deliver(broadcast(1, "alone"));
-
-        assertThat(channels).allSatisfy(channel -> assertThat(Outbound.text(channel)).contains("data: alone\n\n"));
-    }
-
-    @Test
-    void aBroadcastQueuedMidwayLeavesTheRestToTheFlushPass() {
-        AtomicBoolean queueOnNextWrite = new AtomicBoolean();
-        connect("u1", "d1", new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-                if (queueOnNextWrite.getAndSet(false)) {
-                    loop.broadcastQueued(); // the next broadcast, queued while the first is written to this connection
-                }
-                ctx.write(msg, promise);
-            }
-        });
-        connect("u2", "d2");
-        loop.broadcastQueued();
-        queueOnNextWrite.set(true);
-
-        write(broadcast(1, "first"));
-
-        assertThat(Outbound.text(channels.get(0))).contains("data: first");
-        assertThat(channels.get(1).outboundMessages()).isEmpty();
-        write(broadcast(2, "second"));
-        loopOwner.runPendingTasks();
-        assertThat(Outbound.text(channels.get(0))).contains("data: second").doesNotContain("first");
-        assertThat(Outbound.text(channels.get(1))).contains("data: first").contains("data: second");
-    }
-
-    @Test
-    void unicastsWrittenBeforeALoneBroadcastLeaveWithIt() {
-        connect("u1", "d1");
-        connect("u2", "d2");
-
-        deliver(new StreamMessage("u1", 1, null, "for u1", Set.of(), 0));
-        assertThat(channels.get(0).outboundMessages()).isEmpty();
-        deliver(broadcast(2, "everyone"));
-
-        String received = Outbound.text(channels.get(0));
-        assertThat(received.indexOf("data: for u1")).isNotNegative().isLessThan(received.indexOf("data: everyone"));
-        loopOwner.runPendingTasks();
-        assertThat(Outbound.text(channels.get(0))).isEmpty();
+        assertOnceInOrder(Outbound.text(loop.channels.get(0)), "for u0", "everyone");
+        loop.runTasks();
+        assertThat(Outbound.text(loop.channels.get(0))).isEmpty();
     }
 
     @Test
     void aMessageToOneUserIsFlushedToItsConnectionsOnly() {
-        connect("u1", "d1");
-        connect("u2", "d2");
+        loop.connectMany(2);
 
-        deliver(new StreamMessage("u2", 1, "note", "for u2", Set.of(), 0));
-        loopOwner.runPendingTasks();
+        loop.deliver(new StreamMessage("u1", 1, "note", "for u1", Set.of(), 0));
+        loop.runTasks();
 
-        assertThat(Outbound.text(channels.get(0))).isEmpty();
-        assertThat(Outbound.text(channels.get(1))).contains("event: note\ndata: for u2\n\n");
+        assertThat(Outbound.text(loop.channels.get(0))).isEmpty();
+        assertThat(Outbound.text(loop.channels.get(1))).contains("event: note\ndata: for u1\n\n");
     }
 
     @Test
     void aMessageWrittenNowIsFlushedWithoutThePass() {
-        connect("u1", "d1");
+        LocalConnection connection = loop.connect("u1", "d1");
         StreamMessage message = new StreamMessage("u1", 1, null, "now", Set.of(), 0);
-        ByteBuf body = SseFrames.body(loopOwner.alloc(), message.event(), message.data());
+        ByteBuf body = SseFrames.body(loop.owner.alloc(), message.event(), message.data());
         try {
-            assertThat(loop.deliverNow(connections.get(0), message, body)).isTrue();
+            assertThat(loop.connections.deliverNow(connection, message, body)).isTrue();
         } finally {
             body.release();
         }
 
-        assertThat(Outbound.text(channels.get(0))).contains("data: now\n\n");
+        assertThat(Outbound.text(loop.channels.get(0))).contains("data: now\n\n");
     }
 
     @Test
     void aMessageAlreadyWrittenIsNotWrittenAgain() {
-        connect("u1", "d1");
+        loop.connectMany(1);
 
-        deliver(broadcast(5, "fifth"));
-        deliver(broadcast(5, "fifth"));
-        loopOwner.runPendingTasks();
+        loop.deliver(broadcast(5, "fifth"));
+        loop.deliver(broadcast(5, "fifth"));
+        loop.runTasks();
 
-        String received = Outbound.text(channels.get(0));
-        assertThat(received.indexOf("data: fifth")).isNotNegative().isEqualTo(received.lastIndexOf("data: fifth"));
+        assertOnceInOrder(Outbound.text(loop.channels.get(0)), "fifth");
     }
 }
