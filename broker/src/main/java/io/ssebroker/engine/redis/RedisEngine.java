@@ -19,6 +19,7 @@ import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
+import io.ssebroker.engine.StreamMessage;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -134,7 +136,7 @@ public final class RedisEngine implements Engine {
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
                     streams.retentionMillis(), nodeId, !redis.cluster);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
-            routing = new RedisRouting(keys, streams::readAfter, listener::deliver,
+            routing = new RedisRouting(keys, streams::readAfter, this::handOn,
                     uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate,
                     TimeUnit.SECONDS.toNanos(config.redis().channelLingerSeconds()));
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
@@ -196,6 +198,26 @@ public final class RedisEngine implements Engine {
     /** The live nodes that differ from this one in whether they queue presence changes for a webhook. */
     CompletableFuture<List<String>> nodesQueuingOtherwise() {
         return liveness.nodesQueuingOtherwise();
+    }
+
+    /**
+     * Hands a message of a followed stream to the node's connections; a broadcast from the Redis thread's next task.
+     * Redis sends a script's pub/sub message before the script's reply, and both usually reach this node in one
+     * read: handed on at once, the fan-out of a broadcast published here would be queued on the event loops before
+     * the answer to its publisher, which would wait for the fan-out's first slice, and its client would read it
+     * behind the first deliveries. Deferred, the answer goes first, as it does with the memory engine. Broadcasts
+     * keep their order: all of them take the same queue. Messages to a user go at once (one connection's write).
+     */
+    private void handOn(StreamMessage message) {
+        if (!message.isBroadcast()) {
+            listener.deliver(message);
+            return;
+        }
+        try {
+            ioThread.executor().execute(() -> listener.deliver(message));
+        } catch (RejectedExecutionException stopped) {
+            // the node is closing: its connections with it
+        }
     }
 
     /** Fails a call made before the node has connected to Redis. */
