@@ -144,8 +144,9 @@ public final class BenchCommand implements Callable<Integer> {
                 : Optional.of(new ServerProbe(new ServerProcesses(serverPids)));
         int threads = clientThreads != null ? clientThreads : Runtime.getRuntime().availableProcessors();
         try (ClientTransport transport = new ClientTransport(threads, sourceAddresses);
+             ClientTransport publishing = new ClientTransport(1, sourceAddresses);
              Target system = target(transport, new Channels(chosen == Scenario.BROADCAST))) {
-            RunContext context = new RunContext(settings, system, transport, server,
+            RunContext context = new RunContext(settings, system, transport, publishing, server,
                     redisProbe, spec.commandLine().getErr());
             BenchResult result = switch (chosen) {
                 case BROADCAST, UNICAST -> new DeliveryRun(context).run(chosen);

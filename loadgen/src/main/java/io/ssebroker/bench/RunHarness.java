@@ -19,7 +19,7 @@ final class RunHarness implements AutoCloseable {
     RunHarness(RunContext context, Scenario scenario) throws Exception {
         this.context = context;
         Target target = context.target();
-        publisher = new HttpRequester(context.transport(), target.publishAddresses(), context.settings().publishers());
+        publisher = new HttpRequester(context.publishing(), target.publishAddresses(), context.settings().publishers());
         subscribers = new Subscribers(context.transport(), target, deliveries);
         progress = new Progress(scenario.label + " " + target.name(), new LiveStatus(subscribers, deliveries), context.log());
         progress.phase("preparing");
