@@ -202,10 +202,11 @@ public final class RedisEngine implements Engine {
 
     /**
      * Hands a message of a followed stream to the node's connections; a broadcast from the Redis thread's next task.
-     * Redis sends a script's pub/sub message before the script's reply, and both usually reach this node in one
-     * read: handed on at once, the fan-out of a broadcast published here would be queued on the event loops before
-     * the answer to its publisher, which would wait for the fan-out's first slice, and its client would read it
-     * behind the first deliveries. Deferred, the answer goes first, as it does with the memory engine. Broadcasts
+     * Redis sends a script's pub/sub message before the script's reply, and the Redis thread reads both in one go
+     * (in one read on a standalone Redis's single connection; usually in one round over its sockets on a cluster's):
+     * handed on at once, the fan-out of a broadcast published here would be queued on the event loops before the
+     * answer to its publisher, which would wait for the fan-out's first slice, and its client would read it behind
+     * the first deliveries. Deferred, the answer goes first, as it does with the memory engine. Broadcasts
      * keep their order: all of them take the same queue. Messages to a user go at once (one connection's write).
      */
     private void handOn(StreamMessage message) {
