@@ -27,11 +27,12 @@ local publishNow = ARGV[8] == '1'
 local queue = ARGV[9] == '1'
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
--- Most users have none held: one look at the hash spares a command per field.
+-- Most users have none held: one look at the hash spares a command per field, and nodes that queue nothing hold
+-- nothing, so they do not look.
 local anyHeld = nil
 local function takeBack(field)
   if anyHeld == nil then
-    anyHeld = redis.call('EXISTS', KEYS[4]) == 1
+    anyHeld = queue and redis.call('EXISTS', KEYS[4]) == 1
   end
   return anyHeld and redis.call('HDEL', KEYS[4], field) == 1
 end
