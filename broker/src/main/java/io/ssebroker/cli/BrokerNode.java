@@ -87,7 +87,7 @@ public final class BrokerNode implements AutoCloseable {
             listener = both(stateChanges, webhook);
         }
         Engine store = config.redis().configured()
-                ? new RedisEngine(config, nodeAddress, Version.number(), listener)
+                ? new RedisEngine(config, nodeAddress, Version.number(), listener, server.lendLoop())
                 : new MemoryEngine(config, nodeAddress, Version.number(), listener);
         engine = new MeteredEngine(store, metrics.registry());
         broker = new Broker(engine, config, nodeAddress, new BrokerMeters(metrics.registry()));
@@ -144,8 +144,11 @@ public final class BrokerNode implements AutoCloseable {
         if (jwksRefresher != null) {
             jwksRefresher.shutdownNow();
         }
-        server.close();
+        // The connections end before the engine (their devices leave it while it runs), the engine before the event
+        // loops stop (the Redis engine runs its connections on one of them).
+        server.closeConnections();
         engine.close();
+        server.close();
         if (webhook != null) { // after the engine: the offline changes of the drain are all in its backlog
             webhook.close(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }

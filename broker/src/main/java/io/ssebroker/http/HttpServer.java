@@ -8,11 +8,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -39,6 +42,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.metrics.PrometheusEndpoint;
@@ -63,6 +67,8 @@ public final class HttpServer implements AutoCloseable {
     private static final int MAX_CONCURRENT_STREAMS = 1000;
     /** How often addresses that hold nothing are forgotten by the per-address limits. */
     private static final long ADDRESS_SWEEP_SECONDS = 10;
+    /** How long {@link #closeConnections} waits for the connections to close. */
+    private static final long CLOSE_CONNECTIONS_SECONDS = 2;
     /** Header maps of the requests read (see {@link #smallTables}). */
     private static final HttpHeadersFactory REQUEST_HEADERS = smallTables(DefaultHttpHeadersFactory.headersFactory());
     private static final HttpHeadersFactory REQUEST_TRAILERS = smallTables(DefaultHttpHeadersFactory.trailersFactory());
@@ -78,6 +84,8 @@ public final class HttpServer implements AutoCloseable {
     private final ClientAddress clientAddress;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
+    /** The open HTTP connections (each leaves the group when it closes), for {@link #closeConnections}. */
+    private final ChannelGroup connections = new DefaultChannelGroup("http connections", ImmediateEventExecutor.INSTANCE);
     private final Class<? extends ServerChannel> channelType;
     private final String transport;
     private Channel serverChannel;
@@ -129,6 +137,7 @@ public final class HttpServer implements AutoCloseable {
      * HTTP/2 preface (prior knowledge) or by {@code Upgrade: h2c} on cleartext.
      */
     private void initConnection(SocketChannel channel) {
+        connections.add(channel);
         ChannelPipeline pipeline = channel.pipeline();
         RequestTimeouts timeouts = new RequestTimeouts(channel, config.http().headerTimeoutSeconds(),
                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals);
@@ -280,6 +289,15 @@ public final class HttpServer implements AutoCloseable {
         log.info("listening on {}:{} ({}, {} transport)", bound.getHostString(), bound.getPort(), protocols(), transport);
     }
 
+    /**
+     * One of the event loops, lent to a client of this node that runs its own connections on it (the Redis engine):
+     * what that loop serves then calls the client, and is answered, without a hand-over to another thread. The client
+     * must be closed between {@link #closeConnections} and {@link #close}, which stops the loop.
+     */
+    public EventLoop lendLoop() {
+        return workerGroup.next();
+    }
+
     /** Stops accepting connections; open ones stay. */
     public void stopAccepting() {
         if (serverChannel != null) {
@@ -287,6 +305,16 @@ public final class HttpServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes every HTTP connection, and waits (a few seconds at most) until they are closed; the event loops run on,
+     * for the clients they were lent to.
+     */
+    public void closeConnections() {
+        stopAccepting();
+        connections.close().awaitUninterruptibly(CLOSE_CONNECTIONS_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Closes every connection left and stops the event loops. */
     @Override
     public void close() {
         stopAccepting();

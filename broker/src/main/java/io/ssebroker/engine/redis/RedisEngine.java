@@ -4,6 +4,7 @@ import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.DeviceSession;
@@ -61,11 +62,8 @@ public final class RedisEngine implements Engine {
     private final String version;
     private final long startTimeMillis = System.currentTimeMillis();
     private final StateChangeListener stateChanges;
-    private final RedisIoThread ioThread = new RedisIoThread();
-    private final ClientResources resources = DefaultClientResources.builder()
-            .eventLoopGroupProvider(ioThread.provider())
-            .nettyCustomizer(new RedisChannelWrites())
-            .build();
+    private final RedisIoThread ioThread;
+    private final ClientResources resources;
     private final ScheduledExecutorService scheduler =
             Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("redis-engine", true));
     private final RedisKeys keys;
@@ -89,7 +87,22 @@ public final class RedisEngine implements Engine {
     private PresenceSweep sweep;
     private SentinelWatch sentinels;
 
+    /** An engine with a Redis I/O thread of its own. */
     public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges) {
+        this(config, nodeAddress, version, stateChanges, null);
+    }
+
+    /**
+     * An engine whose Redis I/O runs on {@code ioLoop}, one of the node's HTTP event loops (see {@link RedisIoThread}),
+     * which must run until this engine is closed; on a thread of its own when null or of another transport.
+     */
+    public RedisEngine(BrokerConfig config, String nodeAddress, String version, StateChangeListener stateChanges,
+                       EventLoop ioLoop) {
+        this.ioThread = ioLoop != null && RedisIoThread.canRunOn(ioLoop) ? new RedisIoThread(ioLoop) : new RedisIoThread();
+        this.resources = DefaultClientResources.builder()
+                .eventLoopGroupProvider(ioThread.provider())
+                .nettyCustomizer(new RedisChannelWrites())
+                .build();
         this.config = config;
         this.node = nodeAddress;
         this.nodeId = nodeAddress + "~" + Long.toString(new SecureRandom().nextLong() >>> 1, 36);
