@@ -450,6 +450,14 @@ public final class Broker implements EngineListener {
                 }
             });
         }
+        return awaitDetached(timeoutMillis);
+    }
+
+    /**
+     * Waits until every connection of this node has left it and the engine (its presence removed), or the time is up;
+     * true if none is left.
+     */
+    public boolean awaitDetached(long timeoutMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while ((connectionCount.get() > 0 || !pendingRemovals.isEmpty()) && System.nanoTime() < deadline) {
             try {

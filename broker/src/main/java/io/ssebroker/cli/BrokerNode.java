@@ -41,6 +41,8 @@ public final class BrokerNode implements AutoCloseable {
     private static final long JWKS_REFRESH_MINUTES = 5;
     /** How long /readyz waits for the engine canary to come back. */
     private static final Duration READINESS_DEADLINE = Duration.ofSeconds(2);
+    /** How long the connections closed at the end of a shutdown get to leave the engine. */
+    private static final long DETACH_AFTER_CLOSE_MILLIS = 2_000;
 
     private final BrokerConfig config;
     private final TokenService tokens;
@@ -144,11 +146,18 @@ public final class BrokerNode implements AutoCloseable {
         if (jwksRefresher != null) {
             jwksRefresher.shutdownNow();
         }
-        // The connections end before the engine (their devices leave it while it runs), the engine before the event
-        // loops stop (the Redis engine runs its connections on one of them).
+        // The connections end before the engine (their devices leave it while it runs: a device's removal follows its
+        // connection's close as a task of its own), the engine before the event loops stop (the Redis engine runs its
+        // connections on one of them).
         server.closeConnections();
-        engine.close();
-        server.close();
+        if (!broker.awaitDetached(DETACH_AFTER_CLOSE_MILLIS)) {
+            log.warn("{} connections had not left the engine when it closed", broker.connectionCount());
+        }
+        try {
+            engine.close();
+        } finally {
+            server.close();
+        }
         if (webhook != null) { // after the engine: the offline changes of the drain are all in its backlog
             webhook.close(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }

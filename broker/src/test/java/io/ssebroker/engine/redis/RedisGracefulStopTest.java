@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,5 +48,32 @@ class RedisGracefulStopTest {
         assertThat(redis.first().cli("SMEMBERS", KEYS.nodes()).trim()).isEmpty();
         assertThat(redis.first().cli("HLEN", KEYS.userPresence("u1")).trim()).isEqualTo("0");
         assertThat(redis.first().cli("SCARD", KEYS.onlineUsers()).trim()).isEqualTo("0");
+    }
+
+    /**
+     * With no time for a graceful drain, the connections are closed at once: their devices still leave the engine
+     * before it closes (its connections run on one of the node's event loops, which stop after it).
+     */
+    @Test
+    void aNodeStoppedWithNoTimeToDrainStillRemovesItsDevicesBeforeLeaving() throws InterruptedException {
+        TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "server.shutdown_timeout", "0"));
+        List<SseClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                SseClient client = node.connect("u-now-" + i, "d-now-" + i);
+                client.nextOfType("sys_connected");
+                clients.add(client);
+            }
+            assertThat(redis.first().cli("SCARD", KEYS.onlineUsers()).trim()).isEqualTo("20");
+            node.close();
+            assertThat(redis.first().cli("SMEMBERS", KEYS.nodes()).trim()).isEmpty();
+            assertThat(redis.first().cli("SCARD", KEYS.onlineUsers()).trim()).isEqualTo("0");
+            for (int i = 0; i < 20; i++) {
+                assertThat(redis.first().cli("HLEN", KEYS.userPresence("u-now-" + i)).trim()).isEqualTo("0");
+            }
+        } finally {
+            clients.forEach(SseClient::close);
+            node.close();
+        }
     }
 }
