@@ -73,7 +73,7 @@ public final class Broker implements EngineListener {
     private final AtomicLong endsAsked = new AtomicLong();
     private final RecentKicks recentKicks = new RecentKicks();
 
-    /** A broker that counts nothing, for embedding without a meter registry (benchmarks, tests). */
+    /** A broker that counts nothing, for embedding without a meter registry (tests). */
     public Broker(Engine engine, BrokerConfig config, String nodeAddress) {
         this(engine, config, nodeAddress, BrokerMetrics.NONE);
     }

@@ -45,10 +45,6 @@ final class UidBacklog {
         changes.removeFirst();
     }
 
-    boolean isInFlight() {
-        return inFlight;
-    }
-
     void setInFlight(boolean inFlight) {
         this.inFlight = inFlight;
     }

@@ -47,7 +47,6 @@ public final class BrokerNode implements AutoCloseable {
     private final BrokerConfig config;
     private final TokenService tokens;
     private final PublisherAuth publisherAuth;
-    private final StateChangeListener stateChanges;
     private HttpServer server;
     private Broker broker;
     private Engine engine;
@@ -59,12 +58,6 @@ public final class BrokerNode implements AutoCloseable {
     private boolean stopped;
 
     public BrokerNode(BrokerConfig config) {
-        this(config, StateChangeListener.NONE);
-    }
-
-    /** A node that also reports presence changes to {@code stateChanges} (tests), besides the configured webhook. */
-    public BrokerNode(BrokerConfig config, StateChangeListener stateChanges) {
-        this.stateChanges = stateChanges;
         this.config = config;
         try {
             this.tokens = new TokenService(config.jwt());
@@ -81,12 +74,12 @@ public final class BrokerNode implements AutoCloseable {
         String nodeAddress = config.server().address().isBlank()
                 ? advertisedHost() + ":" + address.getPort() : config.server().address();
         metrics = new NodeMetrics();
-        StateChangeListener listener = stateChanges;
+        StateChangeListener listener = StateChangeListener.NONE;
         if (config.callback().configured()) {
             // With the Redis engine the offline grace is applied in Redis, across the cluster.
             BrokerConfig.Callback callback = config.redis().configured() ? config.callback().withGraceInEngine() : config.callback();
             webhook = new WebhookDispatcher(callback, new StateChangeJson(nodeAddress), metrics.registry());
-            listener = both(stateChanges, webhook);
+            listener = webhook;
         }
         Engine store = config.redis().configured()
                 ? new RedisEngine(config, nodeAddress, Version.number(), listener, server.lendLoop())
@@ -191,13 +184,6 @@ public final class BrokerNode implements AutoCloseable {
 
     private static String orElse(String value, String fallback) {
         return value.isEmpty() ? fallback : value;
-    }
-
-    private static StateChangeListener both(StateChangeListener first, StateChangeListener second) {
-        return change -> {
-            first.stateChanged(change);
-            second.stateChanged(change);
-        };
     }
 
     private String advertisedHost() {

@@ -30,5 +30,4 @@ public record StateChange(Kind kind, String uid, String device, String reason, l
     public static final String KICK_OFFLINE = "kick_offline";
     public static final String INSTANCE_CLOSE = "instance_close";
     public static final String INSTANCE_CLEAR = "instance_clear";
-    public static final String HEARTBEAT_FAIL = "heartbeat_fail";
 }

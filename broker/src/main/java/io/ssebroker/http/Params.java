@@ -1,6 +1,5 @@
 package io.ssebroker.http;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,10 +18,6 @@ public final class Params {
     Params(Map<String, List<String>> values, List<Params> items) {
         this.values = values;
         this.items = items;
-    }
-
-    public static Params of(Map<String, List<String>> values) {
-        return new Params(new LinkedHashMap<>(values));
     }
 
     /** The value of a single-valued parameter; absent when not given. */

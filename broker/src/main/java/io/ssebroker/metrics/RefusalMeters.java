@@ -2,7 +2,6 @@ package io.ssebroker.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -38,11 +37,6 @@ public final class RefusalMeters {
                     .description("requests and connections refused to protect the node, by reason")
                     .register(registry));
         }
-    }
-
-    /** Counts into a registry of its own: for servers embedded without metrics. */
-    public static RefusalMeters unexported() {
-        return new RefusalMeters(new SimpleMeterRegistry());
     }
 
     public void count(Reason reason) {
