@@ -14,6 +14,7 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.group.ChannelGroup;
@@ -128,6 +129,13 @@ public final class HttpServer implements AutoCloseable {
                         initConnection(channel);
                     }
                 });
+        if (channelType == EpollServerSocketChannel.class) {
+            // A connection is accepted once its first bytes (the request, a TLS hello, the HTTP/2 preface) have
+            // arrived: its loop then registers it and reads the request in one wake-up instead of registering it,
+            // sleeping and being woken again by the request. A peer that connects and sends nothing for a second
+            // is accepted then, and the request timeouts apply from there.
+            bootstrap.option(EpollChannelOption.TCP_DEFER_ACCEPT, 1);
+        }
         serverChannel = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();
     }
