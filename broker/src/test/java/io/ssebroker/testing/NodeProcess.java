@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -25,7 +24,7 @@ public final class NodeProcess implements AutoCloseable {
         this.api = new Api("http://127.0.0.1:" + port);
     }
 
-    /** Starts a node on a free port with these environment settings, its output in {@code dir}; waits until it listens. */
+    /** Starts a node on a free port with these environment settings, its output in {@code dir}; waits until it serves. */
     public static NodeProcess start(Path dir, Map<String, String> environment) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -40,11 +39,10 @@ public final class NodeProcess implements AutoCloseable {
         builder.environment().put("SSE_BROKER_LIMITS_CONNECTS_PER_SECOND_PER_ADDRESS", "0");
         builder.environment().putAll(environment);
         NodeProcess node = new NodeProcess(builder.start(), port);
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                return true;
-            }
-        });
+        // Serving, not only listening: a node binds its port before it has connected its engine, and the kernel
+        // completes connections to it from then on, while the node has not started to take them.
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> node.api.get("/healthz", Map.of()).status() == 200);
         return node;
     }
 
