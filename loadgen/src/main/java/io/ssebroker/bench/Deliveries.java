@@ -22,7 +22,12 @@ final class Deliveries {
     private final Recorder latencyMicros = new Recorder(3);
     private final Histogram measured = new Histogram(3);
     private final Recorder answerMicros = new Recorder(3);
-    private volatile long measuredFromNanos = Long.MAX_VALUE;
+    /**
+     * Messages sent before this are not measured. Until {@link #measureFrom} everything is recorded (and shown in the
+     * warm-up's progress lines): the recording code is then compiled and warm when the window opens, instead of
+     * being compiled on the subscribers' threads, and by the compiler's own thread, in the window's first seconds.
+     */
+    private volatile long measuredFromNanos = Long.MIN_VALUE;
     /** Deliveries that may still be published before the window is full; unused without a window. */
     private final AtomicLong credits = new AtomicLong();
     private volatile boolean windowed;
@@ -123,7 +128,7 @@ final class Deliveries {
         }
     }
 
-    /** Latency counts for messages sent from now on; what was recorded before is dropped. */
+    /** Latency counts for messages sent from {@code nanos} on; what was recorded before (the warm-up's) is dropped. */
     synchronized void measureFrom(long nanos) {
         measuredFromNanos = nanos;
         latencyMicros.getIntervalHistogram();

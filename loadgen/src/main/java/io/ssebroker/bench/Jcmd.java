@@ -33,6 +33,10 @@ final class Jcmd {
         return Optional.of(new Jcmd(pid));
     }
 
+    long pid() {
+        return pid;
+    }
+
     /** What the diagnostic command printed. */
     String run(String... command) {
         List<String> line = new ArrayList<>(List.of(tool.toString(), Long.toString(pid)));

@@ -21,7 +21,7 @@ final class ServerProbe {
         this.processes = processes;
         List<Jcmd> reachable = processes.roots().stream().map(Jcmd::forProcess).flatMap(Optional::stream).toList();
         this.jvms = reachable.stream().map(JvmMemoryProbe::new).toList();
-        this.compilers = reachable.stream().map(JitCompilerProbe::new).toList();
+        this.compilers = reachable.stream().map(jcmd -> new JitCompilerProbe(jcmd.pid())).toList();
     }
 
     ServerProcesses.Usage usage() {

@@ -41,6 +41,22 @@ class DeliveriesTest {
     }
 
     @Test
+    void theWarmUpIsRecordedForProgressAndLeftOutOfTheWindow() {
+        Deliveries deliveries = new Deliveries();
+        deliveries.received(new Stamp(1, 1_000_000), true, 3_000_000);
+        deliveries.answered(1_000_000, 2_000_000);
+
+        assertThat(deliveries.interval().count()).isEqualTo(1);
+
+        deliveries.measureFrom(4_000_000);
+        deliveries.received(new Stamp(2, 4_000_000), true, 5_000_000);
+
+        assertThat(deliveries.measured().count()).isEqualTo(1);
+        assertThat(deliveries.measured().maxMs()).isEqualTo(1.0);
+        assertThat(deliveries.measuredAnswers().count()).isZero();
+    }
+
+    @Test
     void answersCountPublicationsSentSinceMeasuringStarted() {
         Deliveries deliveries = new Deliveries();
         deliveries.answered(1_000_000, 9_000_000);

@@ -3,6 +3,9 @@ package io.ssebroker.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class ProbeParsingTest {
@@ -81,17 +84,46 @@ class ProbeParsingTest {
     }
 
     @Test
-    void compileTimeFromThePerformanceCountersInTheirClockTicks() {
-        String counters = """
-                java.ci.totalTime=791766120
-                sun.ci.totalCompiles=1004
-                sun.os.hrt.frequency=1000000000
-                """;
-        String slowerClock = "sun.os.hrt.frequency=1000000\njava.ci.totalTime=2500\n";
+    void compileTimeFromThisJvmsOwnPerformanceCounters() {
+        long pid = ProcessHandle.current().pid();
 
-        assertThat(JitCompilerProbe.compileNanos(counters)).isEqualTo(791_766_120L);
+        assertThat(new JitCompilerProbe(pid).compileNanos()).isPositive();
+        assertThatThrownBy(() -> new JitCompilerProbe(Long.MAX_VALUE).compileNanos())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("no performance counters");
+    }
+
+    @Test
+    void compileTimeInTheCountersClockTicksInEitherByteOrder() {
+        ByteBuffer slowerClock = counters(ByteOrder.BIG_ENDIAN, "sun.os.hrt.frequency", 1_000_000,
+                "sun.ci.threads", 2, "java.ci.totalTime", 2_500);
+        ByteBuffer nanoClock = counters(ByteOrder.LITTLE_ENDIAN, "java.ci.totalTime", 791_766_120,
+                "sun.os.hrt.frequency", 1_000_000_000);
+
         assertThat(JitCompilerProbe.compileNanos(slowerClock)).isEqualTo(2_500_000L);
-        assertThatThrownBy(() -> JitCompilerProbe.compileNanos("sun.ci.threads=2\n"))
+        assertThat(JitCompilerProbe.compileNanos(nanoClock)).isEqualTo(791_766_120L);
+        assertThatThrownBy(() -> JitCompilerProbe.compileNanos(counters(ByteOrder.LITTLE_ENDIAN, "sun.ci.threads", 2)))
                 .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> JitCompilerProbe.compileNanos(ByteBuffer.allocate(64)))
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    /** A counters file as the JVM lays it out, with long scalar entries: name, value, name, value, ... */
+    private static ByteBuffer counters(ByteOrder order, Object... namesAndValues) {
+        ByteBuffer file = ByteBuffer.allocate(4096);
+        file.putInt(0xcafec0c0).put((byte) (order == ByteOrder.LITTLE_ENDIAN ? 1 : 0)).put((byte) 2).put((byte) 0)
+                .put((byte) 1);
+        file.order(order);
+        file.putInt(0).putInt(0).putLong(0).putInt(32).putInt(namesAndValues.length / 2);
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            byte[] name = ((String) namesAndValues[i] + "\0").getBytes(StandardCharsets.US_ASCII);
+            int dataOffset = 20 + (name.length + 7) / 8 * 8;
+            int start = file.position();
+            file.putInt(dataOffset + 8).putInt(20).putInt(0).put((byte) 'J').put((byte) 0).put((byte) 0).put((byte) 0)
+                    .putInt(dataOffset);
+            file.put(name);
+            file.position(start + dataOffset);
+            file.putLong(((Number) namesAndValues[i + 1]).longValue());
+        }
+        return file.flip();
     }
 }
