@@ -76,6 +76,19 @@ class RequestHeadScanTest {
     }
 
     @Test
+    void aFoldedLineAfterALongOneIsRefusedWhereverTheReadsSplitThem() {
+        // the scan jumps from line feed to line feed: a long line cut anywhere must still leave it at the next line's start
+        String head = "GET /events HTTP/1.1\r\nX-SSE-TOKEN: " + "t".repeat(400) + "\r\n\tTransfer-Encoding: chunked\r\n\r\n";
+        String before = head.substring(0, head.indexOf("\r\n\t") + 2);
+        for (int size : new int[] {1, 2, 7, 64, 399, 420, head.length()}) {
+            // the read that holds the tab is refused whole: what passed is the head up to that read, never past the tab
+            assertThat(before).as("pieces of %d bytes", size).startsWith(feed(head, size));
+            assertThat(channel.isOpen()).as("pieces of %d bytes", size).isFalse();
+        }
+        assertThat(feed(head, 1)).isEqualTo(before);
+    }
+
+    @Test
     void bodyBytesAfterTheHeadAreNotScannedAsHeaders() {
         // a body line that starts with a space would be folding if the scan went on past the blank line
         String request = "POST /send HTTP/1.1\r\nContent-Length: 12\r\n\r\n\n uid=a&x=1\n";
