@@ -19,9 +19,11 @@ import java.util.concurrent.TimeUnit;
 final class RedisScripts {
     /** The functions the presence scripts share. */
     private static final String PRESENCE_COMMON = "presence-common.lua";
+    /** The functions the stream scripts share. */
+    private static final String STREAM_COMMON = "stream-common.lua";
 
     enum Script {
-        PUBLISH("publish.lua"), REPLAY("replay.lua"),
+        PUBLISH(STREAM_COMMON, "publish.lua"), REPLAY(STREAM_COMMON, "replay.lua"),
         REGISTER(PRESENCE_COMMON, "register.lua"), UNREGISTER(PRESENCE_COMMON, "unregister.lua"),
         DRAIN(PRESENCE_COMMON, "drain.lua");
 

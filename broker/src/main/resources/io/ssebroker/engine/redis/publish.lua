@@ -1,11 +1,14 @@
--- Appends a message to a stream, trims it by count and age (remembering the last trimmed id, so a cursor
--- behind it is known to have missed something), and publishes it with the id of the entry before it, so a
--- node can tell when it missed one. Appending and publishing in one script keeps ids and publishes in order.
+-- Appends a message to a stream, keeps it to its window of the newest entries by count and age (remembering the
+-- cut, the newest entry outside the window, so a cursor behind it is known to have missed something), and publishes
+-- it with the id of the entry before it, so a node can tell when it missed one. Appending and publishing in one
+-- script keeps ids and publishes in order.
+-- The window by count is kept by the cut alone: readers read only after it (replay.lua). Redis removes the entries
+-- behind it in whole blocks (its stream nodes, MAXLEN ~), which costs little; trimming to the exact length rewrote
+-- the oldest block entry by entry, most of this script's cost. A stream holds up to a block more than its window.
 -- The publication's id makes it idempotent: run again with the same id (a command re-sent after a reconnect,
 -- or a send repeated with its idempotency key) it appends nothing and answers the first result.
 -- The meta hash also keeps the id of the oldest entry the script knows of ('first', never newer than the real
--- oldest: ids only grow), so that an append finds out whether anything has aged out without walking the stream
--- (a stream read costs more the more entries a trim has left marked deleted in its first node).
+-- oldest: ids only grow), so that an append finds out whether anything has aged out without walking the stream.
 -- KEYS: stream, meta hash (last, cut, first), shard channel, presence hash of the user (or the meta hash again),
 --       the publication's id key
 -- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
@@ -17,18 +20,6 @@ if seen then
   return {string.sub(seen, 1, space - 1), tonumber(string.sub(seen, space + 1)), 1}
 end
 
--- true when stream id a comes before stream id b
-local function before(a, b)
-  local da = string.find(a, '-', 1, true)
-  local db = string.find(b, '-', 1, true)
-  local ma = tonumber(string.sub(a, 1, da - 1))
-  local mb = tonumber(string.sub(b, 1, db - 1))
-  if ma ~= mb then
-    return ma < mb
-  end
-  return tonumber(string.sub(a, da + 1)) < tonumber(string.sub(b, db + 1))
-end
-
 -- the id of the stream's oldest entry, or nil when it has none
 local function oldest()
   local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
@@ -37,7 +28,7 @@ end
 
 local len = redis.call('XLEN', KEYS[1]) + 1
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'v', ARGV[3], 't', ARGV[4], 'd', ARGV[2])
-local meta = redis.call('HMGET', KEYS[2], 'last', 'first')
+local meta = redis.call('HMGET', KEYS[2], 'last', 'first', 'cut')
 local prev = meta[1] or '0-0'
 local first = meta[2]
 local cut = nil
@@ -50,18 +41,25 @@ if len == 1 then
 end
 local maxlen = tonumber(ARGV[5])
 if len > maxlen then
-  -- the entries that go, and the one that becomes the oldest (a max length is at least 1)
-  local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', len - maxlen + 1)
-  cut = head[#head - 1][1]
-  first = head[#head][1]
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
+  -- One entry more than the window: the cut moves on to the entry after it. Every entry after the cut is still in
+  -- the stream (blocks go only from behind it), so the next one is the window's oldest before this append.
+  cut = redis.call('XRANGE', KEYS[1], '(' .. (meta[3] or '0-0'), '+', 'COUNT', 1)[1][1]
+  local left = len - redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxlen)
+  if left > 2 * maxlen + 1000 then
+    -- blocks too large to go (Redis configured with unbounded stream nodes): to the window, entry by entry
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
+  end
 elseif not first then
   first = oldest()
 end
 if first and before(first, ARGV[6]) then
   local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[6], '-', 'COUNT', 1)
   if #old > 0 then
-    cut = old[1][1]
+    -- an entry behind the cut may still be in the stream: the cut only moves forward
+    local known = cut or meta[3]
+    if not known or before(known, old[1][1]) then
+      cut = old[1][1]
+    end
     redis.call('XTRIM', KEYS[1], 'MINID', ARGV[6])
   end
   first = oldest()

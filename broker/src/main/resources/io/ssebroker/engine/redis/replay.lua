@@ -1,12 +1,17 @@
--- Reads where a stream stands and the entries after a cursor, in one step.
+-- Reads where a stream stands and the entries after a cursor, in one step. Only the stream's window is read: the
+-- entries after its cut (the stream may still hold entries behind the cut, see publish.lua).
 -- KEYS: stream, meta hash. ARGV: cursor id ('' = read nothing, '-' = everything retained), max count
--- Returns: last id ('' when the stream has none), last trimmed id, entries after the cursor.
-local last = redis.call('HGET', KEYS[2], 'last') or ''
-local cut = redis.call('HGET', KEYS[2], 'cut') or '0-0'
+-- Returns: last id ('' when the stream has none), the cut (the newest entry outside the window), the entries after
+-- the cursor within the window.
+local meta = redis.call('HMGET', KEYS[2], 'last', 'cut')
+local last = meta[1] or ''
+local cut = meta[2] or '0-0'
 local entries = {}
-if ARGV[1] == '-' then
-  entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', ARGV[2])
-elseif ARGV[1] ~= '' then
-  entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+if ARGV[1] ~= '' then
+  local after = ARGV[1]
+  if after == '-' or before(after, cut) then
+    after = cut
+  end
+  entries = redis.call('XRANGE', KEYS[1], '(' .. after, '+', 'COUNT', ARGV[2])
 end
 return {last, cut, entries}

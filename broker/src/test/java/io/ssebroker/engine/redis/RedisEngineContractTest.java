@@ -100,6 +100,75 @@ class RedisEngineContractTest extends EngineContractTest {
         }
     }
 
+    /**
+     * A stream keeps its window of the newest messages by its cut, and Redis removes what lies behind the cut in
+     * whole blocks (its stream nodes, of up to 100 entries): however many blocks have gone or are still there, a
+     * replay sees exactly the window, a cursor at the cut (its client saw the newest message outside the window)
+     * resumes without a reset, one before it is reset, and the stream holds at most a block more than its window.
+     */
+    @Test
+    void theWindowIsExactWhileRedisRemovesWholeBlocksBehindIt() {
+        String uid = id("u");
+        String stream = new RedisKeys("sse").userStream(uid);
+        Position start = engine.replay(uid, "d", Optional.empty()).join().start();
+        for (int i = 1; i <= 345; i++) {
+            engine.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+        }
+        Replay at345 = engine.replay(uid, "d", Optional.of(start)).join();
+        assertThat(at345.resetReason()).isEqualTo(Replay.EXPIRED);
+        assertThat(at345.messages()).extracting(StreamMessage::data).containsExactly("m341", "m342", "m343", "m344", "m345");
+        Position afterM344 = after(at345, at345.start(), "m344");
+        Position afterM345 = after(at345, at345.start(), "m345");
+        for (int i = 346; i <= 350; i++) {
+            engine.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+        }
+        long length = Long.parseLong(redis.first().cli("XLEN", stream).trim());
+        assertThat(length).as("entries Redis still holds").isBetween(5L, 5L + 100);
+
+        List<String> window = List.of("m346", "m347", "m348", "m349", "m350");
+        Replay fromStart = engine.replay(uid, "d", Optional.of(start)).join();
+        assertThat(fromStart.resetReason()).isEqualTo(Replay.EXPIRED);
+        assertThat(fromStart.messages()).extracting(StreamMessage::data).containsExactlyElementsOf(window);
+        Replay fromCut = engine.replay(uid, "d", Optional.of(afterM345)).join();
+        assertThat(fromCut.resetReason()).isNull();
+        assertThat(fromCut.messages()).extracting(StreamMessage::data).containsExactlyElementsOf(window);
+        Replay beforeCut = engine.replay(uid, "d", Optional.of(afterM344)).join();
+        assertThat(beforeCut.resetReason()).isEqualTo(Replay.EXPIRED);
+        assertThat(beforeCut.messages()).extracting(StreamMessage::data).containsExactlyElementsOf(window);
+    }
+
+    /**
+     * Messages behind the window by count may still be in the stream when others age out: trimming by age removes
+     * them too, and the cut moves on to the newest message removed, never back.
+     */
+    @Test
+    void trimmingByAgeMovesTheCutOnlyForward() throws InterruptedException {
+        Engine shortLived = startedEngine(Map.of("sse.device_frame_cache_expire", "1"));
+        try {
+            String uid = id("u");
+            Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();
+            for (int i = 1; i <= 8; i++) {
+                shortLived.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+            }
+            Replay window = shortLived.replay(uid, "d", Optional.of(start)).join();
+            assertThat(window.messages()).extracting(StreamMessage::data).containsExactly("m4", "m5", "m6", "m7", "m8");
+            Position afterM7 = after(window, window.start(), "m7");
+            Position afterM8 = after(window, window.start(), "m8");
+            Thread.sleep(1_100);
+            shortLived.publish(new Publication(null, "m9", Set.of(uid), Set.of())).join();
+
+            Replay fromM8 = shortLived.replay(uid, "d", Optional.of(afterM8)).join();
+            assertThat(fromM8.resetReason()).isNull();
+            assertThat(fromM8.messages()).extracting(StreamMessage::data).containsExactly("m9");
+            Replay fromM7 = shortLived.replay(uid, "d", Optional.of(afterM7)).join();
+            assertThat(fromM7.resetReason()).isEqualTo(Replay.EXPIRED);
+            assertThat(fromM7.messages()).extracting(StreamMessage::data).containsExactly("m9");
+            assertThat(redis.first().cli("XLEN", new RedisKeys("sse").userStream(uid)).trim()).isEqualTo("1");
+        } finally {
+            shortLived.close();
+        }
+    }
+
     /** A cursor of this node's position but of another history (Redis restarted empty) is still read: it is reset. */
     @Test
     void aCursorOfAnotherHistoryIsReadEvenAtThisNodesPosition() {
