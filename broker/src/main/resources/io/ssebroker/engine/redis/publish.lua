@@ -49,7 +49,8 @@ if len > maxlen then
     -- blocks too large to go (Redis configured with unbounded stream nodes): to the window, entry by entry
     redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
   end
-elseif not first then
+end
+if not first then
   first = oldest()
 end
 if first and before(first, ARGV[6]) then

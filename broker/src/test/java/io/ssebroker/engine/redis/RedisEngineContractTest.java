@@ -169,6 +169,27 @@ class RedisEngineContractTest extends EngineContractTest {
         }
     }
 
+    /** A full stream whose bookkeeping has no record of its oldest entry still trims what has aged out. */
+    @Test
+    void aFullStreamWithoutARecordOfItsOldestEntryStillTrimsByAge() throws InterruptedException {
+        Engine shortLived = startedEngine(Map.of("sse.device_frame_cache_expire", "1"));
+        try {
+            String uid = id("u");
+            Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();
+            for (int i = 1; i <= 8; i++) {
+                shortLived.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+            }
+            redis.first().cli("HDEL", new RedisKeys("sse").userMeta(uid), "first");
+            Thread.sleep(1_100);
+            shortLived.publish(new Publication(null, "m9", Set.of(uid), Set.of())).join();
+            Replay fromStart = shortLived.replay(uid, "d", Optional.of(start)).join();
+            assertThat(fromStart.resetReason()).isEqualTo(Replay.EXPIRED);
+            assertThat(fromStart.messages()).extracting(StreamMessage::data).containsExactly("m9");
+        } finally {
+            shortLived.close();
+        }
+    }
+
     /** A cursor of this node's position but of another history (Redis restarted empty) is still read: it is reset. */
     @Test
     void aCursorOfAnotherHistoryIsReadEvenAtThisNodesPosition() {
