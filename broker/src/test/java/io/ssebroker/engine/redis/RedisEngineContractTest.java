@@ -110,10 +110,7 @@ class RedisEngineContractTest extends EngineContractTest {
     void theWindowIsExactWhileRedisRemovesWholeBlocksBehindIt() {
         String uid = id("u");
         String stream = new RedisKeys("sse").userStream(uid);
-        Position start = engine.replay(uid, "d", Optional.empty()).join().start();
-        for (int i = 1; i <= 345; i++) {
-            engine.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
-        }
+        Position start = publishFromStart(engine, uid, 345);
         Replay at345 = engine.replay(uid, "d", Optional.of(start)).join();
         assertThat(at345.resetReason()).isEqualTo(Replay.EXPIRED);
         assertThat(at345.messages()).extracting(StreamMessage::data).containsExactly("m341", "m342", "m343", "m344", "m345");
@@ -146,10 +143,7 @@ class RedisEngineContractTest extends EngineContractTest {
         Engine shortLived = startedEngine(Map.of("sse.device_frame_cache_expire", "1"));
         try {
             String uid = id("u");
-            Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();
-            for (int i = 1; i <= 8; i++) {
-                shortLived.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
-            }
+            Position start = publishFromStart(shortLived, uid, 8);
             Replay window = shortLived.replay(uid, "d", Optional.of(start)).join();
             assertThat(window.messages()).extracting(StreamMessage::data).containsExactly("m4", "m5", "m6", "m7", "m8");
             Position afterM7 = after(window, window.start(), "m7");
@@ -175,10 +169,7 @@ class RedisEngineContractTest extends EngineContractTest {
         Engine shortLived = startedEngine(Map.of("sse.device_frame_cache_expire", "1"));
         try {
             String uid = id("u");
-            Position start = shortLived.replay(uid, "d", Optional.empty()).join().start();
-            for (int i = 1; i <= 8; i++) {
-                shortLived.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
-            }
+            Position start = publishFromStart(shortLived, uid, 8);
             redis.first().cli("HDEL", new RedisKeys("sse").userMeta(uid), "first");
             Thread.sleep(1_100);
             shortLived.publish(new Publication(null, "m9", Set.of(uid), Set.of())).join();
@@ -188,6 +179,15 @@ class RedisEngineContractTest extends EngineContractTest {
         } finally {
             shortLived.close();
         }
+    }
+
+    /** Reads where the user's stream starts, then publishes m1 to m{count} to the user; returns that start. */
+    private static Position publishFromStart(Engine publisher, String uid, int count) {
+        Position start = publisher.replay(uid, "d", Optional.empty()).join().start();
+        for (int i = 1; i <= count; i++) {
+            publisher.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+        }
+        return start;
     }
 
     /** A cursor of this node's position but of another history (Redis restarted empty) is still read: it is reset. */
