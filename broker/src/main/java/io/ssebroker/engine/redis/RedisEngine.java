@@ -498,6 +498,7 @@ public final class RedisEngine implements Engine {
             supervisor.close();
             redis.close();
         }
+        ioThread.runQueued(2, TimeUnit.SECONDS);
         resources.shutdown(0, 2, TimeUnit.SECONDS);
         ioThread.close();
     }

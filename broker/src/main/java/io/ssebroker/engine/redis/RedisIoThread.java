@@ -15,6 +15,8 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import io.netty.util.concurrent.Promise;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,6 +69,27 @@ final class RedisIoThread implements AutoCloseable {
     /** The thread, to run tasks and timers on; nothing run there may block. */
     EventExecutor executor() {
         return group.next();
+    }
+
+    /**
+     * Waits (up to the timeout) until the thread has run what is queued on it now and what that queues in turn. A
+     * Lettuce client's shutdown returns once its channels are closed, while their inactive events still wait on the
+     * thread: run after the client resources are shut down, each would report its event to a closed event bus (an
+     * error logged at every stop). Called from any other thread; on the thread itself it returns at once.
+     */
+    void runQueued(long timeout, TimeUnit unit) {
+        EventExecutor executor = executor();
+        if (executor.inEventLoop()) {
+            return;
+        }
+        Promise<Void> ran = executor.newPromise();
+        try {
+            // Twice: a close that completed as this was called may still be queueing its inactive event.
+            executor.execute(() -> executor.execute(() -> ran.setSuccess(null)));
+        } catch (RejectedExecutionException stopped) {
+            return;
+        }
+        ran.awaitUninterruptibly(timeout, unit);
     }
 
     /** Stops the engine's own thread, once the clients using it are shut down; a lent loop runs on. */
