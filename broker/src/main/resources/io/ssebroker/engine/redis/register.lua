@@ -54,7 +54,7 @@ end
 local last = redis.call('HGET', KEYS[2], 'last') or ''
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 local count = redis.call('HLEN', KEYS[1])
-if prev and cjson.decode(prev)['nonce'] == ARGV[4] then
+if prev and entryHasNonce(prev, ARGV[4]) then
   -- run again (a re-sent command): the same answer, the session it replaced included
   local replaced = redis.call('GET', KEYS[5]) or ''
   if count == 1 then

@@ -44,7 +44,7 @@ local function tidy(empty)
 end
 
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if (not cur) or (ARGV[2] ~= '' and cjson.decode(cur)['nonce'] ~= ARGV[2]) then
+if (not cur) or (ARGV[2] ~= '' and not entryHasNonce(cur, ARGV[2])) then
   tidy(false)
   return {0, 0, '', 0}
 end
