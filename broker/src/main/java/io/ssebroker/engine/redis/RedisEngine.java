@@ -277,10 +277,13 @@ public final class RedisEngine implements Engine {
     }
 
     /**
-     * Subscribes to the user's channel (while the node index and the device's owner are written), and once the
-     * subscription is live, so that nothing published from then on can pass this node by, writes the presence entry,
-     * reading the user's stream position in the same script: the connection starts there, and in the broadcast
-     * stream where this node has handed it on (nothing to read from Redis for it).
+     * Subscribes to the user's channel (while the node index and the device's owner are written), and once Redis runs
+     * the subscription before what comes next, so that nothing published from then on can pass this node by, writes
+     * the presence entry, reading the user's stream position in the same script: the connection starts there, and in
+     * the broadcast stream where this node has handed it on (nothing to read from Redis for it). On a standalone Redis,
+     * whose one connection carries the subscription and the script in the order sent, the script follows the
+     * subscription at once; elsewhere it waits for the subscription's confirmation. The registration completes once
+     * the subscription is live.
      */
     @Override
     public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
@@ -291,7 +294,9 @@ public final class RedisEngine implements Engine {
         localSessions.put(session.nonce(), session);
         registering.add(session.nonce());
         long broadcastOffset = routing.broadcastHandedOn();
-        return RedisFutures.guard(presence.register(session, maxDevicesPerUser, tokenIssuedAtMillis, routing.acquire(session.uid()))
+        SubscriptionSupervisor.Subscribing listening = routing.acquire(session.uid());
+        return RedisFutures.guard(presence.register(session, maxDevicesPerUser, tokenIssuedAtMillis, listening.commandsAfter())
+                .thenCombine(listening.live(), (registered, live) -> registered)
                 .thenCompose(registered -> {
                     if (registered.outcome() != Registration.Outcome.ACCEPTED) {
                         localSessions.remove(session.nonce());

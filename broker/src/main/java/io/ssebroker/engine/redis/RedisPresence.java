@@ -90,7 +90,8 @@ final class RedisPresence {
     }
 
     /**
-     * Writes the device's presence entry once {@code ready} has completed (the node listens to the user's channel),
+     * Writes the device's presence entry once {@code ready} has completed (a command sent from then on runs after the
+     * node's subscription to the user's channel),
      * unless a kick revoked the session's token (issued at {@code tokenIssuedAtMillis}). The node's index of its
      * sessions is written first or in the same step (and removed last or in the same step, on unregister), so that
      * the index never lags the entries: whenever this node dies, a survivor finds every entry it left. The presence

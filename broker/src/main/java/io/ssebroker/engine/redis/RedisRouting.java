@@ -40,7 +40,7 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     private final Runnable controlResubscribed;
     private final Map<String, Integer> localDevicesByUid = new HashMap<>();
     /** The subscription of each followed user, confirmed or pending: every device of the user waits for it. */
-    private final Map<String, CompletableFuture<Void>> subscriptions = new HashMap<>();
+    private final Map<String, SubscriptionSupervisor.Subscribing> subscriptions = new HashMap<>();
     /** Users without a local device whose channel is still subscribed, with when they left; the first to leave first. */
     private final LinkedHashMap<String, Long> lingering = new LinkedHashMap<>();
     private final long lingerNanos;
@@ -77,15 +77,16 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         Route broadcast = route(null);
         broadcast.follower().startAt(broadcastOffset);
         routes.put(keys.broadcastChannel(), broadcast);
-        return CompletableFuture.allOf(supervisor.subscribe(keys.broadcastChannel()), supervisor.subscribe(keys.controlChannel()));
+        return CompletableFuture.allOf(supervisor.subscribe(keys.broadcastChannel()).live(),
+                supervisor.subscribe(keys.controlChannel()).live());
     }
 
     /**
      * Counts a local device of the user; the first one subscribes to the user's channel unless it still lingers (a
-     * new follower starts where {@link #startUserAt} says). Completes when the subscription is live; a caller whose
-     * future fails must still {@link #release} its count.
+     * new follower starts where {@link #startUserAt} says). A caller whose futures fail must still {@link #release}
+     * its count.
      */
-    CompletableFuture<Void> acquire(String uid) {
+    SubscriptionSupervisor.Subscribing acquire(String uid) {
         synchronized (localDevicesByUid) {
             int count = localDevicesByUid.merge(uid, 1, Integer::sum);
             if (count > 1) {
@@ -97,15 +98,15 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
                     // a gap was being read for nobody while the user was away: the new device starts a new follower
                     routes.put(channel, route(uid)).follower().close();
                 }
-                CompletableFuture<Void> lingered = subscriptions.get(uid);
-                if (!lingered.isCompletedExceptionally()) {
+                SubscriptionSupervisor.Subscribing lingered = subscriptions.get(uid);
+                if (!lingered.live().isCompletedExceptionally()) {
                     return lingered;
                 }
                 // its first subscription timed out (the supervisor still tries): wait for it again, below
             } else {
                 routes.put(channel, route(uid));
             }
-            CompletableFuture<Void> subscribed = supervisor.subscribe(channel);
+            SubscriptionSupervisor.Subscribing subscribed = supervisor.subscribe(channel);
             subscriptions.put(uid, subscribed);
             return subscribed;
         }

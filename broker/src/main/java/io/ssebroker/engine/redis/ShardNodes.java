@@ -24,6 +24,14 @@ interface ShardNodes {
         connection.closeAsync();
     }
 
+    /**
+     * Whether commands sent through the node's command connection travel on this connection too, after what was sent
+     * on it before: Redis then runs them in the order sent (a standalone Redis's one connection).
+     */
+    default boolean carriesCommands(StatefulRedisPubSubConnection<String, String> connection) {
+        return false;
+    }
+
     /** Reads the topology again (after a redirection or a lost subscription); coalesced with one in flight. */
     CompletableFuture<Void> refreshTopology();
 }

@@ -67,6 +67,11 @@ final class SingleShardNode implements ShardNodes {
     }
 
     @Override
+    public boolean carriesCommands(StatefulRedisPubSubConnection<String, String> connection) {
+        return connection != null && connection == commandConnection;
+    }
+
+    @Override
     public CompletableFuture<Void> refreshTopology() {
         return CompletableFuture.completedFuture(null);
     }

@@ -72,10 +72,21 @@ final class SubscriptionSupervisor implements AutoCloseable {
 
     private enum State { SUBSCRIBING, LIVE, REPAIRING }
 
+    /**
+     * A channel being subscribed for a caller. {@code commandsAfter} completes once a command sent through the command
+     * connection runs after the subscription: at once where the subscription was handed to that very connection (Redis
+     * runs one connection's commands in the order sent), else when the subscription is live. {@code live} completes
+     * when it is first live. Both fail after the timeout.
+     */
+    record Subscribing(CompletableFuture<Void> commandsAfter, CompletableFuture<Void> live) {
+    }
+
     /** One channel the node needs. */
     private static final class Subscription {
         final String channel;
         final CompletableFuture<Void> firstLive = new CompletableFuture<>();
+        /** Completes when an SSUBSCRIBE of the channel was handed to the connection that carries the commands too. */
+        final CompletableFuture<Void> sentWithCommands = new CompletableFuture<>();
         State state = State.SUBSCRIBING;
         /** Where the last attempt went, or where it is live. */
         Link link;
@@ -118,9 +129,16 @@ final class SubscriptionSupervisor implements AutoCloseable {
             this.issued = connection;
         }
 
-        CompletableFuture<Void> subscribe(String channel) {
+        /** Subscribes; {@code sentWithCommands} runs as the SSUBSCRIBE is handed to a connection that carries commands. */
+        CompletableFuture<Void> subscribe(String channel, Runnable sentWithCommands) {
             subscribed.add(channel);
-            return send(connection -> connection.async().ssubscribe(channel));
+            return send(connection -> {
+                CompletionStage<Void> reply = connection.async().ssubscribe(channel);
+                if (shards.carriesCommands(connection)) {
+                    sentWithCommands.run();
+                }
+                return reply;
+            });
         }
 
         void unsubscribe(String channel) {
@@ -196,17 +214,33 @@ final class SubscriptionSupervisor implements AutoCloseable {
     }
 
     /**
-     * Keeps the channel subscribed from now on until {@link #unsubscribe}; completes when it is first live, or fails
-     * after the timeout (the supervisor goes on trying while the channel is needed).
+     * Keeps the channel subscribed from now on until {@link #unsubscribe}. The futures fail after the timeout (the
+     * supervisor goes on trying while the channel is needed).
      */
-    CompletableFuture<Void> subscribe(String channel) {
-        CompletableFuture<Void> live = new CompletableFuture<>();
-        onSupervisor(() -> subscriptions.computeIfAbsent(channel, this::newSubscription).firstLive
-                .whenComplete((done, error) -> live.complete(null)));
-        return live.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(error ->
+    Subscribing subscribe(String channel) {
+        CompletableFuture<Void> firstLive = new CompletableFuture<>();
+        CompletableFuture<Void> sentWithCommands = new CompletableFuture<>();
+        onSupervisor(() -> {
+            Subscription subscription = subscriptions.computeIfAbsent(channel, this::newSubscription);
+            subscription.sentWithCommands.thenRun(() -> sentWithCommands.complete(null));
+            subscription.firstLive.whenComplete((done, error) -> firstLive.complete(null));
+        });
+        CompletableFuture<Void> live = firstLive.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(error ->
                 CompletableFuture.failedFuture(new EngineUnavailableException(Failures.cause(error) instanceof TimeoutException
                         ? "Redis: subscribing to " + channel + " took longer than " + timeout.toSeconds() + " s"
                         : "Redis: " + Failures.cause(error).getMessage(), error)));
+        // Completed on the Redis I/O thread right after the SSUBSCRIBE went out: a command sent by what waits on it
+        // goes out right behind it, on the same connection.
+        CompletableFuture<Void> commandsAfter = new CompletableFuture<>();
+        sentWithCommands.thenRun(() -> commandsAfter.complete(null));
+        live.whenComplete((done, error) -> {
+            if (error != null) {
+                commandsAfter.completeExceptionally(error);
+            } else {
+                commandsAfter.complete(null);
+            }
+        });
+        return new Subscribing(commandsAfter, live);
     }
 
     /** The channel is no longer needed. */
@@ -269,7 +303,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
         Link link = links.computeIfAbsent(node, Link::new);
         subscription.link = link;
-        link.subscribe(subscription.channel)
+        link.subscribe(subscription.channel, () -> subscription.sentWithCommands.complete(null))
                 .whenComplete((done, error) -> onSupervisor(() -> {
                     if (subscriptions.get(subscription.channel) != subscription || subscription.attempt != attempt) {
                         return; // unsubscribed meanwhile, or a later attempt took over

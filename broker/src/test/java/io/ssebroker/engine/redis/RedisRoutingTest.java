@@ -68,8 +68,8 @@ class RedisRoutingTest {
     @Test
     void theChannelLingersAfterTheLastDeviceAndEndsWhenItsTimeIsUp() throws Exception {
         RedisRouting routing = routing(1);
-        routing.acquire("u1").get(5, TimeUnit.SECONDS);
-        routing.acquire("u1").get(5, TimeUnit.SECONDS);
+        routing.acquire("u1").live().get(5, TimeUnit.SECONDS);
+        routing.acquire("u1").live().get(5, TimeUnit.SECONDS);
         routing.release("u1");
         routing.release("u1");
         routing.endLingering();
@@ -82,16 +82,16 @@ class RedisRoutingTest {
     @Test
     void aReleaseWithNothingCountedChangesNothing() throws Exception {
         RedisRouting routing = routing(30);
-        routing.acquire("u2").get(5, TimeUnit.SECONDS);
+        routing.acquire("u2").live().get(5, TimeUnit.SECONDS);
         routing.release("u2");
         routing.release("u2"); // a failed registration released twice
         routing.release("never-acquired");
-        assertThat(routing.acquire("u2").get(5, TimeUnit.SECONDS)).as("the lingering subscription, live").isNull();
+        assertThat(routing.acquire("u2").live().get(5, TimeUnit.SECONDS)).as("the lingering subscription, live").isNull();
         routing.release("u2");
         routing.catchUpAll(); // ends every linger
         await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u2") == 0);
         routing.release("u2");
-        routing.acquire("u2").get(5, TimeUnit.SECONDS);
+        routing.acquire("u2").live().get(5, TimeUnit.SECONDS);
         assertThat(subscribers("u2")).as("subscribed afresh").isEqualTo(1);
     }
 }

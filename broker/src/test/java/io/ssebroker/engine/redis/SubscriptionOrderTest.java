@@ -1,0 +1,135 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.ssebroker.testing.RedisServers;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When a command may follow a subscription (a registration's script, which must run after the node listens to the
+ * user's channel): right behind it where both travel on one connection, after the confirmation otherwise. Against a
+ * real redis-server.
+ */
+class SubscriptionOrderTest {
+    private static final String CHANNEL = "sse:{u:alice}:c";
+
+    private RedisServers redis;
+    private RedisIoThread ioThread;
+    private ClientResources resources;
+    private RedisClient client;
+    private StatefulRedisPubSubConnection<String, String> commandConnection;
+    private SubscriptionSupervisor supervisor;
+    private final List<String> received = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        redis = RedisServers.standalone();
+        ioThread = new RedisIoThread();
+        resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThread.provider()).build();
+        client = RedisClient.create(resources);
+        client.setOptions(ClientOptions.builder().protocolVersion(ProtocolVersion.RESP3).build());
+        commandConnection = client.connectPubSub(Utf8Codec.INSTANCE, uri());
+    }
+
+    @AfterEach
+    void stop() {
+        if (supervisor != null) {
+            supervisor.close();
+        }
+        if (client != null) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            ioThread.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    private RedisURI uri() {
+        return RedisURI.create("redis://" + redis.first().address());
+    }
+
+    private SubscriptionSupervisor supervisor(SingleShardNode shards) {
+        SubscriptionSupervisor.Handler handler = new SubscriptionSupervisor.Handler() {
+            @Override
+            public void message(String channel, String payload) {
+                received.add(payload);
+            }
+
+            @Override
+            public void resubscribed(String channel) {
+            }
+        };
+        supervisor = new SubscriptionSupervisor(shards, handler,
+                (channel, payload) -> commandConnection.async().spublish(channel, payload).toCompletableFuture(),
+                "test-node", Duration.ofSeconds(5), ioThread);
+        return supervisor;
+    }
+
+    /** What a command sent as soon as {@code commandsAfter} completes finds. */
+    private record Followed(boolean liveYet, CompletableFuture<Long> published) {
+    }
+
+    /**
+     * Subscribes and publishes on the channel through the command connection as soon as {@code commandsAfter} allows,
+     * from the Redis I/O thread, as a registration does there: the publication is sent before anything else that thread
+     * does (reading the subscription's confirmation among it).
+     */
+    private Followed subscribeAndPublishRightAfter(SubscriptionSupervisor supervisor) throws Exception {
+        CompletableFuture<Followed> followed = new CompletableFuture<>();
+        ioThread.executor().execute(() -> {
+            SubscriptionSupervisor.Subscribing subscribing = supervisor.subscribe(CHANNEL);
+            subscribing.commandsAfter().thenRun(() -> followed.complete(new Followed(subscribing.live().isDone(),
+                    commandConnection.async().spublish(CHANNEL, "right behind").toCompletableFuture())));
+        });
+        return followed.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void onTheCommandConnectionACommandFollowsTheSubscriptionWithoutWaitingAndRunsAfterIt() throws Exception {
+        Followed followed = subscribeAndPublishRightAfter(supervisor(new SingleShardNode(client, uri(), commandConnection)));
+
+        assertThat(followed.liveYet()).as("sent before the subscription was confirmed").isFalse();
+        assertThat(followed.published().get(5, TimeUnit.SECONDS)).as("Redis ran the subscription first").isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.contains("right behind"));
+    }
+
+    @Test
+    void onAConnectionOfItsOwnACommandWaitsForTheConfirmation() throws Exception {
+        Followed followed = subscribeAndPublishRightAfter(supervisor(new SingleShardNode(client, uri())));
+
+        assertThat(followed.liveYet()).as("sent once the subscription was confirmed").isTrue();
+        assertThat(followed.published().get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.contains("right behind"));
+    }
+
+    @Test
+    void aSecondCallerOfALiveChannelMayFollowAtOnce() throws Exception {
+        SubscriptionSupervisor ownConnections = supervisor(new SingleShardNode(client, uri()));
+        ownConnections.subscribe(CHANNEL).live().get(5, TimeUnit.SECONDS);
+
+        SubscriptionSupervisor.Subscribing again = ownConnections.subscribe(CHANNEL);
+
+        again.commandsAfter().get(5, TimeUnit.SECONDS);
+        assertThat(again.live().get(5, TimeUnit.SECONDS)).isNull();
+        assertThat(redis.first().shardSubscribers(CHANNEL)).isEqualTo(1);
+    }
+}
