@@ -85,7 +85,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
     private static final class Subscription {
         final String channel;
         final CompletableFuture<Void> firstLive = new CompletableFuture<>();
-        /** Completes when an SSUBSCRIBE of the channel was handed to the connection that carries the commands too. */
+        /** Completes when its first SSUBSCRIBE was handed to the connection that carries the commands too. */
         final CompletableFuture<Void> sentWithCommands = new CompletableFuture<>();
         State state = State.SUBSCRIBING;
         /** Where the last attempt went, or where it is live. */
@@ -93,6 +93,8 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** A node named by a redirection: tried before the topology's owner. */
         String redirectedTo;
         int attempt;
+        /** The attempt that made it live the first time. */
+        int firstLiveAttempt;
         int failures;
         boolean wasLive;
         String reason = "subscribing";
@@ -221,9 +223,21 @@ final class SubscriptionSupervisor implements AutoCloseable {
         CompletableFuture<Void> firstLive = new CompletableFuture<>();
         CompletableFuture<Void> sentWithCommands = new CompletableFuture<>();
         onSupervisor(() -> {
-            Subscription subscription = subscriptions.computeIfAbsent(channel, this::newSubscription);
-            subscription.sentWithCommands.thenRun(() -> sentWithCommands.complete(null));
-            subscription.firstLive.whenComplete((done, error) -> firstLive.complete(null));
+            Subscription existing = subscriptions.get(channel);
+            Subscription subscription = existing != null ? existing : subscriptions.computeIfAbsent(channel, this::newSubscription);
+            if (existing == null) {
+                subscription.sentWithCommands.thenRun(() -> sentWithCommands.complete(null));
+            }
+            subscription.firstLive.whenComplete((done, error) -> {
+                if (sentWithCommands.isDone() && subscription.firstLiveAttempt != 1) {
+                    // What followed the first SSUBSCRIBE may have run while the channel was not subscribed after all
+                    // (that attempt failed, or its connection was given up): the caller starts again.
+                    firstLive.completeExceptionally(new EngineUnavailableException(
+                            "the subscription to " + channel + " was made again before it was live", null));
+                } else {
+                    firstLive.complete(null);
+                }
+            });
         });
         CompletableFuture<Void> live = firstLive.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(error ->
                 CompletableFuture.failedFuture(new EngineUnavailableException(Failures.cause(error) instanceof TimeoutException
@@ -327,6 +341,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
         subscription.failures = 0;
         subscription.reason = "live";
         link.live.add(subscription.channel);
+        if (!gap) {
+            subscription.firstLiveAttempt = subscription.attempt;
+        }
         subscription.firstLive.complete(null);
         if (gap) {
             log.info("resubscribed to {} at {}", subscription.channel, link.node);

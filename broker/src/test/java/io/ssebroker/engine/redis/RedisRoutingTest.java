@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
@@ -20,49 +16,34 @@ import org.junit.jupiter.api.Test;
 /** The counting and lingering of users' channels, against a real redis-server. */
 class RedisRoutingTest {
     private static final RedisKeys KEYS = new RedisKeys("sse");
-    private RedisServers redis;
-    private RedisIoThread ioThread;
-    private ClientResources resources;
-    private RedisClient client;
-    private SubscriptionSupervisor supervisor;
+    private RedisIoFixture fixture;
 
     @BeforeEach
     void start() {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        redis = RedisServers.standalone();
-        ioThread = new RedisIoThread();
-        resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThread.provider()).build();
-        client = RedisClient.create(resources);
+        fixture = new RedisIoFixture();
     }
 
     @AfterEach
     void stop() {
-        if (supervisor != null) {
-            supervisor.close();
-        }
-        if (client != null) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            resources.shutdown(0, 2, TimeUnit.SECONDS);
-            ioThread.close();
-        }
-        if (redis != null) {
-            redis.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
     private RedisRouting routing(long lingerSeconds) throws Exception {
-        RedisURI uri = RedisURI.create("redis://" + redis.first().address());
         RedisRouting routing = new RedisRouting(KEYS,
                 (uid, offset) -> CompletableFuture.completedFuture(new StreamFollower.Missed(0, List.of())),
                 message -> { }, uid -> { }, control -> { }, () -> { }, TimeUnit.SECONDS.toNanos(lingerSeconds));
-        supervisor = new SubscriptionSupervisor(new SingleShardNode(client, uri), routing,
-                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), ioThread);
+        SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(
+                new SingleShardNode(fixture.client, fixture.uri()), routing,
+                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), fixture.ioThread));
         routing.start(supervisor, 0).get(5, TimeUnit.SECONDS);
         return routing;
     }
 
     private long subscribers(String uid) {
-        return redis.first().shardSubscribers(KEYS.userChannel(uid));
+        return fixture.redis.first().shardSubscribers(KEYS.userChannel(uid));
     }
 
     @Test

@@ -4,13 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
@@ -29,42 +23,22 @@ import org.junit.jupiter.api.Test;
 class SubscriptionOrderTest {
     private static final String CHANNEL = "sse:{u:alice}:c";
 
-    private RedisServers redis;
-    private RedisIoThread ioThread;
-    private ClientResources resources;
-    private RedisClient client;
+    private RedisIoFixture fixture;
     private StatefulRedisPubSubConnection<String, String> commandConnection;
-    private SubscriptionSupervisor supervisor;
     private final List<String> received = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        redis = RedisServers.standalone();
-        ioThread = new RedisIoThread();
-        resources = DefaultClientResources.builder().eventLoopGroupProvider(ioThread.provider()).build();
-        client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder().protocolVersion(ProtocolVersion.RESP3).build());
-        commandConnection = client.connectPubSub(Utf8Codec.INSTANCE, uri());
+        fixture = new RedisIoFixture();
+        commandConnection = fixture.client.connectPubSub(Utf8Codec.INSTANCE, fixture.uri());
     }
 
     @AfterEach
     void stop() {
-        if (supervisor != null) {
-            supervisor.close();
+        if (fixture != null) {
+            fixture.close();
         }
-        if (client != null) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            resources.shutdown(0, 2, TimeUnit.SECONDS);
-            ioThread.close();
-        }
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
-    private RedisURI uri() {
-        return RedisURI.create("redis://" + redis.first().address());
     }
 
     private SubscriptionSupervisor supervisor(SingleShardNode shards) {
@@ -78,10 +52,9 @@ class SubscriptionOrderTest {
             public void resubscribed(String channel) {
             }
         };
-        supervisor = new SubscriptionSupervisor(shards, handler,
+        return fixture.supervising(new SubscriptionSupervisor(shards, handler,
                 (channel, payload) -> commandConnection.async().spublish(channel, payload).toCompletableFuture(),
-                "test-node", Duration.ofSeconds(5), ioThread);
-        return supervisor;
+                "test-node", Duration.ofSeconds(5), fixture.ioThread));
     }
 
     /** What a command sent as soon as {@code commandsAfter} completes finds. */
@@ -95,7 +68,7 @@ class SubscriptionOrderTest {
      */
     private Followed subscribeAndPublishRightAfter(SubscriptionSupervisor supervisor) throws Exception {
         CompletableFuture<Followed> followed = new CompletableFuture<>();
-        ioThread.executor().execute(() -> {
+        fixture.ioThread.executor().execute(() -> {
             SubscriptionSupervisor.Subscribing subscribing = supervisor.subscribe(CHANNEL);
             subscribing.commandsAfter().thenRun(() -> followed.complete(new Followed(subscribing.live().isDone(),
                     commandConnection.async().spublish(CHANNEL, "right behind").toCompletableFuture())));
@@ -105,7 +78,7 @@ class SubscriptionOrderTest {
 
     @Test
     void onTheCommandConnectionACommandFollowsTheSubscriptionWithoutWaitingAndRunsAfterIt() throws Exception {
-        Followed followed = subscribeAndPublishRightAfter(supervisor(new SingleShardNode(client, uri(), commandConnection)));
+        Followed followed = subscribeAndPublishRightAfter(supervisor(new SingleShardNode(fixture.client, fixture.uri(), commandConnection)));
 
         assertThat(followed.liveYet()).as("sent before the subscription was confirmed").isFalse();
         assertThat(followed.published().get(5, TimeUnit.SECONDS)).as("Redis ran the subscription first").isEqualTo(1);
@@ -114,7 +87,7 @@ class SubscriptionOrderTest {
 
     @Test
     void onAConnectionOfItsOwnACommandWaitsForTheConfirmation() throws Exception {
-        Followed followed = subscribeAndPublishRightAfter(supervisor(new SingleShardNode(client, uri())));
+        Followed followed = subscribeAndPublishRightAfter(supervisor(new SingleShardNode(fixture.client, fixture.uri())));
 
         assertThat(followed.liveYet()).as("sent once the subscription was confirmed").isTrue();
         assertThat(followed.published().get(5, TimeUnit.SECONDS)).isEqualTo(1);
@@ -123,13 +96,13 @@ class SubscriptionOrderTest {
 
     @Test
     void aSecondCallerOfALiveChannelMayFollowAtOnce() throws Exception {
-        SubscriptionSupervisor ownConnections = supervisor(new SingleShardNode(client, uri()));
+        SubscriptionSupervisor ownConnections = supervisor(new SingleShardNode(fixture.client, fixture.uri()));
         ownConnections.subscribe(CHANNEL).live().get(5, TimeUnit.SECONDS);
 
         SubscriptionSupervisor.Subscribing again = ownConnections.subscribe(CHANNEL);
 
         again.commandsAfter().get(5, TimeUnit.SECONDS);
         assertThat(again.live().get(5, TimeUnit.SECONDS)).isNull();
-        assertThat(redis.first().shardSubscribers(CHANNEL)).isEqualTo(1);
+        assertThat(fixture.redis.first().shardSubscribers(CHANNEL)).isEqualTo(1);
     }
 }
