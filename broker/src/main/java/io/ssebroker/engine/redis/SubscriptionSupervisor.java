@@ -136,7 +136,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
             subscribed.add(channel);
             return send(connection -> {
                 CompletionStage<Void> reply = connection.async().ssubscribe(channel);
-                if (shards.carriesCommands(connection)) {
+                if (shards.carriesCommands(connection) && !reply.toCompletableFuture().isCompletedExceptionally()) {
                     sentWithCommands.run();
                 }
                 return reply;
@@ -222,9 +222,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
     Subscribing subscribe(String channel) {
         CompletableFuture<Void> firstLive = new CompletableFuture<>();
         CompletableFuture<Void> sentWithCommands = new CompletableFuture<>();
-        onSupervisor(() -> {
+        inCallOrder(() -> {
             Subscription existing = subscriptions.get(channel);
-            Subscription subscription = existing != null ? existing : subscriptions.computeIfAbsent(channel, this::newSubscription);
+            Subscription subscription = existing != null ? existing : newSubscription(channel);
             if (existing == null) {
                 subscription.sentWithCommands.thenRun(() -> sentWithCommands.complete(null));
             }
@@ -259,7 +259,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
 
     /** The channel is no longer needed. */
     void unsubscribe(String channel) {
-        onSupervisor(() -> {
+        inCallOrder(() -> {
             Subscription subscription = subscriptions.remove(channel);
             if (subscription == null || subscription.link == null) {
                 return;
@@ -301,8 +301,10 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }, executor);
     }
 
+    /** A channel needed from now on: known before its first attempt, whose answer may come at once (a refusal). */
     private Subscription newSubscription(String channel) {
         Subscription subscription = new Subscription(channel);
+        subscriptions.put(channel, subscription);
         attempt(subscription);
         return subscription;
     }
@@ -528,6 +530,26 @@ final class SubscriptionSupervisor implements AutoCloseable {
      * Runs an event on the supervisor's thread: at once when already there (a reply to a command it sent), else
      * handed over. Events that arrive after {@link #close} are dropped.
      */
+    /**
+     * Runs a subscribe or unsubscribe on the supervisor's thread in the order of the calls, from whichever thread:
+     * queued even when called on that thread, behind one queued from another thread before (a user's channel given
+     * up by the linger's timer, then needed again by a registration on the Redis I/O thread).
+     */
+    private void inCallOrder(Runnable task) {
+        if (closed) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                if (!closed) {
+                    task.run();
+                }
+            });
+        } catch (RejectedExecutionException stopped) {
+            // the node is stopping: nothing to subscribe
+        }
+    }
+
     private void onSupervisor(Runnable task) {
         if (closed) {
             return;

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -92,6 +93,31 @@ class SubscriptionOrderTest {
         assertThat(followed.liveYet()).as("sent once the subscription was confirmed").isTrue();
         assertThat(followed.published().get(5, TimeUnit.SECONDS)).isEqualTo(1);
         await().atMost(Duration.ofSeconds(5)).until(() -> received.contains("right behind"));
+    }
+
+    @Test
+    void aChannelGivenUpAndNeededAgainStaysSubscribedWhicheverThreadAsks() throws Exception {
+        SubscriptionSupervisor supervisor = supervisor(new SingleShardNode(fixture.client, fixture.uri(), commandConnection));
+        supervisor.subscribe(CHANNEL).live().get(5, TimeUnit.SECONDS);
+
+        // The linger's timer gives the channel up from its own thread while a registration on the Redis I/O thread
+        // needs it again: the registration asks after the timer, but before the I/O thread has run the timer's call.
+        CountDownLatch givenUp = new CountDownLatch(1);
+        CompletableFuture<SubscriptionSupervisor.Subscribing> neededAgain = new CompletableFuture<>();
+        fixture.ioThread.executor().execute(() -> {
+            try {
+                givenUp.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            neededAgain.complete(supervisor.subscribe(CHANNEL));
+        });
+        supervisor.unsubscribe(CHANNEL);
+        givenUp.countDown();
+
+        neededAgain.get(5, TimeUnit.SECONDS).live().get(5, TimeUnit.SECONDS);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .until(() -> fixture.redis.first().shardSubscribers(CHANNEL) == 1);
     }
 
     @Test
