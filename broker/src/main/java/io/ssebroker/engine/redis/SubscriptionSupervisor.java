@@ -527,13 +527,10 @@ final class SubscriptionSupervisor implements AutoCloseable {
     }
 
     /**
-     * Runs an event on the supervisor's thread: at once when already there (a reply to a command it sent), else
-     * handed over. Events that arrive after {@link #close} are dropped.
-     */
-    /**
      * Runs a subscribe or unsubscribe on the supervisor's thread in the order of the calls, from whichever thread:
      * queued even when called on that thread, behind one queued from another thread before (a user's channel given
-     * up by the linger's timer, then needed again by a registration on the Redis I/O thread).
+     * up by the linger's timer, then needed again by a registration on the Redis I/O thread). Dropped after
+     * {@link #close}.
      */
     private void inCallOrder(Runnable task) {
         if (closed) {
@@ -546,26 +543,19 @@ final class SubscriptionSupervisor implements AutoCloseable {
                 }
             });
         } catch (RejectedExecutionException stopped) {
-            // the node is stopping: nothing to subscribe
+            // the node is stopping: nothing to subscribe or repair
         }
     }
 
+    /**
+     * Runs an event on the supervisor's thread: at once when already there (a reply to a command it sent), else
+     * handed over. Events that arrive after {@link #close} are dropped.
+     */
     private void onSupervisor(Runnable task) {
-        if (closed) {
-            return;
-        }
-        if (executor.inEventLoop()) {
+        if (!executor.inEventLoop()) {
+            inCallOrder(task);
+        } else if (!closed) {
             task.run();
-            return;
-        }
-        try {
-            executor.execute(() -> {
-                if (!closed) {
-                    task.run();
-                }
-            });
-        } catch (RejectedExecutionException stopped) {
-            // the node is stopping: nothing to repair
         }
     }
 
