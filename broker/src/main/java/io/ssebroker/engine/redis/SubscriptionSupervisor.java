@@ -93,8 +93,6 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** A node named by a redirection: tried before the topology's owner. */
         String redirectedTo;
         int attempt;
-        /** The attempt that made it live the first time. */
-        int firstLiveAttempt;
         int failures;
         boolean wasLive;
         String reason = "subscribing";
@@ -228,8 +226,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
             if (existing == null) {
                 subscription.sentWithCommands.thenRun(() -> sentWithCommands.complete(null));
             }
+            // Run as it first goes live (attached before that, to a new subscription): its attempt is the one that did.
             subscription.firstLive.whenComplete((done, error) -> {
-                if (sentWithCommands.isDone() && subscription.firstLiveAttempt != 1) {
+                if (sentWithCommands.isDone() && subscription.attempt != 1) {
                     // What followed the first SSUBSCRIBE may have run while the channel was not subscribed after all
                     // (that attempt failed, or its connection was given up): the caller starts again.
                     firstLive.completeExceptionally(new EngineUnavailableException(
@@ -343,9 +342,6 @@ final class SubscriptionSupervisor implements AutoCloseable {
         subscription.failures = 0;
         subscription.reason = "live";
         link.live.add(subscription.channel);
-        if (!gap) {
-            subscription.firstLiveAttempt = subscription.attempt;
-        }
         subscription.firstLive.complete(null);
         if (gap) {
             log.info("resubscribed to {} at {}", subscription.channel, link.node);
