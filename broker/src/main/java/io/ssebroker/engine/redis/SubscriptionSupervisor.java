@@ -242,18 +242,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
                 CompletableFuture.failedFuture(new EngineUnavailableException(Failures.cause(error) instanceof TimeoutException
                         ? "Redis: subscribing to " + channel + " took longer than " + timeout.toSeconds() + " s"
                         : "Redis: " + Failures.cause(error).getMessage(), error)));
-        // Completed on the Redis I/O thread right after the SSUBSCRIBE went out: a command sent by what waits on it
-        // goes out right behind it, on the same connection.
-        CompletableFuture<Void> commandsAfter = new CompletableFuture<>();
-        sentWithCommands.thenRun(() -> commandsAfter.complete(null));
-        live.whenComplete((done, error) -> {
-            if (error != null) {
-                commandsAfter.completeExceptionally(error);
-            } else {
-                commandsAfter.complete(null);
-            }
-        });
-        return new Subscribing(commandsAfter, live);
+        // Whichever comes first: the SSUBSCRIBE handed to the command connection (on the Redis I/O thread, so that a
+        // command sent by what waits on it goes out right behind it, on the same connection), or the outcome of live.
+        return new Subscribing(sentWithCommands.acceptEither(live, done -> { }), live);
     }
 
     /** The channel is no longer needed. */
