@@ -83,33 +83,34 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
 
     /**
      * Counts a local device of the user; the first one subscribes to the user's channel unless it still lingers (a
-     * new follower starts where {@link #startUserAt} says). A caller whose futures fail must still {@link #release}
-     * its count.
+     * new follower starts where {@link #startUserAt} says). A device that finds the user's subscription failed (it
+     * timed out while the supervisor goes on trying, or was made again before it was live) waits for it afresh: the
+     * devices that waited before are failing and releasing, the channel may be live meanwhile. A caller whose futures
+     * fail must still {@link #release} its count.
      */
     SubscriptionSupervisor.Subscribing acquire(String uid) {
         synchronized (localDevicesByUid) {
             int count = localDevicesByUid.merge(uid, 1, Integer::sum);
-            if (count > 1) {
-                return subscriptions.get(uid);
-            }
             String channel = keys.userChannel(uid);
-            if (lingering.remove(uid) != null) {
+            if (count == 1) {
+                if (lingering.remove(uid) == null) {
+                    routes.put(channel, route(uid));
+                    return subscribe(uid, channel);
+                }
                 if (!routes.get(channel).follower().settled()) {
                     // a gap was being read for nobody while the user was away: the new device starts a new follower
                     routes.put(channel, route(uid)).follower().close();
                 }
-                SubscriptionSupervisor.Subscribing lingered = subscriptions.get(uid);
-                if (!lingered.live().isCompletedExceptionally()) {
-                    return lingered;
-                }
-                // its first subscription timed out (the supervisor still tries): wait for it again, below
-            } else {
-                routes.put(channel, route(uid));
             }
-            SubscriptionSupervisor.Subscribing subscribed = supervisor.subscribe(channel);
-            subscriptions.put(uid, subscribed);
-            return subscribed;
+            SubscriptionSupervisor.Subscribing current = subscriptions.get(uid);
+            return current.live().isCompletedExceptionally() ? subscribe(uid, channel) : current;
         }
+    }
+
+    private SubscriptionSupervisor.Subscribing subscribe(String uid, String channel) {
+        SubscriptionSupervisor.Subscribing subscribing = supervisor.subscribe(channel);
+        subscriptions.put(uid, subscribing);
+        return subscribing;
     }
 
     /**

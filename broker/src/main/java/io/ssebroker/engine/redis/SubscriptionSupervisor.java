@@ -240,7 +240,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         });
         CompletableFuture<Void> live = firstLive.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(error ->
                 CompletableFuture.failedFuture(new EngineUnavailableException(Failures.cause(error) instanceof TimeoutException
-                        ? "Redis: subscribing to " + channel + " took longer than " + timeout.toSeconds() + " s"
+                        ? "Redis: subscribing to " + channel + " took longer than " + timeout.toMillis() + " ms"
                         : "Redis: " + Failures.cause(error).getMessage(), error)));
         // Whichever comes first: the SSUBSCRIBE handed to the command connection (on the Redis I/O thread, so that a
         // command sent by what waits on it goes out right behind it, on the same connection), or the outcome of live.

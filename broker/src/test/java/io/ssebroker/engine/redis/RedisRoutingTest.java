@@ -1,9 +1,11 @@
 package io.ssebroker.engine.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
@@ -32,12 +34,16 @@ class RedisRoutingTest {
     }
 
     private RedisRouting routing(long lingerSeconds) throws Exception {
+        return routing(lingerSeconds, Duration.ofSeconds(5));
+    }
+
+    private RedisRouting routing(long lingerSeconds, Duration subscribeTimeout) throws Exception {
         RedisRouting routing = new RedisRouting(KEYS,
                 (uid, offset) -> CompletableFuture.completedFuture(new StreamFollower.Missed(0, List.of())),
                 message -> { }, uid -> { }, control -> { }, () -> { }, TimeUnit.SECONDS.toNanos(lingerSeconds));
         SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(
                 new SingleShardNode(fixture.client, fixture.uri()), routing,
-                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), fixture.ioThread));
+                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", subscribeTimeout, fixture.ioThread));
         routing.start(supervisor, 0).get(5, TimeUnit.SECONDS);
         return routing;
     }
@@ -74,5 +80,30 @@ class RedisRoutingTest {
         routing.release("u2");
         routing.acquire("u2").live().get(5, TimeUnit.SECONDS);
         assertThat(subscribers("u2")).as("subscribed afresh").isEqualTo(1);
+    }
+
+    @Test
+    void aDeviceThatComesAfterTheSubscriptionTimedOutWaitsForItAfresh() throws Exception {
+        RedisRouting routing = routing(30, Duration.ofMillis(300));
+        RedisServers.Server redis = fixture.redis.first();
+        CompletableFuture<Void> first;
+        CompletableFuture<Void> second;
+        redis.pause(); // the SSUBSCRIBE goes out and waits; shorter than the probes' deadline, so the link stays
+        try {
+            first = routing.acquire("u3").live();
+            second = routing.acquire("u3").live();
+            assertThatThrownBy(() -> first.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(EngineUnavailableException.class);
+            assertThat(second).as("a device that came while it was pending shares its outcome").isCompletedExceptionally();
+        } finally {
+            redis.resume();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u3") == 1);
+        // the first two have not released yet: a third device still gets the subscription, live now
+        assertThat(routing.acquire("u3").live().get(5, TimeUnit.SECONDS)).isNull();
+        routing.release("u3");
+        routing.release("u3");
+        routing.release("u3");
+        routing.catchUpAll();
+        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u3") == 0);
     }
 }
