@@ -326,8 +326,11 @@ public final class RedisEngine implements Engine {
      * without its online.
      */
     private void rollBack(DeviceSession session) {
-        localSessions.remove(session.nonce());
-        routing.release(session.uid());
+        // A refused registration has released its count already (its failure came later, ending whom it replaced):
+        // released twice, it would take the count of another device of the user, whose channel would then end.
+        if (localSessions.remove(session.nonce()) != null) {
+            routing.release(session.uid());
+        }
         presence.unregister(session, StateChange.DEVICE_DISCONNECT).whenComplete((done, error) -> {
             if (error != null) {
                 recovery.presenceNeedsCheck();
