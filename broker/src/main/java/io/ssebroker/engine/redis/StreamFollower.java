@@ -145,8 +145,9 @@ final class StreamFollower {
                 continue;
             }
             // Another message lost after the read was made (a reconnect meanwhile): read again before going on,
-            // unless this read found nothing new (its predecessor is not in the stream to be read).
-            if (StreamIds.toOffset(message.previousId()) > lastOffset && lastOffset > before) {
+            // unless this read found nothing new (its predecessor is not in the stream to be read) and no catch-up
+            // was asked for while it ran (then the read may predate the predecessor).
+            if (StreamIds.toOffset(message.previousId()) > lastOffset && (lastOffset > before || readAgain)) {
                 waiting = new ArrayList<>(held.subList(i, held.size()));
                 catchUp();
                 return;

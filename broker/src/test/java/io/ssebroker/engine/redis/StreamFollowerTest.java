@@ -82,6 +82,34 @@ class StreamFollowerTest {
         assertThat(delivered).containsExactly(2L, 3L, 4L, 5L);
     }
 
+    /**
+     * A catch-up read that found nothing, while the subscription was lost and made again once more: a message held
+     * meanwhile whose predecessor was lost in that second gap waits for the read asked for then, not handed on over it.
+     */
+    @Test
+    void aReadThatFoundNothingDoesNotHandOnOverASecondGap() {
+        follower.startAt(5);
+        follower.catchUpNow(); // resubscribed: read what was published while the channel was not
+        follower.catchUpNow(); // lost and made again while that read was in flight: message 6 was published then
+        follower.received(message(7, 6));
+        reads.poll().complete(new StreamFollower.Missed(0, List.of())); // the first read ran before 6 was published
+        assertThat(delivered).isEmpty();
+        assertThat(readsAfter).containsExactly(5L, 5L);
+        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(6), entry(7))));
+        assertThat(delivered).containsExactly(6L, 7L);
+        assertThat(follower.isAt(7)).isTrue();
+    }
+
+    /** A read that finds nothing for a held message's predecessor (not in the stream at all) does not loop. */
+    @Test
+    void aPredecessorTheStreamDoesNotHoldIsReadForOnce() {
+        follower.startAt(5);
+        follower.received(message(7, 6));
+        reads.poll().complete(new StreamFollower.Missed(0, List.of()));
+        assertThat(delivered).containsExactly(7L);
+        assertThat(readsAfter).containsExactly(5L);
+    }
+
     @Test
     void entriesTrimmedBeforeTheyWereReadAreAnnounced() {
         follower.startAt(1);
