@@ -23,6 +23,8 @@ import java.util.stream.Stream;
 public final class RedisServers implements AutoCloseable {
     private final Path dir;
     private final List<Server> servers = new ArrayList<>();
+    /** The address the servers are known by to each other and to clients: IPv4 loopback, or IPv6's. */
+    private final String host;
 
     /** One redis-server process and how it was started, so it can be restarted on the same port with its data. */
     public final class Server {
@@ -39,8 +41,14 @@ public final class RedisServers implements AutoCloseable {
             return port;
         }
 
+        /** host:port, an IPv6 host in brackets, as a node's configuration names Redis. */
         public String address() {
-            return "127.0.0.1:" + port;
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+
+        /** host:port without brackets, as redis-cli takes it. */
+        String cliAddress() {
+            return host + ":" + port;
         }
 
         void start() {
@@ -107,6 +115,11 @@ public final class RedisServers implements AutoCloseable {
     }
 
     private RedisServers() {
+        this("127.0.0.1");
+    }
+
+    private RedisServers(String host) {
+        this.host = host;
         try {
             dir = Files.createTempDirectory("sse-broker-redis");
         } catch (IOException e) {
@@ -168,10 +181,32 @@ public final class RedisServers implements AutoCloseable {
 
     private void create(int replicasPerMaster) {
         List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-        servers.forEach(s -> create.add(s.address()));
+        servers.forEach(s -> create.add(s.cliAddress()));
         create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
         run(create);
         awaitClusterOk();
+    }
+
+    /** Whether this machine has the IPv6 loopback address. */
+    public static boolean ipv6Available() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Three masters with all 16384 slots that know each other by the IPv6 loopback address: Redis names them so in
+     * its topology and redirections ({@code ::1:7001}, without brackets). The caller checks {@link #ipv6Available()}.
+     */
+    public static RedisServers clusterOverIpv6() {
+        RedisServers servers = new RedisServers("::1");
+        for (int i = 0; i < 3; i++) {
+            servers.clusterServer();
+        }
+        servers.create(0);
+        return servers;
     }
 
     /** Three masters with all 16384 slots, each with this many replicas (fully synced before this returns). */
@@ -357,8 +392,13 @@ public final class RedisServers implements AutoCloseable {
     private Server server(List<String> extra) {
         for (int attempt = 1; ; attempt++) {
             int port = freePort();
+            // IPv4 loopback always: the helpers' own commands (redis-cli -p) and port checks use it
             List<String> args = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind",
-                    "127.0.0.1", "--save", "", "--protected-mode", "no"));
+                    "127.0.0.1"));
+            if (!host.equals("127.0.0.1")) {
+                args.add(host);
+            }
+            args.addAll(List.of("--save", "", "--protected-mode", "no"));
             args.addAll(extra);
             Server server = new Server(port, args);
             try {

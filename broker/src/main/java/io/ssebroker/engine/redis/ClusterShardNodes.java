@@ -38,7 +38,17 @@ final class ClusterShardNodes implements ShardNodes {
 
     @Override
     public CompletableFuture<StatefulRedisPubSubConnection<String, String>> connect(String node) {
-        return nodes.connectPubSubAsync(Utf8Codec.INSTANCE, uriOf.apply(node)).toCompletableFuture();
+        return nodes.connectPubSubAsync(Utf8Codec.INSTANCE, uriOf.apply(asAddress(node))).toCompletableFuture();
+    }
+
+    /**
+     * A node's name as a configured address: Redis names a node {@code host:port} without brackets, also where the
+     * host is an IPv6 address ({@code MOVED 8614 ::1:7002}), while an address puts such a host in brackets.
+     */
+    static String asAddress(String node) {
+        int colon = node.lastIndexOf(':');
+        String host = node.substring(0, Math.max(colon, 0));
+        return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" + node.substring(colon) : node;
     }
 
     @Override

@@ -42,6 +42,31 @@ class RedisDeploymentTest {
         }
     }
 
+    /**
+     * Redis names the masters of a cluster on IPv6 without brackets ({@code ::1:7001}) in its topology and in its
+     * redirections: the node still finds where each channel is served, subscribes there, and delivers.
+     */
+    @Test
+    void aRedisClusterOnIpv6AddressesDelivers() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        assumeTrue(RedisServers.ipv6Available(), "no IPv6 loopback address");
+        try (RedisServers redis = RedisServers.clusterOverIpv6();
+             TestNode node = TestNode.start(Map.of("redis.addrs", String.join(",", redis.addresses())))) {
+            assertThat(node.api().get("/readyz", Map.of()).status()).isEqualTo(200);
+            for (int i = 0; i < 6; i++) {
+                // users whose channels lie on the slots of different masters
+                String uid = "u-v6-" + i;
+                try (SseClient client = node.connect(uid, "d-v6-" + i)) {
+                    client.nextOfType("sys_connected");
+                    assertThat(node.api().send(Map.of("uid", uid, "data", "over IPv6"))).isEqualTo(1);
+                    assertThat(client.next().data()).isEqualTo("over IPv6");
+                    node.api().send(Map.of("data", "broadcast " + i));
+                    assertThat(client.next().data()).isEqualTo("broadcast " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void deliveryResumesAfterASentinelFailover() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
