@@ -39,6 +39,11 @@ class RedisDeploymentTest {
                 }
                 assertThat(a.api().get("/info", Map.of()).result().path("instance_count").asInt()).isEqualTo(2);
             }
+            // one address means a standalone Redis: given one node of the cluster, the node says what to change
+            try (TestNode oneSeed = TestNode.start(Map.of("redis.addrs", redis.first().address()))) {
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(oneSeed.api().get("/readyz", Map.of()).response().body()).contains("list several of its nodes in redis.addrs"));
+            }
         }
     }
 
