@@ -173,6 +173,7 @@ public final class RedisEngine implements Engine {
         } catch (RuntimeException e) {
             if (subscriptions != null) {
                 subscriptions.close();
+                routing.close();
             }
             connections.close();
             throw e;
@@ -509,6 +510,7 @@ public final class RedisEngine implements Engine {
                 sentinels.close();
             }
             supervisor.close();
+            routing.close();
             redis.close();
         }
         ioThread.runQueued(2, TimeUnit.SECONDS);

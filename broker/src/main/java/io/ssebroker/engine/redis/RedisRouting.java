@@ -193,6 +193,18 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         }
     }
 
+    /**
+     * The node is done with Redis: every follower stops, so that none goes on reading a gap (retrying every second
+     * on a closed connection) for a node that no longer exists.
+     */
+    void close() {
+        synchronized (localDevicesByUid) {
+            routes.values().forEach(route -> route.follower().close());
+            routes.clear();
+            lingering.clear();
+        }
+    }
+
     private Route route(String uid) {
         return new Route(uid, new StreamFollower(offset -> readAfter.apply(uid, offset), deliver, () -> lost.accept(uid)));
     }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,5 +106,25 @@ class RedisRoutingTest {
         routing.release("u3");
         routing.catchUpAll();
         await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u3") == 0);
+    }
+
+    /** Closed, the node's followers stop: a gap whose reads fail is no longer read again every second. */
+    @Test
+    void closedItsFollowersReadNoMore() throws Exception {
+        AtomicInteger reads = new AtomicInteger();
+        RedisRouting routing = new RedisRouting(KEYS, (uid, offset) -> {
+            reads.incrementAndGet();
+            return CompletableFuture.failedFuture(new IllegalStateException("connection closed"));
+        }, message -> { }, uid -> { }, control -> { }, () -> { }, 0);
+        SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(
+                new SingleShardNode(fixture.client, fixture.uri()), routing,
+                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), fixture.ioThread));
+        routing.start(supervisor, 0).get(5, TimeUnit.SECONDS);
+        routing.catchUpAll(); // the broadcast follower reads after its offset, fails, and tries again each second
+        await().atMost(Duration.ofSeconds(5)).until(() -> reads.get() >= 2);
+        routing.close();
+        int afterClose = reads.get();
+        Thread.sleep(2_500);
+        assertThat(reads.get()).as("reads after close").isEqualTo(afterClose);
     }
 }
