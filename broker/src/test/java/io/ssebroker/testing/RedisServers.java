@@ -144,6 +144,16 @@ public final class RedisServers implements AutoCloseable {
         return servers;
     }
 
+    /**
+     * A standalone server persisted by snapshots only, taken when asked ({@code SAVE}): restarted, it comes back with
+     * the data of the last snapshot, as a server without an append-only file does.
+     */
+    public static RedisServers standaloneWithSnapshots() {
+        RedisServers servers = new RedisServers();
+        servers.server(List.of("--appendonly", "no"));
+        return servers;
+    }
+
     /** A standalone server whose port is chosen now but which starts only when {@link #startAll()} is called. */
     public static RedisServers standaloneNotStarted() {
         RedisServers servers = new RedisServers();

@@ -25,9 +25,12 @@ import org.slf4j.LoggerFactory;
  *   <li>a presence removal failed (Redis unreachable when a connection ended): the node's recorded sessions are
  *       compared with its connections once Redis answers, and the departed ones removed;</li>
  *   <li>Redis lost its data (a new epoch), or a peer took this node for dead and cleared its devices: every local
- *       connection is registered again and every followed stream read from the last message delivered.</li>
+ *       connection is registered again and every followed stream read from the last message delivered;</li>
+ *   <li>a connection to Redis was lost: the server behind it may come back from an older snapshot, or its replica
+ *       may have taken over without the last writes, the epoch kept in both cases. Once Redis answers, the same
+ *       recovery registers again the local connections whose presence it no longer has.</li>
  * </ul>
- * A reconnect alone costs nothing here: subscriptions are the {@link SubscriptionSupervisor}'s.
+ * Subscriptions are the {@link SubscriptionSupervisor}'s.
  */
 final class NodeRecovery {
     private static final Logger log = LoggerFactory.getLogger(NodeRecovery.class);
@@ -45,6 +48,7 @@ final class NodeRecovery {
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final AtomicBoolean presenceDirty = new AtomicBoolean();
+    private final AtomicBoolean writesMayBeLost = new AtomicBoolean();
     private volatile String epoch;
 
     /**
@@ -85,12 +89,21 @@ final class NodeRecovery {
     }
 
     /**
-     * Runs every heartbeat: notices Redis losing its data while connected (a flush, an eviction of the epoch key),
-     * and removes the presence of connections whose removal failed.
+     * A connection to Redis was lost unexpectedly (its client tries to reconnect): what Redis holds is checked once
+     * it answers again.
+     */
+    void connectionLost() {
+        writesMayBeLost.set(true);
+    }
+
+    /**
+     * Runs every heartbeat: notices Redis losing its data while connected (a flush, an eviction of the epoch key) or
+     * perhaps its last writes while disconnected, and removes the presence of connections whose removal failed.
      */
     void check() {
         commands.get(keys.epoch()).thenAccept(current -> {
-            if (!epoch.equals(current)) {
+            boolean mayHaveLostWrites = writesMayBeLost.getAndSet(false);
+            if (!epoch.equals(current) || mayHaveLostWrites) {
                 recover();
             } else if (presenceDirty.compareAndSet(true, false)) {
                 dropDepartedSessions().whenComplete((done, error) -> {

@@ -2,6 +2,7 @@ package io.ssebroker.engine.redis;
 
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.event.connection.ReconnectAttemptEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.netty.channel.EventLoop;
@@ -194,6 +195,10 @@ public final class RedisEngine implements Engine {
         resources.eventBus().get()
                 .filter(event -> event instanceof ClusterTopologyChangedEvent)
                 .subscribe(event -> supervised.topologyChanged());
+        // Only a connection lost unexpectedly is reconnected (not one closed on purpose, as the topology refresh's).
+        resources.eventBus().get()
+                .filter(event -> event instanceof ReconnectAttemptEvent)
+                .subscribe(event -> recovery.connectionLost());
         if (!config.redis().sentinelMaster().isEmpty()) {
             sentinels = new SentinelWatch(redis.sentinelClient(), RedisConnections.sentinelAddresses(config.redis()),
                     config.redis().sentinelMaster(), () -> supervised.reconnectAll("Sentinel switched the master"));

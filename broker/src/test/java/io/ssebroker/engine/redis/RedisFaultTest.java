@@ -211,6 +211,36 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * Redis back from a snapshot older than the last registrations (a server persisted by snapshots, a replica that
+     * took over behind its master) keeps the epoch but not those devices' presence: the node registers them again
+     * once Redis answers, and a message to such a device alone finds it.
+     */
+    @Test
+    void whenRedisComesBackFromAnOlderSnapshotTheNodeRegistersItsDevicesAgain() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standaloneWithSnapshots();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"))) {
+            SseClient saved = node.connect("u-snapshot", "d-saved");
+            saved.nextOfType("sys_connected");
+            redis.first().cli("SAVE");
+            SseClient unsaved = node.connect("u-snapshot", "d-unsaved");
+            unsaved.nextOfType("sys_connected");
+            redis.first().kill();
+            redis.first().restart();
+            await().atMost(Duration.ofSeconds(15)).until(() -> online(node, "d-unsaved"));
+            assertThat(online(node, "d-saved")).isTrue();
+            assertThat(node.api().send(Map.of("device", "d-unsaved", "data", "to the device alone"))).isEqualTo(1);
+            assertThat(unsaved.next().data()).isEqualTo("to the device alone");
+            saved.close();
+            unsaved.close();
+        }
+    }
+
+    private static boolean online(TestNode node, String device) {
+        return node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean();
+    }
+
     @Test
     void nodesThatShowTheSameAddressStillKeepTheirPresenceApart() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
