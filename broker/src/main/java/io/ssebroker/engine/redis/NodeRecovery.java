@@ -8,6 +8,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,11 +27,12 @@ import org.slf4j.LoggerFactory;
  *       compared with its connections once Redis answers, and the departed ones removed;</li>
  *   <li>Redis lost its data (a new epoch), or a peer took this node for dead and cleared its devices: every local
  *       connection is registered again and every followed stream read from the last message delivered;</li>
- *   <li>a connection to Redis was lost: the server behind it may come back from an older snapshot, or its replica
- *       may have taken over without the last writes, the epoch kept in both cases. Once Redis answers, the same
- *       recovery registers again the local connections whose presence it no longer has.</li>
+ *   <li>a master restarted or another server took over from it (its run id is gone from the masters'): it may have
+ *       come back from an older snapshot, or a replica taken over without the last writes, the epoch kept in both
+ *       cases. The same recovery registers again the local connections whose presence Redis no longer has.</li>
  * </ul>
- * Subscriptions are the {@link SubscriptionSupervisor}'s.
+ * A reconnect alone costs nothing here (a network blip keeps the servers and their data): subscriptions are the
+ * {@link SubscriptionSupervisor}'s.
  */
 final class NodeRecovery {
     private static final Logger log = LoggerFactory.getLogger(NodeRecovery.class);
@@ -48,7 +50,9 @@ final class NodeRecovery {
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final AtomicBoolean presenceDirty = new AtomicBoolean();
-    private final AtomicBoolean writesMayBeLost = new AtomicBoolean();
+    private final Supplier<CompletableFuture<Set<String>>> masterRunIds;
+    /** The masters' run ids at the last check. */
+    private volatile Set<String> masters;
     private volatile String epoch;
 
     /**
@@ -57,10 +61,12 @@ final class NodeRecovery {
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
+     * @param masterRunIds  the run ids of the servers that are masters now
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                  Map<String, DeviceSession> localSessions, Predicate<String> registering, EngineListener listener, Supplier<CompletableFuture<?>> beat,
-                 Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded, ScheduledExecutorService scheduler) {
+                 Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded,
+                 Supplier<CompletableFuture<Set<String>>> masterRunIds, ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
@@ -70,6 +76,7 @@ final class NodeRecovery {
         this.beat = beat;
         this.catchUpAll = catchUpAll;
         this.isEnded = isEnded;
+        this.masterRunIds = masterRunIds;
         this.scheduler = scheduler;
     }
 
@@ -78,9 +85,12 @@ final class NodeRecovery {
         return epoch;
     }
 
-    /** Reads the epoch, making it when Redis has none; completes with it. */
+    /** Reads the epoch, making it when Redis has none, and who the masters are; completes with the epoch. */
     CompletableFuture<String> start() {
-        return ensureEpoch().thenApply(current -> epoch = current);
+        return masterRunIds.get().thenCompose(current -> {
+            masters = current;
+            return ensureEpoch();
+        }).thenApply(current -> epoch = current);
     }
 
     /** A presence removal failed: compare the recorded sessions with the connections at the next check. */
@@ -89,21 +99,23 @@ final class NodeRecovery {
     }
 
     /**
-     * A connection to Redis was lost unexpectedly (its client tries to reconnect): what Redis holds is checked once
-     * it answers again.
-     */
-    void connectionLost() {
-        writesMayBeLost.set(true);
-    }
-
-    /**
-     * Runs every heartbeat: notices Redis losing its data while connected (a flush, an eviction of the epoch key) or
-     * perhaps its last writes while disconnected, and removes the presence of connections whose removal failed.
+     * Runs every heartbeat: notices Redis losing its data (a flush, an eviction of the epoch key) or perhaps its last
+     * writes (a master restarted or replaced), and removes the presence of connections whose removal failed.
      */
     void check() {
-        commands.get(keys.epoch()).thenAccept(current -> {
-            boolean mayHaveLostWrites = writesMayBeLost.getAndSet(false);
-            if (!epoch.equals(current) || mayHaveLostWrites) {
+        // The masters unknown for now (one does not answer): compared at a later check.
+        CompletableFuture<Set<String>> runIds = masterRunIds.get().exceptionally(unanswered -> null);
+        commands.get(keys.epoch()).thenCombine(runIds, (current, now) -> {
+            boolean replaced = now != null && !now.containsAll(masters);
+            if (replaced) {
+                log.warn("a Redis master restarted or was replaced: checking this node's presence");
+            }
+            if (now != null) {
+                masters = now;
+            }
+            return epoch.equals(current) && !replaced;
+        }).thenAccept(unchanged -> {
+            if (!unchanged) {
                 recover();
             } else if (presenceDirty.compareAndSet(true, false)) {
                 dropDepartedSessions().whenComplete((done, error) -> {

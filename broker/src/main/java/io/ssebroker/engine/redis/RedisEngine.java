@@ -2,7 +2,6 @@ package io.ssebroker.engine.redis;
 
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
-import io.lettuce.core.event.connection.ReconnectAttemptEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.netty.channel.EventLoop;
@@ -162,7 +161,7 @@ public final class RedisEngine implements Engine {
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
                     Duration.ofMillis(timeoutMillis), ioThread);
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
-                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, scheduler);
+                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, redis::masterRunIds, scheduler);
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.liveNodeIds(), nodeId,
                     config.redis().nodeHeartbeatSeconds() * 1000L);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
@@ -195,10 +194,6 @@ public final class RedisEngine implements Engine {
         resources.eventBus().get()
                 .filter(event -> event instanceof ClusterTopologyChangedEvent)
                 .subscribe(event -> supervised.topologyChanged());
-        // Only a connection lost unexpectedly is reconnected (not one closed on purpose, as the topology refresh's).
-        resources.eventBus().get()
-                .filter(event -> event instanceof ReconnectAttemptEvent)
-                .subscribe(event -> recovery.connectionLost());
         if (!config.redis().sentinelMaster().isEmpty()) {
             sentinels = new SentinelWatch(redis.sentinelClient(), RedisConnections.sentinelAddresses(config.redis()),
                     config.redis().sentinelMaster(), () -> supervised.reconnectAll("Sentinel switched the master"));

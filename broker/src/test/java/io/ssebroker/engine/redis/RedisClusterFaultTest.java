@@ -150,6 +150,43 @@ class RedisClusterFaultTest {
     }
 
     /**
+     * A replica that takes over without its master's last writes (here it was cut off from them) keeps the epoch but
+     * not the presence written last: the node sees the master replaced and registers its devices again.
+     */
+    @Test
+    void aReplicaThatTookOverWithoutTheLastWritesGetsThePresenceWrittenAgain() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster(1)) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.timeout", "1",
+                    "redis.node_heartbeat", "1");
+            try (TestNode node = TestNode.start(settings);
+                 SseClient early = node.connect("u-behind", "d-replicated")) {
+                early.nextOfType("sys_connected");
+                int slot = redis.slotOf("{u:u-behind}");
+                RedisServers.Server master = redis.ownerOf(slot);
+                RedisServers.Server replica = redis.servers().stream().filter(server -> server != master
+                        && server.cli("ROLE").contains("\n" + master.port() + "\n")).findFirst().orElseThrow();
+                replica.pause();
+                master.cli("CLIENT", "KILL", "TYPE", "replica"); // what follows never reaches the replica
+                try (SseClient late = node.connect("u-behind", "d-not-replicated")) {
+                    late.nextOfType("sys_connected");
+                    master.kill();
+                    replica.resume();
+                    assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
+                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                            .until(() -> redis.ownerOf(slot) == replica);
+                    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() ->
+                            node.api().get("/info", Map.of("device", "d-not-replicated")).result().path("online").asBoolean());
+                    assertThat(node.api().get("/info", Map.of("device", "d-replicated")).result().path("online").asBoolean()).isTrue();
+                    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> node.api().send(
+                            Map.of("device", "d-not-replicated", "data", "to the device alone")) == 1);
+                    assertThat(late.nextOfType("message").data()).isEqualTo("to the device alone");
+                }
+            }
+        }
+    }
+
+    /**
      * Nothing moved, so nothing is re-read: neither Lettuce's periodic topology refresh (every 30 s) nor the
      * reconnect of the node's command connections costs commands per connection. Counted with INFO commandstats
      * on every master, leaving out the commands of the refresh itself.
