@@ -363,9 +363,18 @@ final class RedisPresence {
         return commands.scard(keys.onlineUsers()).toCompletableFuture().thenApply(Long::intValue);
     }
 
-    /** Records again a session this node holds and whose presence entry is still there. */
-    CompletableFuture<Boolean> recordLocal(DeviceSession session) {
-        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture();
+    /**
+     * Records again what goes with a session this node holds and whose presence entry is still there, after Redis
+     * may have lost some of it (on a Redis Cluster these lie on other slots, maybe of another master than the
+     * entry's): the node's index entry, the user among the online users, and the device's owner unless the device
+     * has one (another user may be taking it).
+     */
+    CompletableFuture<Void> recordLocal(DeviceSession session) {
+        return CompletableFuture.allOf(
+                commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture(),
+                commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture(),
+                commands.set(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
+                        .toCompletableFuture());
     }
 
     CompletableFuture<Integer> nodeDeviceCount(String node) {

@@ -157,33 +157,71 @@ class RedisClusterFaultTest {
     void aReplicaThatTookOverWithoutTheLastWritesGetsThePresenceWrittenAgain() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.cluster(1)) {
-            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.timeout", "1",
-                    "redis.node_heartbeat", "1");
-            try (TestNode node = TestNode.start(settings);
+            try (TestNode node = TestNode.start(failoverSettings(redis));
                  SseClient early = node.connect("u-behind", "d-replicated")) {
                 early.nextOfType("sys_connected");
                 int slot = redis.slotOf("{u:u-behind}");
-                RedisServers.Server master = redis.ownerOf(slot);
-                RedisServers.Server replica = redis.servers().stream().filter(server -> server != master
-                        && server.cli("ROLE").contains("\n" + master.port() + "\n")).findFirst().orElseThrow();
-                replica.pause();
-                master.cli("CLIENT", "KILL", "TYPE", "replica"); // what follows never reaches the replica
-                try (SseClient late = node.connect("u-behind", "d-not-replicated")) {
-                    late.nextOfType("sys_connected");
-                    master.kill();
-                    replica.resume();
-                    assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
-                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                            .until(() -> redis.ownerOf(slot) == replica);
-                    await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() ->
-                            node.api().get("/info", Map.of("device", "d-not-replicated")).result().path("online").asBoolean());
-                    assertThat(node.api().get("/info", Map.of("device", "d-replicated")).result().path("online").asBoolean()).isTrue();
-                    await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> node.api().send(
-                            Map.of("device", "d-not-replicated", "data", "to the device alone")) == 1);
-                    assertThat(late.nextOfType("message").data()).isEqualTo("to the device alone");
+                try (SseClient late = connectUnreplicated(redis, slot, node, "u-behind", "d-not-replicated")) {
+                    awaitOnlineAndReachable(node, "d-not-replicated", late);
+                    assertThat(online(node, "d-replicated")).isTrue();
                 }
             }
         }
+    }
+
+    /**
+     * The same where the replica that took over is that of the device's owner record, not of the user's presence
+     * (on another master): the entry is still there, and the owner is written again with it.
+     */
+    @Test
+    void aDevicesOwnerRecordLostInAFailoverIsWrittenAgain() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster(1)) {
+            RedisServers.Server userMaster = redis.ownerOf(redis.slotOf("{u:u-owner-lost}"));
+            String device = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "d-owner-lost-" + i)
+                    .filter(d -> redis.ownerOf(redis.slotOf("{d:" + d + "}")) != userMaster).findFirst().orElseThrow();
+            int ownerSlot = redis.slotOf("{d:" + device + "}");
+            try (TestNode node = TestNode.start(failoverSettings(redis));
+                 SseClient client = connectUnreplicated(redis, ownerSlot, node, "u-owner-lost", device)) {
+                awaitOnlineAndReachable(node, device, client);
+            }
+        }
+    }
+
+    private static Map<String, String> failoverSettings(RedisServers redis) {
+        return Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.timeout", "1", "redis.node_heartbeat", "1");
+    }
+
+    /**
+     * Connects a device while the replica of the slot's master is cut off, then kills that master and has the replica
+     * take over without what the connect wrote there.
+     */
+    private static SseClient connectUnreplicated(RedisServers redis, int slot, TestNode node, String uid, String device) {
+        RedisServers.Server master = redis.ownerOf(slot);
+        RedisServers.Server replica = redis.servers().stream().filter(server -> server != master
+                && server.cli("ROLE").contains("\n" + master.port() + "\n")).findFirst().orElseThrow();
+        replica.pause();
+        master.cli("CLIENT", "KILL", "TYPE", "replica"); // what follows never reaches the replica
+        SseClient client = node.connect(uid, device);
+        client.nextOfType("sys_connected");
+        master.kill();
+        replica.resume();
+        assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> redis.ownerOf(slot) == replica);
+        return client;
+    }
+
+    /** The device is online again, and a message to it alone finds it. */
+    private static void awaitOnlineAndReachable(TestNode node, String device, SseClient client) {
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> online(node, device));
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() ->
+                node.api().send(Map.of("device", device, "data", "to the device alone")) == 1);
+        assertThat(client.nextOfType("message").data()).isEqualTo("to the device alone");
+    }
+
+    private static boolean online(TestNode node, String device) {
+        return node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean();
     }
 
     /**
