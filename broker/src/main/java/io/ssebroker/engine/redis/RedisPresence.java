@@ -213,10 +213,12 @@ final class RedisPresence {
 
     /**
      * Removes the presence entry if it still belongs to this connection; reports the changes. The node's index entry
-     * goes last, once the presence entry is gone.
+     * goes last, once the changes are taken: a node that dies before it leaves the session to a survivor, whose
+     * removal takes the changes this one queued. Only where nothing is queued (no webhook) does the script of a single
+     * Redis take the index entry out in the same step.
      */
     CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
-        if (oneServer) {
+        if (oneServer && !queuesChanges) {
             return remove(session.uid(), session.device(), session.nonce(), reason, keys.nodeDevices(nodeId))
                     .thenApply(removed -> removed != null);
         }
