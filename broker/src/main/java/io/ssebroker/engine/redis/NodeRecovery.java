@@ -202,21 +202,17 @@ final class NodeRecovery {
                             }
                             return presence.recordLocal(session).thenApply(done -> null);
                         }
-                        return isEnded.apply(session.uid(), session.nonce()).thenCombine(presence.owner(session.device()), (ended, owner) ->
-                                        !ended && (owner == null || owner.equals(session.uid())))
-                                .thenCompose(restore -> {
-                                    if (restore) {
-                                        // A connection that ended while it was restored is removed again. Its
-                                        // user's channel is still followed: nothing to wait for.
-                                        return presence.register(session, Integer.MAX_VALUE, RedisPresence.ADMITTED_BEFORE,
-                                                CompletableFuture.completedFuture(null)).thenCompose(done ->
-                                                localSessions.containsKey(session.nonce())
-                                                        ? CompletableFuture.completedFuture(null)
-                                                        : presence.unregister(session, StateChange.DEVICE_DISCONNECT)
-                                                                .thenApply(removed -> null));
+                        return isEnded.apply(session.uid(), session.nonce())
+                                .thenCompose(ended -> ended ? CompletableFuture.completedFuture(false) : presence.restore(session))
+                                .thenCompose(restored -> {
+                                    if (!restored) {
+                                        listener.extrude(session, ""); // ended, or a newer connection has the device
+                                        return CompletableFuture.completedFuture(null);
                                     }
-                                    listener.extrude(session, ""); // ended or taken by another user meanwhile
-                                    return CompletableFuture.completedFuture(null);
+                                    // A connection that ended while it was restored is removed again. Its user's
+                                    // channel is still followed: nothing to wait for.
+                                    return localSessions.containsKey(session.nonce()) ? CompletableFuture.completedFuture(null)
+                                            : presence.unregister(session, StateChange.DEVICE_DISCONNECT).thenApply(removed -> null);
                                 });
                     }));
         }

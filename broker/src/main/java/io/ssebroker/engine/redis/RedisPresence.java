@@ -38,6 +38,7 @@ final class RedisPresence {
      * The registration script's status: nothing written (the device is another user's), refused as revoked, refused
      * beyond the limit, first device of the user (0: another device).
      */
+    private static final long STATUS_GAVE_WAY = -4;
     private static final long STATUS_OTHER_OWNER = -3;
     private static final long STATUS_REVOKED = -2;
     private static final long STATUS_TOO_MANY_DEVICES = -1;
@@ -102,10 +103,10 @@ final class RedisPresence {
         if (oneServer) {
             // The revocation and the device's owner are checked and written by the script: one step for the usual
             // case; a device that another user had is first taken from that user, and the script run again.
-            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null))
+            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null, false))
                     .thenCompose(registered -> registered.outcome() != null ? CompletableFuture.completedFuture(registered)
                             : takeOwnership(session).thenCompose(taken ->
-                                    runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken)));
+                                    runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken, false)));
         }
         CompletableFuture<Boolean> revoked = tokenIssuedAtMillis == ADMITTED_BEFORE ? CompletableFuture.completedFuture(false)
                 : isRevoked(session.uid(), session.device(), tokenIssuedAtMillis);
@@ -121,19 +122,43 @@ final class RedisPresence {
                     SessionJson.write(session, nodeId)).toCompletableFuture();
             return takeOwnership(session).thenCombine(indexed, (taken, index) -> taken)
                     .thenCombine(ready, (taken, listening) -> taken)
-                    .thenCompose(taken -> runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken));
+                    .thenCompose(taken -> runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken, false));
         });
+    }
+
+    /**
+     * Registers again a connection of this node whose presence Redis lost, unless the device has another session or
+     * another owner by now (a newer connection, maybe of another user, registered meanwhile): then it gives way and
+     * nothing changes. No device limit applies: the connection was admitted before. True if it was registered.
+     */
+    CompletableFuture<Boolean> restore(DeviceSession session) {
+        if (oneServer) {
+            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, true)
+                    .thenApply(registered -> registered.outcome() == Registration.Outcome.ACCEPTED);
+        }
+        CompletableFuture<Boolean> indexed = commands.hset(keys.nodeDevices(nodeId), session.nonce(),
+                SessionJson.write(session, nodeId)).toCompletableFuture();
+        return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
+                .toCompletableFuture()
+                .thenCombine(indexed, (owner, index) -> owner)
+                .thenCompose(owner -> owner != null && !owner.equals(session.uid()) ? CompletableFuture.completedFuture(false)
+                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, true)
+                                .thenApply(registered -> registered.outcome() == Registration.Outcome.ACCEPTED))
+                .thenCompose(restored -> restored ? CompletableFuture.completedFuture(true)
+                        : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture().thenApply(n -> false));
     }
 
     /**
      * Runs the registration script. With {@code checksOwner} (a single Redis) it also refuses a revoked token and
      * records the device's owner, unless the device is another user's: then the outcome is null, nothing changes (that
-     * user's ownership is written back), and the caller takes the device from that user first.
+     * user's ownership is written back), and the caller takes the device from that user first. {@code restoring},
+     * the outcome is null too where the device has another session.
      *
      * @param otherUser the session another user had on the device, taken from that user before (to extrude), or null
+     * @param restoring whether the connection is registered again after Redis lost it (it gives way to another)
      */
     private CompletableFuture<Registered> runRegister(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis,
-                                                      boolean checksOwner, DeviceSession otherUser) {
+                                                      boolean checksOwner, DeviceSession otherUser, boolean restoring) {
         String json = SessionJson.write(session, nodeId);
         String uid = session.uid();
         String device = session.device();
@@ -148,11 +173,11 @@ final class RedisPresence {
         return scripts.run(RedisScripts.Script.REGISTER, scriptKeys,
                         device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                         changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
-                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis))
+                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis), restoring ? "1" : "0")
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
-                    if (status == STATUS_OTHER_OWNER) {
+                    if (status == STATUS_OTHER_OWNER || status == STATUS_GAVE_WAY) {
                         return CompletableFuture.completedFuture(new Registered(null, false, null, userOffset));
                     }
                     if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES) {

@@ -8,8 +8,8 @@
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused (the user has the maximum
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
--- owner's key), 1 first device of the user, 0
--- otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same connection
+-- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
+-- session's or another user's: it gives way to that newer one), 1 first device of the user, 0 otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same connection
 -- (a command re-sent after a reconnect) changes nothing and extrudes nobody.
 -- On a single Redis (standalone or Sentinel) it also lists the user among the online users and records the session
 -- in the node's index of its sessions, and may check the token's revocation and record the device's owner; on
@@ -21,10 +21,11 @@
 -- ARGV: device, session JSON, max devices, nonce, now ms, the head and the tail of the changes' JSON (see
 --       changeJson), '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the outbox
 --       ('0': no node takes them, and no offline is ever held), uid, when the connection's token was issued (ms),
---       how long the owner is kept (ms)
+--       how long the owner is kept (ms), '1' when the connection is registered again after Redis lost it
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[8] == '1'
 local queue = ARGV[9] == '1'
+local restoring = ARGV[13] == '1'
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
 -- Most users have none held: one look at the hash spares a command per field, and nodes that queue nothing hold
@@ -62,6 +63,9 @@ if prev and entryHasNonce(prev, ARGV[4]) then
   end
   return {0, replaced, last}
 end
+if prev and restoring then
+  return {-4, '', last}
+end
 if KEYS[8] then
   -- refused when a kick came after the token was issued: checked with the write, a kick finds the entry otherwise
   local issued = tonumber(ARGV[11])
@@ -80,7 +84,7 @@ if KEYS[10] then
   local owner = redis.call('SET', KEYS[10], ARGV[10], 'PX', ARGV[12], 'GET')
   if owner and owner ~= ARGV[10] then
     redis.call('SET', KEYS[10], owner, 'PX', ARGV[12])
-    return {-3, '', last}
+    return {restoring and -4 or -3, '', last}
   end
 end
 -- held offlines whose grace passed are reported before this registration's changes
