@@ -87,10 +87,26 @@ final class NodeRecovery {
 
     /** Reads the epoch, making it when Redis has none, and who the masters are; completes with the epoch. */
     CompletableFuture<String> start() {
-        return masterRunIds.get().thenCompose(current -> {
+        return currentMasters().thenCompose(current -> {
             masters = current;
+            if (current == null) {
+                log.warn("cannot read the Redis masters' run ids (INFO server): a master that comes back without its last"
+                        + " writes is noticed only when they included the history epoch");
+            }
             return ensureEpoch();
         }).thenApply(current -> epoch = current);
+    }
+
+    /**
+     * The masters' run ids, or null when they cannot be read now (a master that does not answer within a second, or
+     * an ACL user that may not run {@code INFO}): nothing is compared then.
+     */
+    private CompletableFuture<Set<String>> currentMasters() {
+        try {
+            return masterRunIds.get().completeOnTimeout(null, 1, TimeUnit.SECONDS).exceptionally(unanswered -> null);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(null);
+        }
     }
 
     /** A presence removal failed: compare the recorded sessions with the connections at the next check. */
@@ -103,10 +119,8 @@ final class NodeRecovery {
      * writes (a master restarted or replaced), and removes the presence of connections whose removal failed.
      */
     void check() {
-        // The masters unknown for now (one does not answer): compared at a later check.
-        CompletableFuture<Set<String>> runIds = masterRunIds.get().exceptionally(unanswered -> null);
-        commands.get(keys.epoch()).thenCombine(runIds, (current, now) -> {
-            boolean replaced = now != null && !now.containsAll(masters);
+        commands.get(keys.epoch()).thenCombine(currentMasters(), (current, now) -> {
+            boolean replaced = now != null && masters != null && !now.containsAll(masters);
             if (replaced) {
                 log.warn("a Redis master restarted or was replaced: checking this node's presence");
             }
@@ -184,7 +198,8 @@ final class NodeRecovery {
 
     /**
      * Writes again the presence of this node's connections that Redis no longer has (lost data, or cleared as a dead
-     * node's), unless the connection was ended or its device now belongs to another user meanwhile.
+     * node's), and what goes with an entry it still has, unless the connection was ended or its device has another
+     * session or user by now (a newer connection: this one gives way and is ended).
      */
     private CompletableFuture<Void> restoreLocalSessions() {
         List<CompletableFuture<?>> steps = new ArrayList<>();
@@ -200,7 +215,10 @@ final class NodeRecovery {
                                 listener.extrude(session, holder.clientAddress());
                                 return CompletableFuture.completedFuture(null);
                             }
-                            return presence.recordLocal(session).thenApply(done -> null);
+                            // removed again if it ended meanwhile: the records may have landed after its removal
+                            return presence.recordLocal(session).thenCompose(done -> localSessions.containsKey(session.nonce())
+                                    ? CompletableFuture.completedFuture(null)
+                                    : presence.unregister(session, StateChange.DEVICE_DISCONNECT).thenApply(removed -> null));
                         }
                         return isEnded.apply(session.uid(), session.nonce())
                                 .thenCompose(ended -> ended ? CompletableFuture.completedFuture(false) : presence.restore(session))

@@ -32,11 +32,12 @@ final class RedisPresence {
     }
 
     /** The issue time of a session's token that no kick can have revoked: a session restored after Redis lost it. */
-    static final long ADMITTED_BEFORE = Long.MAX_VALUE;
+    private static final long ADMITTED_BEFORE = Long.MAX_VALUE;
 
     /**
-     * The registration script's status: nothing written (the device is another user's), refused as revoked, refused
-     * beyond the limit, first device of the user (0: another device).
+     * The registration script's status: nothing written (restoring, the device has another session or user), nothing
+     * written (the device is another user's), refused as revoked, refused beyond the limit, first device of the user
+     * (0: another device).
      */
     private static final long STATUS_GAVE_WAY = -4;
     private static final long STATUS_OTHER_OWNER = -3;
@@ -108,9 +109,7 @@ final class RedisPresence {
                             : takeOwnership(session).thenCompose(taken ->
                                     runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken, false)));
         }
-        CompletableFuture<Boolean> revoked = tokenIssuedAtMillis == ADMITTED_BEFORE ? CompletableFuture.completedFuture(false)
-                : isRevoked(session.uid(), session.device(), tokenIssuedAtMillis);
-        return revoked.thenCompose(refused -> {
+        return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
             if (refused) {
                 return CompletableFuture.completedFuture(
                         new Registered(Registration.Outcome.REVOKED, false, null, -1));

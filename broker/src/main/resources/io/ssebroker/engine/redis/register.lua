@@ -9,8 +9,9 @@
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
 -- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
--- session's or another user's: it gives way to that newer one), 1 first device of the user, 0 otherwise; the previous session of the same device (to extrude) or ''. Running it again for the same connection
--- (a command re-sent after a reconnect) changes nothing and extrudes nobody.
+-- session's or another user's: it gives way), 1 first device of the user, 0 otherwise; the previous session of the
+-- same device (to extrude) or ''. Running it again for the same connection (a command re-sent after a reconnect)
+-- changes nothing and extrudes nobody.
 -- On a single Redis (standalone or Sentinel) it also lists the user among the online users and records the session
 -- in the node's index of its sessions, and may check the token's revocation and record the device's owner; on
 -- Redis Cluster those live on other slots, and the node does all that itself.

@@ -56,6 +56,9 @@ class PresenceRestoreTest {
                 assertThat(presence.userDevices("u-restored").join()).extracting(DeviceSession::device)
                         .containsExactly("d-switched");
 
+                assertThat(presence.nodeSessions().join()).as("the node's index keeps none that gave way")
+                        .extracting(DeviceSession::nonce).doesNotContain("older", "mine");
+
                 assertThat(presence.restore(session("u-restored", "d-free", "restored")).join()).isTrue();
                 assertThat(presence.device("d-free").join()).map(DeviceSession::nonce).contains("restored");
                 assertThat(presence.restore(session("u-restored", "d-free", "restored")).join())
