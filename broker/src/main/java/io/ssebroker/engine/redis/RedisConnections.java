@@ -3,6 +3,7 @@ package io.ssebroker.engine.redis;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -18,6 +19,7 @@ import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.ProtocolKeyword;
 import io.lettuce.core.protocol.ProtocolVersion;
 import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.ssebroker.config.BrokerConfig;
 import java.time.Duration;
@@ -122,10 +124,28 @@ final class RedisConnections implements AutoCloseable {
             }
             // A pub/sub connection runs commands too (RESP3): the one connection serves both, see SingleShardNode.
             var plain = client.connectPubSub(Utf8Codec.INSTANCE);
+            refuseClusterNode(plain);
             return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false);
         } catch (RuntimeException e) {
             shutdown(List.of(client));
             throw e;
+        }
+    }
+
+    /**
+     * One address means a standalone Redis: a node of a Redis Cluster given alone would answer most commands with a
+     * redirection. An {@code INFO} that the ACL user may not run tells nothing, and passes.
+     */
+    private static void refuseClusterNode(StatefulRedisPubSubConnection<String, String> connection) {
+        String info;
+        try {
+            info = connection.sync().info("cluster");
+        } catch (RedisCommandExecutionException notAllowed) {
+            return;
+        }
+        if (info.contains("cluster_enabled:1")) {
+            throw new IllegalStateException("this Redis is a node of a Redis Cluster: list several of its nodes in"
+                    + " redis.addrs (one address means a standalone Redis)");
         }
     }
 

@@ -129,13 +129,8 @@ public final class RedisEngine implements Engine {
             connect();
         } catch (RuntimeException e) {
             long delay = Math.min(MAX_CONNECT_BACKOFF_MILLIS, 500L << Math.min(failures, 5));
-            String reason = String.valueOf(Failures.cause(e).getMessage());
-            if (reason.contains("MOVED ") && config.redis().addrs().size() == 1) {
-                reason += ": this Redis is a node of a Redis Cluster; list several of its nodes in redis.addrs (one address"
-                        + " means a standalone Redis)";
-            }
-            notConnected = "not connected to Redis yet (" + reason + "); retrying";
-            log.warn("cannot connect to Redis ({}): retrying in {} ms", reason, delay);
+            notConnected = "not connected to Redis yet (" + Failures.cause(e).getMessage() + "); retrying";
+            log.warn("cannot connect to Redis ({}): retrying in {} ms", Failures.cause(e).getMessage(), delay);
             scheduler.schedule(() -> connectOrRetry(failures + 1), delay, TimeUnit.MILLISECONDS);
         }
     }
