@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *       connection is registered again and every followed stream read from the last message delivered;</li>
  *   <li>a master restarted or another server took over from it (its run id is gone from the masters'): it may have
  *       come back from an older snapshot, or a replica taken over without the last writes, the epoch kept in both
- *       cases. The same recovery registers again the local connections whose presence Redis no longer has.</li>
+ *       cases. The same recovery registers again the local connections whose presence Redis no longer has, and
+ *       walks all presence hashes for entries of this node whose connection has ended (their removal lost).</li>
  * </ul>
  * A reconnect alone costs nothing here (a network blip keeps the servers and their data): subscriptions are the
  * {@link SubscriptionSupervisor}'s.
@@ -50,9 +52,11 @@ final class NodeRecovery {
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final AtomicBoolean presenceDirty = new AtomicBoolean();
-    private final Supplier<CompletableFuture<Set<String>>> masterRunIds;
+    /** A master came back without its last writes: entries removed since may be there again, unpointed to. */
+    private final AtomicBoolean staleEntriesPossible = new AtomicBoolean();
+    private final Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters;
     /** The masters' run ids at the last check. */
-    private volatile Set<String> masters;
+    private volatile Set<String> masterRunIds;
     private volatile String epoch;
 
     /**
@@ -61,12 +65,13 @@ final class NodeRecovery {
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
-     * @param masterRunIds  the run ids of the servers that are masters now
+     * @param masters       the commands of each server that holds data now
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                  Map<String, DeviceSession> localSessions, Predicate<String> registering, EngineListener listener, Supplier<CompletableFuture<?>> beat,
                  Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded,
-                 Supplier<CompletableFuture<Set<String>>> masterRunIds, ScheduledExecutorService scheduler) {
+                 Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters,
+                 ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
@@ -76,7 +81,7 @@ final class NodeRecovery {
         this.beat = beat;
         this.catchUpAll = catchUpAll;
         this.isEnded = isEnded;
-        this.masterRunIds = masterRunIds;
+        this.masters = masters;
         this.scheduler = scheduler;
     }
 
@@ -88,7 +93,7 @@ final class NodeRecovery {
     /** Reads the epoch, making it when Redis has none, and who the masters are; completes with the epoch. */
     CompletableFuture<String> start() {
         return currentMasters().thenCompose(current -> {
-            masters = current;
+            masterRunIds = current;
             if (current == null) {
                 log.warn("cannot read the Redis masters' run ids (INFO server): a master that comes back without its last"
                         + " writes is noticed only when they included the history epoch");
@@ -98,15 +103,30 @@ final class NodeRecovery {
     }
 
     /**
-     * The masters' run ids, or null when they cannot be read now (a master that does not answer within a second, or
-     * an ACL user that may not run {@code INFO}): nothing is compared then.
+     * The masters' run ids (each process has its own: one gone means a master restarted or another server took over
+     * from it), or null when they cannot be read now (a master that does not answer within a second, or an ACL user
+     * that may not run {@code INFO}): nothing is compared then.
      */
     private CompletableFuture<Set<String>> currentMasters() {
         try {
-            return masterRunIds.get().completeOnTimeout(null, 1, TimeUnit.SECONDS).exceptionally(unanswered -> null);
+            return masters.get().thenCompose(servers -> {
+                List<CompletableFuture<String>> infos = servers.stream()
+                        .map(server -> server.info("server").toCompletableFuture()).toList();
+                return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new)).thenApply(done ->
+                        infos.stream().map(info -> runId(info.join())).collect(Collectors.toUnmodifiableSet()));
+            }).completeOnTimeout(null, 1, TimeUnit.SECONDS).exceptionally(unanswered -> null);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(null);
         }
+    }
+
+    private static String runId(String info) {
+        for (String line : info.split("\\r?\\n")) {
+            if (line.startsWith("run_id:")) {
+                return line.substring("run_id:".length()).trim();
+            }
+        }
+        throw new IllegalStateException("INFO server names no run_id");
     }
 
     /** A presence removal failed: compare the recorded sessions with the connections at the next check. */
@@ -120,12 +140,13 @@ final class NodeRecovery {
      */
     void check() {
         commands.get(keys.epoch()).thenCombine(currentMasters(), (current, now) -> {
-            boolean replaced = now != null && masters != null && !now.containsAll(masters);
+            boolean replaced = now != null && masterRunIds != null && !now.containsAll(masterRunIds);
             if (replaced) {
                 log.warn("a Redis master restarted or was replaced: checking this node's presence");
+                staleEntriesPossible.set(true);
             }
             if (now != null) {
-                masters = now;
+                masterRunIds = now;
             }
             return epoch.equals(current) && !replaced;
         }).thenAccept(unchanged -> {
@@ -151,6 +172,7 @@ final class NodeRecovery {
             return;
         }
         recoverAgain.set(false);
+        boolean walk = staleEntriesPossible.getAndSet(false);
         ensureEpoch()
                 .thenAccept(current -> {
                     if (!current.equals(epoch)) {
@@ -162,10 +184,14 @@ final class NodeRecovery {
                 .thenCompose(done -> beat.get())
                 .thenCompose(done -> dropDepartedSessions())
                 .thenCompose(done -> restoreLocalSessions())
+                .thenCompose(done -> walk ? dropStaleEntries() : CompletableFuture.completedFuture(null))
                 .thenRun(catchUpAll)
                 .whenComplete((done, error) -> {
                     recovering.set(false);
                     if (error != null) {
+                        if (walk) {
+                            staleEntriesPossible.set(true);
+                        }
                         log.warn("recovery failed, retrying: {}", error.getMessage());
                         scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
                     } else {
@@ -194,6 +220,18 @@ final class NodeRecovery {
             }
             return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
         });
+    }
+
+    /**
+     * Removes the presence entries naming this node whose connection it no longer holds, wherever they are: brought
+     * back by a master that lost the writes that had removed them, while the node's index and the online users (on
+     * other masters) kept theirs.
+     */
+    private CompletableFuture<Void> dropStaleEntries() {
+        return masters.get().thenCompose(presence::entriesNamingThisNode).thenCompose(entries -> CompletableFuture.allOf(entries.stream()
+                .filter(session -> !localSessions.containsKey(session.nonce()) && !registering.test(session.nonce()))
+                .map(session -> presence.remove(session.uid(), session.device(), session.nonce(), StateChange.DEVICE_DISCONNECT))
+                .toArray(CompletableFuture[]::new)));
     }
 
     /**

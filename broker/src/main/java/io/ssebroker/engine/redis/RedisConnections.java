@@ -8,10 +8,11 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.masterreplica.MasterReplica;
@@ -25,9 +26,7 @@ import io.ssebroker.config.BrokerConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
 
 /**
  * The connections a node keeps to Redis, whatever the deployment: one for commands (pipelined, shared by all
@@ -150,26 +149,21 @@ final class RedisConnections implements AutoCloseable {
     }
 
     /**
-     * The run ids of the servers that serve slots now (the one master of a standalone or Sentinel deployment). Each
-     * process has its own: a run id gone from the set means a master restarted or another server took over from it.
+     * The commands of each server that holds data now: every master of a Cluster that serves slots (one that failed
+     * keeps its role in the topology, without slots once another took over from it), else the one server.
      */
-    CompletableFuture<Set<String>> masterRunIds() {
-        if (commands instanceof RedisAdvancedClusterAsyncCommands<String, String> clusterCommands) {
-            // a master that failed keeps its role in the topology, without slots once another took over from it
-            return clusterCommands.nodes(node -> node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
-                    .commands().info("server").thenApply(infos ->
-                    infos.stream().map(RedisConnections::runId).collect(Collectors.toUnmodifiableSet())).toCompletableFuture();
+    CompletableFuture<List<RedisClusterAsyncCommands<String, String>>> masters() {
+        if (!(commandConnection instanceof StatefulRedisClusterConnection<String, String> clusterConnection)) {
+            return CompletableFuture.completedFuture(List.of(commands));
         }
-        return commands.info("server").thenApply(info -> Set.of(runId(info))).toCompletableFuture();
-    }
-
-    private static String runId(String info) {
-        for (String line : info.split("\r?\n")) {
-            if (line.startsWith("run_id:")) {
-                return line.substring("run_id:".length()).trim();
+        List<CompletableFuture<RedisClusterAsyncCommands<String, String>>> masters = new ArrayList<>();
+        for (RedisClusterNode node : clusterConnection.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()) {
+                masters.add(clusterConnection.getConnectionAsync(node.getNodeId()).thenApply(StatefulRedisConnection::async));
             }
         }
-        throw new IllegalStateException("INFO server names no run_id");
+        return CompletableFuture.allOf(masters.toArray(CompletableFuture[]::new))
+                .thenApply(done -> masters.stream().map(CompletableFuture::join).toList());
     }
 
     /**

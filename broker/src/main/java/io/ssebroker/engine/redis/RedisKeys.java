@@ -27,6 +27,11 @@ final class RedisKeys {
         return user(uid) + ":p";
     }
 
+    /** A {@code SCAN} pattern that matches the presence hashes of all users (and no other key). */
+    String everyUsersPresence() {
+        return prefix.replaceAll("([\\\\*?\\[\\]])", "\\\\$1") + ":{u:*}:p";
+    }
+
     /** Remembers a publication to the user's stream by its id (idempotency). */
     String userPublication(String uid, String id) {
         return user(uid) + ":i:" + id;

@@ -3,18 +3,23 @@ package io.ssebroker.engine.redis;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -411,6 +416,38 @@ final class RedisPresence {
     CompletableFuture<List<DeviceSession>> nodeSessions() {
         return commands.hvals(keys.nodeDevices(nodeId)).toCompletableFuture()
                 .thenApply(values -> values.stream().map(SessionJson::read).toList());
+    }
+
+    /**
+     * Every presence entry that names this node, found by walking all users' presence hashes, not the node's index:
+     * a master that came back without its last writes may hold entries that the index (on another master) and the
+     * online users no longer point to. A walk of the keyspace, for that rare repair only.
+     */
+    CompletableFuture<List<DeviceSession>> entriesNamingThisNode(List<RedisClusterAsyncCommands<String, String>> masters) {
+        List<DeviceSession> found = Collections.synchronizedList(new ArrayList<>());
+        ScanArgs presenceHashes = ScanArgs.Builder.matches(keys.everyUsersPresence()).limit(1000);
+        return CompletableFuture.allOf(masters.stream().map(master -> walkPresence(master, ScanCursor.INITIAL, presenceHashes, found))
+                        .toArray(CompletableFuture[]::new))
+                .thenApply(done -> List.copyOf(found));
+    }
+
+    /** Walks the presence hashes of one server (a Cluster's master: its own keys only). */
+    private CompletableFuture<Void> walkPresence(RedisClusterAsyncCommands<String, String> server, ScanCursor from,
+                                                 ScanArgs args, List<DeviceSession> found) {
+        return server.scan(from, args).toCompletableFuture().thenCompose(page -> {
+            // A key of another kind that the pattern matches (written by something else) is passed over.
+            CompletableFuture<?>[] reads = page.getKeys().stream().map(key -> server.hvals(key).toCompletableFuture()
+                    .thenAccept(entries -> entries.stream().filter(json -> nodeId.equals(SessionJson.nodeId(json)))
+                            .map(SessionJson::read).forEach(found::add))
+                    .exceptionally(error -> {
+                        if (String.valueOf(Failures.cause(error).getMessage()).startsWith("WRONGTYPE")) {
+                            return null;
+                        }
+                        throw new CompletionException(Failures.cause(error));
+                    })).toArray(CompletableFuture[]::new);
+            CompletableFuture<Void> read = CompletableFuture.allOf(reads);
+            return page.isFinished() ? read : read.thenCompose(done -> walkPresence(server, page, args, found));
+        });
     }
 
 }

@@ -188,6 +188,46 @@ class RedisClusterFaultTest {
         }
     }
 
+    /**
+     * A connection that ended while its user's master could not pass its writes on: the replica that takes over has
+     * its entry again, while the node's index and the online users (on other masters) let it go. The node sees the
+     * master replaced, walks the presence hashes, and removes it.
+     */
+    @Test
+    void anEntryBroughtBackByAFailoverAfterItsConnectionEndedIsRemoved() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster(1);
+             TestNode node = TestNode.start(failoverSettings(redis));
+             SseClient staying = node.connect("u-staying", "d-staying")) {
+            staying.nextOfType("sys_connected"); // the node's index exists from now on
+            String index = redis.servers().stream().map(server -> server.cli("KEYS", "sse:{n:*}:d").trim())
+                    .filter(keys -> !keys.isEmpty()).findFirst().orElseThrow();
+            RedisServers.Server indexMaster = redis.ownerOf(redis.slotOf(index));
+            RedisServers.Server usersMaster = redis.ownerOf(redis.slotOf("sse:users"));
+            String uid = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "u-gone-" + i).filter(u -> {
+                RedisServers.Server master = redis.ownerOf(redis.slotOf("{u:" + u + "}"));
+                return master != indexMaster && master != usersMaster;
+            }).findFirst().orElseThrow();
+            String presence = "sse:{u:" + uid + "}:p";
+            int slot = redis.slotOf(presence);
+            RedisServers.Server master = redis.ownerOf(slot);
+            RedisServers.Server replica = replicaOf(redis, master);
+            SseClient client = node.connect(uid, "d-gone");
+            client.nextOfType("sys_connected");
+            replica.pause();
+            master.cli("CLIENT", "KILL", "TYPE", "replica"); // the removal never reaches the replica
+            client.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !online(node, "d-gone"));
+            master.kill();
+            replica.resume();
+            assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> redis.ownerOf(slot) == replica);
+            await().atMost(Duration.ofSeconds(20)).until(() -> replica.cli("HEXISTS", presence, "d-gone").trim().equals("0"));
+            assertThat(online(node, "d-gone")).isFalse();
+        }
+    }
+
     private static Map<String, String> failoverSettings(RedisServers redis) {
         return Map.of("redis.addrs", String.join(",", redis.addresses()), "redis.timeout", "1", "redis.node_heartbeat", "1");
     }
@@ -198,8 +238,7 @@ class RedisClusterFaultTest {
      */
     private static SseClient connectUnreplicated(RedisServers redis, int slot, TestNode node, String uid, String device) {
         RedisServers.Server master = redis.ownerOf(slot);
-        RedisServers.Server replica = redis.servers().stream().filter(server -> server != master
-                && server.cli("ROLE").contains("\n" + master.port() + "\n")).findFirst().orElseThrow();
+        RedisServers.Server replica = replicaOf(redis, master);
         replica.pause();
         master.cli("CLIENT", "KILL", "TYPE", "replica"); // what follows never reaches the replica
         SseClient client = node.connect(uid, device);
@@ -210,6 +249,11 @@ class RedisClusterFaultTest {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .until(() -> redis.ownerOf(slot) == replica);
         return client;
+    }
+
+    private static RedisServers.Server replicaOf(RedisServers redis, RedisServers.Server master) {
+        return redis.servers().stream().filter(server -> server != master
+                && server.cli("ROLE").contains("\n" + master.port() + "\n")).findFirst().orElseThrow();
     }
 
     /** The device is online again, and a message to it alone finds it. */
