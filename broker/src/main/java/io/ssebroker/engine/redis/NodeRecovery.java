@@ -3,20 +3,22 @@ package io.ssebroker.engine.redis;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.EngineListener;
+import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.StateChange;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a master restarted or another server took over from it (its run id is gone from the masters'): it may have
  *       come back from an older snapshot, or a replica taken over without the last writes, the epoch kept in both
  *       cases. The same recovery registers again the local connections whose presence Redis no longer has, and
- *       walks all presence hashes for entries of this node whose connection has ended (their removal lost).</li>
+ *       walks the presence hashes of the new masters for entries of this node whose connection has ended (their
+ *       removal lost).</li>
  * </ul>
  * A reconnect alone costs nothing here (a network blip keeps the servers and their data): subscriptions are the
  * {@link SubscriptionSupervisor}'s.
@@ -52,8 +55,11 @@ final class NodeRecovery {
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final AtomicBoolean presenceDirty = new AtomicBoolean();
-    /** A master came back without its last writes: entries removed since may be there again, unpointed to. */
-    private final AtomicBoolean staleEntriesPossible = new AtomicBoolean();
+    /**
+     * Run ids of masters new since an earlier check (a replica that took over, a restarted master): their data may
+     * lack the writes that removed entries, which nothing points to any more. Walked once each.
+     */
+    private final Set<String> toWalk = ConcurrentHashMap.newKeySet();
     private final Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters;
     /** The masters' run ids at the last check. */
     private volatile Set<String> masterRunIds;
@@ -93,7 +99,7 @@ final class NodeRecovery {
     /** Reads the epoch, making it when Redis has none, and who the masters are; completes with the epoch. */
     CompletableFuture<String> start() {
         return currentMasters().thenCompose(current -> {
-            masterRunIds = current;
+            masterRunIds = current == null ? null : Set.copyOf(current.keySet());
             if (current == null) {
                 log.warn("cannot read the Redis masters' run ids (INFO server): a master that comes back without its last"
                         + " writes is noticed only when they included the history epoch");
@@ -103,17 +109,22 @@ final class NodeRecovery {
     }
 
     /**
-     * The masters' run ids (each process has its own: one gone means a master restarted or another server took over
+     * The masters by run id (each process has its own: one gone means a master restarted or another server took over
      * from it), or null when they cannot be read now (a master that does not answer within a second, or an ACL user
      * that may not run {@code INFO}): nothing is compared then.
      */
-    private CompletableFuture<Set<String>> currentMasters() {
+    private CompletableFuture<Map<String, RedisClusterAsyncCommands<String, String>>> currentMasters() {
         try {
             return masters.get().thenCompose(servers -> {
                 List<CompletableFuture<String>> infos = servers.stream()
                         .map(server -> server.info("server").toCompletableFuture()).toList();
-                return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new)).thenApply(done ->
-                        infos.stream().map(info -> runId(info.join())).collect(Collectors.toUnmodifiableSet()));
+                return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new)).thenApply(done -> {
+                    Map<String, RedisClusterAsyncCommands<String, String>> byRunId = new HashMap<>();
+                    for (int i = 0; i < servers.size(); i++) {
+                        byRunId.put(runId(infos.get(i).join()), servers.get(i));
+                    }
+                    return byRunId;
+                });
             }).completeOnTimeout(null, 1, TimeUnit.SECONDS).exceptionally(unanswered -> null);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(null);
@@ -140,24 +151,29 @@ final class NodeRecovery {
      */
     void check() {
         commands.get(keys.epoch()).thenCombine(currentMasters(), (current, now) -> {
-            boolean replaced = now != null && masterRunIds != null && !now.containsAll(masterRunIds);
+            boolean replaced = now != null && masterRunIds != null && !now.keySet().containsAll(masterRunIds);
             if (replaced) {
                 log.warn("a Redis master restarted or was replaced: checking this node's presence");
-                staleEntriesPossible.set(true);
+                now.keySet().stream().filter(runId -> !masterRunIds.contains(runId)).forEach(toWalk::add);
             }
             if (now != null) {
-                masterRunIds = now;
+                masterRunIds = Set.copyOf(now.keySet());
             }
             return epoch.equals(current) && !replaced;
         }).thenAccept(unchanged -> {
             if (!unchanged) {
                 recover();
-            } else if (presenceDirty.compareAndSet(true, false)) {
+                return;
+            }
+            if (presenceDirty.compareAndSet(true, false)) {
                 dropDepartedSessions().whenComplete((done, error) -> {
                     if (error != null) {
                         presenceDirty.set(true);
                     }
                 });
+            }
+            if (!toWalk.isEmpty() && !recovering.get()) {
+                walkNewMasters(); // a walk that failed before
             }
         }).whenComplete(RedisRouting.logFailure("checking the Redis history"));
     }
@@ -172,7 +188,6 @@ final class NodeRecovery {
             return;
         }
         recoverAgain.set(false);
-        boolean walk = staleEntriesPossible.getAndSet(false);
         ensureEpoch()
                 .thenAccept(current -> {
                     if (!current.equals(epoch)) {
@@ -182,16 +197,14 @@ final class NodeRecovery {
                     }
                 })
                 .thenCompose(done -> beat.get())
+                .thenRun(catchUpAll)
+                // before the restore: an entry of an ended connection of the device would make a live one give way
+                .thenCompose(done -> walkNewMasters())
                 .thenCompose(done -> dropDepartedSessions())
                 .thenCompose(done -> restoreLocalSessions())
-                .thenCompose(done -> walk ? dropStaleEntries() : CompletableFuture.completedFuture(null))
-                .thenRun(catchUpAll)
                 .whenComplete((done, error) -> {
                     recovering.set(false);
                     if (error != null) {
-                        if (walk) {
-                            staleEntriesPossible.set(true);
-                        }
                         log.warn("recovery failed, retrying: {}", error.getMessage());
                         scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
                     } else {
@@ -223,15 +236,33 @@ final class NodeRecovery {
     }
 
     /**
-     * Removes the presence entries naming this node whose connection it no longer holds, wherever they are: brought
-     * back by a master that lost the writes that had removed them, while the node's index and the online users (on
-     * other masters) kept theirs.
+     * Removes the presence entries naming this node whose connection it no longer holds from the masters new since an
+     * earlier check: brought back by the loss of the writes that had removed them, while the node's index and the
+     * online users (maybe on other masters) kept theirs. A failure leaves them to be walked at a later check; it
+     * never fails the recovery.
      */
-    private CompletableFuture<Void> dropStaleEntries() {
-        return masters.get().thenCompose(presence::entriesNamingThisNode).thenCompose(entries -> CompletableFuture.allOf(entries.stream()
-                .filter(session -> !localSessions.containsKey(session.nonce()) && !registering.test(session.nonce()))
-                .map(session -> presence.remove(session.uid(), session.device(), session.nonce(), StateChange.DEVICE_DISCONNECT))
-                .toArray(CompletableFuture[]::new)));
+    private CompletableFuture<Void> walkNewMasters() {
+        if (toWalk.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return currentMasters().thenCompose(now -> {
+            if (now == null) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            toWalk.retainAll(now.keySet()); // one that is gone again took its data with it
+            Set<String> walking = Set.copyOf(toWalk);
+            List<RedisClusterAsyncCommands<String, String>> servers = walking.stream().map(now::get).toList();
+            return presence.entriesNamingThisNode(servers).thenCompose(entries -> CompletableFuture.allOf(entries.stream()
+                            .filter(session -> !localSessions.containsKey(session.nonce()) && !registering.test(session.nonce()))
+                            .map(session -> presence.remove(session.uid(), session.device(), session.nonce(),
+                                    StateChange.DEVICE_DISCONNECT))
+                            .toArray(CompletableFuture[]::new)))
+                    .thenRun(() -> toWalk.removeAll(walking));
+        }).exceptionally(error -> {
+            log.warn("looking for presence entries of ended connections failed, again at the next check: {}",
+                    Failures.cause(error).getMessage());
+            return null;
+        });
     }
 
     /**

@@ -225,6 +225,7 @@ class RedisClusterFaultTest {
                     .until(() -> redis.ownerOf(slot) == replica);
             await().atMost(Duration.ofSeconds(20)).until(() -> replica.cli("HEXISTS", presence, "d-gone").trim().equals("0"));
             assertThat(online(node, "d-gone")).isFalse();
+            assertThat(online(node, "d-staying")).as("a live connection's entry is left alone").isTrue();
         }
     }
 
