@@ -82,35 +82,7 @@ final class RedisConnections implements AutoCloseable {
                 .protocolVersion(ProtocolVersion.RESP3)
                 .build();
         if (config.sentinelMaster().isEmpty() && config.addrs().size() > 1) {
-            List<RedisURI> seeds = new ArrayList<>();
-            for (String address : config.addrs()) {
-                seeds.add(uri(address, config, timeout));
-            }
-            RedisClusterClient client = RedisClusterClient.create(resources, seeds);
-            ClusterClientOptions.Builder options = ClusterClientOptions.builder()
-                    .socketOptions(socket)
-                    .timeoutOptions(timeouts)
-                    // Node connections open lazily: commands wait for them, bounded by the command timeout.
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                    .requestQueueSize(100_000)
-                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                            .enableAllAdaptiveRefreshTriggers()
-                            .enablePeriodicRefresh(Duration.ofSeconds(30))
-                            .build());
-            // The cluster builder does not redeclare these two.
-            options.replayFilter(RedisConnections::notToReplay);
-            options.useHashIndexQueue(false);
-            client.setOptions(options.build());
-            RedisClient nodes = RedisClient.create(resources);
-            nodes.setOptions(nodeOptions);
-            try {
-                var commands = client.connect(Utf8Codec.INSTANCE);
-                ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
-                return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true);
-            } catch (RuntimeException e) {
-                shutdown(List.of(client, nodes));
-                throw e;
-            }
+            return openCluster(config, resources, timeout, socket, timeouts, nodeOptions);
         }
         boolean sentinel = !config.sentinelMaster().isEmpty();
         RedisURI uri = sentinel ? sentinelUri(config, timeout) : uri(config.addrs().get(0), config, timeout);
@@ -123,28 +95,61 @@ final class RedisConnections implements AutoCloseable {
             }
             // A pub/sub connection runs commands too (RESP3): the one connection serves both, see SingleShardNode.
             var plain = client.connectPubSub(Utf8Codec.INSTANCE);
-            refuseClusterNode(plain);
-            return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false);
+            if (!isClusterNode(plain)) {
+                return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false);
+            }
         } catch (RuntimeException e) {
             shutdown(List.of(client));
+            throw e;
+        }
+        // One address of a Redis Cluster's node: the seed of the cluster.
+        shutdown(List.of(client));
+        return openCluster(config, resources, timeout, socket, timeouts, nodeOptions);
+    }
+
+    private static RedisConnections openCluster(BrokerConfig.Redis config, ClientResources resources, Duration timeout,
+                                                SocketOptions socket, TimeoutOptions timeouts, ClientOptions nodeOptions) {
+        List<RedisURI> seeds = new ArrayList<>();
+        for (String address : config.addrs()) {
+            seeds.add(uri(address, config, timeout));
+        }
+        RedisClusterClient client = RedisClusterClient.create(resources, seeds);
+        ClusterClientOptions.Builder options = ClusterClientOptions.builder()
+                .socketOptions(socket)
+                .timeoutOptions(timeouts)
+                // Node connections open lazily: commands wait for them, bounded by the command timeout.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .requestQueueSize(100_000)
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enableAllAdaptiveRefreshTriggers()
+                        .enablePeriodicRefresh(Duration.ofSeconds(30))
+                        .build());
+        // The cluster builder does not redeclare these two.
+        options.replayFilter(RedisConnections::notToReplay);
+        options.useHashIndexQueue(false);
+        client.setOptions(options.build());
+        RedisClient nodes = RedisClient.create(resources);
+        nodes.setOptions(nodeOptions);
+        try {
+            var commands = client.connect(Utf8Codec.INSTANCE);
+            ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
+            return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true);
+        } catch (RuntimeException e) {
+            shutdown(List.of(client, nodes));
             throw e;
         }
     }
 
     /**
-     * One address means a standalone Redis: a node of a Redis Cluster given alone would answer most commands with a
-     * redirection. An {@code INFO} that the ACL user may not run tells nothing, and passes.
+     * Whether one configured address is a node of a Redis Cluster (a cluster's configuration endpoint, say), which
+     * would answer most commands with a redirection as a standalone Redis. An {@code INFO} that the ACL user may not
+     * run tells nothing: standalone, as one address says.
      */
-    private static void refuseClusterNode(StatefulRedisPubSubConnection<String, String> connection) {
-        String info;
+    private static boolean isClusterNode(StatefulRedisPubSubConnection<String, String> connection) {
         try {
-            info = connection.sync().info("cluster");
+            return connection.sync().info("cluster").contains("cluster_enabled:1");
         } catch (RedisCommandExecutionException notAllowed) {
-            return;
-        }
-        if (info.contains("cluster_enabled:1")) {
-            throw new IllegalStateException("this Redis is a node of a Redis Cluster: list several of its nodes in"
-                    + " redis.addrs (one address means a standalone Redis)");
+            return false;
         }
     }
 

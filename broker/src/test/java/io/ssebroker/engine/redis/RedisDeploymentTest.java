@@ -39,10 +39,13 @@ class RedisDeploymentTest {
                 }
                 assertThat(a.api().get("/info", Map.of()).result().path("instance_count").asInt()).isEqualTo(2);
             }
-            // one address means a standalone Redis: given one node of the cluster, the node says what to change
-            try (TestNode oneSeed = TestNode.start(Map.of("redis.addrs", redis.first().address()))) {
-                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                        assertThat(oneSeed.api().get("/readyz", Map.of()).response().body()).contains("list several of its nodes in redis.addrs"));
+            // one address of a cluster's node (a configuration endpoint, say) is the seed of the cluster
+            try (TestNode oneSeed = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+                 SseClient client = oneSeed.connect("u-one-seed", "d-one-seed")) {
+                client.nextOfType("sys_connected");
+                assertThat(oneSeed.api().send(Map.of("uid", "u-one-seed", "data", "through one seed"))).isEqualTo(1);
+                assertThat(client.next().data()).isEqualTo("through one seed");
+                assertThat(oneSeed.api().get("/info", Map.of()).result().path("instance_count").asInt()).isEqualTo(1);
             }
         }
     }
