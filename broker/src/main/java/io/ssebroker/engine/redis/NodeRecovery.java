@@ -284,10 +284,7 @@ final class NodeRecovery {
                                 listener.extrude(session, holder.clientAddress());
                                 return CompletableFuture.completedFuture(null);
                             }
-                            // removed again if it ended meanwhile: the records may have landed after its removal
-                            return presence.recordLocal(session).thenCompose(done -> localSessions.containsKey(session.nonce())
-                                    ? CompletableFuture.completedFuture(null)
-                                    : presence.unregister(session, StateChange.DEVICE_DISCONNECT).thenApply(removed -> null));
+                            return presence.recordLocal(session).thenCompose(done -> removeIfEnded(session));
                         }
                         return isEnded.apply(session.uid(), session.nonce())
                                 .thenCompose(ended -> ended ? CompletableFuture.completedFuture(false) : presence.restore(session))
@@ -296,13 +293,20 @@ final class NodeRecovery {
                                         listener.extrude(session, ""); // ended, or a newer connection has the device
                                         return CompletableFuture.completedFuture(null);
                                     }
-                                    // A connection that ended while it was restored is removed again. Its user's
-                                    // channel is still followed: nothing to wait for.
-                                    return localSessions.containsKey(session.nonce()) ? CompletableFuture.completedFuture(null)
-                                            : presence.unregister(session, StateChange.DEVICE_DISCONNECT).thenApply(removed -> null);
+                                    // Its user's channel is still followed: nothing to wait for.
+                                    return removeIfEnded(session);
                                 });
                     }));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * A connection that ended while its presence was written again is removed again: what was written may have
+     * landed after its removal.
+     */
+    private CompletableFuture<Void> removeIfEnded(DeviceSession session) {
+        return localSessions.containsKey(session.nonce()) ? CompletableFuture.completedFuture(null)
+                : presence.unregister(session, StateChange.DEVICE_DISCONNECT).thenApply(removed -> null);
     }
 }

@@ -122,8 +122,7 @@ final class RedisPresence {
             // The device's owner is recorded before the presence entry, whose script announces the device online: a
             // message sent to the device on that announcement must find the user's stream. The index, the owner
             // and what the entry waits for do not depend on each other: all three go at once.
-            CompletableFuture<Boolean> indexed = commands.hset(keys.nodeDevices(nodeId), session.nonce(),
-                    SessionJson.write(session, nodeId)).toCompletableFuture();
+            CompletableFuture<Boolean> indexed = index(session);
             return takeOwnership(session).thenCombine(indexed, (taken, index) -> taken)
                     .thenCombine(ready, (taken, listening) -> taken)
                     .thenCompose(taken -> runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken, false));
@@ -140,8 +139,7 @@ final class RedisPresence {
             return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, true)
                     .thenApply(registered -> registered.outcome() == Registration.Outcome.ACCEPTED);
         }
-        CompletableFuture<Boolean> indexed = commands.hset(keys.nodeDevices(nodeId), session.nonce(),
-                SessionJson.write(session, nodeId)).toCompletableFuture();
+        CompletableFuture<Boolean> indexed = index(session);
         return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
                 .toCompletableFuture()
                 .thenCombine(indexed, (owner, index) -> owner)
@@ -402,10 +400,15 @@ final class RedisPresence {
      */
     CompletableFuture<Void> recordLocal(DeviceSession session) {
         return CompletableFuture.allOf(
-                commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture(),
+                index(session),
                 commands.sadd(keys.onlineUsers(), session.uid()).toCompletableFuture(),
                 commands.set(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
                         .toCompletableFuture());
+    }
+
+    /** Records the session in this node's index of its sessions (what a survivor clears should this node die). */
+    private CompletableFuture<Boolean> index(DeviceSession session) {
+        return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture();
     }
 
     CompletableFuture<Integer> nodeDeviceCount(String node) {
