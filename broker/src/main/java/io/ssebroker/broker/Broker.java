@@ -155,7 +155,8 @@ public final class Broker implements EngineListener {
                     opener.comeBackLater(unavailable(error), laterMillis(3));
                     return;
                 }
-                if (registration.outcome() == Registration.Outcome.REVOKED) {
+                if (registration.outcome() == Registration.Outcome.REVOKED
+                        || registration.outcome() == Registration.Outcome.ENDED) {
                     connectionCount.decrementAndGet();
                     opener.reject(204, ENDED);
                     return;

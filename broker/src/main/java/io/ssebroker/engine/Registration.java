@@ -1,10 +1,10 @@
 package io.ssebroker.engine;
 
 /**
- * The answer to a registration: refused when the user has too many devices or the connection's token was revoked by
- * a kick; else whether it is the user's first device, the session it replaced, and {@code start}: where a connection
- * without a cursor starts, fixed together with the registration, so that every message published once the device
- * counts as online (for a send, or for the device-online callback) is after it.
+ * The answer to a registration: refused when the user has too many devices, the connection's token was revoked by
+ * a kick, or the connection was ended already; else whether it is the user's first device, the session it replaced,
+ * and {@code start}: where a connection without a cursor starts, fixed together with the registration, so that every
+ * message published once the device counts as online (for a send, or for the device-online callback) is after it.
  */
 public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSession replaced, Position start) {
 
@@ -13,7 +13,12 @@ public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSes
         /** The user already has the maximum of other devices online. */
         TOO_MANY_DEVICES,
         /** A kick of the user or the device revoked the connection's token after it was issued. */
-        REVOKED
+        REVOKED,
+        /**
+         * The connection was ended before its registration was answered: a newer connection of the device replaced it
+         * (a registration that Redis ran again after a reconnect finds that).
+         */
+        ENDED
     }
 
     public static Registration accepted(boolean firstDeviceOfUser, DeviceSession replaced, Position start) {
@@ -21,11 +26,19 @@ public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSes
     }
 
     public static Registration tooManyDevices() {
-        return new Registration(Outcome.TOO_MANY_DEVICES, false, null, null);
+        return refused(Outcome.TOO_MANY_DEVICES);
     }
 
     public static Registration revoked() {
-        return new Registration(Outcome.REVOKED, false, null, null);
+        return refused(Outcome.REVOKED);
+    }
+
+    /** A registration refused with this outcome (any but {@link Outcome#ACCEPTED}). */
+    public static Registration refused(Outcome outcome) {
+        if (outcome == Outcome.ACCEPTED) {
+            throw new IllegalArgumentException("an accepted registration is not refused");
+        }
+        return new Registration(outcome, false, null, null);
     }
 
     public boolean accepted() {

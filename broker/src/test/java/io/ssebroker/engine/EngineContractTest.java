@@ -356,6 +356,27 @@ public abstract class EngineContractTest {
                 "DEVICE_ONLINE:" + id("second"));
     }
 
+    /**
+     * A user already at the maximum of devices is refused a device that another user has: that user keeps it, online
+     * and not ended, and a message to the device alone still reaches it.
+     */
+    @Test
+    void aDeviceRefusedToAUserWithoutRoomStaysWithTheUserThatHasIt() {
+        String device = id("shared");
+        DeviceSession holder = session(id("holder"), device);
+        assertThat(engine.register(holder, 1, System.currentTimeMillis()).join().accepted()).isTrue();
+        assertThat(engine.register(session(id("full"), id("own")), 1, System.currentTimeMillis()).join().accepted()).isTrue();
+        Registration refused = engine.register(session(id("full"), device), 1, System.currentTimeMillis()).join();
+        assertThat(refused.outcome()).isEqualTo(Registration.Outcome.TOO_MANY_DEVICES);
+        assertThat(engine.device(device).join()).get().extracting(DeviceSession::nonce).isEqualTo(holder.nonce());
+        assertThat(engine.userDevices(id("holder")).join()).extracting(DeviceSession::device).containsExactly(device);
+        assertThat(engine.isEnded(id("holder"), holder.nonce()).join()).isFalse();
+        assertThat(listener.extruded).doesNotContain(holder.nonce());
+        assertThat(engine.publish(new Publication("chat", "to the device", Set.of(), Set.of(device))).join()).isEqualTo(1);
+        await().atMost(WAIT).until(() -> listener.delivered(id("holder")).stream()
+                .anyMatch(message -> message.data().equals("to the device")));
+    }
+
     @Test
     void endedConnectionsAreRemembered() {
         String uid = id("u");

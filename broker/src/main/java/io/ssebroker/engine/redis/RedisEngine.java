@@ -79,6 +79,7 @@ public final class RedisEngine implements Engine {
     private RedisConnections redis;
     private RedisStreams streams;
     private RedisPresence presence;
+    private EndedConnections endedConnections;
     private RedisRouting routing;
     private SubscriptionSupervisor supervisor;
     private ControlChannel control;
@@ -146,8 +147,10 @@ public final class RedisEngine implements Engine {
             streams = new RedisStreams(scripts, keys, config);
             OfflineGrace grace = new OfflineGrace(config.callback().offlineGraceSeconds() * 1000L,
                     config.callback().offlineGraceOnChannels(), scheduler);
+            endedConnections = new EndedConnections(redis.commands, keys, config.limits().endedConnectionsPerUser(),
+                    config.jwt().maxExpireSeconds() * 1000);
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
-                    streams.retentionMillis(), nodeId, !redis.cluster);
+                    streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
             routing = new RedisRouting(keys, streams::readAfter, this::handOn,
                     uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate,
@@ -302,16 +305,15 @@ public final class RedisEngine implements Engine {
                     if (registered.outcome() != Registration.Outcome.ACCEPTED) {
                         localSessions.remove(session.nonce());
                         routing.release(session.uid());
-                        Registration refused = registered.outcome() == Registration.Outcome.REVOKED
-                                ? Registration.revoked() : Registration.tooManyDevices();
+                        Registration refused = Registration.refused(registered.outcome());
                         return registered.replaced() == null ? CompletableFuture.completedFuture(refused)
-                                : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> refused);
+                                : extrude(registered.replaced(), session).thenApply(done -> refused);
                     }
                     routing.startUserAt(session.uid(), registered.userOffset());
                     Registration registration = Registration.accepted(registered.first(), registered.replaced(),
                             new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
                     return registered.replaced() == null ? CompletableFuture.completedFuture(registration)
-                            : extrude(registered.replaced(), session.clientAddress()).thenApply(done -> registration);
+                            : extrude(registered.replaced(), session).thenApply(done -> registration);
                 }))
                 .whenComplete((registration, error) -> {
                     registering.remove(session.nonce());
@@ -340,14 +342,19 @@ public final class RedisEngine implements Engine {
         });
     }
 
-    /** Ends the replaced connection wherever it is: remembered as ended first, so its reconnect gets 204. */
-    private CompletableFuture<Void> extrude(DeviceSession replaced, String byClientAddress) {
-        return markEndedAsync(replaced.uid(), replaced.nonce()).thenCompose(done -> {
+    /**
+     * Ends the replaced connection wherever it is: remembered as ended first, so its reconnect gets 204. The
+     * registration script has remembered a connection of the same user already, in the step that replaced it.
+     */
+    private CompletableFuture<Void> extrude(DeviceSession replaced, DeviceSession by) {
+        CompletableFuture<Void> remembered = replaced.uid().equals(by.uid()) ? CompletableFuture.completedFuture(null)
+                : endedConnections.mark(replaced.uid(), replaced.nonce());
+        return remembered.thenCompose(done -> {
             if (localSessions.containsKey(replaced.nonce())) {
-                listener.extrude(replaced, byClientAddress);
+                listener.extrude(replaced, by.clientAddress());
                 return CompletableFuture.completedFuture(null);
             }
-            return control.extrude(replaced, byClientAddress);
+            return control.extrude(replaced, by.clientAddress());
         });
     }
 
@@ -426,15 +433,7 @@ public final class RedisEngine implements Engine {
             log.warn("cannot remember an ended connection: {}", notConnected);
             return;
         }
-        markEndedAsync(uid, nonce).whenComplete(RedisRouting.logFailure("remembering an ended connection"));
-    }
-
-    /** The user's most recent ended connections, newest first, in a list on the user's slot that expires. */
-    private CompletableFuture<Void> markEndedAsync(String uid, String nonce) {
-        String key = keys.endedConnections(uid);
-        return CompletableFuture.allOf(redis.commands.lpush(key, nonce).toCompletableFuture(),
-                redis.commands.ltrim(key, 0, config.limits().endedConnectionsPerUser() - 1).toCompletableFuture(),
-                redis.commands.pexpire(key, config.jwt().maxExpireSeconds() * 1000).toCompletableFuture());
+        endedConnections.mark(uid, nonce).whenComplete(RedisRouting.logFailure("remembering an ended connection"));
     }
 
     @Override
@@ -442,8 +441,7 @@ public final class RedisEngine implements Engine {
         if (notConnected != null) {
             return unavailable();
         }
-        return RedisFutures.guard(redis.commands.lpos(keys.endedConnections(uid), nonce).toCompletableFuture()
-                .thenApply(position -> position != null));
+        return RedisFutures.guard(endedConnections.contains(uid, nonce));
     }
 
     @Override

@@ -39,11 +39,16 @@ final class RedisPresence {
     /** The issue time of a session's token that no kick can have revoked: a session restored after Redis lost it. */
     private static final long ADMITTED_BEFORE = Long.MAX_VALUE;
 
+    private static final Registered TOO_MANY_DEVICES =
+            new Registered(Registration.Outcome.TOO_MANY_DEVICES, false, null, -1);
+
     /**
-     * The registration script's status: nothing written (restoring, the device has another session or user), nothing
+     * The registration script's status: nothing written (the connection was replaced already: run again after it
+     * ended), nothing written (restoring, the device has another session or user), nothing
      * written (the device is another user's), refused as revoked, refused beyond the limit, first device of the user
      * (0: another device).
      */
+    private static final long STATUS_ENDED = -5;
     private static final long STATUS_GAVE_WAY = -4;
     private static final long STATUS_OTHER_OWNER = -3;
     private static final long STATUS_REVOKED = -2;
@@ -57,6 +62,7 @@ final class RedisPresence {
     private final StateChangeJson changeJson;
     private final OfflineGrace grace;
     private final long ownerTtlMillis;
+    private final EndedConnections ended;
     private final String nodeId;
     /**
      * Whether changes go through the users' outboxes: when they are reported to a listener (the webhook) or held for
@@ -73,12 +79,14 @@ final class RedisPresence {
     /**
      * @param stateChanges where the changes taken from the outboxes go; {@link StateChangeListener#NONE} (and no
      *                     grace) when nothing takes them, so that they are not queued at all
+     * @param ended        the users' ended connections, which the registration script writes when it replaces one
      * @param nodeId       this process's name in the cluster, under which it records the sessions it holds
      * @param oneServer    whether every key is on one Redis server (not Redis Cluster)
      */
     RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
                   StateChangeListener stateChanges, StateChangeJson changeJson, OfflineGrace grace, long ownerTtlMillis,
-                  String nodeId, boolean oneServer) {
+                  EndedConnections ended, String nodeId, boolean oneServer) {
+        this.ended = ended;
         this.oneServer = oneServer;
         this.queuesChanges = stateChanges != StateChangeListener.NONE || grace.millis() > 0;
         this.changeJson = changeJson;
@@ -111,8 +119,9 @@ final class RedisPresence {
             // case; a device that another user had is first taken from that user, and the script run again.
             return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null, false))
                     .thenCompose(registered -> registered.outcome() != null ? CompletableFuture.completedFuture(registered)
-                            : takeOwnership(session).thenCompose(taken ->
-                                    runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken, false)));
+                            : takeOwnership(session, maxDevicesPerUser).thenCompose(ownership -> ownership.noRoom()
+                                    ? CompletableFuture.completedFuture(TOO_MANY_DEVICES)
+                                    : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false)));
         }
         return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
             if (refused) {
@@ -123,9 +132,12 @@ final class RedisPresence {
             // message sent to the device on that announcement must find the user's stream. The index, the owner
             // and what the entry waits for do not depend on each other: all three go at once.
             CompletableFuture<Boolean> indexed = index(session);
-            return takeOwnership(session).thenCombine(indexed, (taken, index) -> taken)
-                    .thenCombine(ready, (taken, listening) -> taken)
-                    .thenCompose(taken -> runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, taken, false));
+            return takeOwnership(session, maxDevicesPerUser).thenCombine(indexed, (ownership, index) -> ownership)
+                    .thenCombine(ready, (ownership, listening) -> ownership)
+                    .thenCompose(ownership -> ownership.noRoom()
+                            ? commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
+                                    .thenApply(unindexed -> TOO_MANY_DEVICES)
+                            : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false));
         });
     }
 
@@ -166,7 +178,7 @@ final class RedisPresence {
         String device = session.device();
         long now = System.currentTimeMillis();
         String[] scriptKeys = {keys.userPresence(uid), keys.userMeta(uid), keys.userOutbox(uid),
-                keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce())};
+                keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce()), keys.endedConnections(uid)};
         if (oneServer) {
             scriptKeys = checksOwner ? append(scriptKeys, keys.onlineUsers(), keys.nodeDevices(nodeId),
                     keys.kickedUid(uid), keys.kickedDevice(device), keys.deviceOwner(device))
@@ -175,18 +187,20 @@ final class RedisPresence {
         return scripts.run(RedisScripts.Script.REGISTER, scriptKeys,
                         device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                         changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
-                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis), restoring ? "1" : "0")
+                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis), restoring ? "1" : "0",
+                        Integer.toString(ended.perUser()), Long.toString(ended.keptMillis()))
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
                     if (status == STATUS_OTHER_OWNER || status == STATUS_GAVE_WAY) {
                         return CompletableFuture.completedFuture(new Registered(null, false, null, userOffset));
                     }
-                    if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES) {
+                    if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES || status == STATUS_ENDED) {
                         // A connection of another user that had this device lost its presence already: it is
                         // handed back to be ended.
-                        Registered refused = new Registered(status == STATUS_REVOKED ? Registration.Outcome.REVOKED
-                                : Registration.Outcome.TOO_MANY_DEVICES, false, otherUser, userOffset);
+                        Registration.Outcome outcome = status == STATUS_REVOKED ? Registration.Outcome.REVOKED
+                                : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
+                        Registered refused = new Registered(outcome, false, otherUser, userOffset);
                         return oneServer ? CompletableFuture.completedFuture(refused)
                                 : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
                                         .thenApply(unindexed -> refused);
@@ -224,18 +238,43 @@ final class RedisPresence {
     }
 
     /**
-     * Records the session's uid as the device's owner; when the device was another user's, takes it out of that
-     * user's presence and returns the session it had there.
+     * The device's ownership as a registration took it: refused where the device was another user's and the
+     * registering user has no room for it (the device is left to that user), else the session that user had on the
+     * device, taken out of its presence (null when none).
      */
-    private CompletableFuture<DeviceSession> takeOwnership(DeviceSession session) {
-        return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.px(ownerTtlMillis))
+    private record Ownership(boolean noRoom, DeviceSession taken) {
+        static final Ownership NO_ROOM = new Ownership(true, null);
+    }
+
+    /**
+     * Records the session's uid as the device's owner; when the device was another user's, takes it out of that
+     * user's presence, once the registering user is seen to have room for it: a registration refused for too many
+     * devices must not cost the other user its device. (A registration of the same user that comes between this look
+     * and the script may still leave no room: the script refuses then, and the other user has lost the device.)
+     */
+    private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
+        String owner = keys.deviceOwner(session.device());
+        return commands.setGet(owner, session.uid(), SetArgs.Builder.px(ownerTtlMillis))
                 .toCompletableFuture()
                 .thenCompose(previousOwner -> {
                     if (previousOwner == null || previousOwner.equals(session.uid())) {
-                        return CompletableFuture.completedFuture(null);
+                        return CompletableFuture.completedFuture(new Ownership(false, null));
                     }
-                    return remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE);
+                    return hasRoom(session, maxDevicesPerUser).thenCompose(room -> room
+                            ? remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE)
+                                    .thenApply(taken -> new Ownership(false, taken))
+                            : scripts.run(RedisScripts.Script.GIVE_BACK_OWNER, new String[] {owner},
+                                    session.uid(), previousOwner, Long.toString(ownerTtlMillis))
+                                    .thenApply(givenBack -> Ownership.NO_ROOM));
                 });
+    }
+
+    /** Whether the user has the device already or fewer than the maximum of devices. */
+    private CompletableFuture<Boolean> hasRoom(DeviceSession session, int maxDevicesPerUser) {
+        String presence = keys.userPresence(session.uid());
+        return commands.hexists(presence, session.device()).toCompletableFuture()
+                .thenCombine(commands.hlen(presence).toCompletableFuture(),
+                        (has, devices) -> has || devices < maxDevicesPerUser);
     }
 
     /**

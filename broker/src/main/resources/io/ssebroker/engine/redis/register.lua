@@ -9,20 +9,24 @@
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
 -- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
--- session's or another user's: it gives way), 1 first device of the user, 0 otherwise; the previous session of the
--- same device (to extrude) or ''. Running it again for the same connection (a command re-sent after a reconnect)
--- changes nothing and extrudes nobody.
+-- session's or another user's: it gives way), -5 nothing changed (a newer connection of the device replaced this
+-- one already: the script runs again for a connection that has ended), 1 first device of the user, 0 otherwise;
+-- the previous session of the same device (to extrude) or ''. Running it again for the same connection (a command
+-- re-sent after a reconnect) changes nothing and extrudes nobody: neither the connection's own entry, nor the entry
+-- of the newer connection that replaced it meanwhile (the replaced connection is remembered as ended in the step
+-- that replaces it).
 -- On a single Redis (standalone or Sentinel) it also lists the user among the online users and records the session
 -- in the node's index of its sessions, and may check the token's revocation and record the device's owner; on
 -- Redis Cluster those live on other slots, and the node does all that itself.
 -- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user,
---       the record of the session this connection replaced (for a re-run); on a single Redis also the set of
---       online users and the node's index of its sessions, and optionally the kick marks of the user and of the
---       device and the device's owner
+--       the record of the session this connection replaced (for a re-run), the user's ended connections; on a
+--       single Redis also the set of online users and the node's index of its sessions, and optionally the kick
+--       marks of the user and of the device and the device's owner
 -- ARGV: device, session JSON, max devices, nonce, now ms, the head and the tail of the changes' JSON (see
 --       changeJson), '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the outbox
 --       ('0': no node takes them, and no offline is ever held), uid, when the connection's token was issued (ms),
---       how long the owner is kept (ms), '1' when the connection is registered again after Redis lost it
+--       how long the owner is kept (ms), '1' when the connection is registered again after Redis lost it, how
+--       many ended connections of a user are remembered, how long they are (ms)
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[8] == '1'
 local queue = ARGV[9] == '1'
@@ -67,10 +71,15 @@ end
 if prev and restoring then
   return {-4, '', last}
 end
-if KEYS[8] then
+if prev and redis.call('LPOS', KEYS[6], ARGV[4]) then
+  -- run again after the device's newer connection replaced this one: that one stays (this one has ended); only
+  -- looked for where there is an entry to lose, a connection run again over none is ended by its node
+  return {-5, '', last}
+end
+if KEYS[9] then
   -- refused when a kick came after the token was issued: checked with the write, a kick finds the entry otherwise
   local issued = tonumber(ARGV[11])
-  for _, kickedAt in ipairs(redis.call('MGET', KEYS[8], KEYS[9])) do
+  for _, kickedAt in ipairs(redis.call('MGET', KEYS[9], KEYS[10])) do
     if kickedAt and issued < tonumber(kickedAt) then
       return {-2, '', last}
     end
@@ -79,12 +88,12 @@ end
 if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
 end
-if KEYS[10] then
+if KEYS[11] then
   -- the owner is written with the entry: a message sent to the device on its online finds the user's stream;
   -- written and read in one command, and put back in the rare case that the device is another user's
-  local owner = redis.call('SET', KEYS[10], ARGV[10], 'PX', ARGV[12], 'GET')
+  local owner = redis.call('SET', KEYS[11], ARGV[10], 'PX', ARGV[12], 'GET')
   if owner and owner ~= ARGV[10] then
-    redis.call('SET', KEYS[10], owner, 'PX', ARGV[12])
+    redis.call('SET', KEYS[11], owner, 'PX', ARGV[12])
     return {restoring and -4 or -3, '', last}
   end
 end
@@ -93,12 +102,15 @@ if queue then
   queueDueOfflines(KEYS[4], KEYS[3], now)
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if KEYS[6] then
-  redis.call('SADD', KEYS[6], ARGV[10])
-  redis.call('HSET', KEYS[7], ARGV[4], ARGV[2])
+if KEYS[7] then
+  redis.call('SADD', KEYS[7], ARGV[10])
+  redis.call('HSET', KEYS[8], ARGV[4], ARGV[2])
 end
 if prev then
   redis.call('SET', KEYS[5], prev, 'PX', 60000)
+  redis.call('LPUSH', KEYS[6], cjson.decode(prev).nonce)
+  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[14]) - 1)
+  redis.call('PEXPIRE', KEYS[6], ARGV[15])
 end
 if prev then
   report('DEVICE_OFFLINE', 'extrude_offline', false)

@@ -15,12 +15,14 @@ import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The presence scripts tell which connection a device's entry belongs to by the nonce in it: a registration sent again
  * finds its own entry, and a late removal of an older connection leaves the newer one alone. Names that carry the text
  * of another connection's nonce do not fool them, and nonces of any characters (the node's are base 36) are told
- * apart too.
+ * apart too. A registration run again after a newer connection replaced it (a command re-sent by a Redis Cluster
+ * connection after a reconnect) leaves the newer one alone.
  */
 class PresenceEntryOwnerTest {
 
@@ -60,6 +62,55 @@ class PresenceEntryOwnerTest {
                 assertThat(engine.device(device).join()).isEmpty();
             } finally {
                 engine.close();
+            }
+        }
+    }
+
+    /**
+     * A Redis Cluster connection re-sends the commands it wrote but had no answer to when it dropped: a registration
+     * carried out then runs again after the reconnect, by which time a newer connection of the device, on another node,
+     * may have replaced it. The newer connection stays online and is not ended; the older one is told it has ended.
+     * (On a standalone Redis the connection fails such commands instead; the script answers the same there.)
+     */
+    @ParameterizedTest(name = "Redis Cluster: {0}")
+    @ValueSource(booleans = {true, false})
+    void aRegistrationRunAgainAfterANewerConnectionReplacedItLeavesTheNewerOne(boolean cluster) {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = cluster ? RedisServers.cluster() : RedisServers.standalone()) {
+            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
+                    "redis.addrs", String.join(",", redis.addresses()),
+                    "jwt.secret", "entry-owner-test-secret-of-32-bytes-or-more")).config();
+            RedisEngine first = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
+            RedisEngine second = new RedisEngine(config, "127.0.0.1:7002", "test", StateChangeListener.NONE);
+            try {
+                first.start(new IgnoringEngineListener());
+                second.start(new IgnoringEngineListener());
+                String uid = "u-" + UUID.randomUUID();
+                DeviceSession older = new DeviceSession(uid, "d-phone", "k1older", "127.0.0.1:7001", "127.0.0.1:5555",
+                        System.currentTimeMillis());
+                DeviceSession newer = new DeviceSession(uid, "d-phone", "k2newer", "127.0.0.1:7002", "127.0.0.1:5556",
+                        System.currentTimeMillis());
+                assertThat(first.register(older, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                assertThat(second.register(newer, 4, System.currentTimeMillis()).join().replaced())
+                        .extracting(DeviceSession::nonce).isEqualTo(older.nonce());
+
+                Registration again = first.register(older, 4, System.currentTimeMillis()).join();
+                assertThat(again.outcome()).as("run again after it was replaced").isEqualTo(Registration.Outcome.ENDED);
+                assertThat(again.replaced()).as("nobody extruded").isNull();
+                assertThat(second.device("d-phone").join()).as("the newer connection is still the device's")
+                        .map(DeviceSession::nonce).contains(newer.nonce());
+                assertThat(second.isEnded(uid, newer.nonce()).join()).as("the newer connection is not ended").isFalse();
+                assertThat(first.isEnded(uid, older.nonce()).join()).isTrue();
+                assertThat(second.userDevices(uid).join()).extracting(DeviceSession::nonce).containsExactly(newer.nonce());
+
+                assertThat(first.unregister(older, StateChange.DEVICE_DISCONNECT).join()).isFalse();
+                assertThat(second.device("d-phone").join()).map(DeviceSession::nonce).contains(newer.nonce());
+                assertThat(second.register(newer, 4, System.currentTimeMillis()).join().replaced())
+                        .as("the newer one run again: the same answer as the first time")
+                        .extracting(DeviceSession::nonce).isEqualTo(older.nonce());
+            } finally {
+                first.close();
+                second.close();
             }
         }
     }

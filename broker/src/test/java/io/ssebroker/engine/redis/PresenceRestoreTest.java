@@ -42,7 +42,8 @@ class PresenceRestoreTest {
             try {
                 RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
                         new RedisKeys("sse"), StateChangeListener.NONE, new StateChangeJson(NODE),
-                        new OfflineGrace(0, false, scheduler), 60_000, NODE, !connections.cluster);
+                        new OfflineGrace(0, false, scheduler), 60_000,
+                        new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, !connections.cluster);
 
                 register(presence, session("u-restored", "d-switched", "newer"));
                 assertThat(presence.restore(session("u-restored", "d-switched", "older")).join())
