@@ -16,13 +16,16 @@ import java.util.Set;
 /**
  * A TCP proxy on a loopback port that a test can cut like a network failure: {@link #cut()} ends every
  * connection through it and drops new ones until {@link #restore()}. Neither side gets a goodbye, as when a
- * mobile network or a NAT drops a connection.
+ * mobile network or a NAT drops a connection. {@link #dropReplies()} before a cut loses what the server answered
+ * in between: commands carried out whose answers never arrive.
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int targetPort;
     private final Set<Socket> sockets = new HashSet<>();
     private boolean cut;
+    /** Whether what the server sends is dropped instead of forwarded (until the next cut). */
+    private volatile boolean droppingReplies;
 
     private TcpProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -49,6 +52,15 @@ public final class TcpProxy implements AutoCloseable {
     public synchronized void cut() {
         cut = true;
         closeAll();
+        droppingReplies = false;
+    }
+
+    /**
+     * From now until the next {@link #cut()}, drops what the server sends on every connection while still passing on
+     * what the clients send: the server carries out their commands, and the answers are lost with the cut.
+     */
+    public void dropReplies() {
+        droppingReplies = true;
     }
 
     /** Forwards new connections again. */
@@ -97,15 +109,20 @@ public final class TcpProxy implements AutoCloseable {
             sockets.add(client);
             sockets.add(upstream);
         }
-        pump(client, upstream);
-        pump(upstream, client);
+        pump(client, upstream, false);
+        pump(upstream, client, true);
     }
 
     /** Copies bytes from one socket to the other until either ends, then closes both. */
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean replies) {
         Thread thread = new Thread(() -> {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                in.transferTo(out);
+                byte[] buffer = new byte[8192];
+                for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+                    if (!(replies && droppingReplies)) {
+                        out.write(buffer, 0, read);
+                    }
+                }
             } catch (IOException e) {
                 // the connection ended: cut, or closed by one side
             } finally {

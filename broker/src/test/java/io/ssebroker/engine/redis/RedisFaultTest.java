@@ -14,12 +14,20 @@ import io.ssebroker.testing.TestNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Faults: Redis unreachable under load, and a node killed without a goodbye. */
+/** Faults: Redis unreachable under load, a node killed without a goodbye, lost answers and re-sent commands. */
 class RedisFaultTest {
 
     @Test
@@ -283,8 +291,8 @@ class RedisFaultTest {
                 SseClient client = node.connect("u-resent", "d-resent");
                 client.nextOfType("sys_connected");
                 SteadySends sends = new SteadySends(node.api(), Map.of("uid", "u-resent"));
-                java.util.concurrent.ExecutorService registrations = java.util.concurrent.Executors.newFixedThreadPool(4);
-                List<java.util.concurrent.Future<SseClient>> devices = new ArrayList<>();
+                ExecutorService registrations = Executors.newFixedThreadPool(4);
+                List<Future<SseClient>> devices = new ArrayList<>();
                 for (int round = 0; round < 8; round++) {
                     redis.servers().forEach(RedisServers.Server::pause);
                     Thread.sleep(100);
@@ -301,7 +309,7 @@ class RedisFaultTest {
                 sends.stop();
                 sends.verifyDelivered(client, false);
                 int connected = 0;
-                for (java.util.concurrent.Future<SseClient> future : devices) {
+                for (Future<SseClient> future : devices) {
                     try (SseClient device = future.get()) {
                         Event first = device.next(Duration.ofSeconds(10));
                         if (!"sys_connected".equals(first.event())) {
@@ -319,6 +327,90 @@ class RedisFaultTest {
                 client.close();
             } finally {
                 proxies.forEach(TcpProxy::close);
+            }
+        }
+    }
+
+    /**
+     * A registration carried out by a Redis Cluster master whose answer is lost with the connection, while another
+     * node registers a newer connection of the same device on that master: after the reconnect, Lettuce re-sends the
+     * first registration, which must not take the device back. The newer connection stays, is not extruded, and
+     * gets the device's messages.
+     */
+    @Test
+    void aRegistrationReSentAfterANewerConnectionOfTheDeviceLeavesTheNewerOne() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<Integer, TcpProxy> proxies = new HashMap<>();
+            for (RedisServers.Server server : redis.servers()) {
+                TcpProxy proxy = TcpProxy.to(server.port());
+                proxies.put(server.port(), proxy);
+                redis.announcePort(server, proxy.port());
+            }
+            String seeds = String.join(",", proxies.values().stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
+            Map<String, String> settings = Map.of("redis.addrs", seeds, "redis.timeout", "5");
+            ExecutorService connecting = Executors.newFixedThreadPool(2);
+            try (TestNode first = TestNode.start(settings); TestNode second = TestNode.start(settings)) {
+                // The master whose answers are lost holds neither node's index of its sessions, so that each node's
+                // registration reaches its script there: the user's keys are on it, the device's and kicks' elsewhere.
+                Set<RedisServers.Server> indexMasters = new HashSet<>();
+                try (SseClient a = first.connect("u-index-a", "d-index-a"); SseClient b = second.connect("u-index-b", "d-index-b")) {
+                    a.nextOfType("sys_connected");
+                    b.nextOfType("sys_connected");
+                    for (RedisServers.Server server : redis.servers()) {
+                        for (String key : server.cli("KEYS", "sse:{n:*}:d").trim().split("\n")) {
+                            if (!key.isBlank()) {
+                                indexMasters.add(redis.ownerOf(redis.slotOf(key)));
+                            }
+                        }
+                    }
+                }
+                RedisServers.Server lossy = redis.servers().stream().filter(server -> !indexMasters.contains(server))
+                        .findFirst().orElseThrow();
+                Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
+                RedisKeys keys = new RedisKeys("sse");
+                String uid = firstName("u-resent-", name -> onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name)));
+                String device = firstName("d-resent-", name -> !onLossy.test(keys.deviceOwner(name)) && !onLossy.test(keys.kickedDevice(name)));
+                // Both nodes follow the user's channel already: the registrations wait for nothing but their scripts.
+                SseClient onFirst = first.connect(uid, "d-first-other");
+                SseClient onSecond = second.connect(uid, "d-second-other");
+                onFirst.nextOfType("sys_connected");
+                onSecond.nextOfType("sys_connected");
+
+                TcpProxy proxy = proxies.get(lossy.port());
+                proxy.dropReplies();
+                Future<SseClient> older = connecting.submit(() -> first.connect(uid, device));
+                Thread.sleep(500); // carried out, unanswered
+                Future<SseClient> newer = connecting.submit(() -> second.connect(uid, device));
+                Thread.sleep(500); // replaces the older one, unanswered too
+                proxy.cut();
+                proxy.restore(); // both nodes reconnect and re-send their registrations, in either order
+
+                try (SseClient newest = newer.get(20, TimeUnit.SECONDS);
+                     SseClient oldest = older.get(20, TimeUnit.SECONDS)) {
+                    assertThat(newest.nextOfType("sys_connected")).isNotNull();
+                    assertThat(first.api().send(Map.of("device", device, "data", "to the newest"))).isEqualTo(1);
+                    assertThat(newest.next(Duration.ofSeconds(10))).as("the newer connection gets the device's messages")
+                            .extracting(Event::data).isEqualTo("to the newest");
+                    assertThat(newest.readFor(Duration.ofMillis(500))).as("the newer connection is not extruded")
+                            .extracting(Event::event).doesNotContain("sys_extrude_offline");
+                    assertThat(newest.isClosedByServer()).isFalse();
+                    assertThat(oldest.status()).as("the older connection was ended before it was answered").isEqualTo(204);
+                }
+                onFirst.close();
+                onSecond.close();
+            } finally {
+                connecting.shutdownNow();
+                proxies.values().forEach(TcpProxy::close);
+            }
+        }
+    }
+
+    /** The first of stem0, stem1, ... that the test takes. */
+    private static String firstName(String stem, Predicate<String> taken) {
+        for (int i = 0; ; i++) {
+            if (taken.test(stem + i)) {
+                return stem + i;
             }
         }
     }
