@@ -378,11 +378,13 @@ class RedisFaultTest {
                 onSecond.nextOfType("sys_connected");
 
                 TcpProxy proxy = proxies.get(lossy.port());
+                Predicate<TestNode> holdsTheDevice = node -> lossy.cli("HGET", keys.userPresence(uid), device)
+                        .contains("\"node\":\"" + node.nodeAddress() + "\"");
                 proxy.dropReplies();
                 Future<SseClient> older = connecting.submit(() -> first.connect(uid, device));
-                Thread.sleep(500); // carried out, unanswered
+                await().atMost(Duration.ofSeconds(3)).until(() -> holdsTheDevice.test(first)); // carried out, unanswered
                 Future<SseClient> newer = connecting.submit(() -> second.connect(uid, device));
-                Thread.sleep(500); // replaces the older one, unanswered too
+                await().atMost(Duration.ofSeconds(3)).until(() -> holdsTheDevice.test(second)); // replaced it, unanswered
                 proxy.cut();
                 proxy.restore(); // both nodes reconnect and re-send their registrations, in either order
 
@@ -395,7 +397,12 @@ class RedisFaultTest {
                     assertThat(newest.readFor(Duration.ofMillis(500))).as("the newer connection is not extruded")
                             .extracting(Event::event).doesNotContain("sys_extrude_offline");
                     assertThat(newest.isClosedByServer()).isFalse();
-                    assertThat(oldest.status()).as("the older connection was ended before it was answered").isEqualTo(204);
+                    // Answered as ended when its registration was re-sent; Lettuce may fail a command instead of
+                    // re-sending it (told to come back later): never is the older connection opened.
+                    if (oldest.status() != 204) {
+                        assertThat(oldest.next(Duration.ofSeconds(10)).event()).as("the older connection, answered 200")
+                                .isEqualTo("sys_unavailable");
+                    }
                 }
                 onFirst.close();
                 onSecond.close();
