@@ -196,11 +196,13 @@ final class RedisPresence {
                         return CompletableFuture.completedFuture(new Registered(null, false, null, userOffset));
                     }
                     if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES || status == STATUS_ENDED) {
-                        // A connection of another user that had this device lost its presence already: it is
-                        // handed back to be ended.
+                        // A connection of another user that had this device lost its presence already, and one
+                        // that the first run of a script run again replaced: either is handed back to be ended.
                         Registration.Outcome outcome = status == STATUS_REVOKED ? Registration.Outcome.REVOKED
                                 : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
-                        Registered refused = new Registered(outcome, false, otherUser, userOffset);
+                        String replacedFirst = (String) result.get(1);
+                        Registered refused = new Registered(outcome, false,
+                                replacedFirst.isEmpty() ? otherUser : SessionJson.read(replacedFirst), userOffset);
                         return oneServer ? CompletableFuture.completedFuture(refused)
                                 : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
                                         .thenApply(unindexed -> refused);

@@ -11,7 +11,7 @@
 -- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
 -- session's or another user's: it gives way), -5 nothing changed (a newer connection of the device replaced this
 -- one already: the script runs again for a connection that has ended), 1 first device of the user, 0 otherwise;
--- the previous session of the same device (to extrude) or ''. Running it again for the same connection (a command
+-- the previous session of the same device (to extrude; with -5, the one the first run replaced) or ''. Running it again for the same connection (a command
 -- re-sent after a reconnect) changes nothing and extrudes nobody: neither the connection's own entry, nor the entry
 -- of the newer connection that replaced it meanwhile (the replaced connection is remembered as ended in the step
 -- that replaces it).
@@ -72,9 +72,14 @@ if prev and restoring then
   return {-4, '', last}
 end
 if prev and redis.call('LPOS', KEYS[6], ARGV[4]) then
-  -- run again after the device's newer connection replaced this one: that one stays (this one has ended); only
-  -- looked for where there is an entry to lose, a connection run again over none is ended by its node
-  return {-5, '', last}
+  -- run again after the device's newer connection replaced this one: that one stays (this one has ended), and
+  -- the connection this one replaced the first time is answered again, to be ended (its answer may be what was
+  -- lost). Only looked for where there is an entry to lose: a connection run again over none finds itself ended
+  -- once its node attaches it.
+  if KEYS[8] then
+    redis.call('HDEL', KEYS[8], ARGV[4])
+  end
+  return {-5, redis.call('GET', KEYS[5]) or '', last}
 end
 if KEYS[9] then
   -- refused when a kick came after the token was issued: checked with the write, a kick finds the entry otherwise
@@ -88,6 +93,8 @@ end
 if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
 end
+-- read before anything is written: a script that fails half-way keeps what it wrote
+local replacedNonce = prev and cjson.decode(prev).nonce
 if KEYS[11] then
   -- the owner is written with the entry: a message sent to the device on its online finds the user's stream;
   -- written and read in one command, and put back in the rare case that the device is another user's
@@ -96,6 +103,12 @@ if KEYS[11] then
     redis.call('SET', KEYS[11], owner, 'PX', ARGV[12])
     return {restoring and -4 or -3, '', last}
   end
+end
+-- the connection replaced is remembered as ended before the entry is written
+if prev then
+  redis.call('LPUSH', KEYS[6], replacedNonce)
+  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[14]) - 1)
+  redis.call('PEXPIRE', KEYS[6], ARGV[15])
 end
 -- held offlines whose grace passed are reported before this registration's changes
 if queue then
@@ -108,9 +121,6 @@ if KEYS[7] then
 end
 if prev then
   redis.call('SET', KEYS[5], prev, 'PX', 60000)
-  redis.call('LPUSH', KEYS[6], cjson.decode(prev).nonce)
-  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[14]) - 1)
-  redis.call('PEXPIRE', KEYS[6], ARGV[15])
 end
 if prev then
   report('DEVICE_OFFLINE', 'extrude_offline', false)

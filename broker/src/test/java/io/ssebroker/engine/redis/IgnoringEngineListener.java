@@ -6,8 +6,11 @@ import io.ssebroker.engine.StreamMessage;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
-/** A node side that takes nothing from the engine: for tests that look at what the engine keeps in Redis. */
-final class IgnoringEngineListener implements EngineListener {
+/**
+ * A node side that takes nothing from the engine: for tests that look at what the engine keeps in Redis (and, made
+ * into a subclass, at one kind of call).
+ */
+class IgnoringEngineListener implements EngineListener {
     @Override
     public void deliver(StreamMessage message) {
     }

@@ -10,9 +10,11 @@ import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -69,8 +71,9 @@ class PresenceEntryOwnerTest {
     /**
      * A Redis Cluster connection re-sends the commands it wrote but had no answer to when it dropped: a registration
      * carried out then runs again after the reconnect, by which time a newer connection of the device, on another node,
-     * may have replaced it. The newer connection stays online and is not ended; the older one is told it has ended.
-     * (On a standalone Redis the connection fails such commands instead; the script answers the same there.)
+     * may have replaced it. The newer connection stays online and is not ended; the older one is told it has ended, and
+     * the connection that the older one replaced at its first run (whose answer was lost) is handed on to be ended
+     * again. (On a standalone Redis the connection fails such commands instead; the script answers the same there.)
      */
     @ParameterizedTest(name = "Redis Cluster: {0}")
     @ValueSource(booleans = {true, false})
@@ -83,20 +86,39 @@ class PresenceEntryOwnerTest {
             RedisEngine first = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
             RedisEngine second = new RedisEngine(config, "127.0.0.1:7002", "test", StateChangeListener.NONE);
             try {
-                first.start(new IgnoringEngineListener());
+                List<String> extrudedByFirst = new CopyOnWriteArrayList<>();
+                first.start(new IgnoringEngineListener() {
+                    @Override
+                    public void extrude(DeviceSession session, String byClientAddress) {
+                        extrudedByFirst.add(session.nonce());
+                    }
+                });
                 second.start(new IgnoringEngineListener());
                 String uid = "u-" + UUID.randomUUID();
+                DeviceSession oldest = new DeviceSession(uid, "d-phone", "k0oldest", "127.0.0.1:7001", "127.0.0.1:5554",
+                        System.currentTimeMillis());
                 DeviceSession older = new DeviceSession(uid, "d-phone", "k1older", "127.0.0.1:7001", "127.0.0.1:5555",
                         System.currentTimeMillis());
                 DeviceSession newer = new DeviceSession(uid, "d-phone", "k2newer", "127.0.0.1:7002", "127.0.0.1:5556",
                         System.currentTimeMillis());
-                assertThat(first.register(older, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                assertThat(first.register(oldest, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                assertThat(first.register(older, 4, System.currentTimeMillis()).join().replaced())
+                        .extracting(DeviceSession::nonce).isEqualTo(oldest.nonce());
+                assertThat(extrudedByFirst).containsExactly(oldest.nonce());
                 assertThat(second.register(newer, 4, System.currentTimeMillis()).join().replaced())
                         .extracting(DeviceSession::nonce).isEqualTo(older.nonce());
 
                 Registration again = first.register(older, 4, System.currentTimeMillis()).join();
                 assertThat(again.outcome()).as("run again after it was replaced").isEqualTo(Registration.Outcome.ENDED);
-                assertThat(again.replaced()).as("nobody extruded").isNull();
+                assertThat(again.replaced()).isNull();
+                assertThat(extrudedByFirst).as("the connection its first run replaced, ended again")
+                        .filteredOn(oldest.nonce()::equals).hasSize(2);
+                for (RedisServers.Server server : redis.servers()) {
+                    for (String index : server.cli("KEYS", "sse:{n:*}:d").trim().split("\n")) {
+                        assertThat(index.isBlank() ? "" : server.cli("HKEYS", index)).as("the node's index of its sessions")
+                                .doesNotContain(older.nonce());
+                    }
+                }
                 assertThat(second.device("d-phone").join()).as("the newer connection is still the device's")
                         .map(DeviceSession::nonce).contains(newer.nonce());
                 assertThat(second.isEnded(uid, newer.nonce()).join()).as("the newer connection is not ended").isFalse();

@@ -347,6 +347,10 @@ class RedisFaultTest {
                 proxies.put(server.port(), proxy);
                 redis.announcePort(server, proxy.port());
             }
+            // Every master names the others by their proxies before a node asks for the topology: a node that
+            // learnt a real port would reach that master around the proxy.
+            await().atMost(Duration.ofSeconds(10)).until(() -> redis.servers().stream().allMatch(server -> proxies.values()
+                    .stream().allMatch(proxy -> server.cli("CLUSTER", "NODES").contains(":" + proxy.port() + "@"))));
             String seeds = String.join(",", proxies.values().stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
             Map<String, String> settings = Map.of("redis.addrs", seeds, "redis.timeout", "5");
             ExecutorService connecting = Executors.newFixedThreadPool(2);
