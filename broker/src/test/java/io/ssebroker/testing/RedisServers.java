@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -326,12 +328,22 @@ public final class RedisServers implements AutoCloseable {
     }
 
     /**
-     * Makes a cluster node announce another port to clients (a proxy in front of it, so that a test can cut the
-     * clients' connections): its cluster bus keeps its own port.
+     * Puts a {@link TcpProxy} in front of every server of a cluster and makes each announce its proxy's port to clients
+     * (its cluster bus keeps its own port), so that a test can cut or starve the clients' connections; returns them by
+     * server once every master names the others by their proxies (a client that learnt a real port would reach that
+     * server around its proxy). The caller closes the proxies.
      */
-    public void announcePort(Server server, int port) {
-        server.cli("CONFIG", "SET", "cluster-announce-bus-port", Integer.toString(server.port + 10000));
-        server.cli("CONFIG", "SET", "cluster-announce-port", Integer.toString(port));
+    public Map<Server, TcpProxy> behindProxies() {
+        Map<Server, TcpProxy> proxies = new LinkedHashMap<>();
+        for (Server server : servers) {
+            TcpProxy proxy = TcpProxy.to(server.port);
+            proxies.put(server, proxy);
+            server.cli("CONFIG", "SET", "cluster-announce-bus-port", Integer.toString(server.port + 10000));
+            server.cli("CONFIG", "SET", "cluster-announce-port", Integer.toString(proxy.port()));
+        }
+        awaitTrue("the servers did not announce their proxies", () -> servers.stream().allMatch(server -> proxies.values()
+                .stream().allMatch(proxy -> server.cli("CLUSTER", "NODES").contains(":" + proxy.port() + "@"))));
+        return proxies;
     }
 
     /** Waits until every live master agrees that the cluster is ok. */

@@ -14,7 +14,6 @@ import io.ssebroker.testing.TestNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -280,12 +279,7 @@ class RedisFaultTest {
     void commandsReSentAfterAReconnectNeitherDuplicateNorExtrude() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.cluster()) {
-            List<TcpProxy> proxies = new ArrayList<>();
-            for (RedisServers.Server server : redis.servers()) {
-                TcpProxy proxy = TcpProxy.to(server.port());
-                proxies.add(proxy);
-                redis.announcePort(server, proxy.port());
-            }
+            List<TcpProxy> proxies = List.copyOf(redis.behindProxies().values());
             String seeds = String.join(",", proxies.stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
             try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "3"))) {
                 SseClient client = node.connect("u-resent", "d-resent");
@@ -341,16 +335,7 @@ class RedisFaultTest {
     void aRegistrationReSentAfterANewerConnectionOfTheDeviceLeavesTheNewerOne() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.cluster()) {
-            Map<Integer, TcpProxy> proxies = new HashMap<>();
-            for (RedisServers.Server server : redis.servers()) {
-                TcpProxy proxy = TcpProxy.to(server.port());
-                proxies.put(server.port(), proxy);
-                redis.announcePort(server, proxy.port());
-            }
-            // Every master names the others by their proxies before a node asks for the topology: a node that
-            // learnt a real port would reach that master around the proxy.
-            await().atMost(Duration.ofSeconds(10)).until(() -> redis.servers().stream().allMatch(server -> proxies.values()
-                    .stream().allMatch(proxy -> server.cli("CLUSTER", "NODES").contains(":" + proxy.port() + "@"))));
+            Map<RedisServers.Server, TcpProxy> proxies = redis.behindProxies();
             String seeds = String.join(",", proxies.values().stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
             Map<String, String> settings = Map.of("redis.addrs", seeds, "redis.timeout", "5");
             ExecutorService connecting = Executors.newFixedThreadPool(2);
@@ -381,7 +366,7 @@ class RedisFaultTest {
                 onFirst.nextOfType("sys_connected");
                 onSecond.nextOfType("sys_connected");
 
-                TcpProxy proxy = proxies.get(lossy.port());
+                TcpProxy proxy = proxies.get(lossy);
                 Predicate<TestNode> holdsTheDevice = node -> lossy.cli("HGET", keys.userPresence(uid), device)
                         .contains("\"node\":\"" + node.nodeAddress() + "\"");
                 proxy.dropReplies();
