@@ -107,12 +107,16 @@ final class PresenceSweep {
                 }));
     }
 
-    /** Removes the user's entries held by nodes that no longer beat; unlists the user when nothing is left. */
+    /**
+     * Removes the user's entries held by nodes that no longer beat; unlists the user when nothing is left. This node's
+     * own entries stay whatever the beats say: its beat may be missing for a moment (lost in a failover, or this node
+     * stalled), while its connections are live.
+     */
     private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Set<String> alive) {
         List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
         for (String json : entries.values()) {
             String holder = SessionJson.nodeId(json);
-            if (!holder.isEmpty() && !alive.contains(holder)) {
+            if (!holder.isEmpty() && !holder.equals(nodeId) && !alive.contains(holder)) {
                 DeviceSession session = SessionJson.read(json);
                 log.warn("presence of device {} held by node {}, which no longer beats: cleared", session.device(), holder);
                 removals.add(presence.remove(uid, session.device(), session.nonce(), StateChange.INSTANCE_CLEAR));

@@ -215,6 +215,9 @@ class RedisClusterFaultTest {
             RedisServers.Server replica = replicaOf(redis, master);
             SseClient client = node.connect(uid, "d-gone");
             client.nextOfType("sys_connected");
+            // The replica has the entry (and every write before it) before it is cut off: only the removal is lost.
+            long written = replicationOffset(master, "master_repl_offset");
+            await().atMost(Duration.ofSeconds(10)).until(() -> replicationOffset(replica, "slave_repl_offset") >= written);
             replica.pause();
             master.cli("CLIENT", "KILL", "TYPE", "replica"); // the removal never reaches the replica
             client.close();
@@ -255,6 +258,16 @@ class RedisClusterFaultTest {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .until(() -> redis.ownerOf(slot) == replica);
         return client;
+    }
+
+    /** A replication offset that a server's INFO replication gives. */
+    private static long replicationOffset(RedisServers.Server server, String field) {
+        for (String line : server.cli("INFO", "replication").split("\r?\n")) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1).trim());
+            }
+        }
+        throw new IllegalStateException(field + " not in INFO replication");
     }
 
     private static RedisServers.Server replicaOf(RedisServers redis, RedisServers.Server master) {
