@@ -8,7 +8,6 @@ import io.ssebroker.json.JsonValues;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -170,21 +169,17 @@ final class NodeLiveness {
         });
     }
 
-    /** The node processes whose heartbeat is current. */
-    CompletableFuture<Set<String>> liveNodeIds() {
-        return commands.smembers(keys.nodes()).toCompletableFuture().thenCompose(members -> {
-            Map<String, CompletableFuture<Long>> beats = new LinkedHashMap<>();
-            members.forEach(member -> beats.put(member, commands.exists(keys.nodeBeat(member)).toCompletableFuture()));
-            return CompletableFuture.allOf(beats.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
-                Set<String> alive = new HashSet<>();
-                beats.forEach((member, beat) -> {
-                    if (beat.join() > 0) {
-                        alive.add(member);
-                    }
-                });
-                return alive;
-            });
-        });
+    /**
+     * The node processes of the cluster: those beating, and those that stopped and whose devices no node has cleared
+     * yet (one does, through the node's index, and then takes it out).
+     */
+    CompletableFuture<Set<String>> nodeIds() {
+        return commands.smembers(keys.nodes()).toCompletableFuture();
+    }
+
+    /** Whether a node process is one of the cluster's, asked now. */
+    CompletableFuture<Boolean> isClusterNode(String member) {
+        return commands.sismember(keys.nodes(), member).toCompletableFuture();
     }
 
     private void tick() {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +22,11 @@ import org.slf4j.LoggerFactory;
  * index of sessions ({@link NodeLiveness}); an entry whose index was lost (Redis lost writes in a failover) would
  * stay online for good. So after a node was found dead, and every {@value #BACKGROUND_PASS_MINUTES} minutes in
  * case a death went unnoticed, this node walks the online users, {@value #USERS_PER_BEAT} a heartbeat (holding a
- * lock, so that nodes do not walk at once), removes the entries whose node no longer beats ({@code instance_clear})
- * and unlists users left without devices. A cluster where nothing dies pays one walk per
+ * lock, so that nodes do not walk at once), removes the entries whose node is no longer one of the cluster's nodes
+ * ({@code instance_clear}) and unlists users left without devices. A node that stops beating leaves the cluster's
+ * nodes once its devices were cleared through its index; a live node whose beat is missing for a moment (lost with a
+ * failover's writes, or the node stalled) stays among them, and its entries with it: should it be taken out, its next
+ * beat adds it back and it registers its devices again. A cluster where nothing dies pays one walk per
  * {@value #BACKGROUND_PASS_MINUTES} minutes.
  */
 final class PresenceSweep {
@@ -33,7 +37,8 @@ final class PresenceSweep {
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
     private final RedisPresence presence;
-    private final Supplier<CompletableFuture<Set<String>>> liveNodeIds;
+    private final Supplier<CompletableFuture<Set<String>>> clusterNodes;
+    private final Function<String, CompletableFuture<Boolean>> isClusterNode;
     private final String nodeId;
     private final long beatMillis;
     /** Where the walk through the online users stands; this node's own, as the lock may pass between nodes. */
@@ -44,12 +49,19 @@ final class PresenceSweep {
     private boolean walkAsked;
     private long lastWalkEndedMillis = System.currentTimeMillis();
 
+    /**
+     * @param clusterNodes  the node processes of the cluster, read once per slice
+     * @param isClusterNode whether a node process is one of them, asked again before its entries are removed (it may
+     *                      have started since the slice's read)
+     */
     PresenceSweep(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
-                  Supplier<CompletableFuture<Set<String>>> liveNodeIds, String nodeId, long beatMillis) {
+                  Supplier<CompletableFuture<Set<String>>> clusterNodes, Function<String, CompletableFuture<Boolean>> isClusterNode,
+                  String nodeId, long beatMillis) {
         this.commands = commands;
         this.keys = keys;
         this.presence = presence;
-        this.liveNodeIds = liveNodeIds;
+        this.clusterNodes = clusterNodes;
+        this.isClusterNode = isClusterNode;
         this.nodeId = nodeId;
         this.beatMillis = beatMillis;
     }
@@ -89,7 +101,7 @@ final class PresenceSweep {
         synchronized (this) {
             from = cursor;
         }
-        return liveNodeIds.get().thenCompose(alive -> commands.sscan(keys.onlineUsers(), from, ScanArgs.Builder.limit(USERS_PER_BEAT))
+        return clusterNodes.get().thenCompose(nodes -> commands.sscan(keys.onlineUsers(), from, ScanArgs.Builder.limit(USERS_PER_BEAT))
                 .toCompletableFuture().thenCompose(slice -> {
                     synchronized (this) {
                         cursor = slice.isFinished() ? ScanCursor.INITIAL : slice;
@@ -101,25 +113,29 @@ final class PresenceSweep {
                     List<CompletableFuture<?>> checks = new ArrayList<>();
                     for (String uid : slice.getValues()) {
                         checks.add(commands.hgetall(keys.userPresence(uid)).toCompletableFuture()
-                                .thenCompose(entries -> clear(uid, entries, alive)));
+                                .thenCompose(entries -> clear(uid, entries, nodes)));
                     }
                     return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new));
                 }));
     }
 
     /**
-     * Removes the user's entries held by nodes that no longer beat; unlists the user when nothing is left. This node's
-     * own entries stay whatever the beats say: its beat may be missing for a moment (lost in a failover, or this node
-     * stalled), while its connections are live.
+     * Removes the user's entries held by nodes that are no longer the cluster's; unlists the user when nothing is
+     * left. This node's own entries stay whatever the set of nodes says: its connections are live.
      */
-    private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Set<String> alive) {
+    private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Set<String> nodes) {
         List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
         for (String json : entries.values()) {
             String holder = SessionJson.nodeId(json);
-            if (!holder.isEmpty() && !holder.equals(nodeId) && !alive.contains(holder)) {
+            if (!holder.isEmpty() && !holder.equals(nodeId) && !nodes.contains(holder)) {
                 DeviceSession session = SessionJson.read(json);
-                log.warn("presence of device {} held by node {}, which no longer beats: cleared", session.device(), holder);
-                removals.add(presence.remove(uid, session.device(), session.nonce(), StateChange.INSTANCE_CLEAR));
+                removals.add(isClusterNode.apply(holder).thenCompose(member -> {
+                    if (member) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    log.warn("presence of device {} held by node {}, which is gone: cleared", session.device(), holder);
+                    return presence.remove(uid, session.device(), session.nonce(), StateChange.INSTANCE_CLEAR);
+                }));
             }
         }
         if (entries.isEmpty()) {

@@ -160,8 +160,8 @@ public final class RedisEngine implements Engine {
                     Duration.ofMillis(timeoutMillis), ioThread);
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
                     () -> liveness.beat(), routing::catchUpAll, this::isEnded, redis::masters, scheduler);
-            sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.liveNodeIds(), nodeId,
-                    config.redis().nodeHeartbeatSeconds() * 1000L);
+            sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.nodeIds(),
+                    member -> liveness.isClusterNode(member), nodeId, config.redis().nodeHeartbeatSeconds() * 1000L);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
                     config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon);
             await(recovery.start(), timeoutMillis);

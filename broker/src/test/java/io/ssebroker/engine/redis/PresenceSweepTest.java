@@ -13,6 +13,7 @@ import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,13 +24,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sweep of the online users clears the entries of nodes that no longer beat, never those of the node that sweeps:
- * its own beat may be missing for a moment (lost with a failover's writes) while its connections are live.
+ * The sweep of the online users clears the entries of nodes that are no longer the cluster's, never those of a node
+ * that still is (its beat may be missing for a moment, lost with a failover's writes or while it stalled, while its
+ * connections are live), one that joined since the sweep read the nodes, or the node that sweeps.
  */
 class PresenceSweepTest {
 
     @Test
-    void aSweepClearsTheEntriesOfNodesThatNoLongerBeatButNeverItsOwn() throws Exception {
+    void aSweepClearsTheEntriesOfNodesThatLeftTheClusterOnly() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
             BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
@@ -39,20 +41,30 @@ class PresenceSweepTest {
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
             RedisConnections connections = RedisConnections.open(config.redis(), resources);
             try {
+                RedisKeys keys = new RedisKeys("sse");
                 RedisPresence ours = presence(connections, scheduler, "node-sweeping");
-                RedisPresence theirs = presence(connections, scheduler, "node-dead");
                 register(ours, new DeviceSession("u-ours", "d-ours", "n-ours", "127.0.0.1:7001", "127.0.0.1:5555", 1L));
-                register(theirs, new DeviceSession("u-theirs", "d-theirs", "n-theirs", "127.0.0.1:7002", "127.0.0.1:5556", 1L));
-
-                // No node beats as far as the sweep can tell, this one included.
-                PresenceSweep sweep = new PresenceSweep(connections.commands, new RedisKeys("sse"), ours,
-                        () -> CompletableFuture.completedFuture(Set.of()), "node-sweeping", 1000);
+                for (String node : List.of("node-gone", "node-stalled", "node-late")) {
+                    register(presence(connections, scheduler, node), new DeviceSession("u-" + node, "d-" + node, "n-" + node,
+                            "127.0.0.1:7002", "127.0.0.1:5556", 1L));
+                }
+                // The sweep reads the nodes once; a node joins after that read. No node's beat is current, and the
+                // sweeping node is missing from the set too.
+                connections.commands.sadd(keys.nodes(), "node-stalled", "node-late").toCompletableFuture().join();
+                PresenceSweep sweep = new PresenceSweep(connections.commands, keys, ours,
+                        () -> CompletableFuture.completedFuture(Set.of("node-stalled")),
+                        member -> connections.commands.sismember(keys.nodes(), member).toCompletableFuture(),
+                        "node-sweeping", 1000);
                 sweep.walkSoon();
                 sweep.sweep();
-                await().atMost(Duration.ofSeconds(10)).until(() -> ours.device("d-theirs").join().isEmpty());
+                await().atMost(Duration.ofSeconds(10)).until(() -> ours.device("d-node-gone").join().isEmpty());
                 assertThat(ours.device("d-ours").join()).as("the sweeping node's own entry")
                         .map(DeviceSession::nonce).contains("n-ours");
-                assertThat(ours.userCount().join()).isEqualTo(1);
+                assertThat(ours.device("d-node-stalled").join()).as("a node of the cluster whose beat is missing")
+                        .map(DeviceSession::nonce).contains("n-node-stalled");
+                assertThat(ours.device("d-node-late").join()).as("a node that joined after the sweep read the nodes")
+                        .map(DeviceSession::nonce).contains("n-node-late");
+                assertThat(ours.userCount().join()).isEqualTo(3);
             } finally {
                 connections.close();
                 resources.shutdown(0, 2, TimeUnit.SECONDS);
