@@ -135,8 +135,7 @@ final class RedisPresence {
             return takeOwnership(session, maxDevicesPerUser).thenCombine(indexed, (ownership, index) -> ownership)
                     .thenCombine(ready, (ownership, listening) -> ownership)
                     .thenCompose(ownership -> ownership.noRoom()
-                            ? commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
-                                    .thenApply(unindexed -> TOO_MANY_DEVICES)
+                            ? unindex(session).thenApply(unindexed -> TOO_MANY_DEVICES)
                             : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false));
         });
     }
@@ -159,7 +158,7 @@ final class RedisPresence {
                         : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, true)
                                 .thenApply(registered -> registered.outcome() == Registration.Outcome.ACCEPTED))
                 .thenCompose(restored -> restored ? CompletableFuture.completedFuture(true)
-                        : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture().thenApply(n -> false));
+                        : unindex(session).thenApply(unindexed -> false));
     }
 
     /**
@@ -195,21 +194,19 @@ final class RedisPresence {
                     if (status == STATUS_OTHER_OWNER || status == STATUS_GAVE_WAY) {
                         return CompletableFuture.completedFuture(new Registered(null, false, null, userOffset));
                     }
-                    if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES || status == STATUS_ENDED) {
-                        // A connection of another user that had this device lost its presence already, and one
-                        // that the first run of a script run again replaced: either is handed back to be ended.
-                        Registration.Outcome outcome = status == STATUS_REVOKED ? Registration.Outcome.REVOKED
-                                : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
-                        String replacedFirst = (String) result.get(1);
-                        Registered refused = new Registered(outcome, false,
-                                replacedFirst.isEmpty() ? otherUser : SessionJson.read(replacedFirst), userOffset);
-                        return oneServer ? CompletableFuture.completedFuture(refused)
-                                : commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
-                                        .thenApply(unindexed -> refused);
-                    }
-                    boolean first = status == STATUS_FIRST;
+                    // The session of the device that the script replaced (or, refused as run again, that its first
+                    // run replaced), else a connection of another user that had this device and lost its presence
+                    // already: handed back to be ended.
                     String previous = (String) result.get(1);
                     DeviceSession replaced = previous.isEmpty() ? otherUser : SessionJson.read(previous);
+                    if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES || status == STATUS_ENDED) {
+                        Registration.Outcome outcome = status == STATUS_REVOKED ? Registration.Outcome.REVOKED
+                                : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
+                        Registered refused = new Registered(outcome, false, replaced, userOffset);
+                        return oneServer ? CompletableFuture.completedFuture(refused)
+                                : unindex(session).thenApply(unindexed -> refused);
+                    }
+                    boolean first = status == STATUS_FIRST;
                     Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, userOffset);
                     if (oneServer) {
                         return report(uid).thenApply(reported -> registered);
@@ -291,8 +288,7 @@ final class RedisPresence {
                     .thenApply(removed -> removed != null);
         }
         return remove(session.uid(), session.device(), session.nonce(), reason)
-                .thenCompose(removed -> commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture()
-                        .thenApply(n -> removed != null));
+                .thenCompose(removed -> unindex(session).thenApply(unindexed -> removed != null));
     }
 
     /**
@@ -450,6 +446,11 @@ final class RedisPresence {
     /** Records the session in this node's index of its sessions (what a survivor clears should this node die). */
     private CompletableFuture<Boolean> index(DeviceSession session) {
         return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture();
+    }
+
+    /** Takes the session out of this node's index of its sessions. */
+    private CompletableFuture<Long> unindex(DeviceSession session) {
+        return commands.hdel(keys.nodeDevices(nodeId), session.nonce()).toCompletableFuture();
     }
 
     CompletableFuture<Integer> nodeDeviceCount(String node) {

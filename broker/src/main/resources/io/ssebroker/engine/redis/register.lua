@@ -104,11 +104,12 @@ if KEYS[11] then
     return {restoring and -4 or -3, '', last}
   end
 end
--- the connection replaced is remembered as ended before the entry is written
+-- the connection replaced is remembered as ended before the entry is written, and recorded for a re-run
 if prev then
   redis.call('LPUSH', KEYS[6], replacedNonce)
   redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[14]) - 1)
   redis.call('PEXPIRE', KEYS[6], ARGV[15])
+  redis.call('SET', KEYS[5], prev, 'PX', 60000)
 end
 -- held offlines whose grace passed are reported before this registration's changes
 if queue then
@@ -118,9 +119,6 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if KEYS[7] then
   redis.call('SADD', KEYS[7], ARGV[10])
   redis.call('HSET', KEYS[8], ARGV[4], ARGV[2])
-end
-if prev then
-  redis.call('SET', KEYS[5], prev, 'PX', 60000)
 end
 if prev then
   report('DEVICE_OFFLINE', 'extrude_offline', false)
