@@ -12,7 +12,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A broker node in a process of its own, configured by environment, so that a test can kill it with SIGKILL. */
+/**
+ * A broker node in a process of its own, configured by environment, so that a test can kill it with SIGKILL or
+ * freeze it.
+ */
 public final class NodeProcess implements AutoCloseable {
     private final Process process;
     private final int port;
@@ -57,6 +60,15 @@ public final class NodeProcess implements AutoCloseable {
     /** Opens an SSE stream of this uid and device. */
     public SseClient connect(String uid, String device) {
         return SseClient.open("127.0.0.1", port, "/events", Map.of("X-SSE-TOKEN", api.token(uid, device)));
+    }
+
+    /** Freezes the process (SIGSTOP): its connections stay open, and it neither beats nor answers. */
+    public void pause() {
+        Signals.send(process, "STOP");
+    }
+
+    public void resume() {
+        Signals.send(process, "CONT");
     }
 
     /** SIGKILL: no goodbye. */

@@ -84,11 +84,11 @@ public final class RedisServers implements AutoCloseable {
 
         /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
         public void pause() {
-            signal("STOP");
+            Signals.send(process, "STOP");
         }
 
         public void resume() {
-            signal("CONT");
+            Signals.send(process, "CONT");
         }
 
         public String cli(String... command) {
@@ -101,10 +101,6 @@ public final class RedisServers implements AutoCloseable {
         public long shardSubscribers(String channel) {
             String[] reply = cli("PUBSUB", "SHARDNUMSUB", channel).trim().split("\\s+");
             return Long.parseLong(reply[reply.length - 1]);
-        }
-
-        private void signal(String name) {
-            run(List.of("kill", "-" + name, Long.toString(process.pid())));
         }
 
         private void waitExit() {

@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Node liveness: every beat this node renews its key (time to live: three beats) and looks for nodes whose key
- * expired. One survivor, chosen by a lock, clears a dead node's devices with reason {@code instance_clear}.
+ * expired. One survivor, chosen by a lock, clears a dead node's devices with reason {@code instance_clear}, and
+ * leaves the node a mark of it: a node that only stalled finds the mark when it beats again, and registers its
+ * connections again.
  */
 final class NodeLiveness {
     private static final Logger log = LoggerFactory.getLogger(NodeLiveness.class);
@@ -119,11 +121,18 @@ final class NodeLiveness {
         }
     }
 
-    /** Renews this node's key; completes with true when the node had to be added back to the cluster's set. */
+    /**
+     * Renews this node's key; completes with true when a peer took this node for dead meanwhile: the node had to be
+     * added back to the cluster's set, or found a peer's mark of clearing its devices (a clear that failed half-way
+     * leaves the node in the set, and what it did clear is gone all the same).
+     */
     CompletableFuture<Boolean> beat() {
         CompletableFuture<String> renewed =
                 commands.set(keys.nodeBeat(node), beat, SetArgs.Builder.px(beatMillis * BEATS_TO_LIVE)).toCompletableFuture();
-        return renewed.thenCombine(commands.sadd(keys.nodes(), node).toCompletableFuture(), (ok, added) -> added > 0);
+        CompletableFuture<Boolean> readded =
+                renewed.thenCombine(commands.sadd(keys.nodes(), node).toCompletableFuture(), (ok, added) -> added > 0);
+        return readded.thenCombine(commands.getdel(keys.nodeCleared(node)).toCompletableFuture(),
+                (added, mark) -> added || mark != null);
     }
 
     /**
@@ -201,13 +210,37 @@ final class NodeLiveness {
             }
             return commands.set(keys.nodeClearLock(member), node, SetArgs.Builder.nx().px(beatMillis * BEATS_TO_LIVE))
                     .toCompletableFuture()
-                    .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null)
-                            : presence.clearNode(member, StateChange.INSTANCE_CLEAR).thenCompose(cleared -> {
-                                log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
-                                nodeCleared.run();
-                                return commands.srem(keys.nodes(), member).toCompletableFuture();
-                            }));
+                    .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null) : clear(member));
         }).whenComplete(RedisRouting.logFailure("clearing node " + member));
+    }
+
+    /**
+     * Clears a node's devices, marked for the node before and after: should it be alive after all (it stalled), it
+     * takes the mark at its next beat and registers its connections again, also when the clear failed half-way
+     * (the node then stays in the set, and a survivor tries again only while the node does not beat) or ended while
+     * the node was already taking the first mark. Only a clear that completed takes the node out of the set.
+     */
+    private CompletableFuture<Void> clear(String member) {
+        return markCleared(member)
+                .thenCompose(marked -> presence.clearNode(member, StateChange.INSTANCE_CLEAR))
+                .handle((cleared, failure) -> markCleared(member).thenCompose(marked -> {
+                    if (failure != null) {
+                        return CompletableFuture.<Void>failedFuture(failure);
+                    }
+                    log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
+                    nodeCleared.run();
+                    return commands.srem(keys.nodes(), member).toCompletableFuture().thenApply(removed -> (Void) null);
+                }))
+                .thenCompose(next -> next);
+    }
+
+    /**
+     * Kept an hour: a node that is alive takes it within a beat of beating again, and a survivor writes it again each
+     * time it tries to clear a node that still does not beat; one that is gone for good leaves it to expire.
+     */
+    private CompletableFuture<String> markCleared(String member) {
+        return commands.set(keys.nodeCleared(member), node, SetArgs.Builder.px(TimeUnit.HOURS.toMillis(1)))
+                .toCompletableFuture();
     }
 
     private static NodeStatus status(String member, String json, int deviceCount) {

@@ -97,6 +97,11 @@ final class RedisKeys {
         return prefix + ":clear:" + node;
     }
 
+    /** Written by a node that clears (or is clearing) this node's devices as a dead node's; taken by the node. */
+    String nodeCleared(String node) {
+        return prefix + ":cleared:" + node;
+    }
+
     /** Users with offlines held for the grace, scored by when the grace ends (any node releases them). */
     String usersWithHeldOfflines() {
         return prefix + ":held";

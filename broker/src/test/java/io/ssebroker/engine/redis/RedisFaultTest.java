@@ -151,6 +151,48 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * A node that stalls is taken for dead, and the survivor's clear of its devices fails half-way (here: Redis
+     * refuses the survivor the keys of one user), so the node stays in the set of nodes. When it beats again, what the
+     * clear removed is registered again: the survivor's mark tells it, where being added back to the set does not.
+     */
+    @Test
+    void aStalledNodeWhoseClearFailedHalfWayRegistersWhatWasClearedWhenItBeatsAgain(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            // every key but those of users whose name starts with "b"
+            redis.first().cli("ACL", "SETUSER", "survivor", "on", ">survivor-secret", "~sse:[^{]*", "~sse:{[^u]*",
+                    "~sse:{u:[^b]*", "&*", "+@all");
+            try (NodeProcess stalling = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redis.first().address(),
+                         "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1"));
+                 TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(),
+                         "redis.username", "survivor", "redis.password", "survivor-secret", "redis.node_heartbeat", "1"))) {
+                SseClient cleared = stalling.connect("a-stalled", "d-a-stalled");
+                cleared.nextOfType("sys_connected");
+                SseClient kept = stalling.connect("b-stalled", "d-b-stalled");
+                kept.nextOfType("sys_connected");
+                stalling.pause();
+                try {
+                    await().atMost(Duration.ofSeconds(15)).until(() -> !survivor.api()
+                            .get("/info", Map.of("device", "d-a-stalled")).result().path("online").asBoolean());
+                    assertThat(redis.first().cli("SCARD", "sse:nodes").trim()).as("the stalled node is still one of the"
+                            + " cluster's: its clear did not complete").isEqualTo("2");
+                } finally {
+                    stalling.resume();
+                }
+                await().atMost(Duration.ofSeconds(15)).until(() -> survivor.api()
+                        .get("/info", Map.of("device", "d-a-stalled")).result().path("online").asBoolean());
+                assertThat(redis.first().cli("HEXISTS", "sse:{u:b-stalled}:p", "d-b-stalled").trim()).isEqualTo("1");
+                assertThat(survivor.api().postForm("/send", Map.of("uid", "a-stalled", "data", "after the stall"))
+                        .result().asInt()).isEqualTo(1);
+                assertThat(cleared.nextOfType("message").data()).isEqualTo("after the stall");
+                assertThat(cleared.isClosedByServer()).isFalse();
+                cleared.close();
+                kept.close();
+            }
+        }
+    }
+
     @Test
     void whenRedisLosesItsDataTheNodeRestoresPresenceAndOldCursorsGetHistoryLost() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
