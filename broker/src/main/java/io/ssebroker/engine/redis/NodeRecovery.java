@@ -51,6 +51,7 @@ final class NodeRecovery {
     private final Supplier<CompletableFuture<?>> beat;
     private final Runnable catchUpAll;
     private final BiFunction<String, String, CompletableFuture<Boolean>> isEnded;
+    private final BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
@@ -71,11 +72,13 @@ final class NodeRecovery {
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
+     * @param endReplaced   ends a connection (wherever it is) replaced by a connection of this node
      * @param masters       the commands of each server that holds data now
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                  Map<String, DeviceSession> localSessions, Predicate<String> registering, EngineListener listener, Supplier<CompletableFuture<?>> beat,
                  Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded,
+                 BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced,
                  Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters,
                  ScheduledExecutorService scheduler) {
         this.commands = commands;
@@ -87,6 +90,7 @@ final class NodeRecovery {
         this.beat = beat;
         this.catchUpAll = catchUpAll;
         this.isEnded = isEnded;
+        this.endReplaced = endReplaced;
         this.masters = masters;
         this.scheduler = scheduler;
     }
@@ -268,7 +272,10 @@ final class NodeRecovery {
     /**
      * Writes again the presence of this node's connections that Redis no longer has (lost data, or cleared as a dead
      * node's), and what goes with an entry it still has, unless the connection was ended or its device has another
-     * session or user by now (a newer connection: this one gives way and is ended).
+     * user, or a connection that logged in no earlier, by now (a newer connection: this one gives way and is ended).
+     * The entry of a connection that logged in before it was brought back by a master that lost the write that
+     * replaced it (a snapshot, a replica behind its master): it is replaced again, and that connection ended should
+     * it still be open anywhere.
      */
     private CompletableFuture<Void> restoreLocalSessions() {
         List<CompletableFuture<?>> steps = new ArrayList<>();
@@ -278,23 +285,28 @@ final class NodeRecovery {
             }
             steps.add(commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
                     .thenCompose(current -> {
-                        if (current != null) {
-                            DeviceSession holder = SessionJson.read(current);
-                            if (!holder.nonce().equals(session.nonce())) {
-                                listener.extrude(session, holder.clientAddress());
-                                return CompletableFuture.completedFuture(null);
-                            }
+                        DeviceSession holder = current == null ? null : SessionJson.read(current);
+                        if (holder != null && holder.nonce().equals(session.nonce())) {
                             return presence.recordLocal(session).thenCompose(done -> removeIfEnded(session));
                         }
+                        if (holder != null && holder.loginTimeMillis() >= session.loginTimeMillis()) {
+                            listener.extrude(session, holder.clientAddress()); // a newer connection has the device
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        // no entry, or one of a connection that this one had replaced, brought back with older data
                         return isEnded.apply(session.uid(), session.nonce())
-                                .thenCompose(ended -> ended ? CompletableFuture.completedFuture(false) : presence.restore(session))
+                                .thenCompose(ended -> ended ? CompletableFuture.completedFuture(RedisPresence.Restored.GAVE_WAY)
+                                        : presence.restore(session))
                                 .thenCompose(restored -> {
-                                    if (!restored) {
+                                    if (!restored.registered()) {
                                         listener.extrude(session, ""); // ended, or a newer connection has the device
                                         return CompletableFuture.completedFuture(null);
                                     }
                                     // Its user's channel is still followed: nothing to wait for.
-                                    return removeIfEnded(session);
+                                    CompletableFuture<Void> replacedEnded = restored.replaced() == null
+                                            ? CompletableFuture.completedFuture(null)
+                                            : endReplaced.apply(restored.replaced(), session);
+                                    return replacedEnded.thenCompose(done -> removeIfEnded(session));
                                 });
                     }));
         }

@@ -159,7 +159,7 @@ public final class RedisEngine implements Engine {
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
                     Duration.ofMillis(timeoutMillis), ioThread);
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
-                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, redis::masters, scheduler);
+                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::extrude, redis::masters, scheduler);
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.nodeIds(),
                     member -> liveness.isClusterNode(member), nodeId, config.redis().nodeHeartbeatSeconds() * 1000L);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,

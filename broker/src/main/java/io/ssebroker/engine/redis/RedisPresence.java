@@ -141,24 +141,37 @@ final class RedisPresence {
     }
 
     /**
-     * Registers again a connection of this node whose presence Redis lost, unless the device has another session or
-     * another owner by now (a newer connection, maybe of another user, registered meanwhile): then it gives way and
-     * nothing changes. No device limit applies: the connection was admitted before. True if it was registered.
+     * A connection registered again: whether it was, and the connection of its device whose entry it replaced (one
+     * that logged in before it: to be ended), or null.
      */
-    CompletableFuture<Boolean> restore(DeviceSession session) {
+    record Restored(boolean registered, DeviceSession replaced) {
+        static final Restored GAVE_WAY = new Restored(false, null);
+
+        static Restored of(Registered registered) {
+            return registered.outcome() == Registration.Outcome.ACCEPTED ? new Restored(true, registered.replaced()) : GAVE_WAY;
+        }
+    }
+
+    /**
+     * Registers again a connection of this node whose presence Redis lost, unless the device has another owner by
+     * now, or an entry of a connection that logged in no earlier than this one (a newer connection, maybe of another
+     * user, registered meanwhile): then it gives way and nothing changes. The entry of a connection that logged in
+     * before it is replaced: Redis brought it back with older data, after this connection had replaced it. No device
+     * limit applies: the connection was admitted before.
+     */
+    CompletableFuture<Restored> restore(DeviceSession session) {
         if (oneServer) {
-            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, true)
-                    .thenApply(registered -> registered.outcome() == Registration.Outcome.ACCEPTED);
+            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, true).thenApply(Restored::of);
         }
         CompletableFuture<Boolean> indexed = index(session);
         return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
                 .toCompletableFuture()
                 .thenCombine(indexed, (owner, index) -> owner)
-                .thenCompose(owner -> owner != null && !owner.equals(session.uid()) ? CompletableFuture.completedFuture(false)
-                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, true)
-                                .thenApply(registered -> registered.outcome() == Registration.Outcome.ACCEPTED))
-                .thenCompose(restored -> restored ? CompletableFuture.completedFuture(true)
-                        : unindex(session).thenApply(unindexed -> false));
+                .thenCompose(owner -> owner != null && !owner.equals(session.uid())
+                        ? CompletableFuture.completedFuture(Restored.GAVE_WAY)
+                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, true).thenApply(Restored::of))
+                .thenCompose(restored -> restored.registered() ? CompletableFuture.completedFuture(restored)
+                        : unindex(session).thenApply(unindexed -> restored));
     }
 
     /**

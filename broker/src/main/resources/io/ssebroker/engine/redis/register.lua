@@ -9,7 +9,7 @@
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
 -- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
--- session's or another user's: it gives way), -5 nothing changed (a newer connection of the device replaced this
+-- user's, or another session's that logged in no earlier: it gives way), -5 nothing changed (a newer connection of the device replaced this
 -- one already: the script runs again for a connection that has ended), 1 first device of the user, 0 otherwise;
 -- the previous session of the same device (to extrude; with -5, the one the first run replaced) or ''. Running it again for the same connection (a command
 -- re-sent after a reconnect) changes nothing and extrudes nobody: neither the connection's own entry, nor the entry
@@ -68,7 +68,10 @@ if prev and entryHasNonce(prev, ARGV[4]) then
   end
   return {0, replaced, last}
 end
-if prev and restoring then
+-- a connection registered again gives way to a connection of the device that logged in after it (or with it);
+-- the entry of one that logged in before it was brought back with older data (a snapshot, a replica behind its
+-- master) after that connection had been replaced by this one, and is replaced again
+if prev and restoring and (cjson.decode(prev).login or 0) >= cjson.decode(ARGV[2]).login then
   return {-4, '', last}
 end
 if prev and redis.call('LPOS', KEYS[6], ARGV[4]) then

@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A connection registered again after Redis lost its presence gives way to whatever has its device by then: a newer
  * connection of the device, or another user that took the device, registered between the node's look at the entry
- * and the restore. It never overwrites them; a device nobody has is restored.
+ * and the restore. It never overwrites them; a device nobody has is restored, and the entry of an older connection
+ * of the device (brought back by a master that lost the write that replaced it) is replaced.
  */
 class PresenceRestoreTest {
     private static final String NODE = "127.0.0.1:7001";
@@ -45,14 +46,17 @@ class PresenceRestoreTest {
                         new OfflineGrace(0, false, scheduler), 60_000,
                         new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, !connections.cluster);
 
-                register(presence, session("u-restored", "d-switched", "newer"));
-                assertThat(presence.restore(session("u-restored", "d-switched", "older")).join())
-                        .as("a newer connection of the device").isFalse();
+                long now = System.currentTimeMillis();
+                register(presence, session("u-restored", "d-switched", "newer", now));
+                assertThat(presence.restore(session("u-restored", "d-switched", "older", now - 5_000)).join())
+                        .as("a newer connection of the device").isEqualTo(RedisPresence.Restored.GAVE_WAY);
+                assertThat(presence.restore(session("u-restored", "d-switched", "as-old", now)).join())
+                        .as("a connection of the device that logged in with it").isEqualTo(RedisPresence.Restored.GAVE_WAY);
                 assertThat(presence.device("d-switched").join()).map(DeviceSession::nonce).contains("newer");
 
-                register(presence, session("u-other", "d-taken", "theirs"));
-                assertThat(presence.restore(session("u-restored", "d-taken", "mine")).join())
-                        .as("another user's device by now").isFalse();
+                register(presence, session("u-other", "d-taken", "theirs", now));
+                assertThat(presence.restore(session("u-restored", "d-taken", "mine", now + 5_000)).join())
+                        .as("another user's device by now").isEqualTo(RedisPresence.Restored.GAVE_WAY);
                 assertThat(presence.device("d-taken").join()).map(DeviceSession::uid).contains("u-other");
                 assertThat(presence.userDevices("u-restored").join()).extracting(DeviceSession::device)
                         .containsExactly("d-switched");
@@ -60,10 +64,21 @@ class PresenceRestoreTest {
                 assertThat(presence.nodeSessions().join()).as("the node's index keeps none that gave way")
                         .extracting(DeviceSession::nonce).doesNotContain("older", "mine");
 
-                assertThat(presence.restore(session("u-restored", "d-free", "restored")).join()).isTrue();
+                DeviceSession restored = session("u-restored", "d-free", "restored", now);
+                assertThat(presence.restore(restored).join()).isEqualTo(new RedisPresence.Restored(true, null));
                 assertThat(presence.device("d-free").join()).map(DeviceSession::nonce).contains("restored");
-                assertThat(presence.restore(session("u-restored", "d-free", "restored")).join())
-                        .as("restored twice: its own entry").isTrue();
+                assertThat(presence.restore(restored).join())
+                        .as("restored twice: its own entry").isEqualTo(new RedisPresence.Restored(true, null));
+
+                // the entry of a connection that this one had replaced, brought back by a master that lost the write
+                DeviceSession stale = session("u-restored", "d-rolled-back", "stale", now - 5_000);
+                register(presence, stale);
+                RedisPresence.Restored overStale =
+                        presence.restore(session("u-restored", "d-rolled-back", "live", now)).join();
+                assertThat(overStale.registered()).as("an older connection's entry is replaced").isTrue();
+                assertThat(overStale.replaced()).as("handed back to be ended").extracting(DeviceSession::nonce)
+                        .isEqualTo("stale");
+                assertThat(presence.device("d-rolled-back").join()).map(DeviceSession::nonce).contains("live");
             } finally {
                 connections.close();
                 resources.shutdown(0, 2, TimeUnit.SECONDS);
@@ -76,7 +91,7 @@ class PresenceRestoreTest {
         presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
     }
 
-    private static DeviceSession session(String uid, String device, String nonce) {
-        return new DeviceSession(uid, device, nonce, NODE, "127.0.0.1:5555", System.currentTimeMillis());
+    private static DeviceSession session(String uid, String device, String nonce, long loginTimeMillis) {
+        return new DeviceSession(uid, device, nonce, NODE, "127.0.0.1:5555", loginTimeMillis);
     }
 }

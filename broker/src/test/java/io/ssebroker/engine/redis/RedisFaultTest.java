@@ -287,6 +287,43 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * Redis back from a snapshot taken before a device's connection on one node was replaced by a newer one on another
+     * node: the older connection's entry comes back. The newer connection's node registers it again over that entry,
+     * and does not end it for it.
+     */
+    @Test
+    void aNewerConnectionIsRegisteredAgainOverTheOlderOnesEntryThatASnapshotBroughtBack(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standaloneWithSnapshots();
+             TestNode newer = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"))) {
+            String stale;
+            SseClient live;
+            // Beats every five seconds: its stale entry is not cleared as a dead node's before the other node's check.
+            try (NodeProcess older = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redis.first().address(),
+                    "SSE_BROKER_REDIS_NODE_HEARTBEAT", "5"))) {
+                SseClient replaced = older.connect("u-rolled-back", "d-rolled-back");
+                replaced.nextOfType("sys_connected");
+                stale = redis.first().cli("HGET", "sse:{u:u-rolled-back}:p", "d-rolled-back").trim();
+                redis.first().cli("SAVE");
+                live = newer.connect("u-rolled-back", "d-rolled-back");
+                live.nextOfType("sys_connected");
+                replaced.readUntilClosed(Duration.ofSeconds(5));
+                assertThat(replaced.isClosedByServer()).as("the older connection is ended by the newer").isTrue();
+            }
+            redis.first().kill();
+            redis.first().restart();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                String entry = redis.first().cli("HGET", "sse:{u:u-rolled-back}:p", "d-rolled-back").trim();
+                return !entry.isEmpty() && !entry.equals(stale);
+            });
+            assertThat(live.isClosedByServer()).isFalse();
+            assertThat(newer.api().send(Map.of("device", "d-rolled-back", "data", "to the newer connection"))).isEqualTo(1);
+            assertThat(live.nextOfType("message").data()).isEqualTo("to the newer connection");
+            live.close();
+        }
+    }
+
     private static boolean online(TestNode node, String device) {
         return node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean();
     }
