@@ -443,8 +443,7 @@ public final class RedisServers implements AutoCloseable {
     public void close() {
         for (Server server : servers) {
             if (server.process != null) {
-                server.resume();
-                server.process.destroyForcibly();
+                server.process.destroyForcibly(); // SIGKILL ends a paused server too
             }
         }
         try (Stream<Path> files = Files.walk(dir)) {

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a master restarted or another server took over from it (its run id is gone from the masters'): it may have
  *       come back from an older snapshot, or a replica taken over without the last writes, the epoch kept in both
  *       cases. The same recovery registers again the local connections whose presence Redis no longer has, and
- *       walks the presence hashes of the new masters for entries of this node whose connection has ended (their
- *       removal lost).</li>
+ *       walks the presence hashes of the new masters for entries of this node whose connection has ended, and of
+ *       nodes that are gone (their removal lost).</li>
  * </ul>
  * A reconnect alone costs nothing here (a network blip keeps the servers and their data): subscriptions are the
  * {@link SubscriptionSupervisor}'s.
@@ -52,6 +52,7 @@ final class NodeRecovery {
     private final Runnable catchUpAll;
     private final BiFunction<String, String, CompletableFuture<Boolean>> isEnded;
     private final BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced;
+    private final PresenceSweep sweep;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
@@ -73,12 +74,13 @@ final class NodeRecovery {
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
      * @param endReplaced   ends a connection (wherever it is) replaced by a connection of this node
+     * @param sweep         removes entries of nodes that are gone
      * @param masters       the commands of each server that holds data now
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                  Map<String, DeviceSession> localSessions, Predicate<String> registering, EngineListener listener, Supplier<CompletableFuture<?>> beat,
                  Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded,
-                 BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced,
+                 BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced, PresenceSweep sweep,
                  Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters,
                  ScheduledExecutorService scheduler) {
         this.commands = commands;
@@ -91,6 +93,7 @@ final class NodeRecovery {
         this.catchUpAll = catchUpAll;
         this.isEnded = isEnded;
         this.endReplaced = endReplaced;
+        this.sweep = sweep;
         this.masters = masters;
         this.scheduler = scheduler;
     }
@@ -240,15 +243,17 @@ final class NodeRecovery {
     }
 
     /**
-     * Removes the presence entries naming this node whose connection it no longer holds from the masters new since an
-     * earlier check: brought back by the loss of the writes that had removed them, while the node's index and the
-     * online users (maybe on other masters) kept theirs. A failure leaves them to be walked at a later check; it
-     * never fails the recovery.
+     * Removes, from the masters new since an earlier check, the presence entries brought back by the loss of the
+     * writes that had removed them, while the indexes and the online users (maybe on other masters) kept theirs:
+     * entries naming this node whose connection it no longer holds, and entries of nodes that are gone (cleared as
+     * dead meanwhile; the sweep, which walks the online users, would not find a user unlisted by that clear). A failure
+     * leaves them to be walked at a later check; it never fails the recovery.
      */
     private CompletableFuture<Void> walkNewMasters() {
         if (toWalk.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
+        String self = presence.nodeId();
         return currentMasters().thenCompose(now -> {
             if (now == null) {
                 return CompletableFuture.<Void>completedFuture(null);
@@ -256,10 +261,10 @@ final class NodeRecovery {
             toWalk.retainAll(now.keySet()); // one that is gone again took its data with it
             Set<String> walking = Set.copyOf(toWalk);
             List<RedisClusterAsyncCommands<String, String>> servers = walking.stream().map(now::get).toList();
-            return presence.entriesNamingThisNode(servers).thenCompose(entries -> CompletableFuture.allOf(entries.stream()
-                            .filter(session -> !localSessions.containsKey(session.nonce()) && !registering.test(session.nonce()))
-                            .map(session -> presence.remove(session.uid(), session.device(), session.nonce(),
-                                    StateChange.DEVICE_DISCONNECT))
+            return sweep.goneNodes()
+                    .thenCompose(gone -> presence.entriesHeldBy(holder -> holder.equals(self) || gone.test(holder), servers))
+                    .thenCompose(entries -> CompletableFuture.allOf(entries.stream()
+                            .map(entry -> !entry.node().equals(self) ? sweep.removeIfStillGone(entry) : removeIfDeparted(entry.session()))
                             .toArray(CompletableFuture[]::new)))
                     .thenRun(() -> toWalk.removeAll(walking));
         }).exceptionally(error -> {
@@ -267,6 +272,13 @@ final class NodeRecovery {
                     Failures.cause(error).getMessage());
             return null;
         });
+    }
+
+    /** Removes this node's entry of a connection it no longer holds (nor is registering). */
+    private CompletableFuture<?> removeIfDeparted(DeviceSession session) {
+        return localSessions.containsKey(session.nonce()) || registering.test(session.nonce())
+                ? CompletableFuture.completedFuture(null)
+                : presence.remove(session.uid(), session.device(), session.nonce(), StateChange.DEVICE_DISCONNECT);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,7 +102,7 @@ final class PresenceSweep {
         synchronized (this) {
             from = cursor;
         }
-        return clusterNodes.get().thenCompose(nodes -> commands.sscan(keys.onlineUsers(), from, ScanArgs.Builder.limit(USERS_PER_BEAT))
+        return goneNodes().thenCompose(gone -> commands.sscan(keys.onlineUsers(), from, ScanArgs.Builder.limit(USERS_PER_BEAT))
                 .toCompletableFuture().thenCompose(slice -> {
                     synchronized (this) {
                         cursor = slice.isFinished() ? ScanCursor.INITIAL : slice;
@@ -113,34 +114,50 @@ final class PresenceSweep {
                     List<CompletableFuture<?>> checks = new ArrayList<>();
                     for (String uid : slice.getValues()) {
                         checks.add(commands.hgetall(keys.userPresence(uid)).toCompletableFuture()
-                                .thenCompose(entries -> clear(uid, entries, nodes)));
+                                .thenCompose(entries -> clear(uid, entries, gone)));
                     }
                     return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new));
                 }));
     }
 
     /**
-     * Removes the user's entries held by nodes that are no longer the cluster's; unlists the user when nothing is
-     * left. This node's own entries stay whatever the set of nodes says: its connections are live.
+     * Removes the user's entries held by nodes that are gone; unlists the user when nothing is left.
      */
-    private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Set<String> nodes) {
+    private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Predicate<String> gone) {
         List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
         for (String json : entries.values()) {
             String holder = SessionJson.nodeId(json);
-            if (!holder.isEmpty() && !holder.equals(nodeId) && !nodes.contains(holder)) {
-                DeviceSession session = SessionJson.read(json);
-                removals.add(isClusterNode.apply(holder).thenCompose(member -> {
-                    if (member) {
-                        return CompletableFuture.completedFuture(null);
-                    }
-                    log.warn("presence of device {} held by node {}, which is gone: cleared", session.device(), holder);
-                    return presence.remove(uid, session.device(), session.nonce(), StateChange.INSTANCE_CLEAR);
-                }));
+            if (gone.test(holder)) {
+                removals.add(removeIfStillGone(new RedisPresence.HeldEntry(holder, SessionJson.read(json))));
             }
         }
         if (entries.isEmpty()) {
             return presence.unlistIfOffline(uid);
         }
         return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * The node processes that are gone, as the set of nodes reads now: neither one of the set nor this node (whose
+     * connections are live whatever the set says). An entry of one is removed only by {@link #removeIfStillGone}.
+     */
+    CompletableFuture<Predicate<String>> goneNodes() {
+        return clusterNodes.get().thenApply(nodes ->
+                holder -> !holder.isEmpty() && !holder.equals(nodeId) && !nodes.contains(holder));
+    }
+
+    /**
+     * Removes an entry of a node found gone ({@code instance_clear}), unless the set of nodes has it when asked again
+     * (the node started after the set was read).
+     */
+    CompletableFuture<DeviceSession> removeIfStillGone(RedisPresence.HeldEntry entry) {
+        return isClusterNode.apply(entry.node()).thenCompose(member -> {
+            if (member) {
+                return CompletableFuture.completedFuture(null);
+            }
+            DeviceSession session = entry.session();
+            log.warn("presence of device {} held by node {}, which is gone: cleared", session.device(), entry.node());
+            return presence.remove(session.uid(), session.device(), session.nonce(), StateChange.INSTANCE_CLEAR);
+        });
     }
 }

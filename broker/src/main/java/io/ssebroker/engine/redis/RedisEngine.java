@@ -158,10 +158,11 @@ public final class RedisEngine implements Engine {
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
                     Duration.ofMillis(timeoutMillis), ioThread);
-            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
-                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::extrude, redis::masters, scheduler);
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.nodeIds(),
                     member -> liveness.isClusterNode(member), nodeId, config.redis().nodeHeartbeatSeconds() * 1000L);
+            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
+                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::extrude, sweep, redis::masters,
+                    scheduler);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
                     config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon);
             await(recovery.start(), timeoutMillis);

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
 
 /**
  * Presence in Redis: one hash per user (device → session), updated by scripts that say atomically whether a
@@ -476,27 +477,43 @@ final class RedisPresence {
                 .thenApply(values -> values.stream().map(SessionJson::read).toList());
     }
 
+    /** A presence entry and the node process that holds it, as the entry names it. */
+    record HeldEntry(String node, DeviceSession session) {
+    }
+
+    /** This node process's name in the cluster, as its presence entries name it. */
+    String nodeId() {
+        return nodeId;
+    }
+
     /**
-     * Every presence entry that names this node, found by walking all users' presence hashes, not the node's index:
-     * a master that came back without its last writes may hold entries that the index (on another master) and the
-     * online users no longer point to. A walk of the keyspace, for that rare repair only.
+     * Every presence entry held by a node process that {@code holders} accepts, found by walking all users' presence
+     * hashes, not the nodes' indexes: a master that came back without its last writes may hold entries that an index
+     * (on another master) and the online users no longer point to (of this node's connections that ended, of a dead
+     * node cleared meanwhile). A walk of the keyspace, for that rare repair only.
      */
-    CompletableFuture<List<DeviceSession>> entriesNamingThisNode(List<RedisClusterAsyncCommands<String, String>> masters) {
-        List<DeviceSession> found = Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<List<HeldEntry>> entriesHeldBy(Predicate<String> holders,
+                                                     List<RedisClusterAsyncCommands<String, String>> masters) {
+        List<HeldEntry> found = Collections.synchronizedList(new ArrayList<>());
         ScanArgs presenceHashes = ScanArgs.Builder.matches(keys.everyUsersPresence()).limit(1000);
-        return CompletableFuture.allOf(masters.stream().map(master -> walkPresence(master, ScanCursor.INITIAL, presenceHashes, found))
+        return CompletableFuture.allOf(masters.stream()
+                        .map(master -> walkPresence(master, ScanCursor.INITIAL, presenceHashes, holders, found))
                         .toArray(CompletableFuture[]::new))
                 .thenApply(done -> List.copyOf(found));
     }
 
     /** Walks the presence hashes of one server (a Cluster's master: its own keys only). */
     private CompletableFuture<Void> walkPresence(RedisClusterAsyncCommands<String, String> server, ScanCursor from,
-                                                 ScanArgs args, List<DeviceSession> found) {
+                                                 ScanArgs args, Predicate<String> holders, List<HeldEntry> found) {
         return server.scan(from, args).toCompletableFuture().thenCompose(page -> {
             // A key of another kind that the pattern matches (written by something else) is passed over.
             CompletableFuture<?>[] reads = page.getKeys().stream().map(key -> server.hvals(key).toCompletableFuture()
-                    .thenAccept(entries -> entries.stream().filter(json -> nodeId.equals(SessionJson.nodeId(json)))
-                            .map(SessionJson::read).forEach(found::add))
+                    .thenAccept(entries -> entries.forEach(json -> {
+                        String holder = SessionJson.nodeId(json);
+                        if (holders.test(holder)) {
+                            found.add(new HeldEntry(holder, SessionJson.read(json)));
+                        }
+                    }))
                     .exceptionally(error -> {
                         if (String.valueOf(Failures.cause(error).getMessage()).startsWith("WRONGTYPE")) {
                             return null;
@@ -504,7 +521,7 @@ final class RedisPresence {
                         throw new CompletionException(Failures.cause(error));
                     })).toArray(CompletableFuture[]::new);
             CompletableFuture<Void> read = CompletableFuture.allOf(reads);
-            return page.isFinished() ? read : read.thenCompose(done -> walkPresence(server, page, args, found));
+            return page.isFinished() ? read : read.thenCompose(done -> walkPresence(server, page, args, holders, found));
         });
     }
 

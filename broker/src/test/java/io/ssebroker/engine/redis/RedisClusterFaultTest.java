@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.ssebroker.testing.NodeProcess;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TestNode;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What operators do to a live Redis Cluster, under a steady load: a slot moved to another master (as
@@ -234,6 +237,58 @@ class RedisClusterFaultTest {
             RedisServers.Server stayingMaster = redis.ownerOf(stayingSlot);
             assertThat(stayingMaster.cli("HEXISTS", "sse:{u:u-staying}:p", "d-staying").trim())
                     .as("a live connection's entry is left alone").isEqualTo("1");
+        }
+    }
+
+    /**
+     * A dead node's entry whose removal a failover lost: the survivor cleared the node through its index, unlisted
+     * the user and took the node out of the set of nodes (all on other masters), while the user's master could not
+     * pass the removal on. The replica that takes over has the entry again, and no walk of online users finds it: the
+     * survivor sees the master replaced, walks its presence hashes, and removes the entries of nodes that are gone.
+     */
+    @Test
+    void aDeadNodesEntryBroughtBackByAFailoverIsRemoved(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster(1);
+             TestNode survivor = TestNode.start(failoverSettings(redis))) {
+            RedisServers.Server usersMaster = redis.ownerOf(redis.slotOf("sse:users"));
+            RedisServers.Server nodesMaster = redis.ownerOf(redis.slotOf("sse:nodes"));
+            String presence;
+            RedisServers.Server master;
+            RedisServers.Server replica;
+            int slot;
+            try (NodeProcess doomed = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", String.join(",", redis.addresses()),
+                    "SSE_BROKER_REDIS_TIMEOUT", "1", "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1"))) {
+                // The set of nodes and the online users keep the survivor's writes (a failover of either would bring
+                // the dead node or its user back where the survivor looks).
+                String uid = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "u-dead-" + i).filter(u -> {
+                    RedisServers.Server owner = redis.ownerOf(redis.slotOf("{u:" + u + "}"));
+                    return owner != usersMaster && owner != nodesMaster;
+                }).findFirst().orElseThrow();
+                presence = "sse:{u:" + uid + "}:p";
+                slot = redis.slotOf(presence);
+                master = redis.ownerOf(slot);
+                replica = replicaOf(redis, master);
+                SseClient client = doomed.connect(uid, "d-dead");
+                client.nextOfType("sys_connected");
+                // The replica has the entry before it is cut off: only the survivor's removal is lost.
+                long written = replicationOffset(master, "master_repl_offset");
+                await().atMost(Duration.ofSeconds(10)).until(() -> replicationOffset(replica, "slave_repl_offset") >= written);
+                replica.pause();
+                master.cli("CLIENT", "KILL", "TYPE", "replica");
+                doomed.kill();
+                client.close();
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() -> nodesMaster.cli("SCARD", "sse:nodes").trim().equals("1"));
+            assertThat(master.cli("HEXISTS", presence, "d-dead").trim()).as("cleared as a dead node's").isEqualTo("0");
+            master.kill();
+            replica.resume();
+            assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> redis.ownerOf(slot) == replica);
+            assertThat(usersMaster.cli("SCARD", "sse:users").trim()).as("the user is not listed").isEqualTo("0");
+            await().atMost(Duration.ofSeconds(20)).until(() -> replica.cli("HEXISTS", presence, "d-dead").trim().equals("0"));
+            assertThat(online(survivor, "d-dead")).isFalse();
         }
     }
 
