@@ -3,6 +3,7 @@ package io.ssebroker.engine.redis;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
@@ -22,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Presence in Redis: one hash per user (device → session), updated by scripts that say atomically whether a
@@ -29,6 +32,8 @@ import java.util.function.Predicate;
  * each node (to clear a dead node's devices); the set of online users. Reports every change it makes.
  */
 final class RedisPresence {
+    private static final Logger log = LoggerFactory.getLogger(RedisPresence.class);
+
     /**
      * Outcome of registering: refused (too many devices, or the token revoked by a kick), else first-of-user and the
      * session it replaced; and the offset of the user's stream when the entry was written. A null outcome only
@@ -55,6 +60,11 @@ final class RedisPresence {
     private static final long STATUS_REVOKED = -2;
     private static final long STATUS_TOO_MANY_DEVICES = -1;
     private static final long STATUS_FIRST = 1;
+    /**
+     * Runs of a drain whose answer may have been lost: each waits at most the command timeout, and the record of
+     * what a run took is kept a minute.
+     */
+    private static final int DRAIN_TRIES = 3;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
@@ -372,9 +382,7 @@ final class RedisPresence {
             return CompletableFuture.completedFuture(null);
         }
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
-        return scripts.run(RedisScripts.Script.DRAIN,
-                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
-                Long.toString(System.currentTimeMillis())).thenCompose(result -> {
+        return drain(uid, request, 1).thenCompose(result -> {
             for (Object change : (List<?>) result.get(0)) {
                 // marker, kind, device, reason, time, JSON
                 String[] fields = ((String) change).split("\n", 6);
@@ -390,6 +398,25 @@ final class RedisPresence {
             }
             return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture().thenApply(n -> (Void) null);
         });
+    }
+
+    /**
+     * Takes the user's queued changes. A run whose answer did not come (a timeout, a dropped connection) may have
+     * taken them all the same, and nobody else would report them: it is run again with the same request id, which
+     * answers what the first run took. An error answered by Redis is final.
+     */
+    private CompletableFuture<List<Object>> drain(String uid, String request, int tries) {
+        return scripts.run(RedisScripts.Script.DRAIN,
+                        new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
+                        Long.toString(System.currentTimeMillis()))
+                .exceptionallyCompose(error -> {
+                    Throwable cause = Failures.cause(error);
+                    if (tries >= DRAIN_TRIES || cause instanceof RedisCommandExecutionException) {
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    log.warn("taking the presence changes of user {} got no answer ({}): asking again", uid, cause.toString());
+                    return drain(uid, request, tries + 1);
+                });
     }
 
     /** Reports the held offlines whose grace has passed, of any user (their node may have stopped meanwhile). */

@@ -1,0 +1,71 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.StateChange;
+import io.ssebroker.engine.StateChangeJson;
+import io.ssebroker.testing.RedisServers;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The changes queued in a user's outbox are taken by a script that moves them out of the outbox: a run carried out
+ * by Redis whose answer the node did not get (here: Redis busy past the command timeout) must not lose them.
+ */
+class PresenceDrainTest {
+    private static final String NODE = "127.0.0.1:7001";
+    /** Keeps Redis busy for two seconds: commands sent meanwhile wait, and time out after the node's one second. */
+    private static final String BUSY_TWO_SECONDS = "local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] "
+            + "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 2000000";
+
+    @Test
+    void changesTakenByARunWhoseAnswerTimedOutAreReportedAll() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
+                    "redis.addrs", redis.first().address(), "redis.timeout", "1",
+                    "jwt.secret", "presence-drain-test-secret-of-32-bytes")).config();
+            ClientResources resources = DefaultClientResources.create();
+            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+            RedisConnections connections = RedisConnections.open(config.redis(), resources);
+            try {
+                List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
+                // Offlines held for 300 ms: the node takes them from the outbox on its own, while Redis is busy.
+                RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
+                        new RedisKeys("sse"), change -> reported.add(change.kind()), new StateChangeJson(NODE),
+                        new OfflineGrace(300, false, scheduler), 60_000,
+                        new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, true);
+                DeviceSession session = new DeviceSession("u-drained", "d-drained", "n-drained", NODE, "127.0.0.1:5555",
+                        System.currentTimeMillis());
+                presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
+                presence.unregister(session, StateChange.DEVICE_DISCONNECT).join();
+                assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
+
+                redis.first().cli("EVAL", BUSY_TWO_SECONDS, "0");
+
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reported).containsExactly(
+                        StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE,
+                        StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
+            } finally {
+                connections.close();
+                resources.shutdown(0, 2, TimeUnit.SECONDS);
+                scheduler.shutdownNow();
+            }
+        }
+    }
+}
