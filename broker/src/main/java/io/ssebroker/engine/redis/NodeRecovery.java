@@ -17,7 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +46,7 @@ final class NodeRecovery {
     private final RedisKeys keys;
     private final RedisPresence presence;
     private final Map<String, DeviceSession> localSessions;
-    private final Predicate<String> registering;
+    private final Function<String, CompletableFuture<Void>> registration;
     private final EngineListener listener;
     private final Supplier<CompletableFuture<?>> beat;
     private final Runnable catchUpAll;
@@ -69,7 +69,8 @@ final class NodeRecovery {
 
     /**
      * @param localSessions this node's connections by nonce (read only here)
-     * @param registering   whether a connection (by nonce) is still registering: its registration writes its presence
+     * @param registration  the registration in flight of a connection (by nonce), completed once it is done whatever
+     *                      its outcome; null when there is none
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
@@ -78,7 +79,7 @@ final class NodeRecovery {
      * @param masters       the commands of each server that holds data now
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
-                 Map<String, DeviceSession> localSessions, Predicate<String> registering, EngineListener listener, Supplier<CompletableFuture<?>> beat,
+                 Map<String, DeviceSession> localSessions, Function<String, CompletableFuture<Void>> registration, EngineListener listener, Supplier<CompletableFuture<?>> beat,
                  Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded,
                  BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced, PresenceSweep sweep,
                  Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters,
@@ -87,7 +88,7 @@ final class NodeRecovery {
         this.keys = keys;
         this.presence = presence;
         this.localSessions = localSessions;
-        this.registering = registering;
+        this.registration = registration;
         this.listener = listener;
         this.beat = beat;
         this.catchUpAll = catchUpAll;
@@ -276,7 +277,7 @@ final class NodeRecovery {
 
     /** Removes this node's entry of a connection it no longer holds (nor is registering). */
     private CompletableFuture<?> removeIfDeparted(DeviceSession session) {
-        return localSessions.containsKey(session.nonce()) || registering.test(session.nonce())
+        return localSessions.containsKey(session.nonce()) || registration.apply(session.nonce()) != null
                 ? CompletableFuture.completedFuture(null)
                 : presence.remove(session.uid(), session.device(), session.nonce(), StateChange.DEVICE_DISCONNECT);
     }
@@ -292,37 +293,42 @@ final class NodeRecovery {
     private CompletableFuture<Void> restoreLocalSessions() {
         List<CompletableFuture<?>> steps = new ArrayList<>();
         for (DeviceSession session : localSessions.values()) {
-            if (registering.test(session.nonce())) {
-                continue; // its own registration writes its presence
-            }
-            steps.add(commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
-                    .thenCompose(current -> {
-                        DeviceSession holder = current == null ? null : SessionJson.read(current);
-                        if (holder != null && holder.nonce().equals(session.nonce())) {
-                            return presence.recordLocal(session).thenCompose(done -> removeIfEnded(session));
-                        }
-                        if (holder != null && holder.loginTimeMillis() >= session.loginTimeMillis()) {
-                            listener.extrude(session, holder.clientAddress()); // a newer connection has the device
-                            return CompletableFuture.completedFuture(null);
-                        }
-                        // no entry, or one of a connection that this one had replaced, brought back with older data
-                        return isEnded.apply(session.uid(), session.nonce())
-                                .thenCompose(ended -> ended ? CompletableFuture.completedFuture(RedisPresence.Restored.GAVE_WAY)
-                                        : presence.restore(session))
-                                .thenCompose(restored -> {
-                                    if (!restored.registered()) {
-                                        listener.extrude(session, ""); // ended, or a newer connection has the device
-                                        return CompletableFuture.completedFuture(null);
-                                    }
-                                    // Its user's channel is still followed: nothing to wait for.
-                                    CompletableFuture<Void> replacedEnded = restored.replaced() == null
-                                            ? CompletableFuture.completedFuture(null)
-                                            : endReplaced.apply(restored.replaced(), session);
-                                    return replacedEnded.thenCompose(done -> removeIfEnded(session));
-                                });
-                    }));
+            CompletableFuture<Void> inFlight = registration.apply(session.nonce());
+            // A registration in flight may have been carried out by a master that has lost it since: looked at once
+            // it is done, if it was accepted.
+            steps.add(inFlight == null ? restoreLocalSession(session) : inFlight.thenCompose(done ->
+                    localSessions.containsKey(session.nonce()) ? restoreLocalSession(session) : CompletableFuture.completedFuture(null)));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
+    }
+
+    private CompletableFuture<Void> restoreLocalSession(DeviceSession session) {
+        return commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
+                .thenCompose(current -> {
+                    DeviceSession holder = current == null ? null : SessionJson.read(current);
+                    if (holder != null && holder.nonce().equals(session.nonce())) {
+                        return presence.recordLocal(session).thenCompose(done -> removeIfEnded(session));
+                    }
+                    if (holder != null && holder.loginTimeMillis() >= session.loginTimeMillis()) {
+                        listener.extrude(session, holder.clientAddress()); // a newer connection has the device
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    // no entry, or one of a connection that this one had replaced, brought back with older data
+                    return isEnded.apply(session.uid(), session.nonce())
+                            .thenCompose(ended -> ended ? CompletableFuture.completedFuture(RedisPresence.Restored.GAVE_WAY)
+                                    : presence.restore(session))
+                            .thenCompose(restored -> {
+                                if (!restored.registered()) {
+                                    listener.extrude(session, ""); // ended, or a newer connection has the device
+                                    return CompletableFuture.completedFuture(null);
+                                }
+                                // Its user's channel is still followed: nothing to wait for.
+                                CompletableFuture<Void> replacedEnded = restored.replaced() == null
+                                        ? CompletableFuture.completedFuture(null)
+                                        : endReplaced.apply(restored.replaced(), session);
+                                return replacedEnded.thenCompose(done -> removeIfEnded(session));
+                            });
+                });
     }
 
     /**

@@ -70,8 +70,11 @@ public final class RedisEngine implements Engine {
     private final StateChangeJson stateChangeJson;
     /** This node's connections by nonce, from before their registration until their removal. */
     private final ConcurrentHashMap<String, DeviceSession> localSessions = new ConcurrentHashMap<>();
-    /** Nonces of this node's connections whose registration is still in flight (a recovery leaves them to it). */
-    private final Set<String> registering = ConcurrentHashMap.newKeySet();
+    /**
+     * This node's connections whose registration is still in flight, by nonce, each with what completes once it is
+     * done (a recovery looks at them after).
+     */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> registering = new ConcurrentHashMap<>();
     /** Why the engine is not usable yet (null once connected); every call fails with it until then. */
     private volatile String notConnected = "connecting to Redis";
     private volatile EngineListener listener;
@@ -160,7 +163,7 @@ public final class RedisEngine implements Engine {
                     Duration.ofMillis(timeoutMillis), ioThread);
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.nodeIds(),
                     member -> liveness.isClusterNode(member), nodeId, config.redis().nodeHeartbeatSeconds() * 1000L);
-            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::contains, listener,
+            recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::get, listener,
                     () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::extrude, sweep, redis::masters,
                     scheduler);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
@@ -297,7 +300,8 @@ public final class RedisEngine implements Engine {
         }
         // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
         localSessions.put(session.nonce(), session);
-        registering.add(session.nonce());
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        registering.put(session.nonce(), settled);
         long broadcastOffset = routing.broadcastHandedOn();
         SubscriptionSupervisor.Subscribing listening = routing.acquire(session.uid());
         return RedisFutures.guard(presence.register(session, maxDevicesPerUser, tokenIssuedAtMillis, listening.commandsAfter())
@@ -321,6 +325,7 @@ public final class RedisEngine implements Engine {
                     if (error != null) {
                         rollBack(session);
                     }
+                    settled.complete(null); // after the roll-back: a recovery waiting on it finds the connection gone
                 });
     }
 
