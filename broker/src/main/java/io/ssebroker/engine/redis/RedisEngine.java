@@ -304,21 +304,19 @@ public final class RedisEngine implements Engine {
         registering.put(session.nonce(), settled);
         long broadcastOffset = routing.broadcastHandedOn();
         SubscriptionSupervisor.Subscribing listening = routing.acquire(session.uid());
-        return RedisFutures.guard(presence.register(session, maxDevicesPerUser, tokenIssuedAtMillis, listening.commandsAfter())
+        CompletableFuture<RedisPresence.Registered> written =
+                presence.register(session, maxDevicesPerUser, tokenIssuedAtMillis, listening.commandsAfter());
+        return RedisFutures.guard(endingReplaced(written, session)
                 .thenCombine(listening.live(), (registered, live) -> registered)
-                .thenCompose(registered -> {
+                .thenApply(registered -> {
                     if (registered.outcome() != Registration.Outcome.ACCEPTED) {
                         localSessions.remove(session.nonce());
                         routing.release(session.uid());
-                        Registration refused = Registration.refused(registered.outcome());
-                        return registered.replaced() == null ? CompletableFuture.completedFuture(refused)
-                                : extrude(registered.replaced(), session).thenApply(done -> refused);
+                        return Registration.refused(registered.outcome());
                     }
                     routing.startUserAt(session.uid(), registered.userOffset());
-                    Registration registration = Registration.accepted(registered.first(), registered.replaced(),
+                    return Registration.accepted(registered.first(), registered.replaced(),
                             new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
-                    return registered.replaced() == null ? CompletableFuture.completedFuture(registration)
-                            : extrude(registered.replaced(), session).thenApply(done -> registration);
                 }))
                 .whenComplete((registration, error) -> {
                     registering.remove(session.nonce());
@@ -330,12 +328,36 @@ public final class RedisEngine implements Engine {
     }
 
     /**
+     * Ends the connection whose presence the registration's presence step replaced or took (another user's that had
+     * the device), whatever comes after: that connection has no presence left, also when the registration is refused
+     * or fails later.
+     */
+    private CompletableFuture<RedisPresence.Registered> endingReplaced(CompletableFuture<RedisPresence.Registered> written,
+                                                                       DeviceSession session) {
+        return written.handle((registered, error) -> {
+            if (error == null) {
+                return registered.replaced() == null ? CompletableFuture.completedFuture(registered)
+                        : extrude(registered.replaced(), session).thenApply(done -> registered);
+            }
+            DeviceSession taken = RedisPresence.FailedAfterTaking.takenBy(error);
+            CompletableFuture<Void> ended = taken == null ? CompletableFuture.completedFuture(null) : extrude(taken, session);
+            return ended.handle((done, notEnded) -> {
+                if (notEnded != null) {
+                    log.warn("ending connection {} of user {}, whose device a failed registration took, failed: {}",
+                            taken.nonce(), taken.uid(), Failures.cause(notEnded).getMessage());
+                }
+                return CompletableFuture.<RedisPresence.Registered>failedFuture(error);
+            }).thenCompose(failed -> failed);
+        }).thenCompose(next -> next);
+    }
+
+    /**
      * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. The
      * changes its script queued (if it ran) are reported with the removal's, in order: an offline never comes
      * without its online.
      */
     private void rollBack(DeviceSession session) {
-        // A refused registration has released its count already (its failure came later, ending whom it replaced):
+        // A connection that ended while it registered has released its count already (its unregister came first):
         // released twice, it would take the count of another device of the user, whose channel would then end.
         if (localSessions.remove(session.nonce()) != null) {
             routing.release(session.uid());

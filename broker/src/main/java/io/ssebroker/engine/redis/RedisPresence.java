@@ -129,10 +129,15 @@ final class RedisPresence {
             // The revocation and the device's owner are checked and written by the script: one step for the usual
             // case; a device that another user had is first taken from that user, and the script run again.
             return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null, false))
-                    .thenCompose(registered -> registered.outcome() != null ? CompletableFuture.completedFuture(registered)
-                            : takeOwnership(session, maxDevicesPerUser).thenCompose(ownership -> ownership.noRoom()
-                                    ? CompletableFuture.completedFuture(TOO_MANY_DEVICES)
-                                    : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false)));
+                    .thenCompose(registered -> {
+                        if (registered.outcome() != null) {
+                            return CompletableFuture.completedFuture(registered);
+                        }
+                        CompletableFuture<Ownership> owned = takeOwnership(session, maxDevicesPerUser);
+                        return namingTakenOnFailure(owned, owned.thenCompose(ownership -> ownership.noRoom()
+                                ? CompletableFuture.completedFuture(TOO_MANY_DEVICES)
+                                : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false)));
+                    });
         }
         return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
             if (refused) {
@@ -143,12 +148,49 @@ final class RedisPresence {
             // message sent to the device on that announcement must find the user's stream. The index, the owner
             // and what the entry waits for do not depend on each other: all three go at once.
             CompletableFuture<Boolean> indexed = index(session);
-            return takeOwnership(session, maxDevicesPerUser).thenCombine(indexed, (ownership, index) -> ownership)
+            CompletableFuture<Ownership> owned = takeOwnership(session, maxDevicesPerUser);
+            return namingTakenOnFailure(owned, owned.thenCombine(indexed, (ownership, index) -> ownership)
                     .thenCombine(ready, (ownership, listening) -> ownership)
                     .thenCompose(ownership -> ownership.noRoom()
                             ? unindex(session).thenApply(unindexed -> TOO_MANY_DEVICES)
-                            : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false));
+                            : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false)));
         });
+    }
+
+    /**
+     * A registration that failed after it had taken the device from another user: that user's connection has lost its
+     * presence all the same, and is to be ended like a replaced one.
+     */
+    static final class FailedAfterTaking extends RuntimeException {
+        private final transient DeviceSession taken;
+
+        FailedAfterTaking(DeviceSession taken, Throwable cause) {
+            super(cause.getMessage(), cause);
+            this.taken = taken;
+        }
+
+        /** The connection of another user whose device a failed registration took, or null when it took none. */
+        static DeviceSession takenBy(Throwable failure) {
+            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+                if (cause instanceof FailedAfterTaking failed) {
+                    return failed.taken;
+                }
+            }
+            return null;
+        }
+    }
+
+    /**
+     * The registration's steps, failed with {@link FailedAfterTaking} where they fail once the device was taken from
+     * another user.
+     */
+    private static CompletableFuture<Registered> namingTakenOnFailure(CompletableFuture<Ownership> owned,
+                                                                      CompletableFuture<Registered> steps) {
+        return steps.exceptionallyCompose(error -> owned.handle((ownership, notOwned) -> {
+            Throwable cause = Failures.cause(error);
+            throw new CompletionException(ownership != null && ownership.taken() != null
+                    ? new FailedAfterTaking(ownership.taken(), cause) : cause);
+        }));
     }
 
     /**

@@ -262,6 +262,41 @@ class RedisFaultTest {
     }
 
     /**
+     * A registration on a Redis Cluster takes the device from the user that has it (its owner record, then its
+     * presence entry) before it writes its own entry. Should that write fail (here: Redis refuses the node the keys of
+     * the registering user's stream), the other user's connection has lost its presence: it is ended like a replaced
+     * one, not left open and offline.
+     */
+    @Test
+    void aRegistrationThatFailsAfterTakingTheDeviceEndsTheConnectionItTookItFrom() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            for (RedisServers.Server server : redis.servers()) {
+                // every key but those of users whose name starts with "b", of which only the presence hash
+                server.cli("ACL", "SETUSER", "taker", "on", ">taker-secret", "~sse:[^{]*", "~sse:{[^u]*", "~sse:{u:[^b]*",
+                        "~sse:{u:b*}:p", "&*", "+@all");
+            }
+            String addresses = String.join(",", redis.addresses());
+            try (TestNode owners = TestNode.start(Map.of("redis.addrs", addresses));
+                 TestNode takers = TestNode.start(Map.of("redis.addrs", addresses, "redis.username", "taker",
+                         "redis.password", "taker-secret"))) {
+                SseClient owner = owners.connect("a-owner", "d-contested");
+                owner.nextOfType("sys_connected");
+                try (SseClient taker = takers.connect("b-taker", "d-contested")) {
+                    assertThat(taker.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+                            .as("told to come back later").contains("sys_unavailable");
+                }
+                assertThat(owners.api().get("/info", Map.of("device", "d-contested")).result().path("online").asBoolean())
+                        .as("the device was taken from its user").isFalse();
+                assertThat(owner.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+                        .contains("sys_extrude_offline");
+                assertThat(owner.isClosedByServer()).isTrue();
+                owner.close();
+            }
+        }
+    }
+
+    /**
      * Redis back from a snapshot older than the last registrations (a server persisted by snapshots, a replica that
      * took over behind its master) keeps the epoch but not those devices' presence: the node registers them again
      * once Redis answers, and a message to such a device alone finds it.
