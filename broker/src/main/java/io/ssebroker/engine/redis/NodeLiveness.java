@@ -121,18 +121,18 @@ final class NodeLiveness {
         }
     }
 
-    /**
-     * Renews this node's key; completes with true when a peer took this node for dead meanwhile: the node had to be
-     * added back to the cluster's set, or found a peer's mark of clearing its devices (a clear that failed half-way
-     * leaves the node in the set, and what it did clear is gone all the same).
-     */
-    CompletableFuture<Boolean> beat() {
-        CompletableFuture<String> renewed =
-                commands.set(keys.nodeBeat(node), beat, SetArgs.Builder.px(beatMillis * BEATS_TO_LIVE)).toCompletableFuture();
-        CompletableFuture<Boolean> readded =
-                renewed.thenCombine(commands.sadd(keys.nodes(), node).toCompletableFuture(), (ok, added) -> added > 0);
-        return readded.thenCombine(commands.getdel(keys.nodeCleared(node)).toCompletableFuture(),
-                (added, mark) -> added || mark != null);
+    /** Renews this node's key and its place in the cluster's set of nodes. */
+    CompletableFuture<Void> beat() {
+        return CompletableFuture.allOf(renew(), rejoin());
+    }
+
+    private CompletableFuture<String> renew() {
+        return commands.set(keys.nodeBeat(node), beat, SetArgs.Builder.px(beatMillis * BEATS_TO_LIVE)).toCompletableFuture();
+    }
+
+    /** Adds this node to the cluster's set; completes with true when it had to be added back (a peer took it out). */
+    private CompletableFuture<Boolean> rejoin() {
+        return commands.sadd(keys.nodes(), node).toCompletableFuture().thenApply(added -> added > 0);
     }
 
     /**
@@ -191,14 +191,27 @@ final class NodeLiveness {
         return commands.sismember(keys.nodes(), member).toCompletableFuture();
     }
 
+    /**
+     * One beat. A peer took this node for dead meanwhile when the node had to be added back to the cluster's set, or
+     * finds a peer's mark of clearing its devices (a clear that failed half-way leaves the node in the set, and what it
+     * did clear is gone all the same): it registers its connections again. Each of the two answers counts on its own,
+     * whatever becomes of the other commands of the beat: a mark read is gone.
+     */
     private void tick() {
-        beat().thenCompose(added -> {
-                    if (added) {
+        CompletableFuture<String> renewed = renew();
+        CompletableFuture<Boolean> rejoined = rejoin();
+        CompletableFuture<Boolean> marked =
+                commands.getdel(keys.nodeCleared(node)).toCompletableFuture().thenApply(mark -> mark != null);
+        rejoined.exceptionally(unanswered -> false)
+                .thenCombine(marked.exceptionally(unanswered -> false), (added, mark) -> added || mark)
+                .thenAccept(taken -> {
+                    if (taken) {
                         log.warn("this node was taken for dead by a peer (it stalled for {} beats): registering again", BEATS_TO_LIVE);
                         revived.run();
                     }
-                    return commands.smembers(keys.nodes()).toCompletableFuture();
-                })
+                });
+        renewed.thenCombine(rejoined, (ok, added) -> ok)
+                .thenCompose(done -> commands.smembers(keys.nodes()).toCompletableFuture())
                 .thenAccept(members -> members.stream().filter(member -> !member.equals(node)).forEach(this::checkNode))
                 .whenComplete(RedisRouting.logFailure("node heartbeat"));
     }
@@ -218,19 +231,19 @@ final class NodeLiveness {
      * Clears a node's devices, marked for the node before and after: should it be alive after all (it stalled), it
      * takes the mark at its next beat and registers its connections again, also when the clear failed half-way
      * (the node then stays in the set, and a survivor tries again only while the node does not beat) or ended while
-     * the node was already taking the first mark. Only a clear that completed takes the node out of the set.
+     * the node was already taking the first mark. Only a clear that completed takes the node out of the set, before
+     * the second mark: a node that recovers on that mark finds itself out of the set for no beat after.
      */
     private CompletableFuture<Void> clear(String member) {
         return markCleared(member)
                 .thenCompose(marked -> presence.clearNode(member, StateChange.INSTANCE_CLEAR))
-                .handle((cleared, failure) -> markCleared(member).thenCompose(marked -> {
-                    if (failure != null) {
-                        return CompletableFuture.<Void>failedFuture(failure);
-                    }
+                .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
                     nodeCleared.run();
-                    return commands.srem(keys.nodes(), member).toCompletableFuture().thenApply(removed -> (Void) null);
-                }))
+                    return commands.srem(keys.nodes(), member).toCompletableFuture();
+                })
+                .handle((removed, failure) -> markCleared(member).thenCompose(marked -> failure == null
+                        ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.<Void>failedFuture(failure)))
                 .thenCompose(next -> next);
     }
 

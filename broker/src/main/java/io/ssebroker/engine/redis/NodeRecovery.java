@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 final class NodeRecovery {
     private static final Logger log = LoggerFactory.getLogger(NodeRecovery.class);
+    /** How long a recovery waits for a registration in flight (each of its steps is bounded by the command timeout). */
+    private static final long REGISTRATION_WAIT_SECONDS = 30;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
@@ -295,9 +297,11 @@ final class NodeRecovery {
         for (DeviceSession session : localSessions.values()) {
             CompletableFuture<Void> inFlight = registration.apply(session.nonce());
             // A registration in flight may have been carried out by a master that has lost it since: looked at once
-            // it is done, if it was accepted.
-            steps.add(inFlight == null ? restoreLocalSession(session) : inFlight.thenCompose(done ->
-                    localSessions.containsKey(session.nonce()) ? restoreLocalSession(session) : CompletableFuture.completedFuture(null)));
+            // it is done, if it was accepted (one that does not end in time is left to a later recovery).
+            steps.add(inFlight == null ? restoreLocalSession(session) : inFlight.copy()
+                    .completeOnTimeout(null, REGISTRATION_WAIT_SECONDS, TimeUnit.SECONDS)
+                    .thenCompose(done -> localSessions.containsKey(session.nonce()) && registration.apply(session.nonce()) == null
+                            ? restoreLocalSession(session) : CompletableFuture.completedFuture(null)));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
     }

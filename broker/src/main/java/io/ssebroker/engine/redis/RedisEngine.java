@@ -298,10 +298,11 @@ public final class RedisEngine implements Engine {
         if (notConnected != null) {
             return unavailable();
         }
-        // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed.
-        localSessions.put(session.nonce(), session);
+        // Known as local before Redis records it, so that a recovery running meanwhile does not take it for departed,
+        // and as registering before that, so that such a recovery leaves it to its registration until that is done.
         CompletableFuture<Void> settled = new CompletableFuture<>();
         registering.put(session.nonce(), settled);
+        localSessions.put(session.nonce(), session);
         long broadcastOffset = routing.broadcastHandedOn();
         SubscriptionSupervisor.Subscribing listening = routing.acquire(session.uid());
         CompletableFuture<RedisPresence.Registered> written =
@@ -329,25 +330,24 @@ public final class RedisEngine implements Engine {
 
     /**
      * Ends the connection whose presence the registration's presence step replaced or took (another user's that had
-     * the device), whatever comes after: that connection has no presence left, also when the registration is refused
-     * or fails later.
+     * the device) once that step is done, also when it fails after removing it or the registration is refused: that
+     * connection has no presence left. An end that cannot be asked (Redis unreachable) is logged, and the
+     * registration goes on: the connection stays open, presence-less, until its client reconnects or the node ends it.
      */
     private CompletableFuture<RedisPresence.Registered> endingReplaced(CompletableFuture<RedisPresence.Registered> written,
                                                                        DeviceSession session) {
         return written.handle((registered, error) -> {
-            if (error == null) {
-                return registered.replaced() == null ? CompletableFuture.completedFuture(registered)
-                        : extrude(registered.replaced(), session).thenApply(done -> registered);
-            }
-            DeviceSession taken = RedisPresence.FailedAfterTaking.takenBy(error);
-            CompletableFuture<Void> ended = taken == null ? CompletableFuture.completedFuture(null) : extrude(taken, session);
-            return ended.handle((done, notEnded) -> {
-                if (notEnded != null) {
-                    log.warn("ending connection {} of user {}, whose device a failed registration took, failed: {}",
-                            taken.nonce(), taken.uid(), Failures.cause(notEnded).getMessage());
-                }
-                return CompletableFuture.<RedisPresence.Registered>failedFuture(error);
-            }).thenCompose(failed -> failed);
+            List<DeviceSession> removed = error != null ? FailedAfterRemoving.removedBy(error)
+                    : registered.replaced() == null ? List.of() : List.of(registered.replaced());
+            CompletableFuture<?>[] ends = removed.stream().map(connection -> extrude(connection, session)
+                    .exceptionally(notEnded -> {
+                        log.warn("ending connection {} of user {}, whose presence a registration replaced, failed: {}",
+                                connection.nonce(), connection.uid(), Failures.cause(notEnded).getMessage());
+                        return null;
+                    })).toArray(CompletableFuture[]::new);
+            return CompletableFuture.allOf(ends).thenCompose(ended -> error == null
+                    ? CompletableFuture.completedFuture(registered)
+                    : CompletableFuture.<RedisPresence.Registered>failedFuture(error));
         }).thenCompose(next -> next);
     }
 

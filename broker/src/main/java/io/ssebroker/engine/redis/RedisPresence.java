@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,10 +62,11 @@ final class RedisPresence {
     private static final long STATUS_TOO_MANY_DEVICES = -1;
     private static final long STATUS_FIRST = 1;
     /**
-     * Runs of a drain whose answer may have been lost: each waits at most the command timeout, and the record of
-     * what a run took is kept a minute.
+     * Runs of a drain whose answer may have been lost (the first and two more, half a second and then a second after
+     * a failure): each waits at most the command timeout, and the record of what a run took is kept a minute.
      */
     private static final int DRAIN_TRIES = 3;
+    private static final long DRAIN_PAUSE_MILLIS = 500;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
@@ -158,39 +160,20 @@ final class RedisPresence {
     }
 
     /**
-     * A registration that failed after it had taken the device from another user: that user's connection has lost its
-     * presence all the same, and is to be ended like a replaced one.
-     */
-    static final class FailedAfterTaking extends RuntimeException {
-        private final transient DeviceSession taken;
-
-        FailedAfterTaking(DeviceSession taken, Throwable cause) {
-            super(cause.getMessage(), cause);
-            this.taken = taken;
-        }
-
-        /** The connection of another user whose device a failed registration took, or null when it took none. */
-        static DeviceSession takenBy(Throwable failure) {
-            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-                if (cause instanceof FailedAfterTaking failed) {
-                    return failed.taken;
-                }
-            }
-            return null;
-        }
-    }
-
-    /**
-     * The registration's steps, failed with {@link FailedAfterTaking} where they fail once the device was taken from
-     * another user.
+     * The registration's steps, failed naming the connection of another user that the device was taken from, where
+     * they fail once it was ({@link FailedAfterRemoving}).
      */
     private static CompletableFuture<Registered> namingTakenOnFailure(CompletableFuture<Ownership> owned,
                                                                       CompletableFuture<Registered> steps) {
         return steps.exceptionallyCompose(error -> owned.handle((ownership, notOwned) -> {
-            Throwable cause = Failures.cause(error);
-            throw new CompletionException(ownership != null && ownership.taken() != null
-                    ? new FailedAfterTaking(ownership.taken(), cause) : cause);
+            throw new CompletionException(FailedAfterRemoving.naming(ownership == null ? null : ownership.taken(), error));
         }));
+    }
+
+    /** The steps after a presence script, failed naming the connection whose entry the script removed, if any. */
+    private static <T> CompletableFuture<T> namingRemovedOnFailure(DeviceSession removed, CompletableFuture<T> steps) {
+        return removed == null ? steps : steps.exceptionallyCompose(error ->
+                CompletableFuture.failedFuture(FailedAfterRemoving.naming(removed, error)));
     }
 
     /**
@@ -270,18 +253,18 @@ final class RedisPresence {
                                 : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
                         Registered refused = new Registered(outcome, false, replaced, userOffset);
                         return oneServer ? CompletableFuture.completedFuture(refused)
-                                : unindex(session).thenApply(unindexed -> refused);
+                                : namingRemovedOnFailure(replaced, unindex(session).thenApply(unindexed -> refused));
                     }
                     boolean first = status == STATUS_FIRST;
                     Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, userOffset);
                     if (oneServer) {
-                        return report(uid).thenApply(reported -> registered);
+                        return namingRemovedOnFailure(replaced, report(uid).thenApply(reported -> registered));
                     }
                     // Listed at every registration, not only the first: a listing lost with a node that died just
                     // after its script is made good by the user's next connection.
-                    return commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
+                    return namingRemovedOnFailure(replaced, commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                             .thenCompose(done -> report(uid))
-                            .thenApply(reported -> registered);
+                            .thenApply(reported -> registered));
                 });
     }
 
@@ -391,7 +374,7 @@ final class RedisPresence {
                     CompletableFuture<Void> listing = oneServer ? CompletableFuture.completedFuture(null)
                             : last ? unlist(uid) : removed == null ? unlistIfOffline(uid)
                             : CompletableFuture.completedFuture(null);
-                    return listing.thenCompose(done -> report(uid)).thenApply(reported -> removed);
+                    return namingRemovedOnFailure(removed, listing.thenCompose(done -> report(uid)).thenApply(reported -> removed));
                 });
     }
 
@@ -457,7 +440,10 @@ final class RedisPresence {
                         return CompletableFuture.failedFuture(cause);
                     }
                     log.warn("taking the presence changes of user {} got no answer ({}): asking again", uid, cause.toString());
-                    return drain(uid, request, tries + 1);
+                    // paused: a dropped connection refuses commands until it is back
+                    return CompletableFuture.supplyAsync(() -> null,
+                                    CompletableFuture.delayedExecutor(DRAIN_PAUSE_MILLIS * tries, TimeUnit.MILLISECONDS))
+                            .thenCompose(paused -> drain(uid, request, tries + 1));
                 });
     }
 

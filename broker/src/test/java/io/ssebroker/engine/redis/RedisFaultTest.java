@@ -297,6 +297,36 @@ class RedisFaultTest {
     }
 
     /**
+     * A registration whose script replaced the device's previous connection, and that fails after (here: Redis
+     * refuses the node the records of the changes it takes for its webhook): the previous connection has lost its
+     * presence all the same, and is ended, not left open and offline.
+     */
+    @Test
+    void aRegistrationThatFailsAfterReplacingTheDevicesConnectionEndsIt() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            // every key but the records of what a take of a user's changes took, of users whose name starts with "b"
+            redis.first().cli("ACL", "SETUSER", "reporter", "on", ">reporter-secret", "~sse:[^{]*", "~sse:{[^u]*",
+                    "~sse:{u:[^b]*", "~sse:{u:b*}:[^t]*", "&*", "+@all");
+            try (TestNode first = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+                 TestNode second = TestNode.start(Map.of("redis.addrs", redis.first().address(),
+                         "redis.username", "reporter", "redis.password", "reporter-secret",
+                         "callback.url", "http://127.0.0.1:9/presence"))) {
+                SseClient previous = first.connect("b-replaced", "d-replaced");
+                previous.nextOfType("sys_connected");
+                try (SseClient failing = second.connect("b-replaced", "d-replaced")) {
+                    assertThat(failing.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+                            .as("told to come back later").contains("sys_unavailable");
+                }
+                assertThat(previous.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+                        .contains("sys_extrude_offline");
+                assertThat(previous.isClosedByServer()).isTrue();
+                previous.close();
+            }
+        }
+    }
+
+    /**
      * Redis back from a snapshot older than the last registrations (a server persisted by snapshots, a replica that
      * took over behind its master) keeps the epoch but not those devices' presence: the node registers them again
      * once Redis answers, and a message to such a device alone finds it.
