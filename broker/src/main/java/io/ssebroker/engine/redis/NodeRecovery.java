@@ -198,6 +198,9 @@ final class NodeRecovery {
             return;
         }
         recoverAgain.set(false);
+        // Masters new since the last check may have come back with older data: an entry of an older connection of a
+        // device then stands where this node's newer one had replaced it. Else another connection's entry is newer.
+        RedisPresence.Run run = toWalk.isEmpty() ? RedisPresence.Run.AGAIN : RedisPresence.Run.AGAIN_OVER_OLDER;
         ensureEpoch()
                 .thenAccept(current -> {
                     if (!current.equals(epoch)) {
@@ -211,7 +214,7 @@ final class NodeRecovery {
                 // before the restore: an entry of an ended connection of the device would make a live one give way
                 .thenCompose(done -> walkNewMasters())
                 .thenCompose(done -> dropDepartedSessions())
-                .thenCompose(done -> restoreLocalSessions())
+                .thenCompose(done -> restoreLocalSessions(run))
                 .whenComplete((done, error) -> {
                     recovering.set(false);
                     if (error != null) {
@@ -287,40 +290,41 @@ final class NodeRecovery {
     /**
      * Writes again the presence of this node's connections that Redis no longer has (lost data, or cleared as a dead
      * node's), and what goes with an entry it still has, unless the connection was ended or its device has another
-     * user, or a connection that logged in no earlier, by now (a newer connection: this one gives way and is ended).
-     * The entry of a connection that logged in before it was brought back by a master that lost the write that
-     * replaced it (a snapshot, a replica behind its master): it is replaced again, and that connection ended should
-     * it still be open anywhere.
+     * user or connection by now (a newer connection: this one gives way and is ended). After a master lost writes
+     * ({@link RedisPresence.Run#AGAIN_OVER_OLDER}), it gives way only to a connection that logged in no earlier: the
+     * entry of one that logged in before it was brought back by the master that lost the write that replaced it (a
+     * snapshot, a replica behind its master), and is replaced again, that connection ended should it still be open.
      */
-    private CompletableFuture<Void> restoreLocalSessions() {
+    private CompletableFuture<Void> restoreLocalSessions(RedisPresence.Run run) {
         List<CompletableFuture<?>> steps = new ArrayList<>();
         for (DeviceSession session : localSessions.values()) {
             CompletableFuture<Void> inFlight = registration.apply(session.nonce());
             // A registration in flight may have been carried out by a master that has lost it since: looked at once
             // it is done, if it was accepted (one that does not end in time is left to a later recovery).
-            steps.add(inFlight == null ? restoreLocalSession(session) : inFlight.copy()
+            steps.add(inFlight == null ? restoreLocalSession(session, run) : inFlight.copy()
                     .completeOnTimeout(null, REGISTRATION_WAIT_SECONDS, TimeUnit.SECONDS)
                     .thenCompose(done -> localSessions.containsKey(session.nonce()) && registration.apply(session.nonce()) == null
-                            ? restoreLocalSession(session) : CompletableFuture.completedFuture(null)));
+                            ? restoreLocalSession(session, run) : CompletableFuture.completedFuture(null)));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
     }
 
-    private CompletableFuture<Void> restoreLocalSession(DeviceSession session) {
+    private CompletableFuture<Void> restoreLocalSession(DeviceSession session, RedisPresence.Run run) {
         return commands.hget(keys.userPresence(session.uid()), session.device()).toCompletableFuture()
                 .thenCompose(current -> {
                     DeviceSession holder = current == null ? null : SessionJson.read(current);
                     if (holder != null && holder.nonce().equals(session.nonce())) {
                         return presence.recordLocal(session).thenCompose(done -> removeIfEnded(session));
                     }
-                    if (holder != null && holder.loginTimeMillis() >= session.loginTimeMillis()) {
+                    if (holder != null && (run != RedisPresence.Run.AGAIN_OVER_OLDER
+                            || holder.loginTimeMillis() >= session.loginTimeMillis())) {
                         listener.extrude(session, holder.clientAddress()); // a newer connection has the device
                         return CompletableFuture.completedFuture(null);
                     }
-                    // no entry, or one of a connection that this one had replaced, brought back with older data
+                    // no entry, or one of an older connection that this one had replaced, brought back with older data
                     return isEnded.apply(session.uid(), session.nonce())
                             .thenCompose(ended -> ended ? CompletableFuture.completedFuture(RedisPresence.Restored.GAVE_WAY)
-                                    : presence.restore(session))
+                                    : presence.restore(session, run))
                             .thenCompose(restored -> {
                                 if (!restored.registered()) {
                                     listener.extrude(session, ""); // ended, or a newer connection has the device

@@ -130,7 +130,7 @@ final class RedisPresence {
         if (oneServer) {
             // The revocation and the device's owner are checked and written by the script: one step for the usual
             // case; a device that another user had is first taken from that user, and the script run again.
-            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null, false))
+            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null, Run.NEW))
                     .thenCompose(registered -> {
                         if (registered.outcome() != null) {
                             return CompletableFuture.completedFuture(registered);
@@ -138,7 +138,7 @@ final class RedisPresence {
                         CompletableFuture<Ownership> owned = takeOwnership(session, maxDevicesPerUser);
                         return namingTakenOnFailure(owned, owned.thenCompose(ownership -> ownership.noRoom()
                                 ? CompletableFuture.completedFuture(TOO_MANY_DEVICES)
-                                : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false)));
+                                : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), Run.NEW)));
                     });
         }
         return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
@@ -155,7 +155,7 @@ final class RedisPresence {
                     .thenCombine(ready, (ownership, listening) -> ownership)
                     .thenCompose(ownership -> ownership.noRoom()
                             ? unindex(session).thenApply(unindexed -> TOO_MANY_DEVICES)
-                            : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), false)));
+                            : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), Run.NEW)));
         });
     }
 
@@ -188,16 +188,32 @@ final class RedisPresence {
         }
     }
 
+    /** Which connection a registration script is run for: a new one, or one registered again after Redis lost it. */
+    enum Run {
+        NEW("0"),
+        /** Registered again: it gives way to any other connection of its device. */
+        AGAIN("1"),
+        /**
+         * Registered again after a master lost writes: it gives way only to a connection of its device that logged in
+         * no earlier; the entry of one that logged in before it came back with the old data, after this one replaced it.
+         */
+        AGAIN_OVER_OLDER("2");
+
+        final String arg;
+
+        Run(String arg) {
+            this.arg = arg;
+        }
+    }
+
     /**
      * Registers again a connection of this node whose presence Redis lost, unless the device has another owner by
-     * now, or an entry of a connection that logged in no earlier than this one (a newer connection, maybe of another
-     * user, registered meanwhile): then it gives way and nothing changes. The entry of a connection that logged in
-     * before it is replaced: Redis brought it back with older data, after this connection had replaced it. No device
-     * limit applies: the connection was admitted before.
+     * now, or another connection's entry it gives way to ({@code run}): then nothing changes. No device limit applies:
+     * the connection was admitted before.
      */
-    CompletableFuture<Restored> restore(DeviceSession session) {
+    CompletableFuture<Restored> restore(DeviceSession session, Run run) {
         if (oneServer) {
-            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, true).thenApply(Restored::of);
+            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, run).thenApply(Restored::of);
         }
         CompletableFuture<Boolean> indexed = index(session);
         return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
@@ -205,7 +221,7 @@ final class RedisPresence {
                 .thenCombine(indexed, (owner, index) -> owner)
                 .thenCompose(owner -> owner != null && !owner.equals(session.uid())
                         ? CompletableFuture.completedFuture(Restored.GAVE_WAY)
-                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, true).thenApply(Restored::of))
+                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, run).thenApply(Restored::of))
                 .thenCompose(restored -> restored.registered() ? CompletableFuture.completedFuture(restored)
                         : unindex(session).thenApply(unindexed -> restored));
     }
@@ -213,14 +229,14 @@ final class RedisPresence {
     /**
      * Runs the registration script. With {@code checksOwner} (a single Redis) it also refuses a revoked token and
      * records the device's owner, unless the device is another user's: then the outcome is null, nothing changes (that
-     * user's ownership is written back), and the caller takes the device from that user first. {@code restoring},
-     * the outcome is null too where the device has another session.
+     * user's ownership is written back), and the caller takes the device from that user first. For a connection
+     * registered again, the outcome is null too where it gives way to another session of the device.
      *
      * @param otherUser the session another user had on the device, taken from that user before (to extrude), or null
-     * @param restoring whether the connection is registered again after Redis lost it (it gives way to another)
+     * @param run       whether the connection is new or registered again after Redis lost it
      */
     private CompletableFuture<Registered> runRegister(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis,
-                                                      boolean checksOwner, DeviceSession otherUser, boolean restoring) {
+                                                      boolean checksOwner, DeviceSession otherUser, Run run) {
         String json = SessionJson.write(session, nodeId);
         String uid = session.uid();
         String device = session.device();
@@ -235,7 +251,7 @@ final class RedisPresence {
         return scripts.run(RedisScripts.Script.REGISTER, scriptKeys,
                         device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                         changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
-                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis), restoring ? "1" : "0",
+                        Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis), run.arg,
                         Integer.toString(ended.perUser()), Long.toString(ended.keptMillis()))
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);

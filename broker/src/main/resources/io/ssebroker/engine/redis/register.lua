@@ -9,7 +9,7 @@
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
 -- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
--- user's, or another session's that logged in no earlier: it gives way), -5 nothing changed (a newer connection of the device replaced this
+-- user's or another session's: it gives way), -5 nothing changed (a newer connection of the device replaced this
 -- one already: the script runs again for a connection that has ended), 1 first device of the user, 0 otherwise;
 -- the previous session of the same device (to extrude; with -5, the one the first run replaced) or ''. Running it again for the same connection (a command
 -- re-sent after a reconnect) changes nothing and extrudes nobody: neither the connection's own entry, nor the entry
@@ -25,12 +25,14 @@
 -- ARGV: device, session JSON, max devices, nonce, now ms, the head and the tail of the changes' JSON (see
 --       changeJson), '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the outbox
 --       ('0': no node takes them, and no offline is ever held), uid, when the connection's token was issued (ms),
---       how long the owner is kept (ms), '1' when the connection is registered again after Redis lost it, how
---       many ended connections of a user are remembered, how long they are (ms)
+--       how long the owner is kept (ms), '1' when the connection is registered again after Redis lost it ('2' when
+--       a master lost writes: it replaces an older connection's entry), how many ended connections of a user are
+--       remembered, how long they are (ms)
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[8] == '1'
 local queue = ARGV[9] == '1'
-local restoring = ARGV[13] == '1'
+local restoring = ARGV[13] ~= '0'
+local overOlder = ARGV[13] == '2'
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
 -- Most users have none held: one look at the hash spares a command per field, and nodes that queue nothing hold
@@ -68,10 +70,11 @@ if prev and entryHasNonce(prev, ARGV[4]) then
   end
   return {0, replaced, last}
 end
--- a connection registered again gives way to a connection of the device that logged in after it (or with it);
--- the entry of one that logged in before it was brought back with older data (a snapshot, a replica behind its
--- master) after that connection had been replaced by this one, and is replaced again
-if prev and restoring and (cjson.decode(prev).login or 0) >= cjson.decode(ARGV[2]).login then
+-- a connection registered again gives way to another connection of the device; after a master lost writes, only
+-- to one that logged in after it (or with it): the entry of one that logged in before it was brought back with the
+-- old data (a snapshot, a replica behind its master) after that connection had been replaced by this one, and is
+-- replaced again
+if prev and restoring and not (overOlder and (cjson.decode(prev).login or 0) < cjson.decode(ARGV[2]).login) then
   return {-4, '', last}
 end
 if prev and redis.call('LPOS', KEYS[6], ARGV[4]) then

@@ -23,11 +23,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A connection registered again after Redis lost its presence gives way to whatever has its device by then: a newer
  * connection of the device, or another user that took the device, registered between the node's look at the entry
- * and the restore. It never overwrites them; a device nobody has is restored, and the entry of an older connection
- * of the device (brought back by a master that lost the write that replaced it) is replaced.
+ * and the restore. It never overwrites them; a device nobody has is restored, and, after a master lost writes, the
+ * entry of an older connection of the device (brought back by that master) is replaced.
  */
 class PresenceRestoreTest {
     private static final String NODE = "127.0.0.1:7001";
+    private static final RedisPresence.Run AGAIN = RedisPresence.Run.AGAIN;
+    private static final RedisPresence.Run OVER_OLDER = RedisPresence.Run.AGAIN_OVER_OLDER;
 
     @ParameterizedTest(name = "on a Redis Cluster: {0}")
     @ValueSource(booleans = {false, true})
@@ -48,14 +50,16 @@ class PresenceRestoreTest {
 
                 long now = System.currentTimeMillis();
                 register(presence, session("u-restored", "d-switched", "newer", now));
-                assertThat(presence.restore(session("u-restored", "d-switched", "older", now - 5_000)).join())
+                assertThat(presence.restore(session("u-restored", "d-switched", "older", now - 5_000), OVER_OLDER).join())
                         .as("a newer connection of the device").isEqualTo(RedisPresence.Restored.GAVE_WAY);
-                assertThat(presence.restore(session("u-restored", "d-switched", "as-old", now)).join())
+                assertThat(presence.restore(session("u-restored", "d-switched", "as-old", now), OVER_OLDER).join())
                         .as("a connection of the device that logged in with it").isEqualTo(RedisPresence.Restored.GAVE_WAY);
+                assertThat(presence.restore(session("u-restored", "d-switched", "later", now + 5_000), AGAIN).join())
+                        .as("any other connection of the device, when no master lost writes").isEqualTo(RedisPresence.Restored.GAVE_WAY);
                 assertThat(presence.device("d-switched").join()).map(DeviceSession::nonce).contains("newer");
 
                 register(presence, session("u-other", "d-taken", "theirs", now));
-                assertThat(presence.restore(session("u-restored", "d-taken", "mine", now + 5_000)).join())
+                assertThat(presence.restore(session("u-restored", "d-taken", "mine", now + 5_000), OVER_OLDER).join())
                         .as("another user's device by now").isEqualTo(RedisPresence.Restored.GAVE_WAY);
                 assertThat(presence.device("d-taken").join()).map(DeviceSession::uid).contains("u-other");
                 assertThat(presence.userDevices("u-restored").join()).extracting(DeviceSession::device)
@@ -65,16 +69,16 @@ class PresenceRestoreTest {
                         .extracting(DeviceSession::nonce).doesNotContain("older", "mine");
 
                 DeviceSession restored = session("u-restored", "d-free", "restored", now);
-                assertThat(presence.restore(restored).join()).isEqualTo(new RedisPresence.Restored(true, null));
+                assertThat(presence.restore(restored, AGAIN).join()).isEqualTo(new RedisPresence.Restored(true, null));
                 assertThat(presence.device("d-free").join()).map(DeviceSession::nonce).contains("restored");
-                assertThat(presence.restore(restored).join())
+                assertThat(presence.restore(restored, AGAIN).join())
                         .as("restored twice: its own entry").isEqualTo(new RedisPresence.Restored(true, null));
 
                 // the entry of a connection that this one had replaced, brought back by a master that lost the write
                 DeviceSession stale = session("u-restored", "d-rolled-back", "stale", now - 5_000);
                 register(presence, stale);
                 RedisPresence.Restored overStale =
-                        presence.restore(session("u-restored", "d-rolled-back", "live", now)).join();
+                        presence.restore(session("u-restored", "d-rolled-back", "live", now), OVER_OLDER).join();
                 assertThat(overStale.registered()).as("an older connection's entry is replaced").isTrue();
                 assertThat(overStale.replaced()).as("handed back to be ended").extracting(DeviceSession::nonce)
                         .isEqualTo("stale");
