@@ -64,6 +64,8 @@ final class NodeRecovery {
      * lack the writes that removed entries, which nothing points to any more. Walked once each.
      */
     private final Set<String> toWalk = ConcurrentHashMap.newKeySet();
+    /** A master was replaced since the last restore of this node's connections began (a recovery clears it). */
+    private final AtomicBoolean mastersReplaced = new AtomicBoolean();
     private final Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters;
     /** The masters' run ids at the last check. */
     private volatile Set<String> masterRunIds;
@@ -165,6 +167,7 @@ final class NodeRecovery {
             if (replaced) {
                 log.warn("a Redis master restarted or was replaced: checking this node's presence");
                 now.keySet().stream().filter(runId -> !masterRunIds.contains(runId)).forEach(toWalk::add);
+                mastersReplaced.set(true);
             }
             if (now != null) {
                 masterRunIds = Set.copyOf(now.keySet());
@@ -198,9 +201,9 @@ final class NodeRecovery {
             return;
         }
         recoverAgain.set(false);
-        // Masters new since the last check may have come back with older data: an entry of an older connection of a
-        // device then stands where this node's newer one had replaced it. Else another connection's entry is newer.
-        RedisPresence.Run run = toWalk.isEmpty() ? RedisPresence.Run.AGAIN : RedisPresence.Run.AGAIN_OVER_OLDER;
+        // A master replaced since the last restore may have come back with older data: an entry of an older connection
+        // of a device then stands where this node's newer one had replaced it. Else another connection's entry is newer.
+        RedisPresence.Run run = mastersReplaced.getAndSet(false) ? RedisPresence.Run.AGAIN_OVER_OLDER : RedisPresence.Run.AGAIN;
         ensureEpoch()
                 .thenAccept(current -> {
                     if (!current.equals(epoch)) {
@@ -218,6 +221,9 @@ final class NodeRecovery {
                 .whenComplete((done, error) -> {
                     recovering.set(false);
                     if (error != null) {
+                        if (run == RedisPresence.Run.AGAIN_OVER_OLDER) {
+                            mastersReplaced.set(true); // for the retry
+                        }
                         log.warn("recovery failed, retrying: {}", error.getMessage());
                         scheduler.schedule(this::recover, 1, TimeUnit.SECONDS);
                     } else {
