@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
@@ -15,14 +11,11 @@ import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,55 +29,46 @@ class NodeRecoveryTest {
     @Test
     void aConnectionRegisteringDuringARecoveryIsRestoredOnceItsRegistrationIsDone() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", redis.first().address(),
-                    "jwt.secret", "node-recovery-test-secret-of-32-bytes-or-more")).config();
-            ClientResources resources = DefaultClientResources.create();
-            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-            RedisConnections connections = RedisConnections.open(config.redis(), resources);
-            try {
-                RedisKeys keys = new RedisKeys("sse");
-                EndedConnections ended = new EndedConnections(connections.commands, keys, 16, 60_000);
-                RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
-                        keys, StateChangeListener.NONE, new StateChangeJson("127.0.0.1:7001"),
-                        new OfflineGrace(0, false, scheduler), 60_000, ended, NODE, true);
-                PresenceSweep sweep = new PresenceSweep(connections.commands, keys, presence,
-                        () -> CompletableFuture.completedFuture(Set.of(NODE)), member -> CompletableFuture.completedFuture(true),
-                        NODE, 1000);
-                DeviceSession session = new DeviceSession("u-in-flight", "d-in-flight", "n-in-flight", "127.0.0.1:7001",
-                        "127.0.0.1:5555", System.currentTimeMillis());
-                // The node's side: the connection is local, its registration in flight; its script ran on a Redis
-                // that has lost it (nothing of it is in Redis).
-                Map<String, DeviceSession> local = new ConcurrentHashMap<>(Map.of(session.nonce(), session));
-                CompletableFuture<Void> registration = new CompletableFuture<>();
-                Map<String, CompletableFuture<Void>> registering = new ConcurrentHashMap<>(Map.of(session.nonce(), registration));
-                List<DeviceSession> extruded = new CopyOnWriteArrayList<>();
-                NodeRecovery recovery = new NodeRecovery(connections.commands, keys, presence, local, registering::get,
-                        new IgnoringEngineListener() {
-                            @Override
-                            public void extrude(DeviceSession connection, String byClientAddress) {
-                                extruded.add(connection);
-                            }
-                        },
-                        () -> CompletableFuture.completedFuture(null), () -> { }, ended::contains,
-                        (replaced, by) -> CompletableFuture.completedFuture(null), sweep, connections::masters, scheduler);
-                recovery.start().join();
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisConnections connections = parts.connections();
+            ScheduledExecutorService scheduler = parts.scheduler();
+            RedisKeys keys = new RedisKeys("sse");
+            EndedConnections ended = new EndedConnections(connections.commands, keys, 16, 60_000);
+            RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
+                    keys, StateChangeListener.NONE, new StateChangeJson("127.0.0.1:7001"),
+                    new OfflineGrace(0, false, scheduler), 60_000, ended, NODE, true);
+            PresenceSweep sweep = new PresenceSweep(connections.commands, keys, presence,
+                    () -> CompletableFuture.completedFuture(Set.of(NODE)), member -> CompletableFuture.completedFuture(true),
+                    NODE, 1000);
+            DeviceSession session = new DeviceSession("u-in-flight", "d-in-flight", "n-in-flight", "127.0.0.1:7001",
+                    "127.0.0.1:5555", System.currentTimeMillis());
+            // The node's side: the connection is local, its registration in flight; its script ran on a Redis
+            // that has lost it (nothing of it is in Redis).
+            Map<String, DeviceSession> local = new ConcurrentHashMap<>(Map.of(session.nonce(), session));
+            CompletableFuture<Void> registration = new CompletableFuture<>();
+            Map<String, CompletableFuture<Void>> registering = new ConcurrentHashMap<>(Map.of(session.nonce(), registration));
+            List<DeviceSession> extruded = new CopyOnWriteArrayList<>();
+            NodeRecovery recovery = new NodeRecovery(connections.commands, keys, presence, local, registering::get,
+                    new IgnoringEngineListener() {
+                        @Override
+                        public void extrude(DeviceSession connection, String byClientAddress) {
+                            extruded.add(connection);
+                        }
+                    },
+                    () -> CompletableFuture.completedFuture(null), () -> { }, ended::contains,
+                    (replaced, by) -> CompletableFuture.completedFuture(null), sweep, connections::masters, scheduler);
+            recovery.start().join();
 
-                recovery.recover();
-                Thread.sleep(1000); // the recovery has reached the connection, whose registration is still in flight
-                registering.remove(session.nonce());
-                registration.complete(null); // accepted
+            recovery.recover();
+            Thread.sleep(1000); // the recovery has reached the connection, whose registration is still in flight
+            registering.remove(session.nonce());
+            registration.complete(null); // accepted
 
-                await().atMost(Duration.ofSeconds(5)).until(() -> presence.device("d-in-flight").join()
-                        .map(DeviceSession::nonce).filter("n-in-flight"::equals).isPresent());
-                assertThat(presence.nodeSessions().join()).extracting(DeviceSession::nonce).containsExactly("n-in-flight");
-                assertThat(extruded).isEmpty();
-            } finally {
-                connections.close();
-                resources.shutdown(0, 2, TimeUnit.SECONDS);
-                scheduler.shutdownNow();
-            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> presence.device("d-in-flight").join()
+                    .map(DeviceSession::nonce).filter("n-in-flight"::equals).isPresent());
+            assertThat(presence.nodeSessions().join()).extracting(DeviceSession::nonce).containsExactly("n-in-flight");
+            assertThat(extruded).isEmpty();
         }
     }
 }

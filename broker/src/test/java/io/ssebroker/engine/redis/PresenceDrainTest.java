@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
@@ -15,12 +11,9 @@ import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,36 +29,27 @@ class PresenceDrainTest {
     @Test
     void changesTakenByARunWhoseAnswerTimedOutAreReportedAll() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", redis.first().address(), "redis.timeout", "1",
-                    "jwt.secret", "presence-drain-test-secret-of-32-bytes")).config();
-            ClientResources resources = DefaultClientResources.create();
-            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-            RedisConnections connections = RedisConnections.open(config.redis(), resources);
-            try {
-                List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
-                // Offlines held for 300 ms: the node takes them from the outbox on its own, while Redis is busy.
-                RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
-                        new RedisKeys("sse"), change -> reported.add(change.kind()), new StateChangeJson(NODE),
-                        new OfflineGrace(300, false, scheduler), 60_000,
-                        new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, true);
-                DeviceSession session = new DeviceSession("u-drained", "d-drained", "n-drained", NODE, "127.0.0.1:5555",
-                        System.currentTimeMillis());
-                presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
-                presence.unregister(session, StateChange.DEVICE_DISCONNECT).join();
-                assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
+            RedisConnections connections = parts.connections();
+            ScheduledExecutorService scheduler = parts.scheduler();
+            List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
+            // Offlines held for 300 ms: the node takes them from the outbox on its own, while Redis is busy.
+            RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
+                    new RedisKeys("sse"), change -> reported.add(change.kind()), new StateChangeJson(NODE),
+                    new OfflineGrace(300, false, scheduler), 60_000,
+                    new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, true);
+            DeviceSession session = new DeviceSession("u-drained", "d-drained", "n-drained", NODE, "127.0.0.1:5555",
+                    System.currentTimeMillis());
+            presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
+            presence.unregister(session, StateChange.DEVICE_DISCONNECT).join();
+            assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
 
-                redis.first().cli("EVAL", BUSY_TWO_SECONDS, "0");
+            redis.first().cli("EVAL", BUSY_TWO_SECONDS, "0");
 
-                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reported).containsExactly(
-                        StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE,
-                        StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
-            } finally {
-                connections.close();
-                resources.shutdown(0, 2, TimeUnit.SECONDS);
-                scheduler.shutdownNow();
-            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reported).containsExactly(
+                    StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE,
+                    StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
         }
     }
 }

@@ -3,20 +3,13 @@ package io.ssebroker.engine.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -35,59 +28,50 @@ class PresenceRestoreTest {
     @ValueSource(booleans = {false, true})
     void aRestoredConnectionGivesWayToWhateverHasItsDeviceByNow(boolean cluster) throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = cluster ? RedisServers.cluster() : RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", String.join(",", redis.addresses()),
-                    "jwt.secret", "presence-restore-test-secret-of-32-bytes")).config();
-            ClientResources resources = DefaultClientResources.create();
-            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-            RedisConnections connections = RedisConnections.open(config.redis(), resources);
-            try {
-                RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
-                        new RedisKeys("sse"), StateChangeListener.NONE, new StateChangeJson(NODE),
-                        new OfflineGrace(0, false, scheduler), 60_000,
-                        new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, !connections.cluster);
+        try (RedisServers redis = cluster ? RedisServers.cluster() : RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisConnections connections = parts.connections();
+            ScheduledExecutorService scheduler = parts.scheduler();
+            RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
+                    new RedisKeys("sse"), StateChangeListener.NONE, new StateChangeJson(NODE),
+                    new OfflineGrace(0, false, scheduler), 60_000,
+                    new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, !connections.cluster);
 
-                long now = System.currentTimeMillis();
-                register(presence, session("u-restored", "d-switched", "newer", now));
-                assertThat(presence.restore(session("u-restored", "d-switched", "older", now - 5_000), OVER_OLDER).join())
-                        .as("a newer connection of the device").isEqualTo(RedisPresence.Restored.GAVE_WAY);
-                assertThat(presence.restore(session("u-restored", "d-switched", "as-old", now), OVER_OLDER).join())
-                        .as("a connection of the device that logged in with it").isEqualTo(RedisPresence.Restored.GAVE_WAY);
-                assertThat(presence.restore(session("u-restored", "d-switched", "later", now + 5_000), AGAIN).join())
-                        .as("any other connection of the device, when no master lost writes").isEqualTo(RedisPresence.Restored.GAVE_WAY);
-                assertThat(presence.device("d-switched").join()).map(DeviceSession::nonce).contains("newer");
+            long now = System.currentTimeMillis();
+            register(presence, session("u-restored", "d-switched", "newer", now));
+            assertThat(presence.restore(session("u-restored", "d-switched", "older", now - 5_000), OVER_OLDER).join())
+                    .as("a newer connection of the device").isEqualTo(RedisPresence.Restored.GAVE_WAY);
+            assertThat(presence.restore(session("u-restored", "d-switched", "as-old", now), OVER_OLDER).join())
+                    .as("a connection of the device that logged in with it").isEqualTo(RedisPresence.Restored.GAVE_WAY);
+            assertThat(presence.restore(session("u-restored", "d-switched", "later", now + 5_000), AGAIN).join())
+                    .as("any other connection of the device, when no master lost writes").isEqualTo(RedisPresence.Restored.GAVE_WAY);
+            assertThat(presence.device("d-switched").join()).map(DeviceSession::nonce).contains("newer");
 
-                register(presence, session("u-other", "d-taken", "theirs", now));
-                assertThat(presence.restore(session("u-restored", "d-taken", "mine", now + 5_000), OVER_OLDER).join())
-                        .as("another user's device by now").isEqualTo(RedisPresence.Restored.GAVE_WAY);
-                assertThat(presence.device("d-taken").join()).map(DeviceSession::uid).contains("u-other");
-                assertThat(presence.userDevices("u-restored").join()).extracting(DeviceSession::device)
-                        .containsExactly("d-switched");
+            register(presence, session("u-other", "d-taken", "theirs", now));
+            assertThat(presence.restore(session("u-restored", "d-taken", "mine", now + 5_000), OVER_OLDER).join())
+                    .as("another user's device by now").isEqualTo(RedisPresence.Restored.GAVE_WAY);
+            assertThat(presence.device("d-taken").join()).map(DeviceSession::uid).contains("u-other");
+            assertThat(presence.userDevices("u-restored").join()).extracting(DeviceSession::device)
+                    .containsExactly("d-switched");
 
-                assertThat(presence.nodeSessions().join()).as("the node's index keeps none that gave way")
-                        .extracting(DeviceSession::nonce).doesNotContain("older", "mine");
+            assertThat(presence.nodeSessions().join()).as("the node's index keeps none that gave way")
+                    .extracting(DeviceSession::nonce).doesNotContain("older", "mine");
 
-                DeviceSession restored = session("u-restored", "d-free", "restored", now);
-                assertThat(presence.restore(restored, AGAIN).join()).isEqualTo(new RedisPresence.Restored(true, null));
-                assertThat(presence.device("d-free").join()).map(DeviceSession::nonce).contains("restored");
-                assertThat(presence.restore(restored, AGAIN).join())
-                        .as("restored twice: its own entry").isEqualTo(new RedisPresence.Restored(true, null));
+            DeviceSession restored = session("u-restored", "d-free", "restored", now);
+            assertThat(presence.restore(restored, AGAIN).join()).isEqualTo(new RedisPresence.Restored(true, null));
+            assertThat(presence.device("d-free").join()).map(DeviceSession::nonce).contains("restored");
+            assertThat(presence.restore(restored, AGAIN).join())
+                    .as("restored twice: its own entry").isEqualTo(new RedisPresence.Restored(true, null));
 
-                // the entry of a connection that this one had replaced, brought back by a master that lost the write
-                DeviceSession stale = session("u-restored", "d-rolled-back", "stale", now - 5_000);
-                register(presence, stale);
-                RedisPresence.Restored overStale =
-                        presence.restore(session("u-restored", "d-rolled-back", "live", now), OVER_OLDER).join();
-                assertThat(overStale.registered()).as("an older connection's entry is replaced").isTrue();
-                assertThat(overStale.replaced()).as("handed back to be ended").extracting(DeviceSession::nonce)
-                        .isEqualTo("stale");
-                assertThat(presence.device("d-rolled-back").join()).map(DeviceSession::nonce).contains("live");
-            } finally {
-                connections.close();
-                resources.shutdown(0, 2, TimeUnit.SECONDS);
-                scheduler.shutdownNow();
-            }
+            // the entry of a connection that this one had replaced, brought back by a master that lost the write
+            DeviceSession stale = session("u-restored", "d-rolled-back", "stale", now - 5_000);
+            register(presence, stale);
+            RedisPresence.Restored overStale =
+                    presence.restore(session("u-restored", "d-rolled-back", "live", now), OVER_OLDER).join();
+            assertThat(overStale.registered()).as("an older connection's entry is replaced").isTrue();
+            assertThat(overStale.replaced()).as("handed back to be ended").extracting(DeviceSession::nonce)
+                    .isEqualTo("stale");
+            assertThat(presence.device("d-rolled-back").join()).map(DeviceSession::nonce).contains("live");
         }
     }
 

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
@@ -15,12 +11,9 @@ import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,43 +26,34 @@ class PresenceSweepTest {
     @Test
     void aSweepClearsTheEntriesOfNodesThatLeftTheClusterOnly() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", redis.first().address(),
-                    "jwt.secret", "presence-sweep-test-secret-of-32-bytes-or-more")).config();
-            ClientResources resources = DefaultClientResources.create();
-            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-            RedisConnections connections = RedisConnections.open(config.redis(), resources);
-            try {
-                RedisKeys keys = new RedisKeys("sse");
-                RedisPresence ours = presence(connections, scheduler, "node-sweeping");
-                register(ours, new DeviceSession("u-ours", "d-ours", "n-ours", "127.0.0.1:7001", "127.0.0.1:5555", 1L));
-                for (String node : List.of("node-gone", "node-stalled", "node-late")) {
-                    register(presence(connections, scheduler, node), new DeviceSession("u-" + node, "d-" + node, "n-" + node,
-                            "127.0.0.1:7002", "127.0.0.1:5556", 1L));
-                }
-                // The sweep reads the nodes once; a node joins after that read. No node's beat is current, and the
-                // sweeping node is missing from the set too.
-                connections.commands.sadd(keys.nodes(), "node-stalled", "node-late").toCompletableFuture().join();
-                PresenceSweep sweep = new PresenceSweep(connections.commands, keys, ours,
-                        () -> CompletableFuture.completedFuture(Set.of("node-stalled")),
-                        member -> connections.commands.sismember(keys.nodes(), member).toCompletableFuture(),
-                        "node-sweeping", 1000);
-                sweep.walkSoon();
-                sweep.sweep();
-                await().atMost(Duration.ofSeconds(10)).until(() -> ours.device("d-node-gone").join().isEmpty());
-                assertThat(ours.device("d-ours").join()).as("the sweeping node's own entry")
-                        .map(DeviceSession::nonce).contains("n-ours");
-                assertThat(ours.device("d-node-stalled").join()).as("a node of the cluster whose beat is missing")
-                        .map(DeviceSession::nonce).contains("n-node-stalled");
-                assertThat(ours.device("d-node-late").join()).as("a node that joined after the sweep read the nodes")
-                        .map(DeviceSession::nonce).contains("n-node-late");
-                assertThat(ours.userCount().join()).isEqualTo(3);
-            } finally {
-                connections.close();
-                resources.shutdown(0, 2, TimeUnit.SECONDS);
-                scheduler.shutdownNow();
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisConnections connections = parts.connections();
+            ScheduledExecutorService scheduler = parts.scheduler();
+            RedisKeys keys = new RedisKeys("sse");
+            RedisPresence ours = presence(connections, scheduler, "node-sweeping");
+            register(ours, new DeviceSession("u-ours", "d-ours", "n-ours", "127.0.0.1:7001", "127.0.0.1:5555", 1L));
+            for (String node : List.of("node-gone", "node-stalled", "node-late")) {
+                register(presence(connections, scheduler, node), new DeviceSession("u-" + node, "d-" + node, "n-" + node,
+                        "127.0.0.1:7002", "127.0.0.1:5556", 1L));
             }
+            // The sweep reads the nodes once; a node joins after that read. No node's beat is current, and the
+            // sweeping node is missing from the set too.
+            connections.commands.sadd(keys.nodes(), "node-stalled", "node-late").toCompletableFuture().join();
+            PresenceSweep sweep = new PresenceSweep(connections.commands, keys, ours,
+                    () -> CompletableFuture.completedFuture(Set.of("node-stalled")),
+                    member -> connections.commands.sismember(keys.nodes(), member).toCompletableFuture(),
+                    "node-sweeping", 1000);
+            sweep.walkSoon();
+            sweep.sweep();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ours.device("d-node-gone").join().isEmpty());
+            assertThat(ours.device("d-ours").join()).as("the sweeping node's own entry")
+                    .map(DeviceSession::nonce).contains("n-ours");
+            assertThat(ours.device("d-node-stalled").join()).as("a node of the cluster whose beat is missing")
+                    .map(DeviceSession::nonce).contains("n-node-stalled");
+            assertThat(ours.device("d-node-late").join()).as("a node that joined after the sweep read the nodes")
+                    .map(DeviceSession::nonce).contains("n-node-late");
+            assertThat(ours.userCount().join()).isEqualTo(3);
         }
     }
 

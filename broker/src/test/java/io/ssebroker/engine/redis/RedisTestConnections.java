@@ -1,0 +1,53 @@
+package io.ssebroker.engine.redis;
+
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.testing.RedisServers;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's connections to test Redis servers, as a node opens them, with a scheduler: for tests of the engine's
+ * parts, which build those parts themselves. Closed together.
+ */
+final class RedisTestConnections implements AutoCloseable {
+    private final ClientResources resources;
+    private final RedisConnections connections;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+
+    private RedisTestConnections(ClientResources resources, RedisConnections connections) {
+        this.resources = resources;
+        this.connections = connections;
+    }
+
+    /** Connects to the servers with these settings besides their addresses (for example {@code redis.timeout}). */
+    static RedisTestConnections open(RedisServers redis, Map<String, String> settings) {
+        Map<String, String> all = new HashMap<>(settings);
+        all.put("redis.addrs", String.join(",", redis.addresses()));
+        all.put("jwt.secret", "redis-test-connections-secret-of-32-bytes");
+        BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), all).config();
+        ClientResources resources = DefaultClientResources.create();
+        return new RedisTestConnections(resources, RedisConnections.open(config.redis(), resources));
+    }
+
+    RedisConnections connections() {
+        return connections;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    @Override
+    public void close() {
+        connections.close();
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        scheduler.shutdownNow();
+    }
+}
