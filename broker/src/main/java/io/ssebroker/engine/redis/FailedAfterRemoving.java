@@ -25,7 +25,9 @@ final class FailedAfterRemoving extends RuntimeException {
             return cause;
         }
         List<DeviceSession> all = new ArrayList<>(removedBy(cause));
-        all.add(connection);
+        if (all.stream().noneMatch(named -> named.nonce().equals(connection.nonce()))) {
+            all.add(connection);
+        }
         return new FailedAfterRemoving(all, cause instanceof FailedAfterRemoving named ? named.getCause() : cause);
     }
 

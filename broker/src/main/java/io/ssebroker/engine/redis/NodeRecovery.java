@@ -309,10 +309,24 @@ final class NodeRecovery {
             // it is done, if it was accepted (one that does not end in time is left to a later recovery).
             steps.add(inFlight == null ? restoreLocalSession(session, run) : inFlight.copy()
                     .completeOnTimeout(null, REGISTRATION_WAIT_SECONDS, TimeUnit.SECONDS)
-                    .thenCompose(done -> localSessions.containsKey(session.nonce()) && registration.apply(session.nonce()) == null
-                            ? restoreLocalSession(session, run) : CompletableFuture.completedFuture(null)));
+                    .thenCompose(done -> {
+                        if (registration.apply(session.nonce()) != null) {
+                            lookAgainLater(run); // still registering
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        return localSessions.containsKey(session.nonce()) ? restoreLocalSession(session, run)
+                                : CompletableFuture.completedFuture(null);
+                    }));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
+    }
+
+    /** Has the recovery run once more after this one, as this one would have (a master replaced included). */
+    private void lookAgainLater(RedisPresence.Run run) {
+        if (run == RedisPresence.Run.AGAIN_OVER_OLDER) {
+            mastersReplaced.set(true);
+        }
+        recoverAgain.set(true);
     }
 
     private CompletableFuture<Void> restoreLocalSession(DeviceSession session, RedisPresence.Run run) {
@@ -330,19 +344,29 @@ final class NodeRecovery {
                     // no entry, or one of an older connection that this one had replaced, brought back with older data
                     return isEnded.apply(session.uid(), session.nonce())
                             .thenCompose(ended -> ended ? CompletableFuture.completedFuture(RedisPresence.Restored.GAVE_WAY)
-                                    : presence.restore(session, run))
+                                    : presence.restore(session, run).exceptionallyCompose(error -> endAll(
+                                            FailedAfterRemoving.removedBy(error), session).thenCompose(endedAll ->
+                                            CompletableFuture.<RedisPresence.Restored>failedFuture(error))))
                             .thenCompose(restored -> {
                                 if (!restored.registered()) {
                                     listener.extrude(session, ""); // ended, or a newer connection has the device
                                     return CompletableFuture.completedFuture(null);
                                 }
                                 // Its user's channel is still followed: nothing to wait for.
-                                CompletableFuture<Void> replacedEnded = restored.replaced() == null
-                                        ? CompletableFuture.completedFuture(null)
-                                        : endReplaced.apply(restored.replaced(), session);
-                                return replacedEnded.thenCompose(done -> removeIfEnded(session));
+                                return endAll(restored.replaced() == null ? List.of() : List.of(restored.replaced()), session)
+                                        .thenCompose(done -> removeIfEnded(session));
                             });
                 });
+    }
+
+    /** Ends the connections whose entries a connection's restore replaced (a failure to end one is logged). */
+    private CompletableFuture<Void> endAll(List<DeviceSession> replaced, DeviceSession by) {
+        return CompletableFuture.allOf(replaced.stream().map(connection -> endReplaced.apply(connection, by)
+                .exceptionally(notEnded -> {
+                    log.warn("ending connection {} of user {}, whose entry a restore replaced, failed: {}",
+                            connection.nonce(), connection.uid(), Failures.cause(notEnded).getMessage());
+                    return null;
+                })).toArray(CompletableFuture[]::new));
     }
 
     /**

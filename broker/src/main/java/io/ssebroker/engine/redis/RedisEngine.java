@@ -320,11 +320,12 @@ public final class RedisEngine implements Engine {
                             new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
                 }))
                 .whenComplete((registration, error) -> {
-                    registering.remove(session.nonce());
+                    // rolled back first: a recovery that finds it no longer registering finds it gone too
                     if (error != null) {
                         rollBack(session);
                     }
-                    settled.complete(null); // after the roll-back: a recovery waiting on it finds the connection gone
+                    registering.remove(session.nonce());
+                    settled.complete(null);
                 });
     }
 

@@ -12,7 +12,9 @@ final class RedisFutures {
 
     static <T> CompletableFuture<T> guard(CompletionStage<T> stage) {
         return stage.toCompletableFuture().exceptionallyCompose(error -> {
-            Throwable cause = Failures.cause(error);
+            Throwable failure = Failures.cause(error);
+            // the connections it names are the engine's business, ended already
+            Throwable cause = failure instanceof FailedAfterRemoving ? Failures.cause(failure.getCause()) : failure;
             if (cause instanceof EngineUnavailableException) {
                 return CompletableFuture.failedFuture(cause);
             }
