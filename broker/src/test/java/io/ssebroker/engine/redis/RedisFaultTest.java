@@ -152,6 +152,58 @@ class RedisFaultTest {
     }
 
     /**
+     * A node whose beat cannot be renewed for a while (here: Redis refuses the node its beat key) is taken for dead,
+     * and cleared; the beats that fail meanwhile still add it back to the set of nodes and find the survivor's mark,
+     * and once its beat is renewed again it registers its connections again: a failed renewal does not hide what the
+     * other answers of the beat said (the beats after it find the node in the set and no mark).
+     */
+    @Test
+    void aNodeClearedWhileItsBeatFailedRegistersItsConnectionsAgain() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            redis.first().cli("ACL", "SETUSER", "unbeating", "on", ">unbeating-secret", "~*", "&*", "+@all");
+            try (TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"));
+                 TestNode unbeating = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1",
+                         "redis.username", "unbeating", "redis.password", "unbeating-secret"))) {
+                List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+                io.lettuce.core.RedisClient watcherClient = io.lettuce.core.RedisClient.create("redis://" + redis.first().address());
+                var watcher = watcherClient.connectPubSub();
+                watcher.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String channel, String message) {
+                        changes.add(channel + " " + message);
+                    }
+                });
+                watcher.sync().subscribe("sse_topic_device_offline", "sse_topic_device_online");
+                SseClient client = unbeating.connect("u-unbeating", "d-unbeating");
+                client.nextOfType("sys_connected");
+                // every key but the nodes' beats ("sse:nodes" is the set of nodes)
+                redis.first().cli("ACL", "SETUSER", "unbeating", "resetkeys", "~sse:nodes", "~sse:[^n]*");
+
+                await().atMost(Duration.ofSeconds(15)).until(() -> changes.stream()
+                        .anyMatch(change -> change.contains("offline") && change.contains("instance_clear")));
+                Thread.sleep(1500); // a beat or more that fails after the clear
+                redis.first().cli("ACL", "SETUSER", "unbeating", "resetkeys", "~*");
+                await().atMost(Duration.ofSeconds(10)).until(() -> {
+                    int cleared = -1;
+                    for (int i = 0; i < changes.size(); i++) {
+                        if (changes.get(i).contains("instance_clear")) {
+                            cleared = i;
+                            break;
+                        }
+                    }
+                    return changes.subList(cleared + 1, changes.size()).stream()
+                            .anyMatch(change -> change.startsWith("sse_topic_device_online"));
+                });
+                assertThat(client.isClosedByServer()).isFalse();
+                watcher.close();
+                watcherClient.shutdown();
+                client.close();
+            }
+        }
+    }
+
+    /**
      * A node that stalls is taken for dead, and the survivor's clear of its devices fails half-way (here: Redis
      * refuses the survivor the keys of one user), so the node stays in the set of nodes. When it beats again, what the
      * clear removed is registered again: the survivor's mark tells it, where being added back to the set does not.
