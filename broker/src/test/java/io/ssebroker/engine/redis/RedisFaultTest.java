@@ -334,16 +334,9 @@ class RedisFaultTest {
                          "redis.password", "taker-secret"))) {
                 SseClient owner = owners.connect("a-owner", "d-contested");
                 owner.nextOfType("sys_connected");
-                try (SseClient taker = takers.connect("b-taker", "d-contested")) {
-                    assertThat(taker.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
-                            .as("told to come back later").contains("sys_unavailable");
-                }
+                assertFailsAndEnds(takers.connect("b-taker", "d-contested"), owner);
                 assertThat(owners.api().get("/info", Map.of("device", "d-contested")).result().path("online").asBoolean())
                         .as("the device was taken from its user").isFalse();
-                assertThat(owner.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
-                        .contains("sys_extrude_offline");
-                assertThat(owner.isClosedByServer()).isTrue();
-                owner.close();
             }
         }
     }
@@ -366,16 +359,20 @@ class RedisFaultTest {
                          "callback.url", "http://127.0.0.1:9/presence"))) {
                 SseClient previous = first.connect("b-replaced", "d-replaced");
                 previous.nextOfType("sys_connected");
-                try (SseClient failing = second.connect("b-replaced", "d-replaced")) {
-                    assertThat(failing.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
-                            .as("told to come back later").contains("sys_unavailable");
-                }
-                assertThat(previous.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
-                        .contains("sys_extrude_offline");
-                assertThat(previous.isClosedByServer()).isTrue();
-                previous.close();
+                assertFailsAndEnds(second.connect("b-replaced", "d-replaced"), previous);
             }
         }
+    }
+
+    /** A connection whose registration failed (told to come back later), and the one whose entry it removed, ended. */
+    private static void assertFailsAndEnds(SseClient failed, SseClient removed) {
+        try (failed) {
+            assertThat(failed.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+                    .as("told to come back later").contains("sys_unavailable");
+        }
+        assertThat(removed.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event).contains("sys_extrude_offline");
+        assertThat(removed.isClosedByServer()).isTrue();
+        removed.close();
     }
 
     /**
