@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.engine.DeviceSession;
-import io.ssebroker.engine.StateChangeJson;
-import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,12 +29,9 @@ class NodeRecoveryTest {
         try (RedisServers redis = RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
             RedisConnections connections = parts.connections();
-            ScheduledExecutorService scheduler = parts.scheduler();
             RedisKeys keys = new RedisKeys("sse");
             EndedConnections ended = new EndedConnections(connections.commands, keys, 16, 60_000);
-            RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
-                    keys, StateChangeListener.NONE, new StateChangeJson("127.0.0.1:7001"),
-                    new OfflineGrace(0, false, scheduler), 60_000, ended, NODE, true);
+            RedisPresence presence = parts.presence(NODE);
             PresenceSweep sweep = new PresenceSweep(connections.commands, keys, presence,
                     () -> CompletableFuture.completedFuture(Set.of(NODE)), member -> CompletableFuture.completedFuture(true),
                     NODE, 1000);
@@ -57,7 +51,7 @@ class NodeRecoveryTest {
                         }
                     },
                     () -> CompletableFuture.completedFuture(null), () -> { }, ended::contains,
-                    (replaced, by) -> CompletableFuture.completedFuture(null), sweep, connections::masters, scheduler);
+                    (replaced, by) -> CompletableFuture.completedFuture(null), sweep, connections::masters, parts.scheduler());
             recovery.start().join();
 
             recovery.recover();

@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChange;
-import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,14 +29,9 @@ class PresenceDrainTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
-            RedisConnections connections = parts.connections();
-            ScheduledExecutorService scheduler = parts.scheduler();
             List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
             // Offlines held for 300 ms: the node takes them from the outbox on its own, while Redis is busy.
-            RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
-                    new RedisKeys("sse"), change -> reported.add(change.kind()), new StateChangeJson(NODE),
-                    new OfflineGrace(300, false, scheduler), 60_000,
-                    new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, true);
+            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 300);
             DeviceSession session = new DeviceSession("u-drained", "d-drained", "n-drained", NODE, "127.0.0.1:5555",
                     System.currentTimeMillis());
             presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();

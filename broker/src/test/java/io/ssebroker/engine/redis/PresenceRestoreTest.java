@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.engine.DeviceSession;
-import io.ssebroker.engine.StateChangeJson;
-import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,12 +27,7 @@ class PresenceRestoreTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = cluster ? RedisServers.cluster() : RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
-            RedisConnections connections = parts.connections();
-            ScheduledExecutorService scheduler = parts.scheduler();
-            RedisPresence presence = new RedisPresence(connections.commands, new RedisScripts(connections.commands),
-                    new RedisKeys("sse"), StateChangeListener.NONE, new StateChangeJson(NODE),
-                    new OfflineGrace(0, false, scheduler), 60_000,
-                    new EndedConnections(connections.commands, new RedisKeys("sse"), 16, 60_000), NODE, !connections.cluster);
+            RedisPresence presence = parts.presence(NODE);
 
             long now = System.currentTimeMillis();
             register(presence, session("u-restored", "d-switched", "newer", now));

@@ -5,15 +5,12 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.engine.DeviceSession;
-import io.ssebroker.engine.StateChangeJson;
-import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,12 +26,11 @@ class PresenceSweepTest {
         try (RedisServers redis = RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
             RedisConnections connections = parts.connections();
-            ScheduledExecutorService scheduler = parts.scheduler();
             RedisKeys keys = new RedisKeys("sse");
-            RedisPresence ours = presence(connections, scheduler, "node-sweeping");
+            RedisPresence ours = parts.presence("node-sweeping");
             register(ours, new DeviceSession("u-ours", "d-ours", "n-ours", "127.0.0.1:7001", "127.0.0.1:5555", 1L));
             for (String node : List.of("node-gone", "node-stalled", "node-late")) {
-                register(presence(connections, scheduler, node), new DeviceSession("u-" + node, "d-" + node, "n-" + node,
+                register(parts.presence(node), new DeviceSession("u-" + node, "d-" + node, "n-" + node,
                         "127.0.0.1:7002", "127.0.0.1:5556", 1L));
             }
             // The sweep reads the nodes once; a node joins after that read. No node's beat is current, and the
@@ -57,12 +53,6 @@ class PresenceSweepTest {
         }
     }
 
-    private static RedisPresence presence(RedisConnections connections, ScheduledExecutorService scheduler, String nodeId) {
-        RedisKeys keys = new RedisKeys("sse");
-        return new RedisPresence(connections.commands, new RedisScripts(connections.commands), keys,
-                StateChangeListener.NONE, new StateChangeJson(nodeId), new OfflineGrace(0, false, scheduler), 60_000,
-                new EndedConnections(connections.commands, keys, 16, 60_000), nodeId, !connections.cluster);
-    }
 
     private static void register(RedisPresence presence, DeviceSession session) {
         presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();

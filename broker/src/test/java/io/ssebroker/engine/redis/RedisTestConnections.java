@@ -4,6 +4,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.engine.StateChangeJson;
+import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.util.HashMap;
 import java.util.Map;
@@ -42,6 +44,19 @@ final class RedisTestConnections implements AutoCloseable {
 
     ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    /** The presence of the node process {@code nodeId}, as a node builds it: its changes go nowhere, no offline held. */
+    RedisPresence presence(String nodeId) {
+        return presence(nodeId, StateChangeListener.NONE, 0);
+    }
+
+    /** The same, its changes reported to {@code changes}, and offlines held for {@code graceMillis}. */
+    RedisPresence presence(String nodeId, StateChangeListener changes, long graceMillis) {
+        RedisKeys keys = new RedisKeys("sse");
+        return new RedisPresence(connections.commands, new RedisScripts(connections.commands), keys, changes,
+                new StateChangeJson(nodeId), new OfflineGrace(graceMillis, false, scheduler), 60_000,
+                new EndedConnections(connections.commands, keys, 16, 60_000), nodeId, !connections.cluster);
     }
 
     @Override
