@@ -53,7 +53,7 @@ final class NodeRecovery {
     private final Supplier<CompletableFuture<?>> beat;
     private final Runnable catchUpAll;
     private final BiFunction<String, String, CompletableFuture<Boolean>> isEnded;
-    private final BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced;
+    private final BiFunction<List<DeviceSession>, DeviceSession, CompletableFuture<Void>> endReplaced;
     private final PresenceSweep sweep;
     private final ScheduledExecutorService scheduler;
     private final AtomicBoolean recovering = new AtomicBoolean();
@@ -78,14 +78,14 @@ final class NodeRecovery {
      * @param beat          renews this node's liveness
      * @param catchUpAll    makes every stream follower read what it missed
      * @param isEnded       whether a connection (uid, nonce) was kicked or extruded
-     * @param endReplaced   ends a connection (wherever it is) replaced by a connection of this node
+     * @param endReplaced   ends connections (wherever they are) replaced by a connection of this node; never fails
      * @param sweep         removes entries of nodes that are gone
      * @param masters       the commands of each server that holds data now
      */
     NodeRecovery(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence,
                  Map<String, DeviceSession> localSessions, Function<String, CompletableFuture<Void>> registration, EngineListener listener, Supplier<CompletableFuture<?>> beat,
                  Runnable catchUpAll, BiFunction<String, String, CompletableFuture<Boolean>> isEnded,
-                 BiFunction<DeviceSession, DeviceSession, CompletableFuture<Void>> endReplaced, PresenceSweep sweep,
+                 BiFunction<List<DeviceSession>, DeviceSession, CompletableFuture<Void>> endReplaced, PresenceSweep sweep,
                  Supplier<CompletableFuture<List<RedisClusterAsyncCommands<String, String>>>> masters,
                  ScheduledExecutorService scheduler) {
         this.commands = commands;
@@ -344,7 +344,7 @@ final class NodeRecovery {
                     // no entry, or one of an older connection that this one had replaced, brought back with older data
                     return isEnded.apply(session.uid(), session.nonce())
                             .thenCompose(ended -> ended ? CompletableFuture.completedFuture(RedisPresence.Restored.GAVE_WAY)
-                                    : presence.restore(session, run).exceptionallyCompose(error -> endAll(
+                                    : presence.restore(session, run).exceptionallyCompose(error -> endReplaced.apply(
                                             FailedAfterRemoving.removedBy(error), session).thenCompose(endedAll ->
                                             CompletableFuture.<RedisPresence.Restored>failedFuture(error))))
                             .thenCompose(restored -> {
@@ -353,20 +353,10 @@ final class NodeRecovery {
                                     return CompletableFuture.completedFuture(null);
                                 }
                                 // Its user's channel is still followed: nothing to wait for.
-                                return endAll(restored.replaced() == null ? List.of() : List.of(restored.replaced()), session)
+                                return endReplaced.apply(restored.replaced() == null ? List.of() : List.of(restored.replaced()), session)
                                         .thenCompose(done -> removeIfEnded(session));
                             });
                 });
-    }
-
-    /** Ends the connections whose entries a connection's restore replaced (a failure to end one is logged). */
-    private CompletableFuture<Void> endAll(List<DeviceSession> replaced, DeviceSession by) {
-        return CompletableFuture.allOf(replaced.stream().map(connection -> endReplaced.apply(connection, by)
-                .exceptionally(notEnded -> {
-                    log.warn("ending connection {} of user {}, whose entry a restore replaced, failed: {}",
-                            connection.nonce(), connection.uid(), Failures.cause(notEnded).getMessage());
-                    return null;
-                })).toArray(CompletableFuture[]::new));
     }
 
     /**

@@ -120,9 +120,7 @@ final class PresenceSweep {
                 }));
     }
 
-    /**
-     * Removes the user's entries held by nodes that are gone; unlists the user when nothing is left.
-     */
+    /** Removes the user's entries held by nodes that are gone; unlists the user when nothing is left. */
     private CompletableFuture<Void> clear(String uid, Map<String, String> entries, Predicate<String> gone) {
         List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
         for (String json : entries.values()) {

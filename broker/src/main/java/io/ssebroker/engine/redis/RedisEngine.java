@@ -164,7 +164,7 @@ public final class RedisEngine implements Engine {
             sweep = new PresenceSweep(redis.commands, keys, presence, () -> liveness.nodeIds(),
                     member -> liveness.isClusterNode(member), nodeId, config.redis().nodeHeartbeatSeconds() * 1000L);
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::get, listener,
-                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::extrude, sweep, redis::masters,
+                    () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::endReplaced, sweep, redis::masters,
                     scheduler);
             liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
                     config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon);
@@ -340,16 +340,23 @@ public final class RedisEngine implements Engine {
         return written.handle((registered, error) -> {
             List<DeviceSession> removed = error != null ? FailedAfterRemoving.removedBy(error)
                     : registered.replaced() == null ? List.of() : List.of(registered.replaced());
-            CompletableFuture<?>[] ends = removed.stream().map(connection -> extrude(connection, session)
-                    .exceptionally(notEnded -> {
-                        log.warn("ending connection {} of user {}, whose presence a registration replaced, failed: {}",
-                                connection.nonce(), connection.uid(), Failures.cause(notEnded).getMessage());
-                        return null;
-                    })).toArray(CompletableFuture[]::new);
-            return CompletableFuture.allOf(ends).thenCompose(ended -> error == null
+            return endReplaced(removed, session).thenCompose(ended -> error == null
                     ? CompletableFuture.completedFuture(registered)
                     : CompletableFuture.<RedisPresence.Registered>failedFuture(error));
         }).thenCompose(next -> next);
+    }
+
+    /**
+     * Ends connections whose presence a connection of this node replaced or took, wherever they are. Never fails: an
+     * end that cannot be asked is logged.
+     */
+    private CompletableFuture<Void> endReplaced(List<DeviceSession> replaced, DeviceSession by) {
+        return CompletableFuture.allOf(replaced.stream().map(connection -> extrude(connection, by)
+                .exceptionally(notEnded -> {
+                    log.warn("ending connection {} of user {}, whose presence connection {} replaced, failed: {}",
+                            connection.nonce(), connection.uid(), by.nonce(), Failures.cause(notEnded).getMessage());
+                    return null;
+                })).toArray(CompletableFuture[]::new));
     }
 
     /**
