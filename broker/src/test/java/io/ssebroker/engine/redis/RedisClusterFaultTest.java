@@ -230,6 +230,7 @@ class RedisClusterFaultTest {
             assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                     .until(() -> redis.ownerOf(slot) == replica);
+            redis.awaitClusterOk(); // until then, a master that has not learnt of the takeover answers CLUSTERDOWN
             await().atMost(Duration.ofSeconds(20)).until(() -> replica.cli("HEXISTS", presence, "d-gone").trim().equals("0"));
             assertThat(online(node, "d-gone")).isFalse();
             // Read from Redis, not through the node, whose first commands to the new master may still fail just
@@ -286,6 +287,7 @@ class RedisClusterFaultTest {
             assertThat(replica.cli("CLUSTER", "FAILOVER", "TAKEOVER")).contains("OK");
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                     .until(() -> redis.ownerOf(slot) == replica);
+            redis.awaitClusterOk(); // until then, a master that has not learnt of the takeover answers CLUSTERDOWN
             assertThat(usersMaster.cli("SCARD", "sse:users").trim()).as("the user is not listed").isEqualTo("0");
             await().atMost(Duration.ofSeconds(20)).until(() -> replica.cli("HEXISTS", presence, "d-dead").trim().equals("0"));
             assertThat(online(survivor, "d-dead")).isFalse();
