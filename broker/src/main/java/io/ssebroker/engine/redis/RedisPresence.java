@@ -62,11 +62,14 @@ final class RedisPresence {
     private static final long STATUS_TOO_MANY_DEVICES = -1;
     private static final long STATUS_FIRST = 1;
     /**
-     * Runs of a drain whose answer may have been lost (the first and two more, half a second and then a second after
-     * a failure): each waits at most the command timeout, and the record of what a run took is kept a minute.
+     * A drain whose answer may have been lost is run again, after pauses that double from half a second up to four,
+     * for as long as the record of what a run took outlives the next run: the record is kept a minute, and a run is
+     * started only within half a minute of the first, so that it reaches Redis in time even if it waits out a command
+     * timeout of several seconds and a stalled Redis. An outage longer than that loses the changes taken.
      */
-    private static final int DRAIN_TRIES = 3;
-    private static final long DRAIN_PAUSE_MILLIS = 500;
+    private static final long DRAIN_RETRY_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final long DRAIN_FIRST_PAUSE_MILLIS = 500;
+    private static final long DRAIN_LONGEST_PAUSE_MILLIS = 4_000;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
@@ -417,49 +420,79 @@ final class RedisPresence {
      * channels as it takes them, and this node reports them to its listener (webhooks). Taking them is atomic, so
      * each change is published and reported once in the cluster, by whichever node takes it. Nothing to take when
      * the changes are not queued.
+     * <p>
+     * The future fails when Redis answers the take with an error. When the answer does not come (a timeout, a dropped
+     * connection), the take may have been carried out all the same, and nobody else would report what it took: it is
+     * run again in the background with the same request id, which answers what the first run took, and the future
+     * completes at once, so that the operation that asked (a registration, say), done in Redis, does not wait out an
+     * outage for its report.
      */
     CompletableFuture<Void> report(String uid) {
         if (!queuesChanges) {
             return CompletableFuture.completedFuture(null);
         }
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
-        return drain(uid, request, 1).thenCompose(result -> {
-            for (Object change : (List<?>) result.get(0)) {
-                // marker, kind, device, reason, time, JSON
-                String[] fields = ((String) change).split("\n", 6);
-                stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[1]), uid, fields[2], fields[3],
-                        Long.parseLong(fields[4])));
+        long firstRunNanos = System.nanoTime();
+        return drain(uid, request).handle((result, error) -> {
+            if (error == null) {
+                return reportTaken(uid, result);
             }
-            if ((Long) result.get(1) > 0) {
-                grace.later(() -> report(uid)); // offlines still within their grace
-                return CompletableFuture.completedFuture(null);
+            Throwable cause = Failures.cause(error);
+            if (cause instanceof RedisCommandExecutionException) {
+                return CompletableFuture.<Void>failedFuture(cause);
             }
-            if (grace.millis() == 0) {
-                return CompletableFuture.completedFuture(null); // nothing is ever held: no set of users to keep
-            }
-            return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture().thenApply(n -> (Void) null);
-        });
+            drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause)
+                    .thenCompose(taken -> reportTaken(uid, taken))
+                    .whenComplete(RedisRouting.logFailure(
+                            "taking the presence changes of user " + uid + " (what a run took is not reported)"));
+            return CompletableFuture.<Void>completedFuture(null);
+        }).thenCompose(reported -> reported);
+    }
+
+    /** Reports the changes a take answered, and comes back later for offlines still within their grace. */
+    private CompletableFuture<Void> reportTaken(String uid, List<Object> taken) {
+        for (Object change : (List<?>) taken.get(0)) {
+            // marker, kind, device, reason, time, JSON
+            String[] fields = ((String) change).split("\n", 6);
+            stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[1]), uid, fields[2], fields[3],
+                    Long.parseLong(fields[4])));
+        }
+        if ((Long) taken.get(1) > 0) {
+            grace.later(() -> report(uid)); // offlines still within their grace
+            return CompletableFuture.completedFuture(null);
+        }
+        if (grace.millis() == 0) {
+            return CompletableFuture.completedFuture(null); // nothing is ever held: no set of users to keep
+        }
+        return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture().thenApply(n -> (Void) null);
+    }
+
+    /** One run of the take of the user's queued changes, under the request id that names its record. */
+    private CompletableFuture<List<Object>> drain(String uid, String request) {
+        return scripts.run(RedisScripts.Script.DRAIN,
+                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
+                Long.toString(System.currentTimeMillis()));
     }
 
     /**
-     * Takes the user's queued changes. A run whose answer did not come (a timeout, a dropped connection) may have
-     * taken them all the same, and nobody else would report them: it is run again with the same request id, which
-     * answers what the first run took. An error answered by Redis is final.
+     * Runs a take whose answer did not come again, after a pause, until an answer comes, Redis answers an error, or
+     * the next run would start too late for the record of the first (see {@link #DRAIN_RETRY_WINDOW_NANOS}).
      */
-    private CompletableFuture<List<Object>> drain(String uid, String request, int tries) {
-        return scripts.run(RedisScripts.Script.DRAIN,
-                        new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
-                        Long.toString(System.currentTimeMillis()))
+    private CompletableFuture<List<Object>> drainAgain(String uid, String request, long firstRunNanos, long pauseMillis,
+            Throwable lastFailure) {
+        if (System.nanoTime() - firstRunNanos + TimeUnit.MILLISECONDS.toNanos(pauseMillis) > DRAIN_RETRY_WINDOW_NANOS) {
+            return CompletableFuture.failedFuture(lastFailure);
+        }
+        log.warn("taking the presence changes of user {} got no answer ({}): asking again in {} ms", uid,
+                lastFailure.toString(), pauseMillis);
+        // paused: a dropped connection refuses commands until it is back
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS))
+                .thenCompose(paused -> drain(uid, request))
                 .exceptionallyCompose(error -> {
                     Throwable cause = Failures.cause(error);
-                    if (tries >= DRAIN_TRIES || cause instanceof RedisCommandExecutionException) {
-                        return CompletableFuture.failedFuture(cause);
-                    }
-                    log.warn("taking the presence changes of user {} got no answer ({}): asking again", uid, cause.toString());
-                    // paused: a dropped connection refuses commands until it is back
-                    return CompletableFuture.supplyAsync(() -> null,
-                                    CompletableFuture.delayedExecutor(DRAIN_PAUSE_MILLIS * tries, TimeUnit.MILLISECONDS))
-                            .thenCompose(paused -> drain(uid, request, tries + 1));
+                    long nextPauseMillis = Math.min(pauseMillis * 2, DRAIN_LONGEST_PAUSE_MILLIS);
+                    return cause instanceof RedisCommandExecutionException ? CompletableFuture.failedFuture(cause)
+                            : drainAgain(uid, request, firstRunNanos, nextPauseMillis, cause);
                 });
     }
 

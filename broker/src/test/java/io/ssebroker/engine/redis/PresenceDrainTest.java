@@ -45,4 +45,35 @@ class PresenceDrainTest {
                     StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
         }
     }
+
+    /**
+     * Redis stalled (SIGSTOP) for six seconds while the node takes the outbox: every run sent meanwhile times out,
+     * and Redis carries them all out once it runs again. The node keeps asking past the outage.
+     */
+    @Test
+    void changesTakenDuringARedisStallLongerThanAFewTimeoutsAreReportedAll() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
+            List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
+            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 300);
+            DeviceSession session = new DeviceSession("u-stalled", "d-stalled", "n-stalled", NODE, "127.0.0.1:5555",
+                    System.currentTimeMillis());
+            presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
+            presence.unregister(session, StateChange.DEVICE_DISCONNECT).join();
+            assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
+
+            RedisServers.Server server = redis.first();
+            server.pause(); // the take comes 300 ms from the offline, and waits
+            try {
+                Thread.sleep(6_000);
+            } finally {
+                server.resume();
+            }
+
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(reported).containsExactly(
+                    StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE,
+                    StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
+        }
+    }
 }
