@@ -13,6 +13,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,7 +46,15 @@ class NodeRecoveryTest {
             CompletableFuture<Void> registration = new CompletableFuture<>();
             Map<String, CompletableFuture<Void>> registering = new ConcurrentHashMap<>(Map.of(session.nonce(), registration));
             List<DeviceSession> extruded = new CopyOnWriteArrayList<>();
-            NodeRecovery recovery = new NodeRecovery(connections.commands, keys, presence, local, registering::get,
+            CountDownLatch foundRegistering = new CountDownLatch(1);
+            Function<String, CompletableFuture<Void>> registrationOf = nonce -> {
+                CompletableFuture<Void> inFlight = registering.get(nonce);
+                if (inFlight != null) {
+                    foundRegistering.countDown();
+                }
+                return inFlight;
+            };
+            NodeRecovery recovery = new NodeRecovery(connections.commands, keys, presence, local, registrationOf,
                     new IgnoringEngineListener() {
                         @Override
                         public void extrude(DeviceSession connection, String byClientAddress) {
@@ -55,7 +66,8 @@ class NodeRecoveryTest {
             recovery.start().join();
 
             recovery.recover();
-            Thread.sleep(1000); // the recovery has reached the connection, whose registration is still in flight
+            assertThat(foundRegistering.await(10, TimeUnit.SECONDS))
+                    .as("the recovery reached the connection while its registration was in flight").isTrue();
             registering.remove(session.nonce());
             registration.complete(null); // accepted
 

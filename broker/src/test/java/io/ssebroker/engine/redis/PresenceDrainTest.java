@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
  */
 class PresenceDrainTest {
     private static final String NODE = "127.0.0.1:7001";
-    /** Keeps Redis busy for two seconds: commands sent meanwhile wait, and time out after the node's one second. */
+    /** Keeps Redis busy for three seconds: commands sent meanwhile wait, and time out after the node's one second. */
     private static final String BUSY_TWO_SECONDS = "local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] "
-            + "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 2000000";
+            + "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 3000000";
 
     @Test
     void changesTakenByARunWhoseAnswerTimedOutAreReportedAll() throws Exception {
@@ -30,8 +30,8 @@ class PresenceDrainTest {
         try (RedisServers redis = RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
             List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
-            // Offlines held for 300 ms: the node takes them from the outbox on its own, while Redis is busy.
-            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 300);
+            // Offlines held for a second: the node takes them from the outbox on its own, while Redis is busy.
+            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 1_000);
             DeviceSession session = new DeviceSession("u-drained", "d-drained", "n-drained", NODE, "127.0.0.1:5555",
                     System.currentTimeMillis());
             presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
@@ -56,7 +56,7 @@ class PresenceDrainTest {
         try (RedisServers redis = RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
             List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
-            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 300);
+            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 1_000);
             DeviceSession session = new DeviceSession("u-stalled", "d-stalled", "n-stalled", NODE, "127.0.0.1:5555",
                     System.currentTimeMillis());
             presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
@@ -64,7 +64,7 @@ class PresenceDrainTest {
             assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
 
             RedisServers.Server server = redis.first();
-            server.pause(); // the take comes 300 ms from the offline, and waits
+            server.pause(); // the take comes a second after the offline, and waits
             try {
                 Thread.sleep(6_000);
             } finally {

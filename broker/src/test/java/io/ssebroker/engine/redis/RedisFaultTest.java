@@ -161,7 +161,8 @@ class RedisFaultTest {
     void aNodeClearedWhileItsBeatFailedRegistersItsConnectionsAgain() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
-            redis.first().cli("ACL", "SETUSER", "unbeating", "on", ">unbeating-secret", "~*", "&*", "+@all");
+            assertThat(redis.first().cli("ACL", "SETUSER", "unbeating", "on", ">unbeating-secret", "~*", "&*", "+@all"))
+                    .contains("OK");
             try (TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"));
                  TestNode unbeating = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1",
                          "redis.username", "unbeating", "redis.password", "unbeating-secret"))) {
@@ -180,7 +181,8 @@ class RedisFaultTest {
                     String index = redis.first().cli("KEYS", "sse:{n:*}:d").trim(); // the only node with a connection
                     String node = index.substring("sse:{n:".length(), index.length() - "}:d".length());
                     // every key but the nodes' beats ("sse:nodes" is the set of nodes)
-                    redis.first().cli("ACL", "SETUSER", "unbeating", "resetkeys", "~sse:nodes", "~sse:[^n]*");
+                    assertThat(redis.first().cli("ACL", "SETUSER", "unbeating", "resetkeys", "~sse:nodes", "~sse:[^n]*"))
+                            .contains("OK");
 
                     await().atMost(Duration.ofSeconds(15)).until(() -> changes.stream()
                             .anyMatch(change -> change.contains("offline") && change.contains("instance_clear")));
@@ -190,7 +192,7 @@ class RedisFaultTest {
                     await().atMost(Duration.ofSeconds(5)).until(() ->
                             redis.first().cli("SISMEMBER", "sse:nodes", node).trim().equals("1")
                                     && redis.first().cli("EXISTS", "sse:cleared:" + node).trim().equals("0"));
-                    redis.first().cli("ACL", "SETUSER", "unbeating", "resetkeys", "~*");
+                    assertThat(redis.first().cli("ACL", "SETUSER", "unbeating", "resetkeys", "~*")).contains("OK");
 
                     await().atMost(Duration.ofSeconds(10)).until(() -> {
                         List<String> seen = List.copyOf(changes);
@@ -201,7 +203,10 @@ class RedisFaultTest {
                         return seen.subList(cleared + 1, seen.size()).stream()
                                 .anyMatch(change -> change.startsWith("sse_topic_device_online"));
                     });
-                    assertThat(client.isClosedByServer()).isFalse();
+                    // still open and reachable (a send counts it once its entry is back)
+                    await().atMost(Duration.ofSeconds(10)).until(() -> unbeating.api()
+                            .postForm("/send", Map.of("uid", "u-unbeating", "data", "still here")).result().asInt() == 1);
+                    assertThat(client.nextOfType("message").data()).isEqualTo("still here");
                 } finally {
                     watcherClient.shutdown();
                 }
@@ -219,8 +224,8 @@ class RedisFaultTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
             // every key but those of users whose name starts with "b"
-            redis.first().cli("ACL", "SETUSER", "survivor", "on", ">survivor-secret", "~sse:[^{]*", "~sse:{[^u]*",
-                    "~sse:{u:[^b]*", "&*", "+@all");
+            assertThat(redis.first().cli("ACL", "SETUSER", "survivor", "on", ">survivor-secret", "~sse:[^{]*",
+                    "~sse:{[^u]*", "~sse:{u:[^b]*", "&*", "+@all")).contains("OK");
             try (NodeProcess stalling = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redis.first().address(),
                          "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1"));
                  TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(),
@@ -241,8 +246,9 @@ class RedisFaultTest {
                 await().atMost(Duration.ofSeconds(15)).until(() -> survivor.api()
                         .get("/info", Map.of("device", "d-a-stalled")).result().path("online").asBoolean());
                 assertThat(redis.first().cli("HEXISTS", "sse:{u:b-stalled}:p", "d-b-stalled").trim()).isEqualTo("1");
-                assertThat(survivor.api().postForm("/send", Map.of("uid", "a-stalled", "data", "after the stall"))
-                        .result().asInt()).isEqualTo(1);
+                // asked again until counted: a clear still running when the node resumed may remove it once more
+                await().atMost(Duration.ofSeconds(10)).until(() -> survivor.api()
+                        .postForm("/send", Map.of("uid", "a-stalled", "data", "after the stall")).result().asInt() == 1);
                 assertThat(cleared.nextOfType("message").data()).isEqualTo("after the stall");
                 assertThat(cleared.isClosedByServer()).isFalse();
                 cleared.close();
@@ -331,8 +337,8 @@ class RedisFaultTest {
         try (RedisServers redis = RedisServers.cluster()) {
             for (RedisServers.Server server : redis.servers()) {
                 // every key but those of users whose name starts with "b", of which only the presence hash
-                server.cli("ACL", "SETUSER", "taker", "on", ">taker-secret", "~sse:[^{]*", "~sse:{[^u]*", "~sse:{u:[^b]*",
-                        "~sse:{u:b*}:p", "&*", "+@all");
+                assertThat(server.cli("ACL", "SETUSER", "taker", "on", ">taker-secret", "~sse:[^{]*", "~sse:{[^u]*",
+                        "~sse:{u:[^b]*", "~sse:{u:b*}:p", "&*", "+@all")).contains("OK");
             }
             String addresses = String.join(",", redis.addresses());
             try (TestNode owners = TestNode.start(Map.of("redis.addrs", addresses));
@@ -357,8 +363,8 @@ class RedisFaultTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
             // every key but the records of what a take of a user's changes took, of users whose name starts with "b"
-            redis.first().cli("ACL", "SETUSER", "reporter", "on", ">reporter-secret", "~sse:[^{]*", "~sse:{[^u]*",
-                    "~sse:{u:[^b]*", "~sse:{u:b*}:[^t]*", "&*", "+@all");
+            assertThat(redis.first().cli("ACL", "SETUSER", "reporter", "on", ">reporter-secret", "~sse:[^{]*",
+                    "~sse:{[^u]*", "~sse:{u:[^b]*", "~sse:{u:b*}:[^t]*", "&*", "+@all")).contains("OK");
             try (TestNode first = TestNode.start(Map.of("redis.addrs", redis.first().address()));
                  TestNode second = TestNode.start(Map.of("redis.addrs", redis.first().address(),
                          "redis.username", "reporter", "redis.password", "reporter-secret",
@@ -373,10 +379,10 @@ class RedisFaultTest {
     /** A connection whose registration failed (told to come back later), and the one whose entry it removed, ended. */
     private static void assertFailsAndEnds(SseClient failed, SseClient removed) {
         try (failed) {
-            assertThat(failed.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+            assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
                     .as("told to come back later").contains("sys_unavailable");
         }
-        assertThat(removed.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event).contains("sys_extrude_offline");
+        assertThat(removed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event).contains("sys_extrude_offline");
         assertThat(removed.isClosedByServer()).isTrue();
         removed.close();
     }
@@ -428,14 +434,14 @@ class RedisFaultTest {
                 redis.first().cli("SAVE");
                 live = newer.connect("u-rolled-back", "d-rolled-back");
                 live.nextOfType("sys_connected");
-                replaced.readUntilClosed(Duration.ofSeconds(5));
+                replaced.readUntilClosed(Duration.ofSeconds(15));
                 assertThat(replaced.isClosedByServer()).as("the older connection is ended by the newer").isTrue();
             }
             redis.first().kill();
             redis.first().restart();
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 String entry = redis.first().cli("HGET", "sse:{u:u-rolled-back}:p", "d-rolled-back").trim();
-                return !entry.isEmpty() && !entry.equals(stale);
+                return entry.startsWith("{") && !entry.equals(stale); // not an error (LOADING) nor empty
             });
             assertThat(live.isClosedByServer()).isFalse();
             assertThat(newer.api().send(Map.of("device", "d-rolled-back", "data", "to the newer connection"))).isEqualTo(1);
