@@ -477,17 +477,34 @@ public final class RedisServers implements AutoCloseable {
         throw new IllegalStateException("redis-server did not listen on " + port);
     }
 
+    /**
+     * Runs a command and returns what it printed (an error answered by Redis is printed, not thrown). A command that
+     * does not finish within a minute (a server paused with SIGSTOP, say) is killed and fails the caller, rather than
+     * hanging the test until its own timeout.
+     */
     private static String run(List<String> command) {
+        Path output = null;
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            process.waitFor(30, TimeUnit.SECONDS);
-            return output;
+            output = Files.createTempFile("redis-cli", ".out");
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within a minute");
+            }
+            return Files.readString(output);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        } finally {
+            if (output != null) {
+                try {
+                    Files.deleteIfExists(output);
+                } catch (IOException ignored) {
+                    // a file left in the temporary folder
+                }
+            }
         }
     }
 
