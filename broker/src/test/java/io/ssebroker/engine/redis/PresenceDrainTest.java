@@ -21,29 +21,18 @@ import org.junit.jupiter.api.Test;
 class PresenceDrainTest {
     private static final String NODE = "127.0.0.1:7001";
     /** Keeps Redis busy for three seconds: commands sent meanwhile wait, and time out after the node's one second. */
-    private static final String BUSY_TWO_SECONDS = "local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] "
+    private static final String BUSY_THREE_SECONDS = "local t = redis.call('TIME') local start = t[1] * 1000000 + t[2] "
             + "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 3000000";
+
+    /** What the test does to Redis while the node takes the outbox. */
+    private interface Fault {
+        void inject(RedisServers redis) throws Exception;
+    }
 
     @Test
     void changesTakenByARunWhoseAnswerTimedOutAreReportedAll() throws Exception {
-        assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.standalone();
-             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
-            List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
-            // Offlines held for a second: the node takes them from the outbox on its own, while Redis is busy.
-            RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 1_000);
-            DeviceSession session = new DeviceSession("u-drained", "d-drained", "n-drained", NODE, "127.0.0.1:5555",
-                    System.currentTimeMillis());
-            presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
-            presence.unregister(session, StateChange.DEVICE_DISCONNECT).join();
-            assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
-
-            redis.first().cli("EVAL", BUSY_TWO_SECONDS, "0");
-
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(reported).containsExactly(
-                    StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE,
-                    StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
-        }
+        assertEveryChangeReportedAcross(redis -> redis.first().cli("EVAL", BUSY_THREE_SECONDS, "0"), "drained",
+                Duration.ofSeconds(10));
     }
 
     /**
@@ -52,26 +41,36 @@ class PresenceDrainTest {
      */
     @Test
     void changesTakenDuringARedisStallLongerThanAFewTimeoutsAreReportedAll() throws Exception {
+        assertEveryChangeReportedAcross(redis -> {
+            redis.first().pause();
+            try {
+                Thread.sleep(6_000);
+            } finally {
+                redis.first().resume();
+            }
+        }, "stalled", Duration.ofSeconds(20));
+    }
+
+    /**
+     * A device connects and disconnects; its offline is held for a second, after which the node takes it from the
+     * outbox on its own, during the fault (injected right after the disconnect). Online and offline must all be
+     * reported once the fault is over.
+     */
+    private static void assertEveryChangeReportedAcross(Fault fault, String name, Duration within) throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone();
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "1"))) {
             List<StateChange.Kind> reported = new CopyOnWriteArrayList<>();
             RedisPresence presence = parts.presence(NODE, change -> reported.add(change.kind()), 1_000);
-            DeviceSession session = new DeviceSession("u-stalled", "d-stalled", "n-stalled", NODE, "127.0.0.1:5555",
+            DeviceSession session = new DeviceSession("u-" + name, "d-" + name, "n-" + name, NODE, "127.0.0.1:5555",
                     System.currentTimeMillis());
             presence.register(session, 4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)).join();
             presence.unregister(session, StateChange.DEVICE_DISCONNECT).join();
             assertThat(reported).containsExactly(StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE);
 
-            RedisServers.Server server = redis.first();
-            server.pause(); // the take comes a second after the offline, and waits
-            try {
-                Thread.sleep(6_000);
-            } finally {
-                server.resume();
-            }
+            fault.inject(redis);
 
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(reported).containsExactly(
+            await().atMost(within).untilAsserted(() -> assertThat(reported).containsExactly(
                     StateChange.Kind.USER_ONLINE, StateChange.Kind.DEVICE_ONLINE,
                     StateChange.Kind.DEVICE_OFFLINE, StateChange.Kind.USER_OFFLINE));
         }
