@@ -421,11 +421,12 @@ final class RedisPresence {
      * each change is published and reported once in the cluster, by whichever node takes it. Nothing to take when
      * the changes are not queued.
      * <p>
-     * The future fails when Redis answers the take with an error. When the answer does not come (a timeout, a dropped
-     * connection), the take may have been carried out all the same, and nobody else would report what it took: it is
-     * run again in the background with the same request id, which answers what the first run took, and the future
-     * completes at once, so that the operation that asked (a registration, say), done in Redis, does not wait out an
-     * outage for its report.
+     * The future fails at once when Redis answers the first run with an error. When its answer does not come (a
+     * timeout, a dropped connection), the take may have been carried out all the same, and nobody else would report
+     * what it took: it is run again with the same request id, which answers what the first run took, and the operation
+     * that asked waits for it, so that one node's reports of a user keep their order (an offline is not posted before
+     * the online that a registration still waits to report). A take that still fails fails the operation, whose
+     * failure leaves what a later pass takes again (the node's index, the dead node in the set).
      */
     CompletableFuture<Void> report(String uid) {
         if (!queuesChanges) {
@@ -433,20 +434,11 @@ final class RedisPresence {
         }
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         long firstRunNanos = System.nanoTime();
-        return drain(uid, request).handle((result, error) -> {
-            if (error == null) {
-                return reportTaken(uid, result);
-            }
+        return drain(uid, request).exceptionallyCompose(error -> {
             Throwable cause = Failures.cause(error);
-            if (cause instanceof RedisCommandExecutionException) {
-                return CompletableFuture.<Void>failedFuture(cause);
-            }
-            drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause)
-                    .thenCompose(taken -> reportTaken(uid, taken))
-                    .whenComplete(RedisRouting.logFailure(
-                            "taking the presence changes of user " + uid + " (what a run took is not reported)"));
-            return CompletableFuture.<Void>completedFuture(null);
-        }).thenCompose(reported -> reported);
+            return cause instanceof RedisCommandExecutionException ? CompletableFuture.failedFuture(cause)
+                    : drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause);
+        }).thenCompose(taken -> reportTaken(uid, taken));
     }
 
     /** Reports the changes a take answered, and comes back later for offlines still within their grace. */
@@ -469,18 +461,28 @@ final class RedisPresence {
 
     /** One run of the take of the user's queued changes, under the request id that names its record. */
     private CompletableFuture<List<Object>> drain(String uid, String request) {
-        return scripts.run(RedisScripts.Script.DRAIN,
-                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
-                Long.toString(System.currentTimeMillis()));
+        try {
+            return scripts.run(RedisScripts.Script.DRAIN,
+                    new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
+                    Long.toString(System.currentTimeMillis()));
+        } catch (RuntimeException notSent) {
+            return CompletableFuture.failedFuture(notSent); // a client that knows its connection is down refuses at once
+        }
     }
 
     /**
-     * Runs a take whose answer did not come again, after a pause, until an answer comes, Redis answers an error, or
-     * the next run would start too late for the record of the first (see {@link #DRAIN_RETRY_WINDOW_NANOS}).
+     * Runs a take whose answer did not come again, after a pause, until an answer comes or the next run would start
+     * too late for the record of the first (see {@link #DRAIN_RETRY_WINDOW_NANOS}); the first rerun is always made,
+     * whatever the command timeout. Any failure of a rerun, an error answered by Redis included (LOADING, READONLY,
+     * BUSY while it recovers), says nothing of the first run, which may have taken the changes: it is run again.
      */
     private CompletableFuture<List<Object>> drainAgain(String uid, String request, long firstRunNanos, long pauseMillis,
             Throwable lastFailure) {
-        if (System.nanoTime() - firstRunNanos + TimeUnit.MILLISECONDS.toNanos(pauseMillis) > DRAIN_RETRY_WINDOW_NANOS) {
+        boolean firstRerun = pauseMillis == DRAIN_FIRST_PAUSE_MILLIS;
+        if (!firstRerun && System.nanoTime() - firstRunNanos + TimeUnit.MILLISECONDS.toNanos(pauseMillis)
+                > DRAIN_RETRY_WINDOW_NANOS) {
+            log.warn("taking the presence changes of user {} got no answer for {} s: what it took is not reported", uid,
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - firstRunNanos));
             return CompletableFuture.failedFuture(lastFailure);
         }
         log.warn("taking the presence changes of user {} got no answer ({}): asking again in {} ms", uid,
@@ -488,12 +490,8 @@ final class RedisPresence {
         // paused: a dropped connection refuses commands until it is back
         return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS))
                 .thenCompose(paused -> drain(uid, request))
-                .exceptionallyCompose(error -> {
-                    Throwable cause = Failures.cause(error);
-                    long nextPauseMillis = Math.min(pauseMillis * 2, DRAIN_LONGEST_PAUSE_MILLIS);
-                    return cause instanceof RedisCommandExecutionException ? CompletableFuture.failedFuture(cause)
-                            : drainAgain(uid, request, firstRunNanos, nextPauseMillis, cause);
-                });
+                .exceptionallyCompose(error -> drainAgain(uid, request, firstRunNanos,
+                        Math.min(pauseMillis * 2, DRAIN_LONGEST_PAUSE_MILLIS), Failures.cause(error)));
     }
 
     /** Reports the held offlines whose grace has passed, of any user (their node may have stopped meanwhile). */
