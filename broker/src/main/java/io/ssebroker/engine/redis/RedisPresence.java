@@ -461,13 +461,9 @@ final class RedisPresence {
 
     /** One run of the take of the user's queued changes, under the request id that names its record. */
     private CompletableFuture<List<Object>> drain(String uid, String request) {
-        try {
-            return scripts.run(RedisScripts.Script.DRAIN,
-                    new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
-                    Long.toString(System.currentTimeMillis()));
-        } catch (RuntimeException notSent) {
-            return CompletableFuture.failedFuture(notSent); // a client that knows its connection is down refuses at once
-        }
+        return scripts.run(RedisScripts.Script.DRAIN,
+                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
+                Long.toString(System.currentTimeMillis()));
     }
 
     /**
