@@ -3,6 +3,7 @@ package io.ssebroker.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -58,6 +59,11 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private boolean stopped;
     private Http2FrameCodec http2;
     private HeadScan headScan = HeadScan.REQUEST_START;
+    /**
+     * Stops the timers when the connection closes; taken off again once the connection is a stream, so that the
+     * channel no longer holds this handler, nor through its context the HTTP handlers the stream left behind.
+     */
+    private final ChannelFutureListener stopOnClose = closed -> stop();
 
     /** Starts the first request's head phase: the client has {@code header} from now to send it. */
     RequestTimeouts(Channel channel, int headerSeconds, int bodySeconds, int idleSeconds, RefusalMeters refusals) {
@@ -67,7 +73,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         this.idleNanos = TimeUnit.SECONDS.toNanos(idleSeconds);
         this.refusals = refusals;
         enter(Phase.HEAD, headerNanos);
-        channel.closeFuture().addListener(closed -> stop()); // also when the TLS handshake never ends
+        channel.closeFuture().addListener(stopOnClose); // also when the TLS handshake never ends
     }
 
     /**
@@ -160,6 +166,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     /** The answer opened an SSE stream: no more requests on this connection, no more timers. */
     void streamOpened(ChannelPipeline pipeline) {
         stop();
+        channel.closeFuture().removeListener(stopOnClose);
         if (pipeline.get(HEAD_BYTES) != null) {
             pipeline.remove(HEAD_BYTES);
         }
