@@ -99,6 +99,9 @@ class ReplayTest {
             node.api().send(Map.of("uid", "u-prec", "data", "a"));
             late = client.next().id();
         }
+        // Each connection below reuses the first one's cursors: it must not replace a connection still open, whose
+        // cursors would then be refused as those of an extruded connection.
+        node.awaitOffline("d-prec");
         node.api().send(Map.of("uid", "u-prec", "data", "b"));
         String token = node.token("u-prec", "d-prec");
         try (SseClient client = SseClient.open(node, "/events?device=d-prec&id=" + early,
@@ -106,11 +109,13 @@ class ReplayTest {
             client.nextOfType("sys_connected");
             assertThat(client.next().data()).isEqualTo("b");
         }
+        node.awaitOffline("d-prec");
         try (SseClient client = SseClient.open(node, "/events?device=d-prec&id=" + late,
                 Map.of("X-SSE-TOKEN", token, "X-SSE-ID", early))) {
             client.nextOfType("sys_connected");
             assertThat(data(client, 2)).containsExactly("a", "b");
         }
+        node.awaitOffline("d-prec");
         try (SseClient client = SseClient.open(node, "/events?device=d-prec&token=" + token + "&id=" + late, Map.of())) {
             client.nextOfType("sys_connected");
             assertThat(client.next().data()).isEqualTo("b");

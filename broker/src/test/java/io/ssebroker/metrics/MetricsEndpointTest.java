@@ -28,7 +28,7 @@ class MetricsEndpointTest {
             alice.nextOfType("message");
             String cursor = alice.nextOfType("message").id();
             alice.close();
-            awaitOffline(node, "d-m");
+            node.awaitOffline("d-m");
             node.api().send(Map.of("uid", "u-m", "data", "missed"));
             SseClient back = node.connect("u-m", "d-m", cursor);
             assertThat(back.nextOfType("message").data()).isEqualTo("missed");
@@ -41,7 +41,7 @@ class MetricsEndpointTest {
             lost.readUntilClosed(Duration.ofSeconds(5));
             node.api().postForm("/kick", Map.of("uid", "u-m"));
             back.readUntilClosed(Duration.ofSeconds(5));
-            awaitOffline(node, "d-m");
+            node.awaitOffline("d-m");
 
             Api.Answer answer = node.api().get("/metrics", Map.of());
             assertThat(answer.status()).isEqualTo(200);
@@ -141,8 +141,4 @@ class MetricsEndpointTest {
         }
     }
 
-    private static void awaitOffline(TestNode node, String device) {
-        await().atMost(Duration.ofSeconds(5)).until(() -> !node.api().get("/info", Map.of("device", device))
-                .result().path("online").asBoolean());
-    }
 }

@@ -1,8 +1,11 @@
 package io.ssebroker.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import io.ssebroker.cli.BrokerNode;
 import io.ssebroker.config.ConfigLoader;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -60,6 +63,15 @@ public final class TestNode implements AutoCloseable {
 
     public BrokerNode node() {
         return node;
+    }
+
+    /**
+     * Waits until this node reports the device offline: a client's close has been processed, so that the device's
+     * next connection is not taken for one that replaces (extrudes) a connection still open.
+     */
+    public void awaitOffline(String device) {
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                !api.get("/info", Map.of("device", device)).result().path("online").asBoolean());
     }
 
     /** A token minted through {@code /token}. */

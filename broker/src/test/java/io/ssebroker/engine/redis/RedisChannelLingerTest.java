@@ -46,7 +46,7 @@ class RedisChannelLingerTest {
                 node.api().send(Map.of("uid", "u-linger", "data", "before"));
                 cursor = client.next().id();
             }
-            awaitOffline(node, "d-linger");
+            node.awaitOffline("d-linger");
             assertThat(subscribers("u-linger")).as("the channel lingers").isEqualTo(1);
 
             // sent while nobody of the user is on the node: the node receives them and hands them to no connection
@@ -69,7 +69,7 @@ class RedisChannelLingerTest {
                 assertThat(fresh.next().data()).isEqualTo("after");
             }
 
-            awaitOffline(node, "d-linger-2");
+            node.awaitOffline("d-linger-2");
             await().atMost(Duration.ofSeconds(10)).until(() -> subscribers("u-linger") == 0);
             // once unsubscribed, a device that comes back subscribes again and receives live messages
             try (SseClient again = node.connect("u-linger", "d-linger")) {
@@ -88,7 +88,7 @@ class RedisChannelLingerTest {
                 client.nextOfType("sys_connected");
                 assertThat(subscribers("u-nolinger")).isEqualTo(1);
             }
-            awaitOffline(node, "d-nolinger");
+            node.awaitOffline("d-nolinger");
             await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u-nolinger") == 0);
         }
     }
@@ -138,12 +138,7 @@ class RedisChannelLingerTest {
         try (SseClient client = node.connect(uid, device)) {
             client.nextOfType("sys_connected");
         }
-        awaitOffline(node, device);
-    }
-
-    private static void awaitOffline(TestNode node, String device) {
-        await().atMost(Duration.ofSeconds(5)).until(() ->
-                !node.api().get("/info", Map.of("device", device)).result().path("online").asBoolean());
+        node.awaitOffline(device);
     }
 
     /** How many clients are subscribed to the user's channel. */
