@@ -54,6 +54,7 @@ public final class Broker implements EngineListener {
     private final Engine engine;
     private final String nodeAddress;
     private final BrokerConfig.Sse sse;
+    private final RetryDelays retryDelays;
     private final BrokerConfig.Limits limits;
     private final BrokerMetrics metrics;
     private final ConcurrentHashMap<String, LocalConnection> byDevice = new ConcurrentHashMap<>();
@@ -82,6 +83,7 @@ public final class Broker implements EngineListener {
         this.engine = engine;
         this.nodeAddress = nodeAddress;
         this.sse = config.sse();
+        this.retryDelays = new RetryDelays(sse);
         this.limits = config.limits();
         this.metrics = metrics;
     }
@@ -110,7 +112,7 @@ public final class Broker implements EngineListener {
     /** Admits or refuses a connection, then opens it: registration, extrusion, replay, live. */
     public void connect(ConnectRequest request, StreamOpener opener) {
         if (draining) {
-            opener.comeBackLater("node is shutting down; connect to another node", laterMillis(1));
+            opener.comeBackLater("node is shutting down; connect to another node", retryDelays.refusalMillis(1));
             return;
         }
         long endsAskedBefore = endsAsked.get();
@@ -126,7 +128,7 @@ public final class Broker implements EngineListener {
         engine.isEnded(request.uid(), ownCursor.get().nonce())
                 .whenComplete((ended, error) -> onExecutor(opener.executor(), () -> {
                     if (error != null) {
-                        opener.comeBackLater(unavailable(error), laterMillis(3));
+                        opener.comeBackLater(unavailable(error), retryDelays.refusalMillis(3));
                     } else if (ended) {
                         opener.reject(204, ENDED);
                     } else {
@@ -140,7 +142,7 @@ public final class Broker implements EngineListener {
         if (connectionCount.incrementAndGet() > limits.maxConnections()) {
             connectionCount.decrementAndGet();
             opener.comeBackLater("node connection limit reached (limits.max_connections = " + limits.maxConnections() + ")",
-                    laterMillis(10));
+                    retryDelays.refusalMillis(10));
             return;
         }
         DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
@@ -152,7 +154,7 @@ public final class Broker implements EngineListener {
             onExecutor(opener.executor(), () -> {
                 if (error != null) {
                     connectionCount.decrementAndGet();
-                    opener.comeBackLater(unavailable(error), laterMillis(3));
+                    opener.comeBackLater(unavailable(error), retryDelays.refusalMillis(3));
                     return;
                 }
                 if (registration.outcome() == Registration.Outcome.REVOKED
@@ -206,7 +208,7 @@ public final class Broker implements EngineListener {
                         return;
                     }
                     String reset = unknownCursor ? Replay.UNKNOWN_CURSOR : replay.resetReason();
-                    connection.start(retryMillis(), replay, reset);
+                    connection.start(retryDelays.streamMillis(), replay, reset);
                     if (reset != null) {
                         metrics.reset(reset);
                     }
@@ -469,21 +471,6 @@ public final class Broker implements EngineListener {
             }
         }
         return connectionCount.get() == 0 && pendingRemovals.isEmpty();
-    }
-
-    private int retryMillis() {
-        int jitter = sse.retryJitterMs();
-        int delta = jitter == 0 ? 0 : ThreadLocalRandom.current().nextInt(-jitter, jitter + 1);
-        return Math.max(0, sse.retryMs() + delta);
-    }
-
-    /**
-     * When a refused client should come back: at least the configured retry, spread over {@code spread} times that
-     * (at least a second each), so that the clients refused together do not all return at once.
-     */
-    private int laterMillis(int spread) {
-        int base = Math.max(1000, sse.retryMs());
-        return base + ThreadLocalRandom.current().nextInt(base * spread);
     }
 
     private static String newNonce() {

@@ -1,5 +1,6 @@
 package io.ssebroker.http;
 
+import io.ssebroker.broker.RetryDelays;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -23,12 +24,14 @@ final class AddressLimits {
 
     private final int maxConnections;
     private final double connectsPerSecond;
+    private final RetryDelays retryDelays;
     private final ConcurrentHashMap<String, Counts> byAddress = new ConcurrentHashMap<>();
 
-    /** Zero turns a limit off. */
-    AddressLimits(int maxConnections, int connectsPerSecond) {
+    /** Zero turns a limit off; a refused client is told to come back after one of {@code retryDelays}. */
+    AddressLimits(int maxConnections, int connectsPerSecond, RetryDelays retryDelays) {
         this.maxConnections = maxConnections;
         this.connectsPerSecond = connectsPerSecond;
+        this.retryDelays = retryDelays;
     }
 
     boolean enabled() {
@@ -44,11 +47,14 @@ final class AddressLimits {
             counts.refill(connectsPerSecond, now);
             if (maxConnections > 0 && counts.open >= maxConnections) {
                 refusal[0] = new Refusal(false, "client address " + key + " holds the maximum of " + maxConnections
-                        + " connections (limits.max_connections_per_address)", 10_000);
+                        + " connections (limits.max_connections_per_address)", retryDelays.refusalMillis(3));
             } else if (connectsPerSecond > 0 && counts.allowance < 1) {
-                int wait = (int) Math.ceil((1 - counts.allowance) / connectsPerSecond * 1000);
+                // Never sooner than the next token, nor than any other refused client: a client told to come back
+                // in the milliseconds before its next token would only make the flood this limit is against.
+                int nextToken = (int) Math.ceil((1 - counts.allowance) / connectsPerSecond * 1000);
                 refusal[0] = new Refusal(true, "client address " + key + " connects faster than "
-                        + (long) connectsPerSecond + " per second (limits.connects_per_second_per_address)", wait);
+                        + (long) connectsPerSecond + " per second (limits.connects_per_second_per_address)",
+                        retryDelays.refusalMillis(1, nextToken));
             } else {
                 counts.open++;
                 counts.allowance -= connectsPerSecond > 0 ? 1 : 0;

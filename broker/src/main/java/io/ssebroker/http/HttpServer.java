@@ -45,6 +45,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ssebroker.auth.PublisherAuth;
+import io.ssebroker.broker.RetryDelays;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
@@ -278,8 +279,10 @@ public final class HttpServer implements AutoCloseable {
         this.requestMeters = requestMeters;
         this.refusals = refusals;
         BrokerConfig.Limits limits = config.limits();
-        AddressLimits streams = new AddressLimits(limits.maxConnectionsPerAddress(), limits.connectsPerSecondPerAddress());
-        AddressLimits peers = new AddressLimits(limits.maxConnectionsPerAddress(), 0);
+        RetryDelays retryDelays = new RetryDelays(config.sse());
+        AddressLimits streams = new AddressLimits(limits.maxConnectionsPerAddress(), limits.connectsPerSecondPerAddress(),
+                retryDelays);
+        AddressLimits peers = new AddressLimits(limits.maxConnectionsPerAddress(), 0, retryDelays);
         if (peers.enabled()) {
             peerConnections = new PeerConnectionLimit(peers, clientAddress, refusals);
         }

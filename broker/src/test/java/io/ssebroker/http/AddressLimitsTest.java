@@ -3,6 +3,8 @@ package io.ssebroker.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.ssebroker.broker.RetryDelays;
+import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.metrics.PrometheusText;
 import io.ssebroker.testing.RawConnection;
 import io.ssebroker.testing.SseClient;
@@ -83,7 +85,8 @@ class AddressLimitsTest {
                     if (client.status() == 429) {
                         refused++;
                         int retryAfter = Integer.parseInt(client.header("Retry-After"));
-                        assertThat(retryAfter).isBetween(1, 2);
+                        assertThat(retryAfter).as("at least sse.retry_ms, spread over up to twice that")
+                                .isBetween(3, 6);
                         assertThat(client.body()).contains("limits.connects_per_second_per_address");
                     } else {
                         assertThat(client.status()).isEqualTo(200);
@@ -122,8 +125,44 @@ class AddressLimitsTest {
     }
 
     @Test
+    void aRefusedClientIsNeverToldToComeBackSoonerThanTheRetryDelay() throws Exception {
+        AddressLimits limits = new AddressLimits(1, 1000, retryDelays(2000));
+        InetAddress fast = InetAddress.getByName("198.51.100.2");
+        AddressLimits.Refusal tooFast = null;
+        for (int i = 0; i < 10_000 && tooFast == null; i++) { // the bucket holds a second's worth, refilling meanwhile
+            tooFast = limits.acquire(fast);
+            if (tooFast == null) {
+                limits.release(fast);
+            }
+        }
+        assertThat(tooFast).isNotNull();
+        assertThat(tooFast.tooFast()).isTrue();
+        assertThat(tooFast.retryAfterMillis()).as("the next token is a millisecond away, yet the client waits")
+                .isBetween(2000, 4000);
+
+        InetAddress holding = InetAddress.getByName("198.51.100.3");
+        assertThat(limits.acquire(holding)).isNull();
+        AddressLimits.Refusal full = limits.acquire(holding);
+        assertThat(full.tooFast()).isFalse();
+        assertThat(full.retryAfterMillis()).isBetween(2000, 8000);
+    }
+
+    @Test
+    void aSlowTokenBucketSetsTheDelayWhenItIsTheLonger() throws Exception {
+        AddressLimits limits = new AddressLimits(0, 1, retryDelays(0));
+        InetAddress address = InetAddress.getByName("198.51.100.4");
+        assertThat(limits.acquire(address)).isNull();
+        AddressLimits.Refusal refusal = limits.acquire(address);
+        assertThat(refusal.retryAfterMillis()).as("a second to the next token").isBetween(990, 2000);
+    }
+
+    private static RetryDelays retryDelays(int retryMs) {
+        return new RetryDelays(new BrokerConfig.Sse(15, 100, 3600, retryMs, 0, 300));
+    }
+
+    @Test
     void theLimitsForgetAddressesThatHoldNothing() throws Exception {
-        AddressLimits limits = new AddressLimits(2, 1000);
+        AddressLimits limits = new AddressLimits(2, 1000, retryDelays(3000));
         InetAddress address = InetAddress.getByName("198.51.100.1");
         assertThat(limits.acquire(address)).isNull();
         assertThat(limits.acquire(address)).isNull();
