@@ -141,6 +141,7 @@ public final class Broker implements EngineListener {
                           long endsAskedBefore) {
         if (connectionCount.incrementAndGet() > limits.maxConnections()) {
             connectionCount.decrementAndGet();
+            metrics.connectionLimitReached();
             opener.comeBackLater("node connection limit reached (limits.max_connections = " + limits.maxConnections() + ")",
                     retryDelays.refusalMillis(10));
             return;
@@ -165,6 +166,7 @@ public final class Broker implements EngineListener {
                 }
                 if (!registration.accepted()) {
                     connectionCount.decrementAndGet();
+                    metrics.deviceLimitReached();
                     opener.reject(429, "uid " + request.uid() + " already has the maximum of " + limits.maxDevicesPerUser()
                             + " devices online (limits.max_devices_per_user)");
                     return;

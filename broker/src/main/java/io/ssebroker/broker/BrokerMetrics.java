@@ -25,6 +25,14 @@ public interface BrokerMetrics {
         @Override
         public void slowClientDisconnected() {
         }
+
+        @Override
+        public void connectionLimitReached() {
+        }
+
+        @Override
+        public void deviceLimitReached() {
+        }
     };
 
     /** Live message frames written to connections; called once per delivery batch. */
@@ -44,4 +52,10 @@ public interface BrokerMetrics {
 
     /** A connection was closed because its client read too slowly (limits.max_unsent_bytes). */
     void slowClientDisconnected();
+
+    /** A connect was refused because the node holds {@code limits.max_connections} connections. */
+    void connectionLimitReached();
+
+    /** A connect was refused because its user has {@code limits.max_devices_per_user} other devices online. */
+    void deviceLimitReached();
 }

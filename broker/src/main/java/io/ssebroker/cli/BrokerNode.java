@@ -85,7 +85,8 @@ public final class BrokerNode implements AutoCloseable {
                 ? new RedisEngine(config, nodeAddress, Version.number(), listener, server.lendLoop())
                 : new MemoryEngine(config, nodeAddress, Version.number(), listener);
         engine = new MeteredEngine(store, metrics.registry());
-        broker = new Broker(engine, config, nodeAddress, new BrokerMeters(metrics.registry()));
+        RefusalMeters refusals = new RefusalMeters(metrics.registry());
+        broker = new Broker(engine, config, nodeAddress, new BrokerMeters(metrics.registry(), refusals));
         readiness = new Readiness(engine, READINESS_DEADLINE);
         try {
             broker.start();
@@ -104,8 +105,7 @@ public final class BrokerNode implements AutoCloseable {
                 "/kick", new KickApi(engine, config.limits()),
                 "/info", new InfoApi(broker));
         server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,
-                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()),
-                new RefusalMeters(metrics.registry()));
+                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()), refusals);
         if (tokens.usesJwks()) {
             jwksRefresher = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jwks-refresh", true));
             jwksRefresher.scheduleWithFixedDelay(this::refreshJwks, JWKS_REFRESH_MINUTES, JWKS_REFRESH_MINUTES, TimeUnit.MINUTES);

@@ -118,7 +118,7 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--device", description = "bind the token to this device")
         String device;
 
-        @Option(names = "--ttl", description = "lifetime in seconds (default jwt.expire, at most jwt.max_expire)")
+        @Option(names = "--ttl", description = "lifetime in seconds (default jwt.expire, at most jwt.max_expire and jwt.max_lifetime)")
         Long ttl;
 
         @CommandLine.Spec
@@ -137,7 +137,7 @@ public final class Main implements Callable<Integer> {
                 spec.commandLine().getErr().println("--ttl must be greater than 0");
                 return CONFIG_ERROR;
             }
-            long lifetime = Math.min(ttl == null ? jwt.expireSeconds() : ttl, jwt.maxExpireSeconds());
+            long lifetime = Math.min(ttl == null ? jwt.expireSeconds() : ttl, jwt.longestMintedSeconds());
             spec.commandLine().getOut().println(new io.ssebroker.auth.TokenService(jwt).mint(uid, device, lifetime));
             return 0;
         }

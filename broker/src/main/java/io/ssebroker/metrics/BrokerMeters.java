@@ -14,11 +14,14 @@ public final class BrokerMeters implements BrokerMetrics {
     private final Counter delivered;
     private final Counter replayed;
     private final Counter slowClients;
+    private final RefusalMeters refusals;
     private final ConcurrentHashMap<String, Counter> resets = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> disconnects = new ConcurrentHashMap<>();
 
-    public BrokerMeters(MeterRegistry registry) {
+    /** Refusals for the broker's own limits go to {@code refusals}, with the HTTP layer's. */
+    public BrokerMeters(MeterRegistry registry, RefusalMeters refusals) {
         this.registry = registry;
+        this.refusals = refusals;
         this.delivered = Counter.builder("sse.broker.deliveries")
                 .description("live message frames written to SSE connections").register(registry);
         this.replayed = Counter.builder("sse.broker.replayed.frames")
@@ -58,5 +61,15 @@ public final class BrokerMeters implements BrokerMetrics {
     @Override
     public void slowClientDisconnected() {
         slowClients.increment();
+    }
+
+    @Override
+    public void connectionLimitReached() {
+        refusals.count(RefusalMeters.Reason.NODE_CONNECTIONS);
+    }
+
+    @Override
+    public void deviceLimitReached() {
+        refusals.count(RefusalMeters.Reason.USER_DEVICES);
     }
 }

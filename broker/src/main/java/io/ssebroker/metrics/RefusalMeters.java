@@ -7,7 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Requests and connections the HTTP layer turned away to protect the node, by reason:
+ * Requests and connections turned away to protect the node, by reason, whether the HTTP layer or the broker refused
+ * them:
  * {@code sse_broker_http_refused_total{reason="header_timeout"}}. Every reason is registered at start, so that a
  * dashboard sees zeros rather than no series.
  */
@@ -22,7 +23,11 @@ public final class RefusalMeters {
         /** An SSE connection from a client address that already holds {@code limits.max_connections_per_address}. */
         ADDRESS_CONNECTIONS,
         /** An SSE connect over {@code limits.connects_per_second_per_address}. */
-        ADDRESS_CONNECT_RATE;
+        ADDRESS_CONNECT_RATE,
+        /** An SSE connect to a node that holds {@code limits.max_connections} connections. */
+        NODE_CONNECTIONS,
+        /** An SSE connect of a user that has {@code limits.max_devices_per_user} other devices online. */
+        USER_DEVICES;
 
         String tag() {
             return name().toLowerCase(Locale.ROOT);

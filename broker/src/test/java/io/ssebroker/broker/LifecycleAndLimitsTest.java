@@ -3,6 +3,7 @@ package io.ssebroker.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ssebroker.metrics.PrometheusText;
 import io.ssebroker.testing.Api;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
@@ -97,6 +98,10 @@ class LifecycleAndLimitsTest {
                     assertThat(plain.msg()).contains("max_connections");
                 }
             }
+            PrometheusText metrics = PrometheusText.scrape(node);
+            assertThat(metrics.value("sse_broker_http_refused_total", Map.of("reason", "user_devices"))).isEqualTo(1);
+            assertThat(metrics.value("sse_broker_http_refused_total", Map.of("reason", "node_connections")))
+                    .isEqualTo(2);
         }
     }
 

@@ -153,6 +153,16 @@ class CliTest {
     }
 
     @Test
+    void tokenLivesNoLongerThanTheNodesAccept() throws Exception {
+        Path file = write("[jwt]\nmax_expire = 86400\nmax_lifetime = 600\n");
+        CommandRun run = run("token", "-c", file.toString(), "--uid", "u2", "--ttl", "3600", "--secret", SECRET);
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        JsonNode payload = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(run.out().strip().split("\\.")[1]));
+        assertThat(payload.path("exp").asLong() - payload.path("iat").asLong()).as("capped at jwt.max_lifetime")
+                .isEqualTo(600);
+    }
+
+    @Test
     void tokenUsesTheSecretOfTheConfigFile() throws Exception {
         Path file = write("[jwt]\nsecret = \"%s\"\n".formatted(SECRET));
         CommandRun run = run("token", "-c", file.toString(), "--uid", "u3");
