@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
-import io.ssebroker.callback.WebhookReceiver.Call;
 import io.ssebroker.metrics.PrometheusText;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
+import io.ssebroker.testing.WebhookReceiver;
+import io.ssebroker.testing.WebhookReceiver.Call;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDateTime;

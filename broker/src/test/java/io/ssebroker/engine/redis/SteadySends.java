@@ -13,13 +13,14 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A steady stream of numbered sends (about 100 a second) through one node while a fault happens, and the check
- * that matters: every acknowledged message reached the client once and in order, a {@code sys_reset} being the
- * only excuse for a gap.
+ * A steady stream of numbered sends (about 100 a second, or one every given pause) through one node, or through
+ * several in turn, while a fault happens, and the check that matters: every acknowledged message reached the client
+ * once and in order, a {@code sys_reset} being the only excuse for a gap.
  */
 final class SteadySends implements AutoCloseable {
-    private final Api api;
+    private final List<Api> apis;
     private final Map<String, String> target;
+    private final long pauseMillis;
     private final List<Integer> acknowledged = new CopyOnWriteArrayList<>();
     private final List<Integer> refused = new CopyOnWriteArrayList<>();
     private final Thread sender;
@@ -27,8 +28,14 @@ final class SteadySends implements AutoCloseable {
 
     /** @param target the send's targets (uid=…, or nothing for a broadcast) */
     SteadySends(Api api, Map<String, String> target) {
-        this.api = api;
+        this(List.of(api), target, 10);
+    }
+
+    /** Sends through each node of {@code apis} in turn, pausing {@code pauseMillis} after each answer. */
+    SteadySends(List<Api> apis, Map<String, String> target, long pauseMillis) {
+        this.apis = apis;
         this.target = target;
+        this.pauseMillis = pauseMillis;
         this.sender = new Thread(this::run, "steady-sends");
         sender.start();
     }
@@ -38,13 +45,13 @@ final class SteadySends implements AutoCloseable {
             Map<String, String> params = new LinkedHashMap<>(target);
             params.put("data", Integer.toString(seq));
             try {
-                Api.Answer answer = api.postForm("/send", params);
+                Api.Answer answer = apis.get(seq % apis.size()).postForm("/send", params);
                 (answer.status() == 200 ? acknowledged : refused).add(seq);
             } catch (RuntimeException e) {
                 refused.add(seq);
             }
             try {
-                Thread.sleep(10);
+                Thread.sleep(pauseMillis);
             } catch (InterruptedException e) {
                 return;
             }
@@ -53,6 +60,11 @@ final class SteadySends implements AutoCloseable {
 
     int acknowledgedCount() {
         return acknowledged.size();
+    }
+
+    /** The numbers of the sends answered with success so far, in the order sent. */
+    List<Integer> acknowledged() {
+        return List.copyOf(acknowledged);
     }
 
     /** Stops sending and waits for the sender. */

@@ -1,4 +1,4 @@
-package io.ssebroker.callback;
+package io.ssebroker.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,33 +27,33 @@ import java.util.function.ToIntFunction;
  * A webhook endpoint on a free loopback port: records every POST it receives (attempts included) and answers with
  * the status the test chooses, possibly after making the broker wait.
  */
-final class WebhookReceiver implements AutoCloseable {
+public final class WebhookReceiver implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One POST as received: path, headers (names in lower case), the exact body and the body parsed. */
-    record Call(String path, Map<String, String> headers, byte[] body, JsonNode json) {
-        String header(String name) {
+    public record Call(String path, Map<String, String> headers, byte[] body, JsonNode json) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
-        String event() {
+        public String event() {
             return json.path("payload").path("event").asText();
         }
 
-        String uid() {
+        public String uid() {
             return json.path("uid").asText();
         }
 
-        String device() {
+        public String device() {
             return json.path("device").asText();
         }
 
-        String reason() {
+        public String reason() {
             return json.path("reason").asText();
         }
 
         /** "event uid device reason", to compare sequences at a glance. */
-        String summary() {
+        public String summary() {
             return event() + " " + uid() + " " + device() + " " + reason();
         }
     }
@@ -72,7 +72,7 @@ final class WebhookReceiver implements AutoCloseable {
         server.start();
     }
 
-    static WebhookReceiver start() {
+    public static WebhookReceiver start() {
         try {
             return new WebhookReceiver();
         } catch (IOException e) {
@@ -80,17 +80,17 @@ final class WebhookReceiver implements AutoCloseable {
         }
     }
 
-    String url(String path) {
+    public String url(String path) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
     /** Decides the status of each call; the function may block to keep the broker waiting. */
-    void answerWith(ToIntFunction<Call> answer) {
+    public void answerWith(ToIntFunction<Call> answer) {
         this.answer = answer;
     }
 
     /** The next call received, waiting at most {@code timeout}. */
-    Call next(Duration timeout) {
+    public Call next(Duration timeout) {
         try {
             Call call = calls.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (call == null) {
@@ -103,11 +103,11 @@ final class WebhookReceiver implements AutoCloseable {
         }
     }
 
-    Call next() {
+    public Call next() {
         return next(Duration.ofSeconds(10));
     }
 
-    List<Call> next(int count) {
+    public List<Call> next(int count) {
         List<Call> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             out.add(next());
@@ -116,7 +116,7 @@ final class WebhookReceiver implements AutoCloseable {
     }
 
     /** The calls that arrive within {@code window}; none is an answer too. */
-    List<Call> within(Duration window) {
+    public List<Call> within(Duration window) {
         List<Call> out = new ArrayList<>();
         long deadline = System.nanoTime() + window.toNanos();
         try {
@@ -133,7 +133,7 @@ final class WebhookReceiver implements AutoCloseable {
     }
 
     /** The most calls of one uid the receiver ever had open at the same time. */
-    int mostInFlightForOneUid() {
+    public int mostInFlightForOneUid() {
         return mostInFlightForOneUid.get();
     }
 
