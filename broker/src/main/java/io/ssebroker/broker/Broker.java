@@ -418,8 +418,17 @@ public final class Broker implements EngineListener {
     public void streamReset(String uid, String reason) {
         Collection<LocalConnection> targets = uid == null ? byDevice.values() : byUid.getOrDefault(uid, List.of());
         for (LocalConnection connection : targets) {
-            // Queued like deliveries, so the reset comes before the messages that follow it.
-            connection.stream.executor().execute(() -> connection.announceReset(reason));
+            Runnable reset = reason.equals(Replay.HISTORY_LOST) ? () -> connection.announceHistoryChanged(uid == null)
+                    : () -> connection.announceReset(reason);
+            // In order with the deliveries (see deliver): at once on the connection's own loop when none is queued
+            // there, else queued like them, so the reset comes before the messages that follow it.
+            EventExecutor executor = connection.stream.executor();
+            LoopConnections own = executor.inEventLoop() ? byLoop.get(executor) : null;
+            if (own != null && connection.noMessageQueued() && !own.hasBroadcastQueued()) {
+                reset.run();
+            } else {
+                executor.execute(reset);
+            }
         }
     }
 

@@ -62,6 +62,12 @@ final class LocalConnection implements FrameId {
     private byte[] cursorPrefix;
     private volatile long userOffset;
     private volatile long broadcastOffset;
+    /**
+     * The history of the user's or the broadcast stream changed under the live connection (see
+     * {@link #announceHistoryChanged}): the next message of that stream is written whatever its offset. Loop only.
+     */
+    private boolean userHistoryChanged;
+    private boolean broadcastHistoryChanged;
     private volatile State state = State.REPLAYING;
     /** Messages of the user's stream handed to this connection's loop as tasks and not yet taken by it. */
     private volatile int queuedMessages;
@@ -235,6 +241,22 @@ final class LocalConnection implements FrameId {
         }
     }
 
+    /**
+     * A failover lost messages of one stream that this connection got ({@code sys_reset history_lost}): the engine then
+     * hands on what the stream holds instead, which may come before them, so the next message of that stream is
+     * written even if it is older than the last one written. A connection still replaying read the stream as it is.
+     */
+    void announceHistoryChanged(boolean broadcast) {
+        if (isLive() && endReason == null) {
+            if (broadcast) {
+                broadcastHistoryChanged = true;
+            } else {
+                userHistoryChanged = true;
+            }
+        }
+        announceReset(Replay.HISTORY_LOST);
+    }
+
     /** The engine's history started anew: later frames carry the new epoch, after a {@code history_lost} reset. */
     void restartHistory(String epoch) {
         if (cursorPrefix != null) {
@@ -259,15 +281,17 @@ final class LocalConnection implements FrameId {
 
     private boolean advance(StreamMessage message) {
         if (message.isBroadcast()) {
-            if (message.offset() <= broadcastOffset) {
+            if (message.offset() <= broadcastOffset && !broadcastHistoryChanged) {
                 return false;
             }
+            broadcastHistoryChanged = false;
             broadcastOffset = message.offset();
             return true;
         }
-        if (message.offset() <= userOffset) {
+        if (message.offset() <= userOffset && !userHistoryChanged) {
             return false;
         }
+        userHistoryChanged = false;
         userOffset = message.offset();
         return message.addressedTo(session.device());
     }

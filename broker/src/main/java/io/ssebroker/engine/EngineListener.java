@@ -28,7 +28,9 @@ public interface EngineListener {
 
     /**
      * Messages of a stream (a user's; the broadcast stream when uid is null) were gone before this node could
-     * deliver them: its connections on that stream are told with {@code sys_reset} and the reason.
+     * deliver them ({@link Replay#EXPIRED}), or messages it delivered are gone ({@link Replay#HISTORY_LOST}: a
+     * failover lost them, and what the stream holds instead, possibly older, is delivered next): its connections on
+     * that stream are told with {@code sys_reset} and the reason.
      */
     void streamReset(String uid, String reason);
 

@@ -83,6 +83,7 @@ public final class RedisEngine implements Engine {
     private RedisStreams streams;
     private RedisPresence presence;
     private EndedConnections endedConnections;
+    private FailedRegistrations failedRegistrations;
     private RedisRouting routing;
     private SubscriptionSupervisor supervisor;
     private ControlChannel control;
@@ -154,9 +155,10 @@ public final class RedisEngine implements Engine {
                     config.jwt().maxExpireSeconds() * 1000);
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
+            failedRegistrations = new FailedRegistrations(presence);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
             routing = new RedisRouting(keys, streams::readAfter, this::handOn,
-                    uid -> listener.streamReset(uid, Replay.EXPIRED), control::received, listener::revalidate,
+                    listener::streamReset, control::received, listener::revalidate,
                     TimeUnit.SECONDS.toNanos(config.redis().channelLingerSeconds()));
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
@@ -185,6 +187,7 @@ public final class RedisEngine implements Engine {
         long beatMillis = config.redis().nodeHeartbeatSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(recovery::check, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(sweep::sweep, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(failedRegistrations::retry, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(routing::endLingering, 1, 1, TimeUnit.SECONDS);
         if (config.callback().offlineGraceSeconds() > 0) {
             scheduler.scheduleWithFixedDelay(() -> presence.reportDueOfflines()
@@ -360,9 +363,9 @@ public final class RedisEngine implements Engine {
     }
 
     /**
-     * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count. The
-     * changes its script queued (if it ran) are reported with the removal's, in order: an offline never comes
-     * without its online.
+     * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count, and
+     * no ended mark on the connection its script replaced (if it ran). The changes its script queued are reported
+     * with the removal's, in order: an offline never comes without its online.
      */
     private void rollBack(DeviceSession session) {
         // A connection that ended while it registered has released its count already (its unregister came first):
@@ -376,6 +379,7 @@ public final class RedisEngine implements Engine {
                 log.warn("removing the presence of a failed registration failed: {}", error.getMessage());
             }
         });
+        failedRegistrations.failed(session);
     }
 
     /**

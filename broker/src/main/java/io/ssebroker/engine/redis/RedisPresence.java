@@ -555,6 +555,16 @@ final class RedisPresence {
                         .toCompletableFuture());
     }
 
+    /**
+     * Takes back the ended mark that the registration of {@code failed}, should its script have run, put on the
+     * connection it replaced (see take-back-ended.lua); true when there was one.
+     */
+    CompletableFuture<Boolean> takeBackEnded(DeviceSession failed) {
+        return scripts.run(RedisScripts.Script.TAKE_BACK_ENDED,
+                        new String[] {keys.userReplaced(failed.uid(), failed.nonce()), keys.endedConnections(failed.uid())})
+                .thenApply(result -> (Long) result.get(0) > 0);
+    }
+
     /** Records the session in this node's index of its sessions (what a survivor clears should this node die). */
     private CompletableFuture<Boolean> index(DeviceSession session) {
         return commands.hset(keys.nodeDevices(nodeId), session.nonce(), SessionJson.write(session, nodeId)).toCompletableFuture();

@@ -35,7 +35,7 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     private final RedisKeys keys;
     private final BiFunction<String, Long, CompletableFuture<StreamFollower.Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
-    private final Consumer<String> lost;
+    private final BiConsumer<String, String> reset;
     private final Consumer<String> control;
     private final Runnable controlResubscribed;
     private final Map<String, Integer> localDevicesByUid = new HashMap<>();
@@ -54,19 +54,20 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     /**
      * @param readAfter           reads a stream's entries after an offset: (uid or null for broadcast, offset)
      * @param deliver             hands a message to the node's connections
-     * @param lost                told the uid (null for broadcast) of a stream whose undelivered entries were trimmed
+     * @param reset               told the uid (null for broadcast) of a stream whose connections must be reset, and why:
+     *                            undelivered entries were trimmed, or the history changed (see {@link StreamFollower})
      * @param control             handles a control message
      * @param controlResubscribed run when the control channel was subscribed again: control messages may be lost
      * @param lingerNanos         how long a user's channel stays subscribed after the user's last local device left
      */
     RedisRouting(RedisKeys keys, BiFunction<String, Long, CompletableFuture<StreamFollower.Missed>> readAfter,
-                 Consumer<StreamMessage> deliver, Consumer<String> lost, Consumer<String> control,
+                 Consumer<StreamMessage> deliver, BiConsumer<String, String> reset, Consumer<String> control,
                  Runnable controlResubscribed, long lingerNanos) {
         this.lingerNanos = lingerNanos;
         this.keys = keys;
         this.readAfter = readAfter;
         this.deliver = deliver;
-        this.lost = lost;
+        this.reset = reset;
         this.control = control;
         this.controlResubscribed = controlResubscribed;
     }
@@ -206,7 +207,7 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
     }
 
     private Route route(String uid) {
-        return new Route(uid, new StreamFollower(offset -> readAfter.apply(uid, offset), deliver, () -> lost.accept(uid)));
+        return new Route(uid, new StreamFollower(offset -> readAfter.apply(uid, offset), deliver, reason -> reset.accept(uid, reason)));
     }
 
     @Override

@@ -95,7 +95,8 @@ final class RedisStreams {
 
     /** Reads a stream's entries after an offset, and where it was last trimmed (for a follower's gap). */
     CompletableFuture<StreamFollower.Missed> readAfter(String uid, long offset) {
-        return read(uid, StreamIds.toId(offset)).thenApply(read -> new StreamFollower.Missed(read.cut(), read.messages()));
+        return read(uid, StreamIds.toId(offset)).thenApply(read -> new StreamFollower.Missed(read.cut(),
+                read.lastId().isEmpty() ? -1 : read.last(), read.messages()));
     }
 
     /** One stream's part of a replay: where the connection starts, what it gets, why it is reset (or null). */

@@ -1,5 +1,6 @@
 package io.ssebroker.engine.redis;
 
+import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,12 +13,32 @@ import java.util.function.LongFunction;
  * Follows one stream's channel on this node and hands its messages on in order, once each. When a message says
  * its predecessor is one this node never saw (a publish lost between Redis and the node, or sent while the
  * connection was down), the missing entries are read from the stream first; messages arriving meanwhile wait.
+ *
+ * <p>A failover can lose writes that this node has handed on already (a master frozen, replaced, and back for a
+ * moment, answering and publishing what its replica will never have). The stream then goes on from an earlier
+ * entry, and entries appended there may be older than the last one handed on: they would pass for copies. The
+ * follower remembers the offsets it handed on lately; a message older than the last one handed on but not among
+ * them, a message whose predecessor is older than the last one handed on, or a stream that ends before it, shows
+ * the history changed under it. It then reads the stream again from the oldest offset it remembers, hands on
+ * what it never did, and tells the stream's connections ({@code sys_reset history_lost}: what they got may no
+ * longer be in the history, and cursors taken from it may miss what replaced it).
  */
 final class StreamFollower {
+    /** How many of the offsets handed on last are remembered. */
+    private static final int REMEMBERED = 128;
+
     private final LongFunction<CompletableFuture<Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
-    private final Runnable lost;
+    private final Consumer<String> reset;
+    /** The offsets handed on last, oldest overwritten first. */
+    private final long[] handedOn = new long[REMEMBERED];
+    private int handedOnCount;
+    /**
+     * Below (and at) this offset a message is old news: handed on before what is remembered, or from before the start.
+     */
+    private long floor = -1;
     private long lastOffset = -1;
+    private long handedOnTotal;
     private List<ChannelMessage> waiting;
     private boolean reading;
     /** A catch-up was asked for while a read was in flight: that read may predate the gap, so read once more. */
@@ -27,21 +48,28 @@ final class StreamFollower {
     /**
      * @param readAfter reads the stream's entries after an offset
      * @param deliver   hands a message on (must not block)
-     * @param lost      told when entries this node never delivered were trimmed before it could read them
+     * @param reset     told why the stream's connections must be reset: {@link Replay#EXPIRED} when entries this
+     *                  node never delivered were trimmed before it could read them, {@link Replay#HISTORY_LOST}
+     *                  when the history changed under it
      */
-    StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver, Runnable lost) {
+    StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver,
+                   Consumer<String> reset) {
         this.readAfter = readAfter;
         this.deliver = deliver;
-        this.lost = lost;
+        this.reset = reset;
     }
 
-    /** What a read after an offset found: the last trimmed offset of the stream and the entries still there. */
-    record Missed(long cut, List<StreamMessage> messages) {
+    /**
+     * What a read after an offset found: the last trimmed offset of the stream, the offset of its newest entry (-1
+     * when it has none) and the entries after the offset that are still there.
+     */
+    record Missed(long cut, long last, List<StreamMessage> messages) {
     }
 
     synchronized void startAt(long offset) {
         if (lastOffset < 0) {
             lastOffset = offset;
+            floor = offset;
         }
     }
 
@@ -76,16 +104,64 @@ final class StreamFollower {
             return;
         }
         long offset = message.message().offset();
-        if (offset <= lastOffset) {
+        if (lastOffset >= 0 && !fresh(offset)) {
+            return; // a copy: handed on from a read or from the channel already, or from before the start
+        }
+        long previous = StreamIds.toOffset(message.previousId());
+        if (lastOffset >= 0 && (offset <= lastOffset || previous > 0 && previous < lastOffset)) {
+            // never handed on yet older than the last one handed on, or after an entry older than it: that one is
+            // not in the stream this message follows
+            historyChanged(message);
             return;
         }
-        if (lastOffset >= 0 && StreamIds.toOffset(message.previousId()) > lastOffset) {
+        if (lastOffset >= 0 && previous > lastOffset) {
             waiting = new ArrayList<>(List.of(message));
             catchUp();
             return;
         }
-        lastOffset = offset;
-        deliver.accept(message.message());
+        handOn(message.message());
+    }
+
+    /** Whether the message at this offset was never handed on (as far as the follower remembers). */
+    private boolean fresh(long offset) {
+        if (offset <= floor) {
+            return false;
+        }
+        for (int i = 0; i < handedOnCount; i++) {
+            if (handedOn[i] == offset) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void handOn(StreamMessage message) {
+        long offset = message.offset();
+        lastOffset = Math.max(lastOffset, offset);
+        int slot = (int) (handedOnTotal++ % REMEMBERED);
+        if (handedOnCount == REMEMBERED) {
+            floor = Math.max(floor, handedOn[slot]);
+        } else {
+            handedOnCount++;
+        }
+        handedOn[slot] = offset;
+        deliver.accept(message);
+    }
+
+    /**
+     * The history changed under this follower: its connections are reset, and it goes back to the oldest offset it
+     * remembers to read the stream again from there (what it handed on is known by its offset, and not handed on
+     * twice). The message that showed it waits for the read.
+     */
+    private void historyChanged(ChannelMessage message) {
+        rewind();
+        waiting = new ArrayList<>(List.of(message));
+        catchUp();
+    }
+
+    private void rewind() {
+        reset.accept(Replay.HISTORY_LOST);
+        lastOffset = floor;
     }
 
     /** Reads and delivers whatever the stream holds after the last message delivered (after a reconnect). */
@@ -106,9 +182,13 @@ final class StreamFollower {
     }
 
     private void catchUp() {
+        catchUpFrom(lastOffset);
+    }
+
+    private void catchUpFrom(long offset) {
         reading = true;
         readAgain = false;
-        readAfter.apply(lastOffset).whenComplete((missed, error) -> finishCatchUp(missed));
+        readAfter.apply(offset).whenComplete((missed, error) -> finishCatchUp(missed));
     }
 
     private synchronized void retry() {
@@ -127,21 +207,35 @@ final class StreamFollower {
             CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::retry);
             return;
         }
+        if (missed.last() >= 0 && missed.last() < lastOffset) {
+            // The stream ends before the last entry handed on: that one is gone, and what replaced it may be older.
+            if (lastOffset > floor) {
+                rewind();
+                catchUp();
+                return;
+            }
+            // Read from the floor already: the stream holds nothing newer than its newest entry to go by.
+            lastOffset = missed.last();
+            floor = Math.min(floor, lastOffset);
+        }
         long before = lastOffset;
         if (missed.cut() > lastOffset) {
-            lost.run();
+            reset.accept(Replay.EXPIRED);
         }
         for (StreamMessage message : missed.messages()) {
-            if (message.offset() > lastOffset) {
-                lastOffset = message.offset();
-                deliver.accept(message);
+            if (fresh(message.offset())) {
+                handOn(message);
             }
         }
         List<ChannelMessage> held = waiting;
         waiting = null;
         for (int i = 0; i < held.size(); i++) {
             ChannelMessage message = held.get(i);
+            if (!fresh(message.message().offset())) {
+                continue;
+            }
             if (message.message().offset() <= lastOffset) {
+                handOn(message.message()); // never handed on, and not in the stream as read: hand it on now
                 continue;
             }
             // Another message lost after the read was made (a reconnect meanwhile): read again before going on,
@@ -152,8 +246,7 @@ final class StreamFollower {
                 catchUp();
                 return;
             }
-            lastOffset = message.message().offset();
-            deliver.accept(message.message());
+            handOn(message.message());
         }
         if (readAgain) {
             waiting = new ArrayList<>();

@@ -376,6 +376,41 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * A registration whose answer does not come in time (Redis frozen) fails at its node, whose client is told to come
+     * back later; Redis then runs the script, which replaces the device's previous connection and remembers it as
+     * ended. The new connection never went live, so the previous one is not locked out: its client, back with its
+     * cursor, is let in and gets what it missed (it was answered 204 for good before).
+     */
+    @Test
+    void aRegistrationThatFailedAtItsNodeDoesNotLockOutTheConnectionItReplaced() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
+            SseClient previous = node.connect("u-failed-new", "d-failed-new");
+            previous.nextOfType("sys_connected");
+            assertThat(node.api().send(Map.of("uid", "u-failed-new", "data", "before"))).isEqualTo(1);
+            assertThat(previous.next().data()).isEqualTo("before");
+            String cursor = previous.lastEventId();
+
+            redis.first().pause();
+            try (SseClient failed = node.connect("u-failed-new", "d-failed-new")) {
+                assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
+                        .as("told to come back later").containsExactly("sys_unavailable");
+            } finally {
+                redis.first().resume();
+            }
+            previous.close(); // its client lost it meanwhile, and comes back with its cursor
+            node.awaitOffline("d-failed-new");
+            assertThat(node.api().send(Map.of("uid", "u-failed-new", "data", "missed"))).isZero();
+
+            try (SseClient back = node.connect("u-failed-new", "d-failed-new", cursor)) {
+                assertThat(back.status()).as("let in").isEqualTo(200);
+                assertThat(back.nextOfType("message").data()).isEqualTo("missed");
+            }
+        }
+    }
+
     /** A connection whose registration failed (told to come back later), and the one whose entry it removed, ended. */
     private static void assertFailsAndEnds(SseClient failed, SseClient removed) {
         try (failed) {

@@ -40,8 +40,8 @@ class RedisRoutingTest {
 
     private RedisRouting routing(long lingerSeconds, Duration subscribeTimeout) throws Exception {
         RedisRouting routing = new RedisRouting(KEYS,
-                (uid, offset) -> CompletableFuture.completedFuture(new StreamFollower.Missed(0, List.of())),
-                message -> { }, uid -> { }, control -> { }, () -> { }, TimeUnit.SECONDS.toNanos(lingerSeconds));
+                (uid, offset) -> CompletableFuture.completedFuture(new StreamFollower.Missed(0, -1, List.of())),
+                message -> { }, (uid, reason) -> { }, control -> { }, () -> { }, TimeUnit.SECONDS.toNanos(lingerSeconds));
         SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(
                 new SingleShardNode(fixture.client, fixture.uri()), routing,
                 (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", subscribeTimeout, fixture.ioThread));
@@ -115,7 +115,7 @@ class RedisRoutingTest {
         RedisRouting routing = new RedisRouting(KEYS, (uid, offset) -> {
             reads.incrementAndGet();
             return CompletableFuture.failedFuture(new IllegalStateException("connection closed"));
-        }, message -> { }, uid -> { }, control -> { }, () -> { }, 0);
+        }, message -> { }, (uid, reason) -> { }, control -> { }, () -> { }, 0);
         SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(
                 new SingleShardNode(fixture.client, fixture.uri()), routing,
                 (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), fixture.ioThread));

@@ -2,11 +2,13 @@ package io.ssebroker.engine.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -21,11 +23,23 @@ class StreamFollowerTest {
         CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
         reads.add(read);
         return read;
-    }, message -> delivered.add(message.offset()), () -> delivered.add(-1L));
+    }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)));
+
+    /** A reset, as it shows among the offsets handed on. */
+    private static final Map<String, Long> RESETS = Map.of(Replay.EXPIRED, -1L, Replay.HISTORY_LOST, -2L);
 
     private static ChannelMessage message(long offset, long previous) {
         return new ChannelMessage(StreamIds.toId(offset), StreamIds.toId(previous),
                 new StreamMessage("u", offset, null, "m" + offset, Set.of(), 0));
+    }
+
+    /** What a read found: the stream's cut, and these entries after the offset read after, the last its newest. */
+    private static StreamFollower.Missed read(long cut, long... offsets) {
+        List<StreamMessage> entries = new ArrayList<>();
+        for (long offset : offsets) {
+            entries.add(entry(offset));
+        }
+        return new StreamFollower.Missed(cut, offsets.length == 0 ? -1 : offsets[offsets.length - 1], entries);
     }
 
     private static StreamMessage entry(long offset) {
@@ -43,7 +57,7 @@ class StreamFollowerTest {
         assertThat(follower.isAt(2)).isTrue();
         follower.received(message(4, 3)); // a gap: held while the stream is read
         assertThat(follower.isAt(2)).isFalse();
-        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(3))));
+        reads.poll().complete(read(0, 3));
         assertThat(follower.isAt(4)).isTrue();
         follower.close();
         assertThat(follower.isAt(4)).as("closed").isFalse();
@@ -64,7 +78,7 @@ class StreamFollowerTest {
         follower.received(message(3, 2));
         follower.received(message(4, 3));
         assertThat(delivered).isEmpty();
-        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(2), entry(3))));
+        reads.poll().complete(read(0, 2, 3));
         assertThat(delivered).containsExactly(2L, 3L, 4L);
     }
 
@@ -75,10 +89,10 @@ class StreamFollowerTest {
         follower.received(message(3, 2));
         follower.catchUpNow(); // the subscription was made again meanwhile: message 4 was lost
         follower.received(message(5, 4));
-        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(2), entry(3))));
+        reads.poll().complete(read(0, 2, 3));
         assertThat(delivered).containsExactly(2L, 3L);
         assertThat(readsAfter).containsExactly(1L, 3L);
-        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(4), entry(5))));
+        reads.poll().complete(read(0, 4, 5));
         assertThat(delivered).containsExactly(2L, 3L, 4L, 5L);
     }
 
@@ -92,10 +106,10 @@ class StreamFollowerTest {
         follower.catchUpNow(); // resubscribed: read what was published while the channel was not
         follower.catchUpNow(); // lost and made again while that read was in flight: message 6 was published then
         follower.received(message(7, 6));
-        reads.poll().complete(new StreamFollower.Missed(0, List.of())); // the first read ran before 6 was published
+        reads.poll().complete(read(0)); // the first read ran before 6 was published
         assertThat(delivered).isEmpty();
         assertThat(readsAfter).containsExactly(5L, 5L);
-        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(6), entry(7))));
+        reads.poll().complete(read(0, 6, 7));
         assertThat(delivered).containsExactly(6L, 7L);
         assertThat(follower.isAt(7)).isTrue();
     }
@@ -105,7 +119,7 @@ class StreamFollowerTest {
     void aPredecessorTheStreamDoesNotHoldIsReadForOnce() {
         follower.startAt(5);
         follower.received(message(7, 6));
-        reads.poll().complete(new StreamFollower.Missed(0, List.of()));
+        reads.poll().complete(read(0));
         assertThat(delivered).containsExactly(7L);
         assertThat(readsAfter).containsExactly(5L);
     }
@@ -114,8 +128,55 @@ class StreamFollowerTest {
     void entriesTrimmedBeforeTheyWereReadAreAnnounced() {
         follower.startAt(1);
         follower.received(message(9, 8));
-        reads.poll().complete(new StreamFollower.Missed(6, List.of(entry(7), entry(8))));
+        reads.poll().complete(read(6, 7, 8));
         assertThat(delivered).containsExactly(-1L, 7L, 8L, 9L);
+    }
+
+    /**
+     * A failover lost a write this node had handed on (12: the old master published it, frozen and back for a
+     * moment), and the new master appended 11 after 10: older than 12, it is no copy.
+     */
+    @Test
+    void anEntryOlderThanTheLastHandedOnButNeverHandedOnIsReadAgainWithAReset() {
+        follower.startAt(9);
+        follower.received(message(10, 9));
+        follower.received(message(12, 10));
+        follower.received(message(11, 10));
+        assertThat(delivered).containsExactly(10L, 12L, -2L);
+        assertThat(readsAfter).as("read again from the oldest offset remembered").containsExactly(9L);
+        reads.poll().complete(read(0, 10, 11));
+        assertThat(delivered).containsExactly(10L, 12L, -2L, 11L);
+        follower.received(message(13, 11));
+        assertThat(delivered).as("then on from the history as it is").containsExactly(10L, 12L, -2L, 11L, 13L);
+        follower.received(message(12, 10));
+        assertThat(delivered).as("no copy of what was handed on").hasSize(5);
+    }
+
+    /** The same when the new master's 11 never came by the channel: 13 follows it, older than the 12 handed on. */
+    @Test
+    void aPredecessorOlderThanTheLastHandedOnShowsTheHistoryChanged() {
+        follower.startAt(9);
+        follower.received(message(10, 9));
+        follower.received(message(12, 10));
+        follower.received(message(13, 11));
+        reads.poll().complete(read(0, 10, 11, 13));
+        assertThat(delivered).containsExactly(10L, 12L, -2L, 11L, 13L);
+        assertThat(follower.isAt(13)).isTrue();
+    }
+
+    /** And when nothing comes after it: the catch-up after the failover finds the stream ending before 12. */
+    @Test
+    void aStreamThatEndsBeforeTheLastHandedOnShowsTheHistoryChanged() {
+        follower.startAt(9);
+        follower.received(message(10, 9));
+        follower.received(message(12, 10));
+        follower.catchUpNow();
+        reads.poll().complete(new StreamFollower.Missed(0, 11, List.of()));
+        assertThat(delivered).containsExactly(10L, 12L, -2L);
+        reads.poll().complete(read(0, 10, 11));
+        assertThat(delivered).containsExactly(10L, 12L, -2L, 11L);
+        assertThat(readsAfter).containsExactly(12L, 9L);
+        assertThat(reads).as("no more reads").isEmpty();
     }
 
     @Test
@@ -123,7 +184,7 @@ class StreamFollowerTest {
         follower.startAt(1);
         follower.received(message(3, 2));
         follower.close();
-        reads.poll().complete(new StreamFollower.Missed(0, List.of(entry(2), entry(3))));
+        reads.poll().complete(read(0, 2, 3));
         follower.received(message(4, 3));
         assertThat(delivered).isEmpty();
     }

@@ -24,17 +24,23 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults one after the other on a live cluster, as they come in production, while messages flow and clients come and
- * go. Four broker nodes (C in a process of its own) on a Redis Cluster of three masters, each with a replica; twelve
- * users with two devices each, every device reconnecting every few seconds to a node picked at random, with its
- * cursor, as an {@code EventSource} does; numbered sends to every user and numbered broadcasts, through A and B in
- * turn. Meanwhile: C frozen for longer than three heartbeats (its peers clear its devices) and resumed; two users'
+ * go. Four broker nodes (C in a process of its own); twelve users with two devices each, every device reconnecting
+ * every few seconds to a node picked at random, with its cursor, as an {@code EventSource} does; numbered sends to
+ * every user and numbered broadcasts, through A and B in turn. Meanwhile, on a Redis Cluster of three masters each
+ * with a replica: C frozen for longer than three heartbeats (its peers clear its devices) and resumed; two users'
  * slots moved to other masters; a master killed and its replica promoted; C killed; every pub/sub connection killed
- * by Redis; D stopped; another slot moved; a master frozen for longer than {@code redis.timeout}.
+ * by Redis; D stopped; another slot moved; a master frozen for longer than {@code redis.timeout}. On one Redis, the
+ * faults of a single server.
+ *
+ * <p>Not here: a master frozen for longer than {@code cluster-node-timeout}. Its replica takes over, and the old
+ * master, back for a moment before it learns so, acknowledges writes that Redis then drops: a message acknowledged
+ * then that no node saw is lost without a {@code sys_reset} (Redis Cluster's acknowledged-write loss; docs/cluster.md).
  *
  * <p>Then: every acknowledged message reached every device once, in order, from the device's first message on (a
  * {@code sys_reset} the only excuse for a gap: the retention is large enough that none is needed); every device
@@ -47,15 +53,112 @@ class SuccessiveFaultsTest {
     private static final String BROADCAST_EVENT = "everyone";
 
     @Test
-    void messagesPresenceAndCallbacksStayRightThroughSuccessiveFaults(@TempDir Path dir) throws Exception {
+    void messagesPresenceAndCallbacksStayRightThroughSuccessiveFaultsOnARedisCluster(@TempDir Path dir) throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.cluster(1); WebhookReceiver webhook = WebhookReceiver.start()) {
-            String addrs = String.join(",", redis.addresses());
-            Map<String, String> settings = Map.of("redis.addrs", addrs, "redis.timeout", "1", "redis.node_heartbeat", "1",
+        try (RedisServers redis = RedisServers.cluster(1)) {
+            runUnderLoad(dir, String.join(",", redis.addresses()), true, nodes -> {
+                Thread.sleep(2000);
+                nodes.freezeC(5000);
+                moveSlot(redis, "{u:sf-u0}");
+                moveSlot(redis, "{u:sf-u1}");
+                Thread.sleep(2000);
+                int failingSlot = redis.slotOf("{u:sf-u2}");
+                RedisServers.Server killed = redis.ownerOf(failingSlot);
+                killed.kill();
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                        .until(() -> redis.ownerOf(failingSlot) != killed);
+                Thread.sleep(3000);
+                nodes.killC();
+                Thread.sleep(2000);
+                for (RedisServers.Server server : redis.servers()) {
+                    if (isMaster(server)) {
+                        server.cli("CLIENT", "KILL", "TYPE", "pubsub");
+                    }
+                }
+                Thread.sleep(2000);
+                nodes.stopD();
+                moveSlot(redis, "{u:sf-u3}");
+                // past redis.timeout, short of cluster-node-timeout: no failover (see the class comment)
+                RedisServers.Server frozen = redis.ownerOf(redis.slotOf("{u:sf-u5}"));
+                frozen.pause();
+                Thread.sleep(1500);
+                frozen.resume();
+                Thread.sleep(3000);
+            });
+        }
+    }
+
+    /**
+     * The same load on one Redis: frozen for longer than {@code redis.timeout}, every client connection killed by
+     * Redis, restarted empty (a new epoch: streams that lost their history say so with {@code sys_reset}). The webhook's
+     * pairs are not checked here: a Redis restarted empty has lost the outboxes, and the devices' presence is written
+     * again, so receivers may see a device online again (docs/cluster.md).
+     */
+    @Test
+    void messagesAndPresenceStayRightThroughSuccessiveFaultsOnOneRedis(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            RedisServers.Server server = redis.first();
+            runUnderLoad(dir, server.address(), false, nodes -> {
+                Thread.sleep(2000);
+                nodes.freezeC(5000);
+                server.pause();
+                Thread.sleep(2500);
+                server.resume();
+                Thread.sleep(2000);
+                server.cli("CLIENT", "KILL", "TYPE", "normal");
+                server.cli("CLIENT", "KILL", "TYPE", "pubsub");
+                Thread.sleep(2000);
+                nodes.killC();
+                Thread.sleep(2000);
+                server.kill();
+                server.restart();
+                Thread.sleep(4000);
+                nodes.stopD();
+                Thread.sleep(3000);
+            });
+        }
+    }
+
+    /** What a test does to Redis and to the nodes while the load runs. */
+    private interface Faults {
+        void run(Nodes nodes) throws Exception;
+    }
+
+    /** What a fault script may do to nodes C and D; the devices stop connecting to a node that is frozen or gone. */
+    private record Nodes(NodeProcess c, Endpoint nodeC, TestNode d, Endpoint nodeD) {
+        /** Freezes C (SIGSTOP): those connected wait, its peers clear its devices; then lets it go on. */
+        void freezeC(long millis) throws InterruptedException {
+            nodeC.down = true;
+            c.pause();
+            Thread.sleep(millis);
+            c.resume();
+            nodeC.down = false;
+        }
+
+        void killC() {
+            nodeC.down = true;
+            c.kill();
+        }
+
+        /** Stops D as an operator does (SIGTERM): its streams are told to reconnect elsewhere. */
+        void stopD() {
+            nodeD.down = true;
+            d.close();
+        }
+    }
+
+    /**
+     * Starts four nodes on the given Redis (C in a process of its own), the devices and the sends, runs the faults,
+     * stops the sends, and checks messages, presence and (when {@code checkCallbacks}) the webhook's posts.
+     */
+    private static void runUnderLoad(Path dir, String redisAddrs, boolean checkCallbacks, Faults faults) throws Exception {
+        try (WebhookReceiver webhook = WebhookReceiver.start()) {
+            Map<String, String> settings = Map.of("redis.addrs", redisAddrs, "redis.timeout", "1", "redis.node_heartbeat", "1",
                     "callback.url", webhook.url("/"), "sse.device_frame_cache_size", "5000");
             try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
                  TestNode d = TestNode.start(settings);
-                 NodeProcess c = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", addrs,
+                 NodeProcess c = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redisAddrs,
                          "SSE_BROKER_REDIS_TIMEOUT", "1", "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1",
                          "SSE_BROKER_CALLBACK_URL", webhook.url("/"), "SSE_BROKER_SSE_DEVICE_FRAME_CACHE_SIZE", "5000"))) {
                 Endpoint nodeC = new Endpoint("C", c.port());
@@ -78,59 +181,34 @@ class SuccessiveFaultsTest {
                     toUsers.put("sf-u" + u, new SteadySends(publishers, Map.of("uid", "sf-u" + u), 40));
                 }
                 SteadySends broadcasts = new SteadySends(publishers, Map.of("event", BROADCAST_EVENT), 100);
-
-                Thread.sleep(2000);
-                c.pause();
-                nodeC.down = true;
-                Thread.sleep(5000);
-                c.resume();
-                nodeC.down = false;
-                moveSlot(redis, "{u:sf-u0}");
-                moveSlot(redis, "{u:sf-u1}");
-                Thread.sleep(2000);
-                int failingSlot = redis.slotOf("{u:sf-u2}");
-                RedisServers.Server killed = redis.ownerOf(failingSlot);
-                killed.kill();
-                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                        .until(() -> redis.ownerOf(failingSlot) != killed);
-                Thread.sleep(3000);
-                nodeC.down = true;
-                c.kill();
-                Thread.sleep(2000);
-                for (RedisServers.Server server : redis.servers()) {
-                    if (isMaster(server)) {
-                        server.cli("CLIENT", "KILL", "TYPE", "pubsub");
+                try {
+                    faults.run(new Nodes(c, nodeC, d, nodeD));
+                } finally {
+                    for (SteadySends sends : toUsers.values()) {
+                        sends.stop();
                     }
+                    broadcasts.stop();
                 }
-                Thread.sleep(2000);
-                nodeD.down = true;
-                d.close();
-                moveSlot(redis, "{u:sf-u3}");
-                RedisServers.Server frozen = redis.ownerOf(redis.slotOf("{u:sf-u5}"));
-                frozen.pause();
-                Thread.sleep(2500);
-                frozen.resume();
-                Thread.sleep(3000);
-                for (SteadySends sends : toUsers.values()) {
-                    sends.stop();
-                }
-                broadcasts.stop();
-
                 List<String> problems = new ArrayList<>();
                 for (ReconnectingDevice device : devices) {
                     check(device.id + "'s messages", device.messages, toUsers.get(device.uid).acknowledged(), device, problems);
                     check(device.id + "'s broadcasts", device.broadcasts, broadcasts.acknowledged(), device, problems);
                 }
-                await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
-                    for (ReconnectingDevice device : devices) {
-                        assertThat(a.api().get("/info", Map.of("device", device.id)).result().path("online").asBoolean())
-                                .as(device.id + " online").isTrue();
+                for (ReconnectingDevice device : devices) {
+                    try {
+                        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() ->
+                                a.api().get("/info", Map.of("device", device.id)).result().path("online").asBoolean());
+                    } catch (ConditionTimeoutException e) {
+                        problems.add(device.id + " connected but not online: " + a.api().get("/info", Map.of("device", device.id))
+                                .result() + "; history " + device.history);
                     }
-                });
+                }
                 devices.forEach(ReconnectingDevice::stop);
                 await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                         assertThat(a.api().get("/info", Map.of()).result().path("user_count").asInt()).as("users online").isZero());
-                checkCallbacks(webhook.within(Duration.ofSeconds(3)), problems);
+                if (checkCallbacks) {
+                    checkCallbacks(webhook.within(Duration.ofSeconds(3)), problems);
+                }
                 assertThat(problems).isEmpty();
             }
         }
@@ -146,7 +224,7 @@ class SuccessiveFaultsTest {
         int last = acknowledged.get(acknowledged.size() - 1);
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> received.contains(last));
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
+        } catch (ConditionTimeoutException e) {
             problems.add(what + ": never got " + last + "; history " + device.history);
             return;
         }
