@@ -39,6 +39,8 @@ final class StreamFollower {
     private long floor = -1;
     private long lastOffset = -1;
     private long handedOnTotal;
+    /** The newest offset ever handed on: above it, nothing can be a copy. */
+    private long highestHandedOn = -1;
     private List<ChannelMessage> waiting;
     private boolean reading;
     /** A catch-up was asked for while a read was in flight: that read may predate the gap, so read once more. */
@@ -127,6 +129,9 @@ final class StreamFollower {
         if (offset <= floor) {
             return false;
         }
+        if (offset > highestHandedOn) {
+            return true; // as every message is while the history holds: no need to look
+        }
         for (int i = 0; i < handedOnCount; i++) {
             if (handedOn[i] == offset) {
                 return false;
@@ -138,6 +143,7 @@ final class StreamFollower {
     private void handOn(StreamMessage message) {
         long offset = message.offset();
         lastOffset = Math.max(lastOffset, offset);
+        highestHandedOn = Math.max(highestHandedOn, offset);
         int slot = (int) (handedOnTotal++ % REMEMBERED);
         if (handedOnCount == REMEMBERED) {
             floor = Math.max(floor, handedOn[slot]);
