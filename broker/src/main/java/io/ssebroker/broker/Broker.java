@@ -306,8 +306,8 @@ public final class Broker implements EngineListener {
                 // overtaken (and dropped as already written); a broadcast queued before it would be passed.
                 // Messages are handed over in offset order. The connection's loop (and its LoopConnections) is
                 // known once it is attached, which happens on that loop before any message can reach it there.
-                LoopConnections own = executor.inEventLoop() ? byLoop.get(executor) : null;
-                if (own != null && connection.noMessageQueued() && !own.hasBroadcastQueued()) {
+                LoopConnections own = ownLoopWithNothingQueued(connection, executor);
+                if (own != null) {
                     deliverNow(own, connection, message, body);
                     continue;
                 }
@@ -341,6 +341,15 @@ public final class Broker implements EngineListener {
      * Writes a message inline, on the stack of the engine's hand-over: a failure to write to this connection is the
      * connection's, and neither fails the publish nor keeps the message from the user's other connections.
      */
+    /**
+     * The connection's loop, when the caller runs on it and nothing is queued there that what the caller writes must
+     * follow (a message of the connection's, a broadcast): then it may write at once. Null otherwise.
+     */
+    private LoopConnections ownLoopWithNothingQueued(LocalConnection connection, EventExecutor executor) {
+        LoopConnections own = executor.inEventLoop() ? byLoop.get(executor) : null;
+        return own != null && connection.noMessageQueued() && !own.hasBroadcastQueued() ? own : null;
+    }
+
     private void deliverNow(LoopConnections loop, LocalConnection connection, StreamMessage message, ByteBuf body) {
         try {
             if (loop.deliverNow(connection, message, body)) {
@@ -423,8 +432,7 @@ public final class Broker implements EngineListener {
             // In order with the deliveries (see deliver): at once on the connection's own loop when none is queued
             // there, else queued like them, so the reset comes before the messages that follow it.
             EventExecutor executor = connection.stream.executor();
-            LoopConnections own = executor.inEventLoop() ? byLoop.get(executor) : null;
-            if (own != null && connection.noMessageQueued() && !own.hasBroadcastQueued()) {
+            if (ownLoopWithNothingQueued(connection, executor) != null) {
                 reset.run();
             } else {
                 executor.execute(reset);

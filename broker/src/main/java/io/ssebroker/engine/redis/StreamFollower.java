@@ -30,15 +30,15 @@ final class StreamFollower {
     private final LongFunction<CompletableFuture<Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
     private final Consumer<String> reset;
-    /** The offsets handed on last, oldest overwritten first. */
+    /** The offsets handed on last, oldest overwritten first: slot {@code n % REMEMBERED} holds the n-th. */
     private final long[] handedOn = new long[REMEMBERED];
-    private int handedOnCount;
+    /** How many messages were handed on in all. */
+    private long handedOnTotal;
     /**
      * Below (and at) this offset a message is old news: handed on before what is remembered, or from before the start.
      */
     private long floor = -1;
     private long lastOffset = -1;
-    private long handedOnTotal;
     /** The newest offset ever handed on: above it, nothing can be a copy. */
     private long highestHandedOn = -1;
     private List<ChannelMessage> waiting;
@@ -132,7 +132,7 @@ final class StreamFollower {
         if (offset > highestHandedOn) {
             return true; // as every message is while the history holds: no need to look
         }
-        for (int i = 0; i < handedOnCount; i++) {
+        for (int i = 0, remembered = (int) Math.min(handedOnTotal, REMEMBERED); i < remembered; i++) {
             if (handedOn[i] == offset) {
                 return false;
             }
@@ -144,13 +144,12 @@ final class StreamFollower {
         long offset = message.offset();
         lastOffset = Math.max(lastOffset, offset);
         highestHandedOn = Math.max(highestHandedOn, offset);
-        int slot = (int) (handedOnTotal++ % REMEMBERED);
-        if (handedOnCount == REMEMBERED) {
-            floor = Math.max(floor, handedOn[slot]);
-        } else {
-            handedOnCount++;
+        int slot = (int) (handedOnTotal % REMEMBERED);
+        if (handedOnTotal >= REMEMBERED) {
+            floor = Math.max(floor, handedOn[slot]); // the oldest remembered is forgotten: at or below it is old news
         }
         handedOn[slot] = offset;
+        handedOnTotal++;
         deliver.accept(message);
     }
 
