@@ -1,12 +1,13 @@
 package io.ssebroker.callback;
 
+import io.ssebroker.engine.ChangeReceipt;
 import io.ssebroker.engine.StateChange;
 
 /**
  * A state change waiting for delivery. An offline change is held until {@code holdUntilNanos} (the offline grace),
  * so that an online of the same user or device can still take it back.
  */
-record PendingChange(StateChange change, boolean held, long holdUntilNanos) {
+record PendingChange(StateChange change, ChangeReceipt receipt, boolean held, long holdUntilNanos) {
 
     /** Still within its grace at {@code nowNanos}. */
     boolean heldAt(long nowNanos) {

@@ -17,16 +17,17 @@ final class UidBacklog {
         changes.addLast(change);
     }
 
-    /** Removes the most recent held offline that this online takes back; returns whether there was one. */
-    boolean takeBack(StateChange online, long nowNanos) {
+    /** Removes the most recent held offline that this online takes back; returns it, or null when there is none. */
+    PendingChange takeBack(StateChange online, long nowNanos) {
         Iterator<PendingChange> newestFirst = changes.descendingIterator();
         while (newestFirst.hasNext()) {
-            if (newestFirst.next().undoneBy(online, nowNanos)) {
+            PendingChange held = newestFirst.next();
+            if (held.undoneBy(online, nowNanos)) {
                 newestFirst.remove();
-                return true;
+                return held;
             }
         }
-        return false;
+        return null;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.ssebroker.callback;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.engine.ChangeReceipt;
 import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * the change to the dispatcher's own thread, which owns all the state below; HTTP runs on the client's threads.
  * The backlog is bounded by {@code callback.queue_size}: beyond it changes are dropped, counted and logged, and
  * the node's SSE traffic never waits for the webhook.
+ *
+ * <p>Each change comes with its receipt ({@link ChangeReceipt}): its delivery id, and the way to tell the engine the
+ * change is done with (posted, given up, taken back, dropped). A change still here when the node stops is not: an
+ * engine that records what it handed on (Redis) leaves it to a survivor.
  */
 public final class WebhookDispatcher implements StateChangeListener {
     private static final Logger log = LoggerFactory.getLogger(WebhookDispatcher.class);
@@ -92,14 +96,24 @@ public final class WebhookDispatcher implements StateChangeListener {
 
     @Override
     public void stateChanged(StateChange change) {
-        if (backlog.incrementAndGet() > queueSize) {
-            backlog.decrementAndGet();
+        stateChanged(change, ChangeReceipt.unrecorded());
+    }
+
+    @Override
+    public void stateChanged(StateChange change, ChangeReceipt receipt) {
+        if (dispatcher.isShutdown()) { // stopped: not finished, so that a survivor may post it
             dropped();
             return;
         }
+        if (backlog.incrementAndGet() > queueSize) {
+            backlog.decrementAndGet();
+            dropped();
+            receipt.finished();
+            return;
+        }
         try {
-            dispatcher.execute(() -> accept(change));
-        } catch (RejectedExecutionException closed) {
+            dispatcher.execute(() -> accept(change, receipt));
+        } catch (RejectedExecutionException closed) { // stopped meanwhile
             backlog.decrementAndGet();
             dropped();
         }
@@ -134,11 +148,14 @@ public final class WebhookDispatcher implements StateChangeListener {
         }
     }
 
-    private void accept(StateChange change) {
+    private void accept(StateChange change, ChangeReceipt receipt) {
         long now = System.nanoTime();
         UidBacklog uidBacklog = backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
-        if (graceNanos > 0 && isOnline(change.kind()) && uidBacklog.takeBack(change, now)) {
+        PendingChange takenBack = graceNanos > 0 && isOnline(change.kind()) ? uidBacklog.takeBack(change, now) : null;
+        if (takenBack != null) {
             backlog.addAndGet(-2);
+            takenBack.receipt().finished();
+            receipt.finished();
             meters.suppressed.increment();
             log.debug("{} of uid={} device={} within callback.offline_grace: neither offline nor online is sent",
                     change.kind(), change.uid(), change.device());
@@ -146,7 +163,7 @@ public final class WebhookDispatcher implements StateChangeListener {
             return;
         }
         boolean hold = graceNanos > 0 && !isOnline(change.kind()) && !closing;
-        uidBacklog.add(new PendingChange(change, hold, now + graceNanos));
+        uidBacklog.add(new PendingChange(change, receipt, hold, now + graceNanos));
         if (hold) {
             dispatcher.schedule(() -> pump(change.uid()), graceNanos, TimeUnit.NANOSECONDS);
         }
@@ -165,6 +182,7 @@ public final class WebhookDispatcher implements StateChangeListener {
             if (url == null) { // this kind is not posted anywhere
                 uidBacklog.removeFirst();
                 backlog.decrementAndGet();
+                next.receipt().finished();
                 continue;
             }
             if (inFlight >= MAX_PARALLEL) {
@@ -176,7 +194,7 @@ public final class WebhookDispatcher implements StateChangeListener {
             inFlight++;
             byte[] body = json.encode(next.change());
             String signature = signer == null ? null : signer.sign(body);
-            attempt(new Delivery(next.change(), url, body, signature, UUID.randomUUID().toString()), 1);
+            attempt(new Delivery(next.change(), next.receipt(), url, body, signature), 1);
             return;
         }
         if (uidBacklog.isIdle()) {
@@ -189,7 +207,7 @@ public final class WebhookDispatcher implements StateChangeListener {
                 .timeout(timeout)
                 .header("Content-Type", "application/json")
                 .header("X-SSE-Event", delivery.change().kind().channel())
-                .header("X-SSE-Delivery", delivery.id())
+                .header("X-SSE-Delivery", delivery.receipt().deliveryId())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(delivery.body()));
         if (delivery.signature() != null) {
             request.header(WebhookSigner.HEADER, delivery.signature());
@@ -227,6 +245,7 @@ public final class WebhookDispatcher implements StateChangeListener {
     }
 
     private void finish(Delivery delivery) {
+        delivery.receipt().finished();
         backlog.decrementAndGet();
         inFlight--;
         String uid = delivery.change().uid();
@@ -268,6 +287,6 @@ public final class WebhookDispatcher implements StateChangeListener {
     }
 
     /** One state change on its way: the same body, signature and delivery id for every attempt. */
-    private record Delivery(StateChange change, URI url, byte[] body, String signature, String id) {
+    private record Delivery(StateChange change, ChangeReceipt receipt, URI url, byte[] body, String signature) {
     }
 }

@@ -146,13 +146,16 @@ public final class BrokerNode implements AutoCloseable {
         if (!broker.awaitDetached(DETACH_AFTER_CLOSE_MILLIS)) {
             log.warn("{} connections had not left the engine when it closed", broker.connectionCount());
         }
+        // The webhook before the engine: the offline changes of the drain are in its backlog now, and the Redis engine
+        // records each change posted as finished; what the webhook leaves unposted stays recorded, and the node stays
+        // in the cluster for a survivor to post it.
+        if (webhook != null) {
+            webhook.close(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
         try {
             engine.close();
         } finally {
             server.close();
-        }
-        if (webhook != null) { // after the engine: the offline changes of the drain are all in its backlog
-            webhook.close(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
         metrics.close();
         log.info("stopped");

@@ -136,11 +136,13 @@ final class NodeLiveness {
     }
 
     /**
-     * Leaves the cluster on a graceful stop. Devices whose removal did not get through stay recorded: the node then
-     * only stops beating, so a survivor clears them with {@code instance_clear}.
+     * Leaves the cluster on a graceful stop. Devices whose removal did not get through stay recorded, and so do the
+     * changes its webhook did not post in time: the node then only stops beating, so a survivor clears those devices
+     * with {@code instance_clear} and posts those changes.
      */
     CompletableFuture<Void> leave() {
-        return presence.nodeDeviceCount(node).thenCompose(left -> left > 0
+        return presence.nodeDeviceCount(node).thenCombine(presence.postingUsers(), (devices, posting) -> devices + posting)
+                .thenCompose(left -> left > 0
                 ? commands.del(keys.nodeBeat(node)).toCompletableFuture().thenApply(n -> null)
                 : CompletableFuture.allOf(commands.del(keys.nodeBeat(node)).toCompletableFuture(),
                         commands.srem(keys.nodes(), node).toCompletableFuture()));
@@ -237,6 +239,13 @@ final class NodeLiveness {
     private CompletableFuture<Void> clear(String member) {
         return markCleared(member)
                 .thenCompose(marked -> presence.clearNode(member, StateChange.INSTANCE_CLEAR))
+                .thenCompose(cleared -> presence.takeOverPostings(member).thenApply(posting -> {
+                    if (posting > 0) {
+                        log.warn("node {} stopped beating: took over {} presence changes it had not posted to its"
+                                + " webhook", member, posting);
+                    }
+                    return cleared;
+                }))
                 .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
                     nodeCleared.run();

@@ -56,6 +56,11 @@ final class RedisKeys {
         return user(uid) + ":t:" + request;
     }
 
+    /** Presence changes of the user taken by nodes for their webhooks and not yet posted, each under its node's name. */
+    String userPostings(String uid) {
+        return user(uid) + ":w";
+    }
+
     /** Offlines of the user and its devices held for the offline grace (field: "user" or "d:" + device). */
     String userHeldOfflines(String uid) {
         return user(uid) + ":h";
@@ -91,6 +96,11 @@ final class RedisKeys {
 
     String nodeDevices(String node) {
         return prefix + ":{n:" + node + "}:d";
+    }
+
+    /** The users of whom the node has changes out for posting to its webhook. */
+    String nodePostingUsers(String node) {
+        return prefix + ":{n:" + node + "}:w";
     }
 
     String nodeClearLock(String node) {

@@ -74,7 +74,8 @@ final class RedisPresence {
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
     private final RedisKeys keys;
-    private final StateChangeListener stateChanges;
+    /** The changes this node took for its webhook and has not posted yet; null when it posts none. */
+    private final WebhookPostings postings;
     private final StateChangeJson changeJson;
     private final OfflineGrace grace;
     private final long ownerTtlMillis;
@@ -111,7 +112,8 @@ final class RedisPresence {
         this.commands = commands;
         this.scripts = scripts;
         this.keys = keys;
-        this.stateChanges = stateChanges;
+        this.postings = stateChanges == StateChangeListener.NONE ? null
+                : new WebhookPostings(commands, scripts, keys, nodeId, stateChanges, this::report);
         this.ownerTtlMillis = ownerTtlMillis;
     }
 
@@ -373,6 +375,18 @@ final class RedisPresence {
      *                  script takes it out of the index too); null otherwise
      */
     private CompletableFuture<DeviceSession> remove(String uid, String device, String nonce, String reason, String nodeIndex) {
+        if (postings == null) {
+            return removeAndReport(uid, device, nonce, reason, nodeIndex);
+        }
+        // The user is in this node's set of users with changes for its webhook before the removal's changes are
+        // queued: should the node die before it takes them, the survivor that clears it takes them from there.
+        return postings.open(uid)
+                .thenCompose(recorded -> removeAndReport(uid, device, nonce, reason, nodeIndex))
+                .whenComplete((removed, failure) -> postings.close(uid));
+    }
+
+    private CompletableFuture<DeviceSession> removeAndReport(String uid, String device, String nonce, String reason,
+                                                             String nodeIndex) {
         long now = System.currentTimeMillis();
         String[] userKeys = {keys.userPresence(uid), keys.userOutbox(uid), keys.userHeldOfflines(uid)};
         String[] scriptKeys = !oneServer ? userKeys : nodeIndex == null ? append(userKeys, keys.onlineUsers())
@@ -432,23 +446,32 @@ final class RedisPresence {
         if (!queuesChanges) {
             return CompletableFuture.completedFuture(null);
         }
+        if (postings == null) {
+            return take(uid).thenCompose(taken -> reportTaken(uid, taken));
+        }
+        return postings.open(uid)
+                .thenCompose(recorded -> take(uid))
+                .thenApply(taken -> {
+                    postings.handOn(uid, (List<?>) taken.get(0));
+                    return taken;
+                })
+                .whenComplete((taken, failure) -> postings.close(uid))
+                .thenCompose(taken -> reportTaken(uid, taken));
+    }
+
+    /** One take of the user's outbox, run again while its answer may have been lost. */
+    private CompletableFuture<List<Object>> take(String uid) {
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         long firstRunNanos = System.nanoTime();
         return drain(uid, request).exceptionallyCompose(error -> {
             Throwable cause = Failures.cause(error);
             return cause instanceof RedisCommandExecutionException ? CompletableFuture.failedFuture(cause)
                     : drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause);
-        }).thenCompose(taken -> reportTaken(uid, taken));
+        });
     }
 
-    /** Reports the changes a take answered, and comes back later for offlines still within their grace. */
+    /** Comes back later for offlines still within their grace, or takes the user out of the set of users with some. */
     private CompletableFuture<Void> reportTaken(String uid, List<Object> taken) {
-        for (Object change : (List<?>) taken.get(0)) {
-            // marker, kind, device, reason, time, JSON
-            String[] fields = ((String) change).split("\n", 6);
-            stateChanges.stateChanged(new StateChange(StateChange.Kind.valueOf(fields[1]), uid, fields[2], fields[3],
-                    Long.parseLong(fields[4])));
-        }
         if ((Long) taken.get(1) > 0) {
             grace.later(() -> report(uid)); // offlines still within their grace
             return CompletableFuture.completedFuture(null);
@@ -462,8 +485,9 @@ final class RedisPresence {
     /** One run of the take of the user's queued changes, under the request id that names its record. */
     private CompletableFuture<List<Object>> drain(String uid, String request) {
         return scripts.run(RedisScripts.Script.DRAIN,
-                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request)},
-                Long.toString(System.currentTimeMillis()));
+                new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request),
+                        keys.userPostings(uid)},
+                Long.toString(System.currentTimeMillis()), postings == null ? "" : postings.nodeId(), request);
     }
 
     /**
@@ -499,6 +523,19 @@ final class RedisPresence {
     }
 
     /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
+    /**
+     * Takes over the changes a node that stopped had taken for its webhook and not posted, and posts them; completes
+     * with how many. None when this node posts none (the nodes of a cluster share their callback settings).
+     */
+    CompletableFuture<Integer> takeOverPostings(String node) {
+        return postings == null ? CompletableFuture.completedFuture(0) : postings.takeOver(node);
+    }
+
+    /** How many users this node has changes out for posting of (a node with some stays for a survivor to take them). */
+    CompletableFuture<Long> postingUsers() {
+        return postings == null ? CompletableFuture.completedFuture(0L) : postings.recordedUsers();
+    }
+
     CompletableFuture<Integer> clearNode(String node, String reason) {
         return commands.hvals(keys.nodeDevices(node)).toCompletableFuture().thenCompose(sessions -> {
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();

@@ -2,24 +2,38 @@
 -- has passed, and publishes on go-sse-broker's channels those not published yet: whoever takes them, each is
 -- published once, even if that node dies right after. Returns the changes taken (the node reports them to its
 -- webhook). Returns also whether offlines are still held (so that the caller comes back for them).
+-- A node that posts the changes to its webhook records each in the user's list of changes out for posting, under
+-- its name and the change's delivery id, until it has posted it: should it die first, a survivor takes it over.
+-- Such a list nobody finishes (its node's set of users lost in a failover) is gone a day after its last change.
 -- Run again with the same request id (a re-sent command), it answers what the first run took.
--- KEYS: outbox of the user, held offlines of the user, the record of this request's answer. ARGV: now ms
+-- KEYS: outbox of the user, held offlines of the user, the record of this request's answer, the user's changes out
+-- for posting. ARGV: now ms, the node that posts them ('' for none), the request id
 local now = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return {redis.call('LRANGE', KEYS[3], 0, -1), redis.call('HLEN', KEYS[2])}
 end
 queueDueOfflines(KEYS[2], KEYS[1], now)
 local changes = redis.call('LRANGE', KEYS[1], 0, -1)
+local taken = {}
 if #changes > 0 then
   redis.call('DEL', KEYS[1])
-  for _, change in ipairs(changes) do
-    redis.call('RPUSH', KEYS[3], change)
+  for i, change in ipairs(changes) do
+    if ARGV[2] ~= '' then
+      taken[i] = ARGV[2] .. '\n' .. ARGV[3] .. '.' .. i .. '\n' .. change
+      redis.call('RPUSH', KEYS[4], taken[i])
+    else
+      taken[i] = change
+    end
+    redis.call('RPUSH', KEYS[3], taken[i])
   end
   redis.call('PEXPIRE', KEYS[3], 60000)
+  if ARGV[2] ~= '' then
+    redis.call('PEXPIRE', KEYS[4], 86400000)
+  end
 end
 for _, change in ipairs(changes) do
   if string.sub(change, 1, 1) == 'P' then
     publishChange(string.match(change, '^P\n([A-Z_]+)'), string.match(change, '\n([^\n]*)$'))
   end
 end
-return {changes, redis.call('HLEN', KEYS[2])}
+return {taken, redis.call('HLEN', KEYS[2])}
