@@ -71,6 +71,36 @@ class WebhookTakeOverTest {
         }
     }
 
+    /**
+     * The node is killed with its device still connected: the survivor posts the onlines the node had not posted
+     * before the offlines of its clear of the node's devices, as they happened.
+     */
+    @Test
+    void aKilledNodesUnpostedOnlinesComeBeforeTheOfflinesOfItsClear(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone(); WebhookReceiver receiver = WebhookReceiver.start()) {
+            receiver.answerWith(call -> 503);
+            try (TestNode survivor = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1",
+                         "callback.url", receiver.url("/hook")));
+                 NodeProcess doomed = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", redis.first().address(),
+                         "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1", "SSE_BROKER_CALLBACK_URL", receiver.url("/hook"),
+                         "SSE_BROKER_CALLBACK_MAX_ATTEMPTS", "100"))) {
+                SseClient client = doomed.connect("u-take", "d-take");
+                client.nextOfType("sys_connected");
+                Call failed = receiver.next();
+                doomed.kill();
+                List<Call> posted = postedOnceAnswering(receiver, 4);
+                assertThat(posted).extracting(Call::summary).containsExactly(ONE_VISIT.get(0), ONE_VISIT.get(1),
+                        "device_offline u-take d-take instance_clear", "user_offline u-take d-take instance_clear");
+                assertThat(posted.get(0).header("X-SSE-Delivery")).isEqualTo(failed.header("X-SSE-Delivery"));
+                assertThat(receiver.within(Duration.ofSeconds(2))).isEmpty();
+                assertThat(survivor.api().get("/info", Map.of("uid", "u-take")).result().path("online").asBoolean()).isFalse();
+                assertNothingRecorded(redis);
+                client.close();
+            }
+        }
+    }
+
     @Test
     void changesANodeStoppedBeforeItsWebhookAnsweredArePostedByASurvivor() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");

@@ -238,14 +238,15 @@ final class NodeLiveness {
      */
     private CompletableFuture<Void> clear(String member) {
         return markCleared(member)
-                .thenCompose(marked -> presence.clearNode(member, StateChange.INSTANCE_CLEAR))
-                .thenCompose(cleared -> presence.takeOverPostings(member).thenApply(posting -> {
+                // The changes the node took and did not post before those its devices' removal makes: in order.
+                .thenCompose(marked -> presence.takeOverPostings(member))
+                .thenCompose(posting -> {
                     if (posting > 0) {
                         log.warn("node {} stopped beating: took over {} presence changes it had not posted to its"
                                 + " webhook", member, posting);
                     }
-                    return cleared;
-                }))
+                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR);
+                })
                 .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
                     nodeCleared.run();

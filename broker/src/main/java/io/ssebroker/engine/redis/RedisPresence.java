@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -446,27 +447,40 @@ final class RedisPresence {
         if (!queuesChanges) {
             return CompletableFuture.completedFuture(null);
         }
+        AtomicBoolean unanswered = new AtomicBoolean();
         if (postings == null) {
-            return take(uid).thenCompose(taken -> reportTaken(uid, taken));
+            return take(uid, unanswered).thenCompose(taken -> reportTaken(uid, taken));
         }
         return postings.open(uid)
-                .thenCompose(recorded -> take(uid))
+                .thenCompose(recorded -> take(uid, unanswered))
                 .thenApply(taken -> {
                     postings.handOn(uid, (List<?>) taken.get(0));
                     return taken;
                 })
-                .whenComplete((taken, failure) -> postings.close(uid))
+                .whenComplete((taken, failure) -> {
+                    // A take that never got an answer may have recorded changes all the same: the user stays among
+                    // this node's users with changes, so that its stop, or a survivor, posts them.
+                    if (failure == null || !unanswered.get()) {
+                        postings.close(uid);
+                    }
+                })
                 .thenCompose(taken -> reportTaken(uid, taken));
     }
 
-    /** One take of the user's outbox, run again while its answer may have been lost. */
-    private CompletableFuture<List<Object>> take(String uid) {
+    /**
+     * One take of the user's outbox, run again while its answer may have been lost; {@code unanswered} is set when
+     * the first run got no answer (it may have been carried out).
+     */
+    private CompletableFuture<List<Object>> take(String uid, AtomicBoolean unanswered) {
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         long firstRunNanos = System.nanoTime();
         return drain(uid, request).exceptionallyCompose(error -> {
             Throwable cause = Failures.cause(error);
-            return cause instanceof RedisCommandExecutionException ? CompletableFuture.failedFuture(cause)
-                    : drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause);
+            if (cause instanceof RedisCommandExecutionException) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            unanswered.set(true);
+            return drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause);
         });
     }
 
@@ -522,7 +536,6 @@ final class RedisPresence {
                 .thenCompose(uids -> CompletableFuture.allOf(uids.stream().map(this::report).toArray(CompletableFuture[]::new)));
     }
 
-    /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
     /**
      * Takes over the changes a node that stopped had taken for its webhook and not posted, and posts them; completes
      * with how many. None when this node posts none (the nodes of a cluster share their callback settings).
@@ -536,6 +549,7 @@ final class RedisPresence {
         return postings == null ? CompletableFuture.completedFuture(0L) : postings.recordedUsers();
     }
 
+    /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
     CompletableFuture<Integer> clearNode(String node, String reason) {
         return commands.hvals(keys.nodeDevices(node)).toCompletableFuture().thenCompose(sessions -> {
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();

@@ -37,8 +37,8 @@ final class WebhookPostings {
     private final StateChangeListener listener;
     /** Takes, and hands on, what is queued in a user's outbox. */
     private final Function<String, CompletableFuture<Void>> takeQueued;
-    /** Per user: takes in flight and changes handed on and not finished; the user is in this node's set while above 0. */
-    private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
+    /** Per user with removals or takes in flight or changes handed on and not finished: in this node's set meanwhile. */
+    private final ConcurrentHashMap<String, OpenUser> open = new ConcurrentHashMap<>();
     /** Delivery ids handed on and not finished, so that a take-over run again hands none on twice. */
     private final Set<String> handedOn = ConcurrentHashMap.newKeySet();
 
@@ -58,31 +58,33 @@ final class WebhookPostings {
     }
 
     /**
-     * Before a removal or a take of the user's outbox: records the user in this node's set; completes once Redis
-     * answered, whatever the answer. A record that failed (Redis stalled, say) does not stop the removal or the take,
-     * which have their own ways through a stall: only a death of this node before it posts their changes then loses
-     * them. Each call is paired with one {@link #close}, once what it began has its changes handed on or failed.
+     * Before a removal or a take of the user's outbox: records the user in this node's set, unless it is there
+     * already; completes once Redis answered, whatever the answer. A record that failed (Redis stalled, say) does not
+     * stop the removal or the take, which have their own ways through a stall: only a death of this node before it
+     * posts their changes then loses them. Each call is paired with one {@link #close}, once what it began has its
+     * changes handed on or failed.
      */
     CompletableFuture<Void> open(String uid) {
-        CompletableFuture<?>[] added = new CompletableFuture<?>[1];
-        open.compute(uid, (user, count) -> {
-            added[0] = commands.sadd(keys.nodePostingUsers(nodeId), uid).toCompletableFuture();
-            return count == null ? 1 : count + 1;
-        });
-        return added[0].handle((done, failure) -> {
-            if (failure != null) {
-                log.warn("could not record user {} among this node's users with changes for its webhook ({}): should the"
-                        + " node die before it posts them, they are lost", uid, Failures.cause(failure).toString());
+        return open.compute(uid, (user, already) -> {
+            if (already != null) {
+                already.count++;
+                return already;
             }
-            return null;
-        });
+            return new OpenUser(commands.sadd(keys.nodePostingUsers(nodeId), uid).toCompletableFuture().handle((added, failure) -> {
+                if (failure != null) {
+                    log.warn("could not record user {} among this node's users with changes for its webhook ({}): should"
+                            + " the node die before it posts them, they are lost", uid, Failures.cause(failure).toString());
+                }
+                return null;
+            }));
+        }).recorded;
     }
 
     /** Ends what {@link #open} began; the user leaves the set when nothing of it is left. */
     void close(String uid) {
-        open.computeIfPresent(uid, (user, count) -> {
-            if (count > 1) {
-                return count - 1;
+        open.computeIfPresent(uid, (user, opened) -> {
+            if (--opened.count > 0) {
+                return opened;
             }
             commands.srem(keys.nodePostingUsers(nodeId), uid).toCompletableFuture()
                     .whenComplete(RedisRouting.logFailure("removing user " + uid + " from the node's posting users"));
@@ -90,14 +92,26 @@ final class WebhookPostings {
         });
     }
 
+    /** A user in this node's set: how many opens it has, and when Redis answered the command that put it there. */
+    private static final class OpenUser {
+        private final CompletableFuture<Void> recorded;
+        /** Changed only inside the map's compute for the user. */
+        private int count = 1;
+
+        OpenUser(CompletableFuture<Void> recorded) {
+            this.recorded = recorded;
+        }
+    }
+
     /**
-     * Hands the changes a take answered to the listener, each with a receipt that removes its record once finished.
-     * Between {@link #open} and {@link #close} of the same user.
+     * Hands the changes a take answered to the listener, each with a receipt that removes its record once finished;
+     * returns how many it handed on. Between {@link #open} and {@link #close} of the same user.
      *
      * @param entries the node, the delivery id and the outbox entry (marker, kind, device, reason, time ms, JSON),
      *                newline-separated
      */
-    void handOn(String uid, List<?> entries) {
+    int handOn(String uid, List<?> entries) {
+        int handed = 0;
         for (Object taken : entries) {
             String entry = (String) taken;
             String[] fields = entry.split("\n", 8);
@@ -105,11 +119,16 @@ final class WebhookPostings {
             if (!handedOn.add(deliveryId)) {
                 continue; // a take-over run again answers what this node already posts
             }
-            open.computeIfPresent(uid, (user, count) -> count + 1);
+            open.computeIfPresent(uid, (user, opened) -> {
+                opened.count++;
+                return opened;
+            });
             StateChange change = new StateChange(StateChange.Kind.valueOf(fields[3]), uid, fields[4], fields[5],
                     Long.parseLong(fields[6]));
             listener.stateChanged(change, new Receipt(uid, entry, deliveryId));
+            handed++;
         }
+        return handed;
     }
 
     /**
@@ -125,13 +144,15 @@ final class WebhookPostings {
                         .thenCompose(recorded -> scripts.run(RedisScripts.Script.TAKE_OVER_POSTINGS,
                                 new String[] {keys.userPostings(uid)}, stopped, nodeId))
                         .thenCompose(entries -> {
-                            handOn(uid, entries);
-                            return takeQueued.apply(uid).thenApply(queued -> entries.size());
+                            int handed = handOn(uid, entries);
+                            return takeQueued.apply(uid).thenApply(queued -> handed);
                         })
                         .whenComplete((count, failure) -> close(uid)));
             }
+            // Only the members read: a node taken for dead that only stalled may have recorded another user since.
             return CompletableFuture.allOf(users.toArray(CompletableFuture[]::new))
-                    .thenCompose(done -> commands.del(keys.nodePostingUsers(stopped)).toCompletableFuture())
+                    .thenCompose(done -> uids.isEmpty() ? CompletableFuture.completedFuture(0L)
+                            : commands.srem(keys.nodePostingUsers(stopped), uids.toArray(String[]::new)).toCompletableFuture())
                     .thenApply(deleted -> users.stream().mapToInt(CompletableFuture::join).sum());
         });
     }
@@ -164,12 +185,15 @@ final class WebhookPostings {
                 return; // finished already
             }
             commands.lrem(keys.userPostings(uid), 1, entry).toCompletableFuture().whenComplete((removed, failure) -> {
-                if (failure != null) {
-                    log.debug("the record of change {} of user {} stays after it was posted: {}", deliveryId, uid,
-                            failure.toString());
+                if (failure == null) {
+                    close(uid);
+                    return;
                 }
+                // The record stays, and with it the user among this node's: at its stop, or should it die, the change
+                // is posted again under the same id, rather than a record nobody would look for.
+                log.warn("could not remove the record of webhook change {} of user {}: {}", deliveryId, uid,
+                        Failures.cause(failure).toString());
             });
-            close(uid);
         }
     }
 }
