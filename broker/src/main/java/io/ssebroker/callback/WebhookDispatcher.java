@@ -9,6 +9,7 @@ import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -192,7 +193,8 @@ public final class WebhookDispatcher implements StateChangeListener {
             uidBacklog.removeFirst();
             uidBacklog.setInFlight(true);
             inFlight++;
-            byte[] body = json.encode(next.change());
+            String recorded = next.receipt().recordedJson();
+            byte[] body = recorded != null ? recorded.getBytes(StandardCharsets.UTF_8) : json.encode(next.change());
             String signature = signer == null ? null : signer.sign(body);
             attempt(new Delivery(next.change(), next.receipt(), url, body, signature), 1);
             return;

@@ -14,6 +14,14 @@ public interface ChangeReceipt {
     String deliveryId();
 
     /**
+     * The change's JSON as the node that saw it wrote it (and published it on the Redis channels), so that whichever
+     * node posts it sends those bytes; null when the listener is to write it itself.
+     */
+    default String recordedJson() {
+        return null;
+    }
+
+    /**
      * The listener is done with the change: posted, given up after its attempts, taken back within an offline grace,
      * or dropped by a full backlog. Not called for a change the listener abandons when the node stops: the engine
      * leaves that one to a survivor. Called once, from any thread; never blocks.

@@ -65,6 +65,8 @@ class WebhookTakeOverTest {
                         "device_offline u-take d-take device_disconnect", "user_offline u-take d-take device_disconnect");
                 assertThat(posted.get(0).header("X-SSE-Delivery")).isEqualTo(failed.header("X-SSE-Delivery"));
                 assertThat(posted).extracting(call -> call.header("X-SSE-Delivery")).doesNotHaveDuplicates();
+                assertThat(posted.get(0).body()).as("the bytes the dead node wrote, naming it").isEqualTo(failed.body());
+                assertThat(posted.get(0).json().path("payload").path("node").asText()).isEqualTo("127.0.0.1:" + doomed.port());
                 assertThat(receiver.within(Duration.ofSeconds(2))).as("each posted once by the survivor").isEmpty();
                 assertNothingRecorded(redis);
             }

@@ -125,7 +125,7 @@ final class WebhookPostings {
             });
             StateChange change = new StateChange(StateChange.Kind.valueOf(fields[3]), uid, fields[4], fields[5],
                     Long.parseLong(fields[6]));
-            listener.stateChanged(change, new Receipt(uid, entry, deliveryId));
+            listener.stateChanged(change, new Receipt(uid, entry, deliveryId, fields[7]));
             handed++;
         }
         return handed;
@@ -167,16 +167,23 @@ final class WebhookPostings {
         private final String uid;
         private final String entry;
         private final String deliveryId;
+        private final String json;
 
-        Receipt(String uid, String entry, String deliveryId) {
+        Receipt(String uid, String entry, String deliveryId, String json) {
             this.uid = uid;
             this.entry = entry;
             this.deliveryId = deliveryId;
+            this.json = json;
         }
 
         @Override
         public String deliveryId() {
             return deliveryId;
+        }
+
+        @Override
+        public String recordedJson() {
+            return json;
         }
 
         @Override
