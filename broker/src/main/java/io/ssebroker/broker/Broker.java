@@ -175,17 +175,22 @@ public final class Broker implements EngineListener {
                 if (stream == null) {
                     connectionCount.decrementAndGet();
                     engine.unregister(session, StateChange.DEVICE_DISCONNECT);
+                    if (registration.replaced() != null) {
+                        engine.takeBackReplaced(session, registration.replaced());
+                    }
                     return;
                 }
                 // Without a cursor, the connection starts where its registration was written: a message sent once
                 // the device counted as online (a greeting on the device-online callback) is never before it.
-                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order),
+                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order), registration.replaced(),
                         Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
             });
         });
     }
 
-    private void attach(LocalConnection connection, Optional<Position> from, boolean unknownCursor, long endsAskedBefore) {
+    /** @param replaced the connection the registration replaced, or null */
+    private void attach(LocalConnection connection, DeviceSession replaced, Optional<Position> from, boolean unknownCursor,
+                        long endsAskedBefore) {
         // A connection registered earlier that attaches late never replaces the newer one.
         byDevice.merge(connection.device(), connection, (held, attaching) ->
                 held.registrationOrder > attaching.registrationOrder ? held : attaching);
@@ -199,7 +204,7 @@ public final class Broker implements EngineListener {
                 executor -> new LoopConnections(executor, sse.heartbeatIntervalSeconds() * 1000L,
                         LoopConnections.SLICE_NANOS, metrics::delivered, broadcastBacklog::written));
         loop.add(connection);
-        connection.stream.whenClosed(() -> detach(connection, loop));
+        connection.stream.whenClosed(() -> detach(connection, replaced, loop));
         log.debug("connected uid={} device={} from {}", connection.session.uid(), connection.device(),
                 connection.session.clientAddress());
         engine.replay(connection.session.uid(), connection.device(), from).whenComplete((replay, error) ->
@@ -250,7 +255,8 @@ public final class Broker implements EngineListener {
                 });
     }
 
-    private void detach(LocalConnection connection, LoopConnections loop) {
+    private void detach(LocalConnection connection, DeviceSession replaced, LoopConnections loop) {
+        boolean wentLive = connection.wentLive();
         connection.ended();
         byDevice.remove(connection.device(), connection);
         byUid.computeIfPresent(connection.session.uid(), (uid, list) -> {
@@ -282,6 +288,12 @@ public final class Broker implements EngineListener {
             pendingRemovals.remove(removal);
             connection.leftPresence.complete(null);
         });
+        // Its client still holds the cursor of the connection it replaced; unless a newer connection or a kick ended
+        // it, that one's end is taken back.
+        if (!wentLive && replaced != null && !StateChange.EXTRUDE_OFFLINE.equals(reason)
+                && !StateChange.KICK_OFFLINE.equals(reason)) {
+            engine.takeBackReplaced(connection.session, replaced);
+        }
     }
 
     @Override

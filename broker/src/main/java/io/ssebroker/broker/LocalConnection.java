@@ -69,6 +69,8 @@ final class LocalConnection implements FrameId {
     private boolean userHistoryChanged;
     private boolean broadcastHistoryChanged;
     private volatile State state = State.REPLAYING;
+    /** Whether it ever was {@code LIVE}: its client had its opening and its replay. */
+    private volatile boolean wentLive;
     /** Messages of the user's stream handed to this connection's loop as tasks and not yet taken by it. */
     private volatile int queuedMessages;
     private List<StreamMessage> heldBack = new ArrayList<>();
@@ -94,6 +96,10 @@ final class LocalConnection implements FrameId {
 
     String nonce() {
         return session.nonce();
+    }
+
+    boolean wentLive() {
+        return wentLive;
     }
 
     boolean isLive() {
@@ -203,7 +209,7 @@ final class LocalConnection implements FrameId {
                 stream.writeFrame(this, message.event(), message.data());
             }
         }
-        STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
+        wentLive = STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
         stream.flush();
     }
 

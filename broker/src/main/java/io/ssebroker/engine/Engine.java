@@ -53,6 +53,13 @@ public interface Engine extends AutoCloseable {
      */
     void markEnded(String uid, String nonce);
 
+    /**
+     * A registered connection ended before it went live (its client closed it first, or its replay failed): its
+     * client never had it, and comes back with the cursor of the connection it replaced. The end its registration
+     * marked on that one ({@code replaced}) is taken back, so that its client is not refused with 204 for good.
+     */
+    void takeBackReplaced(DeviceSession session, DeviceSession replaced);
+
     CompletableFuture<Boolean> isEnded(String uid, String nonce);
 
     CompletableFuture<Optional<DeviceSession>> device(String device);

@@ -100,6 +100,11 @@ public final class MeteredEngine implements Engine {
     }
 
     @Override
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
+        engine.takeBackReplaced(session, replaced);
+    }
+
+    @Override
     public void markEnded(String uid, String nonce) {
         markEnded.time(() -> {
             engine.markEnded(uid, nonce);

@@ -283,6 +283,11 @@ public final class MemoryEngine implements Engine {
     }
 
     @Override
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
+        endedConnections.unmark(replaced.uid(), replaced.nonce());
+    }
+
+    @Override
     public CompletableFuture<Boolean> isEnded(String uid, String nonce) {
         return CompletableFuture.completedFuture(endedConnections.contains(uid, nonce, System.currentTimeMillis()));
     }

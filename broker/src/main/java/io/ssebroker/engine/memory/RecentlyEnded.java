@@ -33,6 +33,13 @@ final class RecentlyEnded {
         });
     }
 
+    void unmark(String uid, String nonce) {
+        byUid.computeIfPresent(uid, (key, list) -> {
+            list.removeIf(ended -> ended.nonce().equals(nonce));
+            return list.isEmpty() ? null : list;
+        });
+    }
+
     boolean contains(String uid, String nonce, long now) {
         boolean[] found = {false};
         byUid.computeIfPresent(uid, (key, list) -> {

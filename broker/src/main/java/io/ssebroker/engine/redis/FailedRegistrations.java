@@ -7,11 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a registration that failed at this node (no answer in time, a dropped connection, a failover) may have left
- * in Redis beyond its presence entry, which the rollback removes: if its script ran, the device's connection it
+ * What a registration that failed at this node (no answer in time, a dropped connection, a failover), or whose
+ * connection ended before it went live (its client closed it first, its replay failed), may have left in Redis beyond
+ * its presence entry, which the rollback or the removal takes away: if its script ran, the device's connection it
  * replaced is remembered as ended, as if a connection that went live had replaced it. That connection's client never
- * had the new one (it was told to come back later), and coming back with its cursor it would be refused with 204, for
- * good. The mark is taken back at once and, while Redis does not answer, again at every heartbeat for as long as the
+ * had the new one, and coming back with its cursor it would be refused with 204, for good. The mark is taken back at once and, while Redis does not answer, again at every heartbeat for as long as the
  * script's record of what it replaced is kept (a minute); a take-back still unanswered by then is logged.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
@@ -32,7 +32,7 @@ final class FailedRegistrations {
         this.presence = presence;
     }
 
-    /** A registration failed at this node: takes back what its script may have marked. */
+    /** A registration failed at this node, or its connection never went live: takes back what its script may have marked. */
     void failed(DeviceSession session) {
         if (pending.size() >= MAX_PENDING) {
             log.warn("connection {} of user {} failed to register: whether the connection it replaced was marked "
@@ -49,7 +49,7 @@ final class FailedRegistrations {
         pending.forEach((session, expires) -> {
             if (now - expires > 0) {
                 pending.remove(session);
-                log.warn("connection {} of user {} failed to register, and Redis did not answer in time whether the "
+                log.warn("connection {} of user {} did not go live, and Redis did not answer in time whether the "
                         + "connection it replaced was marked ended: that one may be refused when it comes back",
                         session.nonce(), session.uid());
             } else {
@@ -65,8 +65,8 @@ final class FailedRegistrations {
             }
             pending.remove(session);
             if (takenBack) {
-                log.info("connection {} of user {} failed to register after replacing another: that one may come "
-                        + "back", session.nonce(), session.uid());
+                log.info("connection {} of user {} did not go live after replacing another: that one may come back",
+                        session.nonce(), session.uid());
             }
         });
     }

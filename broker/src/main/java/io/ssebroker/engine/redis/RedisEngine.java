@@ -467,6 +467,17 @@ public final class RedisEngine implements Engine {
         return RedisFutures.guard(presence.isRevoked(uid, device, issuedAtMillis));
     }
 
+    /**
+     * Through the registration script's record of what it replaced, as for a registration that failed at this node
+     * (of the same user; the end of another user's connection that had the device stays).
+     */
+    @Override
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
+        if (notConnected == null) {
+            failedRegistrations.failed(session);
+        }
+    }
+
     @Override
     public void markEnded(String uid, String nonce) {
         if (notConnected != null) {
