@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
  * connection ended before it went live (its client closed it first, its replay failed), may have left in Redis beyond
  * its presence entry, which the rollback or the removal takes away: if its script ran, the device's connection it
  * replaced is remembered as ended, as if a connection that went live had replaced it. That connection's client never
- * had the new one, and coming back with its cursor it would be refused with 204, for good. The mark is taken back at once and, while Redis does not answer, again at every heartbeat for as long as the
- * script's record of what it replaced is kept (a minute); a take-back still unanswered by then is logged.
+ * had the new one, and coming back with its cursor it would be refused with 204, for good. The mark is taken back at
+ * once and, while Redis does not answer, again at every heartbeat for as long as the script's record of what it
+ * replaced is kept (a minute); a take-back still unanswered by then is logged.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
  * scheduler.
@@ -32,10 +33,10 @@ final class FailedRegistrations {
         this.presence = presence;
     }
 
-    /** A registration failed at this node, or its connection never went live: takes back what its script may have marked. */
+    /** A registration failed at this node, or its connection did not go live: takes back what its script may have marked. */
     void failed(DeviceSession session) {
         if (pending.size() >= MAX_PENDING) {
-            log.warn("connection {} of user {} failed to register: whether the connection it replaced was marked "
+            log.warn("connection {} of user {} did not go live: whether the connection it replaced was marked "
                     + "ended is not checked (too many failures waiting for Redis)", session.nonce(), session.uid());
             return;
         }

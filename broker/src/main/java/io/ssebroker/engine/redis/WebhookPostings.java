@@ -133,8 +133,8 @@ final class WebhookPostings {
 
     /**
      * Takes over, and hands on, the changes a node that stopped had out for posting, and then what is queued in the
-     * outboxes of the same users; completes with how many were taken over. A user whose take-over fails
-     * fails the whole, and the caller tries again (the node's set is deleted only once every user's is done).
+     * outboxes of the same users; completes with how many were taken over. A user whose take-over fails fails the
+     * whole, and the caller tries again: the users read leave the node's set only once every one of them is done.
      */
     CompletableFuture<Integer> takeOver(String stopped) {
         return commands.smembers(keys.nodePostingUsers(stopped)).toCompletableFuture().thenCompose(uids -> {
@@ -151,8 +151,8 @@ final class WebhookPostings {
             }
             // Only the members read: a node taken for dead that only stalled may have recorded another user since.
             return CompletableFuture.allOf(users.toArray(CompletableFuture[]::new))
-                    .thenCompose(done -> uids.isEmpty() ? CompletableFuture.completedFuture(0L)
-                            : commands.srem(keys.nodePostingUsers(stopped), uids.toArray(String[]::new)).toCompletableFuture())
+                    .thenCompose(done -> uids.isEmpty() ? CompletableFuture.completedFuture(0L) : commands
+                            .srem(keys.nodePostingUsers(stopped), uids.toArray(String[]::new)).toCompletableFuture())
                     .thenApply(deleted -> users.stream().mapToInt(CompletableFuture::join).sum());
         });
     }
