@@ -34,7 +34,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
     public record Redis(List<String> addrs, String password, int db, String username, boolean tls, String sentinelMaster,
                         List<String> sentinelAddrs, int timeoutSeconds, String keyPrefix, int nodeHeartbeatSeconds,
-                        int channelLingerSeconds) {
+                        int channelLingerSeconds, int sendReplicas, int sendReplicasWaitMillis) {
         public boolean configured() {
             return !addrs.isEmpty() || !sentinelMaster.isEmpty();
         }
@@ -143,6 +143,11 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         if (!v.string("redis.key_prefix").matches("[A-Za-z0-9_.-]{1,32}")) {
             throw ConfigException.invalid("redis.key_prefix", v.string("redis.key_prefix"), "must be 1-32 of [A-Za-z0-9_.-]");
         }
+        // Lettuce fails a command after redis.timeout: a longer WAIT would be cut short, its outcome unknown.
+        if (v.integer("redis.send_replicas") > 0 && v.integer("redis.send_replicas_wait_ms") >= v.integer("redis.timeout") * 1000L) {
+            throw ConfigException.invalid("redis.send_replicas_wait_ms", v.integer("redis.send_replicas_wait_ms"),
+                    "must be shorter than redis.timeout (" + v.integer("redis.timeout") + " s)");
+        }
         String logLevel = v.string("log.level").trim().toLowerCase();
         if (!LOG_LEVELS.contains(logLevel)) {
             throw ConfigException.invalid("log.level", v.string("log.level"), "must be one of error, warn, info, debug, trace");
@@ -184,7 +189,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                 new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db"),
                         v.string("redis.username"), v.bool("redis.tls"), v.string("redis.sentinel_master"),
                         v.list("redis.sentinel_addrs"), v.integer("redis.timeout"), v.string("redis.key_prefix"),
-                        v.integer("redis.node_heartbeat"), v.integer("redis.channel_linger")),
+                        v.integer("redis.node_heartbeat"), v.integer("redis.channel_linger"), v.integer("redis.send_replicas"),
+                        v.integer("redis.send_replicas_wait_ms")),
                 new Sse(v.integer("sse.heartbeat_interval"), v.integer("sse.device_frame_cache_size"),
                         v.longValue("sse.device_frame_cache_expire"), v.integer("sse.retry_ms"), v.integer("sse.retry_jitter"),
                         v.longValue("sse.idempotency_window")),

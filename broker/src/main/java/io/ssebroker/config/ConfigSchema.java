@@ -47,6 +47,8 @@ public final class ConfigSchema {
             string("redis", "key_prefix", "sse", "prefix of every key and channel the broker uses"),
             integer("redis", "node_heartbeat", 3, 1, 600, "seconds between node liveness beats; a node silent for 3 beats is cleared"),
             integer("redis", "channel_linger", 30, 0, 3600, "seconds a user's channel stays subscribed after the user's last device on the node left (0 = unsubscribe at once; at most 50,000 users per node)"),
+            integer("redis", "send_replicas", 0, 0, 16, "replicas of a stream's master that must have a sent message before /send answers 200 (Redis WAIT; 0 = the master alone)"),
+            integer("redis", "send_replicas_wait_ms", 1000, 1, 60_000, "longest wait in milliseconds for redis.send_replicas; a send they did not confirm in time answers 503 (with redis.send_replicas: shorter than redis.timeout)"),
 
             integer("sse", "heartbeat_interval", 30, 1, 3600, "seconds of silence before a ':heartbeat' comment"),
             integer("sse", "device_frame_cache_size", 100, 1, 1_000_000, "messages retained per user stream and in the broadcast stream"),

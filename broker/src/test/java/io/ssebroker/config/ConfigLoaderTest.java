@@ -210,6 +210,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aReplicaWaitAsLongAsTheRedisTimeoutIsRefused() throws IOException {
+        // Lettuce would fail the WAIT first: its outcome unknown, every send under it a 503
+        Path file = write("""
+                [redis]
+                timeout = 2
+                send_replicas = 1
+                send_replicas_wait_ms = 2000
+                """);
+        assertThatThrownBy(() -> load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redis.send_replicas_wait_ms")
+                .hasMessageContaining("shorter than redis.timeout (2 s)");
+        // without replicas to wait for, the wait does not matter: a short redis.timeout alone stays valid
+        Path noReplicas = write("""
+                [redis]
+                timeout = 1
+                """);
+        assertThat(load(noReplicas).config().redis().sendReplicasWaitMillis()).isEqualTo(1000);
+    }
+
+    @Test
     void integerTooLargeForAnyNumberTypeIsRefusedNotWrappedAround() throws IOException {
         // 2^64 + 8080: a conversion that keeps only the low 64 bits would silently read it as 8080
         Path file = write("""

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -152,6 +154,52 @@ public final class RedisServers implements AutoCloseable {
         return servers;
     }
 
+    /** A standalone master ({@link #first()}) and one replica of it, streaming to it before this returns. */
+    public static RedisServers masterWithReplica() {
+        RedisServers servers = new RedisServers();
+        Server master = servers.server(List.of("--repl-diskless-sync-delay", "0"));
+        Server replica = servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        awaitTrue("replica did not finish its first sync",
+                () -> replica.cli("INFO", "replication").contains("master_link_status:up"));
+        awaitStreaming(master);
+        return servers;
+    }
+
+    /**
+     * Waits until the master's replicas acknowledged a write made now. After a diskless sync a master holds back the
+     * stream of writes until the replica's first acknowledgement, up to a second later: a {@code WAIT} meanwhile
+     * finds no replica.
+     */
+    private static void awaitStreaming(Server master) {
+        // PUBLISH goes into the replication stream (a write to no key, so it suits a cluster's masters too)
+        master.cli("PUBLISH", "replication-probe", "1");
+        awaitTrue("replicas did not acknowledge a write", () -> replicasAcknowledged(master));
+    }
+
+    /** Whether every replica of the master has acknowledged everything the master has written, and there was some. */
+    private static boolean replicasAcknowledged(Server master) {
+        String info = master.cli("INFO", "replication");
+        Matcher offset = Pattern.compile("master_repl_offset:(\\d+)").matcher(info);
+        Matcher acked = Pattern.compile("slave\\d+:.*state=online,offset=(\\d+)").matcher(info);
+        if (!offset.find() || offset.group(1).equals("0")) {
+            return false;
+        }
+        boolean any = false;
+        while (acked.find()) {
+            any = true;
+            if (!acked.group(1).equals(offset.group(1))) {
+                return false;
+            }
+        }
+        return any;
+    }
+
+    /** The replicas of a master (by {@code ROLE}). */
+    public List<Server> replicasOf(Server master) {
+        return servers.stream().filter(s -> !s.args.contains("--sentinel"))
+                .filter(s -> s.cli("ROLE").matches("(?s)slave\\s+\\S+\\s+" + master.port + "\\s.*")).toList();
+    }
+
     /** A standalone server whose port is chosen now but which starts only when {@link #startAll()} is called. */
     public static RedisServers standaloneNotStarted() {
         RedisServers servers = new RedisServers();
@@ -228,6 +276,7 @@ public final class RedisServers implements AutoCloseable {
             awaitTrue("replicas did not finish their first sync", () -> servers.servers.stream()
                     .filter(s -> s.cli("ROLE").startsWith("slave"))
                     .allMatch(s -> s.cli("INFO", "replication").contains("master_link_status:up")));
+            servers.servers.stream().filter(s -> s.cli("ROLE").startsWith("master")).forEach(RedisServers::awaitStreaming);
         }
         return servers;
     }
@@ -359,6 +408,7 @@ public final class RedisServers implements AutoCloseable {
         Server replica = servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
         awaitTrue("replica did not finish its first sync",
                 () -> replica.cli("INFO", "replication").contains("master_link_status:up"));
+        awaitStreaming(master);
         for (int i = 0; i < 3; i++) {
             int port = freePort();
             Path config = servers.dir.resolve("sentinel-" + port + ".conf");

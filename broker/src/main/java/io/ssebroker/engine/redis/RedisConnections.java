@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * The connections a node keeps to Redis, whatever the deployment: one for commands (pipelined, shared by all
@@ -42,14 +43,30 @@ final class RedisConnections implements AutoCloseable {
     final boolean cluster;
     private final List<AbstractRedisClient> clients;
     private final StatefulConnection<String, String> commandConnection;
+    /** Opens one more connection for sends that wait for replicas (closed with the clients). */
+    private final Supplier<ReplicatedSends.Route> sendConnection;
 
     private RedisConnections(List<AbstractRedisClient> clients, StatefulConnection<String, String> commandConnection,
-                             RedisClusterAsyncCommands<String, String> commands, ShardNodes shards, boolean cluster) {
+                             RedisClusterAsyncCommands<String, String> commands, ShardNodes shards, boolean cluster,
+                             Supplier<ReplicatedSends.Route> sendConnection) {
         this.clients = clients;
         this.commandConnection = commandConnection;
         this.commands = commands;
         this.shards = shards;
         this.cluster = cluster;
+        this.sendConnection = sendConnection;
+    }
+
+    /**
+     * Connections of their own for the appends of sends, which wait for {@code replicas} replicas after each
+     * (blocking while they open, bounded by the timeouts).
+     */
+    ReplicatedSends replicatedSends(int replicas, long waitMillis) {
+        List<ReplicatedSends.Route> routes = new ArrayList<>();
+        for (int i = 0; i < ReplicatedSends.CONNECTIONS; i++) {
+            routes.add(sendConnection.get());
+        }
+        return new ReplicatedSends(routes, replicas, waitMillis);
     }
 
     /**
@@ -91,12 +108,14 @@ final class RedisConnections implements AutoCloseable {
         try {
             if (sentinel) {
                 var masterReplica = MasterReplica.connect(client, Utf8Codec.INSTANCE, uri);
-                return new RedisConnections(List.of(client), masterReplica, masterReplica.async(), new SingleShardNode(client, uri), false);
+                return new RedisConnections(List.of(client), masterReplica, masterReplica.async(), new SingleShardNode(client, uri), false,
+                        () -> ReplicatedSends.single(MasterReplica.connect(client, Utf8Codec.INSTANCE, uri).async()));
             }
             // A pub/sub connection runs commands too (RESP3): the one connection serves both, see SingleShardNode.
             var plain = client.connectPubSub(Utf8Codec.INSTANCE);
             if (!isClusterNode(plain)) {
-                return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false);
+                return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false,
+                        () -> ReplicatedSends.single(client.connect(Utf8Codec.INSTANCE).async()));
             }
         } catch (RuntimeException e) {
             shutdown(List.of(client));
@@ -133,7 +152,8 @@ final class RedisConnections implements AutoCloseable {
         try {
             var commands = client.connect(Utf8Codec.INSTANCE);
             ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
-            return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true);
+            return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true,
+                    () -> ReplicatedSends.cluster(client.connect(Utf8Codec.INSTANCE)));
         } catch (RuntimeException e) {
             shutdown(List.of(client, nodes));
             throw e;
@@ -177,11 +197,13 @@ final class RedisConnections implements AutoCloseable {
      * Every script is idempotent (a publication by its id, a registration by its connection's nonce, a removal by
      * nonce, the taking of queued presence changes by what the queue holds) and reads are harmless, so those are
      * re-sent: a reconnect then costs no 503. Not re-sent: the online-users set's SADD and SREM, which a re-send could
-     * apply after another node's newer change of the same user.
+     * apply after another node's newer change of the same user; and a send's WAIT ({@link ReplicatedSends}), which
+     * waits for the writes of its own connection: re-sent alone on a new connection, whose writes the replicas have
+     * already, it would confirm an append that was made on the old one at once.
      */
     private static boolean notToReplay(RedisCommand<?, ?, ?> command) {
         ProtocolKeyword type = command.getType();
-        return type == CommandType.SADD || type == CommandType.SREM;
+        return type == CommandType.SADD || type == CommandType.SREM || type == CommandType.WAIT;
     }
 
     /** The client that Sentinel connections are made with (only meaningful with Sentinel). */

@@ -148,7 +148,9 @@ public final class RedisEngine implements Engine {
         try {
             redis = connections;
             RedisScripts scripts = new RedisScripts(redis.commands);
-            streams = new RedisStreams(scripts, keys, config);
+            ScriptRunner appends = config.redis().sendReplicas() == 0 ? scripts
+                    : redis.replicatedSends(config.redis().sendReplicas(), config.redis().sendReplicasWaitMillis());
+            streams = new RedisStreams(scripts, appends, keys, config);
             OfflineGrace grace = new OfflineGrace(config.callback().offlineGraceSeconds() * 1000L,
                     config.callback().offlineGraceOnChannels(), scheduler);
             endedConnections = new EndedConnections(redis.commands, keys, config.limits().endedConnectionsPerUser(),

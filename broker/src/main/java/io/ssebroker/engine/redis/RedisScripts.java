@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** The Lua scripts, run by their SHA-1 and sent in full only when a Redis node does not know them yet. */
-final class RedisScripts {
+final class RedisScripts implements ScriptRunner {
     /** The functions the presence scripts share. */
     private static final String PRESENCE_COMMON = "presence-common.lua";
     /** The functions the stream scripts share. */
@@ -63,7 +63,8 @@ final class RedisScripts {
      * Runs a script. A slot that is being migrated answers {@code TRYAGAIN} while the keys of one script are split
      * between the two masters; the script did not run then, so it is tried again after a short pause.
      */
-    CompletableFuture<List<Object>> run(Script script, String[] keys, String... args) {
+    @Override
+    public CompletableFuture<List<Object>> run(Script script, String[] keys, String... args) {
         return runOnce(script, keys, args).exceptionallyCompose(error -> retryIfSplit(error, script, keys, args, 1));
     }
 

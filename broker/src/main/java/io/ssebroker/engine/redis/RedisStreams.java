@@ -26,11 +26,14 @@ final class RedisStreams {
     private static final long META_TTL_MILLIS = TimeUnit.DAYS.toMillis(30);
 
     private final RedisScripts scripts;
+    /** What runs the appends: the scripts' connection, or {@link ReplicatedSends} when sends wait for replicas. */
+    private final ScriptRunner appends;
     private final RedisKeys keys;
     private final BrokerConfig config;
 
-    RedisStreams(RedisScripts scripts, RedisKeys keys, BrokerConfig config) {
+    RedisStreams(RedisScripts scripts, ScriptRunner appends, RedisKeys keys, BrokerConfig config) {
         this.scripts = scripts;
+        this.appends = appends;
         this.keys = keys;
         this.config = config;
     }
@@ -70,7 +73,7 @@ final class RedisStreams {
                 : new String[] {keys.userStream(uid), keys.userMeta(uid), keys.userChannel(uid), keys.userPresence(uid),
                         keys.userPublication(uid, id.id())};
         long expireMillis = config.sse().historyExpireSeconds() * 1000;
-        return scripts.run(RedisScripts.Script.PUBLISH, scriptKeys,
+        return appends.run(RedisScripts.Script.PUBLISH, scriptKeys,
                         publication.event() == null ? "" : publication.event(), publication.data(), devices,
                         Long.toString(now), Integer.toString(config.sse().historySize()),
                         StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()),

@@ -16,6 +16,10 @@
 -- Returns: {stream id, target devices online, 1 when it was a repeat}
 local seen = redis.call('GET', KEYS[5])
 if seen then
+  -- A repeat writes its id again, unchanged: a WAIT that follows it on its connection then waits for replicas to
+  -- reach past the first run's writes, which come before it in the master's replication stream (a repeat that
+  -- wrote nothing would be confirmed by replicas still behind them).
+  redis.call('SET', KEYS[5], seen, 'KEEPTTL')
   local space = string.find(seen, ' ', 1, true)
   return {string.sub(seen, 1, space - 1), tonumber(string.sub(seen, space + 1)), 1}
 end

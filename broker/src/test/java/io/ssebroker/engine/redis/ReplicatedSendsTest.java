@@ -1,0 +1,205 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.Api;
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With {@code redis.send_replicas}, a send is answered 200 only once that many replicas of the master that stored it
+ * have it, against real redis-server masters and replicas: a replica that does not answer turns sends into 503s (the
+ * message still stored and delivered, a repeat with its idempotency key confirmed once the replica is back, and not
+ * delivered twice); on a Redis Cluster the same holds for the master of each user's slot, a send to a slot that moved
+ * is confirmed by the master it moved to, and sends to other masters go on while one master's replica is stopped.
+ */
+class ReplicatedSendsTest {
+    private static final Pattern WAIT_CALLS = Pattern.compile("cmdstat_wait:calls=(\\d+)");
+
+    @BeforeAll
+    static void redisInstalled() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+    }
+
+    private static Map<String, String> settings(List<String> addresses, int replicas) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("redis.addrs", String.join(",", addresses));
+        settings.put("redis.send_replicas", Integer.toString(replicas));
+        settings.put("redis.send_replicas_wait_ms", "300");
+        return settings;
+    }
+
+    private static Api.Answer send(TestNode node, String uid, String data, String key) {
+        Map<String, String> params = new HashMap<>(Map.of("uid", uid, "data", data));
+        if (key != null) {
+            params.put("idempotency_key", key);
+        }
+        return node.api().postForm("/send", params);
+    }
+
+    private static long waitCalls(RedisServers.Server server) {
+        Matcher calls = WAIT_CALLS.matcher(server.cli("INFO", "commandstats"));
+        return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    }
+
+    @Test
+    void aSendIsConfirmedByTheReplicaOrAnswered503AndConfirmedWhenRepeatedOnceTheReplicaIsBack() throws Exception {
+        try (RedisServers redis = RedisServers.masterWithReplica();
+             TestNode node = TestNode.start(settings(List.of(redis.first().address()), 1));
+             SseClient client = node.connect("u-rs", "d-rs")) {
+            client.nextOfType("sys_connected");
+            RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
+
+            assertThat(send(node, "u-rs", "confirmed", null).status()).isEqualTo(200);
+            assertThat(client.next().data()).isEqualTo("confirmed");
+            assertThat(waitCalls(redis.first())).as("the send waited for the replica").isPositive();
+
+            replica.pause();
+            try {
+                Api.Answer refused = send(node, "u-rs", "unconfirmed", "key-1");
+                assertThat(refused.status()).isEqualTo(503);
+                assertThat(refused.msg()).contains("stored on its Redis master").contains("0 of 1 replicas");
+                // stored on the master, so delivered: a 503 is not a promise that nothing was sent
+                assertThat(client.next().data()).isEqualTo("unconfirmed");
+                // repeated on the other connections, whose own writes the replica has: still not confirmed
+                for (int i = 0; i < ReplicatedSends.CONNECTIONS; i++) {
+                    assertThat(send(node, "u-rs", "unconfirmed", "key-1").status()).as("repeat %d", i).isEqualTo(503);
+                }
+            } finally {
+                replica.resume();
+            }
+
+            // the repeat stores nothing new and is confirmed once the replica has the first run
+            Api.Answer repeated = send(node, "u-rs", "unconfirmed", "key-1");
+            assertThat(repeated.status()).isEqualTo(200);
+            assertThat(replica.cli("XLEN", new RedisKeys("sse").userStream("u-rs")).trim()).isEqualTo("2");
+            assertThat(send(node, "u-rs", "after", null).status()).isEqualTo(200);
+            assertThat(client.next().data()).as("the repeat is not delivered twice").isEqualTo("after");
+        }
+    }
+
+    @Test
+    void throughSentinelTheSendsWaitForTheMastersReplica() throws Exception {
+        try (RedisServers redis = RedisServers.sentinel()) {
+            Map<String, String> settings = settings(List.of(), 1);
+            settings.remove("redis.addrs");
+            settings.put("redis.sentinel_master", "mymaster");
+            settings.put("redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()));
+            try (TestNode node = TestNode.start(settings);
+                 SseClient client = node.connect("u-rs3", "d-rs3")) {
+                client.nextOfType("sys_connected");
+                assertThat(send(node, "u-rs3", "confirmed", null).status()).isEqualTo(200);
+                assertThat(client.next().data()).isEqualTo("confirmed");
+                RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
+                replica.pause();
+                try {
+                    assertThat(send(node, "u-rs3", "unconfirmed", null).status()).isEqualTo(503);
+                } finally {
+                    replica.resume();
+                }
+                assertThat(client.next().data()).isEqualTo("unconfirmed");
+                assertThat(send(node, "u-rs3", "after", null).status()).isEqualTo(200);
+                assertThat(client.next().data()).isEqualTo("after");
+            }
+        }
+    }
+
+    @Test
+    void moreReplicasThanTheMasterHasAnswers503() throws Exception {
+        try (RedisServers redis = RedisServers.masterWithReplica();
+             TestNode node = TestNode.start(settings(List.of(redis.first().address()), 2))) {
+            Api.Answer refused = send(node, "u-rs2", "x", null);
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.msg()).contains("1 of 2 replicas");
+        }
+    }
+
+    @Test
+    void concurrentSendsWaitSideBySide() throws Exception {
+        try (RedisServers redis = RedisServers.masterWithReplica();
+             TestNode node = TestNode.start(settings(List.of(redis.first().address()), 1))) {
+            ExecutorService publishers = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<Integer>> answers = new ArrayList<>();
+                for (int i = 0; i < 400; i++) {
+                    String uid = "u-many-" + (i % 50);
+                    String data = Integer.toString(i);
+                    answers.add(publishers.submit(() -> send(node, uid, data, null).status()));
+                }
+                for (Future<Integer> answer : answers) {
+                    assertThat(answer.get()).isEqualTo(200);
+                }
+            } finally {
+                publishers.shutdownNow();
+            }
+            long stored = 0;
+            RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
+            for (int u = 0; u < 50; u++) {
+                stored += Long.parseLong(replica.cli("XLEN", new RedisKeys("sse").userStream("u-many-" + u)).trim());
+            }
+            assertThat(stored).as("every confirmed send is on the replica").isEqualTo(400);
+        }
+    }
+
+    @Test
+    void onAClusterEachSendIsConfirmedByItsOwnMastersReplicaAlsoAfterItsSlotMoved() throws Exception {
+        try (RedisServers redis = RedisServers.cluster(1);
+             TestNode node = TestNode.start(settings(redis.addresses(), 1))) {
+            RedisKeys keys = new RedisKeys("sse");
+            // two users on different masters
+            String here = "u-c-0";
+            String elsewhere = null;
+            RedisServers.Server hereMaster = redis.ownerOf(redis.slotOf(keys.userStream(here)));
+            for (int i = 1; elsewhere == null; i++) {
+                String uid = "u-c-" + i;
+                if (redis.ownerOf(redis.slotOf(keys.userStream(uid))) != hereMaster) {
+                    elsewhere = uid;
+                }
+            }
+            try (SseClient client = node.connect(here, "d-c");
+                 SseClient other = node.connect(elsewhere, "d-c2")) {
+                client.nextOfType("sys_connected");
+                other.nextOfType("sys_connected");
+                assertThat(send(node, here, "one", null).status()).isEqualTo(200);
+                assertThat(client.next().data()).isEqualTo("one");
+
+                RedisServers.Server replica = redis.replicasOf(hereMaster).get(0);
+                replica.pause();
+                try {
+                    assertThat(send(node, here, "two", null).status()).isEqualTo(503);
+                    assertThat(client.next().data()).isEqualTo("two");
+                    // another master's sends do not wait behind it
+                    assertThat(send(node, elsewhere, "other", null).status()).isEqualTo(200);
+                    assertThat(other.next().data()).isEqualTo("other");
+                } finally {
+                    replica.resume();
+                }
+                assertThat(send(node, here, "three", null).status()).isEqualTo(200);
+                assertThat(client.next().data()).isEqualTo("three");
+
+                // the slot moves to the other master: the send goes where the redirection says and waits there
+                int slot = redis.slotOf(keys.userStream(here));
+                RedisServers.Server target = redis.ownerOf(redis.slotOf(keys.userStream(elsewhere)));
+                long waitsBefore = waitCalls(target);
+                redis.migrateSlot(slot, target);
+                assertThat(send(node, here, "moved", null).status()).isEqualTo(200);
+                assertThat(client.next(Duration.ofSeconds(10)).data()).isEqualTo("moved");
+                assertThat(waitCalls(target)).as("confirmed by the master the slot moved to").isGreaterThan(waitsBefore);
+            }
+        }
+    }
+}
