@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -109,13 +110,13 @@ final class RedisConnections implements AutoCloseable {
             if (sentinel) {
                 var masterReplica = MasterReplica.connect(client, Utf8Codec.INSTANCE, uri);
                 return new RedisConnections(List.of(client), masterReplica, masterReplica.async(), new SingleShardNode(client, uri), false,
-                        () -> ReplicatedSends.single(MasterReplica.connect(client, Utf8Codec.INSTANCE, uri).async()));
+                        () -> ReplicatedSends.single(MasterReplica.connect(client, Utf8Codec.INSTANCE, uri)));
             }
             // A pub/sub connection runs commands too (RESP3): the one connection serves both, see SingleShardNode.
             var plain = client.connectPubSub(Utf8Codec.INSTANCE);
             if (!isClusterNode(plain)) {
                 return new RedisConnections(List.of(client), plain, plain.async(), new SingleShardNode(client, uri, plain), false,
-                        () -> ReplicatedSends.single(client.connect(Utf8Codec.INSTANCE).async()));
+                        () -> ReplicatedSends.single(client.connect(Utf8Codec.INSTANCE)));
             }
         } catch (RuntimeException e) {
             shutdown(List.of(client));
@@ -149,13 +150,27 @@ final class RedisConnections implements AutoCloseable {
         client.setOptions(options.build());
         RedisClient nodes = RedisClient.create(resources);
         nodes.setOptions(nodeOptions);
+        List<AbstractRedisClient> clients = new ArrayList<>(List.of(client, nodes));
+        // Sends that wait for replicas have a client of their own, whose connections fail what they carry when they
+        // drop rather than re-send it (ReplicatedSends), and connect to a master a redirection names before the
+        // topology does.
+        RedisClusterClient sendClient = null;
+        if (config.sendReplicas() > 0) {
+            sendClient = RedisClusterClient.create(resources, seeds);
+            sendClient.setOptions(options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .validateClusterNodeMembership(false)
+                    .build());
+            clients.add(sendClient);
+        }
+        RedisClusterClient sends = sendClient;
+        AtomicLong lastRefresh = new AtomicLong(System.nanoTime());
         try {
             var commands = client.connect(Utf8Codec.INSTANCE);
             ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
-            return new RedisConnections(List.of(client, nodes), commands, commands.async(), shards, true,
-                    () -> ReplicatedSends.cluster(client.connect(Utf8Codec.INSTANCE)));
+            return new RedisConnections(clients, commands, commands.async(), shards, true,
+                    () -> ReplicatedSends.cluster(sends, sends.connect(Utf8Codec.INSTANCE), lastRefresh));
         } catch (RuntimeException e) {
-            shutdown(List.of(client, nodes));
+            shutdown(clients);
             throw e;
         }
     }
@@ -197,13 +212,11 @@ final class RedisConnections implements AutoCloseable {
      * Every script is idempotent (a publication by its id, a registration by its connection's nonce, a removal by
      * nonce, the taking of queued presence changes by what the queue holds) and reads are harmless, so those are
      * re-sent: a reconnect then costs no 503. Not re-sent: the online-users set's SADD and SREM, which a re-send could
-     * apply after another node's newer change of the same user; and a send's WAIT ({@link ReplicatedSends}), which
-     * waits for the writes of its own connection: re-sent alone on a new connection, whose writes the replicas have
-     * already, it would confirm an append that was made on the old one at once.
+     * apply after another node's newer change of the same user.
      */
     private static boolean notToReplay(RedisCommand<?, ?, ?> command) {
         ProtocolKeyword type = command.getType();
-        return type == CommandType.SADD || type == CommandType.SREM || type == CommandType.WAIT;
+        return type == CommandType.SADD || type == CommandType.SREM;
     }
 
     /** The client that Sentinel connections are made with (only meaningful with Sentinel). */

@@ -1,47 +1,62 @@
 package io.ssebroker.engine.redis;
 
-import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs the appends of sends so that a send is answered only once {@code redis.send_replicas} replicas of the master
  * that appended it have the append: each script is followed on its connection by a {@code WAIT}. Redis replicates
  * asynchronously, so a master that fails, or that is frozen, replaced and back for a moment before it learns it, loses
- * the writes its replicas did not get; with this, what is lost so is a send answered 503, never one answered 200.
+ * the writes its replicas did not get; with this, what is lost so is a send answered 503, not one answered 200 (as
+ * long as the replica promoted is one that confirmed it: with as many replicas asked for as each master has, any).
+ *
+ * <p>A {@code WAIT} waits for the writes of its own connection, so the script and its {@code WAIT} (and an
+ * {@code ASKING} before them) go out as one write on one connection, where no command of another send can come between
+ * them and no router can split them (Sentinel's master/replica connection sends a batch to one server). The connections
+ * are opened to reject commands while disconnected, which fails a batch caught by a reconnect instead of re-sending it
+ * on a new connection, where a {@code WAIT} would cover nothing; a repeated append writes (publish.lua), so a
+ * {@code WAIT} after a send repeated with its idempotency key still covers the first run. On Redis Cluster the batch
+ * goes to the master that serves the slot as this node's topology says, not through Lettuce's routing, so that a
+ * redirection is seen here and the batch goes again to the master it names ({@code MOVED}, or {@code ASK} with
+ * {@code ASKING} in front).
  *
  * <p>The sends have connections of their own: a {@code WAIT} holds its connection until the replicas answer (up to
  * {@code redis.send_replicas_wait_ms} when they do not), and every command behind it on that connection waits too; on
  * the node's shared connection it would hold registrations, heartbeats and pub/sub. The connections are taken in turn,
- * so that sends wait side by side: one acknowledgement of the replicas answers the {@code WAIT}s of all of them.
- *
- * <p>A {@code WAIT} waits for the writes of its own connection. The script and its {@code WAIT} are written one after
- * the other on one connection, and a command re-sent after a reconnect is run again: a repeated append writes
- * (publish.lua), so the {@code WAIT} after it on the new connection still covers the first run. On Redis Cluster the
- * script goes to the master that serves its slot as this node's topology says, not through Lettuce's routing, so that a
- * redirection is seen here and the script and its {@code WAIT} go again to the master it names ({@code MOVED}, or
- * {@code ASK} with {@code ASKING}); followed by Lettuce, the {@code WAIT} would be left on the master that did not
- * append.
+ * so that sends on different connections wait side by side.
  */
 final class ReplicatedSends implements ScriptRunner {
     /** The way to the master of a key, over one connection for sends (one per master on a Cluster). */
     interface Route {
         /** The connection to the master that serves the key. */
-        CompletableFuture<RedisClusterAsyncCommands<String, String>> forKey(String key);
+        CompletableFuture<StatefulConnection<String, String>> forKey(String key);
 
         /** The connection to the master at an address a redirection named. */
-        CompletableFuture<RedisClusterAsyncCommands<String, String>> at(String host, int port);
+        CompletableFuture<StatefulConnection<String, String>> at(String host, int port);
+
+        /** A redirection said that the topology changed. */
+        void moved();
     }
 
     /** Connections for sends that each node opens. */
@@ -49,6 +64,8 @@ final class ReplicatedSends implements ScriptRunner {
     /** Redirections and retries of one send, as many as a split slot is retried elsewhere (RedisScripts). */
     private static final int MAX_TRIES = 20;
     private static final long TRYAGAIN_PAUSE_MILLIS = 25;
+    /** The shortest time between two topology refreshes that redirections ask for. */
+    private static final long REFRESH_PAUSE_MILLIS = 1000;
 
     private final List<Route> routes;
     private final int replicas;
@@ -62,37 +79,54 @@ final class ReplicatedSends implements ScriptRunner {
     }
 
     /** The route of one connection to a standalone Redis, or to the master Sentinel names. */
-    static Route single(RedisClusterAsyncCommands<String, String> commands) {
-        CompletableFuture<RedisClusterAsyncCommands<String, String>> connection = CompletableFuture.completedFuture(commands);
+    static Route single(StatefulConnection<String, String> connection) {
+        CompletableFuture<StatefulConnection<String, String>> ready = CompletableFuture.completedFuture(connection);
         return new Route() {
             @Override
-            public CompletableFuture<RedisClusterAsyncCommands<String, String>> forKey(String key) {
-                return connection;
+            public CompletableFuture<StatefulConnection<String, String>> forKey(String key) {
+                return ready;
             }
 
             @Override
-            public CompletableFuture<RedisClusterAsyncCommands<String, String>> at(String host, int port) {
-                return connection;
+            public CompletableFuture<StatefulConnection<String, String>> at(String host, int port) {
+                return ready;
+            }
+
+            @Override
+            public void moved() {
             }
         };
     }
 
-    /** The routes of one Redis Cluster connection: its connection to each master. */
-    static Route cluster(StatefulRedisClusterConnection<String, String> connection) {
+    /**
+     * The routes of one Redis Cluster connection of {@code client}: its connection to each master. A redirection
+     * refreshes the client's topology (at most once a second), as Lettuce's routing would.
+     */
+    static Route cluster(RedisClusterClient client, StatefulRedisClusterConnection<String, String> connection,
+                         AtomicLong lastRefresh) {
         return new Route() {
             @Override
-            public CompletableFuture<RedisClusterAsyncCommands<String, String>> forKey(String key) {
+            public CompletableFuture<StatefulConnection<String, String>> forKey(String key) {
                 int slot = SlotHash.getSlot(key);
                 RedisClusterNode master = connection.getPartitions().getPartitionBySlot(slot);
                 if (master == null) {
                     return CompletableFuture.failedFuture(new EngineUnavailableException("no master serves slot " + slot, null));
                 }
-                return connection.getConnectionAsync(master.getNodeId()).thenApply(StatefulRedisConnection::async);
+                return connection.getConnectionAsync(master.getNodeId()).thenApply(node -> node);
             }
 
             @Override
-            public CompletableFuture<RedisClusterAsyncCommands<String, String>> at(String host, int port) {
-                return connection.getConnectionAsync(host, port).thenApply(StatefulRedisConnection::async);
+            public CompletableFuture<StatefulConnection<String, String>> at(String host, int port) {
+                return connection.getConnectionAsync(host, port).thenApply(node -> node);
+            }
+
+            @Override
+            public void moved() {
+                long now = System.nanoTime();
+                long last = lastRefresh.get();
+                if (now - last > TimeUnit.MILLISECONDS.toNanos(REFRESH_PAUSE_MILLIS) && lastRefresh.compareAndSet(last, now)) {
+                    client.refreshPartitionsAsync();
+                }
             }
         };
     }
@@ -100,24 +134,31 @@ final class ReplicatedSends implements ScriptRunner {
     @Override
     public CompletableFuture<List<Object>> run(RedisScripts.Script script, String[] keys, String... args) {
         Route route = routes.get(Math.floorMod(turn.getAndIncrement(), routes.size()));
-        return attempt(new Attempt(route, script, keys, args), route.forKey(keys[0]), false, false, 1);
+        return attempt(new Send(route, script, keys, args), route.forKey(keys[0]), false, false, 1);
     }
 
     /** What every attempt of one send's append shares. */
-    private record Attempt(Route route, RedisScripts.Script script, String[] keys, String[] args) {
+    private record Send(Route route, RedisScripts.Script script, String[] keys, String[] args) {
     }
 
-    private CompletableFuture<List<Object>> attempt(Attempt send, CompletableFuture<RedisClusterAsyncCommands<String, String>> master,
+    private CompletableFuture<List<Object>> attempt(Send send, CompletableFuture<StatefulConnection<String, String>> master,
                                                     boolean asking, boolean fullSource, int tries) {
-        return master.thenCompose(commands -> {
+        return master.thenCompose(connection -> {
+            CommandArgs<String, String> scriptArgs = new CommandArgs<>(Utf8Codec.INSTANCE)
+                    .add(fullSource ? send.script.source : send.script.sha).add(send.keys.length)
+                    .addKeys(send.keys).addValues(send.args);
+            AsyncCommand<String, String, List<Object>> appended = new AsyncCommand<>(new Command<>(
+                    fullSource ? CommandType.EVAL : CommandType.EVALSHA, new NestedMultiOutput<>(Utf8Codec.INSTANCE), scriptArgs));
+            AsyncCommand<String, String, Long> confirmed = new AsyncCommand<>(new Command<>(CommandType.WAIT,
+                    new IntegerOutput<>(Utf8Codec.INSTANCE), new CommandArgs<>(Utf8Codec.INSTANCE).add(replicas).add(waitMillis)));
+            List<RedisCommand<String, String, ?>> batch = new ArrayList<>(3);
             if (asking) {
-                commands.asking();
+                batch.add(new AsyncCommand<>(new Command<>(CommandType.ASKING, new StatusOutput<>(Utf8Codec.INSTANCE))));
             }
-            RedisFuture<List<Object>> appended = fullSource
-                    ? commands.eval(send.script.source, ScriptOutputType.MULTI, send.keys, send.args)
-                    : commands.evalsha(send.script.sha, ScriptOutputType.MULTI, send.keys, send.args);
-            CompletableFuture<Long> confirmed = commands.waitForReplication(replicas, waitMillis).toCompletableFuture();
-            return appended.toCompletableFuture().thenCompose(result -> confirmed.thenApply(count -> {
+            batch.add(appended);
+            batch.add(confirmed);
+            connection.dispatch(batch);
+            return appended.thenCompose(result -> confirmed.thenApply(count -> {
                 if (count < replicas) {
                     throw new EngineUnavailableException("the message is stored on its Redis master, but " + count + " of "
                             + replicas + " replicas (redis.send_replicas) confirmed it within " + waitMillis + " ms", null);
@@ -131,8 +172,8 @@ final class ReplicatedSends implements ScriptRunner {
      * Sends the append again where the master's answer says it must go: in full to a master that does not know the
      * script yet, to the master a redirection names, or after a pause while the slot's keys are split by a migration.
      */
-    private CompletableFuture<List<Object>> retry(Throwable cause, Attempt send,
-                                                  CompletableFuture<RedisClusterAsyncCommands<String, String>> master,
+    private CompletableFuture<List<Object>> retry(Throwable cause, Send send,
+                                                  CompletableFuture<StatefulConnection<String, String>> master,
                                                   boolean asking, boolean fullSource, int tries) {
         String message = cause.getMessage() == null ? "" : cause.getMessage();
         if (tries >= MAX_TRIES || cause instanceof EngineUnavailableException) {
@@ -141,14 +182,18 @@ final class ReplicatedSends implements ScriptRunner {
         if (cause instanceof RedisNoScriptException) {
             return attempt(send, master, asking, true, tries + 1);
         }
-        if (message.startsWith("MOVED ") || message.startsWith("ASK ")) {
+        boolean moved = message.startsWith("MOVED ");
+        if (moved || message.startsWith("ASK ")) {
+            // "MOVED <slot> <host>:<port>"; an empty host (an endpoint Redis does not know) is not followed
             String[] parts = message.split(" ");
             String address = parts.length > 2 ? parts[2] : "";
             int colon = address.lastIndexOf(':');
-            if (colon > 0) {
-                int port = Integer.parseInt(address.substring(colon + 1));
-                return attempt(send, send.route.at(address.substring(0, colon), port), message.startsWith("ASK "), fullSource,
-                        tries + 1);
+            if (colon > 0 && address.substring(colon + 1).matches("\\d{1,5}")) {
+                if (moved) {
+                    send.route.moved();
+                }
+                return attempt(send, send.route.at(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+                        !moved, fullSource, tries + 1);
             }
         }
         if (message.startsWith("TRYAGAIN")) {

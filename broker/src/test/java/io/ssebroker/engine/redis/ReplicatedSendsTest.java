@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
  * With {@code redis.send_replicas}, a send is answered 200 only once that many replicas of the master that stored it
  * have it, against real redis-server masters and replicas: a replica that does not answer turns sends into 503s (the
  * message still stored and delivered, a repeat with its idempotency key confirmed once the replica is back, and not
- * delivered twice); on a Redis Cluster the same holds for the master of each user's slot, a send to a slot that moved
- * is confirmed by the master it moved to, and sends to other masters go on while one master's replica is stopped.
+ * delivered twice), also for sends side by side on every connection of the node's; through Sentinel the same; on a
+ * Redis Cluster the same holds for the master of each user's slot, a send to a slot that moved is confirmed by the
+ * master it moved to, and sends to other masters go on while one master's replica is stopped.
  */
 class ReplicatedSendsTest {
     private static final Pattern WAIT_CALLS = Pattern.compile("cmdstat_wait:calls=(\\d+)");
@@ -129,29 +130,29 @@ class ReplicatedSendsTest {
     }
 
     @Test
-    void concurrentSendsWaitSideBySide() throws Exception {
+    void concurrentSendsOnEveryConnectionAreNotConfirmedWithoutTheReplica() throws Exception {
         try (RedisServers redis = RedisServers.masterWithReplica();
              TestNode node = TestNode.start(settings(List.of(redis.first().address()), 1))) {
+            assertThat(send(node, "u-many", "first", null).status()).isEqualTo(200);
+            RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
             ExecutorService publishers = Executors.newFixedThreadPool(8);
+            replica.pause();
             try {
                 List<Future<Integer>> answers = new ArrayList<>();
-                for (int i = 0; i < 400; i++) {
-                    String uid = "u-many-" + (i % 50);
+                for (int i = 0; i < 16; i++) {
                     String data = Integer.toString(i);
-                    answers.add(publishers.submit(() -> send(node, uid, data, null).status()));
+                    answers.add(publishers.submit(() -> send(node, "u-many-" + data, data, null).status()));
                 }
                 for (Future<Integer> answer : answers) {
-                    assertThat(answer.get()).isEqualTo(200);
+                    assertThat(answer.get()).as("a send the replica does not have").isEqualTo(503);
                 }
             } finally {
+                replica.resume();
                 publishers.shutdownNow();
             }
-            long stored = 0;
-            RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
-            for (int u = 0; u < 50; u++) {
-                stored += Long.parseLong(replica.cli("XLEN", new RedisKeys("sse").userStream("u-many-" + u)).trim());
+            for (int i = 0; i < 2 * ReplicatedSends.CONNECTIONS; i++) {
+                assertThat(send(node, "u-many", "again " + i, null).status()).isEqualTo(200);
             }
-            assertThat(stored).as("every confirmed send is on the replica").isEqualTo(400);
         }
     }
 
@@ -199,6 +200,15 @@ class ReplicatedSendsTest {
                 assertThat(send(node, here, "moved", null).status()).isEqualTo(200);
                 assertThat(client.next(Duration.ofSeconds(10)).data()).isEqualTo("moved");
                 assertThat(waitCalls(target)).as("confirmed by the master the slot moved to").isGreaterThan(waitsBefore);
+                RedisServers.Server targetReplica = redis.replicasOf(target).get(0);
+                targetReplica.pause();
+                try {
+                    assertThat(send(node, here, "moved, unconfirmed", null).status()).as("waited for at the new master")
+                            .isEqualTo(503);
+                } finally {
+                    targetReplica.resume();
+                }
+                assertThat(client.next(Duration.ofSeconds(10)).data()).isEqualTo("moved, unconfirmed");
             }
         }
     }
