@@ -18,7 +18,10 @@ import io.lettuce.core.protocol.RedisCommand;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +47,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The sends have connections of their own: a {@code WAIT} holds its connection until the replicas answer (up to
  * {@code redis.send_replicas_wait_ms} when they do not), and every command behind it on that connection waits too; on
  * the node's shared connection it would hold registrations, heartbeats and pub/sub. The connections are taken in turn,
- * so that sends on different connections wait side by side.
+ * so that sends on different connections wait side by side. Once a connection's {@code WAIT} found its master short
+ * of replicas, the sends that come to it are refused at once, not sent, rather than queued behind {@code WAIT}s that
+ * would wait in vain; one at a time goes through, and the first that the replicas confirm ends the refusals.
  */
 final class ReplicatedSends implements ScriptRunner {
     /** The way to the master of a key, over one connection for sends (one per master on a Cluster). */
@@ -71,6 +76,37 @@ final class ReplicatedSends implements ScriptRunner {
     private final int replicas;
     private final long waitMillis;
     private final AtomicInteger turn = new AtomicInteger();
+    /** Per connection (a master's, over one of the routes), whether its master is short of replicas. */
+    private final Map<StatefulConnection<String, String>, Replicas> replicasByConnection =
+            Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** What the last {@code WAIT} on one connection found, and whether a send is going through to find out again. */
+    private static final class Replicas {
+        enum Admission { REFUSED, SENT, PROBE }
+
+        private boolean shortOfReplicas;
+        private boolean probing;
+
+        /** Every send while the replicas confirm; one at a time, the probe, while they are short. */
+        synchronized Admission admit() {
+            if (!shortOfReplicas) {
+                return Admission.SENT;
+            }
+            if (probing) {
+                return Admission.REFUSED;
+            }
+            probing = true;
+            return Admission.PROBE;
+        }
+
+        synchronized void found(boolean enough) {
+            shortOfReplicas = !enough;
+        }
+
+        synchronized void probed() {
+            probing = false;
+        }
+    }
 
     ReplicatedSends(List<Route> routes, int replicas, long waitMillis) {
         this.routes = List.copyOf(routes);
@@ -144,6 +180,12 @@ final class ReplicatedSends implements ScriptRunner {
     private CompletableFuture<List<Object>> attempt(Send send, CompletableFuture<StatefulConnection<String, String>> master,
                                                     boolean asking, boolean fullSource, int tries) {
         return master.thenCompose(connection -> {
+            Replicas known = replicasByConnection.computeIfAbsent(connection, c -> new Replicas());
+            Replicas.Admission admission = known.admit();
+            if (admission == Replicas.Admission.REFUSED) {
+                return CompletableFuture.failedFuture(new EngineUnavailableException("not sent: the replicas of its Redis "
+                        + "master did not confirm the sends before it within " + waitMillis + " ms (redis.send_replicas)", null));
+            }
             CommandArgs<String, String> scriptArgs = new CommandArgs<>(Utf8Codec.INSTANCE)
                     .add(fullSource ? send.script.source : send.script.sha).add(send.keys.length)
                     .addKeys(send.keys).addValues(send.args);
@@ -158,13 +200,18 @@ final class ReplicatedSends implements ScriptRunner {
             batch.add(appended);
             batch.add(confirmed);
             connection.dispatch(batch);
+            confirmed.thenAccept(count -> known.found(count >= replicas));
             return appended.thenCompose(result -> confirmed.thenApply(count -> {
                 if (count < replicas) {
                     throw new EngineUnavailableException("the message is stored on its Redis master, but " + count + " of "
                             + replicas + " replicas (redis.send_replicas) confirmed it within " + waitMillis + " ms", null);
                 }
                 return result;
-            }));
+            })).whenComplete((result, failure) -> {
+                if (admission == Replicas.Admission.PROBE) {
+                    known.probed();
+                }
+            });
         }).exceptionallyCompose(error -> retry(Failures.cause(error), send, master, asking, fullSource, tries));
     }
 

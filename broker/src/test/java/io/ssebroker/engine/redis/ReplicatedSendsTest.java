@@ -1,6 +1,7 @@
 package io.ssebroker.engine.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.testing.Api;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * With {@code redis.send_replicas}, a send is answered 200 only once that many replicas of the master that stored it
  * have it, against real redis-server masters and replicas: a replica that does not answer turns sends into 503s (the
  * message still stored and delivered, a repeat with its idempotency key confirmed once the replica is back, and not
- * delivered twice), also for sends side by side on every connection of the node's; through Sentinel the same; on a
+ * delivered twice), and sends that come while a WAIT finds no replica are refused unsent; through Sentinel the same; on a
  * Redis Cluster the same holds for the master of each user's slot, a send to a slot that moved is confirmed by the
  * master it moved to, and sends to other masters go on while one master's replica is stopped.
  */
@@ -130,26 +131,37 @@ class ReplicatedSendsTest {
     }
 
     @Test
-    void concurrentSendsOnEveryConnectionAreNotConfirmedWithoutTheReplica() throws Exception {
+    void concurrentSendsWithoutTheReplicaAreStoredUnconfirmedOrRefusedUnsentThenConfirmedOnceItIsBack() throws Exception {
         try (RedisServers redis = RedisServers.masterWithReplica();
              TestNode node = TestNode.start(settings(List.of(redis.first().address()), 1))) {
             assertThat(send(node, "u-many", "first", null).status()).isEqualTo(200);
             RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
             ExecutorService publishers = Executors.newFixedThreadPool(8);
+            List<Api.Answer> answers = new ArrayList<>();
             replica.pause();
             try {
-                List<Future<Integer>> answers = new ArrayList<>();
-                for (int i = 0; i < 16; i++) {
-                    String data = Integer.toString(i);
-                    answers.add(publishers.submit(() -> send(node, "u-many-" + data, data, null).status()));
+                List<Future<Api.Answer>> sent = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    String uid = "u-many-" + i;
+                    sent.add(publishers.submit(() -> send(node, uid, "x", null)));
                 }
-                for (Future<Integer> answer : answers) {
-                    assertThat(answer.get()).as("a send the replica does not have").isEqualTo(503);
+                for (Future<Api.Answer> answer : sent) {
+                    answers.add(answer.get());
                 }
             } finally {
                 replica.resume();
                 publishers.shutdownNow();
             }
+            assertThat(answers).as("no send the replica does not have is confirmed").allMatch(a -> a.status() == 503);
+            long refused = answers.stream().filter(a -> a.msg().contains("not sent")).count();
+            assertThat(refused).as("sends behind a WAIT that found no replica are refused at once").isPositive();
+            long stored = 0;
+            for (int i = 0; i < 24; i++) {
+                stored += Long.parseLong(redis.first().cli("XLEN", new RedisKeys("sse").userStream("u-many-" + i)).trim());
+            }
+            assertThat(stored).as("a refused send is not stored").isEqualTo(answers.size() - refused);
+            // the next send through each connection finds the replica back
+            await().atMost(Duration.ofSeconds(5)).until(() -> send(node, "u-many", "again", null).status() == 200);
             for (int i = 0; i < 2 * ReplicatedSends.CONNECTIONS; i++) {
                 assertThat(send(node, "u-many", "again " + i, null).status()).isEqualTo(200);
             }
