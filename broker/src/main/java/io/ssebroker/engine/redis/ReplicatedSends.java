@@ -17,6 +17,7 @@ import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.RedisCommand;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Runs the appends of sends so that a send is answered only once {@code redis.send_replicas} replicas of the master
@@ -35,8 +37,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * long as the replica promoted is one that confirmed it: with as many replicas asked for as each master has, any).
  *
  * <p>A {@code WAIT} waits for the writes of its own connection, so the script and its {@code WAIT} (and an
- * {@code ASKING} before them) go out as one write on one connection, where no command of another send can come between
- * them and no router can split them (Sentinel's master/replica connection sends a batch to one server). The connections
+ * {@code ASKING} before them) go out as one batch on one connection, under the connection's lock so that no command of
+ * another send comes between them, and no router can split them (Sentinel's master/replica connection sends a batch to
+ * one server). The connections
  * are opened to reject commands while disconnected, which fails a batch caught by a reconnect instead of re-sending it
  * on a new connection, where a {@code WAIT} would cover nothing; a repeated append writes (publish.lua), so a
  * {@code WAIT} after a send repeated with its idempotency key still covers the first run. On Redis Cluster the batch
@@ -48,8 +51,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code redis.send_replicas_wait_ms} when they do not), and every command behind it on that connection waits too; on
  * the node's shared connection it would hold registrations, heartbeats and pub/sub. The connections are taken in turn,
  * so that sends on different connections wait side by side. Once a connection's {@code WAIT} found its master short
- * of replicas, the sends that come to it are refused at once, not sent, rather than queued behind {@code WAIT}s that
- * would wait in vain; one at a time goes through, and the first that the replicas confirm ends the refusals.
+ * of replicas, or has waited longer than a {@code WAIT} can, the sends that come to it are refused at once, not sent,
+ * rather than queued behind {@code WAIT}s that would wait in vain; one at a time goes through, and the first that the
+ * replicas confirm ends the refusals.
  */
 final class ReplicatedSends implements ScriptRunner {
     /** The way to the master of a key, over one connection for sends (one per master on a Cluster). */
@@ -80,16 +84,23 @@ final class ReplicatedSends implements ScriptRunner {
     private final Map<StatefulConnection<String, String>, Replicas> replicasByConnection =
             Collections.synchronizedMap(new WeakHashMap<>());
 
-    /** What the last {@code WAIT} on one connection found, and whether a send is going through to find out again. */
-    private static final class Replicas {
+    /**
+     * What the {@code WAIT}s on one connection found, those still out (answered in the order sent), and whether a send
+     * is going through to find out again. Its lock also keeps each batch's commands together on the connection.
+     */
+    private final class Replicas {
         enum Admission { REFUSED, SENT, PROBE }
 
+        /** When each {@code WAIT} still out was sent (System.nanoTime), oldest first. */
+        private final ArrayDeque<Long> waitsOut = new ArrayDeque<>();
         private boolean shortOfReplicas;
         private boolean probing;
 
         /** Every send while the replicas confirm; one at a time, the probe, while they are short. */
         synchronized Admission admit() {
-            if (!shortOfReplicas) {
+            Long oldest = waitsOut.peekFirst();
+            boolean overdue = oldest != null && System.nanoTime() - oldest > TimeUnit.MILLISECONDS.toNanos(waitMillis);
+            if (!shortOfReplicas && !overdue) {
                 return Admission.SENT;
             }
             if (probing) {
@@ -99,8 +110,16 @@ final class ReplicatedSends implements ScriptRunner {
             return Admission.PROBE;
         }
 
-        synchronized void found(boolean enough) {
-            shortOfReplicas = !enough;
+        synchronized void sent() {
+            waitsOut.addLast(System.nanoTime());
+        }
+
+        /** A {@code WAIT} answered (or failed): {@code enough} null when it told nothing. */
+        synchronized void answered(Boolean enough) {
+            waitsOut.pollFirst();
+            if (enough != null) {
+                shortOfReplicas = !enough;
+            }
         }
 
         synchronized void probed() {
@@ -148,12 +167,18 @@ final class ReplicatedSends implements ScriptRunner {
                 if (master == null) {
                     return CompletableFuture.failedFuture(new EngineUnavailableException("no master serves slot " + slot, null));
                 }
-                return connection.getConnectionAsync(master.getNodeId()).thenApply(node -> node);
+                return connection(() -> connection.getConnectionAsync(master.getNodeId()));
             }
 
+            /** By node id when the topology knows the address (a connection that is never handed back to routing). */
             @Override
             public CompletableFuture<StatefulConnection<String, String>> at(String host, int port) {
-                return connection.getConnectionAsync(host, port).thenApply(node -> node);
+                for (RedisClusterNode node : connection.getPartitions()) {
+                    if (node.getUri() != null && node.getUri().getHost().equals(host) && node.getUri().getPort() == port) {
+                        return connection(() -> connection.getConnectionAsync(node.getNodeId()));
+                    }
+                }
+                return connection(() -> connection.getConnectionAsync(host, port));
             }
 
             @Override
@@ -171,6 +196,16 @@ final class ReplicatedSends implements ScriptRunner {
     public CompletableFuture<List<Object>> run(RedisScripts.Script script, String[] keys, String... args) {
         Route route = routes.get(Math.floorMod(turn.getAndIncrement(), routes.size()));
         return attempt(new Send(route, script, keys, args), route.forKey(keys[0]), false, false, 1);
+    }
+
+    /** A connection Lettuce gives, or its failure as a future (a node that left the topology meanwhile throws). */
+    private static CompletableFuture<StatefulConnection<String, String>> connection(
+            Supplier<CompletableFuture<StatefulRedisConnection<String, String>>> lookup) {
+        try {
+            return lookup.get().thenApply(node -> node);
+        } catch (RuntimeException gone) {
+            return CompletableFuture.failedFuture(gone);
+        }
     }
 
     /** What every attempt of one send's append shares. */
@@ -199,8 +234,18 @@ final class ReplicatedSends implements ScriptRunner {
             }
             batch.add(appended);
             batch.add(confirmed);
-            connection.dispatch(batch);
-            confirmed.thenAccept(count -> known.found(count >= replicas));
+            try {
+                synchronized (known) {
+                    connection.dispatch(batch);
+                    known.sent();
+                }
+            } catch (RuntimeException closed) {
+                if (admission == Replicas.Admission.PROBE) {
+                    known.probed();
+                }
+                return CompletableFuture.failedFuture(closed);
+            }
+            confirmed.whenComplete((count, failure) -> known.answered(count == null ? null : count >= replicas));
             return appended.thenCompose(result -> confirmed.thenApply(count -> {
                 if (count < replicas) {
                     throw new EngineUnavailableException("the message is stored on its Redis master, but " + count + " of "
