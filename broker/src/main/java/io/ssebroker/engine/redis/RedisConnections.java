@@ -207,12 +207,14 @@ final class RedisConnections implements AutoCloseable {
     }
 
     /**
-     * Commands that are not re-sent after a reconnect (with Redis Cluster, Lettuce re-sends the commands that were
-     * written but not answered when a connection dropped; standalone and Sentinel connections fail them instead).
+     * Commands that are not sent after a reconnect when they were issued while the connection was down (with Redis
+     * Cluster, Lettuce sends those once it is back, and re-sends the commands that were written but not answered when
+     * a connection dropped, whatever this filter says; standalone and Sentinel connections fail both instead).
      * Every script is idempotent (a publication by its id, a registration by its connection's nonce, a removal by
      * nonce, the taking of queued presence changes by what the queue holds) and reads are harmless, so those are
-     * re-sent: a reconnect then costs no 503. Not re-sent: the online-users set's SADD and SREM, which a re-send could
-     * apply after another node's newer change of the same user.
+     * sent: a reconnect then costs no 503. Not sent: the online-users set's SADD and SREM, which could land after
+     * another node's newer change of the same user. One re-sent after it was written can land so too: an SREM is
+     * checked again once answered (RedisPresence.unlist), a user listed without devices is taken out by the sweep.
      */
     private static boolean notToReplay(RedisCommand<?, ?, ?> command) {
         ProtocolKeyword type = command.getType();
