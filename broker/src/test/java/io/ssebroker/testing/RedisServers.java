@@ -403,12 +403,8 @@ public final class RedisServers implements AutoCloseable {
      * data (the master delays a diskless sync by five seconds by default), and a failover then loses everything.
      */
     public static RedisServers sentinel() {
-        RedisServers servers = new RedisServers();
-        Server master = servers.server(List.of("--repl-diskless-sync-delay", "0"));
-        Server replica = servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
-        awaitTrue("replica did not finish its first sync",
-                () -> replica.cli("INFO", "replication").contains("master_link_status:up"));
-        awaitStreaming(master);
+        RedisServers servers = masterWithReplica();
+        Server master = servers.first();
         for (int i = 0; i < 3; i++) {
             int port = freePort();
             Path config = servers.dir.resolve("sentinel-" + port + ".conf");
