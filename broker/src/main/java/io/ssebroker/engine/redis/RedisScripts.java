@@ -50,8 +50,9 @@ final class RedisScripts implements ScriptRunner {
         }
     }
 
-    private static final int TRYAGAIN_TRIES = 20;
-    private static final long TRYAGAIN_PAUSE_MILLIS = 25;
+    /** How often a script is tried while its slot's keys are split by a migration, and the pause between tries. */
+    static final int TRYAGAIN_TRIES = 20;
+    static final long TRYAGAIN_PAUSE_MILLIS = 25;
 
     private final RedisClusterAsyncCommands<String, String> commands;
 

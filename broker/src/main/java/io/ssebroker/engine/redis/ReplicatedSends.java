@@ -39,10 +39,9 @@ import java.util.function.Supplier;
  * <p>A {@code WAIT} waits for the writes of its own connection, so the script and its {@code WAIT} (and an
  * {@code ASKING} before them) go out as one batch on one connection, under the connection's lock so that no command of
  * another send comes between them, and no router can split them (Sentinel's master/replica connection sends a batch to
- * one server). The connections
- * are opened to reject commands while disconnected, which fails a batch caught by a reconnect instead of re-sending it
- * on a new connection, where a {@code WAIT} would cover nothing; a repeated append writes (publish.lua), so a
- * {@code WAIT} after a send repeated with its idempotency key still covers the first run. On Redis Cluster the batch
+ * one server). The connections are opened to reject commands while disconnected, which fails a batch caught by a
+ * reconnect instead of re-sending it on a new connection, where a {@code WAIT} would cover nothing; a repeated append
+ * writes (publish.lua), so a {@code WAIT} after a send repeated with its idempotency key still covers the first run. On Redis Cluster the batch
  * goes to the master that serves the slot as this node's topology says, not through Lettuce's routing, so that a
  * redirection is seen here and the batch goes again to the master it names ({@code MOVED}, or {@code ASK} with
  * {@code ASKING} in front).
@@ -70,9 +69,6 @@ final class ReplicatedSends implements ScriptRunner {
 
     /** Connections for sends that each node opens. */
     static final int CONNECTIONS = 4;
-    /** Redirections and retries of one send, as many as a split slot is retried elsewhere (RedisScripts). */
-    private static final int MAX_TRIES = 20;
-    private static final long TRYAGAIN_PAUSE_MILLIS = 25;
     /** The shortest time between two topology refreshes that redirections ask for. */
     private static final long REFRESH_PAUSE_MILLIS = 1000;
 
@@ -268,7 +264,8 @@ final class ReplicatedSends implements ScriptRunner {
                                                   CompletableFuture<StatefulConnection<String, String>> master,
                                                   boolean asking, boolean fullSource, int tries) {
         String message = cause.getMessage() == null ? "" : cause.getMessage();
-        if (tries >= MAX_TRIES || cause instanceof EngineUnavailableException) {
+        // redirections and retries together, bounded as a split slot's retries are (RedisScripts)
+        if (tries >= RedisScripts.TRYAGAIN_TRIES || cause instanceof EngineUnavailableException) {
             return CompletableFuture.failedFuture(cause);
         }
         if (cause instanceof RedisNoScriptException) {
@@ -290,7 +287,7 @@ final class ReplicatedSends implements ScriptRunner {
         }
         if (message.startsWith("TRYAGAIN")) {
             return CompletableFuture.supplyAsync(() -> null,
-                            CompletableFuture.delayedExecutor(TRYAGAIN_PAUSE_MILLIS, TimeUnit.MILLISECONDS))
+                            CompletableFuture.delayedExecutor(RedisScripts.TRYAGAIN_PAUSE_MILLIS, TimeUnit.MILLISECONDS))
                     .thenCompose(paused -> attempt(send, send.route.forKey(send.keys[0]), false, fullSource, tries + 1));
         }
         return CompletableFuture.failedFuture(cause);
