@@ -1,6 +1,10 @@
 package io.ssebroker.callback;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.engine.ChangeReceipt;
@@ -9,18 +13,13 @@ import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -36,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * device within it takes the offline back: neither is sent.
  *
  * <p>The engine reports changes while it holds its presence lock, so {@link #stateChanged} only counts and hands
- * the change to the dispatcher's own thread, which owns all the state below; HTTP runs on the client's threads.
+ * the change to the dispatcher's own thread, an event loop, which owns all the state below and runs the HTTP client
+ * ({@link WebhookClient}) as well: a post's answer is handled where it is read.
  * The backlog is bounded by {@code callback.queue_size}: beyond it changes are dropped, counted and logged, and
  * the node's SSE traffic never waits for the webhook.
  *
@@ -55,12 +55,13 @@ public final class WebhookDispatcher implements StateChangeListener {
     private final WebhookUrls urls;
     private final StateChangeJson json;
     private final WebhookSigner signer;
-    private final Duration timeout;
     private final int maxAttempts;
     private final int queueSize;
     private final long graceNanos;
-    private final HttpClient client;
-    private final ScheduledExecutorService dispatcher;
+    /** The dispatcher's thread: its own, so that a slow webhook or its TLS handshakes take nothing from the streams. */
+    private final EventLoopGroup thread;
+    private final EventLoop dispatcher;
+    private final WebhookClient client;
     private final WebhookMeters meters;
     /** Changes accepted and not yet finished (delivered, given up or taken back): the bounded backlog. */
     private final AtomicInteger backlog = new AtomicInteger();
@@ -71,21 +72,21 @@ public final class WebhookDispatcher implements StateChangeListener {
     private final LinkedHashSet<String> waitingForSlot = new LinkedHashSet<>();
     private int inFlight;
     private boolean closing;
+    /** Set once the drain at {@link #close} is over: what the thread still runs then posts and finishes nothing. */
+    private volatile boolean stopped;
 
     public WebhookDispatcher(BrokerConfig.Callback config, StateChangeJson json, MeterRegistry registry) {
         this.urls = new WebhookUrls(config);
         this.json = json;
         this.signer = config.secret().isEmpty() ? null : new WebhookSigner(config.secret());
-        this.timeout = Duration.ofSeconds(config.timeoutSeconds());
         this.maxAttempts = config.maxAttempts();
         this.queueSize = config.queueSize();
         this.graceNanos = TimeUnit.SECONDS.toNanos(config.offlineGraceSeconds());
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER) // a signed body goes where it was configured to, only
-                .build();
-        this.dispatcher = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("webhook-dispatcher", true));
+        this.thread = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("webhook-dispatcher", true),
+                NioIoHandler.newFactory());
+        this.dispatcher = thread.next();
+        this.client = new WebhookClient(dispatcher, TimeUnit.SECONDS.toMillis(config.timeoutSeconds()),
+                WebhookClient::jvmTrustedTls);
         this.meters = new WebhookMeters(registry, backlog);
     }
 
@@ -102,7 +103,7 @@ public final class WebhookDispatcher implements StateChangeListener {
 
     @Override
     public void stateChanged(StateChange change, ChangeReceipt receipt) {
-        if (dispatcher.isShutdown()) { // stopped: not finished, so that a survivor may post it
+        if (stopped) { // not finished, so that a survivor may post it
             dropped();
             return;
         }
@@ -142,7 +143,13 @@ public final class WebhookDispatcher implements StateChangeListener {
                 break;
             }
         }
-        dispatcher.shutdownNow();
+        stopped = true;
+        try {
+            dispatcher.execute(client::close);
+        } catch (RejectedExecutionException alreadyClosed) {
+            // nothing left open
+        }
+        thread.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         int abandoned = backlog.get();
         if (abandoned > 0) {
             log.warn("{} webhook state changes were not delivered before shutdown", abandoned);
@@ -150,6 +157,9 @@ public final class WebhookDispatcher implements StateChangeListener {
     }
 
     private void accept(StateChange change, ChangeReceipt receipt) {
+        if (stopped) {
+            return;
+        }
         long now = System.nanoTime();
         UidBacklog uidBacklog = backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
         PendingChange takenBack = graceNanos > 0 && isOnline(change.kind()) ? uidBacklog.takeBack(change, now) : null;
@@ -173,6 +183,9 @@ public final class WebhookDispatcher implements StateChangeListener {
 
     /** Starts posting the uid's next change if nothing of that uid is in flight and a slot is free. */
     private void pump(String uid) {
+        if (stopped) {
+            return;
+        }
         UidBacklog uidBacklog = backlogs.get(uid);
         if (uidBacklog == null) {
             return;
@@ -205,25 +218,24 @@ public final class WebhookDispatcher implements StateChangeListener {
     }
 
     private void attempt(Delivery delivery, int attempt) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(delivery.url())
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("X-SSE-Event", delivery.change().kind().channel())
-                .header("X-SSE-Delivery", delivery.receipt().deliveryId())
-                .POST(HttpRequest.BodyPublishers.ofByteArray(delivery.body()));
+        if (stopped) {
+            return;
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Content-Type", "application/json");
+        headers.put("X-SSE-Event", delivery.change().kind().channel());
+        headers.put("X-SSE-Delivery", delivery.receipt().deliveryId());
         if (delivery.signature() != null) {
-            request.header(WebhookSigner.HEADER, delivery.signature());
+            headers.put(WebhookSigner.HEADER, delivery.signature());
         }
-        try {
-            client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
-                    .whenCompleteAsync((response, error) -> answered(delivery, attempt,
-                            error == null ? response.statusCode() : 0, error), dispatcher);
-        } catch (RuntimeException e) {
-            answered(delivery, attempt, 0, e);
-        }
+        client.post(new WebhookPost(delivery.url(), headers, delivery.body(),
+                (status, error) -> answered(delivery, attempt, status, error)));
     }
 
     private void answered(Delivery delivery, int attempt, int status, Throwable error) {
+        if (stopped) { // not finished: the node stops, and a survivor may post it
+            return;
+        }
         if (error == null && status / 100 == 2) {
             meters.delivered.increment();
             finish(delivery);

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -30,8 +32,11 @@ import java.util.function.ToIntFunction;
 public final class WebhookReceiver implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One POST as received: path, headers (names in lower case), the exact body and the body parsed. */
-    public record Call(String path, Map<String, String> headers, byte[] body, JsonNode json) {
+    /**
+     * One POST as received: path, headers (names in lower case), the exact body and the body parsed, and the port
+     * the broker's connection came from (which connection carried it).
+     */
+    public record Call(String path, Map<String, String> headers, byte[] body, JsonNode json, int clientPort) {
         public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
@@ -65,8 +70,8 @@ public final class WebhookReceiver implements AutoCloseable {
     private final AtomicInteger mostInFlightForOneUid = new AtomicInteger();
     private volatile ToIntFunction<Call> answer = call -> 200;
 
-    private WebhookReceiver() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    private WebhookReceiver(HttpServer server) {
+        this.server = server;
         server.createContext("/", this::handle);
         server.setExecutor(handlers);
         server.start();
@@ -74,14 +79,26 @@ public final class WebhookReceiver implements AutoCloseable {
 
     public static WebhookReceiver start() {
         try {
-            return new WebhookReceiver();
+            return new WebhookReceiver(HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** An {@code https} endpoint on {@code address} (a loopback address), with the certificate given. */
+    public static WebhookReceiver startTls(TestCertificate certificate, String address) {
+        try {
+            HttpsServer server = HttpsServer.create(new InetSocketAddress(InetAddress.getByName(address), 0), 0);
+            server.setHttpsConfigurator(new HttpsConfigurator(certificate.serverContext()));
+            return new WebhookReceiver(server);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     public String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return (server instanceof HttpsServer ? "https://" : "http://") + server.getAddress().getAddress().getHostAddress()
+                + ":" + server.getAddress().getPort() + path;
     }
 
     /** Decides the status of each call; the function may block to keep the broker waiting. */
@@ -143,7 +160,8 @@ public final class WebhookReceiver implements AutoCloseable {
             Map<String, String> headers = new TreeMap<>();
             exchange.getRequestHeaders().forEach((name, values) ->
                     headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
-            Call call = new Call(exchange.getRequestURI().getPath(), headers, body, JSON.readTree(body));
+            Call call = new Call(exchange.getRequestURI().getPath(), headers, body, JSON.readTree(body),
+                    exchange.getRemoteAddress().getPort());
             AtomicInteger open = inFlightByUid.computeIfAbsent(call.uid(), uid -> new AtomicInteger());
             mostInFlightForOneUid.accumulateAndGet(open.incrementAndGet(), Math::max);
             calls.add(call);

@@ -1,0 +1,186 @@
+package io.ssebroker.callback;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/**
+ * The webhook's HTTP/1.1 client. It keeps connections alive per origin and reuses them, one post at a time on each
+ * (no pipelining: a slow answer holds only its own connection), and reports each post's status or failure. All of
+ * it runs on one event loop, the webhook's, which also runs the dispatcher: an answer reaches the dispatcher
+ * without a hand-over to another thread. Redirects are not followed (a signed body goes where it was configured to,
+ * only), and no proxy is used.
+ *
+ * <p>A kept connection that the server closed while it sat idle shows it only when used. A post on a kept connection
+ * that closes before any byte of an answer goes once more, at once, on a new connection, within the same attempt
+ * and deadline (the receiver drops a duplicate by its {@code X-SSE-Delivery}, should the first have reached it).
+ *
+ * <p>Host names are resolved by the JDK's resolver on the loop (it caches them): a slow DNS delays the webhook's
+ * posts, never the node's SSE traffic.
+ */
+final class WebhookClient {
+    /** Idle connections close after this long unused, before most servers' keep-alive timeouts close them. */
+    private static final int IDLE_SECONDS = 20;
+
+    private final EventLoop loop;
+    private final long timeoutMillis;
+    private final Supplier<SslContext> tls;
+    private final Bootstrap bootstrap;
+    private final Map<WebhookOrigin, ArrayDeque<WebhookConnection>> idle = new HashMap<>();
+    private final Set<WebhookConnection> open = new HashSet<>();
+    private SslContext tlsContext;
+    private boolean closed;
+
+    /** {@code tls} makes the client TLS context, once, for the first {@code https} post. */
+    WebhookClient(EventLoop loop, long timeoutMillis, Supplier<SslContext> tls) {
+        this.loop = loop;
+        this.timeoutMillis = timeoutMillis;
+        this.tls = tls;
+        this.bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
+    }
+
+    /** Sends the post on an idle connection to its origin, or on a new one. On the loop. */
+    void post(WebhookPost post) {
+        if (closed) {
+            post.fail(new IllegalStateException("the webhook client is closed"));
+            return;
+        }
+        post.startDeadline(loop, timeoutMillis);
+        WebhookConnection kept = takeIdle(post.origin());
+        if (kept != null) {
+            kept.send(post);
+        } else {
+            connect(post);
+        }
+    }
+
+    /** Closes every connection; posts in flight fail. On the loop. */
+    void close() {
+        closed = true;
+        idle.clear();
+        new ArrayList<>(open).forEach(WebhookConnection::close);
+    }
+
+    /** A connection whose answer was read to its end, free for the next post to its origin. */
+    void idle(WebhookConnection connection) {
+        if (closed || !connection.isOpen()) {
+            connection.close();
+            return;
+        }
+        // Most recently used first, so that connections a burst opened and no longer needs go idle and close.
+        idle.computeIfAbsent(connection.origin(), origin -> new ArrayDeque<>()).push(connection);
+    }
+
+    /** A connection closed (by either side): it is no longer open, nor idle. */
+    void closed(WebhookConnection connection) {
+        open.remove(connection);
+        ArrayDeque<WebhookConnection> waiting = idle.get(connection.origin());
+        if (waiting != null) {
+            waiting.remove(connection);
+        }
+    }
+
+    /**
+     * A post failed on its connection; {@code keptAndSilent} when that connection had carried posts before and closed
+     * (or failed) before any byte of this one's answer: then the post goes once more, on a new connection.
+     */
+    void failed(WebhookPost post, Throwable cause, boolean keptAndSilent) {
+        if (keptAndSilent && !closed && post.maySendAgain()) {
+            connect(post);
+            return;
+        }
+        post.fail(cause);
+    }
+
+    /**
+     * The TLS context of {@code https} webhooks: the JVM's trusted certificate authorities (its {@code cacerts}, or
+     * {@code javax.net.ssl.trustStore}), and the server's certificate checked against the URL's host.
+     */
+    static SslContext jvmTrustedTls() {
+        try {
+            return SslContextBuilder.forClient().sslProvider(SslProvider.JDK).endpointIdentificationAlgorithm("HTTPS")
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot make the webhook's TLS context: " + e.getMessage(), e);
+        }
+    }
+
+    private WebhookConnection takeIdle(WebhookOrigin origin) {
+        ArrayDeque<WebhookConnection> waiting = idle.get(origin);
+        while (waiting != null && !waiting.isEmpty()) {
+            WebhookConnection connection = waiting.pop();
+            if (connection.isOpen()) {
+                return connection;
+            }
+        }
+        return null;
+    }
+
+    private void connect(WebhookPost post) {
+        WebhookOrigin origin = post.origin();
+        SslContext context;
+        try {
+            context = origin.tls() ? tlsContext() : null;
+        } catch (RuntimeException e) {
+            post.fail(e);
+            return;
+        }
+        WebhookConnection connection = new WebhookConnection(this, origin);
+        ChannelFuture connecting = bootstrap.clone()
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        ChannelPipeline pipeline = channel.pipeline();
+                        if (context != null) {
+                            pipeline.addLast(context.newHandler(channel.alloc(), origin.address(), origin.port()));
+                        }
+                        pipeline.addLast(new HttpClientCodec(),
+                                new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS), connection);
+                    }
+                })
+                .connect(origin.address(), origin.port());
+        open.add(connection);
+        post.on(connecting.channel());
+        connecting.addListener(connected -> {
+            if (!connected.isSuccess()) {
+                open.remove(connection);
+                post.fail(connected.cause());
+            } else if (post.reported()) { // the deadline passed while connecting
+                connection.close();
+            } else {
+                connection.send(post);
+            }
+        });
+    }
+
+    private SslContext tlsContext() {
+        if (tlsContext == null) {
+            tlsContext = tls.get();
+        }
+        return tlsContext;
+    }
+}
