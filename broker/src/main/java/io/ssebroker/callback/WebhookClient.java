@@ -10,19 +10,29 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 
 /**
  * The webhook's HTTP/1.1 client. It keeps connections alive per origin and reuses them, one post at a time on each
@@ -35,17 +45,23 @@ import javax.net.ssl.SSLException;
  * that closes before any byte of an answer goes once more, at once, on a new connection, within the same attempt
  * and deadline (the receiver drops a duplicate by its {@code X-SSE-Delivery}, should the first have reached it).
  *
- * <p>Host names are resolved by the JDK's resolver on the loop (it caches them): a slow DNS delays the webhook's
- * posts, never the node's SSE traffic.
+ * <p>Host names are resolved by the JDK's resolver (which caches them) on a thread of the client's own, since the
+ * lookup blocks: a slow DNS delays the connections to that host, not the loop and its timers.
  */
 final class WebhookClient {
     /** Idle connections close after this long unused, before most servers' keep-alive timeouts close them. */
     private static final int IDLE_SECONDS = 20;
+    private static final int MAX_INITIAL_LINE = 4096;
+    /** An answer's head may be large (cookies, a CDN's headers): it is read, and only its status kept. */
+    private static final int MAX_HEADER_BYTES = 64 * 1024;
+    private static final int MAX_CHUNK_BYTES = 8192;
 
     private final EventLoop loop;
     private final long timeoutMillis;
     private final Supplier<SslContext> tls;
     private final Bootstrap bootstrap;
+    private final ExecutorService resolver = Executors.newSingleThreadExecutor(
+            new DefaultThreadFactory("webhook-resolver", true));
     private final Map<WebhookOrigin, ArrayDeque<WebhookConnection>> idle = new HashMap<>();
     private final Set<WebhookConnection> open = new HashSet<>();
     private SslContext tlsContext;
@@ -81,6 +97,7 @@ final class WebhookClient {
     /** Closes every connection; posts in flight fail. On the loop. */
     void close() {
         closed = true;
+        resolver.shutdownNow();
         idle.clear();
         new ArrayList<>(open).forEach(WebhookConnection::close);
     }
@@ -117,14 +134,14 @@ final class WebhookClient {
     }
 
     /**
-     * The TLS context of {@code https} webhooks: the JVM's trusted certificate authorities (its {@code cacerts}, or
-     * {@code javax.net.ssl.trustStore}), and the server's certificate checked against the URL's host.
+     * The TLS context of {@code https} webhooks: the JVM's default one, with its trusted certificate authorities (its
+     * {@code cacerts}, or {@code javax.net.ssl.trustStore}) and its client certificate, if any
+     * ({@code javax.net.ssl.keyStore}), for receivers that ask for one. The host is checked on each connection.
      */
-    static SslContext jvmTrustedTls() {
+    static SslContext jvmTls() {
         try {
-            return SslContextBuilder.forClient().sslProvider(SslProvider.JDK).endpointIdentificationAlgorithm("HTTPS")
-                    .build();
-        } catch (SSLException e) {
+            return new JdkSslContext(SSLContext.getDefault(), true, ClientAuth.NONE);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("cannot make the webhook's TLS context: " + e.getMessage(), e);
         }
     }
@@ -140,7 +157,30 @@ final class WebhookClient {
         return null;
     }
 
+    /** Resolves the post's host (off the loop unless it is an address already), then connects to it. */
     private void connect(WebhookPost post) {
+        String host = post.origin().address();
+        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
+            connect(post, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), post.origin().port()));
+            return;
+        }
+        try {
+            resolver.execute(() -> {
+                InetSocketAddress address = new InetSocketAddress(host, post.origin().port());
+                onLoop(() -> {
+                    if (address.isUnresolved()) {
+                        post.fail(new UnknownHostException(host));
+                    } else if (!post.reported()) {
+                        connect(post, address);
+                    }
+                });
+            });
+        } catch (RejectedExecutionException closedMeanwhile) {
+            post.fail(closedMeanwhile);
+        }
+    }
+
+    private void connect(WebhookPost post, InetSocketAddress address) {
         WebhookOrigin origin = post.origin();
         SslContext context;
         try {
@@ -156,16 +196,20 @@ final class WebhookClient {
                     protected void initChannel(Channel channel) {
                         ChannelPipeline pipeline = channel.pipeline();
                         if (context != null) {
-                            pipeline.addLast(context.newHandler(channel.alloc(), origin.address(), origin.port()));
+                            SslHandler tls = context.newHandler(channel.alloc(), origin.address(), origin.port());
+                            SSLParameters parameters = tls.engine().getSSLParameters();
+                            parameters.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
+                            tls.engine().setSSLParameters(parameters);
+                            pipeline.addLast(tls);
                         }
-                        pipeline.addLast(new HttpClientCodec(),
+                        pipeline.addLast(new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES),
                                 new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS), connection);
                     }
                 })
-                .connect(origin.address(), origin.port());
+                .connect(address);
         open.add(connection);
         post.on(connecting.channel());
-        connecting.addListener(connected -> {
+        connecting.addListener(connected -> onLoop(() -> {
             if (!connected.isSuccess()) {
                 open.remove(connection);
                 post.fail(connected.cause());
@@ -174,7 +218,23 @@ final class WebhookClient {
             } else {
                 connection.send(post);
             }
-        });
+        }));
+    }
+
+    /**
+     * Runs a step on the loop: a connection that could not even be made (no file descriptor left, say) reports on
+     * Netty's global executor, and a lookup ends on the resolver's thread.
+     */
+    private void onLoop(Runnable step) {
+        if (loop.inEventLoop()) {
+            step.run();
+            return;
+        }
+        try {
+            loop.execute(step);
+        } catch (RejectedExecutionException stopped) {
+            // the webhook stopped: its posts are abandoned with it
+        }
     }
 
     private SslContext tlsContext() {

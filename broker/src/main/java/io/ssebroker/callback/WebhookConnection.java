@@ -13,18 +13,20 @@ import java.io.IOException;
 
 /**
  * One connection of the webhook's client to an origin, and the post it carries, if any: one at a time, the next only
- * once the answer to the last has been read to its end. The answer's status is all that is kept; its body is read and
- * dropped. A connection whose answer allows it goes back to the client's idle connections, and closes itself after
- * a while unused. Runs on the webhook's event loop, the last handler of the connection's pipeline.
+ * once the answer to the last has been read to its end. A post's outcome is its answer's status, reported once the
+ * answer's head is read (the body, read and dropped, may come later); the connection goes back to the client's idle
+ * connections, where the answer allows it, before the outcome is reported, so that the dispatcher's next post finds
+ * it there. Runs on the webhook's event loop, the last handler of the connection's pipeline.
  */
 final class WebhookConnection extends ChannelInboundHandlerAdapter {
     private final WebhookClient client;
     private final WebhookOrigin origin;
     private Channel channel;
+    /** The post whose answer is awaited or being read; null while the connection is idle. */
     private WebhookPost post;
     /** Whether the post in flight is not the connection's first: the server may have closed it while it was idle. */
     private boolean kept;
-    private boolean answering;
+    private boolean writing;
     private int status;
     private boolean keepAlive;
     private int posts;
@@ -51,12 +53,15 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
     void send(WebhookPost post) {
         this.post = post;
         kept = posts++ > 0;
-        answering = false;
         status = 0;
+        writing = true;
         post.on(channel);
         channel.writeAndFlush(post.request()).addListener(written -> {
+            writing = false;
             if (!written.isSuccess()) {
-                failed(written.cause());
+                if (this.post == post) {
+                    failed(written.cause());
+                }
                 channel.close();
             }
         });
@@ -80,7 +85,6 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (msg instanceof HttpResponse response) {
-                answering = true;
                 status = response.status().code();
                 keepAlive = HttpUtil.isKeepAlive(response);
             }
@@ -91,21 +95,35 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
                 }
                 WebhookPost answered = post;
                 post = null;
-                answered.answered(status);
-                if (keepAlive) {
+                // A connection whose request is still being written (a server that answered before reading it all)
+                // is not one to reuse either.
+                if (keepAlive && !writing) {
                     client.idle(this);
                 } else {
                     ctx.close();
                 }
+                answered.answered(status);
             }
         } finally {
             ReferenceCountUtil.release(msg);
         }
     }
 
+    /**
+     * The end of what one read brought: an answer whose head came and whose body has not is reported now, as the JDK's
+     * client does; its body is still read to its end before the connection serves another post.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (post != null && status >= 200) {
+            post.answered(status);
+        }
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent && post == null) {
+        // idle for a while with no post, or an answer's body that stopped coming after its outcome was reported
+        if (event instanceof IdleStateEvent && (post == null || post.reported())) {
             ctx.close();
         }
         ReferenceCountUtil.release(event);
@@ -123,11 +141,12 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /** Fails the post in flight, unless its outcome was reported already. */
     private void failed(Throwable cause) {
         WebhookPost failed = post;
         post = null;
-        if (failed != null) {
-            client.failed(failed, cause, kept && !answering);
+        if (failed != null && !failed.reported()) {
+            client.failed(failed, cause, kept && status == 0);
         }
     }
 }

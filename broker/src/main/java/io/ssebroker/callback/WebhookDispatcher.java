@@ -86,7 +86,7 @@ public final class WebhookDispatcher implements StateChangeListener {
                 NioIoHandler.newFactory());
         this.dispatcher = thread.next();
         this.client = new WebhookClient(dispatcher, TimeUnit.SECONDS.toMillis(config.timeoutSeconds()),
-                WebhookClient::jvmTrustedTls);
+                WebhookClient::jvmTls);
         this.meters = new WebhookMeters(registry, backlog);
     }
 
@@ -149,7 +149,9 @@ public final class WebhookDispatcher implements StateChangeListener {
         } catch (RejectedExecutionException alreadyClosed) {
             // nothing left open
         }
-        thread.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (!thread.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+            log.warn("the webhook's thread had not stopped 5 s after the node stopped posting");
+        }
         int abandoned = backlog.get();
         if (abandoned > 0) {
             log.warn("{} webhook state changes were not delivered before shutdown", abandoned);

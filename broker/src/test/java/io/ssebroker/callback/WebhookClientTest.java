@@ -21,6 +21,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
@@ -39,7 +40,7 @@ class WebhookClientTest {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
-    private WebhookClient client = new WebhookClient(loop, 2_000, WebhookClient::jvmTrustedTls);
+    private WebhookClient client = new WebhookClient(loop, 2_000, WebhookClient::jvmTls);
 
     @AfterEach
     void stop() {
@@ -106,7 +107,7 @@ class WebhookClientTest {
 
     @Test
     void noAnswerWithinTheTimeoutFailsThePostAndClosesItsConnection() {
-        client = new WebhookClient(loop, 300, WebhookClient::jvmTrustedTls);
+        client = new WebhookClient(loop, 300, WebhookClient::jvmTls);
         CompletableFuture<Boolean> closedByTheClient = new CompletableFuture<>();
         try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
             readRequest(in);
@@ -119,6 +120,42 @@ class WebhookClientTest {
             assertThat(tookMillis).isBetween(250L, 2_000L);
             assertThat(closedByTheClient.orTimeout(5, TimeUnit.SECONDS).join()).isTrue();
         }
+    }
+
+    @Test
+    void theOutcomeIsTheAnswersHeadAndItsBodyIsStillReadBeforeTheConnectionServesAgain() {
+        CompletableFuture<Boolean> closedByTheClient = new CompletableFuture<>();
+        try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
+            readRequest(in);
+            if (index == 0) { // half of the body, then nothing more
+                out.write(answer("200 OK", "Content-Length: 10"));
+                out.write("12345".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                closedByTheClient.complete(in.read() == -1);
+                return;
+            }
+            out.write(answer("201 Created", "Content-Length: 0"));
+        })) {
+            long start = System.nanoTime();
+            assertThat(post(server.url())).isEqualTo(new Outcome(200, null));
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("not held until the deadline")
+                    .isLessThan(1_500);
+            assertThat(post(server.url())).as("on a connection of its own").isEqualTo(new Outcome(201, null));
+            assertThat(server.connections()).isEqualTo(2);
+            assertThat(closedByTheClient).isNotDone();
+        }
+    }
+
+    @Test
+    void hostNamesAreResolved() {
+        client = new WebhookClient(loop, 10_000, WebhookClient::jvmTls);
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            String url = receiver.url("/hook").replace("127.0.0.1", "localhost");
+            assertThat(post(url)).isEqualTo(new Outcome(200, null));
+            assertThat(receiver.next().header("Host")).startsWith("localhost:");
+        }
+        Outcome unknown = post("http://no-such-host.invalid/hook");
+        assertThat(unknown.failure()).isInstanceOf(UnknownHostException.class);
     }
 
     @Test
@@ -174,8 +211,9 @@ class WebhookClientTest {
 
             client = new WebhookClient(loop, 2_000, () -> {
                 try {
+                    // no host check asked for here: the client makes its own
                     return SslContextBuilder.forClient().trustManager(certificate.certificateFile().toFile())
-                            .endpointIdentificationAlgorithm("HTTPS").build();
+                            .endpointIdentificationAlgorithm(null).build();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
