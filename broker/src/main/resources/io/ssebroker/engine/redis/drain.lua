@@ -20,16 +20,16 @@ if #changes > 0 then
   for i, change in ipairs(changes) do
     if ARGV[2] ~= '' then
       taken[i] = ARGV[2] .. '\n' .. ARGV[3] .. '.' .. i .. '\n' .. change
-      redis.call('RPUSH', KEYS[4], taken[i])
     else
       taken[i] = change
     end
-    redis.call('RPUSH', KEYS[3], taken[i])
   end
-  redis.call('PEXPIRE', KEYS[3], 60000)
   if ARGV[2] ~= '' then
+    pushAll(KEYS[4], taken)
     redis.call('PEXPIRE', KEYS[4], 86400000)
   end
+  pushAll(KEYS[3], taken)
+  redis.call('PEXPIRE', KEYS[3], 60000)
 end
 for _, change in ipairs(changes) do
   if string.sub(change, 1, 1) == 'P' then

@@ -6,6 +6,13 @@ local CHANNELS = {
   DEVICE_ONLINE = 'sse_topic_device_online', DEVICE_OFFLINE = 'sse_topic_device_offline'
 }
 
+-- Appends values to a list in as few commands as Lua's stack allows: one for the handful a presence change makes.
+local function pushAll(key, values)
+  for first = 1, #values, 1000 do
+    redis.call('RPUSH', key, unpack(values, first, math.min(first + 999, #values)))
+  end
+end
+
 -- Moves the held offlines whose grace has passed to the outbox, in the order they happened (a user's offline
 -- after its device's).
 local function queueDueOfflines(heldKey, outboxKey, now)
@@ -20,9 +27,11 @@ local function queueDueOfflines(heldKey, outboxKey, now)
     end
   end
   table.sort(due, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
-  for _, entry in ipairs(due) do
-    redis.call('RPUSH', outboxKey, entry[3])
+  local entries = {}
+  for i, entry in ipairs(due) do
+    entries[i] = entry[3]
   end
+  pushAll(outboxKey, entries)
 end
 
 -- The JSON of a change as the node writes it (StateChangeJson): the node's head for it (uid, device, time, up to

@@ -45,6 +45,9 @@ local function takeBack(field)
   return anyHeld and redis.call('HDEL', KEYS[4], field) == 1
 end
 
+-- The changes for the webhook, queued in one command once all are known.
+local queued = {}
+
 -- Publishes a change now (unless the grace applies to the channels) and queues it for the webhook unless
 -- the change takes back a held offline.
 local function report(kind, reason, takenBack)
@@ -55,7 +58,7 @@ local function report(kind, reason, takenBack)
     marker = '-'
   end
   if queue and not takenBack then
-    redis.call('RPUSH', KEYS[3], marker .. '\n' .. kind .. '\n' .. ARGV[1] .. '\n' .. reason .. '\n' .. ARGV[5] .. '\n' .. json)
+    table.insert(queued, marker .. '\n' .. kind .. '\n' .. ARGV[1] .. '\n' .. reason .. '\n' .. ARGV[5] .. '\n' .. json)
   end
 end
 
@@ -133,6 +136,7 @@ if (not prev) and count == 0 then
   report('USER_ONLINE', 'device_connected', takeBack('user'))
 end
 report('DEVICE_ONLINE', 'device_connected', (not prev) and takeBack('d:' .. ARGV[1]))
+pushAll(KEYS[3], queued)
 if prev then
   return {0, prev, last}
 end

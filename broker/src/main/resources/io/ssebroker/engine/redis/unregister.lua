@@ -14,6 +14,8 @@
 local grace = tonumber(ARGV[5])
 local queue = ARGV[9] == '1'
 local held = 0
+-- The changes for the webhook, queued in one command once all are known.
+local queued = {}
 
 local function report(kind, field)
   local json = changeJson(ARGV[6], ARGV[3], kind, ARGV[7])
@@ -27,7 +29,7 @@ local function report(kind, field)
     redis.call('HSET', KEYS[3], field, (tonumber(ARGV[4]) + grace) .. '\n' .. entry)
     held = 1
   elseif queue then
-    redis.call('RPUSH', KEYS[2], entry)
+    table.insert(queued, entry)
   end
 end
 
@@ -55,5 +57,6 @@ if redis.call('HLEN', KEYS[1]) == 0 then
   empty = 1
   report('USER_OFFLINE', 'user')
 end
+pushAll(KEYS[2], queued)
 tidy(empty == 1)
 return {1, empty, cur, held}
