@@ -50,7 +50,7 @@ import javax.net.ssl.SSLParameters;
  */
 final class WebhookClient {
     /** Idle connections close after this long unused, before most servers' keep-alive timeouts close them. */
-    private static final int IDLE_SECONDS = 20;
+    static final long IDLE_MILLIS = 20_000;
     private static final int MAX_INITIAL_LINE = 4096;
     /** An answer's head may be large (cookies, a CDN's headers): it is read, and only its status kept. */
     private static final int MAX_HEADER_BYTES = 64 * 1024;
@@ -58,6 +58,7 @@ final class WebhookClient {
 
     private final EventLoop loop;
     private final long timeoutMillis;
+    private final long idleMillis;
     private final Supplier<SslContext> tls;
     private final Bootstrap bootstrap;
     private final ExecutorService resolver = Executors.newSingleThreadExecutor(
@@ -67,10 +68,14 @@ final class WebhookClient {
     private SslContext tlsContext;
     private boolean closed;
 
-    /** {@code tls} makes the client TLS context, once, for the first {@code https} post. */
-    WebhookClient(EventLoop loop, long timeoutMillis, Supplier<SslContext> tls) {
+    /**
+     * Posts time out after {@code timeoutMillis}, idle connections close after {@code idleMillis}; {@code tls} makes the
+     * client TLS context, once, for the first {@code https} post.
+     */
+    WebhookClient(EventLoop loop, long timeoutMillis, long idleMillis, Supplier<SslContext> tls) {
         this.loop = loop;
         this.timeoutMillis = timeoutMillis;
+        this.idleMillis = idleMillis;
         this.tls = tls;
         this.bootstrap = new Bootstrap()
                 .group(loop)
@@ -203,7 +208,7 @@ final class WebhookClient {
                             pipeline.addLast(tls);
                         }
                         pipeline.addLast(new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES),
-                                new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS), connection);
+                                new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS), connection);
                     }
                 })
                 .connect(address);

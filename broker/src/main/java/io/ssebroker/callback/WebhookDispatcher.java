@@ -86,7 +86,7 @@ public final class WebhookDispatcher implements StateChangeListener {
                 NioIoHandler.newFactory());
         this.dispatcher = thread.next();
         this.client = new WebhookClient(dispatcher, TimeUnit.SECONDS.toMillis(config.timeoutSeconds()),
-                WebhookClient::jvmTls);
+                WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
         this.meters = new WebhookMeters(registry, backlog);
     }
 

@@ -40,7 +40,7 @@ class WebhookClientTest {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
-    private WebhookClient client = new WebhookClient(loop, 2_000, WebhookClient::jvmTls);
+    private WebhookClient client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
 
     @AfterEach
     void stop() {
@@ -107,7 +107,7 @@ class WebhookClientTest {
 
     @Test
     void noAnswerWithinTheTimeoutFailsThePostAndClosesItsConnection() {
-        client = new WebhookClient(loop, 300, WebhookClient::jvmTls);
+        client = new WebhookClient(loop, 300, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
         CompletableFuture<Boolean> closedByTheClient = new CompletableFuture<>();
         try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
             readRequest(in);
@@ -148,7 +148,7 @@ class WebhookClientTest {
 
     @Test
     void hostNamesAreResolved() {
-        client = new WebhookClient(loop, 10_000, WebhookClient::jvmTls);
+        client = new WebhookClient(loop, 10_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
         try (WebhookReceiver receiver = WebhookReceiver.start()) {
             String url = receiver.url("/hook").replace("127.0.0.1", "localhost");
             assertThat(post(url)).isEqualTo(new Outcome(200, null));
@@ -156,6 +156,25 @@ class WebhookClientTest {
         }
         Outcome unknown = post("http://no-such-host.invalid/hook");
         assertThat(unknown.failure()).isInstanceOf(UnknownHostException.class);
+    }
+
+    @Test
+    void aConnectionUnusedForAWhileIsClosed() {
+        client = new WebhookClient(loop, 2_000, 300, WebhookClient::jvmTls);
+        CompletableFuture<Long> closedAfterMillis = new CompletableFuture<>();
+        try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
+            readRequest(in);
+            out.write(answer("200 OK", "Content-Length: 0"));
+            long answered = System.nanoTime();
+            if (in.read() == -1) {
+                closedAfterMillis.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answered));
+            }
+        })) {
+            assertThat(post(server.url())).isEqualTo(new Outcome(200, null));
+            assertThat(closedAfterMillis.orTimeout(5, TimeUnit.SECONDS).join()).isBetween(200L, 2_000L);
+            assertThat(post(server.url())).isEqualTo(new Outcome(200, null));
+            assertThat(server.connections()).as("a new connection after the idle one closed").isEqualTo(2);
+        }
     }
 
     @Test
@@ -209,7 +228,7 @@ class WebhookClientTest {
             assertThat(untrusted.failure()).as("a certificate the JVM does not trust")
                     .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("PKIX path building failed");
 
-            client = new WebhookClient(loop, 2_000, () -> {
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> {
                 try {
                     // no host check asked for here: the client makes its own
                     return SslContextBuilder.forClient().trustManager(certificate.certificateFile().toFile())
