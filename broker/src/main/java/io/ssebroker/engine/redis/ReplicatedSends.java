@@ -41,10 +41,10 @@ import java.util.function.Supplier;
  * another send comes between them, and no router can split them (Sentinel's master/replica connection sends a batch to
  * one server). The connections are opened to reject commands while disconnected, which fails a batch caught by a
  * reconnect instead of re-sending it on a new connection, where a {@code WAIT} would cover nothing; a repeated append
- * writes (publish.lua), so a {@code WAIT} after a send repeated with its idempotency key still covers the first run. On Redis Cluster the batch
- * goes to the master that serves the slot as this node's topology says, not through Lettuce's routing, so that a
- * redirection is seen here and the batch goes again to the master it names ({@code MOVED}, or {@code ASK} with
- * {@code ASKING} in front).
+ * writes (publish.lua), so a {@code WAIT} after a send repeated with its idempotency key still covers the first run.
+ * On Redis Cluster the batch goes to the master that serves the slot as this node's topology says, not through
+ * Lettuce's routing, so that a redirection is seen here and the batch goes again to the master it names
+ * ({@code MOVED}, or {@code ASK} with {@code ASKING} in front).
  *
  * <p>The sends have connections of their own: a {@code WAIT} holds its connection until the replicas answer (up to
  * {@code redis.send_replicas_wait_ms} when they do not), and every command behind it on that connection waits too; on
