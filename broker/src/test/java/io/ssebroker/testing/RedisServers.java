@@ -332,24 +332,56 @@ public final class RedisServers implements AutoCloseable {
      * importing and migrating states, MIGRATE of the keys in batches, then the new owner announced to every master.
      */
     public void migrateSlot(int slot, Server to) {
+        SlotMigration migration = beginMigration(slot, to);
+        migration.moveKeys();
+        migration.finish();
+    }
+
+    /**
+     * Opens a slot's migration to another master (the new owner importing, the old one migrating) and leaves it open,
+     * so that a test can act while the slot's keys are split or moved but the slot not yet handed over.
+     */
+    public SlotMigration beginMigration(int slot, Server to) {
         Server from = ownerOf(slot);
         String slotText = Integer.toString(slot);
         to.cli("CLUSTER", "SETSLOT", slotText, "IMPORTING", nodeId(from));
         from.cli("CLUSTER", "SETSLOT", slotText, "MIGRATING", nodeId(to));
-        while (true) {
-            String keys = from.cli("CLUSTER", "GETKEYSINSLOT", slotText, "100").trim();
-            if (keys.isEmpty()) {
-                break;
-            }
-            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port), "", "0", "5000", "KEYS"));
-            migrate.addAll(List.of(keys.split("\n")));
-            from.cli(migrate.toArray(String[]::new));
+        return new SlotMigration(slotText, from, to);
+    }
+
+    /** A slot's migration that {@link #beginMigration} opened. */
+    public final class SlotMigration {
+        private final String slot;
+        private final Server from;
+        private final Server to;
+
+        private SlotMigration(String slot, Server from, Server to) {
+            this.slot = slot;
+            this.from = from;
+            this.to = to;
         }
-        to.cli("CLUSTER", "SETSLOT", slotText, "NODE", nodeId(to));
-        from.cli("CLUSTER", "SETSLOT", slotText, "NODE", nodeId(to));
-        for (Server other : servers) {
-            if (other != to && other != from && other.process.isAlive() && other.cli("ROLE").startsWith("master")) {
-                other.cli("CLUSTER", "SETSLOT", slotText, "NODE", nodeId(to));
+
+        /** MIGRATE of every key of the slot, in batches: the old owner then answers ASK for them. */
+        public void moveKeys() {
+            while (true) {
+                String keys = from.cli("CLUSTER", "GETKEYSINSLOT", slot, "100").trim();
+                if (keys.isEmpty()) {
+                    return;
+                }
+                List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port), "", "0", "5000", "KEYS"));
+                migrate.addAll(List.of(keys.split("\n")));
+                from.cli(migrate.toArray(String[]::new));
+            }
+        }
+
+        /** The new owner announced to itself, the old owner and every other master. */
+        public void finish() {
+            to.cli("CLUSTER", "SETSLOT", slot, "NODE", nodeId(to));
+            from.cli("CLUSTER", "SETSLOT", slot, "NODE", nodeId(to));
+            for (Server other : servers) {
+                if (other != to && other != from && other.process.isAlive() && other.cli("ROLE").startsWith("master")) {
+                    other.cli("CLUSTER", "SETSLOT", slot, "NODE", nodeId(to));
+                }
             }
         }
     }

@@ -71,6 +71,8 @@ final class ReplicatedSends implements ScriptRunner {
     static final int CONNECTIONS = 4;
     /** The shortest time between two topology refreshes that redirections ask for. */
     private static final long REFRESH_PAUSE_MILLIS = 1000;
+    /** Redirections followed in a row (between two TRYAGAIN pauses), as many as Lettuce's routing follows. */
+    private static final int MAX_REDIRECTIONS = 5;
 
     private final List<Route> routes;
     private final int replicas;
@@ -191,7 +193,7 @@ final class ReplicatedSends implements ScriptRunner {
     @Override
     public CompletableFuture<List<Object>> run(RedisScripts.Script script, String[] keys, String... args) {
         Route route = routes.get(Math.floorMod(turn.getAndIncrement(), routes.size()));
-        return attempt(new Send(route, script, keys, args), route.forKey(keys[0]), false, false, 1);
+        return attempt(new Send(route, script, keys, args), route.forKey(keys[0]), Attempt.FIRST);
     }
 
     /** A connection Lettuce gives, or its failure as a future (a node that left the topology meanwhile throws). */
@@ -208,8 +210,31 @@ final class ReplicatedSends implements ScriptRunner {
     private record Send(Route route, RedisScripts.Script script, String[] keys, String[] args) {
     }
 
+    /**
+     * How one attempt of a send goes out: with {@code ASKING} in front (after an {@code ASK}), with the script in full
+     * (after a {@code NOSCRIPT}), and how many {@code TRYAGAIN} pauses and redirections in a row came before it. During
+     * a migration a send goes back and forth ({@code ASK} from the old master, {@code TRYAGAIN} from the new one while
+     * the script's keys are split) until the slot is handed over: the pauses are bounded as on the node's shared
+     * connection, and the redirections between two pauses as Lettuce bounds them.
+     */
+    private record Attempt(boolean asking, boolean fullSource, int pauses, int redirections) {
+        static final Attempt FIRST = new Attempt(false, false, 0, 0);
+
+        Attempt inFull() {
+            return new Attempt(asking, true, pauses, redirections);
+        }
+
+        Attempt redirected(boolean ask) {
+            return new Attempt(ask, fullSource, pauses, redirections + 1);
+        }
+
+        Attempt paused() {
+            return new Attempt(false, fullSource, pauses + 1, 0);
+        }
+    }
+
     private CompletableFuture<List<Object>> attempt(Send send, CompletableFuture<StatefulConnection<String, String>> master,
-                                                    boolean asking, boolean fullSource, int tries) {
+                                                    Attempt attempt) {
         return master.thenCompose(connection -> {
             Replicas known = replicasByConnection.computeIfAbsent(connection, c -> new Replicas());
             Replicas.Admission admission = known.admit();
@@ -218,14 +243,14 @@ final class ReplicatedSends implements ScriptRunner {
                         + "master did not confirm the sends before it within " + waitMillis + " ms (redis.send_replicas)", null));
             }
             CommandArgs<String, String> scriptArgs = new CommandArgs<>(Utf8Codec.INSTANCE)
-                    .add(fullSource ? send.script.source : send.script.sha).add(send.keys.length)
+                    .add(attempt.fullSource ? send.script.source : send.script.sha).add(send.keys.length)
                     .addKeys(send.keys).addValues(send.args);
             AsyncCommand<String, String, List<Object>> appended = new AsyncCommand<>(new Command<>(
-                    fullSource ? CommandType.EVAL : CommandType.EVALSHA, new NestedMultiOutput<>(Utf8Codec.INSTANCE), scriptArgs));
+                    attempt.fullSource ? CommandType.EVAL : CommandType.EVALSHA, new NestedMultiOutput<>(Utf8Codec.INSTANCE), scriptArgs));
             AsyncCommand<String, String, Long> confirmed = new AsyncCommand<>(new Command<>(CommandType.WAIT,
                     new IntegerOutput<>(Utf8Codec.INSTANCE), new CommandArgs<>(Utf8Codec.INSTANCE).add(replicas).add(waitMillis)));
             List<RedisCommand<String, String, ?>> batch = new ArrayList<>(3);
-            if (asking) {
+            if (attempt.asking) {
                 batch.add(new AsyncCommand<>(new Command<>(CommandType.ASKING, new StatusOutput<>(Utf8Codec.INSTANCE))));
             }
             batch.add(appended);
@@ -253,7 +278,7 @@ final class ReplicatedSends implements ScriptRunner {
                     known.probed();
                 }
             });
-        }).exceptionallyCompose(error -> retry(Failures.cause(error), send, master, asking, fullSource, tries));
+        }).exceptionallyCompose(error -> retry(Failures.cause(error), send, master, attempt));
     }
 
     /**
@@ -262,17 +287,16 @@ final class ReplicatedSends implements ScriptRunner {
      */
     private CompletableFuture<List<Object>> retry(Throwable cause, Send send,
                                                   CompletableFuture<StatefulConnection<String, String>> master,
-                                                  boolean asking, boolean fullSource, int tries) {
+                                                  Attempt attempt) {
         String message = cause.getMessage() == null ? "" : cause.getMessage();
-        // redirections and retries together, bounded as a split slot's retries are (RedisScripts)
-        if (tries >= RedisScripts.TRYAGAIN_TRIES || cause instanceof EngineUnavailableException) {
+        if (cause instanceof EngineUnavailableException) {
             return CompletableFuture.failedFuture(cause);
         }
-        if (cause instanceof RedisNoScriptException) {
-            return attempt(send, master, asking, true, tries + 1);
+        if (cause instanceof RedisNoScriptException && !attempt.fullSource) {
+            return attempt(send, master, attempt.inFull());
         }
         boolean moved = message.startsWith("MOVED ");
-        if (moved || message.startsWith("ASK ")) {
+        if ((moved || message.startsWith("ASK ")) && attempt.redirections < MAX_REDIRECTIONS) {
             // "MOVED <slot> <host>:<port>"; an empty host (an endpoint Redis does not know) is not followed
             String[] parts = message.split(" ");
             String address = parts.length > 2 ? parts[2] : "";
@@ -282,13 +306,13 @@ final class ReplicatedSends implements ScriptRunner {
                     send.route.moved();
                 }
                 return attempt(send, send.route.at(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
-                        !moved, fullSource, tries + 1);
+                        attempt.redirected(!moved));
             }
         }
-        if (message.startsWith("TRYAGAIN")) {
+        if (message.startsWith("TRYAGAIN") && attempt.pauses < RedisScripts.TRYAGAIN_TRIES) {
             return CompletableFuture.supplyAsync(() -> null,
                             CompletableFuture.delayedExecutor(RedisScripts.TRYAGAIN_PAUSE_MILLIS, TimeUnit.MILLISECONDS))
-                    .thenCompose(paused -> attempt(send, send.route.forKey(send.keys[0]), false, fullSource, tries + 1));
+                    .thenCompose(paused -> attempt(send, send.route.forKey(send.keys[0]), attempt.paused()));
         }
         return CompletableFuture.failedFuture(cause);
     }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.Test;
  */
 class ReplicatedSendsTest {
     private static final Pattern WAIT_CALLS = Pattern.compile("cmdstat_wait:calls=(\\d+)");
+    /** A client of {@code CLIENT LIST} held in a {@code WAIT} (flag b: blocked). */
+    private static final Pattern WAITING_CLIENT = Pattern.compile("id=(\\d+) .*flags=[A-Za-z]*b[A-Za-z]* .*cmd=wait");
 
     @BeforeAll
     static void redisInstalled() {
@@ -56,6 +59,17 @@ class ReplicatedSendsTest {
     private static long waitCalls(RedisServers.Server server) {
         Matcher calls = WAIT_CALLS.matcher(server.cli("INFO", "commandstats"));
         return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    }
+
+    /** The id of a client whose {@code WAIT} is out on the server, or null. */
+    private static String waitingClient(RedisServers.Server server) {
+        for (String client : server.cli("CLIENT", "LIST").split("\n")) {
+            Matcher waiting = WAITING_CLIENT.matcher(client);
+            if (waiting.find()) {
+                return waiting.group(1);
+            }
+        }
+        return null;
     }
 
     @Test
@@ -222,6 +236,126 @@ class ReplicatedSendsTest {
                 }
                 assertThat(client.next(Duration.ofSeconds(10)).data()).isEqualTo("moved, unconfirmed");
             }
+        }
+    }
+
+    /**
+     * The connection of a send is cut by the master while its {@code WAIT} is out (as a restart of the connection, a
+     * proxy's timeout or {@code CLIENT KILL} cut it): the send is answered 503 when the connection drops, not sent
+     * again on the new connection (where a {@code WAIT} would not cover the first run's write), stored once and
+     * delivered once; the next sends go out on a connection made again and are confirmed.
+     */
+    @Test
+    void aSendWhoseConnectionIsCutWhileItsWaitIsOutIsAnswered503AtOnceAndNotSentAgain() throws Exception {
+        try (RedisServers redis = RedisServers.masterWithReplica()) {
+            Map<String, String> settings = settings(List.of(redis.first().address()), 1);
+            settings.put("redis.send_replicas_wait_ms", "3000");
+            try (TestNode node = TestNode.start(settings);
+                 SseClient client = node.connect("u-cut", "d-cut")) {
+                client.nextOfType("sys_connected");
+                assertThat(send(node, "u-cut", "before", null).status()).isEqualTo(200);
+                assertThat(client.next().data()).isEqualTo("before");
+                RedisServers.Server replica = redis.replicasOf(redis.first()).get(0);
+                ExecutorService publisher = Executors.newSingleThreadExecutor();
+                replica.pause();
+                try {
+                    long start = System.nanoTime();
+                    Future<Api.Answer> cut = publisher.submit(() -> send(node, "u-cut", "cut", null));
+                    String waiting = await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                            .until(() -> waitingClient(redis.first()), id -> id != null);
+                    redis.first().cli("CLIENT", "KILL", "ID", waiting);
+                    Api.Answer answer = cut.get(10, TimeUnit.SECONDS);
+                    assertThat(answer.status()).as(answer.msg()).isEqualTo(503);
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+                            .as("answered when the connection dropped, not after a WAIT sent again").isLessThan(2500);
+                    assertThat(client.next().data()).isEqualTo("cut");
+                    assertThat(redis.first().cli("XLEN", new RedisKeys("sse").userStream("u-cut")).trim())
+                            .as("stored once").isEqualTo("2");
+                } finally {
+                    replica.resume();
+                    publisher.shutdownNow();
+                }
+                for (int i = 0; i < 2 * ReplicatedSends.CONNECTIONS; i++) {
+                    String data = "after " + i;
+                    await().atMost(Duration.ofSeconds(5)).until(() -> send(node, "u-cut", data, "key-" + data).status() == 200);
+                    assertThat(client.next().data()).as("not delivered twice").isEqualTo(data);
+                }
+                assertThat(redis.first().cli("XLEN", new RedisKeys("sse").userStream("u-cut")).trim())
+                        .isEqualTo(Integer.toString(2 + 2 * ReplicatedSends.CONNECTIONS));
+            }
+        }
+    }
+
+    /**
+     * The master is killed while sends go on, and Sentinel promotes its replica: no send answered 200 is lost, since
+     * each had been confirmed by the one replica there is, the one promoted. What the old master took and its replica
+     * never got is lost (sends answered 503, some of which the stream received: a {@code history_lost} reset says so).
+     * Sends are refused while the new master has no replica, and confirmed again once the old master, back empty,
+     * replicates from it.
+     */
+    @Test
+    void aSentinelFailoverMidSendsLosesNoConfirmedSend() throws Exception {
+        try (RedisServers redis = RedisServers.sentinel()) {
+            RedisServers.Server sentinel = redis.servers().stream()
+                    .filter(s -> redis.sentinelAddresses().contains(s.address())).findFirst().orElseThrow();
+            String before = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
+            Map<String, String> settings = settings(List.of(), 1);
+            settings.remove("redis.addrs");
+            settings.put("redis.sentinel_master", "mymaster");
+            settings.put("redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()));
+            settings.put("redis.timeout", "1");
+            try (TestNode node = TestNode.start(settings);
+                 SseClient client = node.connect("u-fo", "d-fo")) {
+                client.nextOfType("sys_connected");
+                SteadySends sends = new SteadySends(node.api(), Map.of("uid", "u-fo"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> sends.acknowledgedCount() > 20);
+                RedisServers.Server oldMaster = redis.first();
+                oldMaster.kill();
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> !sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").equals(before));
+                int acknowledged = sends.acknowledgedCount();
+                oldMaster.restart();
+                await().atMost(Duration.ofSeconds(40)).until(() -> sends.acknowledgedCount() > acknowledged + 50);
+                sends.stop();
+                sends.verifyEveryAcknowledgedDelivered(client);
+            }
+        }
+    }
+
+    /**
+     * A send to a user whose slot is being migrated, its keys already moved but the slot not yet handed over: the old
+     * master answers {@code ASK}, the new one {@code TRYAGAIN} (the script's keys are split: some exist only once it
+     * ran), and the send goes back and forth until the slot is handed over, then is confirmed by the new master's
+     * replica, not refused for the redirections it followed.
+     */
+    @Test
+    void onAClusterASendDuringItsSlotsMigrationIsConfirmedByTheMasterItMovesTo() throws Exception {
+        try (RedisServers redis = RedisServers.cluster(1);
+             TestNode node = TestNode.start(settings(redis.addresses(), 1));
+             SseClient client = node.connect("u-ask", "d-ask")) {
+            client.nextOfType("sys_connected");
+            assertThat(send(node, "u-ask", "one", null).status()).isEqualTo(200);
+            assertThat(client.next().data()).isEqualTo("one");
+            int slot = redis.slotOf(new RedisKeys("sse").userStream("u-ask"));
+            RedisServers.Server source = redis.ownerOf(slot);
+            RedisServers.Server target = redis.servers().stream()
+                    .filter(s -> s != source && s.cli("ROLE").startsWith("master")).findFirst().orElseThrow();
+            long waitsBefore = waitCalls(target);
+            RedisServers.SlotMigration migration = redis.beginMigration(slot, target);
+            migration.moveKeys();
+            ExecutorService publisher = Executors.newSingleThreadExecutor();
+            try {
+                Future<Api.Answer> during = publisher.submit(() -> send(node, "u-ask", "during", null));
+                Thread.sleep(300);
+                assertThat(during.isDone()).as("still redirected while the slot is split").isFalse();
+                migration.finish();
+                Api.Answer answer = during.get(10, TimeUnit.SECONDS);
+                assertThat(answer.status()).as(answer.msg()).isEqualTo(200);
+            } finally {
+                publisher.shutdownNow();
+            }
+            assertThat(client.next(Duration.ofSeconds(10)).data()).isEqualTo("during");
+            assertThat(waitCalls(target)).as("confirmed by the master the slot moved to").isGreaterThan(waitsBefore);
         }
     }
 }

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -84,18 +86,11 @@ final class SteadySends implements AutoCloseable {
         List<String> resets = new ArrayList<>();
         int highest = 0;
         while (highest < last) {
-            Event event = client.next(Duration.ofSeconds(20));
-            assertThat(event).as("message after %s (acknowledged up to %s, refused %s)", highest, last, refused.size()).isNotNull();
-            if (event.event() != null && event.event().equals("sys_reset")) {
-                resets.add(event.data());
-                continue;
+            Integer seq = nextMessage(client, resets, "message after " + highest);
+            if (seq != null) {
+                received.add(seq);
+                highest = Math.max(highest, seq);
             }
-            if (event.event() != null && event.event().startsWith("sys_")) {
-                continue;
-            }
-            int seq = Integer.parseInt(event.data());
-            received.add(seq);
-            highest = Math.max(highest, seq);
         }
         assertThat(received).as("no message twice").doesNotHaveDuplicates();
         assertThat(received).as("in order").isSorted();
@@ -105,6 +100,42 @@ final class SteadySends implements AutoCloseable {
         assertThat(resets).as("no reset where Redis lost nothing").isEmpty();
         assertThat(received).as("every acknowledged message").containsAll(acknowledged);
         return resets;
+    }
+
+    /**
+     * After a fault that lost only messages never acknowledged, which the client may have received (a
+     * {@code history_lost} reset then says so, and the messages the new master has follow it, possibly older than
+     * ones received): reads the client's stream until every acknowledged message came, none of them twice.
+     */
+    void verifyEveryAcknowledgedDelivered(SseClient client) {
+        assertThat(acknowledged).as("acknowledged sends").isNotEmpty();
+        Set<Integer> missing = new TreeSet<>(acknowledged);
+        List<Integer> received = new ArrayList<>();
+        List<String> resets = new ArrayList<>();
+        while (!missing.isEmpty()) {
+            Integer seq = nextMessage(client, resets, "acknowledged " + missing + " after " + received);
+            if (seq != null) {
+                received.add(seq);
+                missing.remove(seq);
+            }
+        }
+        assertThat(received.stream().filter(acknowledged::contains).toList()).as("no acknowledged message twice")
+                .doesNotHaveDuplicates();
+        assertThat(resets).as("resets").allMatch("history_lost"::equals);
+    }
+
+    /** The number of the client's next message; null for a system event (a reset is added to {@code resets}). */
+    private Integer nextMessage(SseClient client, List<String> resets, String awaited) {
+        Event event = client.next(Duration.ofSeconds(20));
+        assertThat(event).as("%s (acknowledged %s, refused %s)", awaited, acknowledged.size(), refused.size()).isNotNull();
+        if ("sys_reset".equals(event.event())) {
+            resets.add(event.data());
+            return null;
+        }
+        if (event.event() != null && event.event().startsWith("sys_")) {
+            return null;
+        }
+        return Integer.parseInt(event.data());
     }
 
     @Override
