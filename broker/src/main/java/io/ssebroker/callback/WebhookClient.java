@@ -10,20 +10,26 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.net.Proxy;
+import java.net.ProxySelector;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -39,7 +45,13 @@ import javax.net.ssl.SSLParameters;
  * (no pipelining: a slow answer holds only its own connection), and reports each post's status or failure. All of
  * it runs on one event loop, the webhook's, which also runs the dispatcher: an answer reaches the dispatcher
  * without a hand-over to another thread. Redirects are not followed (a signed body goes where it was configured to,
- * only), and no proxy is used.
+ * only).
+ *
+ * <p>Where the JVM's proxy settings name an HTTP proxy for a URL ({@code https.proxyHost}, {@code http.proxyHost},
+ * {@code http.nonProxyHosts}, or the system's with {@code java.net.useSystemProxies}), as the JDK's own client does:
+ * an {@code https} post goes through a tunnel the proxy opens ({@code CONNECT}), with TLS to the receiver inside it
+ * (the proxy sees neither the body nor its signature); an {@code http} post goes to the proxy with the URL in full
+ * in its request line. The proxy's name is resolved here, the receiver's by the proxy. SOCKS proxies are not used.
  *
  * <p>A kept connection that the server closed while it sat idle shows it only when used. A post on a kept connection
  * that closes before any byte of an answer goes once more, at once, on a new connection, within the same attempt
@@ -60,6 +72,7 @@ final class WebhookClient {
     private final long timeoutMillis;
     private final long idleMillis;
     private final Supplier<SslContext> tls;
+    private final ProxySelector proxies;
     private final Bootstrap bootstrap;
     private final ExecutorService resolver = Executors.newSingleThreadExecutor(
             new DefaultThreadFactory("webhook-resolver", true));
@@ -70,13 +83,15 @@ final class WebhookClient {
 
     /**
      * Posts time out after {@code timeoutMillis}, idle connections close after {@code idleMillis}; {@code tls} makes the
-     * client TLS context, once, for the first {@code https} post.
+     * client TLS context, once, for the first {@code https} post; {@code proxies} names the proxy of each origin (the
+     * JVM's {@link ProxySelector#getDefault()}; null for none).
      */
-    WebhookClient(EventLoop loop, long timeoutMillis, long idleMillis, Supplier<SslContext> tls) {
+    WebhookClient(EventLoop loop, long timeoutMillis, long idleMillis, Supplier<SslContext> tls, ProxySelector proxies) {
         this.loop = loop;
         this.timeoutMillis = timeoutMillis;
         this.idleMillis = idleMillis;
         this.tls = tls;
+        this.proxies = proxies;
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(NioSocketChannel.class)
@@ -162,21 +177,32 @@ final class WebhookClient {
         return null;
     }
 
-    /** Resolves the post's host (off the loop unless it is an address already), then connects to it. */
+    /**
+     * Resolves the host to connect to, the post's or its proxy's (off the loop unless it is an address already), then
+     * connects to it.
+     */
     private void connect(WebhookPost post) {
-        String host = post.origin().address();
+        InetSocketAddress proxy;
+        try {
+            proxy = proxyFor(post.origin());
+        } catch (RuntimeException e) {
+            post.fail(e);
+            return;
+        }
+        String host = proxy != null ? proxy.getHostString() : post.origin().address();
+        int port = proxy != null ? proxy.getPort() : post.origin().port();
         if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            connect(post, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), post.origin().port()));
+            connect(post, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), port), proxy != null);
             return;
         }
         try {
             resolver.execute(() -> {
-                InetSocketAddress address = new InetSocketAddress(host, post.origin().port());
+                InetSocketAddress address = new InetSocketAddress(host, port);
                 onLoop(() -> {
                     if (address.isUnresolved()) {
-                        post.fail(new UnknownHostException(host));
+                        post.fail(new UnknownHostException(proxy != null ? "webhook proxy " + host : host));
                     } else if (!post.reported()) {
-                        connect(post, address);
+                        connect(post, address, proxy != null);
                     }
                 });
             });
@@ -185,7 +211,28 @@ final class WebhookClient {
         }
     }
 
-    private void connect(WebhookPost post, InetSocketAddress address) {
+    /** The HTTP proxy the selector names for an origin, unresolved, or null: connect directly. */
+    private InetSocketAddress proxyFor(WebhookOrigin origin) {
+        if (proxies == null) {
+            return null;
+        }
+        List<Proxy> named = proxies.select(URI.create((origin.tls() ? "https://" : "http://") + origin.hostHeader()));
+        for (Proxy proxy : named == null ? List.<Proxy>of() : named) {
+            if (proxy.type() == Proxy.Type.HTTP && proxy.address() instanceof InetSocketAddress address) {
+                return address;
+            }
+            if (proxy.type() == Proxy.Type.DIRECT) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Connects to {@code address}: the origin's, or with {@code viaProxy} its proxy's (a tunnel for {@code https},
+     * requests with the URL in full for {@code http}).
+     */
+    private void connect(WebhookPost post, InetSocketAddress address, boolean viaProxy) {
         WebhookOrigin origin = post.origin();
         SslContext context;
         try {
@@ -194,12 +241,19 @@ final class WebhookClient {
             post.fail(e);
             return;
         }
-        WebhookConnection connection = new WebhookConnection(this, origin);
-        ChannelFuture connecting = bootstrap.clone()
+        boolean tunnel = viaProxy && context != null;
+        WebhookConnection connection = new WebhookConnection(this, origin, viaProxy && !tunnel);
+        Bootstrap connecting = bootstrap.clone()
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
                         ChannelPipeline pipeline = channel.pipeline();
+                        if (tunnel) {
+                            // holds what the handlers behind it write (TLS's hello first) until the tunnel is open
+                            HttpProxyHandler proxy = new HttpProxyHandler(address);
+                            proxy.setConnectTimeoutMillis(timeoutMillis);
+                            pipeline.addLast(proxy);
+                        }
                         if (context != null) {
                             SslHandler tls = context.newHandler(channel.alloc(), origin.address(), origin.port());
                             SSLParameters parameters = tls.engine().getSSLParameters();
@@ -210,14 +264,19 @@ final class WebhookClient {
                         pipeline.addLast(new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, MAX_CHUNK_BYTES),
                                 new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS), connection);
                     }
-                })
-                .connect(address);
+                });
+        // through a tunnel the channel is asked for the receiver's name, unresolved, and the proxy handler connects
+        // to the proxy and asks it for that name
+        ChannelFuture connected = tunnel
+                ? connecting.resolver(NoopAddressResolverGroup.INSTANCE)
+                        .connect(InetSocketAddress.createUnresolved(origin.address(), origin.port()))
+                : connecting.connect(address);
         open.add(connection);
-        post.on(connecting.channel());
-        connecting.addListener(connected -> onLoop(() -> {
-            if (!connected.isSuccess()) {
+        post.on(connected.channel());
+        connected.addListener(done -> onLoop(() -> {
+            if (!done.isSuccess()) {
                 open.remove(connection);
-                post.fail(connected.cause());
+                post.fail(done.cause());
             } else if (post.reported()) { // the deadline passed while connecting
                 connection.close();
             } else {

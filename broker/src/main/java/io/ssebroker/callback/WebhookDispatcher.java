@@ -12,6 +12,7 @@ import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ public final class WebhookDispatcher implements StateChangeListener {
                 NioIoHandler.newFactory());
         this.dispatcher = thread.next();
         this.client = new WebhookClient(dispatcher, TimeUnit.SECONDS.toMillis(config.timeoutSeconds()),
-                WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
+                WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, ProxySelector.getDefault());
         this.meters = new WebhookMeters(registry, backlog);
     }
 

@@ -82,8 +82,11 @@ final class WebhookPost {
         return reported;
     }
 
-    /** The request, made anew for each connection it goes on (the body's bytes are shared, not copied). */
-    FullHttpRequest request() {
+    /**
+     * The request, made anew for each connection it goes on (the body's bytes are shared, not copied); to an HTTP
+     * proxy with the URL in full ({@code absolute}), to the origin with its path and query.
+     */
+    FullHttpRequest request(boolean absolute) {
         HttpHeaders fields = new DefaultHttpHeaders()
                 .set(HttpHeaderNames.HOST, origin.hostHeader())
                 .set(HttpHeaderNames.USER_AGENT, "sse-broker")
@@ -91,7 +94,8 @@ final class WebhookPost {
         headers.forEach(fields::set);
         String query = url.getRawQuery();
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-        return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, query == null ? path : path + "?" + query,
+        String target = (absolute ? "http://" + origin.hostHeader() : "") + (query == null ? path : path + "?" + query);
+        return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target,
                 Unpooled.wrappedBuffer(body), fields, new DefaultHttpHeaders());
     }
 

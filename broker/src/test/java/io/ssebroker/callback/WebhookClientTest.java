@@ -6,7 +6,9 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.ssebroker.testing.TcpProxy;
 import io.ssebroker.testing.TestCertificate;
 import io.ssebroker.testing.WebhookReceiver;
 import io.ssebroker.testing.WebhookReceiver.Call;
@@ -17,12 +19,15 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,13 +39,13 @@ import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The webhook's HTTP client against real servers on loopback: kept connections, silent servers, TLS. */
+/** The webhook's HTTP client against real servers on loopback: kept connections, silent servers, TLS, proxies. */
 class WebhookClientTest {
     private static final byte[] BODY = "{\"uid\":\"u-1\"}".getBytes(StandardCharsets.UTF_8);
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
-    private WebhookClient client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
+    private WebhookClient client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, null);
 
     @AfterEach
     void stop() {
@@ -107,7 +112,7 @@ class WebhookClientTest {
 
     @Test
     void noAnswerWithinTheTimeoutFailsThePostAndClosesItsConnection() {
-        client = new WebhookClient(loop, 300, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
+        client = new WebhookClient(loop, 300, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, null);
         CompletableFuture<Boolean> closedByTheClient = new CompletableFuture<>();
         try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
             readRequest(in);
@@ -149,7 +154,7 @@ class WebhookClientTest {
     @Test
     void hostNamesAreResolved() {
         // a deadline past the C library's resolver timeouts: a machine whose DNS does not answer fails the lookup too
-        client = new WebhookClient(loop, 60_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls);
+        client = new WebhookClient(loop, 60_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, null);
         try (WebhookReceiver receiver = WebhookReceiver.start()) {
             String url = receiver.url("/hook").replace("127.0.0.1", "localhost");
             assertThat(post(url)).isEqualTo(new Outcome(200, null));
@@ -161,7 +166,7 @@ class WebhookClientTest {
 
     @Test
     void aConnectionUnusedForAWhileIsClosed() {
-        client = new WebhookClient(loop, 2_000, 300, WebhookClient::jvmTls);
+        client = new WebhookClient(loop, 2_000, 300, WebhookClient::jvmTls, null);
         CompletableFuture<Long> closedAfterMillis = new CompletableFuture<>();
         try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
             readRequest(in);
@@ -229,21 +234,76 @@ class WebhookClientTest {
             assertThat(untrusted.failure()).as("a certificate the JVM does not trust")
                     .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("PKIX path building failed");
 
-            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> {
-                try {
-                    // no host check asked for here: the client makes its own
-                    return SslContextBuilder.forClient().trustManager(certificate.certificateFile().toFile())
-                            .endpointIdentificationAlgorithm(null).build();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> trusting(certificate), null);
             assertThat(post(trusted.url("/hook"))).isEqualTo(new Outcome(200, null));
             assertThat(trusted.next().body()).isEqualTo(BODY);
             Outcome wrongHost = post(otherHost.url("/hook"));
             assertThat(wrongHost.failure()).as("the certificate names 127.0.0.1, not 127.0.0.2")
                     .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("127.0.0.2");
         }
+    }
+
+    @Test
+    void httpsGoesThroughTheProxysTunnelWithTheHostStillChecked() throws Exception {
+        try (TestCertificate certificate = TestCertificate.forLoopback();
+             WebhookReceiver trusted = WebhookReceiver.startTls(certificate, "127.0.0.1");
+             WebhookReceiver otherHost = WebhookReceiver.startTls(certificate, "127.0.0.2");
+             TcpProxy proxy = TcpProxy.http()) {
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> trusting(certificate), through(proxy));
+            String url = trusted.url("/hook?key=a");
+            assertThat(post(url)).isEqualTo(new Outcome(200, null));
+            assertThat(post(url)).isEqualTo(new Outcome(200, null));
+            List<Call> calls = trusted.next(2);
+            assertThat(calls.get(0).body()).isEqualTo(BODY);
+            assertThat(calls.get(0).path()).isEqualTo("/hook");
+            assertThat(proxy.requestLines()).as("one tunnel, kept").containsExactly(
+                    "CONNECT " + URI.create(url).getAuthority() + " HTTP/1.1");
+            Outcome wrongHost = post(otherHost.url("/hook"));
+            assertThat(wrongHost.failure()).as("TLS to the receiver inside the tunnel: the certificate names 127.0.0.1")
+                    .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("127.0.0.2");
+        }
+    }
+
+    @Test
+    void httpGoesToTheProxyWithTheUrlInFull() {
+        try (WebhookReceiver receiver = WebhookReceiver.start(); TcpProxy proxy = TcpProxy.http()) {
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, through(proxy));
+            String url = receiver.url("/hook?key=a%20b");
+            assertThat(post(url)).isEqualTo(new Outcome(200, null));
+            Call call = receiver.next();
+            assertThat(call.body()).isEqualTo(BODY);
+            assertThat(call.header("Host")).isEqualTo(URI.create(url).getAuthority());
+            assertThat(proxy.requestLines()).containsExactly("POST " + url + " HTTP/1.1");
+        }
+    }
+
+    @Test
+    void aTunnelTheProxyRefusesFailsThePostWithItsAnswer() throws Exception {
+        try (TestCertificate certificate = TestCertificate.forLoopback();
+             WebhookReceiver receiver = WebhookReceiver.startTls(certificate, "127.0.0.1");
+             TcpProxy proxy = TcpProxy.http()) {
+            proxy.refuseTunnels();
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> trusting(certificate), through(proxy));
+            Outcome refused = post(receiver.url("/hook"));
+            assertThat(refused.status()).isZero();
+            assertThat(refused.failure()).hasMessageContaining("403");
+            assertThat(receiver.within(Duration.ofMillis(200))).isEmpty();
+        }
+    }
+
+    /** A client TLS context that trusts the test's certificate and asks for no host check: the client makes its own. */
+    private static SslContext trusting(TestCertificate certificate) {
+        try {
+            return SslContextBuilder.forClient().trustManager(certificate.certificateFile().toFile())
+                    .endpointIdentificationAlgorithm(null).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every URL through the proxy, as {@code https.proxyHost} and {@code http.proxyHost} would name it. */
+    private static ProxySelector through(TcpProxy proxy) {
+        return ProxySelector.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port()));
     }
 
     private Outcome post(String url) {

@@ -9,19 +9,31 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP proxy on a loopback port that a test can cut like a network failure: {@link #cut()} ends every
  * connection through it and drops new ones until {@link #restore()}. Neither side gets a goodbye, as when a
  * mobile network or a NAT drops a connection. {@link #dropReplies()} before a cut loses what the server answered
  * in between: commands carried out whose answers never arrive.
+ *
+ * <p>{@link #http()} makes it an HTTP proxy instead: each connection's first request names where it goes, a tunnel
+ * for {@code CONNECT host:port}, or a request with a URL in full, passed on as it is to the host it names; the
+ * connection is then piped both ways.
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
+    /** Where every connection goes; {@code HTTP_PROXY}: where its first request says. */
     private final int targetPort;
+    private static final int HTTP_PROXY = -1;
+    /** The first request line of each connection, as an HTTP proxy. */
+    private final List<String> requestLines = new CopyOnWriteArrayList<>();
+    private volatile boolean refusingTunnels;
     private final Set<Socket> sockets = new HashSet<>();
     private boolean cut;
     /** Whether what the server sends is dropped instead of forwarded (until the next cut). */
@@ -44,8 +56,23 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /** An HTTP proxy on the loopback address. */
+    public static TcpProxy http() {
+        return to(HTTP_PROXY);
+    }
+
     public int port() {
         return server.getLocalPort();
+    }
+
+    /** As an HTTP proxy: the first request line of each connection so far. */
+    public List<String> requestLines() {
+        return List.copyOf(requestLines);
+    }
+
+    /** As an HTTP proxy: answers every {@code CONNECT} from now on 403, as a proxy's rules may. */
+    public void refuseTunnels() {
+        refusingTunnels = true;
     }
 
     /** Ends every connection through the proxy and drops new ones, until {@link #restore()}. */
@@ -83,11 +110,21 @@ public final class TcpProxy implements AutoCloseable {
             } catch (IOException e) {
                 return;
             }
-            try {
-                connect(client);
-            } catch (IOException e) {
-                quietlyClose(client);
+            if (targetPort == HTTP_PROXY) { // the first request may be slow to come: read off the acceptor
+                Thread reader = new Thread(() -> connectOrClose(client), "tcp-proxy-http-" + client.getPort());
+                reader.setDaemon(true);
+                reader.start();
+            } else {
+                connectOrClose(client);
             }
+        }
+    }
+
+    private void connectOrClose(Socket client) {
+        try {
+            connect(client);
+        } catch (IOException | RuntimeException e) {
+            quietlyClose(client);
         }
     }
 
@@ -99,7 +136,11 @@ public final class TcpProxy implements AutoCloseable {
             }
         }
         Socket upstream = new Socket();
-        upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+        if (targetPort != HTTP_PROXY) {
+            upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5_000);
+        } else if (!connectAsHttpProxy(client, upstream)) {
+            return;
+        }
         synchronized (this) {
             if (cut) {
                 quietlyClose(client);
@@ -111,6 +152,46 @@ public final class TcpProxy implements AutoCloseable {
         }
         pump(client, upstream, false);
         pump(upstream, client, true);
+    }
+
+    /**
+     * Reads the client's first request head and connects {@code upstream} where it says: for {@code CONNECT}, answers
+     * 200 (or 403, refusing, and closes: false); otherwise passes the head on.
+     */
+    private boolean connectAsHttpProxy(Socket client, Socket upstream) throws IOException {
+        String head = readHead(client.getInputStream());
+        String line = head.substring(0, head.indexOf("\r\n"));
+        requestLines.add(line);
+        String[] parts = line.split(" ");
+        if (parts[0].equals("CONNECT")) {
+            if (refusingTunnels) {
+                client.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                quietlyClose(client);
+                return false;
+            }
+            URI target = URI.create("tunnel://" + parts[1]);
+            upstream.connect(new InetSocketAddress(target.getHost(), target.getPort()), 5_000);
+            client.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        } else {
+            URI target = URI.create(parts[1]);
+            upstream.connect(new InetSocketAddress(target.getHost(), target.getPort() < 0 ? 80 : target.getPort()), 5_000);
+            upstream.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        return true;
+    }
+
+    /** A request's head, up to and with its empty line, read byte by byte so that nothing after it is taken. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+            int next = in.read();
+            if (next < 0 || head.length() > 65536) {
+                throw new IOException("no request head");
+            }
+            head.append((char) next);
+        }
+        return head.toString();
     }
 
     /** Copies bytes from one socket to the other until either ends, then closes both. */
