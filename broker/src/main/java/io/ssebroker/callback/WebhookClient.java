@@ -57,8 +57,8 @@ import javax.net.ssl.SSLParameters;
  * that closes before any byte of an answer goes once more, at once, on a new connection, within the same attempt
  * and deadline (the receiver drops a duplicate by its {@code X-SSE-Delivery}, should the first have reached it).
  *
- * <p>Host names are resolved by the JDK's resolver (which caches them) on a thread of the client's own, since the
- * lookup blocks: a slow DNS delays the connections to that host, not the loop and its timers.
+ * <p>Host names are resolved by the JDK's resolver (which caches them), and proxies looked up, on a thread of the
+ * client's own, since both may block: a slow DNS delays the connections to that host, not the loop and its timers.
  */
 final class WebhookClient {
     /** Idle connections close after this long unused, before most servers' keep-alive timeouts close them. */
@@ -178,26 +178,29 @@ final class WebhookClient {
     }
 
     /**
-     * Resolves the host to connect to, the post's or its proxy's (off the loop unless it is an address already), then
-     * connects to it.
+     * Finds the host to connect to, the post's or its proxy's, and resolves it, then connects to it. Off the loop, as
+     * both may block (a DNS lookup; the system's proxy settings): inline only for an IP address with no proxy
+     * selector to ask.
      */
     private void connect(WebhookPost post) {
-        InetSocketAddress proxy;
-        try {
-            proxy = proxyFor(post.origin());
-        } catch (RuntimeException e) {
-            post.fail(e);
-            return;
-        }
-        String host = proxy != null ? proxy.getHostString() : post.origin().address();
-        int port = proxy != null ? proxy.getPort() : post.origin().port();
-        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            connect(post, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), port), proxy != null);
+        WebhookOrigin origin = post.origin();
+        if (proxies == null && (NetUtil.isValidIpV4Address(origin.address()) || NetUtil.isValidIpV6Address(origin.address()))) {
+            connect(post, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(origin.address()), origin.port()),
+                    false);
             return;
         }
         try {
             resolver.execute(() -> {
-                InetSocketAddress address = new InetSocketAddress(host, port);
+                InetSocketAddress proxy;
+                try {
+                    proxy = proxyFor(origin);
+                } catch (RuntimeException e) {
+                    onLoop(() -> post.fail(e));
+                    return;
+                }
+                String host = proxy != null ? proxy.getHostString() : origin.address();
+                // an IP address is parsed, a name looked up
+                InetSocketAddress address = new InetSocketAddress(host, proxy != null ? proxy.getPort() : origin.port());
                 onLoop(() -> {
                     if (address.isUnresolved()) {
                         post.fail(new UnknownHostException(proxy != null ? "webhook proxy " + host : host));
