@@ -36,9 +36,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The webhook's HTTP/1.1 client. It keeps connections alive per origin and reuses them, one post at a time on each
@@ -51,7 +54,8 @@ import javax.net.ssl.SSLParameters;
  * {@code http.nonProxyHosts}, or the system's with {@code java.net.useSystemProxies}), as the JDK's own client does:
  * an {@code https} post goes through a tunnel the proxy opens ({@code CONNECT}), with TLS to the receiver inside it
  * (the proxy sees neither the body nor its signature); an {@code http} post goes to the proxy with the URL in full
- * in its request line. The proxy's name is resolved here, the receiver's by the proxy. SOCKS proxies are not used.
+ * in its request line. The proxy's name is resolved here, the receiver's by the proxy. SOCKS proxies are not used
+ * (the post connects directly, and a warning says so once).
  *
  * <p>A kept connection that the server closed while it sat idle shows it only when used. A post on a kept connection
  * that closes before any byte of an answer goes once more, at once, on a new connection, within the same attempt
@@ -61,6 +65,7 @@ import javax.net.ssl.SSLParameters;
  * client's own, since both may block: a slow DNS delays the connections to that host, not the loop and its timers.
  */
 final class WebhookClient {
+    private static final Logger log = LoggerFactory.getLogger(WebhookClient.class);
     /** Idle connections close after this long unused, before most servers' keep-alive timeouts close them. */
     static final long IDLE_MILLIS = 20_000;
     private static final int MAX_INITIAL_LINE = 4096;
@@ -73,6 +78,8 @@ final class WebhookClient {
     private final long idleMillis;
     private final Supplier<SslContext> tls;
     private final ProxySelector proxies;
+    /** A SOCKS proxy was named and not used: said once. */
+    private final AtomicBoolean socksSkipped = new AtomicBoolean();
     private final Bootstrap bootstrap;
     private final ExecutorService resolver = Executors.newSingleThreadExecutor(
             new DefaultThreadFactory("webhook-resolver", true));
@@ -120,6 +127,11 @@ final class WebhookClient {
         resolver.shutdownNow();
         idle.clear();
         new ArrayList<>(open).forEach(WebhookConnection::close);
+    }
+
+    /** How many connections are open or opening, idle or busy. On the loop. */
+    int openConnections() {
+        return open.size();
     }
 
     /** A connection whose answer was read to its end, free for the next post to its origin. */
@@ -227,6 +239,10 @@ final class WebhookClient {
             if (proxy.type() == Proxy.Type.DIRECT) {
                 return null;
             }
+            if (socksSkipped.compareAndSet(false, true)) {
+                log.warn("the JVM names a SOCKS proxy for {}: the webhook does not use SOCKS proxies, and connects"
+                        + " directly (as the JDK's HTTP client does)", origin.hostHeader());
+            }
         }
         return null;
     }
@@ -236,6 +252,10 @@ final class WebhookClient {
      * requests with the URL in full for {@code http}).
      */
     private void connect(WebhookPost post, InetSocketAddress address, boolean viaProxy) {
+        if (closed) { // a lookup that ended after the client closed
+            post.fail(new IllegalStateException("the webhook client is closed"));
+            return;
+        }
         WebhookOrigin origin = post.origin();
         SslContext context;
         try {
@@ -275,6 +295,9 @@ final class WebhookClient {
                         .connect(InetSocketAddress.createUnresolved(origin.address(), origin.port()))
                 : connecting.connect(address);
         open.add(connection);
+        // Forgotten when the channel closes, however: a tunnel that closes before the proxy opened it ends with the
+        // proxy handler, and the connection's handler never hears that it went inactive.
+        connected.channel().closeFuture().addListener(channelClosed -> closed(connection));
         post.on(connected.channel());
         connected.addListener(done -> onLoop(() -> {
             if (!done.isSuccess()) {

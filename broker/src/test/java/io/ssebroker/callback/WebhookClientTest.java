@@ -291,6 +291,23 @@ class WebhookClientTest {
         }
     }
 
+    @Test
+    void aTunnelTheProxyDropsUnansweredFailsThePostAndLeavesNoConnectionBehind() throws Exception {
+        try (TestCertificate certificate = TestCertificate.forLoopback();
+             WebhookReceiver receiver = WebhookReceiver.startTls(certificate, "127.0.0.1");
+             TcpProxy proxy = TcpProxy.http()) {
+            proxy.dropTunnels();
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> trusting(certificate), through(proxy));
+            for (int i = 0; i < 3; i++) {
+                Outcome dropped = post(receiver.url("/hook"));
+                assertThat(dropped.status()).isZero();
+                assertThat(dropped.failure()).isNotNull();
+            }
+            assertThat(CompletableFuture.supplyAsync(client::openConnections, loop).join())
+                    .as("connections the proxy closed are forgotten").isZero();
+        }
+    }
+
     /** A client TLS context that trusts the test's certificate and asks for no host check: the client makes its own. */
     private static SslContext trusting(TestCertificate certificate) {
         try {

@@ -464,6 +464,14 @@ public final class RedisServers implements AutoCloseable {
         }
     }
 
+    /** The data server the sentinels name as {@code mymaster}'s master now. */
+    public Server sentinelMaster() {
+        Server sentinel = servers.stream().filter(s -> s.args.contains("--sentinel")).findFirst().orElseThrow();
+        String[] address = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").trim().split("\\s+");
+        int port = Integer.parseInt(address[address.length - 1]);
+        return servers.stream().filter(s -> s.port == port).findFirst().orElseThrow();
+    }
+
     public List<Server> servers() {
         return servers;
     }

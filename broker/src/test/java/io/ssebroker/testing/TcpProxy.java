@@ -33,7 +33,10 @@ public final class TcpProxy implements AutoCloseable {
     private static final int HTTP_PROXY = -1;
     /** The first request line of each connection, as an HTTP proxy. */
     private final List<String> requestLines = new CopyOnWriteArrayList<>();
-    private volatile boolean refusingTunnels;
+    /** What an HTTP proxy does with a {@code CONNECT}. */
+    private enum Tunnels { OPENED, REFUSED, DROPPED }
+
+    private volatile Tunnels tunnels = Tunnels.OPENED;
     private final Set<Socket> sockets = new HashSet<>();
     private boolean cut;
     /** Whether what the server sends is dropped instead of forwarded (until the next cut). */
@@ -72,7 +75,12 @@ public final class TcpProxy implements AutoCloseable {
 
     /** As an HTTP proxy: answers every {@code CONNECT} from now on 403, as a proxy's rules may. */
     public void refuseTunnels() {
-        refusingTunnels = true;
+        tunnels = Tunnels.REFUSED;
+    }
+
+    /** As an HTTP proxy: closes every connection that asks for a tunnel from now on, without an answer. */
+    public void dropTunnels() {
+        tunnels = Tunnels.DROPPED;
     }
 
     /** Ends every connection through the proxy and drops new ones, until {@link #restore()}. */
@@ -156,7 +164,7 @@ public final class TcpProxy implements AutoCloseable {
 
     /**
      * Reads the client's first request head and connects {@code upstream} where it says: for {@code CONNECT}, answers
-     * 200 (or 403, refusing, and closes: false); otherwise passes the head on.
+     * 200 (or refuses with 403, or drops the connection, and closes it: false); otherwise passes the head on.
      */
     private boolean connectAsHttpProxy(Socket client, Socket upstream) throws IOException {
         String head = readHead(client.getInputStream());
@@ -164,9 +172,11 @@ public final class TcpProxy implements AutoCloseable {
         requestLines.add(line);
         String[] parts = line.split(" ");
         if (parts[0].equals("CONNECT")) {
-            if (refusingTunnels) {
-                client.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+            if (tunnels != Tunnels.OPENED) {
+                if (tunnels == Tunnels.REFUSED) {
+                    client.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
                 quietlyClose(client);
                 return false;
             }

@@ -127,6 +127,8 @@ class RedisDeploymentTest {
                 await().atMost(Duration.ofSeconds(30)).until(() -> sends.acknowledgedCount() > acknowledged + 50);
                 sends.stop();
                 sends.verifyEveryAcknowledgedDelivered(client);
+                sends.verifyEveryAcknowledgedStored(redis.sentinelMaster().cli("XRANGE",
+                        new RedisKeys("sse").userStream("u-switch"), "-", "+"));
                 assertThat(client.isClosedByServer()).isFalse();
             }
         }

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class ReplicatedSendsTest {
     private static final Pattern WAIT_CALLS = Pattern.compile("cmdstat_wait:calls=(\\d+)");
+    private static final Pattern TRYAGAIN_ERRORS = Pattern.compile("errorstat_TRYAGAIN:count=(\\d+)");
     /** A client of {@code CLIENT LIST} held in a {@code WAIT} (flag b: blocked). */
     private static final Pattern WAITING_CLIENT = Pattern.compile("id=(\\d+) .*flags=[A-Za-z]*b[A-Za-z]* .*cmd=wait");
 
@@ -59,6 +60,12 @@ class ReplicatedSendsTest {
     private static long waitCalls(RedisServers.Server server) {
         Matcher calls = WAIT_CALLS.matcher(server.cli("INFO", "commandstats"));
         return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    }
+
+    /** How many commands the server answered {@code TRYAGAIN} ({@code INFO errorstats}). */
+    private static long tryAgainErrors(RedisServers.Server server) {
+        Matcher errors = TRYAGAIN_ERRORS.matcher(server.cli("INFO", "errorstats"));
+        return errors.find() ? Long.parseLong(errors.group(1)) : 0;
     }
 
     /** The id of a client whose {@code WAIT} is out on the server, or null. */
@@ -318,6 +325,8 @@ class ReplicatedSendsTest {
                 await().atMost(Duration.ofSeconds(40)).until(() -> sends.acknowledgedCount() > acknowledged + 50);
                 sends.stop();
                 sends.verifyEveryAcknowledgedDelivered(client);
+                sends.verifyEveryAcknowledgedStored(redis.sentinelMaster().cli("XRANGE",
+                        new RedisKeys("sse").userStream("u-fo"), "-", "+"));
             }
         }
     }
@@ -340,13 +349,15 @@ class ReplicatedSendsTest {
             RedisServers.Server source = redis.ownerOf(slot);
             RedisServers.Server target = redis.servers().stream()
                     .filter(s -> s != source && s.cli("ROLE").startsWith("master")).findFirst().orElseThrow();
-            long waitsBefore = waitCalls(target);
             RedisServers.SlotMigration migration = redis.beginMigration(slot, target);
             migration.moveKeys();
             ExecutorService publisher = Executors.newSingleThreadExecutor();
             try {
+                long tryAgainBefore = tryAgainErrors(target);
                 Future<Api.Answer> during = publisher.submit(() -> send(node, "u-ask", "during", null));
-                Thread.sleep(300);
+                // asked at the new master (ASK), which answers TRYAGAIN while the slot's keys are split
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                        .until(() -> tryAgainErrors(target) > tryAgainBefore);
                 assertThat(during.isDone()).as("still redirected while the slot is split").isFalse();
                 migration.finish();
                 Api.Answer answer = during.get(10, TimeUnit.SECONDS);
@@ -355,7 +366,9 @@ class ReplicatedSendsTest {
                 publisher.shutdownNow();
             }
             assertThat(client.next(Duration.ofSeconds(10)).data()).isEqualTo("during");
-            assertThat(waitCalls(target)).as("confirmed by the master the slot moved to").isGreaterThan(waitsBefore);
+            // answered 200 only once a WAIT on the connection that ran the append found a replica with it
+            assertThat(target.cli("XRANGE", new RedisKeys("sse").userStream("u-ask"), "-", "+"))
+                    .as("appended by the master the slot moved to").contains("during");
         }
     }
 }

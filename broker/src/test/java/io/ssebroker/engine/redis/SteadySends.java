@@ -124,6 +124,26 @@ final class SteadySends implements AutoCloseable {
         assertThat(resets).as("resets").allMatch("history_lost"::equals);
     }
 
+    /**
+     * Checks that Redis has every acknowledged message: {@code xrange} is the stream's entries as {@code redis-cli
+     * XRANGE} prints them (an entry's id, then its fields and values, a line each), the message in field {@code d}. A
+     * client may have received a message that Redis lost since, so what it received does not show this.
+     */
+    void verifyEveryAcknowledgedStored(String xrange) {
+        List<Integer> stored = new ArrayList<>();
+        String[] lines = xrange.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].trim().matches("\\d+-\\d+")) {
+                continue; // an entry's id: its fields and values follow
+            }
+            if (lines[i].trim().equals("d") && i + 1 < lines.length) {
+                stored.add(Integer.parseInt(lines[i + 1].trim()));
+            }
+            i++; // the field's value
+        }
+        assertThat(stored).as("every acknowledged message stored").containsAll(acknowledged);
+    }
+
     /** The number of the client's next message; null for a system event (a reset is added to {@code resets}). */
     private Integer nextMessage(SseClient client, List<String> resets, String awaited) {
         Event event = client.next(Duration.ofSeconds(20));
