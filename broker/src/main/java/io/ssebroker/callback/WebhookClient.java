@@ -20,28 +20,21 @@ import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
-import java.net.Proxy;
-import java.net.ProxySelector;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The webhook's HTTP/1.1 client. It keeps connections alive per origin and reuses them, one post at a time on each
@@ -50,12 +43,11 @@ import org.slf4j.LoggerFactory;
  * without a hand-over to another thread. Redirects are not followed (a signed body goes where it was configured to,
  * only).
  *
- * <p>Where the JVM's proxy settings name an HTTP proxy for a URL ({@code https.proxyHost}, {@code http.proxyHost},
- * {@code http.nonProxyHosts}, or the system's with {@code java.net.useSystemProxies}), as the JDK's own client does:
- * an {@code https} post goes through a tunnel the proxy opens ({@code CONNECT}), with TLS to the receiver inside it
- * (the proxy sees neither the body nor its signature); an {@code http} post goes to the proxy with the URL in full
- * in its request line. The proxy's name is resolved here, the receiver's by the proxy. SOCKS proxies are not used
- * (the post connects directly, and a warning says so once).
+ * <p>Where an HTTP proxy is set for a URL ({@link WebhookProxies}: the JVM's settings, or the environment's
+ * {@code HTTPS_PROXY}, {@code HTTP_PROXY}, {@code NO_PROXY}), an {@code https} post goes through a tunnel the proxy
+ * opens ({@code CONNECT}), with TLS to the receiver inside it (the proxy sees neither the body nor its signature); an
+ * {@code http} post goes to the proxy with the URL in full in its request line. The proxy's name is resolved here,
+ * the receiver's by the proxy.
  *
  * <p>A kept connection that the server closed while it sat idle shows it only when used. A post on a kept connection
  * that closes before any byte of an answer goes once more, at once, on a new connection, within the same attempt
@@ -65,7 +57,6 @@ import org.slf4j.LoggerFactory;
  * client's own, since both may block: a slow DNS delays the connections to that host, not the loop and its timers.
  */
 final class WebhookClient {
-    private static final Logger log = LoggerFactory.getLogger(WebhookClient.class);
     /** Idle connections close after this long unused, before most servers' keep-alive timeouts close them. */
     static final long IDLE_MILLIS = 20_000;
     private static final int MAX_INITIAL_LINE = 4096;
@@ -77,9 +68,7 @@ final class WebhookClient {
     private final long timeoutMillis;
     private final long idleMillis;
     private final Supplier<SslContext> tls;
-    private final ProxySelector proxies;
-    /** A SOCKS proxy was named and not used: said once. */
-    private final AtomicBoolean socksSkipped = new AtomicBoolean();
+    private final WebhookProxies proxies;
     private final Bootstrap bootstrap;
     private final ExecutorService resolver = Executors.newSingleThreadExecutor(
             new DefaultThreadFactory("webhook-resolver", true));
@@ -90,10 +79,10 @@ final class WebhookClient {
 
     /**
      * Posts time out after {@code timeoutMillis}, idle connections close after {@code idleMillis}; {@code tls} makes the
-     * client TLS context, once, for the first {@code https} post; {@code proxies} names the proxy of each origin (the
-     * JVM's {@link ProxySelector#getDefault()}; null for none).
+     * client TLS context, once, for the first {@code https} post; {@code proxies} names the proxy of each origin (null:
+     * none).
      */
-    WebhookClient(EventLoop loop, long timeoutMillis, long idleMillis, Supplier<SslContext> tls, ProxySelector proxies) {
+    WebhookClient(EventLoop loop, long timeoutMillis, long idleMillis, Supplier<SslContext> tls, WebhookProxies proxies) {
         this.loop = loop;
         this.timeoutMillis = timeoutMillis;
         this.idleMillis = idleMillis;
@@ -198,26 +187,26 @@ final class WebhookClient {
         WebhookOrigin origin = post.origin();
         if (proxies == null && (NetUtil.isValidIpV4Address(origin.address()) || NetUtil.isValidIpV6Address(origin.address()))) {
             connect(post, new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(origin.address()), origin.port()),
-                    false);
+                    null);
             return;
         }
         try {
             resolver.execute(() -> {
-                InetSocketAddress proxy;
+                WebhookProxies.Via proxy;
                 try {
-                    proxy = proxyFor(origin);
+                    proxy = proxies == null ? null : proxies.forOrigin(origin);
                 } catch (RuntimeException e) {
                     onLoop(() -> post.fail(e));
                     return;
                 }
-                String host = proxy != null ? proxy.getHostString() : origin.address();
+                String host = proxy != null ? proxy.address().getHostString() : origin.address();
                 // an IP address is parsed, a name looked up
-                InetSocketAddress address = new InetSocketAddress(host, proxy != null ? proxy.getPort() : origin.port());
+                InetSocketAddress address = new InetSocketAddress(host, proxy != null ? proxy.address().getPort() : origin.port());
                 onLoop(() -> {
                     if (address.isUnresolved()) {
                         post.fail(new UnknownHostException(proxy != null ? "webhook proxy " + host : host));
                     } else if (!post.reported()) {
-                        connect(post, address, proxy != null);
+                        connect(post, address, proxy);
                     }
                 });
             });
@@ -226,32 +215,11 @@ final class WebhookClient {
         }
     }
 
-    /** The HTTP proxy the selector names for an origin, unresolved, or null: connect directly. */
-    private InetSocketAddress proxyFor(WebhookOrigin origin) {
-        if (proxies == null) {
-            return null;
-        }
-        List<Proxy> named = proxies.select(URI.create((origin.tls() ? "https://" : "http://") + origin.hostHeader()));
-        for (Proxy proxy : named == null ? List.<Proxy>of() : named) {
-            if (proxy.type() == Proxy.Type.HTTP && proxy.address() instanceof InetSocketAddress address) {
-                return address;
-            }
-            if (proxy.type() == Proxy.Type.DIRECT) {
-                return null;
-            }
-            if (socksSkipped.compareAndSet(false, true)) {
-                log.warn("the JVM names a SOCKS proxy for {}: the webhook does not use SOCKS proxies, and connects"
-                        + " directly (as the JDK's HTTP client does)", origin.hostHeader());
-            }
-        }
-        return null;
-    }
-
     /**
-     * Connects to {@code address}: the origin's, or with {@code viaProxy} its proxy's (a tunnel for {@code https},
+     * Connects to {@code address}: the origin's, or, with a {@code proxy}, the proxy's (a tunnel for {@code https},
      * requests with the URL in full for {@code http}).
      */
-    private void connect(WebhookPost post, InetSocketAddress address, boolean viaProxy) {
+    private void connect(WebhookPost post, InetSocketAddress address, WebhookProxies.Via proxy) {
         if (closed) { // a lookup that ended after the client closed
             post.fail(new IllegalStateException("the webhook client is closed"));
             return;
@@ -264,8 +232,8 @@ final class WebhookClient {
             post.fail(e);
             return;
         }
-        boolean tunnel = viaProxy && context != null;
-        WebhookConnection connection = new WebhookConnection(this, origin, viaProxy && !tunnel);
+        boolean tunnel = proxy != null && context != null;
+        WebhookConnection connection = new WebhookConnection(this, origin, tunnel ? null : proxy);
         Bootstrap connecting = bootstrap.clone()
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -273,9 +241,10 @@ final class WebhookClient {
                         ChannelPipeline pipeline = channel.pipeline();
                         if (tunnel) {
                             // holds what the handlers behind it write (TLS's hello first) until the tunnel is open
-                            HttpProxyHandler proxy = new HttpProxyHandler(address);
-                            proxy.setConnectTimeoutMillis(timeoutMillis);
-                            pipeline.addLast(proxy);
+                            HttpProxyHandler tunnelHandler = proxy.username() == null ? new HttpProxyHandler(address)
+                                    : new HttpProxyHandler(address, proxy.username(), proxy.password());
+                            tunnelHandler.setConnectTimeoutMillis(timeoutMillis);
+                            pipeline.addLast(tunnelHandler);
                         }
                         if (context != null) {
                             SslHandler tls = context.newHandler(channel.alloc(), origin.address(), origin.port());

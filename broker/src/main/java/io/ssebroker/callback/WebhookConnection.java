@@ -21,8 +21,8 @@ import java.io.IOException;
 final class WebhookConnection extends ChannelInboundHandlerAdapter {
     private final WebhookClient client;
     private final WebhookOrigin origin;
-    /** Requests name the URL in full: the connection is to an HTTP proxy, not to the origin. */
-    private final boolean toProxy;
+    /** The HTTP proxy the connection goes to instead of the origin (requests name the URL in full), or null. */
+    private final WebhookProxies.Via proxy;
     private Channel channel;
     /** The post whose answer is awaited or being read; null while the connection is idle. */
     private WebhookPost post;
@@ -33,10 +33,10 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
     private boolean keepAlive;
     private int posts;
 
-    WebhookConnection(WebhookClient client, WebhookOrigin origin, boolean toProxy) {
+    WebhookConnection(WebhookClient client, WebhookOrigin origin, WebhookProxies.Via proxy) {
         this.client = client;
         this.origin = origin;
-        this.toProxy = toProxy;
+        this.proxy = proxy;
     }
 
     WebhookOrigin origin() {
@@ -59,7 +59,7 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
         status = 0;
         writing = true;
         post.on(channel);
-        channel.writeAndFlush(post.request(toProxy)).addListener(written -> {
+        channel.writeAndFlush(post.request(proxy)).addListener(written -> {
             writing = false;
             if (!written.isSuccess()) {
                 if (this.post == post) {

@@ -7,12 +7,12 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigException;
 import io.ssebroker.engine.ChangeReceipt;
 import io.ssebroker.engine.Failures;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -83,11 +83,17 @@ public final class WebhookDispatcher implements StateChangeListener {
         this.maxAttempts = config.maxAttempts();
         this.queueSize = config.queueSize();
         this.graceNanos = TimeUnit.SECONDS.toNanos(config.offlineGraceSeconds());
+        WebhookProxies proxies;
+        try {
+            proxies = WebhookProxies.ofJvmAndEnvironment();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("config error: the webhook's proxy: " + e.getMessage());
+        }
         this.thread = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("webhook-dispatcher", true),
                 NioIoHandler.newFactory());
         this.dispatcher = thread.next();
         this.client = new WebhookClient(dispatcher, TimeUnit.SECONDS.toMillis(config.timeoutSeconds()),
-                WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, ProxySelector.getDefault());
+                WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, proxies);
         this.meters = new WebhookMeters(registry, backlog);
     }
 

@@ -83,10 +83,10 @@ final class WebhookPost {
     }
 
     /**
-     * The request, made anew for each connection it goes on (the body's bytes are shared, not copied); to an HTTP
-     * proxy with the URL in full ({@code absolute}), to the origin with its path and query.
+     * The request, made anew for each connection it goes on (the body's bytes are shared, not copied): to the origin
+     * with its path and query, or to an HTTP {@code proxy} with the URL in full (and the proxy's credentials).
      */
-    FullHttpRequest request(boolean absolute) {
+    FullHttpRequest request(WebhookProxies.Via proxy) {
         HttpHeaders fields = new DefaultHttpHeaders()
                 .set(HttpHeaderNames.HOST, origin.hostHeader())
                 .set(HttpHeaderNames.USER_AGENT, "sse-broker")
@@ -94,7 +94,10 @@ final class WebhookPost {
         headers.forEach(fields::set);
         String query = url.getRawQuery();
         String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
-        String target = (absolute ? "http://" + origin.hostHeader() : "") + (query == null ? path : path + "?" + query);
+        if (proxy != null && proxy.authorization() != null) {
+            fields.set(HttpHeaderNames.PROXY_AUTHORIZATION, proxy.authorization());
+        }
+        String target = (proxy != null ? "http://" + origin.hostHeader() : "") + (query == null ? path : path + "?" + query);
         return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, target,
                 Unpooled.wrappedBuffer(body), fields, new DefaultHttpHeaders());
     }

@@ -28,6 +28,7 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -278,6 +279,33 @@ class WebhookClientTest {
     }
 
     @Test
+    void theEnvironmentsProxyIsUsedWithItsCredentials() throws Exception {
+        try (TestCertificate certificate = TestCertificate.forLoopback();
+             WebhookReceiver plain = WebhookReceiver.start();
+             WebhookReceiver secure = WebhookReceiver.startTls(certificate, "127.0.0.1");
+             TcpProxy proxy = TcpProxy.http()) {
+            String proxyUrl = "http://hook%40user:s3cret+x@127.0.0.1:" + proxy.port();
+            client = new WebhookClient(loop, 2_000, WebhookClient.IDLE_MILLIS, () -> trusting(certificate),
+                    new WebhookProxies(null, Map.of("HTTP_PROXY", proxyUrl, "HTTPS_PROXY", proxyUrl)));
+            String credentials = "Proxy-Authorization: Basic "
+                    + Base64.getEncoder().encodeToString("hook@user:s3cret+x".getBytes(StandardCharsets.UTF_8));
+            // a name, not loopback: the proxy takes it for the loopback address
+            String url = "http://receiver.test:" + URI.create(plain.url("/hook")).getPort() + "/hook";
+            assertThat(post(url)).isEqualTo(new Outcome(200, null));
+            assertThat(plain.next().header("Host")).isEqualTo(URI.create(url).getAuthority());
+            assertThat(proxy.requestHeads().get(0)).startsWith("POST " + url + " HTTP/1.1\r\n").containsIgnoringCase(credentials);
+
+            String secureUrl = "https://receiver.test:" + URI.create(secure.url("/hook")).getPort() + "/hook";
+            Outcome tunnelled = post(secureUrl);
+            assertThat(proxy.requestHeads().get(1)).startsWith("CONNECT " + URI.create(secureUrl).getAuthority() + " HTTP/1.1\r\n")
+                    .containsIgnoringCase(credentials);
+            assertThat(tunnelled.failure()).as("TLS to the receiver through the tunnel: its certificate does not name receiver.test")
+                    .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("receiver.test");
+            assertThat(secure.within(Duration.ofMillis(200))).isEmpty();
+        }
+    }
+
+    @Test
     void aTunnelTheProxyRefusesFailsThePostWithItsAnswer() throws Exception {
         try (TestCertificate certificate = TestCertificate.forLoopback();
              WebhookReceiver receiver = WebhookReceiver.startTls(certificate, "127.0.0.1");
@@ -319,8 +347,9 @@ class WebhookClientTest {
     }
 
     /** Every URL through the proxy, as {@code https.proxyHost} and {@code http.proxyHost} would name it. */
-    private static ProxySelector through(TcpProxy proxy) {
-        return ProxySelector.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port()));
+    private static WebhookProxies through(TcpProxy proxy) {
+        return new WebhookProxies(ProxySelector.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port())),
+                Map.of());
     }
 
     private Outcome post(String url) {

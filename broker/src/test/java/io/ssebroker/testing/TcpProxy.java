@@ -1,5 +1,6 @@
 package io.ssebroker.testing;
 
+import io.netty.util.NetUtil;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,15 +25,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>{@link #http()} makes it an HTTP proxy instead: each connection's first request names where it goes, a tunnel
  * for {@code CONNECT host:port}, or a request with a URL in full, passed on as it is to the host it names; the
- * connection is then piped both ways.
+ * connection is then piped both ways. A host name is taken for the loopback address, where the tests' servers
+ * listen.
  */
 public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
     /** Where every connection goes; {@code HTTP_PROXY}: where its first request says. */
     private final int targetPort;
     private static final int HTTP_PROXY = -1;
-    /** The first request line of each connection, as an HTTP proxy. */
-    private final List<String> requestLines = new CopyOnWriteArrayList<>();
+    /** The first request head of each connection, as an HTTP proxy. */
+    private final List<String> requestHeads = new CopyOnWriteArrayList<>();
     /** What an HTTP proxy does with a {@code CONNECT}. */
     private enum Tunnels { OPENED, REFUSED, DROPPED }
 
@@ -70,7 +72,12 @@ public final class TcpProxy implements AutoCloseable {
 
     /** As an HTTP proxy: the first request line of each connection so far. */
     public List<String> requestLines() {
-        return List.copyOf(requestLines);
+        return requestHeads.stream().map(head -> head.substring(0, head.indexOf("\r\n"))).toList();
+    }
+
+    /** As an HTTP proxy: the first request head of each connection so far, its lines CRLF-separated. */
+    public List<String> requestHeads() {
+        return List.copyOf(requestHeads);
     }
 
     /** As an HTTP proxy: answers every {@code CONNECT} from now on 403, as a proxy's rules may. */
@@ -168,9 +175,8 @@ public final class TcpProxy implements AutoCloseable {
      */
     private boolean connectAsHttpProxy(Socket client, Socket upstream) throws IOException {
         String head = readHead(client.getInputStream());
-        String line = head.substring(0, head.indexOf("\r\n"));
-        requestLines.add(line);
-        String[] parts = line.split(" ");
+        requestHeads.add(head);
+        String[] parts = head.substring(0, head.indexOf("\r\n")).split(" ");
         if (parts[0].equals("CONNECT")) {
             if (tunnels != Tunnels.OPENED) {
                 if (tunnels == Tunnels.REFUSED) {
@@ -181,14 +187,21 @@ public final class TcpProxy implements AutoCloseable {
                 return false;
             }
             URI target = URI.create("tunnel://" + parts[1]);
-            upstream.connect(new InetSocketAddress(target.getHost(), target.getPort()), 5_000);
+            upstream.connect(loopbackUnlessAddress(target.getHost(), target.getPort()), 5_000);
             client.getOutputStream().write("HTTP/1.1 200 Connection established\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         } else {
             URI target = URI.create(parts[1]);
-            upstream.connect(new InetSocketAddress(target.getHost(), target.getPort() < 0 ? 80 : target.getPort()), 5_000);
+            upstream.connect(loopbackUnlessAddress(target.getHost(), target.getPort() < 0 ? 80 : target.getPort()), 5_000);
             upstream.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
         }
         return true;
+    }
+
+    /** Where a request's host is: its address, or the loopback address for a name. */
+    private static InetSocketAddress loopbackUnlessAddress(String host, int port) {
+        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return NetUtil.isValidIpV4Address(bare) || NetUtil.isValidIpV6Address(bare) ? new InetSocketAddress(bare, port)
+                : new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
     /** A request's head, up to and with its empty line, read byte by byte so that nothing after it is taken. */
