@@ -34,19 +34,27 @@ class WebhookProxiesTest {
     }
 
     @Test
-    void theJvmsProxyComesFirstThenTheEnvironmentsBySchemeUpperCaseFirst() {
+    void theJvmsSettingsDecideAloneElseTheEnvironmentBySchemeUpperCaseFirst() {
         Map<String, String> environment = Map.of("HTTPS_PROXY", "http://secure.corp:3128", "http_proxy", "plain.corp:8080",
                 "https_proxy", "http://ignored.corp:1");
         assertThat(proxyOf(new WebhookProxies(ProxySelector.of(InetSocketAddress.createUnresolved("jvm.corp", 8888)),
                 environment), "https://hooks.example.com/x")).isEqualTo("jvm.corp:8888");
-        WebhookProxies fromEnvironment = new WebhookProxies(DIRECT, environment);
+        assertThat(proxyOf(new WebhookProxies(DIRECT, environment), "https://hooks.example.com/x"))
+                .as("a host the JVM's settings send direct").isNull();
+        WebhookProxies fromEnvironment = new WebhookProxies(null, environment);
         assertThat(proxyOf(fromEnvironment, "https://hooks.example.com/x")).isEqualTo("secure.corp:3128");
         assertThat(proxyOf(fromEnvironment, "http://hooks.example.com/x")).as("no scheme: http").isEqualTo("plain.corp:8080");
-        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTP_PROXY", "http://plain.corp")), "http://a.example/x"))
+        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTP_PROXY", "http://plain.corp/")), "http://a.example/x"))
                 .as("no port: 80").isEqualTo("plain.corp:80");
         assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTP_PROXY", "http://plain.corp")), "https://a.example/x"))
                 .as("https has a variable of its own").isNull();
-        assertThat(proxyOf(new WebhookProxies(DIRECT, Map.of()), "https://a.example/x")).isNull();
+        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTPS_PROXY", " ", "https_proxy", "lower.corp:3128")),
+                "https://a.example/x")).as("an empty value counts as unset").isEqualTo("lower.corp:3128");
+        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTPS_PROXY", "http://squid_proxy:3128")), "https://a.example/x"))
+                .as("a compose service's name").isEqualTo("squid_proxy:3128");
+        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTPS_PROXY", "http://[fd00::3]:3128")), "https://a.example/x"))
+                .isEqualTo("fd00::3:3128");
+        assertThat(proxyOf(new WebhookProxies(null, Map.of()), "https://a.example/x")).isNull();
     }
 
     @Test
@@ -57,6 +65,11 @@ class WebhookProxiesTest {
         assertThat(via.password()).isEqualTo("p+a:ss");
         assertThat(via.authorization()).isEqualTo("Basic "
                 + Base64.getEncoder().encodeToString("us@er:p+a:ss".getBytes(StandardCharsets.UTF_8)));
+        assertThat(via.toString()).as("never the password").doesNotContain("p+a:ss").contains("us@er");
+        WebhookProxies.Via unescaped = new WebhookProxies(null, Map.of("HTTPS_PROXY", "http://user:p@ss@proxy.corp:3128"))
+                .forOrigin(WebhookOrigin.of(URI.create("https://hooks.example.com/x")));
+        assertThat(unescaped.password()).as("an @ left unescaped in the password").isEqualTo("p@ss");
+        assertThat(unescaped.address().getHostString()).isEqualTo("proxy.corp");
         assertThat(new WebhookProxies(null, Map.of("HTTPS_PROXY", "proxy.corp:3128"))
                 .forOrigin(WebhookOrigin.of(URI.create("https://hooks.example.com/x"))).authorization()).isNull();
     }
@@ -88,8 +101,17 @@ class WebhookProxiesTest {
         assertThat(proxyOf(proxies, "https://localhost:8443/x")).isNull();
         assertThat(proxyOf(proxies, "https://127.0.0.9/x")).isNull();
         assertThat(proxyOf(proxies, "https://[::1]/x")).isNull();
-        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTPS_PROXY", "proxy.corp:3128", "no_proxy", "*")),
-                "https://hooks.example.com/x")).isNull();
+        assertThat(proxyOf(new WebhookProxies(null, Map.of("HTTPS_PROXY", "proxy.corp:3128", "no_proxy", "example.org, *")),
+                "https://hooks.example.com/x")).as("* anywhere in the list").isNull();
+    }
+
+    @Test
+    void noProxyEntriesThatCannotBeReadAreLeftOut() {
+        WebhookProxies proxies = new WebhookProxies(null, Map.of("HTTPS_PROXY", "proxy.corp:3128",
+                "NO_PROXY", "10.0.0.0/33,fe80::1%eth0,bad host,example.com:99999,,good.org"));
+        assertThat(proxyOf(proxies, "https://10.1.1.1/x")).isEqualTo("proxy.corp:3128");
+        assertThat(proxyOf(proxies, "https://example.com/x")).isEqualTo("proxy.corp:3128");
+        assertThat(proxyOf(proxies, "https://good.org/x")).isNull();
     }
 
     @Test
@@ -100,5 +122,11 @@ class WebhookProxiesTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HTTP_PROXY");
         assertThatThrownBy(() -> new WebhookProxies(null, Map.of("HTTP_PROXY", "http://proxy corp")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HTTP_PROXY");
+        assertThatThrownBy(() -> new WebhookProxies(null, Map.of("HTTPS_PROXY", "http://user:s3cret@proxy.corp:99999")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HTTPS_PROXY")
+                .hasMessageNotContaining("s3cret");
+        assertThatThrownBy(() -> new WebhookProxies(null, Map.of("HTTPS_PROXY", "http://user:s3%zzcret@proxy.corp:3128")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HTTPS_PROXY")
+                .hasMessageNotContaining("s3").hasMessageNotContaining("zz");
     }
 }

@@ -158,11 +158,17 @@ public final class RedisServers implements AutoCloseable {
     public static RedisServers masterWithReplica() {
         RedisServers servers = new RedisServers();
         Server master = servers.server(List.of("--repl-diskless-sync-delay", "0"));
-        Server replica = servers.server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
+        servers.addReplicaOf(master);
+        return servers;
+    }
+
+    /** A new replica of a standalone master, streaming from it before this returns. */
+    public Server addReplicaOf(Server master) {
+        Server replica = server(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port)));
         awaitTrue("replica did not finish its first sync",
                 () -> replica.cli("INFO", "replication").contains("master_link_status:up"));
         awaitStreaming(master);
-        return servers;
+        return replica;
     }
 
     /**
@@ -173,21 +179,25 @@ public final class RedisServers implements AutoCloseable {
     private static void awaitStreaming(Server master) {
         // PUBLISH goes into the replication stream (a write to no key, so it suits a cluster's masters too)
         master.cli("PUBLISH", "replication-probe", "1");
-        awaitTrue("replicas did not acknowledge a write", () -> replicasAcknowledged(master));
+        long probed = replicationOffset(master.cli("INFO", "replication"));
+        awaitTrue("replicas did not acknowledge a write", () -> replicasAcknowledged(master, probed));
     }
 
-    /** Whether every replica of the master has acknowledged everything the master has written, and there was some. */
-    private static boolean replicasAcknowledged(Server master) {
-        String info = master.cli("INFO", "replication");
+    private static long replicationOffset(String info) {
         Matcher offset = Pattern.compile("master_repl_offset:(\\d+)").matcher(info);
-        Matcher acked = Pattern.compile("slave\\d+:.*state=online,offset=(\\d+)").matcher(info);
-        if (!offset.find() || offset.group(1).equals("0")) {
-            return false;
-        }
+        return offset.find() ? Long.parseLong(offset.group(1)) : 0;
+    }
+
+    /**
+     * Whether every replica of the master has acknowledged the master's writes up to {@code offset}, and there is one
+     * (others may have come since, under load).
+     */
+    private static boolean replicasAcknowledged(Server master, long offset) {
+        Matcher acked = Pattern.compile("slave\\d+:.*state=online,offset=(\\d+)").matcher(master.cli("INFO", "replication"));
         boolean any = false;
         while (acked.find()) {
             any = true;
-            if (!acked.group(1).equals(offset.group(1))) {
+            if (offset == 0 || Long.parseLong(acked.group(1)) < offset) {
                 return false;
             }
         }

@@ -113,7 +113,8 @@ class RedisDeploymentTest {
             String before = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
             try (TestNode a = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
                          "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1",
-                         "redis.send_replicas", "1", "redis.send_replicas_wait_ms", "500"));
+                         "redis.send_replicas", "1", "redis.send_replicas_wait_ms", "500",
+                         "sse.device_frame_cache_size", "100000")); // every message kept, to be checked
                  TestNode b = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
                          "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1"));
                  SseClient client = b.connect("u-switch", "d-switch")) {

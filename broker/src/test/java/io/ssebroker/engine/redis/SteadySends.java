@@ -126,8 +126,9 @@ final class SteadySends implements AutoCloseable {
 
     /**
      * Checks that Redis has every acknowledged message: {@code xrange} is the stream's entries as {@code redis-cli
-     * XRANGE} prints them (an entry's id, then its fields and values, a line each), the message in field {@code d}. A
-     * client may have received a message that Redis lost since, so what it received does not show this.
+     * XRANGE} prints them (an entry's id, then its fields and values, a line each), the message in field {@code d}; the
+     * stream must keep every message sent ({@code sse.device_frame_cache_size}). A client may have received a message
+     * that Redis lost since, so what it received does not show this.
      */
     void verifyEveryAcknowledgedStored(String xrange) {
         List<Integer> stored = new ArrayList<>();
