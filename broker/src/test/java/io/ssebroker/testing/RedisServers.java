@@ -177,7 +177,8 @@ public final class RedisServers implements AutoCloseable {
      * finds no replica.
      */
     private static void awaitStreaming(Server master) {
-        // PUBLISH goes into the replication stream (a write to no key, so it suits a cluster's masters too)
+        // PUBLISH goes into a standalone master's replication stream (a write to no key); a cluster's masters send it
+        // over the cluster bus instead, and their replication streams start with the PING they send every 10 s
         master.cli("PUBLISH", "replication-probe", "1");
         long probed = replicationOffset(master.cli("INFO", "replication"));
         awaitTrue("replicas did not acknowledge a write", () -> replicasAcknowledged(master, probed));
@@ -189,15 +190,15 @@ public final class RedisServers implements AutoCloseable {
     }
 
     /**
-     * Whether every replica of the master has acknowledged the master's writes up to {@code offset}, and there is one
-     * (others may have come since, under load).
+     * Whether there is a replica and every replica of the master has acknowledged the master's writes up to
+     * {@code offset} (others may have come since, under load), and something at least.
      */
     private static boolean replicasAcknowledged(Server master, long offset) {
         Matcher acked = Pattern.compile("slave\\d+:.*state=online,offset=(\\d+)").matcher(master.cli("INFO", "replication"));
         boolean any = false;
         while (acked.find()) {
             any = true;
-            if (offset == 0 || Long.parseLong(acked.group(1)) < offset) {
+            if (Long.parseLong(acked.group(1)) < Math.max(offset, 1)) {
                 return false;
             }
         }
