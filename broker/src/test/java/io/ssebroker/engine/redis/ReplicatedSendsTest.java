@@ -49,6 +49,15 @@ class ReplicatedSendsTest {
         return settings;
     }
 
+    /** The settings of a node on the sentinels' {@code mymaster}. */
+    private static Map<String, String> sentinelSettings(RedisServers redis, int replicas) {
+        Map<String, String> settings = settings(List.of(), replicas);
+        settings.remove("redis.addrs");
+        settings.put("redis.sentinel_master", "mymaster");
+        settings.put("redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()));
+        return settings;
+    }
+
     private static Api.Answer send(TestNode node, String uid, String data, String key) {
         Map<String, String> params = new HashMap<>(Map.of("uid", uid, "data", data));
         if (key != null) {
@@ -118,10 +127,7 @@ class ReplicatedSendsTest {
     @Test
     void throughSentinelTheSendsWaitForTheMastersReplica() throws Exception {
         try (RedisServers redis = RedisServers.sentinel()) {
-            Map<String, String> settings = settings(List.of(), 1);
-            settings.remove("redis.addrs");
-            settings.put("redis.sentinel_master", "mymaster");
-            settings.put("redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()));
+            Map<String, String> settings = sentinelSettings(redis, 1);
             try (TestNode node = TestNode.start(settings);
                  SseClient client = node.connect("u-rs3", "d-rs3")) {
                 client.nextOfType("sys_connected");
@@ -305,10 +311,7 @@ class ReplicatedSendsTest {
             RedisServers.Server sentinel = redis.servers().stream()
                     .filter(s -> redis.sentinelAddresses().contains(s.address())).findFirst().orElseThrow();
             String before = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
-            Map<String, String> settings = settings(List.of(), 1);
-            settings.remove("redis.addrs");
-            settings.put("redis.sentinel_master", "mymaster");
-            settings.put("redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()));
+            Map<String, String> settings = sentinelSettings(redis, 1);
             settings.put("redis.timeout", "1");
             settings.put("sse.device_frame_cache_size", "100000"); // every message kept, to be checked
             try (TestNode node = TestNode.start(settings);
