@@ -13,6 +13,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -25,6 +28,10 @@ import java.util.stream.Stream;
  * pausing (SIGSTOP) or killing the processes.
  */
 public final class RedisServers implements AutoCloseable {
+    private static final int LOWEST_PORT = 10_000;
+    /** Every port given to a server in this run (see {@link #freePort()}). */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
     private final Path dir;
     private final List<Server> servers = new ArrayList<>();
     /** The address the servers are known by to each other and to clients: IPv4 loopback, or IPv6's. */
@@ -250,8 +257,61 @@ public final class RedisServers implements AutoCloseable {
         List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         servers.forEach(s -> create.add(s.cliAddress()));
         create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerMaster), "--cluster-yes"));
-        run(create);
-        awaitClusterOk();
+        String output = run(create);
+        try {
+            awaitClusterOk();
+        } catch (IllegalStateException notOk) {
+            throw new IllegalStateException(notOk.getMessage() + "\n" + clusterReport(output), notOk);
+        }
+    }
+
+    /**
+     * A new cluster of {@code 3 * (1 + replicasPerMaster)} servers, formed. A cluster that does not agree it is ok in
+     * time is reported and formed once more from new servers: its servers' state goes to the test's output, and the
+     * test runs on a cluster that formed rather than failing in its set-up.
+     */
+    private static RedisServers formedCluster(String host, int replicasPerMaster) {
+        for (int attempt = 1; ; attempt++) {
+            RedisServers servers = new RedisServers(host);
+            try {
+                for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
+                    servers.clusterServer();
+                }
+                servers.create(replicasPerMaster);
+                return servers;
+            } catch (IllegalStateException failed) {
+                servers.close();
+                if (attempt == 2) {
+                    throw failed;
+                }
+                System.err.println("RedisServers: a new cluster did not form, forming another: " + failed.getMessage());
+            }
+        }
+    }
+
+    /** What each server says of the cluster, and what {@code redis-cli --cluster create} printed, for a failure. */
+    private String clusterReport(String createOutput) {
+        StringBuilder report = new StringBuilder("redis-cli --cluster create printed:\n").append(tail(createOutput, 15));
+        for (Server server : servers) {
+            report.append("\n--- ").append(server.port).append(server.process.isAlive() ? "" : " (exited)").append('\n');
+            if (server.process.isAlive()) {
+                report.append(server.cli("CLUSTER", "INFO").lines().filter(line -> line.startsWith("cluster_state")
+                        || line.startsWith("cluster_slots") || line.startsWith("cluster_known_nodes"))
+                        .reduce("", (a, b) -> a + b + "\n"));
+                report.append(server.cli("CLUSTER", "NODES"));
+            }
+            try {
+                report.append(tail(Files.readString(dir.resolve("r" + server.port).resolve("out.log")), 8));
+            } catch (IOException e) {
+                report.append("(no log: ").append(e.getMessage()).append(")\n");
+            }
+        }
+        return report.toString();
+    }
+
+    private static String tail(String text, int lines) {
+        List<String> all = text.lines().toList();
+        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size())) + "\n";
     }
 
     /** Whether this machine has the IPv6 loopback address. */
@@ -268,21 +328,12 @@ public final class RedisServers implements AutoCloseable {
      * its topology and redirections ({@code ::1:7001}, without brackets). The caller checks {@link #ipv6Available()}.
      */
     public static RedisServers clusterOverIpv6() {
-        RedisServers servers = new RedisServers("::1");
-        for (int i = 0; i < 3; i++) {
-            servers.clusterServer();
-        }
-        servers.create(0);
-        return servers;
+        return formedCluster("::1", 0);
     }
 
     /** Three masters with all 16384 slots, each with this many replicas (fully synced before this returns). */
     public static RedisServers cluster(int replicasPerMaster) {
-        RedisServers servers = new RedisServers();
-        for (int i = 0; i < 3 * (1 + replicasPerMaster); i++) {
-            servers.clusterServer();
-        }
-        servers.create(replicasPerMaster);
+        RedisServers servers = formedCluster("127.0.0.1", replicasPerMaster);
         if (replicasPerMaster > 0) {
             awaitTrue("replicas did not finish their first sync", () -> servers.servers.stream()
                     .filter(s -> s.cli("ROLE").startsWith("slave"))
@@ -550,11 +601,48 @@ public final class RedisServers implements AutoCloseable {
         }
     }
 
+    /**
+     * A free port for a new server, with the port 10,000 above it (a cluster server's bus) free too, and below the
+     * kernel's range of ephemeral ports where this machine allows: a port in that range can be taken by any client
+     * socket of the test run between the pick and redis-server's bind, or while a killed server is down before its
+     * restart on the same port; and a cluster server's port must be 55535 or less. A port is handed out once per run,
+     * so that no new server takes the port of one that is down.
+     */
     private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+        int highest = ephemeralPortsFrom() - 10_001;
+        for (int attempt = 0; attempt < 200 && highest > LOWEST_PORT; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(LOWEST_PORT, highest + 1);
+            if (bindable(port) && bindable(port + 10_000) && HANDED_OUT.add(port)) {
+                return port;
+            }
+        }
+        for (int attempt = 0; ; attempt++) { // a machine whose ephemeral range starts too low: any free port
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int port = socket.getLocalPort();
+                if ((port <= 55_535 || attempt > 20) && HANDED_OUT.add(port)) {
+                    return port;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** The first port of the kernel's ephemeral range (32768 by default on Linux). */
+    private static int ephemeralPortsFrom() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim()
+                    .split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
+        }
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return false;
         }
     }
 
