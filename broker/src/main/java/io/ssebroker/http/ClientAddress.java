@@ -12,7 +12,8 @@ import java.util.Locale;
  * chain the proxies recorded is walked from the right, the nearest hop first: trusted proxies are skipped and the
  * first address that is not one is the client. Entries to its left were written by the client itself and are never
  * believed. A chain that cannot be read (an entry that is not an address, or two headers that disagree) gives
- * null, "unknown". Whether a client is local is a separate question ({@link #isLocal}): only a direct peer is.
+ * null, "unknown". Whether a client is local is a separate question ({@link #isLocal}): only a direct loopback peer
+ * whose request carries no forwarding header is.
  */
 final class ClientAddress {
     /** Which header names the client, {@code http.client_address_header}. */
@@ -74,23 +75,18 @@ final class ClientAddress {
     }
 
     /**
-     * Whether the request comes from a process on this host: the TCP peer is loopback and no forwarding header
-     * names anyone (a peer that is not a trusted proxy has its headers ignored). A forwarded request is never local,
-     * whatever its chain says: a chain is only as good as the configuration of every proxy that wrote it.
+     * Whether the request comes from a process on this host: the TCP peer is loopback and the request carries none of
+     * the forwarding headers ({@code Forwarded}, {@code X-Forwarded-For}, {@code X-Real-IP}), whichever
+     * {@code http.client_address_header} names and whether or not the peer is a trusted proxy. A forwarded request is
+     * never local, whatever its chain says: a chain is only as good as the configuration of every proxy that wrote
+     * it, and a proxy on this host that is not listed among the trusted ones, or that writes another header than the
+     * one configured, must not make every client it forwards local.
      */
     boolean isLocal(InetSocketAddress peer, HttpHeaders headers) {
         if (peer == null || peer.getAddress() == null || !peer.getAddress().isLoopbackAddress()) {
             return false;
         }
-        if (!trusted(peer.getAddress())) {
-            return true;
-        }
-        return switch (source) {
-            case FORWARDED -> !headers.contains(FORWARDED);
-            case X_FORWARDED_FOR -> !headers.contains(X_FORWARDED_FOR);
-            case X_REAL_IP -> !headers.contains(X_REAL_IP);
-            case AUTO -> !headers.contains(FORWARDED) && !headers.contains(X_FORWARDED_FOR) && !headers.contains(X_REAL_IP);
-        };
+        return !headers.contains(FORWARDED) && !headers.contains(X_FORWARDED_FOR) && !headers.contains(X_REAL_IP);
     }
 
     private Resolution realIp(HttpHeaders headers) {

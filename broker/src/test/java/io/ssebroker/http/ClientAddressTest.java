@@ -123,9 +123,15 @@ class ClientAddressTest {
         assertThat(auto.isLocal(loopbackProxy, headers("X-Real-IP", "::1"))).isFalse();
         assertThat(auto.isLocal(POD_PROXY, headers("X-Forwarded-For", "127.0.0.1"))).isFalse();
         ClientAddress noProxies = address(ClientAddress.Source.AUTO);
+        assertThat(noProxies.isLocal(loopbackProxy, headers())).isTrue();
         assertThat(noProxies.isLocal(loopbackProxy, headers("X-Forwarded-For", "203.0.113.9")))
-                .as("an untrusted peer's headers are ignored").isTrue();
+                .as("a proxy on this host left out of the trusted ones forwards no local client").isFalse();
+        assertThat(noProxies.isLocal(loopbackProxy, headers("Forwarded", "for=127.0.0.1"))).isFalse();
         assertThat(noProxies.isLocal(STRANGER, headers())).isFalse();
+        ClientAddress realIp = address(ClientAddress.Source.X_REAL_IP, "127.0.0.1");
+        assertThat(realIp.isLocal(loopbackProxy, headers("X-Forwarded-For", "203.0.113.9")))
+                .as("a header other than the configured one still marks a forwarded request").isFalse();
+        assertThat(realIp.isLocal(loopbackProxy, headers("Forwarded", "for=203.0.113.9"))).isFalse();
     }
 
     @Test

@@ -33,7 +33,11 @@ class ProxyHeadersTest {
     }
 
     private static int post(String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node.baseUrl() + path))
+        return post(node, path, body, headers);
+    }
+
+    private static int post(TestNode to, String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(to.baseUrl() + path))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         for (int i = 0; i < headers.length; i += 2) {
@@ -75,6 +79,25 @@ class ProxyHeadersTest {
                 .isEqualTo(403);
         // an unclosed quote must not swallow the element the proxy appended
         assertThat(post("/send", "uid=alice&data=x", "Forwarded", "for=127.0.0.1;x=\", for=203.0.113.7")).isEqualTo(403);
+    }
+
+    /**
+     * A proxy on this host that the node does not trust, or that writes another header than the one configured, is
+     * still a proxy: what it forwards is not local, so a configuration mistake does not open the publisher API.
+     */
+    @Test
+    void aProxyOnThisHostMakesNoClientLocalWhetherTrustedOrNotWhateverHeaderItWrites() throws Exception {
+        try (TestNode untrusting = TestNode.start(Map.of());
+             TestNode realIpOnly = TestNode.start(Map.of("http.trusted_proxies", "127.0.0.1",
+                     "http.client_address_header", "x-real-ip"))) {
+            for (TestNode behindProxy : new TestNode[] {untrusting, realIpOnly}) {
+                assertThat(post(behindProxy, "/send", "uid=alice&data=x")).as("a direct local request").isEqualTo(200);
+                assertThat(post(behindProxy, "/send", "uid=alice&data=x", "X-Forwarded-For", "203.0.113.5"))
+                        .isEqualTo(403);
+                assertThat(post(behindProxy, "/info", "uid=alice", "Forwarded", "for=203.0.113.5")).isEqualTo(403);
+                assertThat(post(behindProxy, "/token", "uid=alice", "X-Real-IP", "203.0.113.5")).isEqualTo(403);
+            }
+        }
     }
 
     @Test
