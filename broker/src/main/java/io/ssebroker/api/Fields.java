@@ -60,7 +60,12 @@ final class Fields {
 
     /** An SSE event name: an identifier that may hold commas; null when not given. */
     static String eventName(Params params) {
-        return single(params, "event").map(value -> identifier("event", value, true)).orElse(null);
+        return optionalIdentifierWithCommas(params, "event").orElse(null);
+    }
+
+    /** A single-valued identifier that may hold commas (an event name, an idempotency key); empty when not given. */
+    static Optional<String> optionalIdentifierWithCommas(Params params, String field) {
+        return single(params, field).map(value -> identifier(field, value, true));
     }
 
     private static Optional<String> single(Params params, String field) {

@@ -90,7 +90,11 @@ public final class SendApi implements BatchEndpoint {
         Set<String> uids = Fields.identifierList(params, "uid");
         Set<String> devices = Fields.identifierList(params, "device");
         Fields.checkTargetCount(uids, devices, limits.maxTargets());
-        String key = params.first(IDEMPOTENCY_KEY).map(raw -> Fields.identifier(IDEMPOTENCY_KEY, raw, true)).orElse(headerKey);
+        String key = Fields.optionalIdentifierWithCommas(params, IDEMPOTENCY_KEY).orElse(headerKey);
+        if (headerKey != null && !headerKey.equals(key)) {
+            throw new ApiException(400, IDEMPOTENCY_KEY + ": differs from the " + IDEMPOTENCY_HEADER
+                    + " header; give one key");
+        }
         return new Publication(event, data, uids, devices, key);
     }
 

@@ -70,6 +70,25 @@ class IdempotentAndBatchSendTest {
         }
     }
 
+    @Test
+    void aSendWithTwoKeysIsRefusedRatherThanKeyedByOne() throws Exception {
+        try (TestNode node = TestNode.start(); SseClient client = node.connect("u-keys", "d-keys")) {
+            client.nextOfType("sys_connected");
+            Api.Answer repeated = node.api().post("/send", "application/x-www-form-urlencoded",
+                    "uid=u-keys&data=x&idempotency_key=a&idempotency_key=b", Map.of());
+            assertThat(repeated.status()).isEqualTo(400);
+            assertThat(repeated.msg()).isEqualTo("idempotency_key: give one value, not a list");
+            Api.Answer differing = node.api().post("/send", "application/x-www-form-urlencoded",
+                    "uid=u-keys&data=y&idempotency_key=a", Map.of("Idempotency-Key", "b"));
+            assertThat(differing.status()).isEqualTo(400);
+            assertThat(differing.msg()).contains("Idempotency-Key");
+            Api.Answer agreeing = node.api().post("/send", "application/x-www-form-urlencoded",
+                    "uid=u-keys&data=z&idempotency_key=a", Map.of("Idempotency-Key", "a"));
+            assertThat(agreeing.status()).isEqualTo(200);
+            assertThat(client.next().data()).as("nothing of the refused sends was delivered").isEqualTo("z");
+        }
+    }
+
     private static void assertIdempotent(TestNode sender, TestNode retrier) throws Exception {
         try (SseClient client = sender.connect("u-idem", "d-idem")) {
             client.nextOfType("sys_connected");
