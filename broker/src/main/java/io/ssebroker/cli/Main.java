@@ -15,10 +15,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The command line: {@code serve} (the default), {@code token}, {@code check-config}, {@code version}. */
+/**
+ * The command line: {@code serve} (the default), {@code token}, {@code check-config}, {@code version}, and {@code bench},
+ * which runs the load generator.
+ */
 @Command(name = "sse-broker", versionProvider = Version.class, sortOptions = false,
         description = "Server-Sent Events broker. Without a command, starts a node (same as 'serve').",
-        subcommands = {Main.Serve.class, Main.Token.class, Main.CheckConfig.class, Main.VersionCommand.class})
+        subcommands = {Main.Serve.class, Main.Token.class, Main.CheckConfig.class, Main.VersionCommand.class,
+                BenchCommand.class})
 public final class Main implements Callable<Integer> {
     static final int CONFIG_ERROR = 2;
 

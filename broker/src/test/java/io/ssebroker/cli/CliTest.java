@@ -1,6 +1,7 @@
 package io.ssebroker.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +47,33 @@ class CliTest {
         CommandRun run = run("--help");
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("Usage").contains("serve").contains("token").contains("check-config")
-                .contains("--config");
+                .contains("bench").contains("--config");
+    }
+
+    @Test
+    void benchFindsTheLoadGeneratorBesideTheBrokersJarOrInTheBuildOrWhereTheVariableSays() throws IOException {
+        Path installed = Files.createDirectories(dir.resolve("lib"));
+        assertThat(BenchCommand.loadGenerator(null, Optional.of(installed))).isEmpty();
+        Path beside = Files.writeString(installed.resolve("sse-broker-loadgen.jar"), "jar");
+        assertThat(BenchCommand.loadGenerator(null, Optional.of(installed))).contains(beside);
+
+        Path brokerTarget = Files.createDirectories(dir.resolve("checkout/broker/target"));
+        Path built = Files.createDirectories(dir.resolve("checkout/loadgen/target")).resolve("sse-broker-loadgen.jar");
+        Files.writeString(built, "jar");
+        assertThat(BenchCommand.loadGenerator("", Optional.of(brokerTarget))).contains(built);
+
+        assertThat(BenchCommand.loadGenerator(beside.toString(), Optional.of(brokerTarget))).contains(beside);
+        assertThat(BenchCommand.loadGenerator(dir.resolve("missing.jar").toString(), Optional.of(brokerTarget)))
+                .as("a variable that names nothing is not passed over for another jar").isEmpty();
+        assertThat(BenchCommand.loadGenerator(null, Optional.empty())).isEmpty();
+    }
+
+    @Test
+    void benchWithoutTheLoadGeneratorSaysWhereToGetIt() {
+        assumeTrue(System.getenv(BenchCommand.JAR_VARIABLE) == null, "the load generator's jar is set for this run");
+        CommandRun run = run("bench", "--help"); // the test's classes are no jar: nothing to look beside
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.err()).contains("SSE_BROKER_LOADGEN_JAR").contains("loadgen/target/sse-broker-loadgen.jar");
     }
 
     @Test
