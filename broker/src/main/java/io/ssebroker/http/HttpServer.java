@@ -187,6 +187,7 @@ public final class HttpServer implements AutoCloseable {
         pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         pipeline.addLast(CODEC, codec);
         pipeline.addLast(RequestTimeouts.NAME, timeouts);
+        pipeline.addLast(PipelinedRequests.NAME, new PipelinedRequests());
         addRequestHandlers(pipeline);
         return codec;
     }
@@ -200,6 +201,7 @@ public final class HttpServer implements AutoCloseable {
 
     private static void removeRequestHandlers(ChannelPipeline pipeline) {
         pipeline.remove(RequestTimeouts.NAME);
+        pipeline.remove(PipelinedRequests.NAME);
         pipeline.remove(RequestLogHandler.NAME);
         pipeline.remove(AGGREGATOR);
         pipeline.remove(ROUTER);

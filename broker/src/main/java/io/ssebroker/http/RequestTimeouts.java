@@ -26,6 +26,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link Phase#BODY}: the body must arrive within {@code http.body_timeout} of the head, in all;</li>
  *   <li>{@link Phase#ANSWERING}: the request is complete and being answered (or, when the client pipelines, requests
  *       read earlier still are): no timer;</li>
+ *   <li>{@link Phase#SENDING}: an answer is written and the client has not taken it all from the socket: closed once
+ *       it has not for {@code http.keepalive_timeout} (a client that pipelines requests and reads none of the answers
+ *       holds the connection no longer than an idle one);</li>
  *   <li>{@link Phase#IDLE}: a keep-alive connection between requests is closed after {@code http.keepalive_timeout},
  *       counted from the moment the last answer was written to the socket;</li>
  *   <li>{@link Phase#HTTP2}: an HTTP/2 connection is closed once it has had no open stream and read nothing for
@@ -39,7 +42,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     static final String NAME = "request-timeouts";
     static final String HEAD_BYTES = "request-head-bytes";
 
-    enum Phase { HEAD, BODY, ANSWERING, IDLE, HTTP2 }
+    enum Phase { HEAD, BODY, ANSWERING, SENDING, IDLE, HTTP2 }
 
     private final Channel channel;
     private final long headerNanos;
@@ -50,6 +53,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private Phase phase;
     /** Requests read whose final answer is not written yet: more than one when a client pipelines. */
     private int answersOwed;
+    /** Answers written that the socket has not taken all of yet, and since when there has been one. */
+    private int answersUnsent;
+    private long unsentSinceNanos;
     private long deadlineNanos;
     private long lastReadNanos;
     private ScheduledFuture<?> timer;
@@ -140,16 +146,28 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         answersOwed = Math.max(0, answersOwed - 1);
         ChannelPromise written = promise.unvoid();
         ctx.write(msg, written);
+        boolean unsent = !written.isDone();
+        if (unsent && answersUnsent++ == 0) {
+            unsentSinceNanos = System.nanoTime();
+        }
         // the keep-alive wait starts once the client has the answer, not while a slow one still reads it
         written.addListener(done -> {
-            if (phase == Phase.ANSWERING) {
+            if (unsent) {
+                answersUnsent--;
+            }
+            if (phase == Phase.ANSWERING || phase == Phase.SENDING) {
                 enterAnsweringOrIdle();
             }
         });
+        if (unsent && phase == Phase.ANSWERING) {
+            enterAnsweringOrIdle();
+        }
     }
 
     private void enterAnsweringOrIdle() {
-        if (answersOwed > 0) {
+        if (answersUnsent > 0) {
+            enter(Phase.SENDING, Math.max(1, unsentSinceNanos + idleNanos - System.nanoTime()));
+        } else if (answersOwed > 0) {
             enter(Phase.ANSWERING, 0);
         } else {
             enter(Phase.IDLE, idleNanos);

@@ -1,0 +1,99 @@
+package io.ssebroker.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.testing.RawConnection;
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HTTP/1.1 pipelining end to end: answers leave in the order of their requests whatever order they finish in, and a
+ * client that pipelines without reading is held back by its own socket and closed after the keep-alive timeout,
+ * while its neighbours are served.
+ */
+class PipeliningTest {
+
+    @Test
+    void answersLeaveInTheOrderOfTheRequestsThoughASendWaitsForRedis() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+             SseClient client = node.connect("u-pipe", "d-pipe");
+             RawConnection connection = new RawConnection(node.port())) {
+            client.nextOfType("sys_connected");
+            StringBuilder requests = new StringBuilder();
+            for (int i = 0; i < 20; i++) {
+                String body = "uid=u-pipe&data=m" + i;
+                requests.append("POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+                        .append("Content-Length: ").append(body.length()).append("\r\n\r\n").append(body)
+                        .append("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            String answers = connection.write(requests.toString()).read(Duration.ofSeconds(2));
+            List<String> bodies = new ArrayList<>();
+            Matcher answer = Pattern.compile("HTTP/1\\.1 200 OK\\r\\n(?:[^\\r\\n]+\\r\\n)*?content-length: (\\d+)\\r\\n"
+                    + "(?:[^\\r\\n]+\\r\\n)*\\r\\n", Pattern.CASE_INSENSITIVE).matcher(answers);
+            for (int at = 0; answer.find(at); ) {
+                int start = answer.end();
+                bodies.add(answers.substring(start, start + Integer.parseInt(answer.group(1))));
+                at = start + Integer.parseInt(answer.group(1));
+            }
+            assertThat(bodies).hasSize(40);
+            for (int i = 0; i < 40; i += 2) {
+                assertThat(bodies.get(i)).as("answer %d, to a send", i).containsPattern("\"result\":\\d");
+                assertThat(bodies.get(i + 1)).as("answer %d, to a health check", i + 1).contains("\"result\":\"ok\"");
+            }
+            for (int i = 0; i < 20; i++) {
+                assertThat(client.nextOfType("message").data()).isEqualTo("m" + i);
+            }
+        }
+    }
+
+    @Test
+    void aClientThatPipelinesWithoutReadingIsHeldBackByItsSocketAndClosedAfterTheKeepAliveTimeout() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("http.keepalive_timeout", "2"));
+             SseClient neighbour = node.connect("alice", "phone");
+             Socket flooder = new Socket("127.0.0.1", node.port())) {
+            neighbour.nextOfType("sys_connected");
+            flooder.setReceiveBufferSize(4096);
+            byte[] requests = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+            AtomicLong written = new AtomicLong();
+            Thread writer = new Thread(() -> {
+                try {
+                    OutputStream out = flooder.getOutputStream();
+                    for (int i = 0; i < 2000; i++) { // 70 MB, should the node read it all
+                        out.write(requests);
+                        written.addAndGet(requests.length);
+                    }
+                } catch (IOException closed) {
+                    // the node closed the connection
+                }
+            }, "pipelining-flooder");
+            writer.setDaemon(true);
+            writer.start();
+            Thread.sleep(1500);
+            long stalledAt = written.get();
+            Thread.sleep(500);
+            assertThat(written.get()).as("the node stopped reading: the writer is blocked").isEqualTo(stalledAt)
+                    .isLessThan(16L * 1024 * 1024);
+            assertThat(node.api().get("/healthz", Map.of()).status()).isEqualTo(200);
+            node.api().send(Map.of("uid", "alice", "data", "meanwhile"));
+            assertThat(neighbour.nextOfType("message").data()).isEqualTo("meanwhile");
+            writer.join(Duration.ofSeconds(8).toMillis());
+            assertThat(writer.isAlive()).as("closed once its answers sat unread for the keep-alive timeout").isFalse();
+        }
+    }
+}
