@@ -86,7 +86,12 @@ final class ClientAddress {
         if (peer == null || peer.getAddress() == null || !peer.getAddress().isLoopbackAddress()) {
             return false;
         }
-        return !headers.contains(FORWARDED) && !headers.contains(X_FORWARDED_FOR) && !headers.contains(X_REAL_IP);
+        return !carriesForwarding(headers);
+    }
+
+    /** Whether a proxy's forwarding header is on the request: {@code Forwarded}, {@code X-Forwarded-For} or {@code X-Real-IP}. */
+    static boolean carriesForwarding(HttpHeaders headers) {
+        return headers.contains(FORWARDED) || headers.contains(X_FORWARDED_FOR) || headers.contains(X_REAL_IP);
     }
 
     private Resolution realIp(HttpHeaders headers) {

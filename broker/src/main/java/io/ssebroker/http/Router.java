@@ -78,12 +78,13 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
         Responder responder = new Responder(ctx, keepAlive, origin, cors, start);
+        ForwardedConnection.note(ctx.channel(), request.headers());
         try {
             route(ctx, request, responder, origin);
         } catch (ApiException e) {
             responder.failure(e.status(), e.getMessage());
         } catch (RuntimeException e) {
-            log.error("request {} {} failed", request.method(), request.uri(), e);
+            log.error("request {} {} failed", request.method(), RequestLogHandler.redacted(request.uri()), e);
             responder.failure(500, "internal error");
         }
     }
@@ -208,9 +209,13 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
-    /** Publisher API rule: an API key when keys are configured, else local clients only (loopback, not forwarded). */
+    /**
+     * Publisher API rule: an API key when keys are configured, else local clients only (loopback, neither the request
+     * nor one before it on its connection forwarded).
+     */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
-        boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers())
+                && !ForwardedConnection.seen(ctx.channel());
         Integer refused = publisherAuth.check(apiKey(request), local);
         if (refused != null) {
             throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")

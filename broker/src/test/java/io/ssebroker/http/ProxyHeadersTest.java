@@ -19,7 +19,12 @@ import org.junit.jupiter.api.Test;
  * proxy: its requests come from 127.0.0.1 and carry the headers the proxy would pass on.
  */
 class ProxyHeadersTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    /**
+     * Requests that carry forwarding headers go over connections of their own: a connection that carried one is never
+     * local again, which would turn the direct requests of the tests into forwarded ones.
+     */
+    private static final HttpClient FORWARDING = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient DIRECT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static TestNode node;
 
     @BeforeAll
@@ -43,7 +48,8 @@ class ProxyHeadersTest {
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+        return (headers.length > 0 ? FORWARDING : DIRECT).send(request.build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode();
     }
 
     @Test
@@ -98,6 +104,28 @@ class ProxyHeadersTest {
                 assertThat(post(behindProxy, "/token", "uid=alice", "X-Real-IP", "203.0.113.5")).isEqualTo(403);
             }
         }
+    }
+
+    /**
+     * A proxy that passes {@code Upgrade: h2c} on and then tunnels the connection adds its header to the upgrading
+     * request alone; the client's next streams come from the proxy's address with no header. They are not local.
+     */
+    @Test
+    void streamsAfterAForwardedH2cUpgradeAreNotLocal() throws Exception {
+        HttpClient h2c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> upgraded = h2c.send(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/healthz"))
+                .header("X-Forwarded-For", "203.0.113.5").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(upgraded.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        HttpResponse<String> smuggled = h2c.send(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/send"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("uid=alice&data=x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(smuggled.version()).as("the same connection").isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(smuggled.statusCode()).isEqualTo(403);
+        HttpClient direct = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        assertThat(direct.send(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/send"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("uid=alice&data=x")).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode()).as("a connection of a local client, never forwarded").isEqualTo(200);
     }
 
     @Test
