@@ -44,17 +44,18 @@ public final class EventsApi implements StreamEndpoint {
             throw new ApiException(401, "token: " + e.getMessage());
         }
         String requested = firstNonBlank(request.header("X-SSE-DEVICE"), request.params().first("device").orElse(null));
-        String device;
+        // the token's device is read as a requested one is, so that the two compare as the same device or not at all
+        String bound;
         try {
-            device = requested != null ? Fields.identifier("device", requested, false)
-                    : verified.device() == null ? null : Fields.identifier("device", verified.device(), false);
+            bound = verified.device() == null ? null : Fields.identifier("device", verified.device(), false);
         } catch (ApiException e) {
-            throw requested != null ? e : new ApiException(401, "token: device_name claim " + e.getMessage());
+            throw new ApiException(401, "token: device_name claim " + e.getMessage());
         }
+        String device = requested != null ? Fields.identifier("device", requested, false) : bound;
         if (device == null) {
             throw new ApiException(400, "device: required (query 'device' or header X-SSE-DEVICE) when the token names none");
         }
-        if (verified.device() != null && !verified.device().strip().equals(device)) {
+        if (bound != null && !bound.equals(device)) {
             throw new ApiException(403, "device: the token is bound to another device");
         }
         String cursor = firstNonBlank(request.header("Last-Event-ID"), request.header("X-SSE-ID"),

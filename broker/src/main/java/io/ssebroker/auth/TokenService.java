@@ -38,14 +38,18 @@ import java.util.regex.Pattern;
 public final class TokenService {
     /** Minted ids start with the issue time in milliseconds, so that a kick in the same second can tell before from after. */
     private static final Pattern MINTED_ID = Pattern.compile("([0-9a-z]{1,12})-[0-9a-z]+");
-    /** Half the verified tokens remembered: about 400 bytes each, some 13 MB at most in all. */
+    /** Half the verified tokens remembered: about 400 bytes each as clients use them, 8 KiB at most (the longest token). */
     private static final int VERIFIED_TOKENS_PER_GENERATION = 16_384;
+    /** Longer than any token this node mints or a JWKS issuer sends with sensible claims; the cache's bound per entry. */
+    private static final int MAX_TOKEN_LENGTH = 8192;
     private static final byte[] ED25519_X509_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
     private final BrokerConfig.Jwt config;
     private final HmacJws hmac;
     private final JWSAlgorithm mintAlgorithm;
     private volatile List<PublicKey> publicKeys;
+    /** How many times the public keys changed; read before and after a verification against them. */
+    private volatile long keysChanges;
     /** Verified tokens by their text: a reconnect storm verifies no signature twice. */
     private final VerifiedTokenCache verified = new VerifiedTokenCache(VERIFIED_TOKENS_PER_GENERATION);
 
@@ -56,13 +60,17 @@ public final class TokenService {
         this.publicKeys = loadPublicKeys();
     }
 
-    /** Reloads the keys of {@code jwt.jwks_url} (and the PEM file); keeps the old ones when that fails. */
+    /**
+     * Reloads the keys of {@code jwt.jwks_url} (and the PEM file); keeps the old ones when that fails. One call at a
+     * time.
+     */
     public void reloadPublicKeys() {
         List<PublicKey> reloaded = loadPublicKeys();
         if (!reloaded.equals(publicKeys)) {
+            publicKeys = reloaded;
+            keysChanges++; // reloads run one at a time, on the node's refresh schedule
             verified.clear(); // a key that was withdrawn vouches for nothing any more
         }
-        publicKeys = reloaded;
     }
 
     public boolean usesJwks() {
@@ -99,14 +107,45 @@ public final class TokenService {
 
     /** Verifies the token, or finds it verified already (a client reconnecting with the token it had). */
     public VerifiedToken verify(String token) throws TokenException {
+        checkCompactForm(token);
         long now = System.currentTimeMillis();
         VerifiedToken known = verified.get(token, now);
         if (known != null) {
             return known;
         }
+        long keysChangesBefore = keysChanges;
         VerifiedToken checked = verifyAnew(token, now);
         verified.put(token, checked, checked.expiresAtMillis() + config.leewaySeconds() * 1000);
+        if (keysChanges != keysChangesBefore) {
+            // the keys changed while this token was checked, perhaps against a key withdrawn since, and the clear of
+            // that change may have come before this token was remembered: forget what was remembered meanwhile
+            verified.clear();
+        }
         return checked;
+    }
+
+    /**
+     * A token is three base64url parts joined by dots, nothing else, and not longer than {@value #MAX_TOKEN_LENGTH}
+     * characters. The JOSE library's decoder skips characters outside the alphabet, so one valid token padded with
+     * other characters would verify under any number of spellings, each verified anew and remembered apart, crowding
+     * the clients' own tokens out of the cache.
+     */
+    private static void checkCompactForm(String token) throws TokenException {
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            throw new TokenException("token is longer than " + MAX_TOKEN_LENGTH + " characters");
+        }
+        int dots = 0;
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                throw new TokenException("token is not a signed JWT (only base64url characters and two dots)");
+            }
+        }
+        if (dots != 2) {
+            throw new TokenException("token is not a signed JWT (three parts joined by dots)");
+        }
     }
 
     private VerifiedToken verifyAnew(String token, long now) throws TokenException {

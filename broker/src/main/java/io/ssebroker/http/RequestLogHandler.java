@@ -100,25 +100,34 @@ public final class RequestLogHandler extends ChannelDuplexHandler {
         return knownPath.test(path) ? path : OTHER_ENDPOINT;
     }
 
-    /** The URI with the values of credential parameters replaced, so that the access log never holds a token. */
+    /**
+     * The URI with the values of credential parameters replaced, so that no log holds a token. Parameters are split at
+     * {@code &} and at {@code ;}, as the router's query decoder splits them: {@code ?device=d;token=...} carries a
+     * token.
+     */
     static String redacted(String uri) {
         int query = uri.indexOf('?');
         if (query < 0) {
             return uri;
         }
         StringBuilder out = new StringBuilder(uri.length()).append(uri, 0, query + 1);
-        String[] pairs = uri.substring(query + 1).split("&", -1);
-        for (int i = 0; i < pairs.length; i++) {
-            if (i > 0) {
-                out.append('&');
+        int start = query + 1;
+        while (start <= uri.length()) {
+            int end = start;
+            while (end < uri.length() && uri.charAt(end) != '&' && uri.charAt(end) != ';') {
+                end++;
             }
-            int equals = pairs[i].indexOf('=');
-            String name = equals < 0 ? pairs[i] : pairs[i].substring(0, equals);
-            if (equals >= 0 && isSecret(name)) {
-                out.append(name).append("=<redacted>");
+            String pair = uri.substring(start, end);
+            int equals = pair.indexOf('=');
+            if (equals >= 0 && isSecret(pair.substring(0, equals))) {
+                out.append(pair, 0, equals).append("=<redacted>");
             } else {
-                out.append(pairs[i]);
+                out.append(pair);
             }
+            if (end < uri.length()) {
+                out.append(uri.charAt(end));
+            }
+            start = end + 1;
         }
         return out.toString();
     }

@@ -218,6 +218,13 @@ class BadInputTest {
                                 .expirationTime(new Date(now + 3_600_000)).build()), 401, "token"),
                 get("events with a token bound to another device", "/events?device=dev-b&token="
                         + jwt(TestNode.SECRET, claims("bad-u", "dev-a", now, now + 3_600_000)), 403, "device"),
+                get("events with a token bound to the device with a wide space after it", "/events?device=dev-a&token="
+                        + jwt(TestNode.SECRET, claims("bad-u", "dev-a\u3000", now, now + 3_600_000)), 403, "device"),
+                get("events with a valid token padded with characters the decoder skips", "/events?device=d1&token="
+                        + jwt(TestNode.SECRET, claims("bad-u", null, now, now + 3_600_000)) + "~~~~", 401, "token"),
+                get("events with a valid token with a character the decoder skips inside", "/events?device=d1&token="
+                        + jwt(TestNode.SECRET, claims("bad-u", null, now, now + 3_600_000)).replaceFirst("\\.", ".~"),
+                        401, "token"),
                 get("events with a header device other than the token's", "/events", 403, "device")
                         .header("X-SSE-TOKEN", jwt(TestNode.SECRET, claims("bad-u", "dev-a", now, now + 3_600_000)))
                         .header("X-SSE-DEVICE", "dev-b"),
