@@ -45,6 +45,12 @@ final class StreamFollower {
     private boolean reading;
     /** A catch-up was asked for while a read was in flight: that read may predate the gap, so read once more. */
     private boolean readAgain;
+    /**
+     * A catch-up was asked for before the follower had a start (the channel was subscribed again while the first
+     * registration of the stream's user was still out): a message published meanwhile may be after that start and
+     * was never received, so the stream is read once the start is known.
+     */
+    private boolean catchUpOnStart;
     private boolean closed;
 
     /**
@@ -72,6 +78,10 @@ final class StreamFollower {
         if (lastOffset < 0) {
             lastOffset = offset;
             floor = offset;
+            if (catchUpOnStart) {
+                catchUpOnStart = false;
+                catchUpNow();
+            }
         }
     }
 
@@ -169,7 +179,10 @@ final class StreamFollower {
         lastOffset = floor;
     }
 
-    /** Reads and delivers whatever the stream holds after the last message delivered (after a reconnect). */
+    /**
+     * Reads and delivers whatever the stream holds after the last message delivered (after a reconnect); before the
+     * follower has a start, once it has one.
+     */
     synchronized void catchUpNow() {
         if (closed) {
             return;
@@ -183,6 +196,8 @@ final class StreamFollower {
                 waiting = new ArrayList<>();
             }
             catchUp();
+        } else {
+            catchUpOnStart = true;
         }
     }
 

@@ -63,6 +63,24 @@ class StreamFollowerTest {
         assertThat(follower.isAt(4)).as("closed").isFalse();
     }
 
+    /**
+     * The channel was subscribed again before the first registration of the user answered its start: a message
+     * published while the channel was down comes after that start, and is read from the stream once the start is known.
+     */
+    @Test
+    void aCatchUpAskedForBeforeTheStartRunsOnceTheStartIsKnown() {
+        follower.catchUpNow();
+        assertThat(readsAfter).isEmpty();
+        follower.startAt(1);
+        assertThat(readsAfter).containsExactly(1L);
+        assertThat(follower.isAt(1)).as("not settled while it reads").isFalse();
+        reads.poll().complete(read(0, 2));
+        assertThat(delivered).containsExactly(2L);
+        assertThat(follower.isAt(2)).isTrue();
+        follower.startAt(5); // a start known already is kept, and asks for nothing
+        assertThat(readsAfter).containsExactly(1L);
+    }
+
     @Test
     void messagesInOrderGoStraightOn() {
         follower.startAt(1);
