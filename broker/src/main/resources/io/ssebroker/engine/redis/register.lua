@@ -66,12 +66,14 @@ local last = redis.call('HGET', KEYS[2], 'last') or ''
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 local count = redis.call('HLEN', KEYS[1])
 if prev and entryHasNonce(prev, ARGV[4]) then
-  -- run again (a re-sent command): the same answer, the session it replaced included
+  -- run again (a re-sent command): the same answer, the session it replaced and the stream's position at the first
+  -- run included (a message appended since is after that position, and only a replay from it finds the message)
   local replaced = redis.call('GET', KEYS[5]) or ''
+  local firstLast = string.match(prev, ',"start":"([^"]*)"}$') or last
   if count == 1 then
-    return {1, replaced, last}
+    return {1, replaced, firstLast}
   end
-  return {0, replaced, last}
+  return {0, replaced, firstLast}
 end
 -- a connection registered again gives way to another connection of the device; after a master lost writes, only
 -- to one that logged in after it (or with it): the entry of one that logged in before it was brought back with the
@@ -124,7 +126,8 @@ end
 if queue then
   queueDueOfflines(KEYS[4], KEYS[3], now)
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+-- the entry keeps where the stream stood, for a re-run to answer the same (the session JSON ends with its '}')
+redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[2], 1, -2) .. ',"start":"' .. last .. '"}')
 if KEYS[7] then
   redis.call('SADD', KEYS[7], ARGV[10])
   redis.call('HSET', KEYS[8], ARGV[4], ARGV[2])

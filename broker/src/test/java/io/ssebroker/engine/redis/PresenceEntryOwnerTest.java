@@ -6,15 +6,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.Publication;
 import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeListener;
+import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -62,6 +66,40 @@ class PresenceEntryOwnerTest {
                         .map(DeviceSession::nonce).contains(newerNonce);
                 assertThat(engine.unregister(newer, StateChange.DEVICE_DISCONNECT).join()).isTrue();
                 assertThat(engine.device(device).join()).isEmpty();
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
+    /**
+     * A registration re-sent after its answer was lost answers where the user's stream stood at its first run, not
+     * where it stands at the re-run: a message sent to the user in between (a greeting on the device's online, a send
+     * from another node) is after the connection's start, and only a replay from that start finds it, as the
+     * connection was not yet there to receive it live.
+     */
+    @Test
+    void aRegistrationRunAgainAnswersTheStartOfItsFirstRun() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
+                    "redis.addrs", redis.first().address(),
+                    "jwt.secret", "entry-owner-test-secret-of-32-bytes-or-more")).config();
+            RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
+            try {
+                engine.start(new IgnoringEngineListener());
+                String uid = "u-" + UUID.randomUUID();
+                engine.publish(new Publication(null, "before", Set.of(uid), Set.of())).join();
+                DeviceSession session = session(uid, "d-start", "k-start");
+                Registration first = engine.register(session, 4, System.currentTimeMillis()).join();
+                engine.publish(new Publication(null, "in between", Set.of(uid), Set.of())).join();
+                Registration again = engine.register(session, 4, System.currentTimeMillis()).join();
+                assertThat(again.accepted()).isTrue();
+                assertThat(again.start().userOffset()).isEqualTo(first.start().userOffset());
+                assertThat(engine.replay(uid, "d-start", Optional.of(again.start())).join().messages())
+                        .extracting(StreamMessage::data).containsExactly("in between");
+                assertThat(engine.device("d-start").join()).as("the entry reads as before")
+                        .map(DeviceSession::nonce).contains("k-start");
             } finally {
                 engine.close();
             }
