@@ -116,7 +116,7 @@ final class RedisStreams {
             String reason = !sameHistory ? Replay.HISTORY_LOST
                     : read.lastId().isEmpty() && cursor.get() > 0 ? Replay.EXPIRED
                     : cursor.get() > head ? Replay.UNKNOWN_CURSOR
-                    : cursor.get() < read.cut() ? Replay.EXPIRED : null;
+                    : cursor.get() < read.cut() || cursor.get() > 0 && cursor.get() < read.born() ? Replay.EXPIRED : null;
             if (reason == null || reason.equals(Replay.HISTORY_LOST)) {
                 return CompletableFuture.completedFuture(new StreamSlice(reason == null ? cursor.get() : read.cut(),
                         addressedTo(read.messages(), device), reason));
@@ -126,7 +126,8 @@ final class RedisStreams {
         });
     }
 
-    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages) {
+    /** A stream as read: its newest entry, its cut, the entries read, and where its known history begins. */
+    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages, long born) {
     }
 
     private CompletableFuture<StreamRead> read(String uid, String cursorId) {
@@ -139,7 +140,8 @@ final class RedisStreams {
                         messages.add(ChannelMessage.fromEntry(uid, (List<?>) entry));
                     }
                     String lastId = (String) result.get(0);
-                    return new StreamRead(lastId, StreamIds.toOffset(lastId), StreamIds.toOffset((String) result.get(1)), messages);
+                    return new StreamRead(lastId, StreamIds.toOffset(lastId), StreamIds.toOffset((String) result.get(1)),
+                            messages, StreamIds.toOffset((String) result.get(3)));
                 });
     }
 

@@ -9,7 +9,7 @@
 -- or a send repeated with its idempotency key) it appends nothing and answers the first result.
 -- The meta hash also keeps the id of the oldest entry the script knows of ('first', never newer than the real
 -- oldest: ids only grow), so that an append finds out whether anything has aged out without walking the stream.
--- KEYS: stream, meta hash (last, cut, first), shard channel, presence hash of the user (or the meta hash again),
+-- KEYS: stream, meta hash (last, cut, first, born), shard channel, presence hash of the user (or the meta hash again),
 --       the publication's id key
 -- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
 --       meta ttl ms (0 = none), count mode, id key ttl ms
@@ -77,6 +77,13 @@ end
 if first then
   table.insert(write, 'first')
   table.insert(write, first)
+  if not meta[1] then
+    -- A new meta hash: the stream's known history begins at its oldest entry. A cursor from before it (of a stream
+    -- lost with a master that came back empty, or that expired with its meta hash) may have missed what came
+    -- between, which no cut records.
+    table.insert(write, 'born')
+    table.insert(write, first)
+  end
 end
 redis.call('HSET', KEYS[2], unpack(write))
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
