@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,8 @@ final class NodeLiveness {
     private final long beatMillis;
     private final Runnable revived;
     private final Runnable nodeCleared;
+    /** The last mark of a peer's clear of this node that it acted on (Redis I/O thread). */
+    private String lastClearMark;
     /** The node set as the last count read it (written by the Redis I/O thread, read by any). */
     private volatile Set<String> countedNodes = Set.of();
 
@@ -197,13 +200,21 @@ final class NodeLiveness {
      * One beat. A peer took this node for dead meanwhile when the node had to be added back to the cluster's set, or
      * finds a peer's mark of clearing its devices (a clear that failed half-way leaves the node in the set, and what it
      * did clear is gone all the same): it registers its connections again. Each of the two answers counts on its own,
-     * whatever becomes of the other commands of the beat: a mark read is gone.
+     * whatever becomes of the other commands of the beat.
      */
     private void tick() {
         CompletableFuture<String> renewed = renew();
         CompletableFuture<Boolean> rejoined = rejoin();
-        CompletableFuture<Boolean> marked =
-                commands.getdel(keys.nodeCleared(node)).toCompletableFuture().thenApply(mark -> mark != null);
+        // Read, not taken (GETDEL): a Redis Cluster connection re-sends a command whose answer a reconnect lost, and a
+        // mark taken by the first run would read as none at the second. Each clear writes a mark of its own; one
+        // read before is not acted on again, and the mark expires by itself.
+        CompletableFuture<Boolean> marked = commands.get(keys.nodeCleared(node)).toCompletableFuture().thenApply(mark -> {
+            if (mark == null || mark.equals(lastClearMark)) {
+                return false;
+            }
+            lastClearMark = mark;
+            return true;
+        });
         rejoined.exceptionally(unanswered -> false)
                 .thenCombine(marked.exceptionally(unanswered -> false), (added, mark) -> added || mark)
                 .thenAccept(taken -> {
@@ -258,12 +269,12 @@ final class NodeLiveness {
     }
 
     /**
-     * Kept an hour: a node that is alive takes it within a beat of beating again, and a survivor writes it again each
-     * time it tries to clear a node that still does not beat; one that is gone for good leaves it to expire.
+     * Kept an hour: a node that is alive reads it within a beat of beating again, and a survivor writes it again (a
+     * mark of its own) each time it tries to clear a node that still does not beat; it expires by itself.
      */
     private CompletableFuture<String> markCleared(String member) {
-        return commands.set(keys.nodeCleared(member), node, SetArgs.Builder.px(TimeUnit.HOURS.toMillis(1)))
-                .toCompletableFuture();
+        return commands.set(keys.nodeCleared(member), node + " " + UUID.randomUUID(),
+                SetArgs.Builder.px(TimeUnit.HOURS.toMillis(1))).toCompletableFuture();
     }
 
     private static NodeStatus status(String member, String json, int deviceCount) {
