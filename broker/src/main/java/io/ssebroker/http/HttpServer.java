@@ -186,8 +186,9 @@ public final class HttpServer implements AutoCloseable {
                 .setTrailersFactory(REQUEST_TRAILERS));
         pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         pipeline.addLast(CODEC, codec);
-        pipeline.addLast(RequestTimeouts.NAME, timeouts);
+        // before the timeouts: a request waiting behind another one is not yet being received, its body not yet read
         pipeline.addLast(PipelinedRequests.NAME, new PipelinedRequests());
+        pipeline.addLast(RequestTimeouts.NAME, timeouts);
         addRequestHandlers(pipeline);
         return codec;
     }

@@ -17,7 +17,8 @@ import java.util.ArrayDeque;
  * by the socket, and while requests wait here the connection reads nothing more. So answers that finish in another
  * order (a send that waits for Redis, then a health check) still leave in the order of their requests, and a client
  * that sends without reading what it is answered fills its own socket, not the node's memory: what waits is what one
- * read brought in. One per HTTP/1.1 connection, on its event loop, between the request timeouts and the request log;
+ * read brought in. One per HTTP/1.1 connection, on its event loop, between the codec and the request timeouts (whose
+ * body deadline starts when a request goes on, as the rest of its body is read only then);
  * it leaves the pipeline when an answer opens an SSE stream (requests pipelined behind that one are dropped: the
  * stream owns the connection) or when the connection moves to HTTP/2.
  */

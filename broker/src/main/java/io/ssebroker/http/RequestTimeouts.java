@@ -26,15 +26,16 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link Phase#BODY}: the body must arrive within {@code http.body_timeout} of the head, in all;</li>
  *   <li>{@link Phase#ANSWERING}: the request is complete and being answered (or, when the client pipelines, requests
  *       read earlier still are): no timer;</li>
- *   <li>{@link Phase#SENDING}: an answer is written and the client has not taken it all from the socket: closed once
- *       it has not for {@code http.keepalive_timeout} (a client that pipelines requests and reads none of the answers
- *       holds the connection no longer than an idle one);</li>
+
  *   <li>{@link Phase#IDLE}: a keep-alive connection between requests is closed after {@code http.keepalive_timeout},
  *       counted from the moment the last answer was written to the socket;</li>
  *   <li>{@link Phase#HTTP2}: an HTTP/2 connection is closed once it has had no open stream and read nothing for
  *       {@code http.keepalive_timeout}.</li>
  * </ul>
- * A head or body that is late is answered 408 and the connection closed. Once an answer opens an SSE stream the
+ * Whatever the phase, an answer written that the client has not taken all of from the socket for {@code
+ * http.keepalive_timeout} closes the connection: a client that sends requests and reads none of the answers holds
+ * it no longer than an idle one. A head or body that is late is answered 408 and the connection closed (at once when
+ * an answer before it is still unsent: the 408 could not leave before it). Once an answer opens an SSE stream the
  * handlers leave the pipeline: a stream's client owes nothing more, and one that stops reading is bounded by
  * {@code limits.max_unsent_bytes}. One timer runs per connection and is moved, not replaced, as phases change.
  */
@@ -42,7 +43,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     static final String NAME = "request-timeouts";
     static final String HEAD_BYTES = "request-head-bytes";
 
-    enum Phase { HEAD, BODY, ANSWERING, SENDING, IDLE, HTTP2 }
+    enum Phase { HEAD, BODY, ANSWERING, IDLE, HTTP2 }
 
     private final Channel channel;
     private final long headerNanos;
@@ -149,29 +150,30 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         boolean unsent = !written.isDone();
         if (unsent && answersUnsent++ == 0) {
             unsentSinceNanos = System.nanoTime();
+            armBy(unsentDeadline());
         }
         // the keep-alive wait starts once the client has the answer, not while a slow one still reads it
         written.addListener(done -> {
             if (unsent) {
                 answersUnsent--;
             }
-            if (phase == Phase.ANSWERING || phase == Phase.SENDING) {
+            if (phase == Phase.ANSWERING) {
                 enterAnsweringOrIdle();
             }
         });
-        if (unsent && phase == Phase.ANSWERING) {
-            enterAnsweringOrIdle();
-        }
     }
 
     private void enterAnsweringOrIdle() {
-        if (answersUnsent > 0) {
-            enter(Phase.SENDING, Math.max(1, unsentSinceNanos + idleNanos - System.nanoTime()));
-        } else if (answersOwed > 0) {
+        if (answersOwed > 0 || answersUnsent > 0) {
             enter(Phase.ANSWERING, 0);
         } else {
             enter(Phase.IDLE, idleNanos);
         }
+    }
+
+    /** When an answer the client has not taken closes the connection; never when all were taken. */
+    private long unsentDeadline() {
+        return answersUnsent > 0 ? unsentSinceNanos + idleNanos : Long.MAX_VALUE;
     }
 
     /** The connection now speaks HTTP/2: it is bounded as a whole, its streams by their own flow control. */
@@ -264,16 +266,21 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             return;
         }
         phase = next;
-        if (allowedNanos == 0) {
-            deadlineNanos = Long.MAX_VALUE;
-            return; // a timer still pending finds no deadline and lapses
+        // without a deadline of its own, a timer still pending finds none (but an unsent answer's) and lapses
+        deadlineNanos = allowedNanos == 0 ? Long.MAX_VALUE : System.nanoTime() + allowedNanos;
+        armBy(deadlineNanos);
+    }
+
+    /** Makes sure a timer fires by this time (a later one is moved earlier, none is armed for never). */
+    private void armBy(long atNanos) {
+        if (stopped || atNanos == Long.MAX_VALUE) {
+            return;
         }
-        deadlineNanos = System.nanoTime() + allowedNanos;
-        if (timer == null || deadlineNanos < timerNanos) {
+        if (timer == null || atNanos < timerNanos) {
             if (timer != null) {
                 timer.cancel(false);
             }
-            arm(deadlineNanos);
+            arm(atNanos);
         }
     }
 
@@ -294,7 +301,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     private void expired() {
         timer = null;
-        if (deadlineNanos == Long.MAX_VALUE || !channel.isActive()) {
+        if (stopped || !channel.isActive()) {
             return;
         }
         long now = System.nanoTime();
@@ -308,8 +315,16 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             }
             return;
         }
-        if (now < deadlineNanos) {
-            arm(deadlineNanos); // the phase moved on since this timer was set
+        if (now >= unsentDeadline()) {
+            channel.close(); // an answer left unread for the keep-alive timeout
+            return;
+        }
+        long due = Math.min(deadlineNanos, unsentDeadline());
+        if (due == Long.MAX_VALUE) {
+            return;
+        }
+        if (now < due) {
+            arm(due); // the phase moved on since this timer was set
             return;
         }
         switch (phase) {
@@ -326,8 +341,10 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             refusals.count(reason);
         }
         stop();
-        if (ctx == null || ctx.isRemoved()) {
-            channel.close(); // still in the TLS handshake: there is no HTTP to answer with
+        if (ctx == null || ctx.isRemoved() || answersUnsent > 0) {
+            // still in the TLS handshake: there is no HTTP to answer with; or an answer before it is still unsent,
+            // and the refusal would wait behind it
+            channel.close();
             return;
         }
         new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(status, message);

@@ -9,6 +9,7 @@ import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -59,6 +60,46 @@ class PipeliningTest {
             for (int i = 0; i < 20; i++) {
                 assertThat(client.nextOfType("message").data()).isEqualTo("m" + i);
             }
+        }
+    }
+
+    /**
+     * Answers left unread, then the head of a request whose body never comes: the late body's 408 could not leave
+     * before the unread answers, and the connection is closed all the same, not held with no timer left.
+     */
+    @Test
+    void unreadAnswersThenABodyThatNeverComesStillCloseTheConnection() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("http.keepalive_timeout", "2", "http.body_timeout", "1"));
+             Socket client = new Socket()) {
+            client.setReceiveBufferSize(4096);
+            client.connect(new InetSocketAddress("127.0.0.1", node.port()));
+            String requests = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(30)
+                    + "POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    + "Content-Length: 10\r\n\r\n";
+            OutputStream out = client.getOutputStream();
+            Thread writer = new Thread(() -> {
+                try {
+                    out.write(requests.getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException closed) {
+                    // the node closed the connection
+                }
+            }, "pipelining-writer");
+            writer.setDaemon(true);
+            writer.start();
+            long start = System.nanoTime();
+            // never read what the node answers: only look, now and then, whether it closed the connection
+            boolean closed = false;
+            while (!closed && System.nanoTime() - start < Duration.ofSeconds(10).toNanos()) {
+                Thread.sleep(500);
+                try {
+                    out.write(' '); // fails once the node has closed (reset) the connection; the node reads none of it
+                    out.flush();
+                } catch (IOException reset) {
+                    closed = true;
+                }
+            }
+            assertThat(closed).as("closed within the timeouts, though the client reads nothing").isTrue();
         }
     }
 
