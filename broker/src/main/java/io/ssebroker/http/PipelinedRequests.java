@@ -26,7 +26,7 @@ final class PipelinedRequests extends ChannelDuplexHandler {
     static final String NAME = "pipelined-requests";
 
     /** Messages read and not passed on yet, in order; owned (released) here until passed on. */
-    private final ArrayDeque<HttpObject> waiting = new ArrayDeque<>();
+    private final ArrayDeque<HttpObject> waiting = new ArrayDeque<>(4);
     /** A request went on, and its body has not all gone on or its final answer has not reached the socket. */
     private boolean inFlight;
     private boolean bodyPassed;

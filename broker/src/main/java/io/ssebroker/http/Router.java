@@ -211,7 +211,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /**
      * Publisher API rule: an API key when keys are configured, else local clients only (loopback, neither the request
-     * nor one before it on its connection forwarded).
+     * nor, over HTTP/2, a stream before it on its connection forwarded).
      */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers())
