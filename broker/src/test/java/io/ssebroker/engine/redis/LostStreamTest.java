@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Publication;
@@ -13,7 +12,6 @@ import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -32,9 +30,7 @@ class LostStreamTest {
     void aCursorFromBeforeTheStreamWasMadeAgainIsResetAndReplayedWhatIsThere() {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", redis.first().address(),
-                    "jwt.secret", "lost-stream-test-secret-of-32-bytes-or-more")).config();
+            BrokerConfig config = TestEngines.config(redis);
             RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
             try {
                 engine.start(new IgnoringEngineListener());

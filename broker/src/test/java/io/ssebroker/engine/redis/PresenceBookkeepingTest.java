@@ -8,13 +8,10 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -36,9 +33,7 @@ class PresenceBookkeepingTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         Supplier<RedisServers> start = deployment.equals("cluster") ? RedisServers::cluster : RedisServers::standalone;
         try (RedisServers redis = start.get()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", String.join(",", redis.addresses()),
-                    "jwt.secret", "bookkeeping-test-secret-of-32-bytes-or-more")).config();
+            BrokerConfig config = TestEngines.config(redis);
             RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
             RedisClusterClient client = RedisClusterClient.create(RedisURI.create("redis://" + redis.first().address()));
             try (StatefulRedisClusterConnection<String, String> connection = deployment.equals("cluster")

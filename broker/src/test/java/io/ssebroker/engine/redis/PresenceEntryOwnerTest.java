@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Publication;
 import io.ssebroker.engine.Registration;
@@ -13,7 +12,6 @@ import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -37,9 +35,7 @@ class PresenceEntryOwnerTest {
     void anEntryIsTheNewestConnectionsWhateverItsNamesCarry(String olderNonce, String newerNonce) {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", redis.first().address(),
-                    "jwt.secret", "entry-owner-test-secret-of-32-bytes-or-more")).config();
+            BrokerConfig config = TestEngines.config(redis);
             RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
             try {
                 engine.start(new IgnoringEngineListener());
@@ -82,9 +78,7 @@ class PresenceEntryOwnerTest {
     void aRegistrationRunAgainAnswersTheStartOfItsFirstRun() {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", redis.first().address(),
-                    "jwt.secret", "entry-owner-test-secret-of-32-bytes-or-more")).config();
+            BrokerConfig config = TestEngines.config(redis);
             RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
             try {
                 engine.start(new IgnoringEngineListener());
@@ -118,9 +112,7 @@ class PresenceEntryOwnerTest {
     void aRegistrationRunAgainAfterANewerConnectionReplacedItLeavesTheNewerOne(boolean cluster) {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = cluster ? RedisServers.cluster() : RedisServers.standalone()) {
-            BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
-                    "redis.addrs", String.join(",", redis.addresses()),
-                    "jwt.secret", "entry-owner-test-secret-of-32-bytes-or-more")).config();
+            BrokerConfig config = TestEngines.config(redis);
             RedisEngine first = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
             RedisEngine second = new RedisEngine(config, "127.0.0.1:7002", "test", StateChangeListener.NONE);
             try {
