@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link Phase#BODY}: the body must arrive within {@code http.body_timeout} of the head, in all;</li>
  *   <li>{@link Phase#ANSWERING}: the request is complete and being answered (or, when the client pipelines, requests
  *       read earlier still are): no timer;</li>
-
  *   <li>{@link Phase#IDLE}: a keep-alive connection between requests is closed after {@code http.keepalive_timeout},
  *       counted from the moment the last answer was written to the socket;</li>
  *   <li>{@link Phase#HTTP2}: an HTTP/2 connection is closed once it has had no open stream and read nothing for
