@@ -6,8 +6,10 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -33,8 +35,9 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Whatever the phase, an answer written that the client has not taken all of from the socket for {@code
  * http.keepalive_timeout} closes the connection: a client that sends requests and reads none of the answers holds
- * it no longer than an idle one. A head or body that is late is answered 408 and the connection closed (at once when
- * an answer before it is still unsent: the 408 could not leave before it). Once an answer opens an SSE stream the
+ * it no longer than an idle one. That close is a reset (see {@link #abort()}). A head or body that is late is
+ * answered 408 and the connection closed (reset at once when an answer before it is still unsent: the 408 could not
+ * leave before it). Once an answer opens an SSE stream the
  * handlers leave the pipeline: a stream's client owes nothing more, and one that stops reading is bounded by
  * {@code limits.max_unsent_bytes}. One timer runs per connection and is moved, not replaced, as phases change.
  */
@@ -315,7 +318,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             return;
         }
         if (now >= unsentDeadline()) {
-            channel.close(); // an answer left unread for the keep-alive timeout
+            abort(); // an answer left unread for the keep-alive timeout
             return;
         }
         long due = Math.min(deadlineNanos, unsentDeadline());
@@ -334,16 +337,31 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Closes the connection with a reset rather than an orderly end. Its client has stopped taking what it is sent,
+     * and the socket's send buffer holds what it did not take (up to megabytes): closed in order, the kernel would
+     * keep that buffer, and the connection, for as long as the client's window stays shut, and the client would learn
+     * of the close only once it read all of it. A reset frees both at once and tells the client at once.
+     */
+    private void abort() {
+        if (channel instanceof SocketChannel) {
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        }
+        channel.close();
+    }
+
     /** Answers with this status and closes; counted when there is a reason to count. */
     private void refuse(RefusalMeters.Reason reason, int status, String message) {
         if (reason != null) {
             refusals.count(reason);
         }
         stop();
-        if (ctx == null || ctx.isRemoved() || answersUnsent > 0) {
-            // still in the TLS handshake: there is no HTTP to answer with; or an answer before it is still unsent,
-            // and the refusal would wait behind it
-            channel.close();
+        if (answersUnsent > 0) {
+            abort(); // an answer before it is still unsent: the refusal would wait behind it
+            return;
+        }
+        if (ctx == null || ctx.isRemoved()) {
+            channel.close(); // still in the TLS handshake: there is no HTTP to answer with
             return;
         }
         new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(status, message);

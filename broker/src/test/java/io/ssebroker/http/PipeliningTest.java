@@ -1,8 +1,10 @@
 package io.ssebroker.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.ssebroker.testing.KernelSockets;
 import io.ssebroker.testing.RawConnection;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
@@ -23,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * HTTP/1.1 pipelining end to end: answers leave in the order of their requests whatever order they finish in, and a
- * client that pipelines without reading is held back by its own socket and closed after the keep-alive timeout,
- * while its neighbours are served.
+ * client that pipelines without reading is held back by its own socket and closed, while its neighbours are served.
+ * A client that reads nothing may not learn of a close for long, so the node's end of the connection is looked at.
  */
 class PipeliningTest {
 
@@ -69,6 +71,7 @@ class PipeliningTest {
      */
     @Test
     void unreadAnswersThenABodyThatNeverComesStillCloseTheConnection() throws Exception {
+        assumeTrue(KernelSockets.available(), "no table of the kernel's TCP sockets");
         try (TestNode node = TestNode.start(Map.of("http.keepalive_timeout", "2", "http.body_timeout", "1"));
              Socket client = new Socket()) {
             client.setReceiveBufferSize(4096);
@@ -87,24 +90,21 @@ class PipeliningTest {
             }, "pipelining-writer");
             writer.setDaemon(true);
             writer.start();
-            long start = System.nanoTime();
-            // never read what the node answers: only look, now and then, whether it closed the connection
-            boolean closed = false;
-            while (!closed && System.nanoTime() - start < Duration.ofSeconds(10).toNanos()) {
-                Thread.sleep(500);
-                try {
-                    out.write(' '); // fails once the node has closed (reset) the connection; the node reads none of it
-                    out.flush();
-                } catch (IOException reset) {
-                    closed = true;
-                }
-            }
-            assertThat(closed).as("closed within the timeouts, though the client reads nothing").isTrue();
+            // never read what the node answers: the node's end of the connection is looked at instead
+            await("closed within the timeouts, though the client reads nothing").atMost(Duration.ofSeconds(10))
+                    .until(() -> !KernelSockets.serverEndOpen(node.port(), client.getLocalPort()));
         }
     }
 
+    /**
+     * A client that sends requests by the thousand and reads none of the answers: the node reads on only once what
+     * it read before is answered, and closes the connection, either when the client has more than the HTTP codec's
+     * 128 requests unanswered at once or once an answer has sat unread for the keep-alive timeout; its neighbours
+     * are served meanwhile.
+     */
     @Test
-    void aClientThatPipelinesWithoutReadingIsHeldBackByItsSocketAndClosedAfterTheKeepAliveTimeout() throws Exception {
+    void aClientThatPipelinesWithoutReadingIsHeldBackAndClosedWhileItsNeighboursAreServed() throws Exception {
+        assumeTrue(KernelSockets.available(), "no table of the kernel's TCP sockets");
         try (TestNode node = TestNode.start(Map.of("http.keepalive_timeout", "2"));
              SseClient neighbour = node.connect("alice", "phone");
              Socket flooder = new Socket("127.0.0.1", node.port())) {
@@ -133,8 +133,9 @@ class PipeliningTest {
             assertThat(node.api().get("/healthz", Map.of()).status()).isEqualTo(200);
             node.api().send(Map.of("uid", "alice", "data", "meanwhile"));
             assertThat(neighbour.nextOfType("message").data()).isEqualTo("meanwhile");
-            writer.join(Duration.ofSeconds(8).toMillis());
-            assertThat(writer.isAlive()).as("closed once its answers sat unread for the keep-alive timeout").isFalse();
+            // the flooder may not learn of the close for long: its own segments can be waiting out a back-off
+            await("closed, though it never reads").atMost(Duration.ofSeconds(8))
+                    .until(() -> !KernelSockets.serverEndOpen(node.port(), flooder.getLocalPort()));
         }
     }
 }
