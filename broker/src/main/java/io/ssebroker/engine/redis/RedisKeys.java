@@ -86,6 +86,11 @@ final class RedisKeys {
         return prefix + ":{d:" + device + "}:o";
     }
 
+    /** The last registration that took the device's ownership: in the owner's slot, for a script that reads both. */
+    String deviceOwnerTaken(String device) {
+        return prefix + ":{d:" + device + "}:ot";
+    }
+
     String nodes() {
         return prefix + ":nodes";
     }

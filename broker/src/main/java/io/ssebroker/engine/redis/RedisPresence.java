@@ -63,6 +63,11 @@ final class RedisPresence {
     private static final long STATUS_TOO_MANY_DEVICES = -1;
     private static final long STATUS_FIRST = 1;
     /**
+     * How long the move of a device from one user to another is remembered, so that the step re-sent after a
+     * reconnect answers as it did (Lettuce re-sends what was written before the connection broke, once it is back).
+     */
+    private static final long RETAKE_WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(10);
+    /**
      * A drain whose answer may have been lost is run again, after pauses that double from half a second up to four,
      * for as long as the record of what a run took outlives the next run: the record is kept a minute, and a run is
      * started only within half a minute of the first, so that it reaches Redis in time even if it waits out a command
@@ -317,17 +322,19 @@ final class RedisPresence {
     }
 
     /**
-     * Records the session's uid as the device's owner; when the device was another user's, takes it out of that
+     * Records the session's uid as the device's owner (a script that, run again for the same connection, answers what
+     * it answered the first time); when the device was another user's, takes it out of that
      * user's presence, once the registering user is seen to have room for it: a registration refused for too many
      * devices must not cost the other user its device. (A registration of the same user that comes between this look
      * and the script may still leave no room: the script refuses then, and the other user has lost the device.)
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
         String owner = keys.deviceOwner(session.device());
-        return commands.setGet(owner, session.uid(), SetArgs.Builder.px(ownerTtlMillis))
-                .toCompletableFuture()
-                .thenCompose(previousOwner -> {
-                    if (previousOwner == null || previousOwner.equals(session.uid())) {
+        return scripts.run(RedisScripts.Script.TAKE_OWNER, new String[] {owner, keys.deviceOwnerTaken(session.device())},
+                        session.uid(), session.nonce(), Long.toString(ownerTtlMillis), Long.toString(RETAKE_WINDOW_MILLIS))
+                .thenCompose(answer -> {
+                    String previousOwner = (String) answer.get(0);
+                    if (previousOwner.isEmpty() || previousOwner.equals(session.uid())) {
                         return CompletableFuture.completedFuture(new Ownership(false, null));
                     }
                     return hasRoom(session, maxDevicesPerUser).thenCompose(room -> room

@@ -25,7 +25,7 @@ final class RedisScripts implements ScriptRunner {
     enum Script {
         PUBLISH(STREAM_COMMON, "publish.lua"), REPLAY(STREAM_COMMON, "replay.lua"),
         REGISTER(PRESENCE_COMMON, "register.lua"), UNREGISTER(PRESENCE_COMMON, "unregister.lua"),
-        DRAIN(PRESENCE_COMMON, "drain.lua"), GIVE_BACK_OWNER("give-back-owner.lua"),
+        DRAIN(PRESENCE_COMMON, "drain.lua"), TAKE_OWNER("take-owner.lua"), GIVE_BACK_OWNER("give-back-owner.lua"),
         TAKE_BACK_ENDED("take-back-ended.lua"), TAKE_OVER_POSTINGS("take-over-postings.lua");
 
         final String source;

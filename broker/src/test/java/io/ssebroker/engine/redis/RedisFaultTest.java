@@ -641,6 +641,70 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * A device that moves from one user to another on Redis Cluster: the step that records the new owner is carried
+     * out by the master of the device's keys, its answer is lost with the connection, and Lettuce re-sends it after
+     * the reconnect. The re-sent step must answer the owner the device was taken from, as the first run did (not the
+     * new owner that run wrote): that user's session on the device is ended, and the device is not left online under
+     * two users.
+     */
+    @Test
+    void aDeviceTakenFromAnotherUserByAStepReSentAfterAReconnectIsTakenFromThatUser() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<RedisServers.Server, TcpProxy> proxies = redis.behindProxies();
+            String seeds = String.join(",", proxies.values().stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
+            ExecutorService connecting = Executors.newSingleThreadExecutor();
+            try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "5"))) {
+                RedisKeys keys = new RedisKeys("sse");
+                Set<RedisServers.Server> indexMasters = new HashSet<>();
+                try (SseClient indexed = node.connect("u-index", "d-index")) {
+                    indexed.nextOfType("sys_connected");
+                    for (RedisServers.Server server : redis.servers()) {
+                        for (String key : server.cli("KEYS", "sse:{n:*}:d").trim().split("\n")) {
+                            if (!key.isBlank()) {
+                                indexMasters.add(redis.ownerOf(redis.slotOf(key)));
+                            }
+                        }
+                    }
+                }
+                // Only the device's owner is on the master whose answers are lost: every other step is answered.
+                RedisServers.Server lossy = redis.servers().stream().filter(server -> !indexMasters.contains(server))
+                        .findFirst().orElseThrow();
+                Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
+                Predicate<String> userOffLossy = name -> !onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name));
+                String before = firstName("u-before-", userOffLossy);
+                String after = firstName("u-after-", userOffLossy);
+                String device = firstName("d-moved-", name -> onLossy.test(keys.deviceOwner(name)) && !onLossy.test(keys.kickedDevice(name)));
+
+                SseClient previous = node.connect(before, device);
+                previous.nextOfType("sys_connected");
+                TcpProxy proxy = proxies.get(lossy);
+                proxy.dropReplies();
+                Future<SseClient> taking = connecting.submit(() -> node.connect(after, device));
+                await().atMost(Duration.ofSeconds(3)).until(() -> lossy.cli("GET", keys.deviceOwner(device)).trim().equals(after));
+                proxy.cut();
+                proxy.restore(); // the node reconnects and re-sends the step
+
+                try (SseClient next = taking.get(20, TimeUnit.SECONDS)) {
+                    assumeTrue(next.status() == 200 && next.next(Duration.ofSeconds(10)).event().equals("sys_connected"),
+                            "Lettuce failed the step instead of re-sending it");
+                    assertThat(previous.nextOfType("sys_extrude_offline")).as("the previous user's session is ended")
+                            .isNotNull();
+                    await().atMost(Duration.ofSeconds(5)).until(() -> !node.api().get("/info", Map.of("uid", before))
+                            .result().path("online").asBoolean());
+                    assertThat(node.api().send(Map.of("device", device, "data", "to the new owner"))).isEqualTo(1);
+                    assertThat(next.nextOfType("message").data()).isEqualTo("to the new owner");
+                } finally {
+                    previous.close();
+                }
+            } finally {
+                connecting.shutdownNow();
+                proxies.values().forEach(TcpProxy::close);
+            }
+        }
+    }
+
     /** The first of stem0, stem1, ... that the test takes. */
     private static String firstName(String stem, Predicate<String> taken) {
         for (int i = 0; ; i++) {
