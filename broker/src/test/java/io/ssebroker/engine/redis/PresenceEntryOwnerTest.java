@@ -34,37 +34,31 @@ class PresenceEntryOwnerTest {
     @CsvSource(delimiter = '|', value = {"k1old|k2new", "n-1 \"old\"|n-2 \\new"})
     void anEntryIsTheNewestConnectionsWhateverItsNamesCarry(String olderNonce, String newerNonce) {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = TestEngines.config(redis);
-            RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
-            try {
-                engine.start(new IgnoringEngineListener());
-                // Both names hold what the older connection's entry holds as text: found as text, they would pass
-                // the newer entry off as the older connection's.
-                String lookalike = "\",\"nonce\":\"" + olderNonce + "\"";
-                String uid = "u-" + UUID.randomUUID() + lookalike;
-                String device = "d" + lookalike;
-                DeviceSession older = session(uid, device, olderNonce);
-                DeviceSession newer = session(uid, device, newerNonce);
+        try (RedisServers redis = RedisServers.standalone();
+             RedisEngine engine = TestEngines.started(redis, "127.0.0.1:7001")) {
+            // Both names hold what the older connection's entry holds as text: found as text, they would pass
+            // the newer entry off as the older connection's.
+            String lookalike = "\",\"nonce\":\"" + olderNonce + "\"";
+            String uid = "u-" + UUID.randomUUID() + lookalike;
+            String device = "d" + lookalike;
+            DeviceSession older = session(uid, device, olderNonce);
+            DeviceSession newer = session(uid, device, newerNonce);
 
-                Registration first = engine.register(older, 4, System.currentTimeMillis()).join();
-                assertThat(first.accepted()).isTrue();
-                Registration again = engine.register(older, 4, System.currentTimeMillis()).join();
-                assertThat(again.accepted()).as("sent again: the same connection").isTrue();
-                assertThat(again.replaced()).as("sent again: nobody extruded").isNull();
+            Registration first = engine.register(older, 4, System.currentTimeMillis()).join();
+            assertThat(first.accepted()).isTrue();
+            Registration again = engine.register(older, 4, System.currentTimeMillis()).join();
+            assertThat(again.accepted()).as("sent again: the same connection").isTrue();
+            assertThat(again.replaced()).as("sent again: nobody extruded").isNull();
 
-                Registration replacing = engine.register(newer, 4, System.currentTimeMillis()).join();
-                assertThat(replacing.replaced()).extracting(DeviceSession::nonce).isEqualTo(olderNonce);
+            Registration replacing = engine.register(newer, 4, System.currentTimeMillis()).join();
+            assertThat(replacing.replaced()).extracting(DeviceSession::nonce).isEqualTo(olderNonce);
 
-                assertThat(engine.unregister(older, StateChange.DEVICE_DISCONNECT).join())
-                        .as("a late removal of the older connection").isFalse();
-                assertThat(engine.device(device).join()).as("the newer connection is still online")
-                        .map(DeviceSession::nonce).contains(newerNonce);
-                assertThat(engine.unregister(newer, StateChange.DEVICE_DISCONNECT).join()).isTrue();
-                assertThat(engine.device(device).join()).isEmpty();
-            } finally {
-                engine.close();
-            }
+            assertThat(engine.unregister(older, StateChange.DEVICE_DISCONNECT).join())
+                    .as("a late removal of the older connection").isFalse();
+            assertThat(engine.device(device).join()).as("the newer connection is still online")
+                    .map(DeviceSession::nonce).contains(newerNonce);
+            assertThat(engine.unregister(newer, StateChange.DEVICE_DISCONNECT).join()).isTrue();
+            assertThat(engine.device(device).join()).isEmpty();
         }
     }
 
@@ -77,26 +71,20 @@ class PresenceEntryOwnerTest {
     @Test
     void aRegistrationRunAgainAnswersTheStartOfItsFirstRun() {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
-        try (RedisServers redis = RedisServers.standalone()) {
-            BrokerConfig config = TestEngines.config(redis);
-            RedisEngine engine = new RedisEngine(config, "127.0.0.1:7001", "test", StateChangeListener.NONE);
-            try {
-                engine.start(new IgnoringEngineListener());
-                String uid = "u-" + UUID.randomUUID();
-                engine.publish(new Publication(null, "before", Set.of(uid), Set.of())).join();
-                DeviceSession session = session(uid, "d-start", "k-start");
-                Registration first = engine.register(session, 4, System.currentTimeMillis()).join();
-                engine.publish(new Publication(null, "in between", Set.of(uid), Set.of())).join();
-                Registration again = engine.register(session, 4, System.currentTimeMillis()).join();
-                assertThat(again.accepted()).isTrue();
-                assertThat(again.start().userOffset()).isEqualTo(first.start().userOffset());
-                assertThat(engine.replay(uid, "d-start", Optional.of(again.start())).join().messages())
-                        .extracting(StreamMessage::data).containsExactly("in between");
-                assertThat(engine.device("d-start").join()).as("the entry reads as before")
-                        .map(DeviceSession::nonce).contains("k-start");
-            } finally {
-                engine.close();
-            }
+        try (RedisServers redis = RedisServers.standalone();
+             RedisEngine engine = TestEngines.started(redis, "127.0.0.1:7001")) {
+            String uid = "u-" + UUID.randomUUID();
+            engine.publish(new Publication(null, "before", Set.of(uid), Set.of())).join();
+            DeviceSession session = session(uid, "d-start", "k-start");
+            Registration first = engine.register(session, 4, System.currentTimeMillis()).join();
+            engine.publish(new Publication(null, "in between", Set.of(uid), Set.of())).join();
+            Registration again = engine.register(session, 4, System.currentTimeMillis()).join();
+            assertThat(again.accepted()).isTrue();
+            assertThat(again.start().userOffset()).isEqualTo(first.start().userOffset());
+            assertThat(engine.replay(uid, "d-start", Optional.of(again.start())).join().messages())
+                    .extracting(StreamMessage::data).containsExactly("in between");
+            assertThat(engine.device("d-start").join()).as("the entry reads as before")
+                    .map(DeviceSession::nonce).contains("k-start");
         }
     }
 
