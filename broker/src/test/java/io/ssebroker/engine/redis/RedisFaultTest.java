@@ -581,20 +581,12 @@ class RedisFaultTest {
             try (TestNode first = TestNode.start(settings); TestNode second = TestNode.start(settings)) {
                 // The master whose answers are lost holds neither node's index of its sessions, so that each node's
                 // registration reaches its script there: the user's keys are on it, the device's and kicks' elsewhere.
-                Set<RedisServers.Server> indexMasters = new HashSet<>();
+                RedisServers.Server lossy;
                 try (SseClient a = first.connect("u-index-a", "d-index-a"); SseClient b = second.connect("u-index-b", "d-index-b")) {
                     a.nextOfType("sys_connected");
                     b.nextOfType("sys_connected");
-                    for (RedisServers.Server server : redis.servers()) {
-                        for (String key : server.cli("KEYS", "sse:{n:*}:d").trim().split("\n")) {
-                            if (!key.isBlank()) {
-                                indexMasters.add(redis.ownerOf(redis.slotOf(key)));
-                            }
-                        }
-                    }
+                    lossy = masterWithoutNodeIndex(redis);
                 }
-                RedisServers.Server lossy = redis.servers().stream().filter(server -> !indexMasters.contains(server))
-                        .findFirst().orElseThrow();
                 Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
                 RedisKeys keys = new RedisKeys("sse");
                 String uid = firstName("u-resent-", name -> onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name)));
@@ -657,20 +649,12 @@ class RedisFaultTest {
             ExecutorService connecting = Executors.newSingleThreadExecutor();
             try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "5"))) {
                 RedisKeys keys = new RedisKeys("sse");
-                Set<RedisServers.Server> indexMasters = new HashSet<>();
+                // Only the device's owner is on the master whose answers are lost: every other step is answered.
+                RedisServers.Server lossy;
                 try (SseClient indexed = node.connect("u-index", "d-index")) {
                     indexed.nextOfType("sys_connected");
-                    for (RedisServers.Server server : redis.servers()) {
-                        for (String key : server.cli("KEYS", "sse:{n:*}:d").trim().split("\n")) {
-                            if (!key.isBlank()) {
-                                indexMasters.add(redis.ownerOf(redis.slotOf(key)));
-                            }
-                        }
-                    }
+                    lossy = masterWithoutNodeIndex(redis);
                 }
-                // Only the device's owner is on the master whose answers are lost: every other step is answered.
-                RedisServers.Server lossy = redis.servers().stream().filter(server -> !indexMasters.contains(server))
-                        .findFirst().orElseThrow();
                 Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
                 Predicate<String> userOffLossy = name -> !onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name));
                 String before = firstName("u-before-", userOffLossy);
@@ -703,6 +687,19 @@ class RedisFaultTest {
                 proxies.values().forEach(TcpProxy::close);
             }
         }
+    }
+
+    /** A master that holds no node's index of its sessions (each node has one once a client of it connected). */
+    private static RedisServers.Server masterWithoutNodeIndex(RedisServers redis) {
+        Set<RedisServers.Server> indexMasters = new HashSet<>();
+        for (RedisServers.Server server : redis.servers()) {
+            for (String key : server.cli("KEYS", "sse:{n:*}:d").trim().split("\n")) {
+                if (!key.isBlank()) {
+                    indexMasters.add(redis.ownerOf(redis.slotOf(key)));
+                }
+            }
+        }
+        return redis.servers().stream().filter(server -> !indexMasters.contains(server)).findFirst().orElseThrow();
     }
 
     /** The first of stem0, stem1, ... that the test takes. */
