@@ -86,9 +86,9 @@ final class RedisKeys {
         return prefix + ":{d:" + device + "}:o";
     }
 
-    /** The last registration that took the device's ownership: in the owner's slot, for a script that reads both. */
-    String deviceOwnerTaken(String device) {
-        return prefix + ":{d:" + device + "}:ot";
+    /** Whom a connection took the device from: in the owner's slot, for the script that reads both. */
+    String deviceOwnerTaken(String device, String nonce) {
+        return prefix + ":{d:" + device + "}:ot:" + nonce;
     }
 
     String nodes() {

@@ -63,10 +63,11 @@ final class RedisPresence {
     private static final long STATUS_TOO_MANY_DEVICES = -1;
     private static final long STATUS_FIRST = 1;
     /**
-     * How long the move of a device from one user to another is remembered, so that the step re-sent after a
-     * reconnect answers as it did (Lettuce re-sends what was written before the connection broke, once it is back).
+     * How long a connection's move of a device from another user is remembered, so that the step re-sent after a
+     * reconnect (Lettuce re-sends what it wrote before the connection broke, once it is back) answers as it did: a
+     * minute, as the other records of a first run, is longer than a command timeout and a reconnect.
      */
-    private static final long RETAKE_WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(10);
+    private static final long RETAKE_WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(1);
     /**
      * A drain whose answer may have been lost is run again, after pauses that double from half a second up to four,
      * for as long as the record of what a run took outlives the next run: the record is kept a minute, and a run is
@@ -322,16 +323,17 @@ final class RedisPresence {
     }
 
     /**
-     * Records the session's uid as the device's owner (a script that, run again for the same connection, answers what
-     * it answered the first time); when the device was another user's, takes it out of that
+     * Records the session's uid as the device's owner (a script that, run again for the same connection after taking
+     * the device from another user, answers that user again); when the device was another user's, takes it out of that
      * user's presence, once the registering user is seen to have room for it: a registration refused for too many
      * devices must not cost the other user its device. (A registration of the same user that comes between this look
      * and the script may still leave no room: the script refuses then, and the other user has lost the device.)
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
         String owner = keys.deviceOwner(session.device());
-        return scripts.run(RedisScripts.Script.TAKE_OWNER, new String[] {owner, keys.deviceOwnerTaken(session.device())},
-                        session.uid(), session.nonce(), Long.toString(ownerTtlMillis), Long.toString(RETAKE_WINDOW_MILLIS))
+        String[] scriptKeys = {owner, keys.deviceOwnerTaken(session.device(), session.nonce())};
+        return scripts.run(RedisScripts.Script.TAKE_OWNER, scriptKeys,
+                        session.uid(), Long.toString(ownerTtlMillis), Long.toString(RETAKE_WINDOW_MILLIS))
                 .thenCompose(answer -> {
                     String previousOwner = (String) answer.get(0);
                     if (previousOwner.isEmpty() || previousOwner.equals(session.uid())) {
