@@ -36,10 +36,11 @@ import java.util.concurrent.TimeUnit;
  * Whatever the phase, an answer written that the client has not taken all of from the socket for {@code
  * http.keepalive_timeout} closes the connection: a client that sends requests and reads none of the answers holds
  * it no longer than an idle one. That close is a reset (see {@link #abort()}). A head or body that is late is
- * answered 408 and the connection closed (reset at once when an answer before it is still unsent: the 408 could not
- * leave before it). Once an answer opens an SSE stream the
- * handlers leave the pipeline: a stream's client owes nothing more, and one that stops reading is bounded by
- * {@code limits.max_unsent_bytes}. One timer runs per connection and is moved, not replaced, as phases change.
+ * answered 408 and the connection closed: reset at once when an answer before it is still unsent (the 408 could not
+ * leave before it), and reset after {@code http.keepalive_timeout} when the 408 itself is not taken by then. Once an
+ * answer opens an SSE stream the handlers leave the pipeline: a stream's client owes nothing more, and one that stops
+ * reading is bounded by {@code limits.max_unsent_bytes}. One timer runs per connection and is moved, not replaced, as
+ * phases change.
  */
 final class RequestTimeouts extends ChannelDuplexHandler {
     static final String NAME = "request-timeouts";
@@ -341,9 +342,13 @@ final class RequestTimeouts extends ChannelDuplexHandler {
      * Closes the connection with a reset rather than an orderly end. Its client has stopped taking what it is sent,
      * and the socket's send buffer holds what it did not take (up to megabytes): closed in order, the kernel would
      * keep that buffer, and the connection, for as long as the client's window stays shut, and the client would learn
-     * of the close only once it read all of it. A reset frees both at once and tells the client at once.
+     * of the close only once it read all of it. A reset frees both at once and tells the client at once (over TLS
+     * once the TLS handler has given up sending its close notification behind what waits).
      */
     private void abort() {
+        if (!channel.isActive()) {
+            return;
+        }
         if (channel instanceof SocketChannel) {
             channel.config().setOption(ChannelOption.SO_LINGER, 0);
         }
@@ -365,5 +370,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             return;
         }
         new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(status, message);
+        // The refusal closes the connection once the socket has taken it; a client that stopped reading may leave
+        // the kernel's buffer full with the answers before it, and the refusal waiting for ever, the timers stopped.
+        ScheduledFuture<?> untaken = channel.eventLoop().schedule(this::abort, idleNanos, TimeUnit.NANOSECONDS);
+        channel.closeFuture().addListener(closed -> untaken.cancel(false));
     }
 }

@@ -91,6 +91,8 @@ class PipeliningTest {
             writer.setDaemon(true);
             writer.start();
             // never read what the node answers: the node's end of the connection is looked at instead
+            await("accepted").atMost(Duration.ofSeconds(5))
+                    .until(() -> KernelSockets.serverEndOpen(node.port(), client.getLocalPort()));
             await("closed within the timeouts, though the client reads nothing").atMost(Duration.ofSeconds(10))
                     .until(() -> !KernelSockets.serverEndOpen(node.port(), client.getLocalPort()));
         }
@@ -98,24 +100,27 @@ class PipeliningTest {
 
     /**
      * A client that sends requests by the thousand and reads none of the answers: the node reads on only once what
-     * it read before is answered, and closes the connection, either when the client has more than the HTTP codec's
-     * 128 requests unanswered at once or once an answer has sat unread for the keep-alive timeout; its neighbours
-     * are served meanwhile.
+     * it read before is answered, so the client is held back by its own socket, and the connection is closed once an
+     * answer has sat unread for the keep-alive timeout; its neighbours are served meanwhile. Each request is padded
+     * so that one read of the node's (64 kB at most) holds fewer than the HTTP codec's 128 requests, beyond which it
+     * would close the connection at once.
      */
     @Test
-    void aClientThatPipelinesWithoutReadingIsHeldBackAndClosedWhileItsNeighboursAreServed() throws Exception {
+    void aClientThatPipelinesWithoutReadingIsHeldBackByItsSocketAndClosedAfterTheKeepAliveTimeout() throws Exception {
         assumeTrue(KernelSockets.available(), "no table of the kernel's TCP sockets");
         try (TestNode node = TestNode.start(Map.of("http.keepalive_timeout", "2"));
              SseClient neighbour = node.connect("alice", "phone");
-             Socket flooder = new Socket("127.0.0.1", node.port())) {
+             Socket flooder = new Socket()) {
             neighbour.nextOfType("sys_connected");
             flooder.setReceiveBufferSize(4096);
-            byte[] requests = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
+            flooder.connect(new InetSocketAddress("127.0.0.1", node.port()));
+            String request = "GET / HTTP/1.1\r\nHost: x\r\nX-Padding: " + "p".repeat(560) + "\r\n\r\n";
+            byte[] requests = request.repeat(100).getBytes(StandardCharsets.US_ASCII);
             AtomicLong written = new AtomicLong();
             Thread writer = new Thread(() -> {
                 try {
                     OutputStream out = flooder.getOutputStream();
-                    for (int i = 0; i < 2000; i++) { // 70 MB, should the node read it all
+                    for (int i = 0; i < 1000; i++) { // 60 MB of requests for 1.8 GB of demo pages, should all be read
                         out.write(requests);
                         written.addAndGet(requests.length);
                     }
@@ -125,16 +130,17 @@ class PipeliningTest {
             }, "pipelining-flooder");
             writer.setDaemon(true);
             writer.start();
-            Thread.sleep(1500);
+            Thread.sleep(1000);
             long stalledAt = written.get();
             Thread.sleep(500);
+            assertThat(writer.isAlive()).as("not closed yet: the keep-alive timeout has not passed").isTrue();
             assertThat(written.get()).as("the node stopped reading: the writer is blocked").isEqualTo(stalledAt)
                     .isLessThan(16L * 1024 * 1024);
             assertThat(node.api().get("/healthz", Map.of()).status()).isEqualTo(200);
             node.api().send(Map.of("uid", "alice", "data", "meanwhile"));
             assertThat(neighbour.nextOfType("message").data()).isEqualTo("meanwhile");
-            // the flooder may not learn of the close for long: its own segments can be waiting out a back-off
-            await("closed, though it never reads").atMost(Duration.ofSeconds(8))
+            // the flooder may not learn of the close for long, should its own segments be waiting out a back-off
+            await("closed once an answer sat unread for the keep-alive timeout").atMost(Duration.ofSeconds(8))
                     .until(() -> !KernelSockets.serverEndOpen(node.port(), flooder.getLocalPort()));
         }
     }

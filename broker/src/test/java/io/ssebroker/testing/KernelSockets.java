@@ -28,7 +28,9 @@ public final class KernelSockets {
 
     /**
      * True while the socket whose local port is {@code serverPort} and whose peer's port is {@code clientPort} is
-     * open on the server's side: established, or told of the client's end but not closed itself.
+     * open on the server's side: established, or told of the client's end but not closed itself. False when there is
+     * no such socket, and while the kernel holds the connection unaccepted ({@code SYN_RECV}, as a node on Linux does
+     * until the first bytes arrive): a test first sees it open, then awaits the close.
      */
     public static boolean serverEndOpen(int serverPort, int clientPort) {
         String local = String.format(":%04X", serverPort);
