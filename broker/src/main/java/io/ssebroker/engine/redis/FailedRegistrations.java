@@ -11,11 +11,9 @@ import org.slf4j.LoggerFactory;
  * connection ended before it went live (its client closed it first, its replay failed), may have left in Redis beyond
  * its presence entry, which the rollback or the removal takes away: if its script ran, the device's connection it
  * replaced is remembered as ended, as if a connection that went live had replaced it. That connection's client never
- * had the new one, and coming back with its cursor it would be refused with 204, for good. And if it took the device
- * from another user, the device is recorded as its user's: messages to the device would go to a stream no connection
- * of the device reads. The mark is taken back and the device given back at once and, while Redis does not answer,
- * again at every heartbeat for as long as the scripts' records of what they replaced are kept (a minute); a take-back
- * still unanswered by then is logged.
+ * had the new one, and coming back with its cursor it would be refused with 204, for good. The mark is taken back at
+ * once and, while Redis does not answer, again at every heartbeat for as long as the script's record of what it
+ * replaced is kept (a minute); a take-back still unanswered by then is logged.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
  * scheduler.
@@ -53,8 +51,8 @@ final class FailedRegistrations {
             if (now - expires > 0) {
                 pending.remove(session);
                 log.warn("connection {} of user {} did not go live, and Redis did not answer in time whether the "
-                        + "connection it replaced was marked ended (that one may be refused when it comes back) or "
-                        + "device {} taken from another user", session.nonce(), session.uid(), session.device());
+                        + "connection it replaced was marked ended: that one may be refused when it comes back",
+                        session.nonce(), session.uid());
             } else {
                 takeBack(session);
             }
@@ -62,20 +60,15 @@ final class FailedRegistrations {
     }
 
     private void takeBack(DeviceSession session) {
-        presence.takeBackEnded(session).thenCombine(presence.giveBackDevice(session), (takenBack, givenBack) -> {
+        presence.takeBackEnded(session).whenComplete((takenBack, error) -> {
+            if (error != null) {
+                return; // the next heartbeat asks again
+            }
+            pending.remove(session);
             if (takenBack) {
                 log.info("connection {} of user {} did not go live after replacing another: that one may come back",
                         session.nonce(), session.uid());
             }
-            if (givenBack) {
-                log.info("connection {} of user {} did not go live after taking device {} from another user: the "
-                        + "device is that user's again", session.nonce(), session.uid(), session.device());
-            }
-            return null;
-        }).whenComplete((done, error) -> {
-            if (error == null) {
-                pending.remove(session);
-            } // else the next heartbeat asks again
         });
     }
 }

@@ -342,7 +342,9 @@ final class RedisPresence {
                     return hasRoom(session, maxDevicesPerUser).thenCompose(room -> room
                             ? remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE)
                                     .thenApply(taken -> new Ownership(false, taken))
-                            : giveBackDevice(session).thenApply(givenBack -> Ownership.NO_ROOM));
+                            : scripts.run(RedisScripts.Script.GIVE_BACK_OWNER, new String[] {owner},
+                                    session.uid(), previousOwner, Long.toString(ownerTtlMillis))
+                                    .thenApply(givenBack -> Ownership.NO_ROOM));
                 });
     }
 
@@ -620,17 +622,6 @@ final class RedisPresence {
     CompletableFuture<Boolean> takeBackEnded(DeviceSession failed) {
         return scripts.run(RedisScripts.Script.TAKE_BACK_ENDED,
                         new String[] {keys.userReplaced(failed.uid(), failed.nonce()), keys.endedConnections(failed.uid())})
-                .thenApply(result -> (Long) result.get(0) > 0);
-    }
-
-    /**
-     * Gives the device back to the user the connection of {@code session} took it from, unless a later registration
-     * took it since (see give-back-owner.lua); true when given back.
-     */
-    CompletableFuture<Boolean> giveBackDevice(DeviceSession session) {
-        return scripts.run(RedisScripts.Script.GIVE_BACK_OWNER,
-                        new String[] {keys.deviceOwner(session.device()), keys.deviceOwnerTaken(session.device(), session.nonce())},
-                        session.uid(), Long.toString(ownerTtlMillis))
                 .thenApply(result -> (Long) result.get(0) > 0);
     }
 
