@@ -48,6 +48,8 @@ import org.junit.jupiter.api.Test;
  */
 class UnreadAnswersTest {
     private static final byte[] ANSWER = new byte[64 * 1024];
+    /** The head of a request whose body never comes. */
+    private static final String LATE_BODY_HEAD = "POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
 
     private EventLoopGroup group;
     private Channel server;
@@ -117,7 +119,7 @@ class UnreadAnswersTest {
         start(1, 5, false);
         try (Socket client = connect()) {
             long start = System.nanoTime();
-            client.getOutputStream().write(requests(20, "POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"));
+            client.getOutputStream().write(requests(20, LATE_BODY_HEAD));
             assertResetWithin(client, Duration.ofSeconds(4));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).as("at the body timeout, not the keep-alive one")
                     .isLessThan(Duration.ofSeconds(4));
@@ -133,7 +135,7 @@ class UnreadAnswersTest {
     void aRefusalTheClientDoesNotTakeResetsTheConnectionAfterTheKeepAliveTimeout() throws Exception {
         start(1, 2, true);
         try (Socket client = connect()) {
-            client.getOutputStream().write(requests(20, "POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"));
+            client.getOutputStream().write(requests(20, LATE_BODY_HEAD));
             assertResetWithin(client, Duration.ofSeconds(8));
         }
     }
