@@ -18,15 +18,17 @@ final class FailedAfterRemoving extends RuntimeException {
         this.removed = List.copyOf(removed);
     }
 
-    /** The failure, naming this connection too (besides those it names already); the failure itself when null. */
-    static Throwable naming(DeviceSession connection, Throwable failure) {
+    /** The failure, naming these connections too (besides those it names already); the failure itself when none. */
+    static Throwable naming(List<DeviceSession> connections, Throwable failure) {
         Throwable cause = Failures.cause(failure);
-        if (connection == null) {
+        if (connections.isEmpty()) {
             return cause;
         }
         List<DeviceSession> all = new ArrayList<>(removedBy(cause));
-        if (all.stream().noneMatch(named -> named.nonce().equals(connection.nonce()))) {
-            all.add(connection);
+        for (DeviceSession connection : connections) {
+            if (all.stream().noneMatch(named -> named.nonce().equals(connection.nonce()))) {
+                all.add(connection);
+            }
         }
         return new FailedAfterRemoving(all, cause instanceof FailedAfterRemoving named ? named.getCause() : cause);
     }

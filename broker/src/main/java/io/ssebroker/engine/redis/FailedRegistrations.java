@@ -1,6 +1,7 @@
 package io.ssebroker.engine.redis;
 
 import io.ssebroker.engine.DeviceSession;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -11,9 +12,13 @@ import org.slf4j.LoggerFactory;
  * connection ended before it went live (its client closed it first, its replay failed), may have left in Redis beyond
  * its presence entry, which the rollback or the removal takes away: if its script ran, the device's connection it
  * replaced is remembered as ended, as if a connection that went live had replaced it. That connection's client never
- * had the new one, and coming back with its cursor it would be refused with 204, for good. The mark is taken back at
- * once and, while Redis does not answer, again at every heartbeat for as long as the script's record of what it
- * replaced is kept (a minute); a take-back still unanswered by then is logged.
+ * had the new one, and coming back with its cursor it would be refused with 204, for good. And a registration that
+ * failed before it knew that it had taken its device from another user and ended that user's session may have left
+ * the device recorded as its user's: messages to the device would go to a stream that no connection of the device
+ * reads, while that user's connection, still online, misses them. The mark is taken back and the device given back
+ * at once and, while Redis does not answer, again at every heartbeat for as long as the scripts' records are kept (a
+ * minute); each is done once, whichever run gets through (take-back-ended.lua, give-back-owner.lua). One still
+ * unanswered by then is logged.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
  * scheduler.
@@ -26,49 +31,65 @@ final class FailedRegistrations {
     private static final int MAX_PENDING = 100_000;
 
     private final RedisPresence presence;
-    /** Failed registrations whose take-back has not been answered yet, with when their record expires. */
-    private final ConcurrentHashMap<DeviceSession, Long> pending = new ConcurrentHashMap<>();
+    /** Failed registrations whose take-back has not been answered yet. */
+    private final ConcurrentHashMap<DeviceSession, Pending> pending = new ConcurrentHashMap<>();
+
+    /** When a failed registration's records expire, and whether its device is to be given back. */
+    private record Pending(long expires, boolean givesBackDevice) {
+    }
 
     FailedRegistrations(RedisPresence presence) {
         this.presence = presence;
     }
 
-    /** A registration failed at this node, or its connection did not go live: takes back what its script may have marked. */
-    void failed(DeviceSession session) {
+    /**
+     * A registration failed at this node, or its connection did not go live: takes back what its script may have
+     * marked, and gives its device back where the registration failed before it knew that it had taken the device
+     * ({@code takeUnsettled}).
+     */
+    void failed(DeviceSession session, boolean takeUnsettled) {
         if (pending.size() >= MAX_PENDING) {
             log.warn("connection {} of user {} did not go live: whether the connection it replaced was marked "
                     + "ended is not checked (too many failures waiting for Redis)", session.nonce(), session.uid());
             return;
         }
-        pending.put(session, System.nanoTime() + RECORD_KEPT_NANOS);
-        takeBack(session);
+        pending.put(session, new Pending(System.nanoTime() + RECORD_KEPT_NANOS, takeUnsettled));
+        takeBack(session, takeUnsettled);
     }
 
     /** Runs every heartbeat: takes back again what Redis did not answer before. */
     void retry() {
         long now = System.nanoTime();
-        pending.forEach((session, expires) -> {
-            if (now - expires > 0) {
+        pending.forEach((session, failure) -> {
+            if (now - failure.expires() > 0) {
                 pending.remove(session);
                 log.warn("connection {} of user {} did not go live, and Redis did not answer in time whether the "
-                        + "connection it replaced was marked ended: that one may be refused when it comes back",
-                        session.nonce(), session.uid());
+                        + "connection it replaced was marked ended (that one may be refused when it comes back){}",
+                        session.nonce(), session.uid(), failure.givesBackDevice()
+                                ? " or device " + session.device() + " taken from another user" : "");
             } else {
-                takeBack(session);
+                takeBack(session, failure.givesBackDevice());
             }
         });
     }
 
-    private void takeBack(DeviceSession session) {
-        presence.takeBackEnded(session).whenComplete((takenBack, error) -> {
-            if (error != null) {
-                return; // the next heartbeat asks again
-            }
-            pending.remove(session);
+    private void takeBack(DeviceSession session, boolean givesBackDevice) {
+        CompletableFuture<Boolean> givenBack = givesBackDevice ? presence.giveBackDevice(session)
+                : CompletableFuture.completedFuture(false);
+        presence.takeBackEnded(session).thenCombine(givenBack, (takenBack, deviceGivenBack) -> {
             if (takenBack) {
                 log.info("connection {} of user {} did not go live after replacing another: that one may come back",
                         session.nonce(), session.uid());
             }
+            if (deviceGivenBack) {
+                log.info("connection {} of user {} did not go live after taking device {} from another user: the "
+                        + "device is that user's again", session.nonce(), session.uid(), session.device());
+            }
+            return null;
+        }).whenComplete((done, error) -> {
+            if (error == null) {
+                pending.remove(session);
+            } // else the next heartbeat asks again
         });
     }
 }

@@ -327,7 +327,8 @@ public final class RedisEngine implements Engine {
                 .whenComplete((registration, error) -> {
                     // rolled back first: a recovery that finds it no longer registering finds it gone too
                     if (error != null) {
-                        rollBack(session);
+                        rollBack(session, written.handle((registered, failure) ->
+                                failure != null && DeviceTakeUnsettled.in(failure)).getNow(false));
                     }
                     registering.remove(session.nonce());
                     settled.complete(null);
@@ -344,7 +345,7 @@ public final class RedisEngine implements Engine {
                                                                        DeviceSession session) {
         return written.handle((registered, error) -> {
             List<DeviceSession> removed = error != null ? FailedAfterRemoving.removedBy(error)
-                    : registered.replaced() == null ? List.of() : List.of(registered.replaced());
+                    : registered.removed();
             return endReplaced(removed, session).thenCompose(ended -> error == null
                     ? CompletableFuture.completedFuture(registered)
                     : CompletableFuture.<RedisPresence.Registered>failedFuture(error));
@@ -366,10 +367,11 @@ public final class RedisEngine implements Engine {
 
     /**
      * A registration that failed half-way leaves nothing behind: no presence, no session, no subscription count, and
-     * no ended mark on the connection its script replaced (if it ran). The changes its script queued are reported
-     * with the removal's, in order: an offline never comes without its online.
+     * no ended mark on the connection its script replaced (if it ran), and, where it failed before it knew that it had
+     * taken its device from another user ({@code takeUnsettled}), the device given back to that user. The changes its
+     * script queued are reported with the removal's, in order: an offline never comes without its online.
      */
-    private void rollBack(DeviceSession session) {
+    private void rollBack(DeviceSession session, boolean takeUnsettled) {
         // A connection that ended while it registered has released its count already (its unregister came first):
         // released twice, it would take the count of another device of the user, whose channel would then end.
         if (localSessions.remove(session.nonce()) != null) {
@@ -381,7 +383,7 @@ public final class RedisEngine implements Engine {
                 log.warn("removing the presence of a failed registration failed: {}", error.getMessage());
             }
         });
-        failedRegistrations.failed(session);
+        failedRegistrations.failed(session, takeUnsettled);
     }
 
     /**
@@ -476,7 +478,7 @@ public final class RedisEngine implements Engine {
     @Override
     public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
         if (notConnected == null) {
-            failedRegistrations.failed(session);
+            failedRegistrations.failed(session, false);
         }
     }
 

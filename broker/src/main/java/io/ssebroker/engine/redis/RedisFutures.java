@@ -13,8 +13,9 @@ final class RedisFutures {
     static <T> CompletableFuture<T> guard(CompletionStage<T> stage) {
         return stage.toCompletableFuture().exceptionallyCompose(error -> {
             Throwable failure = Failures.cause(error);
-            // the connections it names are the engine's business, ended already
-            Throwable cause = failure instanceof FailedAfterRemoving ? Failures.cause(failure.getCause()) : failure;
+            // the connections it names, and a device it may have taken, are the engine's business, seen to already
+            Throwable cause = failure instanceof FailedAfterRemoving || failure instanceof DeviceTakeUnsettled
+                    ? Failures.cause(failure.getCause()) : failure;
             if (cause instanceof EngineUnavailableException) {
                 return CompletableFuture.failedFuture(cause);
             }

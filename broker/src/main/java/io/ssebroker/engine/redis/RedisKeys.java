@@ -86,9 +86,12 @@ final class RedisKeys {
         return prefix + ":{d:" + device + "}:o";
     }
 
-    /** Whom a connection took the device from: in the owner's slot, for the script that reads both. */
-    String deviceOwnerTaken(String device, String nonce) {
-        return prefix + ":{d:" + device + "}:ot:" + nonce;
+    /**
+     * The device's take record: its latest take and the users that had it in the last minute (take-owner.lua); in the
+     * owner's slot, for the scripts that read both.
+     */
+    String deviceTakes(String device) {
+        return prefix + ":{d:" + device + "}:ot";
     }
 
     String nodes() {

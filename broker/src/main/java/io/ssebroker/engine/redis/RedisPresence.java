@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -38,17 +39,28 @@ final class RedisPresence {
 
     /**
      * Outcome of registering: refused (too many devices, or the token revoked by a kick), else first-of-user and the
-     * session it replaced; and the offset of the user's stream when the entry was written. A null outcome only
-     * between the two steps of a registration on a single Redis: the device is another user's, nothing was written.
+     * session it replaced; the stale sessions other users still had on the device, taken besides it (see
+     * take-owner.lua); and the offset of the user's stream when the entry was written. A null outcome only between the
+     * two steps of a registration on a single Redis: the device is another user's, nothing was written.
      */
-    record Registered(Registration.Outcome outcome, boolean first, DeviceSession replaced, long userOffset) {
+    record Registered(Registration.Outcome outcome, boolean first, DeviceSession replaced, List<DeviceSession> alsoTaken,
+                      long userOffset) {
+        /** The connections whose presence this registration removed: to be ended. */
+        List<DeviceSession> removed() {
+            if (replaced == null) {
+                return alsoTaken;
+            }
+            List<DeviceSession> all = new ArrayList<>(alsoTaken);
+            all.add(0, replaced);
+            return all;
+        }
     }
 
     /** The issue time of a session's token that no kick can have revoked: a session restored after Redis lost it. */
     private static final long ADMITTED_BEFORE = Long.MAX_VALUE;
 
     private static final Registered TOO_MANY_DEVICES =
-            new Registered(Registration.Outcome.TOO_MANY_DEVICES, false, null, -1);
+            new Registered(Registration.Outcome.TOO_MANY_DEVICES, false, null, List.of(), -1);
 
     /**
      * The registration script's status: nothing written (the connection was replaced already: run again after it
@@ -63,11 +75,12 @@ final class RedisPresence {
     private static final long STATUS_TOO_MANY_DEVICES = -1;
     private static final long STATUS_FIRST = 1;
     /**
-     * How long a connection's move of a device from another user is remembered, so that the step re-sent after a
-     * reconnect (Lettuce re-sends what it wrote before the connection broke, once it is back) answers as it did: a
-     * minute, as the other records of a first run, is longer than a command timeout and a reconnect.
+     * How long a device's take record is kept after its last move (take-owner.lua): a step re-sent after a reconnect
+     * (Lettuce re-sends what it wrote before the connection broke, once it is back) answers as it did, and the give-back
+     * of a registration that failed finds what it took, within a minute, as the other records of a first run: longer
+     * than a command timeout and a reconnect.
      */
-    private static final long RETAKE_WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(1);
+    private static final long TAKE_RECORD_MILLIS = TimeUnit.MINUTES.toMillis(1);
     /**
      * A drain whose answer may have been lost is run again, after pauses that double from half a second up to four,
      * for as long as the record of what a run took outlives the next run: the record is kept a minute, and a run is
@@ -141,8 +154,9 @@ final class RedisPresence {
                                            CompletableFuture<Void> ready) {
         if (oneServer) {
             // The revocation and the device's owner are checked and written by the script: one step for the usual
-            // case; a device that another user had is first taken from that user, and the script run again.
-            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, null, Run.NEW))
+            // case; a device that another user had (or that moved between users in the last minute) is first taken
+            // through the device's take record, and the script run again.
+            return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, List.of(), Run.NEW))
                     .thenCompose(registered -> {
                         if (registered.outcome() != null) {
                             return CompletableFuture.completedFuture(registered);
@@ -156,7 +170,7 @@ final class RedisPresence {
         return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
             if (refused) {
                 return CompletableFuture.completedFuture(
-                        new Registered(Registration.Outcome.REVOKED, false, null, -1));
+                        new Registered(Registration.Outcome.REVOKED, false, null, List.of(), -1));
             }
             // The device's owner is recorded before the presence entry, whose script announces the device online: a
             // message sent to the device on that announcement must find the user's stream. The index, the owner
@@ -172,19 +186,25 @@ final class RedisPresence {
     }
 
     /**
-     * The registration's steps, failed naming the connection of another user that the device was taken from, where
-     * they fail once it was ({@link FailedAfterRemoving}).
+     * The registration's steps, failed naming the connections of other users that the device was taken from, where
+     * they fail once it was ({@link FailedAfterRemoving}), or as unsettled where they fail before the take was
+     * known done ({@link DeviceTakeUnsettled}).
      */
     private static CompletableFuture<Registered> namingTakenOnFailure(CompletableFuture<Ownership> owned,
                                                                       CompletableFuture<Registered> steps) {
         return steps.exceptionallyCompose(error -> owned.handle((ownership, notOwned) -> {
-            throw new CompletionException(FailedAfterRemoving.naming(ownership == null ? null : ownership.taken(), error));
+            throw new CompletionException(ownership == null ? DeviceTakeUnsettled.of(error)
+                    : FailedAfterRemoving.naming(ownership.taken(), error));
         }));
     }
 
     /** The steps after a presence script, failed naming the connection whose entry the script removed, if any. */
     private static <T> CompletableFuture<T> namingRemovedOnFailure(DeviceSession removed, CompletableFuture<T> steps) {
-        return removed == null ? steps : steps.exceptionallyCompose(error ->
+        return namingRemovedOnFailure(removed == null ? List.of() : List.of(removed), steps);
+    }
+
+    private static <T> CompletableFuture<T> namingRemovedOnFailure(List<DeviceSession> removed, CompletableFuture<T> steps) {
+        return removed.isEmpty() ? steps : steps.exceptionallyCompose(error ->
                 CompletableFuture.failedFuture(FailedAfterRemoving.naming(removed, error)));
     }
 
@@ -225,7 +245,7 @@ final class RedisPresence {
      */
     CompletableFuture<Restored> restore(DeviceSession session, Run run) {
         if (oneServer) {
-            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, null, run).thenApply(Restored::of);
+            return runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, true, List.of(), run).thenApply(Restored::of);
         }
         CompletableFuture<Boolean> indexed = index(session);
         return commands.setGet(keys.deviceOwner(session.device()), session.uid(), SetArgs.Builder.nx().px(ownerTtlMillis))
@@ -233,7 +253,7 @@ final class RedisPresence {
                 .thenCombine(indexed, (owner, index) -> owner)
                 .thenCompose(owner -> owner != null && !owner.equals(session.uid())
                         ? CompletableFuture.completedFuture(Restored.GAVE_WAY)
-                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, null, run).thenApply(Restored::of))
+                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, List.of(), run).thenApply(Restored::of))
                 .thenCompose(restored -> restored.registered() ? CompletableFuture.completedFuture(restored)
                         : unindex(session).thenApply(unindexed -> restored));
     }
@@ -241,14 +261,15 @@ final class RedisPresence {
     /**
      * Runs the registration script. With {@code checksOwner} (a single Redis) it also refuses a revoked token and
      * records the device's owner, unless the device is another user's: then the outcome is null, nothing changes (that
-     * user's ownership is written back), and the caller takes the device from that user first. For a connection
+     * user's ownership is written back), and the caller takes the device from that user first; so too when the device
+     * moved between users in the last minute (take-owner.lua). For a connection
      * registered again, the outcome is null too where it gives way to another session of the device.
      *
-     * @param otherUser the session another user had on the device, taken from that user before (to extrude), or null
+     * @param otherUsers the sessions other users had on the device, taken from them before (to extrude)
      * @param run       whether the connection is new or registered again after Redis lost it
      */
     private CompletableFuture<Registered> runRegister(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis,
-                                                      boolean checksOwner, DeviceSession otherUser, Run run) {
+                                                      boolean checksOwner, List<DeviceSession> otherUsers, Run run) {
         String json = SessionJson.write(session, nodeId);
         String uid = session.uid();
         String device = session.device();
@@ -257,7 +278,7 @@ final class RedisPresence {
                 keys.userHeldOfflines(uid), keys.userReplaced(uid, session.nonce()), keys.endedConnections(uid)};
         if (oneServer) {
             scriptKeys = checksOwner ? append(scriptKeys, keys.onlineUsers(), keys.nodeDevices(nodeId),
-                    keys.kickedUid(uid), keys.kickedDevice(device), keys.deviceOwner(device))
+                    keys.kickedUid(uid), keys.kickedDevice(device), keys.deviceOwner(device), keys.deviceTakes(device))
                     : append(scriptKeys, keys.onlineUsers(), keys.nodeDevices(nodeId));
         }
         return scripts.run(RedisScripts.Script.REGISTER, scriptKeys,
@@ -269,28 +290,31 @@ final class RedisPresence {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
                     if (status == STATUS_OTHER_OWNER || status == STATUS_GAVE_WAY) {
-                        return CompletableFuture.completedFuture(new Registered(null, false, null, userOffset));
+                        return CompletableFuture.completedFuture(new Registered(null, false, null, List.of(), userOffset));
                     }
                     // The session of the device that the script replaced (or, refused as run again, that its first
                     // run replaced), else a connection of another user that had this device and lost its presence
                     // already: handed back to be ended.
                     String previous = (String) result.get(1);
-                    DeviceSession replaced = previous.isEmpty() ? otherUser : SessionJson.read(previous);
+                    DeviceSession replaced = !previous.isEmpty() ? SessionJson.read(previous)
+                            : otherUsers.isEmpty() ? null : otherUsers.get(0);
+                    List<DeviceSession> alsoTaken = previous.isEmpty() && !otherUsers.isEmpty()
+                            ? otherUsers.subList(1, otherUsers.size()) : otherUsers;
                     if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES || status == STATUS_ENDED) {
                         Registration.Outcome outcome = status == STATUS_REVOKED ? Registration.Outcome.REVOKED
                                 : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
-                        Registered refused = new Registered(outcome, false, replaced, userOffset);
+                        Registered refused = new Registered(outcome, false, replaced, alsoTaken, userOffset);
                         return oneServer ? CompletableFuture.completedFuture(refused)
-                                : namingRemovedOnFailure(replaced, unindex(session).thenApply(unindexed -> refused));
+                                : namingRemovedOnFailure(refused.removed(), unindex(session).thenApply(unindexed -> refused));
                     }
                     boolean first = status == STATUS_FIRST;
-                    Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, userOffset);
+                    Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, alsoTaken, userOffset);
                     if (oneServer) {
-                        return namingRemovedOnFailure(replaced, report(uid).thenApply(reported -> registered));
+                        return namingRemovedOnFailure(registered.removed(), report(uid).thenApply(reported -> registered));
                     }
                     // Listed at every registration, not only the first: a listing lost with a node that died just
                     // after its script is made good by the user's next connection.
-                    return namingRemovedOnFailure(replaced, commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
+                    return namingRemovedOnFailure(registered.removed(), commands.sadd(keys.onlineUsers(), uid).toCompletableFuture()
                             .thenCompose(done -> report(uid))
                             .thenApply(reported -> registered));
                 });
@@ -315,11 +339,11 @@ final class RedisPresence {
 
     /**
      * The device's ownership as a registration took it: refused where the device was another user's and the
-     * registering user has no room for it (the device is left to that user), else the session that user had on the
-     * device, taken out of its presence (null when none).
+     * registering user has no room for it (the device is left to that user), else the sessions other users had on the
+     * device, taken out of their presence (the one of the user it was taken from first).
      */
-    private record Ownership(boolean noRoom, DeviceSession taken) {
-        static final Ownership NO_ROOM = new Ownership(true, null);
+    private record Ownership(boolean noRoom, List<DeviceSession> taken) {
+        static final Ownership NO_ROOM = new Ownership(true, List.of());
     }
 
     /**
@@ -327,25 +351,41 @@ final class RedisPresence {
      * the device from another user, answers that user again); when the device was another user's, takes it out of that
      * user's presence, once the registering user is seen to have room for it: a registration refused for too many
      * devices must not cost the other user its device. (A registration of the same user that comes between this look
-     * and the script may still leave no room: the script refuses then, and the other user has lost the device.)
+     * and the script may still leave no room: the script refuses then, and the other user has lost the device.) Takes
+     * out too the sessions that users who had the device in the last minute may have left on it (see take-owner.lua).
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
-        String owner = keys.deviceOwner(session.device());
-        String[] scriptKeys = {owner, keys.deviceOwnerTaken(session.device(), session.nonce())};
+        String[] scriptKeys = {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())};
         return scripts.run(RedisScripts.Script.TAKE_OWNER, scriptKeys,
-                        session.uid(), Long.toString(ownerTtlMillis), Long.toString(RETAKE_WINDOW_MILLIS))
+                        session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce())
                 .thenCompose(answer -> {
-                    String previousOwner = (String) answer.get(0);
-                    if (previousOwner.isEmpty() || previousOwner.equals(session.uid())) {
-                        return CompletableFuture.completedFuture(new Ownership(false, null));
-                    }
-                    return hasRoom(session, maxDevicesPerUser).thenCompose(room -> room
-                            ? remove(previousOwner, session.device(), "", StateChange.EXTRUDE_OFFLINE)
-                                    .thenApply(taken -> new Ownership(false, taken))
-                            : scripts.run(RedisScripts.Script.GIVE_BACK_OWNER, new String[] {owner},
-                                    session.uid(), previousOwner, Long.toString(ownerTtlMillis))
-                                    .thenApply(givenBack -> Ownership.NO_ROOM));
+                    String takenFrom = (String) answer.get(0);
+                    List<String> users = answer.stream().map(String.class::cast).filter(uid -> !uid.isEmpty()).toList();
+                    CompletableFuture<Boolean> room = takenFrom.isEmpty() ? CompletableFuture.completedFuture(true)
+                            : hasRoom(session, maxDevicesPerUser);
+                    return room.thenCompose(hasRoom -> hasRoom ? takeFrom(users, session.device())
+                            : giveBackDevice(session).thenApply(givenBack -> Ownership.NO_ROOM));
                 });
+    }
+
+    /** Takes the device's sessions of these users out of their presence. */
+    private CompletableFuture<Ownership> takeFrom(List<String> users, String device) {
+        List<CompletableFuture<DeviceSession>> removals = users.stream()
+                .map(uid -> remove(uid, device, "", StateChange.EXTRUDE_OFFLINE)).toList();
+        return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
+                .thenApply(done -> new Ownership(false, removals.stream().map(CompletableFuture::join)
+                        .filter(Objects::nonNull).toList()));
+    }
+
+    /**
+     * Gives the device back to the user the connection of {@code session} took it from, unless a later registration
+     * took it since (see give-back-owner.lua); true when given back.
+     */
+    CompletableFuture<Boolean> giveBackDevice(DeviceSession session) {
+        return scripts.run(RedisScripts.Script.GIVE_BACK_OWNER,
+                        new String[] {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())},
+                        session.uid(), session.nonce(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS))
+                .thenApply(result -> (Long) result.get(0) > 0);
     }
 
     /** Whether the user has the device already or fewer than the maximum of devices. */

@@ -8,7 +8,8 @@
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused (the user has the maximum
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
--- owner's key), -4 nothing changed (a connection registered again after Redis lost it finds the device another
+-- owner's key; or the device moved between users in the last minute: the node takes it through the take record and
+-- runs the script again), -4 nothing changed (a connection registered again after Redis lost it finds the device another
 -- user's or another session's: it gives way), -5 nothing changed (a newer connection of the device replaced this
 -- one already: the script runs again for a connection that has ended), 1 first device of the user, 0 otherwise;
 -- the previous session of the same device (to extrude; with -5, the one the first run replaced) or ''. Running it again for the same connection (a command
@@ -21,7 +22,7 @@
 -- KEYS: presence hash of the user, meta hash of the user's stream, outbox of the user, held offlines of the user,
 --       the record of the session this connection replaced (for a re-run), the user's ended connections; on a
 --       single Redis also the set of online users and the node's index of its sessions, and optionally the kick
---       marks of the user and of the device and the device's owner
+--       marks of the user and of the device, the device's owner and its take record (see take-owner.lua)
 -- ARGV: device, session JSON, max devices, nonce, now ms, the head and the tail of the changes' JSON (see
 --       changeJson), '1' to publish on the channels now ('0': when taken), '1' to queue the changes in the outbox
 --       ('0': no node takes them, and no offline is ever held), uid, when the connection's token was issued (ms),
@@ -113,6 +114,11 @@ if KEYS[11] then
   if owner and owner ~= ARGV[10] then
     redis.call('SET', KEYS[11], owner, 'PX', ARGV[12])
     return {restoring and -4 or -3, '', last}
+  end
+  -- a device that moved between users in the last minute may still have a stale session of another user (a take
+  -- whose registration failed before it ended that session): the node takes it through the take record first
+  if (not restoring) and redis.call('EXISTS', KEYS[12]) == 1 then
+    return {-3, '', last}
   end
 end
 -- the connection replaced is remembered as ended before the entry is written, and recorded for a re-run

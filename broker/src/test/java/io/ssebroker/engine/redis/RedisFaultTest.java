@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -685,6 +686,65 @@ class RedisFaultTest {
                 }
             } finally {
                 connecting.shutdownNow();
+                proxies.values().forEach(TcpProxy::close);
+            }
+        }
+    }
+
+    /**
+     * A device that moves from one user to another on Redis Cluster, where the step that records the new owner is
+     * carried out but its answer never comes: the registration fails after the command timeout, and the connection
+     * is told to come back later. The device is given back to the user it was taken from (whose session is still
+     * online and whose stream its messages must go to), and when the connection comes back it takes the device
+     * again, ending that user's session: the device is never left online under two users.
+     */
+    @Test
+    void aDeviceTakenByARegistrationThatFailedIsGivenBack() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            Map<RedisServers.Server, TcpProxy> proxies = redis.behindProxies();
+            String seeds = String.join(",", proxies.values().stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
+            try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "2"))) {
+                RedisKeys keys = new RedisKeys("sse");
+                // Of the registration's steps only the device's owner is on the master whose answers are lost.
+                RedisServers.Server lossy;
+                try (SseClient indexed = node.connect("u-index", "d-index")) {
+                    indexed.nextOfType("sys_connected");
+                    lossy = masterWithoutNodeIndex(redis);
+                }
+                Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
+                Predicate<String> userOffLossy = name -> !onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name));
+                String before = firstName("u-had-", userOffLossy);
+                String after = firstName("u-took-", userOffLossy);
+                String device = firstName("d-taken-", name -> onLossy.test(keys.deviceOwner(name)) && !onLossy.test(keys.kickedDevice(name)));
+                Supplier<String> owner = () -> lossy.cli("GET", keys.deviceOwner(device)).trim();
+
+                try (SseClient previous = node.connect(before, device)) {
+                    previous.nextOfType("sys_connected");
+                    TcpProxy proxy = proxies.get(lossy);
+                    proxy.dropReplies();
+                    try (SseClient failed = node.connect(after, device)) {
+                        assertThat(failed.status() == 200 ? failed.next(Duration.ofSeconds(10)).event() : "204")
+                                .as("told to come back later").isEqualTo("sys_unavailable");
+                    }
+                    proxy.cut();
+                    proxy.restore();
+                    // given back at once, or at a heartbeat once Redis answers again
+                    await("given back").atMost(Duration.ofSeconds(10)).until(() -> owner.get().equals(before));
+                    assertThat(previous.readFor(Duration.ofMillis(500))).as("the previous session is not ended")
+                            .extracting(Event::event).doesNotContain("sys_extrude_offline");
+
+                    try (SseClient next = node.connect(after, device)) {
+                        next.nextOfType("sys_connected");
+                        assertThat(previous.nextOfType("sys_extrude_offline")).isNotNull();
+                        await().atMost(Duration.ofSeconds(5)).until(() -> !node.api().get("/info", Map.of("uid", before))
+                                .result().path("online").asBoolean());
+                        assertThat(owner.get()).isEqualTo(after);
+                        assertThat(node.api().send(Map.of("device", device, "data", "to the new owner"))).isEqualTo(1);
+                        assertThat(next.nextOfType("message").data()).isEqualTo("to the new owner");
+                    }
+                }
+            } finally {
                 proxies.values().forEach(TcpProxy::close);
             }
         }
