@@ -50,7 +50,8 @@ final class FailedRegistrations {
     void failed(DeviceSession session, boolean takeUnsettled) {
         if (pending.size() >= MAX_PENDING) {
             log.warn("connection {} of user {} did not go live: whether the connection it replaced was marked "
-                    + "ended is not checked (too many failures waiting for Redis)", session.nonce(), session.uid());
+                    + "ended{} is not checked (too many failures waiting for Redis)", session.nonce(), session.uid(),
+                    takeUnsettled ? " or device " + session.device() + " taken from another user" : "");
             return;
         }
         pending.put(session, new Pending(System.nanoTime() + RECORD_KEPT_NANOS, takeUnsettled));

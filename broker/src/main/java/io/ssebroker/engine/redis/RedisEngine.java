@@ -327,6 +327,7 @@ public final class RedisEngine implements Engine {
                 .whenComplete((registration, error) -> {
                     // rolled back first: a recovery that finds it no longer registering finds it gone too
                     if (error != null) {
+                        // the chain waited for the presence step: how it failed (if it did) is known by now
                         rollBack(session, written.handle((registered, failure) ->
                                 failure != null && DeviceTakeUnsettled.in(failure)).getNow(false));
                     }

@@ -87,7 +87,7 @@ final class RedisKeys {
     }
 
     /**
-     * The device's take record: its latest take and the users that had it in the last minute (take-owner.lua); in the
+     * The device's take record: its latest take and the users that had it in the last two minutes (take-owner.lua); in the
      * owner's slot, for the scripts that read both.
      */
     String deviceTakes(String device) {

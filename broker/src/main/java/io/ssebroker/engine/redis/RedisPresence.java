@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -77,10 +76,10 @@ final class RedisPresence {
     /**
      * How long a device's take record is kept after its last move (take-owner.lua): a step re-sent after a reconnect
      * (Lettuce re-sends what it wrote before the connection broke, once it is back) answers as it did, and the give-back
-     * of a registration that failed finds what it took, within a minute, as the other records of a first run: longer
-     * than a command timeout and a reconnect.
+     * of a registration that failed finds what it took, for as long as it is tried (a minute from the failure, which
+     * comes a command timeout after the take): two minutes.
      */
-    private static final long TAKE_RECORD_MILLIS = TimeUnit.MINUTES.toMillis(1);
+    private static final long TAKE_RECORD_MILLIS = TimeUnit.MINUTES.toMillis(2);
     /**
      * A drain whose answer may have been lost is run again, after pauses that double from half a second up to four,
      * for as long as the record of what a run took outlives the next run: the record is kept a minute, and a run is
@@ -154,7 +153,7 @@ final class RedisPresence {
                                            CompletableFuture<Void> ready) {
         if (oneServer) {
             // The revocation and the device's owner are checked and written by the script: one step for the usual
-            // case; a device that another user had (or that moved between users in the last minute) is first taken
+            // case; a device that another user had (or that moved between users in the last two minutes) is first taken
             // through the device's take record, and the script run again.
             return ready.thenCompose(listening -> runRegister(session, maxDevicesPerUser, tokenIssuedAtMillis, true, List.of(), Run.NEW))
                     .thenCompose(registered -> {
@@ -193,8 +192,12 @@ final class RedisPresence {
     private static CompletableFuture<Registered> namingTakenOnFailure(CompletableFuture<Ownership> owned,
                                                                       CompletableFuture<Registered> steps) {
         return steps.exceptionallyCompose(error -> owned.handle((ownership, notOwned) -> {
-            throw new CompletionException(ownership == null ? DeviceTakeUnsettled.of(error)
-                    : FailedAfterRemoving.naming(ownership.taken(), error));
+            if (ownership != null) {
+                throw new CompletionException(FailedAfterRemoving.naming(ownership.taken(), error));
+            }
+            // failed taking: as settled as the take's own failure says (see takeFrom), else unsettled
+            throw new CompletionException(DeviceTakeUnsettled.in(notOwned) || !FailedAfterRemoving.removedBy(notOwned).isEmpty()
+                    ? Failures.cause(notOwned) : DeviceTakeUnsettled.of(notOwned));
         }));
     }
 
@@ -262,7 +265,7 @@ final class RedisPresence {
      * Runs the registration script. With {@code checksOwner} (a single Redis) it also refuses a revoked token and
      * records the device's owner, unless the device is another user's: then the outcome is null, nothing changes (that
      * user's ownership is written back), and the caller takes the device from that user first; so too when the device
-     * moved between users in the last minute (take-owner.lua). For a connection
+     * moved between users in the last two minutes (take-owner.lua). For a connection
      * registered again, the outcome is null too where it gives way to another session of the device.
      *
      * @param otherUsers the sessions other users had on the device, taken from them before (to extrude)
@@ -352,7 +355,7 @@ final class RedisPresence {
      * user's presence, once the registering user is seen to have room for it: a registration refused for too many
      * devices must not cost the other user its device. (A registration of the same user that comes between this look
      * and the script may still leave no room: the script refuses then, and the other user has lost the device.) Takes
-     * out too the sessions that users who had the device in the last minute may have left on it (see take-owner.lua).
+     * out too the sessions that users who had the device in the last two minutes may have left on it (see take-owner.lua).
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
         String[] scriptKeys = {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())};
@@ -363,18 +366,48 @@ final class RedisPresence {
                     List<String> users = answer.stream().map(String.class::cast).filter(uid -> !uid.isEmpty()).toList();
                     CompletableFuture<Boolean> room = takenFrom.isEmpty() ? CompletableFuture.completedFuture(true)
                             : hasRoom(session, maxDevicesPerUser);
-                    return room.thenCompose(hasRoom -> hasRoom ? takeFrom(users, session.device())
+                    return room.thenCompose(hasRoom -> hasRoom ? takeFrom(takenFrom, users, session.device())
                             : giveBackDevice(session).thenApply(givenBack -> Ownership.NO_ROOM));
                 });
     }
 
-    /** Takes the device's sessions of these users out of their presence. */
-    private CompletableFuture<Ownership> takeFrom(List<String> users, String device) {
+    /**
+     * Takes the device's sessions of these users out of their presence. Where a removal fails, the registration fails
+     * naming the sessions known removed (to be ended), and as unsettled (the device to be given back) unless the
+     * removal from the user the device was taken from ({@code takenFrom}) is known done: that user's connection is
+     * ended then, and must not be given the device.
+     */
+    private CompletableFuture<Ownership> takeFrom(String takenFrom, List<String> users, String device) {
         List<CompletableFuture<DeviceSession>> removals = users.stream()
                 .map(uid -> remove(uid, device, "", StateChange.EXTRUDE_OFFLINE)).toList();
-        return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
-                .thenApply(done -> new Ownership(false, removals.stream().map(CompletableFuture::join)
-                        .filter(Objects::nonNull).toList()));
+        return CompletableFuture.allOf(removals.stream().map(removal -> removal.handle((removed, failure) -> null))
+                        .toArray(CompletableFuture[]::new))
+                .thenCompose(settled -> {
+                    List<DeviceSession> taken = new ArrayList<>();
+                    Throwable failed = null;
+                    boolean takenFromSettled = true;
+                    for (int i = 0; i < users.size(); i++) {
+                        CompletableFuture<DeviceSession> removal = removals.get(i);
+                        if (!removal.isCompletedExceptionally()) {
+                            if (removal.join() != null) {
+                                taken.add(removal.join());
+                            }
+                            continue;
+                        }
+                        Throwable failure = removal.handle((removed, error) -> error).join();
+                        failed = failure;
+                        List<DeviceSession> named = FailedAfterRemoving.removedBy(failure);
+                        taken.addAll(named);
+                        if (users.get(i).equals(takenFrom) && named.isEmpty()) {
+                            takenFromSettled = false;
+                        }
+                    }
+                    if (failed == null) {
+                        return CompletableFuture.completedFuture(new Ownership(false, taken));
+                    }
+                    Throwable naming = FailedAfterRemoving.naming(taken, failed);
+                    return CompletableFuture.failedFuture(takenFromSettled ? naming : DeviceTakeUnsettled.of(naming));
+                });
     }
 
     /**

@@ -8,7 +8,7 @@
 -- Returns {status, previous session, last id of the user's stream}: status -1 refused (the user has the maximum
 -- of devices), -2 refused (a kick revoked the token), -3 nothing changed (the device is another user's, whose
 -- ownership is written back: the node takes the device from that user and runs the script again without the
--- owner's key; or the device moved between users in the last minute: the node takes it through the take record and
+-- owner's key; or the device moved between users in the last two minutes: the node takes it through the take record and
 -- runs the script again), -4 nothing changed (a connection registered again after Redis lost it finds the device another
 -- user's or another session's: it gives way), -5 nothing changed (a newer connection of the device replaced this
 -- one already: the script runs again for a connection that has ended), 1 first device of the user, 0 otherwise;
@@ -115,7 +115,7 @@ if KEYS[11] then
     redis.call('SET', KEYS[11], owner, 'PX', ARGV[12])
     return {restoring and -4 or -3, '', last}
   end
-  -- a device that moved between users in the last minute may still have a stale session of another user (a take
+  -- a device that moved between users in the last two minutes may still have a stale session of another user (a take
   -- whose registration failed before it ended that session): the node takes it through the take record first
   if (not restoring) and redis.call('EXISTS', KEYS[12]) == 1 then
     return {-3, '', last}

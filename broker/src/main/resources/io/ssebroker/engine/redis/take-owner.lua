@@ -1,7 +1,7 @@
 -- Records a user as a device's owner and answers whose sessions on the device the registration must end. It runs
 -- apart from the presence script (on Redis Cluster the device's keys are in another slot; on a single Redis once that
--- script found the device another user's, or moved in the last minute).
--- The device's take record (a hash, kept a minute after its last move) holds the latest take ('take': its
+-- script found the device another user's, or moved in the last two minutes).
+-- The device's take record (a hash, kept two minutes after its last move) holds the latest take ('take': its
 -- connection's nonce, newline, the user it took the device from, '' when none) and the users that had the device
 -- in that time ('u:<uid>'). Any session such a user still has on the device is stale, whatever left it there (a
 -- take whose registration failed before it ended that session; the entry of a registration that failed and gave the
@@ -35,7 +35,7 @@ else
   end
   redis.call('HDEL', KEYS[2], 'u:' .. ARGV[1])
   redis.call('HSET', KEYS[2], 'take', mine .. from)
-  -- kept a minute after the last move, not after the last take: a device that reconnects often lets it go
+  -- kept after the last move, not after the last take: a device that reconnects often lets it go
   if from ~= '' or redis.call('PTTL', KEYS[2]) < 0 then
     redis.call('PEXPIRE', KEYS[2], ARGV[3])
   end

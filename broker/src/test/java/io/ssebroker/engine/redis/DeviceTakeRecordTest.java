@@ -144,15 +144,9 @@ class DeviceTakeRecordTest {
     void theNextRegistrationEndsTheSessionThatAFailedTakeLeft(boolean cluster) {
         try (RedisServers servers = cluster ? RedisServers.cluster() : RedisServers.standalone();
              RedisTestConnections direct = RedisTestConnections.open(servers, Map.of())) {
-            RedisEngine engine = new RedisEngine(TestEngines.config(servers), "127.0.0.1:7001", "test", StateChangeListener.NONE);
+            List<String> extruded = new CopyOnWriteArrayList<>();
+            RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
-                List<String> extruded = new CopyOnWriteArrayList<>();
-                engine.start(new IgnoringEngineListener() {
-                    @Override
-                    public void extrude(DeviceSession session, String byClientAddress) {
-                        extruded.add(session.nonce());
-                    }
-                });
                 String device = device();
                 DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
                 assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
@@ -183,15 +177,9 @@ class DeviceTakeRecordTest {
     @Test
     void aDeviceIsNotGivenBackToAUserWhoseSessionTheFailedRegistrationEnded() {
         try (RedisServers servers = RedisServers.cluster()) {
-            RedisEngine engine = new RedisEngine(TestEngines.config(servers), "127.0.0.1:7001", "test", StateChangeListener.NONE);
+            List<String> extruded = new CopyOnWriteArrayList<>();
+            RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
-                List<String> extruded = new CopyOnWriteArrayList<>();
-                engine.start(new IgnoringEngineListener() {
-                    @Override
-                    public void extrude(DeviceSession session, String byClientAddress) {
-                        extruded.add(session.nonce());
-                    }
-                });
                 String device = device();
                 DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
                 assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
@@ -210,6 +198,83 @@ class DeviceTakeRecordTest {
                 engine.close();
             }
         }
+    }
+
+    /**
+     * The removal of the session taken ran, and a later step of that removal failed (the online users' set is no set):
+     * the session is known removed, its connection is ended, and the device is not given back to its user.
+     */
+    @Test
+    void aDeviceIsNotGivenBackWhenTheRemovalOfTheSessionTakenRanAndFailedAfter() {
+        try (RedisServers servers = RedisServers.cluster()) {
+            List<String> extruded = new CopyOnWriteArrayList<>();
+            RedisEngine engine = startedRecordingExtrusions(servers, extruded);
+            try {
+                String device = device();
+                DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
+                assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                String users = KEYS.onlineUsers();
+                servers.ownerOf(servers.slotOf(users)).cli("SET", users, "not a set");
+
+                String took = "u-took-" + UUID.randomUUID();
+                assertThat(engine.register(session(took, device, "k2failed"), 4, System.currentTimeMillis()))
+                        .failsWithin(Duration.ofSeconds(10));
+                assertThat(extruded).as("the session taken, ended").containsExactly(had.nonce());
+                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
+                await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(took));
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
+    /**
+     * A registration whose take answers the user it took the device from and a user with a stale session on it: the
+     * stale session is removed, the removal from the first user fails before it ran. The stale session's connection is
+     * ended, and the device is given back to the first user.
+     */
+    @Test
+    void aRemovalThatFailedBeforeItRanGivesTheDeviceBackWhileTheStaleSessionsRemovedAreEnded() {
+        try (RedisServers servers = RedisServers.cluster();
+             RedisTestConnections direct = RedisTestConnections.open(servers, Map.of())) {
+            List<String> extruded = new CopyOnWriteArrayList<>();
+            RedisEngine engine = startedRecordingExtrusions(servers, extruded);
+            try {
+                String device = device();
+                DeviceSession stale = session("u-stale-" + UUID.randomUUID(), device, "k1stale");
+                assertThat(engine.register(stale, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                // a registration of another user that took the device and failed before it ended that session
+                String had = "u-had-" + UUID.randomUUID();
+                assertThat(new RedisScripts(direct.connections().commands).run(RedisScripts.Script.TAKE_OWNER,
+                        new String[] {KEYS.deviceOwner(device), KEYS.deviceTakes(device)},
+                        had, OWNER_MILLIS, RECORD_MILLIS, "k2had").join()).containsExactly(stale.uid());
+                // the removal from that user fails before it runs: its presence is no hash
+                String presence = KEYS.userPresence(had);
+                servers.ownerOf(servers.slotOf(presence)).cli("SET", presence, "not a hash");
+
+                String took = "u-took-" + UUID.randomUUID();
+                assertThat(engine.register(session(took, device, "k3failed"), 4, System.currentTimeMillis()))
+                        .failsWithin(Duration.ofSeconds(10));
+                assertThat(extruded).as("the stale session, ended").containsExactly(stale.nonce());
+                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(had));
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
+    private static RedisEngine startedRecordingExtrusions(RedisServers servers, List<String> extruded) {
+        RedisEngine engine = new RedisEngine(TestEngines.config(servers), "127.0.0.1:7001", "test", StateChangeListener.NONE);
+        engine.start(new IgnoringEngineListener() {
+            @Override
+            public void extrude(DeviceSession session, String byClientAddress) {
+                extruded.add(session.nonce());
+            }
+        });
+        return engine;
     }
 
     private static DeviceSession session(String uid, String device, String nonce) {
