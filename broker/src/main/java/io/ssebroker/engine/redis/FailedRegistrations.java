@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
  * failed before it knew that it had taken its device from another user and ended that user's session may have left
  * the device recorded as its user's: messages to the device would go to a stream that no connection of the device
  * reads, while that user's connection, still online, misses them. The mark is taken back and the device given back
- * at once and, while Redis does not answer, again at every heartbeat for as long as the scripts' records are kept (a
- * minute); each is done once, whichever run gets through (take-back-ended.lua, give-back-owner.lua). One still
- * unanswered by then is logged.
+ * at once and, while Redis does not answer, again at every heartbeat for a minute, while the scripts' records are kept
+ * (the registration script's a minute, the device's take record two); each is done once, whichever run gets through
+ * (take-back-ended.lua, give-back-owner.lua). One still unanswered by then is logged.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
  * scheduler.

@@ -12,10 +12,11 @@ final class RedisFutures {
 
     static <T> CompletableFuture<T> guard(CompletionStage<T> stage) {
         return stage.toCompletableFuture().exceptionallyCompose(error -> {
-            Throwable failure = Failures.cause(error);
+            Throwable cause = Failures.cause(error);
             // the connections it names, and a device it may have taken, are the engine's business, seen to already
-            Throwable cause = failure instanceof FailedAfterRemoving || failure instanceof DeviceTakeUnsettled
-                    ? Failures.cause(failure.getCause()) : failure;
+            while (cause instanceof FailedAfterRemoving || cause instanceof DeviceTakeUnsettled) {
+                cause = Failures.cause(cause.getCause());
+            }
             if (cause instanceof EngineUnavailableException) {
                 return CompletableFuture.failedFuture(cause);
             }

@@ -192,12 +192,9 @@ final class RedisPresence {
     private static CompletableFuture<Registered> namingTakenOnFailure(CompletableFuture<Ownership> owned,
                                                                       CompletableFuture<Registered> steps) {
         return steps.exceptionallyCompose(error -> owned.handle((ownership, notOwned) -> {
-            if (ownership != null) {
-                throw new CompletionException(FailedAfterRemoving.naming(ownership.taken(), error));
-            }
-            // failed taking: as settled as the take's own failure says (see takeFrom), else unsettled
-            throw new CompletionException(DeviceTakeUnsettled.in(notOwned) || !FailedAfterRemoving.removedBy(notOwned).isEmpty()
-                    ? Failures.cause(notOwned) : DeviceTakeUnsettled.of(notOwned));
+            // failed taking: the take's own failure says what is known (see takeOwnership)
+            throw new CompletionException(ownership == null ? Failures.cause(notOwned)
+                    : FailedAfterRemoving.naming(ownership.taken(), error));
         }));
     }
 
@@ -356,26 +353,32 @@ final class RedisPresence {
      * devices must not cost the other user its device. (A registration of the same user that comes between this look
      * and the script may still leave no room: the script refuses then, and the other user has lost the device.) Takes
      * out too the sessions that users who had the device in the last two minutes may have left on it (see take-owner.lua).
+     * Fails as {@link DeviceTakeUnsettled} where the device may be recorded as the registering user's while the user it
+     * was taken from still has its session there (the device is to be given back then).
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
         String[] scriptKeys = {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())};
-        return scripts.run(RedisScripts.Script.TAKE_OWNER, scriptKeys,
-                        session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce())
+        return unsettledOnFailure(scripts.run(RedisScripts.Script.TAKE_OWNER, scriptKeys,
+                        session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce()))
                 .thenCompose(answer -> {
                     String takenFrom = (String) answer.get(0);
                     List<String> users = answer.stream().map(String.class::cast).filter(uid -> !uid.isEmpty()).toList();
                     CompletableFuture<Boolean> room = takenFrom.isEmpty() ? CompletableFuture.completedFuture(true)
-                            : hasRoom(session, maxDevicesPerUser);
+                            : unsettledOnFailure(hasRoom(session, maxDevicesPerUser));
                     return room.thenCompose(hasRoom -> hasRoom ? takeFrom(takenFrom, users, session.device())
-                            : giveBackDevice(session).thenApply(givenBack -> Ownership.NO_ROOM));
+                            : unsettledOnFailure(giveBackDevice(session)).thenApply(givenBack -> Ownership.NO_ROOM));
                 });
+    }
+
+    private static <T> CompletableFuture<T> unsettledOnFailure(CompletableFuture<T> step) {
+        return step.exceptionallyCompose(error -> CompletableFuture.failedFuture(DeviceTakeUnsettled.of(error)));
     }
 
     /**
      * Takes the device's sessions of these users out of their presence. Where a removal fails, the registration fails
      * naming the sessions known removed (to be ended), and as unsettled (the device to be given back) unless the
-     * removal from the user the device was taken from ({@code takenFrom}) is known done: that user's connection is
-     * ended then, and must not be given the device.
+     * removal from the user the device was taken from ({@code takenFrom}, '' when none) is known to have run: that
+     * user's connection is ended then, or it had no session there, and the device is not given back.
      */
     private CompletableFuture<Ownership> takeFrom(String takenFrom, List<String> users, String device) {
         List<CompletableFuture<DeviceSession>> removals = users.stream()
