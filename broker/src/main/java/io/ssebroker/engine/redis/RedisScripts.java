@@ -21,11 +21,14 @@ final class RedisScripts implements ScriptRunner {
     private static final String PRESENCE_COMMON = "presence-common.lua";
     /** The functions the stream scripts share. */
     private static final String STREAM_COMMON = "stream-common.lua";
+    /** The functions of the scripts that read and write a device's take record. */
+    private static final String TAKE_RECORD = "take-record.lua";
 
     enum Script {
         PUBLISH(STREAM_COMMON, "publish.lua"), REPLAY(STREAM_COMMON, "replay.lua"),
         REGISTER(PRESENCE_COMMON, "register.lua"), UNREGISTER(PRESENCE_COMMON, "unregister.lua"),
-        DRAIN(PRESENCE_COMMON, "drain.lua"), TAKE_OWNER("take-owner.lua"), GIVE_BACK_OWNER("give-back-owner.lua"),
+        DRAIN(PRESENCE_COMMON, "drain.lua"), TAKE_OWNER(TAKE_RECORD, "take-owner.lua"),
+        GIVE_BACK_OWNER(TAKE_RECORD, "give-back-owner.lua"),
         TAKE_BACK_ENDED("take-back-ended.lua"), TAKE_OVER_POSTINGS("take-over-postings.lua");
 
         final String source;

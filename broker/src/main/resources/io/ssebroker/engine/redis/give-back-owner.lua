@@ -8,18 +8,17 @@
 -- Returns {1} when given back, {0} otherwise.
 -- KEYS: the device's owner, the device's take record
 -- ARGV: the registering uid, the connection's nonce, how long the owner is kept (ms), how long the record is kept (ms)
-local take = redis.call('HGET', KEYS[2], 'take')
-local mine = ARGV[2] .. '\n'
-if not take or string.sub(take, 1, #mine) ~= mine then
+local takes = readTakes(KEYS[2])
+if not takes or takes.take ~= ARGV[2] then
   return {0}
 end
-redis.call('HDEL', KEYS[2], 'take')
-local from = string.sub(take, #mine + 1)
-if from == '' or redis.call('GET', KEYS[1]) ~= ARGV[1] then
+takes.take = ''
+if takes.from == '' or redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  writeTakes(KEYS[2], takes, nil)
   return {0}
 end
-redis.call('SET', KEYS[1], from, 'PX', ARGV[3])
-redis.call('HDEL', KEYS[2], 'u:' .. from)
-redis.call('HSET', KEYS[2], 'u:' .. ARGV[1], '1')
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('SET', KEYS[1], takes.from, 'PX', ARGV[3])
+takes.users[takes.from] = nil
+takes.users[ARGV[1]] = true
+writeTakes(KEYS[2], takes, ARGV[4])
 return {1}

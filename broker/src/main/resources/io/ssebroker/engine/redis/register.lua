@@ -93,14 +93,19 @@ if prev and redis.call('LPOS', KEYS[6], ARGV[4]) then
   end
   return {-5, redis.call('GET', KEYS[5]) or '', last}
 end
+-- whether the device moved between users in the last two minutes: its take record (a string, see take-record.lua)
+-- is read with the kick marks
+local moved = false
 if KEYS[9] then
   -- refused when a kick came after the token was issued: checked with the write, a kick finds the entry otherwise
   local issued = tonumber(ARGV[11])
-  for _, kickedAt in ipairs(redis.call('MGET', KEYS[9], KEYS[10])) do
-    if kickedAt and issued < tonumber(kickedAt) then
+  local read = redis.call('MGET', KEYS[9], KEYS[10], KEYS[12])
+  for i = 1, 2 do
+    if read[i] and issued < tonumber(read[i]) then
       return {-2, '', last}
     end
   end
+  moved = read[3] ~= false
 end
 if (not prev) and count >= tonumber(ARGV[3]) then
   return {-1, '', last}
@@ -117,7 +122,7 @@ if KEYS[11] then
   end
   -- a device that moved between users in the last two minutes may still have a stale session of another user (a take
   -- whose registration failed before it ended that session): the node takes it through the take record first
-  if (not restoring) and redis.call('EXISTS', KEYS[12]) == 1 then
+  if moved and not restoring then
     return {-3, '', last}
   end
 end
