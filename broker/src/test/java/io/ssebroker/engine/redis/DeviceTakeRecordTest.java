@@ -149,13 +149,10 @@ class DeviceTakeRecordTest {
             RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
                 String device = device();
-                DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
-                assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                DeviceSession had = registered(engine, device);
                 // the step of a registration that then failed: the device recorded as the other user's, nothing more
                 String took = "u-took-" + UUID.randomUUID();
-                assertThat(new RedisScripts(direct.connections().commands).run(RedisScripts.Script.TAKE_OWNER,
-                        new String[] {KEYS.deviceOwner(device), KEYS.deviceTakes(device)},
-                        took, OWNER_MILLIS, RECORD_MILLIS, "k2failed").join()).containsExactly(had.uid());
+                assertThat(take(direct, device, took)).containsExactly(had.uid());
 
                 Registration next = engine.register(session(took, device, "k3next"), 4, System.currentTimeMillis()).join();
                 assertThat(next.accepted()).isTrue();
@@ -170,60 +167,26 @@ class DeviceTakeRecordTest {
     }
 
     /**
-     * A registration on a Redis Cluster that took a device from another user, ended that user's session there, and
-     * then failed (its presence script answered an error): the device is not given back, as that user's connection
-     * was ended with its session, and messages to the device go to the stream of the registering user, whose
-     * connection comes back.
+     * A registration on a Redis Cluster that took a device from another user and removed that user's session there,
+     * then failed: in its own presence script (its stream's record is of the wrong type), or in a later step of that
+     * removal (the online users' set is). The removal is known to have run: that user's connection is ended, and the
+     * device is not given back to it; it stays the registering user's, whose connection comes back.
      */
-    @Test
-    void aDeviceIsNotGivenBackToAUserWhoseSessionTheFailedRegistrationEnded() {
+    @ParameterizedTest(name = "failing in {0}")
+    @ValueSource(strings = {"the presence script", "the removal"})
+    void aDeviceIsNotGivenBackToAUserWhoseSessionTheFailedRegistrationEnded(String failing) {
         try (RedisServers servers = RedisServers.cluster()) {
             List<String> extruded = new CopyOnWriteArrayList<>();
             RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
                 String device = device();
-                DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
-                assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                DeviceSession had = registered(engine, device);
                 String took = "u-took-" + UUID.randomUUID();
-                // the registering user's presence script fails once the device is taken: its stream's record is no hash
-                String meta = KEYS.userMeta(took);
-                servers.ownerOf(servers.slotOf(meta)).cli("SET", meta, "not a hash");
+                breakKey(servers, failing.equals("the removal") ? KEYS.onlineUsers() : KEYS.userMeta(took));
 
-                assertThat(engine.register(session(took, device, "k2failed"), 4, System.currentTimeMillis()))
-                        .failsWithin(Duration.ofSeconds(10));
+                assertRegistrationFails(engine, took, device);
                 assertThat(extruded).as("the session taken, ended").containsExactly(had.nonce());
-                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
-                await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
-                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(took));
-            } finally {
-                engine.close();
-            }
-        }
-    }
-
-    /**
-     * The removal of the session taken ran, and a later step of that removal failed (the online users' set is no set):
-     * the session is known removed, its connection is ended, and the device is not given back to its user.
-     */
-    @Test
-    void aDeviceIsNotGivenBackWhenTheRemovalOfTheSessionTakenRanAndFailedAfter() {
-        try (RedisServers servers = RedisServers.cluster()) {
-            List<String> extruded = new CopyOnWriteArrayList<>();
-            RedisEngine engine = startedRecordingExtrusions(servers, extruded);
-            try {
-                String device = device();
-                DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
-                assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
-                String users = KEYS.onlineUsers();
-                servers.ownerOf(servers.slotOf(users)).cli("SET", users, "not a set");
-
-                String took = "u-took-" + UUID.randomUUID();
-                assertThat(engine.register(session(took, device, "k2failed"), 4, System.currentTimeMillis()))
-                        .failsWithin(Duration.ofSeconds(10));
-                assertThat(extruded).as("the session taken, ended").containsExactly(had.nonce());
-                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
-                await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
-                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(took));
+                awaitOwner(servers, device, took, true);
             } finally {
                 engine.close();
             }
@@ -243,24 +206,16 @@ class DeviceTakeRecordTest {
             RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
                 String device = device();
-                DeviceSession stale = session("u-stale-" + UUID.randomUUID(), device, "k1stale");
-                assertThat(engine.register(stale, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                DeviceSession stale = registered(engine, device);
                 // a registration of another user that took the device and failed before it ended that session
                 String had = "u-had-" + UUID.randomUUID();
-                assertThat(new RedisScripts(direct.connections().commands).run(RedisScripts.Script.TAKE_OWNER,
-                        new String[] {KEYS.deviceOwner(device), KEYS.deviceTakes(device)},
-                        had, OWNER_MILLIS, RECORD_MILLIS, "k2had").join()).containsExactly(stale.uid());
-                // the removal from that user fails before it runs: its presence is no hash
-                String presence = KEYS.userPresence(had);
-                servers.ownerOf(servers.slotOf(presence)).cli("SET", presence, "not a hash");
+                assertThat(take(direct, device, had)).containsExactly(stale.uid());
+                breakKey(servers, KEYS.userPresence(had));
 
                 String took = "u-took-" + UUID.randomUUID();
-                assertThat(engine.register(session(took, device, "k3failed"), 4, System.currentTimeMillis()))
-                        .failsWithin(Duration.ofSeconds(10));
+                assertRegistrationFails(engine, took, device);
                 assertThat(extruded).as("the stale session, ended").containsExactly(stale.nonce());
-                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
-                await().atMost(Duration.ofSeconds(10))
-                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(had));
+                awaitOwner(servers, device, had, false);
             } finally {
                 engine.close();
             }
@@ -278,17 +233,12 @@ class DeviceTakeRecordTest {
             RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
                 String device = device();
-                DeviceSession had = session("u-had-" + UUID.randomUUID(), device, "k1had");
-                assertThat(engine.register(had, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+                DeviceSession had = registered(engine, device);
                 String took = "u-took-" + UUID.randomUUID();
-                String presence = KEYS.userPresence(took);
-                servers.ownerOf(servers.slotOf(presence)).cli("SET", presence, "not a hash");
+                breakKey(servers, KEYS.userPresence(took));
 
-                assertThat(engine.register(session(took, device, "k2failed"), 4, System.currentTimeMillis()))
-                        .failsWithin(Duration.ofSeconds(10));
-                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
-                await().atMost(Duration.ofSeconds(10))
-                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(had.uid()));
+                assertRegistrationFails(engine, took, device);
+                awaitOwner(servers, device, had.uid(), false);
                 assertThat(extruded).isEmpty();
                 assertThat(engine.device(device).join()).map(DeviceSession::nonce).contains(had.nonce());
             } finally {
@@ -310,27 +260,50 @@ class DeviceTakeRecordTest {
             RedisEngine engine = startedRecordingExtrusions(servers, extruded);
             try {
                 String device = device();
-                RedisScripts directScripts = new RedisScripts(direct.connections().commands);
                 String stale = "u-stale-" + UUID.randomUUID();
-                String had = "u-had-" + UUID.randomUUID();
-                for (String uid : List.of(stale, had)) {
-                    directScripts.run(RedisScripts.Script.TAKE_OWNER, new String[] {KEYS.deviceOwner(device), KEYS.deviceTakes(device)},
-                            uid, OWNER_MILLIS, RECORD_MILLIS, "k-" + uid).join();
-                }
-                String presence = KEYS.userPresence(stale);
-                servers.ownerOf(servers.slotOf(presence)).cli("SET", presence, "not a hash");
+                take(direct, device, stale);
+                take(direct, device, "u-had-" + UUID.randomUUID());
+                breakKey(servers, KEYS.userPresence(stale));
 
                 String took = "u-took-" + UUID.randomUUID();
-                assertThat(engine.register(session(took, device, "k3failed"), 4, System.currentTimeMillis()))
-                        .failsWithin(Duration.ofSeconds(10));
+                assertRegistrationFails(engine, took, device);
                 assertThat(extruded).isEmpty();
-                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
-                await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
-                        .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(took));
+                awaitOwner(servers, device, took, true);
             } finally {
                 engine.close();
             }
         }
+    }
+
+    /** A take by a connection of {@code uid} whose registration went no further, through a connection of its own. */
+    private static List<Object> take(RedisTestConnections direct, String device, String uid) {
+        return new RedisScripts(direct.connections().commands).run(RedisScripts.Script.TAKE_OWNER,
+                new String[] {KEYS.deviceOwner(device), KEYS.deviceTakes(device)},
+                uid, OWNER_MILLIS, RECORD_MILLIS, "k-" + UUID.randomUUID()).join();
+    }
+
+    /** A connection of a new user on the device, registered. */
+    private static DeviceSession registered(RedisEngine engine, String device) {
+        DeviceSession session = session("u-" + UUID.randomUUID(), device, "k-" + UUID.randomUUID());
+        assertThat(engine.register(session, 4, System.currentTimeMillis()).join().accepted()).isTrue();
+        return session;
+    }
+
+    /** Gives the key a value of another type: the step that uses it fails at once (WRONGTYPE). */
+    private static void breakKey(RedisServers servers, String key) {
+        servers.ownerOf(servers.slotOf(key)).cli("SET", key, "of another type");
+    }
+
+    private static void assertRegistrationFails(RedisEngine engine, String uid, String device) {
+        assertThat(engine.register(session(uid, device, "k-failed"), 4, System.currentTimeMillis()))
+                .failsWithin(Duration.ofSeconds(10));
+    }
+
+    /** Awaits the device's owner; with {@code stays}, that the device stays that user's for two seconds. */
+    private static void awaitOwner(RedisServers servers, String device, String uid, boolean stays) {
+        RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
+        (stays ? await().during(Duration.ofSeconds(2)) : await()).atMost(Duration.ofSeconds(10))
+                .until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(uid));
     }
 
     private static RedisEngine startedRecordingExtrusions(RedisServers servers, List<String> extruded) {

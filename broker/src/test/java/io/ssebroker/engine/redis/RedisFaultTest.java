@@ -650,17 +650,11 @@ class RedisFaultTest {
             ExecutorService connecting = Executors.newSingleThreadExecutor();
             try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "5"))) {
                 RedisKeys keys = new RedisKeys("sse");
-                // Of the registration's steps only the device's owner is on the master whose answers are lost.
-                RedisServers.Server lossy;
-                try (SseClient indexed = node.connect("u-index", "d-index")) {
-                    indexed.nextOfType("sys_connected");
-                    lossy = masterWithoutNodeIndex(redis);
-                }
-                Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
-                Predicate<String> userOffLossy = name -> !onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name));
-                String before = firstName("u-before-", userOffLossy);
-                String after = firstName("u-after-", userOffLossy);
-                String device = firstName("d-moved-", name -> onLossy.test(keys.deviceOwner(name)) && !onLossy.test(keys.kickedDevice(name)));
+                DeviceMove move = deviceMoveOnLossyOwner(redis, node);
+                RedisServers.Server lossy = move.lossy();
+                String before = move.before();
+                String after = move.after();
+                String device = move.device();
 
                 SseClient previous = node.connect(before, device);
                 previous.nextOfType("sys_connected");
@@ -706,17 +700,11 @@ class RedisFaultTest {
             String seeds = String.join(",", proxies.values().stream().map(proxy -> "127.0.0.1:" + proxy.port()).toList());
             try (TestNode node = TestNode.start(Map.of("redis.addrs", seeds, "redis.timeout", "2"))) {
                 RedisKeys keys = new RedisKeys("sse");
-                // Of the registration's steps only the device's owner is on the master whose answers are lost.
-                RedisServers.Server lossy;
-                try (SseClient indexed = node.connect("u-index", "d-index")) {
-                    indexed.nextOfType("sys_connected");
-                    lossy = masterWithoutNodeIndex(redis);
-                }
-                Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
-                Predicate<String> userOffLossy = name -> !onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name));
-                String before = firstName("u-had-", userOffLossy);
-                String after = firstName("u-took-", userOffLossy);
-                String device = firstName("d-taken-", name -> onLossy.test(keys.deviceOwner(name)) && !onLossy.test(keys.kickedDevice(name)));
+                DeviceMove move = deviceMoveOnLossyOwner(redis, node);
+                RedisServers.Server lossy = move.lossy();
+                String before = move.before();
+                String after = move.after();
+                String device = move.device();
                 Supplier<String> owner = () -> lossy.cli("GET", keys.deviceOwner(device)).trim();
 
                 try (SseClient previous = node.connect(before, device)) {
@@ -748,6 +736,26 @@ class RedisFaultTest {
                 proxies.values().forEach(TcpProxy::close);
             }
         }
+    }
+
+    /**
+     * Two users and a device moving from the first to the second on a Cluster behind proxies, named so that of the
+     * registration's steps only the device's owner is on the master whose answers a test loses ({@code lossy}).
+     */
+    private record DeviceMove(RedisServers.Server lossy, String before, String after, String device) {
+    }
+
+    private static DeviceMove deviceMoveOnLossyOwner(RedisServers redis, TestNode node) throws Exception {
+        RedisKeys keys = new RedisKeys("sse");
+        RedisServers.Server lossy;
+        try (SseClient indexed = node.connect("u-index", "d-index")) {
+            indexed.nextOfType("sys_connected");
+            lossy = masterWithoutNodeIndex(redis);
+        }
+        Predicate<String> onLossy = key -> redis.ownerOf(redis.slotOf(key)) == lossy;
+        Predicate<String> userOffLossy = name -> !onLossy.test(keys.userPresence(name)) && !onLossy.test(keys.kickedUid(name));
+        return new DeviceMove(lossy, firstName("u-before-", userOffLossy), firstName("u-after-", userOffLossy),
+                firstName("d-moved-", name -> onLossy.test(keys.deviceOwner(name)) && !onLossy.test(keys.kickedDevice(name))));
     }
 
     /** A master that holds no node's index of its sessions (each node has one once a client of it connected). */
