@@ -87,8 +87,8 @@ final class RedisKeys {
     }
 
     /**
-     * The device's take record: its latest take and the users that had it in the last two minutes (take-owner.lua); in the
-     * owner's slot, for the scripts that read both.
+     * The device's take record: its latest take and the users that had it in the last two minutes (take-record.lua); in
+     * the owner's slot, for the scripts that read both.
      */
     String deviceTakes(String device) {
         return prefix + ":{d:" + device + "}:ot";
