@@ -265,7 +265,8 @@ public final class Broker implements EngineListener {
         });
         // Deferred: the close may happen while this loop iterates its connections.
         loop.loop().execute(() -> loop.remove(connection));
-        String reason = connection.endReason() != null ? connection.endReason() : StateChange.DEVICE_DISCONNECT;
+        String reason = connection.endReason() != null ? connection.endReason()
+                : connection.stream.closedForHeartbeatTimeout() ? StateChange.HEARTBEAT_FAIL : StateChange.DEVICE_DISCONNECT;
         metrics.disconnected(reason);
         if (connection.stream.closedForSlowness()) {
             metrics.slowClientDisconnected();

@@ -40,8 +40,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         }
     }
 
-    public record Sse(int heartbeatIntervalSeconds, int historySize, long historyExpireSeconds, int retryMs, int retryJitterMs,
-                      long idempotencyWindowSeconds) {
+    public record Sse(int heartbeatIntervalSeconds, int heartbeatTimeoutSeconds, int historySize, long historyExpireSeconds,
+                      int retryMs, int retryJitterMs, long idempotencyWindowSeconds) {
     }
 
     public record Limits(int maxMessageBytes, int maxBodyBytes, int maxHeaderBytes, int maxTargets, int maxConnections,
@@ -191,7 +191,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         v.list("redis.sentinel_addrs"), v.integer("redis.timeout"), v.string("redis.key_prefix"),
                         v.integer("redis.node_heartbeat"), v.integer("redis.channel_linger"), v.integer("redis.send_replicas"),
                         v.integer("redis.send_replicas_wait_ms")),
-                new Sse(v.integer("sse.heartbeat_interval"), v.integer("sse.device_frame_cache_size"),
+                new Sse(v.integer("sse.heartbeat_interval"), v.integer("sse.heartbeat_timeout"), v.integer("sse.device_frame_cache_size"),
                         v.longValue("sse.device_frame_cache_expire"), v.integer("sse.retry_ms"), v.integer("sse.retry_jitter"),
                         v.longValue("sse.idempotency_window")),
                 new Limits(v.integer("limits.max_message_bytes"), v.integer("limits.max_body_bytes"),

@@ -51,6 +51,7 @@ import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
+import io.ssebroker.sse.HeartbeatTimeout;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -137,6 +138,13 @@ public final class HttpServer implements AutoCloseable {
             // is accepted then, and the request timeouts apply from there.
             bootstrap.option(EpollChannelOption.TCP_DEFER_ACCEPT, 1);
         }
+        int heartbeatTimeout = config.sse().heartbeatTimeoutSeconds();
+        if (heartbeatTimeout > 0 && channelType == EpollServerSocketChannel.class) {
+            HeartbeatTimeout.setOn(bootstrap, heartbeatTimeout);
+        } else if (heartbeatTimeout > 0) {
+            log.info("sse.heartbeat_timeout needs the epoll transport (Linux, http.epoll = true): on {}, a client that"
+                    + " vanishes without closing its connection is noticed by TCP alone", transport);
+        }
         serverChannel = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();
     }
@@ -148,6 +156,9 @@ public final class HttpServer implements AutoCloseable {
     private void initConnection(SocketChannel channel) {
         connections.add(channel);
         ChannelPipeline pipeline = channel.pipeline();
+        if (channelType == EpollServerSocketChannel.class && config.sse().heartbeatTimeoutSeconds() > 0) {
+            pipeline.addLast(HeartbeatTimeout.NAME, HeartbeatTimeout.INSTANCE); // first: it sees what TLS would keep
+        }
         RequestTimeouts timeouts = new RequestTimeouts(channel, config.http().headerTimeoutSeconds(),
                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals);
         if (peerConnections != null) {

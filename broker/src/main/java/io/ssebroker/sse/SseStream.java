@@ -76,6 +76,14 @@ public final class SseStream {
         return tooSlow;
     }
 
+    /**
+     * True when the stream ended because its client stopped acknowledging what was sent to it (see
+     * {@link HeartbeatTimeout}).
+     */
+    public boolean closedForHeartbeatTimeout() {
+        return HeartbeatTimeout.timedOut(channel);
+    }
+
     /** Wall-clock time of the last write; read by other threads for presence info. */
     public long lastWriteMillis() {
         return lastWriteMillis;

@@ -157,7 +157,7 @@ class AddressLimitsTest {
     }
 
     private static RetryDelays retryDelays(int retryMs) {
-        return new RetryDelays(new BrokerConfig.Sse(15, 100, 3600, retryMs, 0, 300));
+        return new RetryDelays(new BrokerConfig.Sse(15, 30, 100, 3600, retryMs, 0, 300));
     }
 
     @Test

@@ -55,6 +55,11 @@ public final class RawConnection implements AutoCloseable {
         return received.toString(StandardCharsets.ISO_8859_1);
     }
 
+    /** The client's port: what names this connection on the machine. */
+    public int localPort() {
+        return socket.getLocalPort();
+    }
+
     public boolean closedByServer() {
         return closedByServer;
     }

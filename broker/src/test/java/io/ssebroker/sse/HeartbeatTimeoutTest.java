@@ -1,0 +1,187 @@
+package io.ssebroker.sse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.metrics.PrometheusText;
+import io.ssebroker.testing.PacketFilter;
+import io.ssebroker.testing.RawConnection;
+import io.ssebroker.testing.RedisServers;
+import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestNode;
+import io.ssebroker.testing.WebhookReceiver;
+import io.ssebroker.testing.WebhookReceiver.Call;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that is gone without a word, made with a packet filter on loopback: its segments (its acknowledgements
+ * among them) stop arriving, as when a laptop sleeps or a phone switches networks, or it stops reading. Its device goes
+ * offline with reason {@code heartbeat_fail} within {@code sse.heartbeat_interval} × 1.25 + {@code
+ * sse.heartbeat_timeout}, while a neighbour's stream goes on.
+ */
+class HeartbeatTimeoutTest {
+    private static final int TIMEOUT_SECONDS = 2;
+
+    @BeforeAll
+    static void packetsCanBeFiltered() {
+        assumeTrue(PacketFilter.available(), "nft cannot filter packets here (Linux, root and Debian's nftables needed)");
+    }
+
+    @Test
+    void aClientWhoseAcknowledgementsStopGoesOfflineWithHeartbeatFail() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            goesOfflineWithHeartbeatFail(receiver, settings(TIMEOUT_SECONDS, receiver));
+        }
+    }
+
+    @Test
+    void aClientWhoseAcknowledgementsStopGoesOfflineWithHeartbeatFailOnRedis() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone(); WebhookReceiver receiver = WebhookReceiver.start()) {
+            Map<String, String> settings = settings(TIMEOUT_SECONDS, receiver);
+            settings.put("redis.addrs", redis.first().address());
+            goesOfflineWithHeartbeatFail(receiver, settings);
+        }
+    }
+
+    private static void goesOfflineWithHeartbeatFail(WebhookReceiver receiver, Map<String, String> settings)
+            throws Exception {
+        try (TestNode node = TestNode.start(settings);
+             RawConnection gone = openStream(node, "alice", "d-gone");
+             SseClient neighbour = node.connect("bob", "d-bob")) {
+            neighbour.nextOfType("sys_connected");
+            receiver.next(4); // both users and devices online
+            long dropped = System.nanoTime();
+            try (PacketFilter silence = PacketFilter.dropping(gone.localPort(), node.port())) {
+                Call device = receiver.next(Duration.ofSeconds(15));
+                double seconds = (System.nanoTime() - dropped) / 1e9;
+                assertThat(device.summary()).isEqualTo(offline("device_offline", "alice", "d-gone"));
+                assertThat(seconds).as("noticed after the timeout, not before").isGreaterThanOrEqualTo(TIMEOUT_SECONDS);
+                assertThat(receiver.next().summary()).isEqualTo(offline("user_offline", "alice", "d-gone"));
+            }
+            node.awaitOffline("d-gone");
+            assertThat(PrometheusText.scrape(node).value("sse_broker_disconnects_total", Map.of("reason", "heartbeat_fail")))
+                    .isEqualTo(1.0);
+            node.api().send(Map.of("uid", "bob", "data", "still here"));
+            assertThat(neighbour.nextOfType("message").data()).isEqualTo("still here");
+            assertThat(node.api().get("/info", Map.of("device", "d-bob")).result().path("online").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void theStreamsOfAnHttp2ConnectionThatStopsAcknowledgingGoOfflineWithHeartbeatFail() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start();
+             TestNode node = TestNode.start(settings(TIMEOUT_SECONDS, receiver))) {
+            // The JDK's client asks for h2c on its first request, then carries both streams on that one connection.
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+            assertThat(client.send(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.discarding()).version()).isEqualTo(HttpClient.Version.HTTP_2);
+            for (String device : List.of("d-phone", "d-tablet")) {
+                HttpResponse<Stream<String>> stream = client.send(HttpRequest.newBuilder(
+                                URI.create(node.baseUrl() + "/events?device=" + device))
+                        .header("X-SSE-TOKEN", node.token("erin", device)).build(), HttpResponse.BodyHandlers.ofLines());
+                assertThat(stream.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(stream.body().filter(line -> line.equals("event: sys_connected")).findFirst()).isPresent();
+            }
+            receiver.next(3); // the user and both devices online
+            // every segment to the node: the one connection that carries both streams, and the idle one of /token
+            try (PacketFilter silence = PacketFilter.droppingAllTo(node.port())) {
+                List<Call> offlines = receiver.next(3);
+                assertThat(offlines).extracting(Call::event)
+                        .containsExactlyInAnyOrder("device_offline", "device_offline", "user_offline");
+                assertThat(offlines).extracting(Call::device).contains("d-phone", "d-tablet");
+                assertThat(offlines).extracting(Call::reason).containsOnly("heartbeat_fail");
+            }
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingGoesOfflineWithHeartbeatFailOnceItsWindowStaysClosed() throws Exception {
+        Map<String, String> settings = settings(TIMEOUT_SECONDS, null);
+        settings.put("limits.max_unsent_bytes", Integer.toString(64 * 1024 * 1024)); // not dropped as a slow reader
+        try (TestNode node = TestNode.start(settings);
+             Socket stuck = new Socket()) {
+            stuck.setReceiveBufferSize(4096); // before connecting: the window it offers
+            stuck.connect(new InetSocketAddress("127.0.0.1", node.port()));
+            stuck.getOutputStream().write(request(node, "carol", "d-stuck").getBytes(StandardCharsets.ISO_8859_1));
+            awaitConnected(stuck.getInputStream());
+            // more than the client's receive buffer and the node's send buffer can hold: its window closes
+            String data = "x".repeat(16 * 1024);
+            for (int i = 0; i < 32; i++) {
+                node.api().send(Map.of("uid", "carol", "data", data));
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() ->
+                    !node.api().get("/info", Map.of("device", "d-stuck")).result().path("online").asBoolean());
+            PrometheusText metrics = PrometheusText.scrape(node);
+            assertThat(metrics.value("sse_broker_disconnects_total", Map.of("reason", "heartbeat_fail"))).isEqualTo(1.0);
+            assertThat(metrics.value("sse_broker_slow_client_disconnects_total")).isZero();
+        }
+    }
+
+    @Test
+    void withoutTheTimeoutASilentClientStaysOnline() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start();
+             TestNode node = TestNode.start(settings(0, receiver));
+             RawConnection gone = openStream(node, "dave", "d-gone")) {
+            receiver.next(2);
+            try (PacketFilter silence = PacketFilter.dropping(gone.localPort(), node.port())) {
+                List<Call> calls = receiver.within(Duration.ofSeconds(3 * TIMEOUT_SECONDS));
+                assertThat(calls).as("no offline while TCP retransmits").isEmpty();
+                assertThat(node.api().get("/info", Map.of("device", "d-gone")).result().path("online").asBoolean()).isTrue();
+            }
+        }
+    }
+
+    private static Map<String, String> settings(int timeoutSeconds, WebhookReceiver receiver) {
+        Map<String, String> settings = new HashMap<>(Map.of("sse.heartbeat_interval", "1",
+                "sse.heartbeat_timeout", Integer.toString(timeoutSeconds)));
+        if (receiver != null) {
+            settings.put("callback.url", receiver.url("/hook"));
+        }
+        return settings;
+    }
+
+    private static String offline(String event, String uid, String device) {
+        return event + " " + uid + " " + device + " heartbeat_fail";
+    }
+
+    /** A stream opened by hand, so that the test knows its client's port. */
+    private static RawConnection openStream(TestNode node, String uid, String device) {
+        RawConnection connection = new RawConnection(node.port()).write(request(node, uid, device));
+        await().atMost(Duration.ofSeconds(5)).until(() -> connection.read(Duration.ofMillis(200)).contains("sys_connected"));
+        return connection;
+    }
+
+    private static String request(TestNode node, String uid, String device) {
+        return "GET /events?device=" + device + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                + "X-SSE-TOKEN: " + node.token(uid, device) + "\r\n\r\n";
+    }
+
+    private static void awaitConnected(InputStream in) throws IOException {
+        StringBuilder read = new StringBuilder();
+        byte[] buffer = new byte[1024];
+        while (read.indexOf("sys_connected") < 0) {
+            int n = in.read(buffer);
+            if (n < 0) {
+                throw new IOException("closed before sys_connected: " + read);
+            }
+            read.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+        }
+    }
+}
