@@ -46,7 +46,7 @@ public interface BrokerMetrics {
 
     /**
      * A connection of this node ended; {@code reason} is the presence reason ({@code device_disconnect},
-     * {@code extrude_offline}, {@code kick_offline}, {@code instance_close}).
+     * {@code heartbeat_fail}, {@code extrude_offline}, {@code kick_offline}, {@code instance_close}).
      */
     void disconnected(String reason);
 

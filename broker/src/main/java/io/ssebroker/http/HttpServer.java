@@ -91,6 +91,8 @@ public final class HttpServer implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("http connections", ImmediateEventExecutor.INSTANCE);
     private final Class<? extends ServerChannel> channelType;
     private final String transport;
+    /** Whether connections get {@code sse.heartbeat_timeout}: set, and on the epoll transport, which has the option. */
+    private final boolean watchesHeartbeats;
     private Channel serverChannel;
 
     public HttpServer(BrokerConfig config) {
@@ -103,6 +105,7 @@ public final class HttpServer implements AutoCloseable {
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.transport = epoll ? "epoll" : "nio";
+        this.watchesHeartbeats = epoll && config.sse().heartbeatTimeoutSeconds() > 0;
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, factory);
         int threads = config.http().ioThreads() > 0 ? config.http().ioThreads() : Runtime.getRuntime().availableProcessors();
         this.workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
@@ -138,10 +141,9 @@ public final class HttpServer implements AutoCloseable {
             // is accepted then, and the request timeouts apply from there.
             bootstrap.option(EpollChannelOption.TCP_DEFER_ACCEPT, 1);
         }
-        int heartbeatTimeout = config.sse().heartbeatTimeoutSeconds();
-        if (heartbeatTimeout > 0 && channelType == EpollServerSocketChannel.class) {
-            HeartbeatTimeout.setOn(bootstrap, heartbeatTimeout);
-        } else if (heartbeatTimeout > 0) {
+        if (watchesHeartbeats) {
+            HeartbeatTimeout.setOn(bootstrap, config.sse().heartbeatTimeoutSeconds());
+        } else if (config.sse().heartbeatTimeoutSeconds() > 0) {
             log.info("sse.heartbeat_timeout needs the epoll transport (Linux, http.epoll = true): on {}, a client that"
                     + " vanishes without closing its connection is noticed by TCP alone", transport);
         }
@@ -156,8 +158,9 @@ public final class HttpServer implements AutoCloseable {
     private void initConnection(SocketChannel channel) {
         connections.add(channel);
         ChannelPipeline pipeline = channel.pipeline();
-        if (channelType == EpollServerSocketChannel.class && config.sse().heartbeatTimeoutSeconds() > 0) {
-            pipeline.addLast(HeartbeatTimeout.NAME, HeartbeatTimeout.INSTANCE); // first: it sees what TLS would keep
+        if (watchesHeartbeats) {
+            // first: it sees the socket's error before TLS or HTTP/2 handle it and close the connection
+            pipeline.addLast(HeartbeatTimeout.NAME, HeartbeatTimeout.INSTANCE);
         }
         RequestTimeouts timeouts = new RequestTimeouts(channel, config.http().headerTimeoutSeconds(),
                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals);

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.AttributeKey;
+import java.util.Set;
 
 /**
  * Notices a client that is gone without a word ({@code sse.heartbeat_timeout}). A client that vanishes without a FIN
@@ -16,9 +17,13 @@ import io.netty.util.AttributeKey;
  * (accepted sockets inherit it, so it costs no system call per connection), the kernel aborts a connection whose sent
  * bytes stay unacknowledged that long, or whose receive window stays closed that long (a client that stopped
  * reading); the heartbeats make sure that something is sent at least every {@code sse.heartbeat_interval}. The next
- * read of the socket fails with ETIMEDOUT. This handler, first in every connection's pipeline, marks such a
- * connection, so that its streams end with the presence reason {@code heartbeat_fail} (go-sse-broker's reason for a
- * heartbeat that could not be written) rather than {@code device_disconnect}.
+ * read or write of the socket fails with ETIMEDOUT, or with EHOSTUNREACH or ENETUNREACH when the network said so
+ * while the kernel retransmitted (an accepted socket learns of those only this way). This handler, first in every
+ * connection's pipeline, marks such a connection when a failed read or a failed write without a promise (an SSE
+ * stream's, on cleartext HTTP/1.1) reports it, so that its streams end with the presence reason {@code
+ * heartbeat_fail} (go-sse-broker's reason for a heartbeat that could not be written) rather than {@code
+ * device_disconnect}. A write with a promise (TLS, HTTP/2) fails that promise instead: a connection that still had
+ * bytes queued on the node when it was dropped is then reported as {@code device_disconnect}, offline all the same.
  *
  * <p>Linux and Netty's epoll transport only: the JDK's sockets have no such option.
  */
@@ -30,6 +35,9 @@ public final class HeartbeatTimeout extends ChannelInboundHandlerAdapter {
     private static final IntegerUnixChannelOption TCP_USER_TIMEOUT = new IntegerUnixChannelOption("TCP_USER_TIMEOUT", 6, 18);
     /** Linux's ETIMEDOUT, negated as Netty's native transport reports a failed call (the same on those architectures). */
     private static final int ETIMEDOUT_NEGATIVE = -110;
+    /** What a failed read or write reports when the kernel gave the connection up. */
+    private static final Set<Integer> GIVEN_UP = Set.of(ETIMEDOUT_NEGATIVE, Errors.ERROR_EHOSTUNREACH_NEGATIVE,
+            Errors.ERROR_ENETUNREACH_NEGATIVE);
     private static final AttributeKey<Boolean> TIMED_OUT = AttributeKey.valueOf(HeartbeatTimeout.class, "timedOut");
 
     private HeartbeatTimeout() {
@@ -42,7 +50,7 @@ public final class HeartbeatTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof Errors.NativeIoException failed && failed.expectedErr() == ETIMEDOUT_NEGATIVE) {
+        if (cause instanceof Errors.NativeIoException failed && GIVEN_UP.contains(failed.expectedErr())) {
             ctx.channel().attr(TIMED_OUT).set(Boolean.TRUE);
         }
         ctx.fireExceptionCaught(cause);
