@@ -265,8 +265,7 @@ public final class Broker implements EngineListener {
         });
         // Deferred: the close may happen while this loop iterates its connections.
         loop.loop().execute(() -> loop.remove(connection));
-        String reason = connection.endReason() != null ? connection.endReason()
-                : connection.stream.closedForHeartbeatTimeout() ? StateChange.HEARTBEAT_FAIL : StateChange.DEVICE_DISCONNECT;
+        String reason = connection.presenceReason();
         metrics.disconnected(reason);
         if (connection.stream.closedForSlowness()) {
             metrics.slowClientDisconnected();

@@ -3,6 +3,7 @@ package io.ssebroker.broker;
 import io.netty.buffer.ByteBuf;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Replay;
+import io.ssebroker.engine.StateChange;
 import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.sse.FrameId;
 import io.ssebroker.sse.SseStream;
@@ -158,8 +159,15 @@ final class LocalConnection implements FrameId {
         state = State.ENDED;
     }
 
-    String endReason() {
-        return endReason;
+    /**
+     * The presence change's reason for this connection's end: what ended it (a kick, an extrusion, a shutdown), else
+     * how its stream closed (a client gone without a word, or any other close).
+     */
+    String presenceReason() {
+        if (endReason != null) {
+            return endReason;
+        }
+        return stream.closedForHeartbeatTimeout() ? StateChange.HEARTBEAT_FAIL : StateChange.DEVICE_DISCONNECT;
     }
 
     /**

@@ -51,7 +51,13 @@ public final class ConfigSchema {
             integer("redis", "send_replicas_wait_ms", 1000, 1, 60_000, "longest wait in milliseconds for redis.send_replicas; a send they did not confirm in time answers 503 (with redis.send_replicas: shorter than redis.timeout)"),
 
             integer("sse", "heartbeat_interval", 30, 1, 3600, "seconds of silence before a ':heartbeat' comment"),
-            integer("sse", "heartbeat_timeout", 30, 0, 3600, "seconds a client may leave sent bytes (a heartbeat at least) unacknowledged before its connection is dropped as gone (reason heartbeat_fail); 0 leaves it to TCP, many minutes; Linux with http.epoll only"),
+            integer("sse", "heartbeat_timeout", 30, 0, 3600,
+                    "seconds a client may leave what was sent to it (a heartbeat at least) unacknowledged, or (Linux "
+                    + "5.11+) its receive window closed, before its connection is dropped as gone: its device goes offline "
+                    + "with reason heartbeat_fail (docs/API.md, section 3.3); 0 = left to TCP (about 15 minutes for a "
+                    + "client that vanished without a FIN or reset); a few seconds would drop connections on ordinary "
+                    + "packet loss; every connection of the HTTP port; needs the epoll transport (http.epoll, Linux x86_64 "
+                    + "as packaged)"),
             integer("sse", "device_frame_cache_size", 100, 1, 1_000_000, "messages retained per user stream and in the broadcast stream"),
             integer("sse", "device_frame_cache_expire", DAY, 1, 365 * DAY, "seconds a retained message is kept"),
             integer("sse", "retry_ms", 3000, 0, 3_600_000, "reconnect delay sent as 'retry:'"),

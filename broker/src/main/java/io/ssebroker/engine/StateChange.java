@@ -28,7 +28,7 @@ public record StateChange(Kind kind, String uid, String device, String reason, l
     public static final String DEVICE_DISCONNECT = "device_disconnect";
     /**
      * The client stopped acknowledging what the node sent it (a heartbeat at least) for {@code sse.heartbeat_timeout}:
-     * gone without a FIN or a reset (a sleeping laptop, a switched network), or no longer reading at all.
+     * gone without a FIN or a reset (a sleeping laptop, a switched network), or (Linux 5.11+) no longer reading at all.
      */
     public static final String HEARTBEAT_FAIL = "heartbeat_fail";
     public static final String EXTRUDE_OFFLINE = "extrude_offline";

@@ -144,8 +144,9 @@ public final class HttpServer implements AutoCloseable {
         if (watchesHeartbeats) {
             HeartbeatTimeout.setOn(bootstrap, config.sse().heartbeatTimeoutSeconds());
         } else if (config.sse().heartbeatTimeoutSeconds() > 0) {
-            log.info("sse.heartbeat_timeout needs the epoll transport (Linux, http.epoll = true): on {}, a client that"
-                    + " vanishes without closing its connection is noticed by TCP alone", transport);
+            log.info("sse.heartbeat_timeout needs the epoll transport, which this node does not use (http.epoll = false,"
+                    + " or no native epoll for this platform): on {}, a client that vanishes without closing its"
+                    + " connection is noticed by TCP alone", transport);
         }
         serverChannel = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();

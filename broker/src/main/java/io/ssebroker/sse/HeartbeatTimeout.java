@@ -31,13 +31,19 @@ import java.util.Set;
 public final class HeartbeatTimeout extends ChannelInboundHandlerAdapter {
     public static final String NAME = "heartbeat-timeout";
     public static final HeartbeatTimeout INSTANCE = new HeartbeatTimeout();
-    /** Linux's IPPROTO_TCP and TCP_USER_TIMEOUT: the same on every architecture Netty's epoll transport is built for. */
+    /**
+     * Linux's IPPROTO_TCP and TCP_USER_TIMEOUT (the same on every architecture Netty's epoll transport is built for), as
+     * a raw option: Netty's own {@code EpollChannelOption.TCP_USER_TIMEOUT} is taken by accepted channels only, where it
+     * would cost each connection a system call.
+     */
     private static final IntegerUnixChannelOption TCP_USER_TIMEOUT = new IntegerUnixChannelOption("TCP_USER_TIMEOUT", 6, 18);
-    /** Linux's ETIMEDOUT, negated as Netty's native transport reports a failed call (the same on those architectures). */
-    private static final int ETIMEDOUT_NEGATIVE = -110;
-    /** What a failed read or write reports when the kernel gave the connection up. */
-    private static final Set<Integer> GIVEN_UP = Set.of(ETIMEDOUT_NEGATIVE, Errors.ERROR_EHOSTUNREACH_NEGATIVE,
-            Errors.ERROR_ENETUNREACH_NEGATIVE);
+    /**
+     * What a failed read or write reports when the kernel gave the connection up: Linux's ETIMEDOUT, EHOSTUNREACH and
+     * ENETUNREACH, negated as Netty's native transport reports a failed call. Written out, not read from Netty's
+     * {@code Errors}, whose constants come from the native library: a node on the NIO transport has none loaded, and
+     * every connection's end asks {@link #timedOut}.
+     */
+    private static final Set<Integer> GIVEN_UP = Set.of(-110, -113, -101);
     private static final AttributeKey<Boolean> TIMED_OUT = AttributeKey.valueOf(HeartbeatTimeout.class, "timedOut");
 
     private HeartbeatTimeout() {

@@ -148,7 +148,7 @@ class HeartbeatTimeoutTest {
             stuck.connect(new InetSocketAddress("127.0.0.1", node.port()));
             stuck.getOutputStream().write(request(node, "carol", "d-stuck").getBytes(StandardCharsets.ISO_8859_1));
             awaitConnected(stuck.getInputStream());
-            // more than the client's receive buffer and the node's send buffer can hold: its window closes
+            // far more than the client's small receive buffer takes: its window closes with bytes still to send
             String data = "x".repeat(16 * 1024);
             for (int i = 0; i < 32; i++) {
                 node.api().send(Map.of("uid", "carol", "data", data));

@@ -6,21 +6,29 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Drops the TCP segments of loopback connections in one direction, with an nftables table of its own (Linux, root,
  * Debian's {@code nftables} package): a client whose segments no longer arrive is a client that vanished without a
  * FIN or a reset, as a sleeping laptop or a switched network does. The table names this process and is deleted on
- * close; a table left by a test process that died is deleted by the next one that looks.
+ * close, or when the process exits without closing it; only a process killed outright leaves its table (one rule on
+ * one loopback port).
  */
 public final class PacketFilter implements AutoCloseable {
-    private static final String PREFIX = "sse_broker_test_";
-    private static final Pattern TABLE = Pattern.compile("table inet (" + PREFIX + "(\\d+)_\\d+)");
+    /** Debian puts nft in /usr/sbin, which a minimal PATH may lack. */
+    private static final String NFT = Files.isExecutable(Path.of("/usr/sbin/nft")) ? "/usr/sbin/nft" : "nft";
     private static final AtomicInteger TABLES = new AtomicInteger();
+    /** The tables of this process not yet deleted, for its exit. */
+    private static final Set<String> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(table -> nft("delete table inet " + table))));
+    }
+
     private final String table;
 
     private PacketFilter(String table) {
@@ -29,12 +37,12 @@ public final class PacketFilter implements AutoCloseable {
 
     /**
      * Whether this machine lets the tests filter packets: {@code nft} runs and may add a table, a chain on the output
-     * hook and a rule. Deletes the tables of test processes that are gone.
+     * hook and the rules this class makes (drop, reject).
      */
     public static boolean available() {
         try {
-            deleteTablesOfGoneProcesses();
-            dropping(0, 0).close(); // a rule no segment matches
+            dropping(0, 0).close(); // rules no segment matches
+            rejectingAsUnreachable(0, 0).close();
             return true;
         } catch (UncheckedIOException | IllegalStateException e) {
             return false;
@@ -64,7 +72,7 @@ public final class PacketFilter implements AutoCloseable {
     }
 
     private static PacketFilter filter(String match, String verdict) {
-        String table = PREFIX + ProcessHandle.current().pid() + "_" + TABLES.incrementAndGet();
+        String table = "sse_broker_test_" + ProcessHandle.current().pid() + "_" + TABLES.incrementAndGet();
         String failure = nft("add table inet " + table + "\n"
                 + "add chain inet " + table + " out { type filter hook output priority 0; }\n"
                 + "add rule inet " + table + " out oifname \"lo\" " + match + " " + verdict);
@@ -72,6 +80,7 @@ public final class PacketFilter implements AutoCloseable {
             nft("delete table inet " + table);
             throw new IllegalStateException("nft could not add the rule: " + failure);
         }
+        OPEN.add(table);
         return new PacketFilter(table);
     }
 
@@ -81,15 +90,7 @@ public final class PacketFilter implements AutoCloseable {
         if (!failure.isEmpty()) {
             throw new IllegalStateException("nft could not delete table " + table + ": " + failure);
         }
-    }
-
-    private static void deleteTablesOfGoneProcesses() {
-        Matcher tables = TABLE.matcher(run(List.of("nft", "list", "tables")).printed());
-        while (tables.find()) {
-            if (ProcessHandle.of(Long.parseLong(tables.group(2))).isEmpty()) {
-                nft("delete table inet " + tables.group(1));
-            }
-        }
+        OPEN.remove(table);
     }
 
     /** Runs {@code nft -f FILE} with these commands; returns what it printed on failure, empty on success. */
@@ -98,7 +99,7 @@ public final class PacketFilter implements AutoCloseable {
             Path file = Files.createTempFile("nft", ".conf");
             try {
                 Files.writeString(file, commands + "\n");
-                Run run = run(List.of("nft", "-f", file.toString()));
+                Run run = run(List.of(NFT, "-f", file.toString()));
                 return run.exit() == 0 ? "" : run.printed().isEmpty() ? "exit " + run.exit() : run.printed();
             } finally {
                 Files.deleteIfExists(file);
