@@ -1,6 +1,7 @@
 package io.ssebroker.callback;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -222,6 +223,8 @@ class WebhookClientTest {
             assertThat(post(server.url())).isEqualTo(new Outcome(500, null));
             assertThat(post(server.url())).isEqualTo(new Outcome(500, null));
             assertThat(server.connections()).isEqualTo(2);
+            // the client closes each connection on its loop once it has the answer: not before post() returns
+            await().atMost(Duration.ofSeconds(5)).until(() -> closedByTheClient.size() == 2);
         }
         assertThat(closedByTheClient).containsOnly(true);
     }
