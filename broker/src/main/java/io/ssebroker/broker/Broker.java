@@ -350,10 +350,6 @@ public final class Broker implements EngineListener {
     }
 
     /**
-     * Writes a message inline, on the stack of the engine's hand-over: a failure to write to this connection is the
-     * connection's, and neither fails the publish nor keeps the message from the user's other connections.
-     */
-    /**
      * The connection's loop, when the caller runs on it and nothing is queued there that what the caller writes must
      * follow (a message of the connection's, a broadcast): then it may write at once. Null otherwise.
      */
@@ -362,6 +358,10 @@ public final class Broker implements EngineListener {
         return own != null && connection.noMessageQueued() && !own.hasBroadcastQueued() ? own : null;
     }
 
+    /**
+     * Writes a message inline, on the stack of the engine's hand-over: a failure to write to this connection is the
+     * connection's, and neither fails the publish nor keeps the message from the user's other connections.
+     */
     private void deliverNow(LoopConnections loop, LocalConnection connection, StreamMessage message, ByteBuf body) {
         try {
             if (loop.deliverNow(connection, message, body)) {

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.epoll.Epoll;
 import io.ssebroker.metrics.PrometheusText;
 import io.ssebroker.testing.PacketFilter;
 import io.ssebroker.testing.RawConnection;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TestCertificate;
 import io.ssebroker.testing.TestNode;
 import io.ssebroker.testing.WebhookReceiver;
 import io.ssebroker.testing.WebhookReceiver.Call;
@@ -28,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -87,6 +90,32 @@ class HeartbeatTimeoutTest {
             node.api().send(Map.of("uid", "bob", "data", "still here"));
             assertThat(neighbour.nextOfType("message").data()).isEqualTo("still here");
             assertThat(node.api().get("/info", Map.of("device", "d-bob")).result().path("online").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void aTlsClientWhoseAcknowledgementsStopGoesOfflineWithHeartbeatFail() throws Exception {
+        try (TestCertificate certificate = TestCertificate.forLoopback();
+             WebhookReceiver receiver = WebhookReceiver.start()) {
+            Map<String, String> settings = settings(TIMEOUT_SECONDS, receiver);
+            settings.put("http.tls_cert", certificate.certificateFile().toString());
+            settings.put("http.tls_key", certificate.keyFile().toString());
+            try (TestNode node = TestNode.start(settings);
+                 SSLSocket gone = (SSLSocket) certificate.clientContext().getSocketFactory()
+                         .createSocket("127.0.0.1", node.port())) {
+                // HTTP/1.1 over TLS: the stream's heartbeats go through the TLS handler, each write with its promise
+                gone.setEnabledProtocols(new String[] {"TLSv1.3"});
+                String token = tlsToken(certificate, node, "grace", "d-tls");
+                gone.getOutputStream().write(request("d-tls", token).getBytes(StandardCharsets.ISO_8859_1));
+                gone.getOutputStream().flush();
+                awaitConnected(gone.getInputStream());
+                receiver.next(2); // the user and the device online
+                try (PacketFilter silence = PacketFilter.dropping(gone.getLocalPort(), node.port())) {
+                    assertThat(receiver.next(Duration.ofSeconds(15)).summary())
+                            .isEqualTo(offline("device_offline", "grace", "d-tls"));
+                    assertThat(receiver.next().summary()).isEqualTo(offline("user_offline", "grace", "d-tls"));
+                }
+            }
         }
     }
 
@@ -203,8 +232,21 @@ class HeartbeatTimeoutTest {
     }
 
     private static String request(TestNode node, String uid, String device) {
+        return request(device, node.token(uid, device));
+    }
+
+    private static String request(String device, String token) {
         return "GET /events?device=" + device + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                + "X-SSE-TOKEN: " + node.token(uid, device) + "\r\n\r\n";
+                + "X-SSE-TOKEN: " + token + "\r\n\r\n";
+    }
+
+    /** A token from {@code /token} of a node that serves HTTPS only. */
+    private static String tlsToken(TestCertificate certificate, TestNode node, String uid, String device)
+            throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().sslContext(certificate.clientContext()).build();
+        HttpResponse<String> answer = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + node.port()
+                + "/token?uid=" + uid + "&device=" + device)).build(), HttpResponse.BodyHandlers.ofString());
+        return new ObjectMapper().readTree(answer.body()).path("result").asText();
     }
 
     private static void awaitConnected(InputStream in) throws IOException {
