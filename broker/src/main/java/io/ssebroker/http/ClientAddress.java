@@ -1,5 +1,6 @@
 package io.ssebroker.http;
 
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.ssebroker.config.AddressRange;
 import java.net.InetAddress;
@@ -36,6 +37,16 @@ final class ClientAddress {
     ClientAddress(List<AddressRange> trustedProxies, Source source) {
         this.trustedProxies = trustedProxies;
         this.source = source;
+    }
+
+    /**
+     * The client of a request read on this channel (an HTTP/1.1 connection, or an HTTP/2 stream): the client whose
+     * tunnel the connection is, if it is one ({@link ForwardedConnection}), else as {@link #resolve(InetSocketAddress,
+     * HttpHeaders)} finds it.
+     */
+    InetSocketAddress resolve(Channel channel, HttpHeaders headers) {
+        ForwardedConnection.Tunnel tunnel = ForwardedConnection.tunnel(channel);
+        return tunnel != null ? tunnel.client() : resolve((InetSocketAddress) channel.remoteAddress(), headers);
     }
 
     /** The client's address with the peer's port, the peer itself when it is not a trusted proxy, or null: unknown. */

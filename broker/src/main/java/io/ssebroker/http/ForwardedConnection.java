@@ -4,16 +4,29 @@ import io.netty.channel.Channel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
 
 /**
- * Remembers that an HTTP/2 connection has carried a forwarded request, so that no later stream of it counts as local.
- * A proxy that passes {@code Upgrade: h2c} on and then tunnels the connection adds its forwarding header to the
- * upgrading request alone: the streams the client opens after it come from the proxy's loopback address with no
- * header at all. The mark is on the TCP connection, which a stream reaches as its parent. An HTTP/1.1 request is
- * judged by its own headers: a proxy writes them on every request it forwards. Event loop only.
+ * What a proxy's forwarding headers said about an HTTP/2 connection. A proxy that passes {@code Upgrade: h2c} on and
+ * then tunnels the connection writes its forwarding header on the upgrading request alone: the streams the client
+ * opens after it come from the proxy's address with no header the proxy wrote, and any they carry, the client wrote.
+ * <ul>
+ *   <li>No later stream of a connection that carried a forwarded request counts as local.</li>
+ *   <li>A connection upgraded by a request that a trusted proxy forwarded is that request's client's tunnel: every
+ *   stream of it is that client's (for the per-address limits, the address a stream is told, the access log),
+ *   whatever its own headers say.</li>
+ * </ul>
+ * A stream of a connection that spoke HTTP/2 from its start (a proxy that multiplexes its clients writes its header on
+ * every stream), and an HTTP/1.1 request (a proxy writes them on every request it forwards), are judged by their own
+ * headers. The marks are on the TCP connection, which a stream reaches as its parent. Event loop only.
  */
 final class ForwardedConnection {
     private static final AttributeKey<Boolean> FORWARDED = AttributeKey.valueOf("sse-broker.forwarded-connection");
+    private static final AttributeKey<Tunnel> TUNNEL = AttributeKey.valueOf("sse-broker.tunnelled-connection");
+
+    /** The client a tunnelled connection belongs to; null when the upgrading request's chain could not be read. */
+    record Tunnel(InetSocketAddress client) {
+    }
 
     private ForwardedConnection() {
     }
@@ -25,8 +38,27 @@ final class ForwardedConnection {
         }
     }
 
-    /** Whether a stream of this request's HTTP/2 connection carried a forwarding header. */
+    /** Whether a stream of this request's HTTP/2 connection carried a forwarding header, or the connection is a tunnel. */
     static boolean seen(Channel channel) {
-        return channel.parent() instanceof SocketChannel connection && connection.hasAttr(FORWARDED);
+        return channel.parent() instanceof SocketChannel connection
+                && (connection.hasAttr(FORWARDED) || connection.hasAttr(TUNNEL));
+    }
+
+    /**
+     * The connection is about to be upgraded to h2c by this request: when a trusted proxy forwarded it (the request
+     * carries a forwarding header), the connection becomes the tunnel of the client the request names.
+     */
+    static void upgrading(Channel connection, HttpHeaders headers, ClientAddress addresses) {
+        InetSocketAddress peer = (InetSocketAddress) connection.remoteAddress();
+        if (peer != null && peer.getAddress() != null && addresses.trusted(peer.getAddress())
+                && ClientAddress.carriesForwarding(headers)) {
+            connection.attr(TUNNEL).set(new Tunnel(addresses.resolve(peer, headers)));
+        }
+    }
+
+    /** The tunnel of the connection that carries this channel (an HTTP/2 stream's parent), or null when it is none. */
+    static Tunnel tunnel(Channel channel) {
+        Channel connection = channel.parent() instanceof SocketChannel parent ? parent : channel;
+        return connection.hasAttr(TUNNEL) ? connection.attr(TUNNEL).get() : null;
     }
 }

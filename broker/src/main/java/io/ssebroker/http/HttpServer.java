@@ -265,14 +265,15 @@ public final class HttpServer implements AutoCloseable {
 
     /**
      * {@code Upgrade: h2c}: the upgrade handler removes the HTTP/1.1 codec and itself, the request handlers go when
-     * HTTP/2's are added, and the upgrading request is answered on stream 1.
+     * HTTP/2's are added, and the upgrading request is answered on stream 1. A connection a trusted proxy upgraded for
+     * a client is that client's tunnel.
      */
     private HttpServerUpgradeHandler.UpgradeCodec h2cUpgrade(CharSequence protocol, RequestTimeouts timeouts) {
         if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
             return null;
         }
         Http2FrameCodec codec = http2FrameCodec();
-        return new Http2ServerUpgradeCodec(codec, new Http2MultiplexHandler(streamInitializer()),
+        return new TunnelledUpgrade(new Http2ServerUpgradeCodec(codec, new Http2MultiplexHandler(streamInitializer()),
                 new ChannelHandlerAdapter() {
                     @Override
                     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -280,7 +281,7 @@ public final class HttpServer implements AutoCloseable {
                         ctx.pipeline().remove(this);
                         timeouts.http2(codec);
                     }
-                });
+                }), clientAddress);
     }
 
     private String protocols() {

@@ -77,8 +77,7 @@ public final class RequestLogHandler extends ChannelDuplexHandler {
         int status = response.status().code();
         meters.record(endpoint(uri), status, nanos);
         if (access.isInfoEnabled()) {
-            InetSocketAddress client = clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(),
-                    request.request().headers());
+            InetSocketAddress client = clientAddress.resolve(ctx.channel(), request.request().headers());
             String bytes = response instanceof FullHttpResponse full
                     ? Integer.toString(full.content().readableBytes()) : "-";
             access.info("{} \"{} {}\" {} {} {}us", ClientAddress.format(client), request.request().method(),

@@ -237,7 +237,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** The client behind trusted proxies; null when their forwarding headers cannot be read. */
     private InetSocketAddress client(ChannelHandlerContext ctx, FullHttpRequest request) {
         // an HTTP/2 stream answers with its connection's peer
-        return clientAddress.resolve((InetSocketAddress) ctx.channel().remoteAddress(), request.headers());
+        return clientAddress.resolve(ctx.channel(), request.headers());
     }
 
     private static ApiRequest apiRequest(InetSocketAddress client, FullHttpRequest request, Params params) {

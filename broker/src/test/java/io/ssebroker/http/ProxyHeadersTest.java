@@ -7,7 +7,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,6 +124,67 @@ class ProxyHeadersTest {
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("uid=alice&data=x")).build(), HttpResponse.BodyHandlers.ofString())
                 .statusCode()).as("a connection of a local client, never forwarded").isEqualTo(200);
+    }
+
+    /**
+     * The same tunnel, for the client address: every stream of a connection that a trusted proxy upgraded for a client
+     * is that client's, for the per-address limits and the address it is shown; a header a stream carries in the
+     * tunnel was written by the client and is not read.
+     */
+    @Test
+    void everyStreamOfAConnectionATrustedProxyUpgradedIsTheUpgradingClients() throws Exception {
+        try (TestNode limited = TestNode.start(Map.of("http.trusted_proxies", "127.0.0.1",
+                "limits.max_connections_per_address", "2"))) {
+            HttpClient tunnel = upgradedFor(limited, "203.0.113.5");
+            HttpClient otherTunnel = upgradedFor(limited, "203.0.113.6");
+            List<Stream<String>> open = new ArrayList<>();
+            try {
+                assertThat(connectedData(open, tunnel, limited, "t1")).startsWith("203.0.113.5:");
+                assertThat(connectedData(open, tunnel, limited, "t2", "X-Forwarded-For", "198.51.100.9"))
+                        .as("a header the client wrote in its tunnel").startsWith("203.0.113.5:");
+                HttpResponse<String> third = tunnel.send(events(limited, "t3").build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(third.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(third.statusCode()).as("the client's third stream").isEqualTo(429);
+                assertThat(third.body()).contains("203.0.113.5");
+                assertThat(connectedData(open, otherTunnel, limited, "o1")).as("another client, its own allowance")
+                        .startsWith("203.0.113.6:");
+            } finally {
+                open.forEach(Stream::close);
+            }
+        }
+    }
+
+    /** A connection upgraded to h2c by a request that names the client, as a proxy that tunnels it forwards it. */
+    private static HttpClient upgradedFor(TestNode to, String client) throws Exception {
+        HttpClient h2c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> upgraded = h2c.send(HttpRequest.newBuilder(URI.create(to.baseUrl() + "/healthz"))
+                .header("X-Forwarded-For", client).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(upgraded.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        return h2c;
+    }
+
+    private static HttpRequest.Builder events(TestNode to, String device) {
+        return HttpRequest.newBuilder(URI.create(to.baseUrl() + "/events?device=" + device))
+                .header("X-SSE-TOKEN", to.token("tunnelled", device));
+    }
+
+    /** Opens an event stream on the client's connection and answers its {@code sys_connected} data. */
+    private static String connectedData(List<Stream<String>> open, HttpClient client, TestNode to, String device,
+                                        String... headers) throws Exception {
+        HttpRequest.Builder request = events(to, device).header("Accept", "text/event-stream");
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        HttpResponse<Stream<String>> stream = client.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        open.add(stream.body());
+        assertThat(stream.version()).as("on the upgraded connection").isEqualTo(HttpClient.Version.HTTP_2);
+        Iterator<String> lines = stream.body().iterator();
+        while (!lines.next().equals("event: sys_connected")) {
+            // the retry line and others before the event
+        }
+        String data = lines.next();
+        assertThat(data).startsWith("data: ");
+        return data.substring("data: ".length());
     }
 
     @Test
