@@ -46,6 +46,7 @@ final class ClientAddress {
      */
     InetSocketAddress resolve(Channel channel, HttpHeaders headers) {
         ForwardedConnection.Tunnel tunnel = ForwardedConnection.tunnel(channel);
+        // an HTTP/2 stream's remote address is its connection's peer
         return tunnel != null ? tunnel.client() : resolve((InetSocketAddress) channel.remoteAddress(), headers);
     }
 

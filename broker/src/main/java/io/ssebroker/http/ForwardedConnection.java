@@ -24,7 +24,10 @@ final class ForwardedConnection {
     private static final AttributeKey<Boolean> FORWARDED = AttributeKey.valueOf("sse-broker.forwarded-connection");
     private static final AttributeKey<Tunnel> TUNNEL = AttributeKey.valueOf("sse-broker.tunnelled-connection");
 
-    /** The client a tunnelled connection belongs to; null when the upgrading request's chain could not be read. */
+    /**
+     * The client a tunnelled connection belongs to, as the upgrading request resolved: null (unknown) when its chain
+     * could not be read, the proxy itself when it carried none of the configured header.
+     */
     record Tunnel(InetSocketAddress client) {
     }
 
@@ -38,7 +41,7 @@ final class ForwardedConnection {
         }
     }
 
-    /** Whether a stream of this request's HTTP/2 connection carried a forwarding header, or the connection is a tunnel. */
+    /** Whether a stream of this request's HTTP/2 connection carried a forwarding header, or it is a tunnel. */
     static boolean seen(Channel channel) {
         return channel.parent() instanceof SocketChannel connection
                 && (connection.hasAttr(FORWARDED) || connection.hasAttr(TUNNEL));
@@ -56,9 +59,9 @@ final class ForwardedConnection {
         }
     }
 
-    /** The tunnel of the connection that carries this channel (an HTTP/2 stream's parent), or null when it is none. */
+    /** The tunnel of the connection that carries this HTTP/2 stream, or null when it is none (or not a stream). */
     static Tunnel tunnel(Channel channel) {
-        Channel connection = channel.parent() instanceof SocketChannel parent ? parent : channel;
-        return connection.hasAttr(TUNNEL) ? connection.attr(TUNNEL).get() : null;
+        return channel.parent() instanceof SocketChannel connection && connection.hasAttr(TUNNEL)
+                ? connection.attr(TUNNEL).get() : null;
     }
 }

@@ -236,7 +236,6 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** The client behind trusted proxies; null when their forwarding headers cannot be read. */
     private InetSocketAddress client(ChannelHandlerContext ctx, FullHttpRequest request) {
-        // an HTTP/2 stream answers with its connection's peer
         return clientAddress.resolve(ctx.channel(), request.headers());
     }
 

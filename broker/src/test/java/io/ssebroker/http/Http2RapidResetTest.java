@@ -2,20 +2,12 @@ package io.ssebroker.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http2.DefaultHttp2FrameWriter;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2Settings;
+import io.ssebroker.testing.Http2Frames;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -32,26 +24,14 @@ class Http2RapidResetTest {
 
     /** The frames of an h2c client: preface, SETTINGS, then HEADERS and RST_STREAM for each stream, as bytes. */
     private static byte[] rapidResets(int streams) {
-        EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
-        ChannelHandlerContext ctx = channel.pipeline().firstContext();
-        DefaultHttp2FrameWriter writer = new DefaultHttp2FrameWriter();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(ByteBufUtil.getBytes(Http2CodecUtil.connectionPrefaceBuf()));
-        writer.writeSettings(ctx, new Http2Settings(), ctx.newPromise());
         Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").authority("x").path("/healthz");
-        for (int i = 0; i < streams; i++) {
-            int stream = 1 + 2 * i;
-            writer.writeHeaders(ctx, stream, headers, 0, true, ctx.newPromise());
-            writer.writeRstStream(ctx, stream, Http2Error.CANCEL.code(), ctx.newPromise());
-        }
-        channel.flushOutbound();
-        for (Object frame = channel.readOutbound(); frame != null; frame = channel.readOutbound()) {
-            ByteBuf bytes = (ByteBuf) frame;
-            out.writeBytes(ByteBufUtil.getBytes(bytes));
-            bytes.release();
-        }
-        channel.finishAndReleaseAll();
-        return out.toByteArray();
+        return Http2Frames.clientOpening((writer, ctx) -> {
+            for (int i = 0; i < streams; i++) {
+                int stream = 1 + 2 * i;
+                writer.writeHeaders(ctx, stream, headers, 0, true, ctx.newPromise());
+                writer.writeRstStream(ctx, stream, Http2Error.CANCEL.code(), ctx.newPromise());
+            }
+        });
     }
 
     /** Writes the frames and reads until the server closes the connection (true) or is quiet for two seconds. */

@@ -2,12 +2,20 @@ package io.ssebroker.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.ssebroker.testing.Http2Frames;
+import io.ssebroker.testing.Http2Frames.Frame;
 import io.ssebroker.testing.TestNode;
+import java.io.DataInputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -128,30 +136,68 @@ class ProxyHeadersTest {
 
     /**
      * The same tunnel, for the client address: every stream of a connection that a trusted proxy upgraded for a client
-     * is that client's, for the per-address limits and the address it is shown; a header a stream carries in the
-     * tunnel was written by the client and is not read.
+     * is that client's, the upgrading one included, for the per-address limits and the address it is shown; a header a
+     * stream carries in the tunnel was written by the client and is not read.
      */
     @Test
     void everyStreamOfAConnectionATrustedProxyUpgradedIsTheUpgradingClients() throws Exception {
         try (TestNode limited = TestNode.start(Map.of("http.trusted_proxies", "127.0.0.1",
                 "limits.max_connections_per_address", "2"))) {
-            HttpClient tunnel = upgradedFor(limited, "203.0.113.5");
-            HttpClient otherTunnel = upgradedFor(limited, "203.0.113.6");
+            HttpClient tunnel = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
             List<Stream<String>> open = new ArrayList<>();
             try {
-                assertThat(connectedData(open, tunnel, limited, "t1")).startsWith("203.0.113.5:");
+                assertThat(connectedData(open, tunnel, limited, "t1", "X-Forwarded-For", "203.0.113.5"))
+                        .as("the upgrading request's own stream").startsWith("203.0.113.5:");
                 assertThat(connectedData(open, tunnel, limited, "t2", "X-Forwarded-For", "198.51.100.9"))
                         .as("a header the client wrote in its tunnel").startsWith("203.0.113.5:");
-                HttpResponse<String> third = tunnel.send(events(limited, "t3").build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> third = tunnel.send(events(limited, "t3").build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertThat(third.version()).isEqualTo(HttpClient.Version.HTTP_2);
                 assertThat(third.statusCode()).as("the client's third stream").isEqualTo(429);
                 assertThat(third.body()).contains("203.0.113.5");
-                assertThat(connectedData(open, otherTunnel, limited, "o1")).as("another client, its own allowance")
-                        .startsWith("203.0.113.6:");
+                assertThat(connectedData(open, upgradedFor(limited, "203.0.113.6"), limited, "o1"))
+                        .as("another client, its own allowance").startsWith("203.0.113.6:");
+                assertThat(connectedData(open, upgradedFor(limited, "garbage"), limited, "u1"))
+                        .as("a chain that cannot be read, for every stream").isEqualTo("unknown");
             } finally {
                 open.forEach(Stream::close);
             }
         }
+    }
+
+    /**
+     * A connection that speaks HTTP/2 from its start (prior knowledge), as a proxy that multiplexes its clients opens
+     * it, is read stream by stream: each stream's own header names its client.
+     */
+    @Test
+    void theStreamsOfAConnectionThatSpokeHttp2FromItsStartNameTheirOwnClients() throws Exception {
+        try (Socket socket = new Socket(node.host(), node.port())) {
+            socket.setSoTimeout(10_000);
+            Http2Headers first = eventsHeaders("pk-1", "203.0.113.5");
+            Http2Headers second = eventsHeaders("pk-2", "203.0.113.7");
+            socket.getOutputStream().write(Http2Frames.clientOpening((writer, ctx) -> {
+                writer.writeHeaders(ctx, 1, first, 0, true, ctx.newPromise());
+                writer.writeHeaders(ctx, 3, second, 0, true, ctx.newPromise());
+            }));
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            Map<Integer, String> connected = new HashMap<>();
+            while (connected.size() < 2) {
+                Frame frame = Frame.read(in);
+                String text = new String(frame.payload(), StandardCharsets.UTF_8);
+                if (frame.type() == Http2Frames.DATA && text.contains("event: sys_connected")) {
+                    connected.put(frame.streamId(), text);
+                }
+            }
+            assertThat(connected.get(1)).contains("data: 203.0.113.5:");
+            assertThat(connected.get(3)).contains("data: 203.0.113.7:");
+        }
+    }
+
+    private static Http2Headers eventsHeaders(String device, String client) {
+        Http2Headers headers = new DefaultHttp2Headers().method("GET").scheme("http").authority(node.nodeAddress())
+                .path("/events?device=" + device);
+        return headers.add("accept", "text/event-stream").add("x-sse-token", node.token("multiplexed", device))
+                .add("x-forwarded-for", client);
     }
 
     /** A connection upgraded to h2c by a request that names the client, as a proxy that tunnels it forwards it. */
@@ -178,6 +224,7 @@ class ProxyHeadersTest {
         HttpResponse<Stream<String>> stream = client.send(request.build(), HttpResponse.BodyHandlers.ofLines());
         open.add(stream.body());
         assertThat(stream.version()).as("on the upgraded connection").isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(stream.statusCode()).isEqualTo(200);
         Iterator<String> lines = stream.body().iterator();
         while (!lines.next().equals("event: sys_connected")) {
             // the retry line and others before the event

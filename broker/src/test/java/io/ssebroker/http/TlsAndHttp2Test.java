@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
-import io.netty.handler.codec.http2.Http2CodecUtil;
-import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.ssebroker.testing.Api;
+import io.ssebroker.testing.Http2Frames;
+import io.ssebroker.testing.Http2Frames.Frame;
 import io.ssebroker.testing.TestCertificate;
 import io.ssebroker.testing.TestNode;
 import java.io.DataInputStream;
@@ -132,20 +130,21 @@ class TlsAndHttp2Test {
     void cleartextSpeaksH2ToAClientThatStartsWithThePreface() throws Exception {
         try (TestNode node = TestNode.start(); Socket socket = new Socket(node.host(), node.port())) {
             socket.setSoTimeout(10_000);
+            Http2Headers health = new DefaultHttp2Headers().method("GET").scheme("http").authority(node.nodeAddress())
+                    .path("/healthz");
             OutputStream out = socket.getOutputStream();
-            out.write(bytes(Http2CodecUtil.connectionPrefaceBuf()));
-            writeFrame(out, 0x4, 0, 0, new byte[0]); // SETTINGS, all defaults
-            writeFrame(out, 0x1, 0x5, 1, headerBlock(node, "/healthz")); // HEADERS, END_STREAM | END_HEADERS
+            out.write(Http2Frames.clientOpening((writer, ctx) ->
+                    writer.writeHeaders(ctx, 1, health, 0, true, ctx.newPromise())));
             out.flush();
 
             DataInputStream in = new DataInputStream(socket.getInputStream());
             Frame first = Frame.read(in);
-            assertThat(first.type).as("the server's first frame is its SETTINGS").isEqualTo(0x4);
+            assertThat(first.type()).as("the server's first frame is its SETTINGS").isEqualTo(Http2Frames.SETTINGS);
             Frame frame = first;
-            while (!(frame.type == 0x0 && frame.streamId == 1)) {
+            while (!(frame.type() == Http2Frames.DATA && frame.streamId() == 1)) {
                 frame = Frame.read(in);
             }
-            assertThat(JSON.readTree(frame.payload).path("code").asInt()).isEqualTo(1);
+            assertThat(JSON.readTree(frame.payload()).path("code").asInt()).isEqualTo(1);
         }
     }
 
@@ -182,45 +181,6 @@ class TlsAndHttp2Test {
             return JSON.readTree(response.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static byte[] headerBlock(TestNode node, String path) throws Http2Exception {
-        DefaultHttp2Headers headers = new DefaultHttp2Headers();
-        headers.method("GET").scheme("http").authority(node.nodeAddress()).path(path);
-        ByteBuf block = Unpooled.buffer();
-        new DefaultHttp2HeadersEncoder().encodeHeaders(1, headers, block);
-        return bytes(block);
-    }
-
-    private static void writeFrame(OutputStream out, int type, int flags, int streamId, byte[] payload) throws IOException {
-        out.write(new byte[] {(byte) (payload.length >>> 16), (byte) (payload.length >>> 8), (byte) payload.length,
-                (byte) type, (byte) flags,
-                (byte) (streamId >>> 24), (byte) (streamId >>> 16), (byte) (streamId >>> 8), (byte) streamId});
-        out.write(payload);
-    }
-
-    /** One HTTP/2 frame as it came off the socket (RFC 9113, 4.1). */
-    private record Frame(int type, int streamId, byte[] payload) {
-        static Frame read(DataInputStream in) throws IOException {
-            int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
-            int type = in.readUnsignedByte();
-            in.readUnsignedByte(); // flags
-            int streamId = in.readInt() & 0x7fffffff;
-            byte[] payload = new byte[length];
-            in.readFully(payload);
-            return new Frame(type, streamId, payload);
-        }
-    }
-
-    /** The readable bytes of a buffer, which is released. */
-    private static byte[] bytes(ByteBuf buffer) {
-        try {
-            byte[] bytes = new byte[buffer.readableBytes()];
-            buffer.readBytes(bytes);
-            return bytes;
-        } finally {
-            buffer.release();
         }
     }
 
