@@ -2,9 +2,11 @@ package io.ssebroker.sse;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.AttributeKey;
@@ -19,16 +21,16 @@ import java.util.Set;
  * reading); the heartbeats make sure that something is sent at least every {@code sse.heartbeat_interval}. The next
  * read or write of the socket fails with ETIMEDOUT, or with EHOSTUNREACH or ENETUNREACH when the network said so
  * while the kernel retransmitted (an accepted socket learns of those only this way). This handler, first in every
- * connection's pipeline, marks such a connection when a failed read or a failed write without a promise (an SSE
- * stream's, on cleartext HTTP/1.1) reports it, so that its streams end with the presence reason {@code
- * heartbeat_fail} (go-sse-broker's reason for a heartbeat that could not be written) rather than {@code
- * device_disconnect}. A write with a promise (TLS, HTTP/2) fails that promise instead: a connection that still had
- * bytes queued on the node when it was dropped is then reported as {@code device_disconnect}, offline all the same.
+ * connection's pipeline (nearest the socket), marks such a connection when a failed read reports it, or a failed
+ * write: one without a promise (an SSE stream's, on cleartext HTTP/1.1) through the pipeline, one with a promise (TLS
+ * and HTTP/2 write so, and fail a write the socket refused through its promise alone) through that promise. Its
+ * streams then end with the presence reason {@code heartbeat_fail} (go-sse-broker's reason for a heartbeat that could
+ * not be written) rather than {@code device_disconnect}; the mark is set before the connection closes.
  *
  * <p>Linux and Netty's epoll transport only: the JDK's sockets have no such option.
  */
 @ChannelHandler.Sharable
-public final class HeartbeatTimeout extends ChannelInboundHandlerAdapter {
+public final class HeartbeatTimeout extends ChannelDuplexHandler {
     public static final String NAME = "heartbeat-timeout";
     public static final HeartbeatTimeout INSTANCE = new HeartbeatTimeout();
     /**
@@ -45,6 +47,16 @@ public final class HeartbeatTimeout extends ChannelInboundHandlerAdapter {
      */
     private static final Set<Integer> GIVEN_UP = Set.of(-110, -113, -101);
     private static final AttributeKey<Boolean> TIMED_OUT = AttributeKey.valueOf(HeartbeatTimeout.class, "timedOut");
+    /**
+     * Told of a write's outcome. A write the socket refused fails its promise before the channel closes for it (Netty
+     * fails the flushed writes, then closes), so the mark is there when the streams end. One listener for every write:
+     * it keeps no state.
+     */
+    private static final ChannelFutureListener MARK_IF_GIVEN_UP = written -> {
+        if (givenUp(written.cause())) {
+            written.channel().attr(TIMED_OUT).set(Boolean.TRUE);
+        }
+    };
 
     private HeartbeatTimeout() {
     }
@@ -56,10 +68,22 @@ public final class HeartbeatTimeout extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof Errors.NativeIoException failed && GIVEN_UP.contains(failed.expectedErr())) {
+        if (givenUp(cause)) {
             ctx.channel().attr(TIMED_OUT).set(Boolean.TRUE);
         }
         ctx.fireExceptionCaught(cause);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!promise.isVoid()) {
+            promise.addListener(MARK_IF_GIVEN_UP);
+        }
+        ctx.write(msg, promise);
+    }
+
+    private static boolean givenUp(Throwable cause) {
+        return cause instanceof Errors.NativeIoException failed && GIVEN_UP.contains(failed.expectedErr());
     }
 
     /** Whether the connection that carries this channel (itself, or an HTTP/2 stream's parent) timed out so. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.epoll.Epoll;
 import io.ssebroker.metrics.PrometheusText;
@@ -95,22 +96,53 @@ class HeartbeatTimeoutTest {
 
     @Test
     void aTlsClientWhoseAcknowledgementsStopGoesOfflineWithHeartbeatFail() throws Exception {
+        tlsClientGoesOfflineWithHeartbeatFail(false);
+    }
+
+    /**
+     * What the node sends over TLS is written with promises: once the socket refuses a write, TLS learns of it through
+     * the write's promise, not the pipeline. With more queued on the node than the kernel took, the abort shows first
+     * there.
+     */
+    @Test
+    void aTlsClientWhoseAcknowledgementsStopWithBytesQueuedOnTheNodeGoesOfflineWithHeartbeatFail() throws Exception {
+        tlsClientGoesOfflineWithHeartbeatFail(true);
+    }
+
+    private static void tlsClientGoesOfflineWithHeartbeatFail(boolean bytesQueued) throws Exception {
         try (TestCertificate certificate = TestCertificate.forLoopback();
              WebhookReceiver receiver = WebhookReceiver.start()) {
             Map<String, String> settings = settings(TIMEOUT_SECONDS, receiver);
             settings.put("http.tls_cert", certificate.certificateFile().toString());
             settings.put("http.tls_key", certificate.keyFile().toString());
+            settings.put("limits.max_unsent_bytes", Integer.toString(64 * 1024 * 1024)); // not dropped as a slow reader
+            settings.put("limits.max_message_bytes", Integer.toString(256 * 1024));
+            HttpClient api = HttpClient.newBuilder().sslContext(certificate.clientContext()).build();
             try (TestNode node = TestNode.start(settings);
                  SSLSocket gone = (SSLSocket) certificate.clientContext().getSocketFactory()
                          .createSocket("127.0.0.1", node.port())) {
-                // HTTP/1.1 over TLS: the stream's heartbeats go through the TLS handler, each write with its promise
+                // HTTP/1.1 over TLS: the stream's heartbeats and messages go through the TLS handler
                 gone.setEnabledProtocols(new String[] {"TLSv1.3"});
-                String token = tlsToken(certificate, node, "grace", "d-tls");
+                String token = tlsCall(api, node, "/token?uid=grace&device=d-tls", null).path("result").asText();
                 gone.getOutputStream().write(request("d-tls", token).getBytes(StandardCharsets.ISO_8859_1));
                 gone.getOutputStream().flush();
-                awaitConnected(gone.getInputStream());
+                awaitData(gone.getInputStream(), "sys_connected");
                 receiver.next(2); // the user and the device online
+                // The TLS handshakes of a fresh JVM can hold the client's acknowledgements for hundreds of
+                // milliseconds on a busy machine: a few messages read at once bring the node's round-trip estimate
+                // (and its retransmission timeout, which paces the kernel's checks) back to loopback's.
+                for (int i = 0; i < 20; i++) {
+                    tlsCall(api, node, "/send", "uid=grace&data=warm-" + i);
+                    awaitData(gone.getInputStream(), "warm-" + i);
+                }
                 try (PacketFilter silence = PacketFilter.dropping(gone.getLocalPort(), node.port())) {
+                    if (bytesQueued) {
+                        // 8 MiB, more than the kernel's send buffer takes (4 MiB at most here): the rest waits on the node
+                        String data = "x".repeat(256 * 1024);
+                        for (int i = 0; i < 32; i++) {
+                            tlsCall(api, node, "/send", "uid=grace&data=" + data);
+                        }
+                    }
                     assertThat(receiver.next(Duration.ofSeconds(15)).summary())
                             .isEqualTo(offline("device_offline", "grace", "d-tls"));
                     assertThat(receiver.next().summary()).isEqualTo(offline("user_offline", "grace", "d-tls"));
@@ -176,7 +208,7 @@ class HeartbeatTimeoutTest {
             stuck.setReceiveBufferSize(4096); // before connecting: the window it offers
             stuck.connect(new InetSocketAddress("127.0.0.1", node.port()));
             stuck.getOutputStream().write(request(node, "carol", "d-stuck").getBytes(StandardCharsets.ISO_8859_1));
-            awaitConnected(stuck.getInputStream());
+            awaitData(stuck.getInputStream(), "sys_connected");
             // far more than the client's small receive buffer takes: its window closes with bytes still to send
             String data = "x".repeat(16 * 1024);
             for (int i = 0; i < 32; i++) {
@@ -240,22 +272,27 @@ class HeartbeatTimeoutTest {
                 + "X-SSE-TOKEN: " + token + "\r\n\r\n";
     }
 
-    /** A token from {@code /token} of a node that serves HTTPS only. */
-    private static String tlsToken(TestCertificate certificate, TestNode node, String uid, String device)
+    /** A call to the API of a node that serves HTTPS only: a GET, or a form POST when there is a body. */
+    private static JsonNode tlsCall(HttpClient api, TestNode node, String path, String form)
             throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().sslContext(certificate.clientContext()).build();
-        HttpResponse<String> answer = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + node.port()
-                + "/token?uid=" + uid + "&device=" + device)).build(), HttpResponse.BodyHandlers.ofString());
-        return new ObjectMapper().readTree(answer.body()).path("result").asText();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + node.port() + path));
+        if (form != null) {
+            request.header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form));
+        }
+        HttpResponse<String> answer = api.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(path).isEqualTo(200);
+        return new ObjectMapper().readTree(answer.body());
     }
 
-    private static void awaitConnected(InputStream in) throws IOException {
+    /** Reads a stream until what it read holds {@code text}. */
+    private static void awaitData(InputStream in, String text) throws IOException {
         StringBuilder read = new StringBuilder();
         byte[] buffer = new byte[1024];
-        while (read.indexOf("sys_connected") < 0) {
+        while (read.indexOf(text) < 0) {
             int n = in.read(buffer);
             if (n < 0) {
-                throw new IOException("closed before sys_connected: " + read);
+                throw new IOException("closed before " + text + ": " + read);
             }
             read.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
         }
