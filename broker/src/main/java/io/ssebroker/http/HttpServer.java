@@ -169,6 +169,7 @@ public final class HttpServer implements AutoCloseable {
             pipeline.addLast(PeerConnectionLimit.NAME, peerConnections);
         }
         if (tls != null) {
+            watchPromisedWrites(pipeline);
             pipeline.addLast(tls.newHandler(channel.alloc()),
                     new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
                         @Override
@@ -188,6 +189,14 @@ public final class HttpServer implements AutoCloseable {
                             new Http2PriorKnowledge(p -> switchToHttp2(p, timeouts)))
                     .addAfter(CODEC, H2C_UPGRADE, new HttpServerUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
                             config.limits().maxBodyBytes()));
+        }
+    }
+
+    /** TLS and HTTP/2 learn of a failed write through its promise: so must the heartbeat timeout's mark. */
+    private void watchPromisedWrites(ChannelPipeline pipeline) {
+        if (watchesHeartbeats && pipeline.get(HeartbeatTimeout.PROMISED_WRITES_NAME) == null) {
+            pipeline.addAfter(HeartbeatTimeout.NAME, HeartbeatTimeout.PROMISED_WRITES_NAME,
+                    HeartbeatTimeout.PROMISED_WRITES);
         }
     }
 
@@ -225,6 +234,7 @@ public final class HttpServer implements AutoCloseable {
 
     /** HTTP/2: every stream is a child channel whose codec turns its frames into HTTP messages for the router. */
     private void addHttp2(ChannelPipeline pipeline, RequestTimeouts timeouts) {
+        watchPromisedWrites(pipeline);
         Http2FrameCodec codec = http2FrameCodec();
         if (pipeline.get(RequestTimeouts.HEAD_BYTES) == null) {
             pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes()); // ALPN chose h2: no HTTP/1.1 before
@@ -278,6 +288,7 @@ public final class HttpServer implements AutoCloseable {
                     @Override
                     public void handlerAdded(ChannelHandlerContext ctx) {
                         removeRequestHandlers(ctx.pipeline());
+                        watchPromisedWrites(ctx.pipeline());
                         ctx.pipeline().remove(this);
                         timeouts.http2(codec);
                     }

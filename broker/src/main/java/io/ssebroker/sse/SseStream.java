@@ -92,7 +92,8 @@ public final class SseStream {
     /**
      * Runs the task on this stream's executor once the channel is closed, whoever closed it: as a task of its own,
      * never on the stack of the write or flush that closed the channel (a slow client, a reset connection), which
-     * may run under an engine's locks.
+     * may run under an engine's locks. It also runs after the failed writes' promises, which Netty fails once it has
+     * closed the channel: {@link HeartbeatTimeout} has marked the connection by then.
      */
     public void whenClosed(Runnable task) {
         channel.closeFuture().addListener(future -> {

@@ -27,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.Test;
  */
 class HeartbeatTimeoutTest {
     private static final int TIMEOUT_SECONDS = 2;
+    private static final String FORM = "application/x-www-form-urlencoded";
 
     @BeforeAll
     static void packetsCanBeFiltered() {
@@ -117,13 +119,15 @@ class HeartbeatTimeoutTest {
             settings.put("http.tls_key", certificate.keyFile().toString());
             settings.put("limits.max_unsent_bytes", Integer.toString(64 * 1024 * 1024)); // not dropped as a slow reader
             settings.put("limits.max_message_bytes", Integer.toString(256 * 1024));
+            settings.put("limits.max_body_bytes", Integer.toString(16 * 1024 * 1024));
             HttpClient api = HttpClient.newBuilder().sslContext(certificate.clientContext()).build();
             try (TestNode node = TestNode.start(settings);
                  SSLSocket gone = (SSLSocket) certificate.clientContext().getSocketFactory()
                          .createSocket("127.0.0.1", node.port())) {
                 // HTTP/1.1 over TLS: the stream's heartbeats and messages go through the TLS handler
                 gone.setEnabledProtocols(new String[] {"TLSv1.3"});
-                String token = tlsCall(api, node, "/token?uid=grace&device=d-tls", null).path("result").asText();
+                gone.setSoTimeout(10_000);
+                String token = tlsCall(api, node, "/token?uid=grace&device=d-tls", null, null).path("result").asText();
                 gone.getOutputStream().write(request("d-tls", token).getBytes(StandardCharsets.ISO_8859_1));
                 gone.getOutputStream().flush();
                 awaitData(gone.getInputStream(), "sys_connected");
@@ -132,16 +136,16 @@ class HeartbeatTimeoutTest {
                 // milliseconds on a busy machine: a few messages read at once bring the node's round-trip estimate
                 // (and its retransmission timeout, which paces the kernel's checks) back to loopback's.
                 for (int i = 0; i < 20; i++) {
-                    tlsCall(api, node, "/send", "uid=grace&data=warm-" + i);
+                    tlsCall(api, node, "/send", FORM, "uid=grace&data=warm-" + i);
                     awaitData(gone.getInputStream(), "warm-" + i);
                 }
                 try (PacketFilter silence = PacketFilter.dropping(gone.getLocalPort(), node.port())) {
                     if (bytesQueued) {
-                        // 8 MiB, more than the kernel's send buffer takes (4 MiB at most here): the rest waits on the node
-                        String data = "x".repeat(256 * 1024);
-                        for (int i = 0; i < 32; i++) {
-                            tlsCall(api, node, "/send", "uid=grace&data=" + data);
-                        }
+                        // 8 MiB in one request, well before the kernel gives up: more than its send buffer takes (4
+                        // MiB at most here), so the rest waits on the node
+                        String message = "{\"uid\":\"grace\",\"data\":\"" + "x".repeat(256 * 1024) + "\"}";
+                        String batch = "[" + String.join(",", Collections.nCopies(32, message)) + "]";
+                        tlsCall(api, node, "/send", "application/json", batch);
                     }
                     assertThat(receiver.next(Duration.ofSeconds(15)).summary())
                             .isEqualTo(offline("device_offline", "grace", "d-tls"));
@@ -272,13 +276,13 @@ class HeartbeatTimeoutTest {
                 + "X-SSE-TOKEN: " + token + "\r\n\r\n";
     }
 
-    /** A call to the API of a node that serves HTTPS only: a GET, or a form POST when there is a body. */
-    private static JsonNode tlsCall(HttpClient api, TestNode node, String path, String form)
+    /** A call to the API of a node that serves HTTPS only: a GET, or a POST when there is a body. */
+    private static JsonNode tlsCall(HttpClient api, TestNode node, String path, String contentType, String body)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + node.port() + path));
-        if (form != null) {
-            request.header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(form));
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + node.port() + path))
+                .timeout(Duration.ofSeconds(10));
+        if (body != null) {
+            request.header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body));
         }
         HttpResponse<String> answer = api.send(request.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).as(path).isEqualTo(200);
