@@ -7,7 +7,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.epoll.Epoll;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.ssebroker.metrics.PrometheusText;
+import io.ssebroker.testing.Http2Frames;
+import io.ssebroker.testing.Http2Frames.Frame;
 import io.ssebroker.testing.PacketFilter;
 import io.ssebroker.testing.RawConnection;
 import io.ssebroker.testing.RedisServers;
@@ -16,6 +22,7 @@ import io.ssebroker.testing.TestCertificate;
 import io.ssebroker.testing.TestNode;
 import io.ssebroker.testing.WebhookReceiver;
 import io.ssebroker.testing.WebhookReceiver.Call;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -202,6 +209,51 @@ class HeartbeatTimeoutTest {
         }
     }
 
+    /**
+     * HTTP/2 writes its frames with promises too. A client that offers a window larger than the kernel's buffers lets
+     * the node write more than they take; once the client is gone, the abort shows first on those writes' promises.
+     */
+    @Test
+    void anHttp2StreamWhoseAcknowledgementsStopWithBytesQueuedOnTheNodeGoesOfflineWithHeartbeatFail() throws Exception {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            Map<String, String> settings = settings(TIMEOUT_SECONDS, receiver);
+            settings.put("limits.max_unsent_bytes", Integer.toString(64 * 1024 * 1024)); // not dropped as a slow reader
+            settings.put("limits.max_message_bytes", Integer.toString(256 * 1024));
+            settings.put("limits.max_body_bytes", Integer.toString(16 * 1024 * 1024));
+            try (TestNode node = TestNode.start(settings);
+                 Socket gone = new Socket("127.0.0.1", node.port())) {
+                gone.setSoTimeout(10_000);
+                Http2Headers events = new DefaultHttp2Headers().method("GET").scheme("http")
+                        .authority(node.nodeAddress()).path("/events?device=d-h2")
+                        .add("accept", "text/event-stream").add("x-sse-token", node.token("heidi", "d-h2"));
+                // prior knowledge, with the largest window HTTP/2 allows, on the stream and on the connection
+                int window = Http2CodecUtil.MAX_INITIAL_WINDOW_SIZE;
+                gone.getOutputStream().write(Http2Frames.clientOpening(new Http2Settings().initialWindowSize(window),
+                        (writer, ctx) -> {
+                            writer.writeWindowUpdate(ctx, 0, window - Http2CodecUtil.DEFAULT_WINDOW_SIZE, ctx.newPromise());
+                            writer.writeHeaders(ctx, 1, events, 0, true, ctx.newPromise());
+                        }));
+                gone.getOutputStream().flush();
+                DataInputStream in = new DataInputStream(gone.getInputStream());
+                awaitFrameData(in, "sys_connected");
+                receiver.next(2); // the user and the device online
+                for (int i = 0; i < 20; i++) { // the round-trip estimate back to loopback's, as over TLS
+                    node.api().send(Map.of("uid", "heidi", "data", "warm-" + i));
+                    awaitFrameData(in, "warm-" + i);
+                }
+                try (PacketFilter silence = PacketFilter.dropping(gone.getLocalPort(), node.port())) {
+                    // 8 MiB that the client's window lets the node write, more than the kernel's send buffer takes
+                    String message = "{\"uid\":\"heidi\",\"data\":\"" + "x".repeat(256 * 1024) + "\"}";
+                    String batch = "[" + String.join(",", Collections.nCopies(32, message)) + "]";
+                    assertThat(node.api().postJson("/send", batch).status()).isEqualTo(200);
+                    assertThat(receiver.next(Duration.ofSeconds(15)).summary())
+                            .isEqualTo(offline("device_offline", "heidi", "d-h2"));
+                    assertThat(receiver.next().summary()).isEqualTo(offline("user_offline", "heidi", "d-h2"));
+                }
+            }
+        }
+    }
+
     @Test
     void aClientThatStopsReadingGoesOfflineWithHeartbeatFailOnceItsWindowStaysClosed() throws Exception {
         assumeTrue(kernelAtLeast(5, 11), "before Linux 5.11 an acknowledged window probe restarts the timeout");
@@ -299,6 +351,17 @@ class HeartbeatTimeoutTest {
                 throw new IOException("closed before " + text + ": " + read);
             }
             read.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    /** Reads HTTP/2 frames until the DATA read holds {@code text}. */
+    private static void awaitFrameData(DataInputStream in, String text) throws IOException {
+        StringBuilder read = new StringBuilder();
+        while (read.indexOf(text) < 0) {
+            Frame frame = Frame.read(in);
+            if (frame.type() == Http2Frames.DATA) {
+                read.append(new String(frame.payload(), StandardCharsets.UTF_8));
+            }
         }
     }
 }

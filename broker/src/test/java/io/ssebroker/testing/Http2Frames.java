@@ -44,12 +44,17 @@ public final class Http2Frames {
      * the frames {@code frames} writes, in order. One writer encodes them all, so header blocks share one HPACK state.
      */
     public static byte[] clientOpening(BiConsumer<Http2FrameWriter, ChannelHandlerContext> frames) {
+        return clientOpening(new Http2Settings(), frames);
+    }
+
+    /** The same with the client's own SETTINGS (a larger window it offers, say). */
+    public static byte[] clientOpening(Http2Settings settings, BiConsumer<Http2FrameWriter, ChannelHandlerContext> frames) {
         EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
         ChannelHandlerContext ctx = channel.pipeline().firstContext();
         DefaultHttp2FrameWriter writer = new DefaultHttp2FrameWriter();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(ByteBufUtil.getBytes(Http2CodecUtil.connectionPrefaceBuf()));
-        writer.writeSettings(ctx, new Http2Settings(), ctx.newPromise());
+        writer.writeSettings(ctx, settings, ctx.newPromise());
         frames.accept(writer, ctx);
         channel.flushOutbound();
         for (Object frame = channel.readOutbound(); frame != null; frame = channel.readOutbound()) {
