@@ -57,6 +57,62 @@ class GreetingOnConnectTest {
     }
 
     @Test
+    void everyGreetingSentOnTheDeviceOnlineWebhookArrivesOnARedisCluster() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            greetingsArriveOnCluster(redis, () -> { });
+        }
+    }
+
+    /**
+     * The same while the slots of some users' keys and devices' owners move between masters, one after the other:
+     * registrations, the changes' outboxes and the greetings' sends meet MOVED and ASK. The devices connect again,
+     * round after round, until every slot has moved.
+     */
+    @Test
+    void everyGreetingSentOnTheDeviceOnlineWebhookArrivesOnARedisClusterWhileSlotsMove() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster()) {
+            List<Integer> slots = new ArrayList<>();
+            for (int i = 0; i < DEVICES; i += 20) {
+                String device = "d-greet-" + i;
+                slots.add(redis.slotOf("{u:u-greet-" + device + "}"));
+                slots.add(redis.slotOf("{d:" + device + "}"));
+            }
+            greetingsArriveOnCluster(redis, () -> {
+                List<RedisServers.Server> masters = redis.servers();
+                for (int slot : slots) {
+                    RedisServers.Server owner = redis.ownerOf(slot);
+                    redis.migrateSlot(slot, masters.get((masters.indexOf(owner) + 1) % masters.size()));
+                }
+            });
+        }
+    }
+
+    /**
+     * Devices connect to one node while the webhook (both nodes post to it, as a cluster's nodes share their callback
+     * settings) greets each through the other node; rounds of the same devices go on until {@code meanwhile}, run
+     * beside them, is done.
+     */
+    private static void greetingsArriveOnCluster(RedisServers redis, Runnable meanwhile) throws Exception {
+        ExecutorService beside = Executors.newSingleThreadExecutor();
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            Map<String, String> settings = Map.of("redis.addrs", String.join(",", redis.addresses()),
+                    "callback.device_online", receiver.url("/online"));
+            try (TestNode sender = TestNode.start(settings); TestNode node = TestNode.start(settings)) {
+                receiver.answerWith(greetOnWebhook(sender.api()));
+                Future<?> running = beside.submit(meanwhile);
+                do {
+                    connectAndExpectGreetings(node);
+                } while (!running.isDone());
+                running.get();
+            }
+        } finally {
+            beside.shutdownNow();
+        }
+    }
+
+    @Test
     void everyGreetingSentOnTheDeviceOnlineRedisChannelArrives() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone()) {
