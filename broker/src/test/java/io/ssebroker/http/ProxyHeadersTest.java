@@ -2,6 +2,10 @@ package io.ssebroker.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.ssebroker.testing.Http2Frames;
@@ -23,6 +27,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * A node behind a trusted proxy on the same host, without API keys: the publisher API is for local clients only
@@ -212,6 +217,33 @@ class ProxyHeadersTest {
     private static HttpRequest.Builder events(TestNode to, String device) {
         return HttpRequest.newBuilder(URI.create(to.baseUrl() + "/events?device=" + device))
                 .header("X-SSE-TOKEN", to.token("tunnelled", device));
+    }
+
+    /** The access log names the same client for every stream of a tunnel, the one its upgrading request named. */
+    @Test
+    void theAccessLogNamesTheUpgradingClientForEveryStreamOfATunnel() throws Exception {
+        Logger accessLog = (Logger) LoggerFactory.getLogger(RequestLogHandler.ACCESS_LOGGER);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        Level level = accessLog.getLevel();
+        accessLog.setLevel(Level.INFO);
+        accessLog.setAdditive(false);
+        accessLog.addAppender(lines);
+        HttpClient tunnel = upgradedFor(node, "203.0.113.5");
+        List<Stream<String>> open = new ArrayList<>();
+        try {
+            connectedData(open, tunnel, node, "logged", "X-Forwarded-For", "198.51.100.9");
+        } finally {
+            open.forEach(Stream::close);
+            accessLog.detachAppender(lines);
+            accessLog.setAdditive(true);
+            accessLog.setLevel(level);
+        }
+        List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(logged).filteredOn(line -> line.contains("/healthz")).singleElement().asString()
+                .startsWith("203.0.113.5:");
+        assertThat(logged).filteredOn(line -> line.contains("/events?device=logged")).singleElement().asString()
+                .as("a header the client wrote in its tunnel").startsWith("203.0.113.5:");
     }
 
     /** Opens an event stream on the client's connection and answers its {@code sys_connected} data. */
