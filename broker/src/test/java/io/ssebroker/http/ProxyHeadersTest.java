@@ -226,17 +226,18 @@ class ProxyHeadersTest {
         ListAppender<ILoggingEvent> lines = new ListAppender<>();
         lines.start();
         Level level = accessLog.getLevel();
+        boolean additive = accessLog.isAdditive();
         accessLog.setLevel(Level.INFO);
         accessLog.setAdditive(false);
         accessLog.addAppender(lines);
-        HttpClient tunnel = upgradedFor(node, "203.0.113.5");
         List<Stream<String>> open = new ArrayList<>();
         try {
-            connectedData(open, tunnel, node, "logged", "X-Forwarded-For", "198.51.100.9");
+            connectedData(open, upgradedFor(node, "203.0.113.5"), node, "logged", "X-Forwarded-For", "198.51.100.9");
         } finally {
             open.forEach(Stream::close);
             accessLog.detachAppender(lines);
-            accessLog.setAdditive(true);
+            lines.stop();
+            accessLog.setAdditive(additive);
             accessLog.setLevel(level);
         }
         List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();

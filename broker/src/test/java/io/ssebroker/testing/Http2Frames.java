@@ -21,7 +21,9 @@ import java.util.function.BiConsumer;
  */
 public final class Http2Frames {
     public static final int DATA = 0x0;
+    public static final int RST_STREAM = 0x3;
     public static final int SETTINGS = 0x4;
+    public static final int GOAWAY = 0x7;
 
     private Http2Frames() {
     }

@@ -432,7 +432,11 @@ public final class RedisServers implements AutoCloseable {
                 }
                 List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port), "", "0", "5000", "KEYS"));
                 migrate.addAll(List.of(keys.split("\n")));
-                from.cli(migrate.toArray(String[]::new));
+                String moved = from.cli(migrate.toArray(String[]::new)).trim();
+                if (!moved.equals("OK") && !moved.equals("NOKEY")) {
+                    // keys that do not move would be listed again, for ever
+                    throw new IllegalStateException("MIGRATE of slot " + slot + " failed: " + moved);
+                }
             }
         }
 
