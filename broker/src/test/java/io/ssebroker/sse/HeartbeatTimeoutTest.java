@@ -153,11 +153,8 @@ class HeartbeatTimeoutTest {
                 }
                 try (PacketFilter silence = PacketFilter.dropping(gone.getLocalPort(), node.port())) {
                     if (bytesQueued) {
-                        // 8 MiB in one request, well before the kernel gives up: more than its send buffer takes (4
-                        // MiB at most here), so the rest waits on the node
-                        String message = "{\"uid\":\"grace\",\"data\":\"" + "x".repeat(256 * 1024) + "\"}";
-                        String batch = "[" + String.join(",", Collections.nCopies(32, message)) + "]";
-                        tlsCall(api, node, "/send", "application/json", batch);
+                        // in one request, well before the kernel gives up
+                        tlsCall(api, node, "/send", "application/json", queuedBatch("grace"));
                     }
                     assertThat(receiver.next(Duration.ofSeconds(15)).summary())
                             .isEqualTo(offline("device_offline", "grace", "d-tls"));
@@ -252,10 +249,8 @@ class HeartbeatTimeoutTest {
                     awaitFrameData(in, "warm-" + i);
                 }
                 try (PacketFilter silence = PacketFilter.dropping(gone.getLocalPort(), node.port())) {
-                    // 8 MiB that the client's window lets the node write, more than the kernel's send buffer takes
-                    String message = "{\"uid\":\"heidi\",\"data\":\"" + "x".repeat(256 * 1024) + "\"}";
-                    String batch = "[" + String.join(",", Collections.nCopies(32, message)) + "]";
-                    assertThat(node.api().postJson("/send", batch).status()).isEqualTo(200);
+                    // all of it within the window the client offered
+                    assertThat(node.api().postJson("/send", queuedBatch("heidi")).status()).isEqualTo(200);
                     assertThat(receiver.next(Duration.ofSeconds(15)).summary())
                             .isEqualTo(offline("device_offline", "heidi", "d-h2"));
                     assertThat(receiver.next().summary()).isEqualTo(offline("user_offline", "heidi", "d-h2"));
@@ -318,9 +313,15 @@ class HeartbeatTimeoutTest {
         return actualMajor > major || (actualMajor == major && version.length > 1 && Integer.parseInt(version[1]) >= minor);
     }
 
+    /** A batch of /send with 8 MiB for a user: 32 messages of 256 KiB. */
+    private static String queuedBatch(String uid) {
+        String message = "{\"uid\":\"" + uid + "\",\"data\":\"" + "x".repeat(256 * 1024) + "\"}";
+        return "[" + String.join(",", Collections.nCopies(32, message)) + "]";
+    }
+
     /**
-     * The queued cases send 8 MiB: more than the kernel's largest send buffer here, so that the node holds the rest
-     * (read line by line: a file of /proc has no size to read up to).
+     * The queued cases send 8 MiB ({@link #queuedBatch}): more than the kernel's largest send buffer here, so that the
+     * node holds the rest (read line by line: a file of /proc has no size to read up to).
      */
     private static void assumeKernelSendBufferBelowQueuedBytes() throws IOException {
         String[] sizes = Files.readAllLines(Path.of("/proc/sys/net/ipv4/tcp_wmem")).get(0).trim().split("\\s+");
