@@ -68,10 +68,10 @@ public final class ConfigSchema {
             integer("limits", "max_body_bytes", 1_048_576, 1024, 64 * 1024 * 1024, "largest request body in bytes"),
             integer("limits", "max_header_bytes", 16_384, 1024, 1024 * 1024, "largest request line, and largest header block, in bytes"),
             integer("limits", "max_targets", 1000, 1, 1_000_000, "most uids plus devices in one request"),
-            integer("limits", "max_connections", 100_000, 1, MAX_INT, "most SSE connections on this node (503 beyond)"),
+            integer("limits", "max_connections", 100_000, 1, MAX_INT, "most SSE connections on this node (503 beyond; an event-stream request gets 200 and sys_unavailable)"),
             integer("limits", "max_devices_per_user", 32, 1, 100_000, "most devices online per uid (429 beyond)"),
-            integer("limits", "max_connections_per_address", 10_000, 0, MAX_INT, "most SSE connections per client address on this node (429 beyond); 0 = no limit"),
-            integer("limits", "connects_per_second_per_address", 100, 0, MAX_INT, "new SSE connections per second per client address, bursts of as many allowed (429 beyond); 0 = no limit"),
+            integer("limits", "max_connections_per_address", 10_000, 0, MAX_INT, "most SSE connections per client address on this node (429 beyond; an event-stream request gets 200 and sys_unavailable); 0 = no limit"),
+            integer("limits", "connects_per_second_per_address", 100, 0, MAX_INT, "new SSE connections per second per client address, bursts of as many allowed (429 beyond; an event-stream request gets 200 and sys_unavailable); 0 = no limit"),
             integer("limits", "max_unsent_bytes", 1_048_576, 4096, 1024L * 1024 * 1024, "unsent bytes after which a slow client is disconnected"),
 
             list("auth", "api_keys", "publisher API keys; when empty the publisher API is served to local clients only (loopback, not through a proxy)"),
