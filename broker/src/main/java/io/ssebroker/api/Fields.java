@@ -21,11 +21,20 @@ final class Fields {
         if (value.isEmpty()) {
             throw new ApiException(400, field + ": must not be empty");
         }
-        if (value.length() > MAX_IDENTIFIER_LENGTH) {
+        // characters are code points: an emoji is one character, though two Java chars
+        if (value.length() > MAX_IDENTIFIER_LENGTH && value.codePointCount(0, value.length()) > MAX_IDENTIFIER_LENGTH) {
             throw new ApiException(400, field + ": longer than " + MAX_IDENTIFIER_LENGTH + " characters");
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
+            if (Character.isSurrogate(c)) {
+                // a JSON escape of half a pair ("\ud83d") is no character: it has no UTF-8 form for keys and streams
+                if (!Character.isHighSurrogate(c) || i + 1 == value.length() || !Character.isLowSurrogate(value.charAt(i + 1))) {
+                    throw new ApiException(400, field + ": must be Unicode text (half of a surrogate pair)");
+                }
+                i++;
+                continue;
+            }
             if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
                 throw new ApiException(400, field + ": must not contain control characters");
             }

@@ -67,9 +67,15 @@ public final class SendApi implements BatchEndpoint {
             throw new ApiException(400, IDEMPOTENCY_HEADER + ": not for a batch; give each item its own "
                     + IDEMPOTENCY_KEY);
         }
+        // The query string's fields are every item's (an item's own win), but one key for every item would make all
+        // but the first repeats of it.
+        if (request.params().has(IDEMPOTENCY_KEY)) {
+            throw new ApiException(400, IDEMPOTENCY_KEY + ": not in the query string of a batch; give each item its own");
+        }
         List<CompletableFuture<Map<String, Object>>> results = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
             try {
+                items.get(i).requireReadable();
                 results.add(engine.publish(publication(items.get(i), null))
                         .handle((online, error) -> error == null ? success(online) : failure(error)));
             } catch (ApiException e) {

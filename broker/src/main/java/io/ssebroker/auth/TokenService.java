@@ -13,6 +13,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.ssebroker.config.BrokerConfig;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -185,14 +186,14 @@ public final class TokenService {
         }
         checkLifetime(lifetimeMillis);
         checkIssuerAndAudience(claims);
-        String uid = text(claims.getClaim("uid"));
-        if (uid == null) {
+        String uid = text(claims, "uid");
+        if (uid == null || uid.isBlank()) {
             uid = claims.getSubject();
         }
         if (uid == null || uid.isBlank()) {
             throw new TokenException("token has no uid or sub claim");
         }
-        String device = text(claims.getClaim("device_name"));
+        String device = text(claims, "device_name");
         return new VerifiedToken(uid, device == null || device.isBlank() ? null : device,
                 issuedAtMillis(claims), expiry.getTime());
     }
@@ -326,14 +327,33 @@ public final class TokenService {
         return seconds * 1000;
     }
 
-    private static String text(Object claim) {
-        if (claim == null) {
-            return null;
+    /**
+     * A claim that names something (a user, a device) as text: a string, or a whole number as go-sse-broker's backends
+     * mint them ({@code "uid": 1965}); null when the token has no such claim. A claim of another kind (an array, an
+     * object, a boolean) or a whole number that a long cannot hold is refused rather than read as absent: a device
+     * claim read as absent would leave the token bound to no device.
+     */
+    private static String text(JWTClaimsSet claims, String name) throws TokenException {
+        Object claim = claims.getClaim(name);
+        if (claim == null || claim instanceof String) {
+            return (String) claim;
+        }
+        if (claim instanceof Long || claim instanceof Integer || claim instanceof Short || claim instanceof Byte
+                || claim instanceof BigInteger) {
+            return claim.toString();
         }
         if (claim instanceof Number number) {
             double value = number.doubleValue();
-            return value == Math.rint(value) ? Long.toString(number.longValue()) : number.toString();
+            if (value != Math.rint(value)) {
+                return number.toString();
+            }
+            // A whole number that a long cannot hold came as a double; read as a long it would become
+            // Long.MAX_VALUE, one uid for every such token.
+            if (value >= -0x1p63 && value < 0x1p63) {
+                return Long.toString(number.longValue());
+            }
+            throw new TokenException("token claim " + name + " is a number too large for an identifier");
         }
-        return claim instanceof String s ? s : null;
+        throw new TokenException("token claim " + name + " is neither a string nor a number");
     }
 }

@@ -23,13 +23,17 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -43,6 +47,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.broker.RetryDelays;
@@ -389,6 +394,29 @@ public final class HttpServer implements AutoCloseable {
         BoundedAggregator(int maxBodyBytes, Cors cors) {
             super(maxBodyBytes, true); // a refused expectation closes the connection: its body is never read
             this.cors = cors;
+        }
+
+        /**
+         * A body announced with {@code Expect: 100-continue} over the limit, or another expectation, is refused before
+         * it is sent: with the envelope (413, 417) instead of Netty's bare answer, then the connection closes.
+         */
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+            if (!(answer instanceof HttpResponse refusal) || refusal.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {
+                return answer;
+            }
+            int status = refusal.status().code();
+            ReferenceCountUtil.release(answer);
+            ChannelHandlerContext ctx = pipeline.context(this);
+            String origin = start.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ORIGIN);
+            String reason = status == 413 ? "request body larger than limits.max_body_bytes"
+                    : "Expect: only 100-continue is supported";
+            FullHttpResponse envelope = new Responder(ctx, false, origin, cors, System.nanoTime()).response(
+                    HttpResponseStatus.valueOf(status), Envelope.failure(ctx.alloc(), status, reason, System.nanoTime()),
+                    "application/json; charset=utf-8");
+            HttpUtil.setKeepAlive(envelope, false);
+            return envelope;
         }
 
         @Override

@@ -9,6 +9,8 @@ public final class Params {
     private final Map<String, List<String>> values;
     /** The items of a JSON array body (a batch), each with its own parameters; null when the body was not an array. */
     private final List<Params> items;
+    /** Why the fields of a batch's item could not be read; null for parameters that could. */
+    private final ApiException invalid;
 
     /** Takes the map as it is: the parser hands over a map of its own. */
     Params(Map<String, List<String>> values) {
@@ -16,8 +18,25 @@ public final class Params {
     }
 
     Params(Map<String, List<String>> values, List<Params> items) {
+        this(values, items, null);
+    }
+
+    private Params(Map<String, List<String>> values, List<Params> items, ApiException invalid) {
         this.values = values;
         this.items = items;
+        this.invalid = invalid;
+    }
+
+    /** A batch's item whose fields are malformed: the batch answers that item with the error. */
+    static Params invalid(ApiException error) {
+        return new Params(Map.of(), null, error);
+    }
+
+    /** Throws the error of an item whose fields could not be read; does nothing for parameters that could. */
+    public void requireReadable() {
+        if (invalid != null) {
+            throw invalid;
+        }
     }
 
     /** The value of a single-valued parameter; absent when not given. */

@@ -1,18 +1,20 @@
 package io.ssebroker.http;
 
 import com.fasterxml.jackson.core.JacksonException;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.Attribute;
 import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
 import io.netty.handler.codec.http.multipart.FileUpload;
-import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.netty.handler.codec.http.multipart.HttpPostMultipartRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import io.ssebroker.json.JsonValues;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,16 +34,33 @@ final class ParamsParser {
     }
 
     /**
-     * The request's parameters. A JSON body that is an array (a batch, which only {@code /send} takes) gives one set of
-     * parameters per item, each an object read like a whole JSON body.
+     * The parameters of a request target's query string (the URL's raw bytes, read as a form: {@link UrlEncodedForm}).
+     *
+     * @throws IllegalArgumentException a malformed escape, or a name or value that is not UTF-8
      */
-    static Params parse(FullHttpRequest request, QueryStringDecoder query) {
-        // The decoder's map is read by nobody else once decoded: Params may hold it as it is.
-        Map<String, List<String>> fromQuery = query.parameters();
+    static Map<String, List<String>> query(String uri) {
+        int start = uri.indexOf('?');
+        if (start < 0) {
+            return Map.of();
+        }
+        int fragment = uri.indexOf('#', start);
+        // The request line is read as ISO-8859-1: its characters are the URL's bytes.
+        byte[] raw = uri.substring(start + 1, fragment < 0 ? uri.length() : fragment).getBytes(StandardCharsets.ISO_8859_1);
+        return UrlEncodedForm.decode(raw, StandardCharsets.UTF_8, MAX_FIELDS);
+    }
+
+    /**
+     * The request's parameters: the query string's, and a POST body's, which replace those of the same name. A JSON
+     * body that is an array (a batch, which only {@code /send} takes) gives one set of parameters per item, each an
+     * object read like a whole JSON body over the query string's; an item whose fields are malformed carries its
+     * error, for the batch to answer that item alone.
+     */
+    static Params parse(FullHttpRequest request, Map<String, List<String>> fromQuery) {
         if (request.method() != HttpMethod.POST || !request.content().isReadable()) {
             return new Params(fromQuery);
         }
-        String mediaType = mediaType(request);
+        String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+        String mediaType = mediaType(contentType);
         Object json = mediaType.equals("application/json") ? readJson(request) : null;
         if (json instanceof List<?> array) {
             List<Params> items = new ArrayList<>();
@@ -50,32 +69,70 @@ final class ParamsParser {
                 if (!(item instanceof Map<?, ?> object)) {
                     throw new ApiException(400, "body: item " + index + " of the array must be a JSON object");
                 }
-                items.add(new Params(fields(object)));
+                Params parsed;
+                try {
+                    parsed = new Params(merged(fromQuery, fields(object)));
+                } catch (ApiException e) {
+                    parsed = Params.invalid(e);
+                }
+                items.add(parsed);
                 index++;
             }
             return new Params(fromQuery, items);
         }
-        Map<String, List<String>> fromBody = json != null ? fields((Map<?, ?>) json) : body(request, mediaType);
+        Map<String, List<String>> fromBody = json != null ? fields((Map<?, ?>) json) : body(request, contentType, mediaType);
+        return new Params(merged(fromQuery, fromBody));
+    }
+
+    /** The body's fields over the query string's. */
+    private static Map<String, List<String>> merged(Map<String, List<String>> fromQuery, Map<String, List<String>> fromBody) {
         if (fromQuery.isEmpty()) {
-            return new Params(fromBody);
+            return fromBody;
         }
         Map<String, List<String>> values = new LinkedHashMap<>(fromQuery);
         values.putAll(fromBody);
-        return new Params(values);
+        return values;
     }
 
     /** The Content-Type without its parameters, in lower case ("" when none). */
-    private static String mediaType(FullHttpRequest request) {
-        String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE, "");
+    private static String mediaType(String contentType) {
         int end = contentType.indexOf(';');
         // substring, trim and toLowerCase return the string itself when they change nothing (the usual header)
         return contentType.substring(0, end < 0 ? contentType.length() : end).trim().toLowerCase(Locale.ROOT);
     }
 
-    private static Map<String, List<String>> body(FullHttpRequest request, String mediaType) {
+    /** A parameter of the Content-Type ({@code charset}, {@code boundary}), unquoted; null when not given. */
+    private static String parameter(String contentType, String name) {
+        for (String part : contentType.split(";")) {
+            int equals = part.indexOf('=');
+            if (equals > 0 && part.substring(0, equals).trim().equalsIgnoreCase(name)) {
+                String value = part.substring(equals + 1).trim();
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1);
+                }
+                return value;
+            }
+        }
+        return null;
+    }
+
+    /** The body's charset as its Content-Type names it; UTF-8 when it names none. */
+    private static Charset charset(String contentType) {
+        String name = parameter(contentType, "charset");
+        if (name == null || name.isEmpty()) {
+            return StandardCharsets.UTF_8;
+        }
+        try {
+            return Charset.forName(name);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(415, "Content-Type: charset " + name + " is not supported");
+        }
+    }
+
+    private static Map<String, List<String>> body(FullHttpRequest request, String contentType, String mediaType) {
         return switch (mediaType) {
-            case "application/x-www-form-urlencoded" -> urlEncoded(request);
-            case "multipart/form-data" -> multipart(request);
+            case "application/x-www-form-urlencoded" -> urlEncoded(request, charset(contentType));
+            case "multipart/form-data" -> multipart(request, contentType);
             case "" -> throw new ApiException(415, "Content-Type: required for a POST body "
                     + "(application/json, application/x-www-form-urlencoded or multipart/form-data)");
             default -> throw new ApiException(415, "Content-Type: " + mediaType + " is not supported "
@@ -87,7 +144,7 @@ final class ParamsParser {
     private static Object readJson(FullHttpRequest request) {
         Object root;
         try {
-            root = JsonValues.read(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
+            root = JsonValues.readDocument(new io.netty.buffer.ByteBufInputStream(request.content().duplicate()));
         } catch (JacksonException e) {
             throw new ApiException(400, "body: invalid JSON (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
@@ -141,19 +198,34 @@ final class ParamsParser {
         throw new ApiException(400, name + ": must be a string, a number or an array of them");
     }
 
-    /** Decoded like a query string, so that a raw line break inside a value is kept rather than ending the body. */
-    private static Map<String, List<String>> urlEncoded(FullHttpRequest request) {
+    private static Map<String, List<String>> urlEncoded(FullHttpRequest request, Charset charset) {
         try {
-            return UrlEncodedForm.decode(request.content(), MAX_FIELDS);
+            return UrlEncodedForm.decode(request.content(), charset, MAX_FIELDS);
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "body: malformed form data (" + e.getMessage() + ")");
         }
     }
 
-    private static Map<String, List<String>> multipart(FullHttpRequest request) {
-        HttpPostRequestDecoder decoder;
+    /**
+     * A multipart body, whole: Netty's decoder reads the parts it finds and stops where the body does, so a body cut
+     * short (or written with another boundary) would give the fields before the cut alone, and a send without its
+     * targets would go to everyone. The closing delimiter must be there.
+     */
+    private static Map<String, List<String>> multipart(FullHttpRequest request, String contentType) {
+        String boundary = parameter(contentType, "boundary");
+        if (boundary == null || boundary.isEmpty()) {
+            throw new ApiException(400, "Content-Type: multipart/form-data needs a boundary parameter");
+        }
+        byte[] closing = ("--" + boundary + "--").getBytes(StandardCharsets.ISO_8859_1);
+        if (ByteBufUtil.indexOf(Unpooled.wrappedBuffer(closing), request.content()) < 0) {
+            throw new ApiException(400, "body: malformed form data (no closing boundary --" + boundary + "--)");
+        }
+        HttpPostMultipartRequestDecoder decoder;
         try {
-            decoder = new HttpPostRequestDecoder(new DefaultHttpDataFactory(false), request, StandardCharsets.UTF_8);
+            decoder = new HttpPostMultipartRequestDecoder(new DefaultHttpDataFactory(false), request, charset(contentType),
+                    MAX_FIELDS, request.content().readableBytes());
+        } catch (ApiException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new ApiException(400, "body: malformed form data");
         }

@@ -55,6 +55,14 @@ final class Responder {
                 "application/json; charset=utf-8");
     }
 
+    /** 405, with the methods the path takes in {@code Allow} (RFC 9110, 15.5.6). */
+    void methodNotAllowed(String message, String allowed) {
+        FullHttpResponse response = response(HttpResponseStatus.METHOD_NOT_ALLOWED,
+                Envelope.failure(ctx.alloc(), 405, message, startNanos), "application/json; charset=utf-8");
+        response.headers().set(HttpHeaderNames.ALLOW, allowed);
+        send(response);
+    }
+
     /** A refusal that passes (503, 429) with the reason and when to try again. */
     void retryLater(int status, String message, int retryAfterSeconds) {
         FullHttpResponse response = response(HttpResponseStatus.valueOf(status),

@@ -22,6 +22,7 @@ import io.ssebroker.metrics.RefusalMeters;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -96,12 +97,11 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                     ? new ApiException(413, "request line or headers too large (limits.max_header_bytes)")
                     : new ApiException(400, "malformed HTTP request");
         }
-        QueryStringDecoder query;
+        Map<String, List<String>> query;
         String path;
         try {
-            query = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, ParamsParser.MAX_FIELDS);
-            path = query.path();
-            query.parameters();
+            path = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, 1).path();
+            query = ParamsParser.query(request.uri());
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "malformed URL: " + e.getMessage());
         }
@@ -111,13 +111,15 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
             throw new ApiException(404, "unknown path " + path);
         }
         boolean readOnly = !isPublisher;
+        String allowed = readOnly ? "GET, OPTIONS" : "GET, POST, OPTIONS";
         if (method == HttpMethod.OPTIONS) {
-            preflight(responder, origin, readOnly ? "GET, OPTIONS" : "GET, POST, OPTIONS");
+            preflight(responder, origin, allowed);
             return;
         }
         if (method != HttpMethod.GET && !(method == HttpMethod.POST && !readOnly)) {
-            throw new ApiException(405, "method " + method + " not allowed on " + path + " (use "
-                    + (readOnly ? "GET" : "GET or POST") + ")");
+            responder.methodNotAllowed("method " + method + " not allowed on " + path + " (use "
+                    + (readOnly ? "GET" : "GET or POST") + ")", allowed);
+            return;
         }
         switch (path) {
             case "/", "/index.html" -> responder.send(HttpResponseStatus.OK, page.content(), page.contentType());
@@ -139,7 +141,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                 });
             }
             case "/events" -> openStream(ctx, request, query, responder, origin);
-            default -> publish(ctx, request, query, responder, publishers.get(path));
+            default -> publish(ctx, request, path, query, responder, publishers.get(path));
         }
     }
 
@@ -147,7 +149,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
      * A connect first takes a slot of its client address (before its token is verified, so that a flood costs
      * little), then goes to the broker; the slot is given back when the answer is not a stream, or the stream ends.
      */
-    private void openStream(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
+    private void openStream(ChannelHandlerContext ctx, FullHttpRequest request, Map<String, List<String>> query,
                             Responder responder, String origin) {
         InetSocketAddress client = client(ctx, request);
         InetAddress address = client == null ? null : client.getAddress();
@@ -183,8 +185,8 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
                 || path.equals("/metrics");
     }
 
-    private void publish(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query,
-                         Responder responder, PublisherEndpoint endpoint) {
+    private void publish(ChannelHandlerContext ctx, FullHttpRequest request, String path,
+                         Map<String, List<String>> query, Responder responder, PublisherEndpoint endpoint) {
         checkPublisherAuth(ctx, request);
         Params params = ParamsParser.parse(request, query);
         if (params.isBatch() && !(endpoint instanceof BatchEndpoint)) {
@@ -203,7 +205,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
             } else if (cause instanceof EngineUnavailableException) {
                 responder.failure(503, "engine unavailable: " + cause.getMessage());
             } else {
-                log.error("request {} {} failed", request.method(), path(query), cause);
+                log.error("request {} {} failed", request.method(), path, cause);
                 responder.failure(500, "internal error");
             }
         });
@@ -253,10 +255,6 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
             return authorization.substring(7).trim();
         }
         return null;
-    }
-
-    private static String path(QueryStringDecoder query) {
-        return query.path();
     }
 
     @Override

@@ -2,74 +2,86 @@ package io.ssebroker.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Decodes an {@code application/x-www-form-urlencoded} body read as a query string is (Netty's
- * {@code QueryStringDecoder} rules: {@code &} and {@code ;} separate fields, {@code #} ends them, a leading {@code ?}
- * is skipped, {@code +} is a space, a field without {@code =} has an empty value), straight from the body's bytes:
- * the escapes of a field are decoded in place in one copy of the body and each name and value becomes a string once,
- * where decoding the body as a string first made the body's text, then builders and byte arrays per escaped field.
- * The decoded bytes of a name or value are read as UTF-8 together with the raw bytes around them.
+ * Decodes {@code application/x-www-form-urlencoded} text (a body, or a URL's query string) as the URL standard
+ * reads it: only {@code &} separates fields, so {@code ;} and {@code #} are
+ * characters of a value (curl's {@code -d 'data=Ticket #42'} sends a raw {@code #}); a leading {@code ?} is skipped,
+ * {@code +} is a space, a field without {@code =} has an empty value. The escapes of a field are decoded in place in
+ * one copy of the text and each name and value becomes a string once. The decoded bytes are read in the form's
+ * charset, strictly: bytes that are not text in it are refused, never read as replacement characters (a uid would
+ * otherwise name someone else).
  */
 final class UrlEncodedForm {
+    /** Charsets in which bytes below 0x80 are ASCII: a field of such bytes alone needs no decoder. */
+    private static final Set<Charset> ASCII_COMPATIBLE = Set.of(StandardCharsets.UTF_8, StandardCharsets.ISO_8859_1,
+            StandardCharsets.US_ASCII);
+
     private UrlEncodedForm() {
     }
 
     /**
      * The fields in the order given; a repeated name keeps every value. At most {@code maxFields} fields are read.
      *
-     * @throws IllegalArgumentException an escape that is cut short or not two hex digits
+     * @throws IllegalArgumentException an escape that is cut short or not two hex digits, or a name or value that is
+     *                                  not text in the charset
      */
-    static Map<String, List<String>> decode(ByteBuf body, int maxFields) {
-        byte[] bytes = ByteBufUtil.getBytes(body);
+    static Map<String, List<String>> decode(ByteBuf body, Charset charset, int maxFields) {
+        return decode(ByteBufUtil.getBytes(body), charset, maxFields);
+    }
+
+    /** As {@link #decode(ByteBuf, Charset, int)}, from bytes that it may change. */
+    static Map<String, List<String>> decode(byte[] bytes, Charset charset, int maxFields) {
         Map<String, List<String>> fields = new LinkedHashMap<>();
         int from = bytes.length > 0 && bytes[0] == '?' ? 1 : 0;
         int nameStart = from;
         int valueStart = -1;
         int left = maxFields;
         int i;
-        scan:
         for (i = from; i < bytes.length; i++) {
-            switch (bytes[i]) {
-                case '=' -> {
-                    if (nameStart == i) {
-                        nameStart = i + 1; // an empty name: the '=' belongs to what follows
-                    } else if (valueStart < nameStart) {
-                        valueStart = i + 1;
-                    }
+            if (bytes[i] == '=') {
+                if (nameStart == i) {
+                    nameStart = i + 1; // an empty name: the '=' belongs to what follows
+                } else if (valueStart < nameStart) {
+                    valueStart = i + 1;
                 }
-                case '&', ';' -> {
-                    if (add(bytes, nameStart, valueStart, i, fields) && --left == 0) {
-                        return fields;
-                    }
-                    nameStart = i + 1;
+            } else if (bytes[i] == '&') {
+                if (add(bytes, nameStart, valueStart, i, charset, fields) && --left == 0) {
+                    return fields;
                 }
-                case '#' -> {
-                    break scan;
-                }
-                default -> {
-                }
+                nameStart = i + 1;
             }
         }
-        add(bytes, nameStart, valueStart, i, fields);
+        add(bytes, nameStart, valueStart, i, charset, fields);
         return fields;
     }
 
-    private static boolean add(byte[] bytes, int nameStart, int valueStart, int end, Map<String, List<String>> fields) {
+    private static boolean add(byte[] bytes, int nameStart, int valueStart, int end, Charset charset,
+                               Map<String, List<String>> fields) {
         if (nameStart >= end) {
             return false;
         }
         if (valueStart <= nameStart) {
             valueStart = end + 1; // no '=': an empty value
         }
-        String name = component(bytes, nameStart, valueStart - 1);
-        String value = component(bytes, valueStart, end);
+        String name = component(bytes, nameStart, valueStart - 1, charset);
+        String value;
+        try {
+            value = component(bytes, valueStart, end, charset);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage());
+        }
         List<String> values = fields.get(name);
         if (values == null) {
             fields.put(name, Collections.singletonList(value));
@@ -84,12 +96,13 @@ final class UrlEncodedForm {
         return true;
     }
 
-    /** Decodes bytes[from, to) in place (a decoded field is never longer than its text) and reads it as UTF-8. */
-    private static String component(byte[] bytes, int from, int to) {
+    /** Decodes bytes[from, to) in place (a decoded field is never longer than its text) and reads it in the charset. */
+    private static String component(byte[] bytes, int from, int to, Charset charset) {
         if (from >= to) {
             return "";
         }
         int out = from;
+        boolean ascii = true;
         for (int in = from; in < to; in++) {
             byte b = bytes[in];
             if (b == '+') {
@@ -101,9 +114,19 @@ final class UrlEncodedForm {
                 b = (byte) (hexDigit(bytes, in + 1) << 4 | hexDigit(bytes, in + 2));
                 in += 2;
             }
+            ascii &= b >= 0;
             bytes[out++] = b;
         }
-        return new String(bytes, from, out - from, StandardCharsets.UTF_8);
+        if (ascii && ASCII_COMPATIBLE.contains(charset)) {
+            return new String(bytes, from, out - from, StandardCharsets.ISO_8859_1);
+        }
+        try {
+            return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, from, out - from)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("not " + charset.name() + " text (at index " + from + ")");
+        }
     }
 
     private static int hexDigit(byte[] bytes, int at) {

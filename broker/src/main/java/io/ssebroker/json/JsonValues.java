@@ -46,6 +46,24 @@ public final class JsonValues {
         }
     }
 
+    /**
+     * A whole request document: its one value, where a repeated name in an object and anything after the value but
+     * white space are malformed (read leniently, {@code {"uid":"a","uid":"b"}} would address b alone, and
+     * {@code {"data":"a"}{"data":"b"}} would send a alone, both answered as a success).
+     *
+     * @throws IOException on malformed JSON ({@link com.fasterxml.jackson.core.JacksonException}) or a failed read
+     */
+    public static Object readDocument(InputStream in) throws IOException {
+        try (JsonParser parser = FACTORY.createParser(in)) {
+            parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            Object value = readFirst(parser);
+            if (parser.nextToken() != null) {
+                throw new JsonParseException(parser, "unexpected content after the document's value");
+            }
+            return value;
+        }
+    }
+
     /** As {@link #read(InputStream)}, from a string. */
     public static Object read(String json) throws IOException {
         try (JsonParser parser = FACTORY.createParser(json)) {

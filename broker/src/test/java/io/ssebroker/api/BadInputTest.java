@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -137,6 +138,27 @@ class BadInputTest {
                 post("invalid JSON", "/token", JSON_TYPE, "{\"uid\": \"a\"", 400, "body"),
                 post("invalid JSON with charset", "/send", JSON_TYPE + "; charset=utf-8", "{data: x}", 400, "body"),
                 post("form body with malformed percent-encoding", "/token", FORM, "uid=%zz", 400, "body"),
+                post("form body with an escape that is not UTF-8", "/send", FORM, "data=x&uid=Jos%E9", 400, "UTF-8"),
+                post("form body in a charset there is none of", "/send", FORM + "; charset=x-none", "data=x", 415,
+                        "charset"),
+                get("query with an escape that is not UTF-8", "/token?uid=%FF", 400, "URL"),
+                post("JSON body with a repeated name", "/send", JSON_TYPE, "{\"data\":\"x\",\"uid\":\"a\",\"uid\":\"b\"}",
+                        400, "body"),
+                post("JSON body with a second object after the first", "/send", JSON_TYPE,
+                        "{\"data\":\"x\",\"uid\":\"a\"}{\"data\":\"y\"}", 400, "body"),
+                post("multipart body without a boundary", "/send", "multipart/form-data", "data=x", 400, "boundary"),
+                post("multipart body cut before its closing boundary", "/send", "multipart/form-data; boundary=XyZ",
+                        multipart("XyZ", "data", "x").replace("--XyZ--\r\n", ""), 400, "closing boundary"),
+                post("multipart body under another boundary", "/send", "multipart/form-data; boundary=Other",
+                        multipart("XyZ", "data", "x"), 400, "closing boundary"),
+                post("multipart body with its type in capitals and LF in uid", "/token",
+                        "Multipart/Form-Data; Boundary=XyZ", multipart("XyZ", "uid", "a\nb"), 400, "uid"),
+                post("body over limits.max_body_bytes announced with Expect: 100-continue", "/send", FORM,
+                        "data=" + "x".repeat(MAX_BODY_BYTES + 100), 413, "body").header("Expect", "100-continue"),
+                post("an expectation other than 100-continue", "/send", FORM, "data=x", 417, "Expect")
+                        .header("Expect", "something-else"),
+                post("batch send with the idempotency key in the query", "/send?idempotency_key=k1", JSON_TYPE,
+                        "[{\"data\":\"x\",\"uid\":\"a\"}]", 400, "idempotency_key"),
                 post("text/plain body", "/token", "text/plain", "uid=a", 415, "Content-Type"),
                 post("application/xml body", "/send", "application/xml", "<data>x</data>", 415, "Content-Type"),
                 post("POST body without Content-Type", "/send", null, "data=x", 415, "Content-Type"),
@@ -259,6 +281,14 @@ class BadInputTest {
         }
 
         assertStillServing(row);
+    }
+
+    @Test
+    void aMethodNotAllowedNamesTheMethodsThatAre() {
+        assertThat(Raw.exchange(node, request("PUT on /send", "PUT", "/send", FORM, "data=x", 405, "method"))
+                .header("allow")).isEqualTo("GET, POST, OPTIONS");
+        assertThat(Raw.exchange(node, request("POST on /events", "POST", "/events", FORM, "token=x", 405, "method"))
+                .header("allow")).isEqualTo("GET, OPTIONS");
     }
 
     /**

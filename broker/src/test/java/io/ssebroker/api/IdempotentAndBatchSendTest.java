@@ -57,6 +57,23 @@ class IdempotentAndBatchSendTest {
     }
 
     @Test
+    void aBatchTakesTheTargetsOfItsQueryStringRatherThanBroadcasting() throws Exception {
+        try (TestNode node = TestNode.start();
+             SseClient alice = node.connect("alice", "alice-phone");
+             SseClient bob = node.connect("bob", "bob-phone")) {
+            alice.nextOfType("sys_connected");
+            bob.nextOfType("sys_connected");
+            Api.Answer answer = node.api().postJson("/send?uid=alice", "[{\"data\": \"for alice\"}, {\"data\": \"for bob\", \"uid\": \"bob\"}]");
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.result()).extracting(item -> item.path("result").asInt()).containsExactly(1, 1);
+            assertThat(alice.next(Duration.ofSeconds(5)).data()).isEqualTo("for alice");
+            assertThat(bob.next(Duration.ofSeconds(5)).data()).as("the query's uid was not a broadcast").isEqualTo("for bob");
+            node.api().send(Map.of("uid", "alice", "data", "after"));
+            assertThat(alice.next(Duration.ofSeconds(5)).data()).isEqualTo("after");
+        }
+    }
+
+    @Test
     void onlySendTakesAnArray() throws Exception {
         try (TestNode node = TestNode.start()) {
             Api.Answer kick = node.api().postJson("/kick", "[{\"uid\": \"u\"}]");
@@ -128,6 +145,9 @@ class IdempotentAndBatchSendTest {
                 if (i == 7) {
                     item.put("event", "sys_forged");
                 }
+                if (i == 3) {
+                    item.put("data", Map.of("text", "m3"));
+                }
                 items.add(item);
             }
             Api.Answer answer = node.api().postJson("/send", items);
@@ -136,6 +156,8 @@ class IdempotentAndBatchSendTest {
             assertThat(results).hasSize(1000);
             assertThat(results.get(7).path("code").asInt()).isEqualTo(400);
             assertThat(results.get(7).path("msg").asText()).contains("item 7").contains("reserved");
+            assertThat(results.get(3).path("code").asInt()).as("a malformed item is answered alone").isEqualTo(400);
+            assertThat(results.get(3).path("msg").asText()).startsWith("item 3: data: must be a string");
             assertThat(results.get(0).path("code").asInt()).isEqualTo(1);
             assertThat(results.get(0).path("result").asInt()).isEqualTo(1);
             assertThat(results.get(10).path("result").asInt()).isEqualTo(1);

@@ -105,4 +105,33 @@ class TokenClaimsTest {
             assertThat(client.next().event()).as("within jwt.leeway").isEqualTo("sys_connected");
         }
     }
+
+    @Test
+    void aBlankUidClaimLeavesTheUidToTheSubject() throws Exception {
+        try (SseClient client = connect(token(c -> c.claim("uid", " ").subject("bob")))) {
+            assertThat(client.next().event()).isEqualTo("sys_connected");
+            assertThat(node.api().get("/info", Map.of("device", "phone")).result().path("uid").asText()).isEqualTo("bob");
+        }
+        assertRefused(token(c -> c.claim("uid", "")), "no uid or sub");
+    }
+
+    @Test
+    void aWholeNumberIsAUidAsLongAsALongHoldsIt() throws Exception {
+        try (SseClient client = connect(token(c -> c.claim("uid", 1.965e3)))) {
+            assertThat(client.next().event()).isEqualTo("sys_connected");
+            assertThat(node.api().get("/info", Map.of("device", "phone")).result().path("uid").asText()).isEqualTo("1965");
+        }
+        // Beyond a long, two such uids would have read as one (Long.MAX_VALUE): one user's stream for both.
+        assertRefused(token(c -> c.claim("uid", 1e20)), "uid is a number too large");
+        assertRefused(token(c -> c.claim("uid", -1e20)), "uid is a number too large");
+    }
+
+    @Test
+    void aDeviceOrUidClaimOfAnotherKindIsRefusedRatherThanReadAsAbsent() throws Exception {
+        // Read as absent, a device claim of another kind would leave the token bound to no device at all.
+        assertRefused(token(c -> c.claim("device_name", List.of("tablet"))), "device_name is neither a string nor a number");
+        assertRefused(token(c -> c.claim("device_name", true)), "device_name is neither");
+        assertRefused(token(c -> c.claim("device_name", Map.of("name", "tablet"))), "device_name is neither");
+        assertRefused(token(c -> c.claim("uid", List.of("alice")).subject("alice")), "uid is neither");
+    }
 }

@@ -9,9 +9,9 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -19,14 +19,22 @@ import org.junit.jupiter.api.Test;
 class ParamsParserTest {
 
     private static Params parse(String query, String body) {
+        return parse(query, "application/json; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Params parse(String query, String contentType, byte[] body) {
         FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/send",
-                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
-        request.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json; charset=utf-8");
+                Unpooled.wrappedBuffer(body));
+        request.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         try {
-            return ParamsParser.parse(request, new QueryStringDecoder("/send?" + query));
+            return ParamsParser.parse(request, ParamsParser.query("/send?" + query));
         } finally {
             request.release();
         }
+    }
+
+    private static Params form(String query, String contentType, String body) {
+        return parse(query, contentType, body.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     @Test
@@ -48,6 +56,86 @@ class ParamsParserTest {
         assertThat(parse("data=q&event=e", "{\"data\":\"b\"}").first("event")).contains("e");
         Params batch = parse("", "[{\"data\":\"1\"},{\"data\":\"2\"}]");
         assertThat(batch.items()).extracting(item -> item.first("data").orElseThrow()).containsExactly("1", "2");
+    }
+
+    @Test
+    void theQueryStringIsEveryBatchItemsWhereTheItemGivesNoneOfItsOwn() {
+        // POST /send?uid=alice with [{"data":"secret"}] is a message to alice, not a broadcast
+        Params batch = parse("uid=alice&event=e", "[{\"data\":\"1\"},{\"data\":\"2\",\"uid\":\"bob\"}]");
+        assertThat(batch.items()).extracting(item -> item.first("uid").orElseThrow()).containsExactly("alice", "bob");
+        assertThat(batch.items()).extracting(item -> item.first("event").orElseThrow()).containsExactly("e", "e");
+    }
+
+    @Test
+    void aBatchItemWithMalformedFieldsCarriesItsErrorAndTheOthersAreRead() {
+        Params batch = parse("", "[{\"data\":\"a\"},{\"data\":{\"x\":1}}]");
+        assertThat(batch.items().get(0).first("data")).contains("a");
+        batch.items().get(0).requireReadable();
+        assertThatThrownBy(() -> batch.items().get(1).requireReadable()).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.getMessage()).startsWith("data: must be a string"));
+    }
+
+    @Test
+    void aRepeatedNameOrAnythingAfterTheObjectIsMalformed() {
+        assertThatThrownBy(() -> parse("", "{\"uid\":\"alice\",\"uid\":\"bob\",\"data\":\"x\"}"))
+                .hasMessageStartingWith("body: invalid JSON").hasMessageContaining("uid");
+        assertThatThrownBy(() -> parse("", "{\"data\":\"a\"}{\"data\":\"b\"}")).hasMessageStartingWith("body: invalid JSON");
+        assertThatThrownBy(() -> parse("", "{\"data\":\"a\"} garbage")).hasMessageStartingWith("body: invalid JSON");
+        assertThat(parse("", "{\"data\":\"a\"} \n").first("data")).contains("a");
+    }
+
+    @Test
+    void aFormKeepsHashesAndSemicolonsInValuesAndIsReadInItsCharset() {
+        // curl -d 'data=Ticket #42 closed; see notes' -d uid=alice sends them raw
+        Params params = form("", "application/x-www-form-urlencoded", "data=Ticket #42 closed; see notes&uid=alice");
+        assertThat(params.first("data")).contains("Ticket #42 closed; see notes");
+        assertThat(params.first("uid")).contains("alice");
+        assertThat(form("", "application/x-www-form-urlencoded; charset=ISO-8859-1", "uid=Jos%E9&data=x").first("uid"))
+                .contains("José");
+        assertThatThrownBy(() -> form("", "application/x-www-form-urlencoded", "uid=Jos%E9&data=x"))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+                .hasMessageContaining("not UTF-8");
+        assertThatThrownBy(() -> form("", "application/x-www-form-urlencoded; charset=no-such-charset", "data=x"))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(415));
+    }
+
+    @Test
+    void aQueryStringIsReadAsAForm() {
+        assertThat(ParamsParser.query("/send?uid=a;b&data=x%3By#fragment")).containsExactly(
+                Map.entry("uid", List.of("a;b")), Map.entry("data", List.of("x;y")));
+        assertThat(ParamsParser.query("/send")).isEmpty();
+        assertThatThrownBy(() -> ParamsParser.query("/send?uid=%FF")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aMultipartBodyIsReadWhateverTheCaseOfItsTypeAndOnlyWhole() {
+        String body = "--XyZ\r\nContent-Disposition: form-data; name=\"uid\"\r\n\r\nalice\r\n"
+                + "--XyZ\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\nhello\r\n--XyZ--\r\n";
+        Params params = form("", "Multipart/Form-Data; Boundary=\"XyZ\"", body);
+        assertThat(params.first("uid")).contains("alice");
+        assertThat(params.first("data")).contains("hello");
+        // cut before the closing delimiter, or written with another boundary: the targets might be what is missing
+        String cut = body.substring(0, body.indexOf("--XyZ--"));
+        for (String contentType : List.of("multipart/form-data; boundary=XyZ", "multipart/form-data; boundary=Other")) {
+            assertThatThrownBy(() -> form("", contentType, contentType.endsWith("XyZ") ? cut : body))
+                    .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+                    .hasMessageContaining("closing boundary");
+        }
+        assertThatThrownBy(() -> form("", "multipart/form-data", "uid=a&data=x"))
+                .hasMessage("Content-Type: multipart/form-data needs a boundary parameter");
+    }
+
+    @Test
+    void aMultipartBodyTakesAsManyFieldsAsAForm() {
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            body.append("--b\r\nContent-Disposition: form-data; name=\"uid\"\r\n\r\nu").append(i).append("\r\n");
+        }
+        body.append("--b\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n").append("x".repeat(60_000))
+                .append("\r\n--b--\r\n");
+        Params params = form("", "multipart/form-data; boundary=b", body.toString());
+        assertThat(params.all("uid")).hasSize(300);
+        assertThat(params.first("data").orElseThrow()).hasSize(60_000);
     }
 
     @Test

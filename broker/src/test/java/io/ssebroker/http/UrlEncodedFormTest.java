@@ -17,16 +17,18 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
-/** The form decoder reads a body as a query string is read: the same fields, values and refusals. */
+/**
+ * The form decoder reads a body as the URL standard reads a form: Netty's query decoder's fields, values and refusals,
+ * but with {@code &} the only separator ({@code ;} and {@code #} are characters of a value) and text read strictly.
+ */
 class UrlEncodedFormTest {
 
     @Test
     void readsFieldsInOrderWithRepeatsEscapesAndPlusAsSpace() {
         Map<String, List<String>> fields = decode("uid=u1&data=a%20b+c%26d&uid=u2;event=x&flag&=ignored&data2=%E2%82%AC");
         assertThat(fields).containsExactly(
-                Map.entry("uid", List.of("u1", "u2")),
+                Map.entry("uid", List.of("u1", "u2;event=x")),
                 Map.entry("data", List.of("a b c&d")),
-                Map.entry("event", List.of("x")),
                 Map.entry("flag", List.of("")),
                 Map.entry("ignored", List.of("")),
                 Map.entry("data2", List.of("€")));
@@ -40,7 +42,7 @@ class UrlEncodedFormTest {
     @Test
     void stopsAtTheFieldLimit() {
         ByteBuf body = Unpooled.copiedBuffer("a=1&b=2&c=3", StandardCharsets.UTF_8);
-        assertThat(UrlEncodedForm.decode(body, 2)).containsOnlyKeys("a", "b");
+        assertThat(UrlEncodedForm.decode(body, StandardCharsets.UTF_8, 2)).containsOnlyKeys("a", "b");
     }
 
     @Test
@@ -52,21 +54,48 @@ class UrlEncodedFormTest {
     }
 
     @Test
+    void readsTextInTheFormsCharsetAndRefusesBytesThatAreNone() {
+        assertThat(UrlEncodedForm.decode(Unpooled.copiedBuffer("uid=Jos%E9", StandardCharsets.ISO_8859_1),
+                StandardCharsets.ISO_8859_1, 10)).containsExactly(Map.entry("uid", List.of("José")));
+        for (String form : List.of("uid=Jos%E9", "uid=%E2%82", "data=%C0%AF", "%FF=x")) {
+            assertThatThrownBy(() -> decode(form)).as(form).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not UTF-8 text");
+        }
+    }
+
+    @Test
+    void keepsHashesAndSemicolonsInValues() {
+        assertThat(decode("data=Ticket #42; closed&uid=alice")).containsExactly(
+                Map.entry("data", List.of("Ticket #42; closed")), Map.entry("uid", List.of("alice")));
+    }
+
+    @Test
     void leavesTheBodyBufferAsItWas() {
         ByteBuf body = Unpooled.copiedBuffer("data=a%20b", StandardCharsets.UTF_8);
-        UrlEncodedForm.decode(body, 10);
+        UrlEncodedForm.decode(body, StandardCharsets.UTF_8, 10);
         assertThat(body.toString(StandardCharsets.UTF_8)).isEqualTo("data=a%20b");
         assertThat(body.readerIndex()).isZero();
     }
 
-    /** Any text of separators, escapes (whole UTF-8 characters) and raw characters: as Netty's query decoder reads it. */
+    /**
+     * Any text of separators, escapes (whole UTF-8 characters) and raw characters: as Netty's query decoder reads it
+     * with {@code ;} a character, where a raw {@code #} is the character it escapes (Netty's decoder ends there).
+     */
     @Property(tries = 2000)
     void decodesAsTheQueryStringDecoder(@ForAll("forms") String form) {
         Map<String, List<String>> expected;
         try {
-            expected = new QueryStringDecoder(form, StandardCharsets.UTF_8, false, 1000).parameters();
+            expected = new QueryStringDecoder(form.replace("#", "%23"), StandardCharsets.UTF_8, false, 1000, true)
+                    .parameters();
         } catch (IllegalArgumentException refused) {
             assertThatThrownBy(() -> decode(form)).isInstanceOf(IllegalArgumentException.class);
+            return;
+        }
+        boolean notUtf8 = expected.entrySet().stream().anyMatch(field -> field.getKey().indexOf('\uFFFD') >= 0
+                || field.getValue().stream().anyMatch(value -> value.indexOf('\uFFFD') >= 0));
+        if (notUtf8) { // Netty's decoder reads bytes that are no UTF-8 as replacement characters: refused here
+            assertThatThrownBy(() -> decode(form)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not UTF-8 text");
             return;
         }
         assertThat(decode(form)).containsExactlyEntriesOf(expected);
@@ -85,6 +114,6 @@ class UrlEncodedFormTest {
     }
 
     private static Map<String, List<String>> decode(String form) {
-        return UrlEncodedForm.decode(Unpooled.copiedBuffer(form, StandardCharsets.UTF_8), 1000);
+        return UrlEncodedForm.decode(Unpooled.copiedBuffer(form, StandardCharsets.UTF_8), StandardCharsets.UTF_8, 1000);
     }
 }
