@@ -72,6 +72,7 @@ public final class Broker implements EngineListener {
      * checked again only when this moved meanwhile.
      */
     private final AtomicLong endsAsked = new AtomicLong();
+    private final RecentExtrusions recentExtrusions = new RecentExtrusions();
     private final RecentKicks recentKicks = new RecentKicks();
 
     /** A broker that counts nothing, for embedding without a meter registry (tests). */
@@ -249,8 +250,11 @@ public final class Broker implements EngineListener {
                         ended ? SystemEvents.EXTRUDE : revoked ? SystemEvents.KICK : null)
                 .whenComplete((event, error) -> {
                     if (event != null && connection.claimEnd()) {
-                        onExecutor(connection.stream.executor(), () -> connection.end(event, "",
-                                event.equals(SystemEvents.EXTRUDE) ? StateChange.EXTRUDE_OFFLINE : StateChange.KICK_OFFLINE));
+                        boolean extruded = event.equals(SystemEvents.EXTRUDE);
+                        // a kick's data, or an extrusion whose message this node missed, is not known here
+                        String data = extruded ? recentExtrusions.byWhom(session.nonce()) : "";
+                        onExecutor(connection.stream.executor(), () -> connection.end(event, data,
+                                extruded ? StateChange.EXTRUDE_OFFLINE : StateChange.KICK_OFFLINE));
                     }
                 });
     }
@@ -398,6 +402,8 @@ public final class Broker implements EngineListener {
 
     @Override
     public void extrude(DeviceSession session, String byClientAddress) {
+        // Before the count: a connection that attaches now and sees the count changed finds the address.
+        recentExtrusions.add(session.nonce(), byClientAddress);
         endsAsked.incrementAndGet();
         LocalConnection connection = byDevice.get(session.device());
         if (connection != null && connection.nonce().equals(session.nonce()) && connection.claimEnd()) {

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A kick that reaches the node while a connection of the kicked user is registered but not attached yet finds no
- * connection to end; the connection ends itself once attached, with the kick's data. Here the registration's answer
+ * A kick (or an extrusion) that reaches the node while a connection of the kicked user is registered but not attached
+ * yet finds no connection to end; the connection ends itself once attached, with the kick's data. Here the registration's answer
  * is held back until the kick has come.
  */
 class KickDuringRegistrationTest {
@@ -72,6 +72,29 @@ class KickDuringRegistrationTest {
         channel.runPendingTasks();
         assertThat(Outbound.text(channel)).contains("event: sys_connected\n").doesNotContain("sys_kick_offline");
         assertThat(channel.isOpen()).isTrue();
+    }
+
+    /**
+     * An extrusion works the same way: the newer connection of the device, registered while the first one was not
+     * attached yet, ends it once attached, and {@code sys_extrude_offline} names the newer connection's client.
+     */
+    @Test
+    void anExtrusionDuringTheRegistrationNamesTheNewConnection() {
+        broker.start();
+        EmbeddedChannel newer = new EmbeddedChannel();
+        try {
+            long issuedAt = System.currentTimeMillis();
+            broker.connect(new ConnectRequest("u", "d", null, issuedAt, "127.0.0.1:1"), opener());
+            broker.connect(new ConnectRequest("u", "d", null, issuedAt, "198.51.100.7:4242"), TestOpeners.on(newer));
+            engine.answerRegistrations();
+            channel.runPendingTasks();
+            newer.runPendingTasks();
+            assertThat(Outbound.text(channel)).contains("event: sys_extrude_offline\n").contains("data: 198.51.100.7:4242\n");
+            assertThat(channel.isOpen()).isFalse();
+            assertThat(Outbound.text(newer)).contains("event: sys_connected\n").doesNotContain("sys_extrude_offline");
+        } finally {
+            newer.finishAndReleaseAll();
+        }
     }
 
     private StreamOpener opener() {
