@@ -82,6 +82,10 @@ final class StreamFollower {
                 catchUpOnStart = false;
                 catchUpNow();
             }
+        } else if (floor < 0) {
+            // Messages came by the channel before the start and were handed on: the start is still where a rewind
+            // goes back to (read after -1, the largest id, would find nothing).
+            floor = offset;
         }
     }
 
@@ -176,7 +180,9 @@ final class StreamFollower {
 
     private void rewind() {
         reset.accept(Replay.HISTORY_LOST);
-        lastOffset = floor;
+        // Without a start yet (only messages from the channel so far), from the stream's beginning: each connection
+        // drops what its cursor is past.
+        lastOffset = Math.max(floor, 0);
     }
 
     /**

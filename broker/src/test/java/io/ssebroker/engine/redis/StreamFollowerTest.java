@@ -182,6 +182,34 @@ class StreamFollowerTest {
         assertThat(follower.isAt(13)).isTrue();
     }
 
+    /**
+     * Messages that came by the channel before the start (the user's first device on this node, its registration
+     * still under way) were handed on; the start still sets where a rewind goes back to.
+     */
+    @Test
+    void aRewindAfterMessagesThatCameBeforeTheStartGoesBackToTheStart() {
+        follower.received(message(10, 9));
+        follower.startAt(9);
+        follower.received(message(12, 10));
+        follower.catchUpNow();
+        reads.poll().complete(new StreamFollower.Missed(0, 11, List.of()));
+        assertThat(readsAfter).as("read again after the start, not after -1").containsExactly(12L, 9L);
+        reads.poll().complete(read(0, 10, 11));
+        assertThat(delivered).containsExactly(10L, 12L, -2L, 11L);
+    }
+
+    /** Without a start at all, a rewind reads the stream from its beginning. */
+    @Test
+    void aRewindBeforeAnyStartReadsFromTheBeginning() {
+        follower.received(message(10, 9));
+        follower.received(message(12, 10));
+        follower.catchUpNow();
+        reads.poll().complete(new StreamFollower.Missed(0, 11, List.of()));
+        assertThat(readsAfter).containsExactly(12L, 0L);
+        reads.poll().complete(read(0, 5, 10, 11));
+        assertThat(delivered).containsExactly(10L, 12L, -2L, 5L, 11L);
+    }
+
     /** And when nothing comes after it: the catch-up after the failover finds the stream ending before 12. */
     @Test
     void aStreamThatEndsBeforeTheLastHandedOnShowsTheHistoryChanged() {
