@@ -26,10 +26,20 @@ import java.util.function.LongFunction;
 final class StreamFollower {
     /** How many of the offsets handed on last are remembered. */
     private static final int REMEMBERED = 128;
+    /**
+     * How long a message whose predecessor a read did not find (and that was not trimmed) waits for reads that do:
+     * such a read went to a server behind the master that published it (after a Sentinel switch, the command
+     * connection follows the new master seconds after the subscriptions). Past it, the message is handed on with a
+     * reset rather than over a silent gap.
+     */
+    private static final long UNEXPLAINED_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** The pause between such reads. */
+    private static final long UNEXPLAINED_PAUSE_MILLIS = 100;
 
     private final LongFunction<CompletableFuture<Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
     private final Consumer<String> reset;
+    private final long unexplainedWaitNanos;
     /** The offsets handed on last, oldest overwritten first: slot {@code n % REMEMBERED} holds the n-th. */
     private final long[] handedOn = new long[REMEMBERED];
     /** How many messages were handed on in all. */
@@ -51,6 +61,10 @@ final class StreamFollower {
      * was never received, so the stream is read once the start is known.
      */
     private boolean catchUpOnStart;
+    /** A read is due after a pause (a predecessor not found yet): messages that come meanwhile wait for it. */
+    private boolean pausing;
+    /** When a read first did not find a held message's predecessor; 0 while every read did. */
+    private long unexplainedSinceNanos;
     private boolean closed;
 
     /**
@@ -62,9 +76,16 @@ final class StreamFollower {
      */
     StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver,
                    Consumer<String> reset) {
+        this(readAfter, deliver, reset, UNEXPLAINED_WAIT_NANOS);
+    }
+
+    /** As above, with how long a message whose predecessor reads do not find waits for them (for tests). */
+    StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver,
+                   Consumer<String> reset, long unexplainedWaitNanos) {
         this.readAfter = readAfter;
         this.deliver = deliver;
         this.reset = reset;
+        this.unexplainedWaitNanos = unexplainedWaitNanos;
     }
 
     /**
@@ -114,7 +135,7 @@ final class StreamFollower {
         }
         if (waiting != null) {
             waiting.add(message);
-            if (!reading) {
+            if (!reading && !pausing) {
                 catchUp(); // the last read failed: try again now that the connection carries messages
             }
             return;
@@ -218,6 +239,7 @@ final class StreamFollower {
     }
 
     private synchronized void retry() {
+        pausing = false;
         if (!closed && waiting != null && !reading) {
             catchUp();
         }
@@ -267,11 +289,27 @@ final class StreamFollower {
             // Another message lost after the read was made (a reconnect meanwhile): read again before going on,
             // unless this read found nothing new (its predecessor is not in the stream to be read) and no catch-up
             // was asked for while it ran (then the read may predate the predecessor).
-            if (StreamIds.toOffset(message.previousId()) > lastOffset && (lastOffset > before || readAgain)) {
+            long predecessor = StreamIds.toOffset(message.previousId());
+            if (predecessor > lastOffset && (lastOffset > before || readAgain)) {
                 waiting = new ArrayList<>(held.subList(i, held.size()));
                 catchUp();
                 return;
             }
+            if (predecessor > lastOffset && predecessor > missed.cut()) {
+                // Not in the stream as read, and not trimmed: the read came from a server behind the publisher.
+                long now = System.nanoTime();
+                if (unexplainedSinceNanos == 0) {
+                    unexplainedSinceNanos = now;
+                }
+                if (now - unexplainedSinceNanos < unexplainedWaitNanos) {
+                    waiting = new ArrayList<>(held.subList(i, held.size()));
+                    pausing = true;
+                    CompletableFuture.delayedExecutor(UNEXPLAINED_PAUSE_MILLIS, TimeUnit.MILLISECONDS).execute(this::retry);
+                    return;
+                }
+                reset.accept(Replay.HISTORY_LOST);
+            }
+            unexplainedSinceNanos = 0;
             handOn(message.message());
         }
         if (readAgain) {

@@ -1,23 +1,28 @@
 package io.ssebroker.engine.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StreamMessage;
-import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The follower of one stream channel: gaps read from the stream, messages handed on once and in order. */
 class StreamFollowerTest {
-    private final List<Long> delivered = new ArrayList<>();
-    private final Deque<CompletableFuture<StreamFollower.Missed>> reads = new ArrayDeque<>();
-    private final List<Long> readsAfter = new ArrayList<>();
+    // the follower reads again from a timer's thread after a pause: collections that thread may change
+    private final List<Long> delivered = new CopyOnWriteArrayList<>();
+    private final Deque<CompletableFuture<StreamFollower.Missed>> reads = new ConcurrentLinkedDeque<>();
+    private final List<Long> readsAfter = new CopyOnWriteArrayList<>();
     private final StreamFollower follower = new StreamFollower(offset -> {
         readsAfter.add(offset);
         CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
@@ -132,13 +137,55 @@ class StreamFollowerTest {
         assertThat(follower.isAt(7)).isTrue();
     }
 
-    /** A read that finds nothing for a held message's predecessor (not in the stream at all) does not loop. */
+    /**
+     * A read that does not find a held message's predecessor, which was not trimmed either, came from a server behind
+     * the master that published it (a Sentinel switch the command connection has not followed yet): the message
+     * waits and the stream is read again after a pause, messages that come meanwhile waiting too.
+     */
     @Test
-    void aPredecessorTheStreamDoesNotHoldIsReadForOnce() {
+    void aPredecessorAReadDidNotFindIsReadForAgainAfterAPause() {
         follower.startAt(5);
         follower.received(message(7, 6));
         reads.poll().complete(read(0));
-        assertThat(delivered).containsExactly(7L);
+        follower.received(message(8, 7));
+        assertThat(delivered).isEmpty();
+        assertThat(readsAfter).as("no read before the pause").containsExactly(5L);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !reads.isEmpty());
+        reads.poll().complete(read(0, 6));
+        assertThat(delivered).containsExactly(6L, 7L, 8L);
+        assertThat(readsAfter).containsExactly(5L, 5L);
+    }
+
+    /** One that reads never find is handed on in the end, with a reset rather than over a silent gap. */
+    @Test
+    void aPredecessorReadsNeverFindIsHandedOnWithAReset() {
+        StreamFollower shortWait = new StreamFollower(offset -> {
+            readsAfter.add(offset);
+            CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
+            reads.add(read);
+            return read;
+        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)),
+                TimeUnit.MILLISECONDS.toNanos(300));
+        shortWait.startAt(5);
+        shortWait.received(message(7, 6));
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            CompletableFuture<StreamFollower.Missed> read = reads.poll();
+            if (read != null) {
+                read.complete(read(0));
+            }
+            return !delivered.isEmpty();
+        });
+        assertThat(delivered).containsExactly(-2L, 7L);
+        assertThat(readsAfter.size()).as("read again until the wait was over").isGreaterThan(1);
+    }
+
+    /** A predecessor that was trimmed is explained: announced as expired, and the message handed on at once. */
+    @Test
+    void aTrimmedPredecessorIsNotWaitedFor() {
+        follower.startAt(5);
+        follower.received(message(7, 6));
+        reads.poll().complete(read(6));
+        assertThat(delivered).containsExactly(-1L, 7L);
         assertThat(readsAfter).containsExactly(5L);
     }
 
