@@ -27,7 +27,7 @@ public final class EventsApi implements StreamEndpoint {
     @Override
     public void handle(ApiRequest request, StreamOpener opener) {
         String token = firstNonBlank(request.header("X-SSE-TOKEN"), bearer(request.header("Authorization")),
-                request.params().first("token").orElse(null));
+                Fields.single(request.params(), "token").orElse(null));
         if (token == null) {
             throw new ApiException(401, "token: required (query 'token', header X-SSE-TOKEN or Authorization: Bearer)");
         }
@@ -43,7 +43,7 @@ public final class EventsApi implements StreamEndpoint {
         } catch (ApiException e) {
             throw new ApiException(401, "token: " + e.getMessage());
         }
-        String requested = firstNonBlank(request.header("X-SSE-DEVICE"), request.params().first("device").orElse(null));
+        String requested = firstNonBlank(request.header("X-SSE-DEVICE"), Fields.single(request.params(), "device").orElse(null));
         // the token's device is read as a requested one is, so that the two compare as the same device or not at all
         String bound;
         try {
@@ -59,7 +59,7 @@ public final class EventsApi implements StreamEndpoint {
             throw new ApiException(403, "device: the token is bound to another device");
         }
         String cursor = firstNonBlank(request.header("Last-Event-ID"), request.header("X-SSE-ID"),
-                request.params().first("id").orElse(null));
+                Fields.single(request.params(), "id").orElse(null));
         broker.connect(new ConnectRequest(uid, device, cursor == null ? null : cursor.trim(), verified.issuedAtMillis(),
                 request.clientAddress()), opener);
     }

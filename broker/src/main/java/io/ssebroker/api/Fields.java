@@ -77,7 +77,8 @@ final class Fields {
         return single(params, field).map(value -> identifier(field, value, true));
     }
 
-    private static Optional<String> single(Params params, String field) {
+    /** A single-valued field as given (not checked further); empty when not given; a list of values is refused. */
+    static Optional<String> single(Params params, String field) {
         if (params.all(field).size() > 1) {
             throw new ApiException(400, field + ": give one value, not a list");
         }

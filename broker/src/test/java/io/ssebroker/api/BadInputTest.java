@@ -250,6 +250,10 @@ class BadInputTest {
                 get("events with a header device other than the token's", "/events", 403, "device")
                         .header("X-SSE-TOKEN", jwt(TestNode.SECRET, claims("bad-u", "dev-a", now, now + 3_600_000)))
                         .header("X-SSE-DEVICE", "dev-b"),
+                get("events with the token given twice", "/events?device=d1&token=a&token="
+                        + jwt(TestNode.SECRET, claims("bad-u", null, now, now + 3_600_000)), 400, "token"),
+                get("events with the device given twice", "/events?device=d1&device=d2&token="
+                        + jwt(TestNode.SECRET, claims("bad-u", null, now, now + 3_600_000)), 400, "device"),
                 get("events without any device", "/events?token="
                         + jwt(TestNode.SECRET, claims("bad-u", null, now, now + 3_600_000)), 400, "device"),
                 get("events with control chars in device", "/events?device=d%01x&token="
