@@ -406,9 +406,12 @@ public final class Broker implements EngineListener {
         recentExtrusions.add(session.nonce(), byClientAddress);
         endsAsked.incrementAndGet();
         LocalConnection connection = byDevice.get(session.device());
-        if (connection != null && connection.nonce().equals(session.nonce()) && connection.claimEnd()) {
-            onExecutor(connection.stream.executor(),
-                    () -> connection.end(SystemEvents.EXTRUDE, byClientAddress, StateChange.EXTRUDE_OFFLINE));
+        if (connection != null && connection.nonce().equals(session.nonce())) {
+            recentExtrusions.forget(session.nonce()); // attached: a reconnect storm does not crowd out the few needed
+            if (connection.claimEnd()) {
+                onExecutor(connection.stream.executor(),
+                        () -> connection.end(SystemEvents.EXTRUDE, byClientAddress, StateChange.EXTRUDE_OFFLINE));
+            }
         }
     }
 

@@ -30,8 +30,15 @@ final class RecentExtrusions {
             }
             oldestFirst.remove();
         }
+        Extrusion known = extrusions.remove(nonce);
+        // an extrusion found by a recovery, which knows no address, does not hide the one the node was told of
+        String address = byClientAddress.isEmpty() && known != null ? known.byClientAddress() : byClientAddress;
+        extrusions.put(nonce, new Extrusion(address, now));
+    }
+
+    /** The extrusion ended an attached connection: no connection still being registered needs its address. */
+    synchronized void forget(String nonce) {
         extrusions.remove(nonce);
-        extrusions.put(nonce, new Extrusion(byClientAddress, now));
     }
 
     /** The client address of the connection that extruded this one; "" when this node was not told of it. */

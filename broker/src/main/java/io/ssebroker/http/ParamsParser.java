@@ -6,9 +6,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.multipart.Attribute;
 import io.netty.handler.codec.http.multipart.DefaultHttpDataFactory;
-import io.netty.handler.codec.http.multipart.FileUpload;
+import io.netty.handler.codec.http.multipart.HttpData;
 import io.netty.handler.codec.http.multipart.HttpPostMultipartRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import io.ssebroker.json.JsonValues;
@@ -17,6 +16,7 @@ import java.math.BigDecimal;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,6 +29,8 @@ import java.util.Map;
 final class ParamsParser {
     /** Far above any real request; the body size limit is what bounds the work. */
     static final int MAX_FIELDS = 100_000;
+    /** What a form's syntax is made of, and a multipart body's delimiters and headers. */
+    private static final String FORM_SYNTAX = "&=%+;#-\r\n:\"abcXYZ019";
 
     private ParamsParser() {
     }
@@ -40,12 +42,16 @@ final class ParamsParser {
      */
     static Map<String, List<String>> query(String uri) {
         int start = uri.indexOf('?');
-        if (start < 0) {
+        int fragment = uri.indexOf('#');
+        if (start < 0 || fragment >= 0 && fragment < start) {
             return Map.of();
         }
-        int fragment = uri.indexOf('#', start);
+        int end = fragment < 0 ? uri.length() : fragment;
         // The request line is read as ISO-8859-1: its characters are the URL's bytes.
-        byte[] raw = uri.substring(start + 1, fragment < 0 ? uri.length() : fragment).getBytes(StandardCharsets.ISO_8859_1);
+        byte[] raw = new byte[end - start - 1];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = (byte) uri.charAt(start + 1 + i);
+        }
         return UrlEncodedForm.decode(raw, StandardCharsets.UTF_8, MAX_FIELDS);
     }
 
@@ -116,17 +122,25 @@ final class ParamsParser {
         return null;
     }
 
-    /** The body's charset as its Content-Type names it; UTF-8 when it names none. */
+    /**
+     * The body's charset as its Content-Type names it; UTF-8 when it names none. Only a charset in which the
+     * form's separators and escapes are the bytes of ASCII (not UTF-16, say) can be read.
+     */
     private static Charset charset(String contentType) {
         String name = parameter(contentType, "charset");
         if (name == null || name.isEmpty()) {
             return StandardCharsets.UTF_8;
         }
+        Charset charset;
         try {
-            return Charset.forName(name);
+            charset = Charset.forName(name);
         } catch (IllegalArgumentException e) {
             throw new ApiException(415, "Content-Type: charset " + name + " is not supported");
         }
+        if (!charset.canEncode() || !Arrays.equals(FORM_SYNTAX.getBytes(charset), FORM_SYNTAX.getBytes(StandardCharsets.US_ASCII))) {
+            throw new ApiException(415, "Content-Type: charset " + name + " is not supported (not ASCII-compatible)");
+        }
+        return charset;
     }
 
     private static Map<String, List<String>> body(FullHttpRequest request, String contentType, String mediaType) {
@@ -220,9 +234,12 @@ final class ParamsParser {
         if (ByteBufUtil.indexOf(Unpooled.wrappedBuffer(closing), request.content()) < 0) {
             throw new ApiException(400, "body: malformed form data (no closing boundary --" + boundary + "--)");
         }
+        Charset charset = charset(contentType);
+        // Netty's decoder reads the Content-Type again, and refuses a quoted charset: it is given the charset itself.
+        request.headers().set(HttpHeaderNames.CONTENT_TYPE, "multipart/form-data; boundary=\"" + boundary + "\"");
         HttpPostMultipartRequestDecoder decoder;
         try {
-            decoder = new HttpPostMultipartRequestDecoder(new DefaultHttpDataFactory(false), request, charset(contentType),
+            decoder = new HttpPostMultipartRequestDecoder(new DefaultHttpDataFactory(false), request, charset,
                     MAX_FIELDS, request.content().readableBytes());
         } catch (ApiException e) {
             throw e;
@@ -232,21 +249,30 @@ final class ParamsParser {
         try {
             Map<String, List<String>> values = new LinkedHashMap<>();
             for (InterfaceHttpData data : decoder.getBodyHttpDatas()) {
-                String value;
-                if (data instanceof Attribute attribute) {
-                    value = attribute.getValue();
-                } else if (data instanceof FileUpload upload) {
-                    value = upload.getString(StandardCharsets.UTF_8);
-                } else {
-                    continue;
+                if (data instanceof HttpData part) {
+                    values.computeIfAbsent(data.getName(), k -> new ArrayList<>()).add(text(part, charset));
                 }
-                values.computeIfAbsent(data.getName(), k -> new ArrayList<>()).add(value);
             }
             return values;
+        } catch (ApiException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new ApiException(400, "body: malformed form data");
         } finally {
             decoder.destroy();
+        }
+    }
+
+    /**
+     * A part's value (a field, or a file's content), read strictly in the form's charset (a part's own is not
+     * told apart from Netty's default; browsers send none).
+     */
+    private static String text(HttpData part, Charset charset) throws IOException {
+        byte[] bytes = ByteBufUtil.getBytes(part.getByteBuf());
+        try {
+            return StrictText.decode(bytes, 0, bytes.length, charset);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, part.getName() + ": " + e.getMessage());
         }
     }
 }

@@ -2,10 +2,7 @@ package io.ssebroker.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,8 +17,7 @@ import java.util.Set;
  * characters of a value (curl's {@code -d 'data=Ticket #42'} sends a raw {@code #}); a leading {@code ?} is skipped,
  * {@code +} is a space, a field without {@code =} has an empty value. The escapes of a field are decoded in place in
  * one copy of the text and each name and value becomes a string once. The decoded bytes are read in the form's
- * charset, strictly: bytes that are not text in it are refused, never read as replacement characters (a uid would
- * otherwise name someone else).
+ * charset, strictly ({@link StrictText}).
  */
 final class UrlEncodedForm {
     /** Charsets in which bytes below 0x80 are ASCII: a field of such bytes alone needs no decoder. */
@@ -121,11 +117,9 @@ final class UrlEncodedForm {
             return new String(bytes, from, out - from, StandardCharsets.ISO_8859_1);
         }
         try {
-            return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, from, out - from)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("not " + charset.name() + " text (at index " + from + ")");
+            return StrictText.decode(bytes, from, out - from, charset);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (at index " + from + ")");
         }
     }
 

@@ -55,8 +55,8 @@ public final class JsonValues {
      */
     public static Object readDocument(InputStream in) throws IOException {
         try (JsonParser parser = FACTORY.createParser(in)) {
-            parser.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-            Object value = readFirst(parser);
+            JsonToken first = parser.nextToken();
+            Object value = first == null ? null : value(parser, first, true);
             if (parser.nextToken() != null) {
                 throw new JsonParseException(parser, "unexpected content after the document's value");
             }
@@ -73,10 +73,11 @@ public final class JsonValues {
 
     private static Object readFirst(JsonParser parser) throws IOException {
         JsonToken first = parser.nextToken();
-        return first == null ? null : value(parser, first);
+        return first == null ? null : value(parser, first, false);
     }
 
-    private static Object value(JsonParser parser, JsonToken token) throws IOException {
+    /** A value; with {@code strict}, an object that names a field twice is malformed rather than keeping the last. */
+    private static Object value(JsonParser parser, JsonToken token, boolean strict) throws IOException {
         if (token == null) {
             throw new JsonParseException(parser, "unexpected end of input");
         }
@@ -85,14 +86,18 @@ public final class JsonValues {
                 Map<String, Object> object = new LinkedHashMap<>();
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
                     String name = parser.currentName();
-                    object.put(name, value(parser, parser.nextToken()));
+                    int fields = object.size();
+                    object.put(name, value(parser, parser.nextToken(), strict));
+                    if (strict && object.size() == fields) {
+                        throw new JsonParseException(parser, "duplicate field '" + name + "'");
+                    }
                 }
                 return object;
             }
             case START_ARRAY -> {
                 List<Object> array = new ArrayList<>();
                 for (JsonToken item = parser.nextToken(); item != JsonToken.END_ARRAY; item = parser.nextToken()) {
-                    array.add(value(parser, item));
+                    array.add(value(parser, item, strict));
                 }
                 return array;
             }

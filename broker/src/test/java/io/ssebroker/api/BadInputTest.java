@@ -117,6 +117,9 @@ class BadInputTest {
                 get("token with uid given twice", "/token?uid=a&uid=b", 400, "uid"),
                 post("token with uid as JSON array", "/token", JSON_TYPE, "{\"uid\":[\"a\",\"b\"]}", 400, "uid"),
                 post("token with uid as nested JSON object", "/token", JSON_TYPE, "{\"uid\":{\"id\":\"a\"}}", 400, "uid"),
+                post("token with half of a surrogate pair in uid", "/token", JSON_TYPE, "{\"uid\":\"a\\ud83d\"}", 400, "uid"),
+                post("token with a uid of 129 emoji", "/token", JSON_TYPE, "{\"uid\":\"" + "\ud83d\ude00".repeat(129) + "\"}",
+                        400, "uid"),
                 post("token with empty JSON body", "/token", JSON_TYPE, "", 400, "uid"),
                 post("token with empty body and no Content-Type", "/token", null, "", 400, "uid"),
                 post("token with LF in uid in multipart", "/token", "multipart/form-data; boundary=XyZ",
@@ -285,6 +288,12 @@ class BadInputTest {
         }
 
         assertStillServing(row);
+    }
+
+    @Test
+    void anIdentifierIsCountedInCharactersNotJavaChars() {
+        Api.Answer answer = node.api().postJson("/token", "{\"uid\":\"" + "\ud83d\ude00".repeat(128) + "\"}");
+        assertThat(answer.status()).as(answer.msg()).isEqualTo(200);
     }
 
     @Test

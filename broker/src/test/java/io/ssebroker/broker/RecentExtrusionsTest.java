@@ -17,6 +17,10 @@ class RecentExtrusionsTest {
         assertThat(extrusions.byWhom("n3")).as("not told of it").isEmpty();
         extrusions.add("n1", "192.0.2.9:1");
         assertThat(extrusions.byWhom("n1")).as("the latest extrusion of a connection").isEqualTo("192.0.2.9:1");
+        extrusions.add("n1", "");
+        assertThat(extrusions.byWhom("n1")).as("a recovery's extrusion knows no address").isEqualTo("192.0.2.9:1");
+        extrusions.forget("n2");
+        assertThat(extrusions.byWhom("n2")).isEmpty();
     }
 
     @Test

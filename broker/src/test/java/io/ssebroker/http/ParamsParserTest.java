@@ -126,6 +126,23 @@ class ParamsParserTest {
     }
 
     @Test
+    void aMultipartBodyIsReadStrictlyInItsCharset() {
+        String latin = "--b\r\nContent-Disposition: form-data; name=\"uid\"\r\n\r\nJos\u00e9\r\n--b--\r\n";
+        assertThat(form("", "multipart/form-data; boundary=b; charset=\"ISO-8859-1\"", latin).first("uid")).contains("José");
+        assertThatThrownBy(() -> form("", "multipart/form-data; boundary=b", latin))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+                .hasMessage("uid: not UTF-8 text");
+        assertThatThrownBy(() -> form("", "application/x-www-form-urlencoded; charset=UTF-16", "uid=a"))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(415))
+                .hasMessageContaining("not ASCII-compatible");
+    }
+
+    @Test
+    void aFragmentIsNoQuery() {
+        assertThat(ParamsParser.query("/send#x?uid=a")).isEmpty();
+    }
+
+    @Test
     void aMultipartBodyTakesAsManyFieldsAsAForm() {
         StringBuilder body = new StringBuilder();
         for (int i = 0; i < 300; i++) {

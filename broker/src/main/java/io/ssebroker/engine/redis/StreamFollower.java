@@ -5,6 +5,7 @@ import io.ssebroker.engine.StreamMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
@@ -33,8 +34,9 @@ final class StreamFollower {
      * reset rather than over a silent gap.
      */
     private static final long UNEXPLAINED_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** The pause between such reads. */
+    /** The first pause before such a read; the pauses double (with jitter) up to 16 times it. */
     private static final long UNEXPLAINED_PAUSE_MILLIS = 100;
+    private static final int MAX_PAUSE_DOUBLINGS = 4;
 
     private final LongFunction<CompletableFuture<Missed>> readAfter;
     private final Consumer<StreamMessage> deliver;
@@ -65,6 +67,8 @@ final class StreamFollower {
     private boolean pausing;
     /** When a read first did not find a held message's predecessor; 0 while every read did. */
     private long unexplainedSinceNanos;
+    /** How many times the pause before the next such read has doubled. */
+    private int unexplainedPauses;
     private boolean closed;
 
     /**
@@ -258,6 +262,7 @@ final class StreamFollower {
         if (missed.last() >= 0 && missed.last() < lastOffset) {
             // The stream ends before the last entry handed on: that one is gone, and what replaced it may be older.
             if (lastOffset > floor) {
+                unexplainedSinceNanos = 0;
                 rewind();
                 catchUp();
                 return;
@@ -291,31 +296,47 @@ final class StreamFollower {
             // was asked for while it ran (then the read may predate the predecessor).
             long predecessor = StreamIds.toOffset(message.previousId());
             if (predecessor > lastOffset && (lastOffset > before || readAgain)) {
+                unexplainedSinceNanos = 0;
                 waiting = new ArrayList<>(held.subList(i, held.size()));
                 catchUp();
                 return;
             }
             if (predecessor > lastOffset && predecessor > missed.cut()) {
                 // Not in the stream as read, and not trimmed: the read came from a server behind the publisher.
-                long now = System.nanoTime();
-                if (unexplainedSinceNanos == 0) {
-                    unexplainedSinceNanos = now;
-                }
-                if (now - unexplainedSinceNanos < unexplainedWaitNanos) {
+                if (pauseForPredecessor()) {
                     waiting = new ArrayList<>(held.subList(i, held.size()));
-                    pausing = true;
-                    CompletableFuture.delayedExecutor(UNEXPLAINED_PAUSE_MILLIS, TimeUnit.MILLISECONDS).execute(this::retry);
                     return;
                 }
                 reset.accept(Replay.HISTORY_LOST);
             }
-            unexplainedSinceNanos = 0;
             handOn(message.message());
         }
+        unexplainedSinceNanos = 0;
         if (readAgain) {
             waiting = new ArrayList<>();
             catchUp();
         }
+    }
+
+    /**
+     * Schedules the next read for a predecessor that reads did not find, the pauses doubling from 100 ms (every stream
+     * published to during a Sentinel switch is read again, and not all at once); false once the wait is over.
+     */
+    private boolean pauseForPredecessor() {
+        long now = System.nanoTime();
+        if (unexplainedSinceNanos == 0) {
+            unexplainedSinceNanos = now;
+            unexplainedPauses = 0;
+        }
+        if (now - unexplainedSinceNanos >= unexplainedWaitNanos) {
+            return false;
+        }
+        long pause = UNEXPLAINED_PAUSE_MILLIS << unexplainedPauses;
+        unexplainedPauses = Math.min(unexplainedPauses + 1, MAX_PAUSE_DOUBLINGS);
+        pausing = true;
+        CompletableFuture.delayedExecutor(pause / 2 + ThreadLocalRandom.current().nextLong(pause / 2 + 1),
+                TimeUnit.MILLISECONDS).execute(this::retry);
+        return true;
     }
 
     /** The channel is no longer followed: nothing more is delivered, even from a read in flight. */

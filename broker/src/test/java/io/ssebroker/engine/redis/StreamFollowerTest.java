@@ -156,6 +156,31 @@ class StreamFollowerTest {
         assertThat(readsAfter).containsExactly(5L, 5L);
     }
 
+    /** A read that finds the predecessor and the held message both ends the wait: a later gap waits afresh. */
+    @Test
+    void aWaitEndedByAReadThatFoundTheMessageToLeavesTheNextGapItsOwnWait() {
+        StreamFollower shortWait = new StreamFollower(offset -> {
+            readsAfter.add(offset);
+            CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
+            reads.add(read);
+            return read;
+        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)),
+                TimeUnit.MILLISECONDS.toNanos(1_500));
+        shortWait.startAt(5);
+        shortWait.received(message(7, 6));
+        reads.poll().complete(read(0));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !reads.isEmpty());
+        reads.poll().complete(read(0, 6, 7));
+        assertThat(delivered).containsExactly(6L, 7L);
+        await().pollDelay(Duration.ofMillis(1_600)).atMost(Duration.ofSeconds(5)).until(() -> true);
+        shortWait.received(message(9, 8)); // a second gap, longer after the first wait began than a wait lasts
+        reads.poll().complete(read(0));
+        assertThat(delivered).as("waits again rather than going on at once").containsExactly(6L, 7L);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !reads.isEmpty());
+        reads.poll().complete(read(0, 8));
+        assertThat(delivered).containsExactly(6L, 7L, 8L, 9L);
+    }
+
     /** One that reads never find is handed on in the end, with a reset rather than over a silent gap. */
     @Test
     void aPredecessorReadsNeverFindIsHandedOnWithAReset() {
