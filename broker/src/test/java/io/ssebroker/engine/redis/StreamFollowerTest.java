@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The follower of one stream channel: gaps read from the stream, messages handed on once and in order. */
@@ -29,6 +28,16 @@ class StreamFollowerTest {
         reads.add(read);
         return read;
     }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)));
+
+    /** A follower like the one above whose messages wait this long for a predecessor that reads do not find. */
+    private StreamFollower followerWaiting(Duration wait) {
+        return new StreamFollower(offset -> {
+            readsAfter.add(offset);
+            CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
+            reads.add(read);
+            return read;
+        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)), wait.toNanos());
+    }
 
     /** A reset, as it shows among the offsets handed on. */
     private static final Map<String, Long> RESETS = Map.of(Replay.EXPIRED, -1L, Replay.HISTORY_LOST, -2L);
@@ -159,13 +168,7 @@ class StreamFollowerTest {
     /** A read that finds the predecessor and the held message both ends the wait: a later gap waits afresh. */
     @Test
     void aWaitEndedByAReadThatFoundTheMessageToLeavesTheNextGapItsOwnWait() {
-        StreamFollower shortWait = new StreamFollower(offset -> {
-            readsAfter.add(offset);
-            CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
-            reads.add(read);
-            return read;
-        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)),
-                TimeUnit.MILLISECONDS.toNanos(1_500));
+        StreamFollower shortWait = followerWaiting(Duration.ofMillis(1_500));
         shortWait.startAt(5);
         shortWait.received(message(7, 6));
         reads.poll().complete(read(0));
@@ -184,13 +187,7 @@ class StreamFollowerTest {
     /** One that reads never find is handed on in the end, with a reset rather than over a silent gap. */
     @Test
     void aPredecessorReadsNeverFindIsHandedOnWithAReset() {
-        StreamFollower shortWait = new StreamFollower(offset -> {
-            readsAfter.add(offset);
-            CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
-            reads.add(read);
-            return read;
-        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)),
-                TimeUnit.MILLISECONDS.toNanos(300));
+        StreamFollower shortWait = followerWaiting(Duration.ofMillis(300));
         shortWait.startAt(5);
         shortWait.received(message(7, 6));
         await().atMost(Duration.ofSeconds(5)).until(() -> {
