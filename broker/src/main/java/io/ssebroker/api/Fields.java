@@ -156,8 +156,9 @@ final class Fields {
         return data;
     }
 
+    /** An optional single-valued text ("" when not given), at most {@code maxBytes} of UTF-8. */
     static String text(Params params, String field, int maxBytes) {
-        String value = params.first(field).orElse("");
+        String value = single(params, field).orElse("");
         if (ByteBufUtil.utf8Bytes(value) > maxBytes) {
             throw new ApiException(413, field + ": exceeds limits.max_message_bytes (" + maxBytes + ")");
         }

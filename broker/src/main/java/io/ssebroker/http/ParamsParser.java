@@ -137,7 +137,8 @@ final class ParamsParser {
         } catch (IllegalArgumentException e) {
             throw new ApiException(415, "Content-Type: charset " + name + " is not supported");
         }
-        if (!charset.canEncode() || !Arrays.equals(FORM_SYNTAX.getBytes(charset), FORM_SYNTAX.getBytes(StandardCharsets.US_ASCII))) {
+        if (!charset.equals(StandardCharsets.UTF_8) && (!charset.canEncode()
+                || !Arrays.equals(FORM_SYNTAX.getBytes(charset), FORM_SYNTAX.getBytes(StandardCharsets.US_ASCII)))) {
             throw new ApiException(415, "Content-Type: charset " + name + " is not supported (not ASCII-compatible)");
         }
         return charset;

@@ -213,6 +213,9 @@ class BadInputTest {
                 get("kick with neither uid nor device", "/kick?data=bye", 400, "uid"),
                 post("kick with empty uid and device", "/kick", FORM, "uid=&device=", 400, "uid"),
                 get("kick with LF in device", "/kick?device=d%0A1", 400, "device"),
+                get("kick with data given twice", "/kick?uid=nobody&data=x&data=y", 400, "data"),
+                post("kick with data as an empty JSON array", "/kick", JSON_TYPE, "{\"uid\":\"nobody\",\"data\":[]}", 400,
+                        "data"),
                 get("kick with data over limits.max_message_bytes", "/kick?uid=nobody&data="
                         + "k".repeat(MAX_MESSAGE_BYTES + 1), 413, "data"),
                 // /info

@@ -41,6 +41,33 @@ class ClusterOfflineGraceTest {
         assertThat(channel).containsExactly("user_online", "device_online", "device_offline", "user_offline");
     }
 
+    /**
+     * A device that connects again while its connection is still open (a page reload whose old connection has not
+     * closed yet; a phone on another network) replaces that connection: within the grace, the webhook gets neither
+     * the offline nor the online, as with the memory engine.
+     */
+    @Test
+    void aDeviceThatReplacesItsOwnConnectionWithinTheGraceSendsNeither() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone(); WebhookReceiver receiver = WebhookReceiver.start()) {
+            Map<String, String> settings = Map.of("redis.addrs", redis.first().address(),
+                    "callback.url", receiver.url("/hook"), "callback.offline_grace", "2");
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings);
+                 SseClient first = a.connect("u-again", "d-again")) {
+                first.nextOfType("sys_connected");
+                assertThat(receiver.next(2)).extracting(Call::event).containsExactly("user_online", "device_online");
+                try (SseClient again = b.connect("u-again", "d-again")) {
+                    again.nextOfType("sys_connected");
+                    assertThat(first.nextOfType("sys_extrude_offline")).isNotNull();
+                    assertThat(receiver.within(Duration.ofSeconds(3))).as("neither the extrusion's offline nor the online")
+                            .isEmpty();
+                }
+                assertThat(receiver.next(2)).extracting(Call::summary).containsExactly(
+                        "device_offline u-again d-again device_disconnect", "user_offline u-again d-again device_disconnect");
+            }
+        }
+    }
+
     /** Returns the changes the Redis channels got, in order. */
     private static List<String> comeBackOnAnotherNode(boolean graceOnChannels) throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");

@@ -285,7 +285,7 @@ final class RedisPresence {
                         device, json, Integer.toString(maxDevicesPerUser), session.nonce(), Long.toString(now),
                         changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid,
                         Long.toString(tokenIssuedAtMillis), Long.toString(ownerTtlMillis), run.arg,
-                        Integer.toString(ended.perUser()), Long.toString(ended.keptMillis()))
+                        Integer.toString(ended.perUser()), Long.toString(ended.keptMillis()), grace.millis() > 0 ? "1" : "0")
                 .thenCompose(result -> {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));

@@ -28,12 +28,14 @@
 --       ('0': no node takes them, and no offline is ever held), uid, when the connection's token was issued (ms),
 --       how long the owner is kept (ms), '1' when the connection is registered again after Redis lost it ('2' when
 --       a master lost writes: it replaces an older connection's entry), how many ended connections of a user are
---       remembered, how long they are (ms)
+--       remembered, how long they are (ms), '1' when an offline grace applies to the changes queued (a device that
+--       replaces its own connection then reports neither the offline nor the online, as if the offline were taken back)
 local now = tonumber(ARGV[5])
 local publishNow = ARGV[8] == '1'
 local queue = ARGV[9] == '1'
 local restoring = ARGV[13] ~= '0'
 local overOlder = ARGV[13] == '2'
+local graced = queue and ARGV[16] == '1'
 
 -- An offline still held for the grace under this field is taken back by this online: true when there was one.
 -- Most users have none held: one look at the hash spares a command per field, and nodes that queue nothing hold
@@ -144,12 +146,16 @@ if KEYS[7] then
   redis.call('HSET', KEYS[8], ARGV[4], ARGV[2])
 end
 if prev then
-  report('DEVICE_OFFLINE', 'extrude_offline', false)
+  report('DEVICE_OFFLINE', 'extrude_offline', graced)
 end
 if (not prev) and count == 0 then
   report('USER_ONLINE', 'device_connected', takeBack('user'))
 end
-report('DEVICE_ONLINE', 'device_connected', (not prev) and takeBack('d:' .. ARGV[1]))
+if prev then
+  report('DEVICE_ONLINE', 'device_connected', graced)
+else
+  report('DEVICE_ONLINE', 'device_connected', takeBack('d:' .. ARGV[1]))
+end
 pushAll(KEYS[3], queued)
 if prev then
   return {0, prev, last}
