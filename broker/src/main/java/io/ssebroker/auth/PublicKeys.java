@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 final class PublicKeys {
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\\s]+)-----END PUBLIC KEY-----");
+    private static final int JWKS_TIMEOUT_MILLIS = 10_000;
+    private static final int JWKS_MAX_BYTES = 1 << 20;
 
     private PublicKeys() {
     }
@@ -46,9 +48,13 @@ final class PublicKeys {
         return keys;
     }
 
+    /**
+     * The keys at a JWKS address. Bounded like any call to another service: a host that accepts the connection and
+     * never answers must not hold the start, or the refresh thread, for ever.
+     */
     static List<JWK> fromJwks(String url) {
         try {
-            return JWKSet.load(new URL(url)).getKeys();
+            return JWKSet.load(new URL(url), JWKS_TIMEOUT_MILLIS, JWKS_TIMEOUT_MILLIS, JWKS_MAX_BYTES).getKeys();
         } catch (IOException | ParseException e) {
             throw new IllegalArgumentException("jwt.jwks_url: cannot load " + url + ": " + e.getMessage(), e);
         }

@@ -206,6 +206,12 @@ public final class Broker implements EngineListener {
                         LoopConnections.SLICE_NANOS, metrics::delivered, broadcastBacklog::written));
         loop.add(connection);
         connection.stream.whenClosed(() -> detach(connection, replaced, loop));
+        if (draining) {
+            // Registered while the node began to drain: the drain's pass over the loops came before this connection
+            // was in its loop's list (or before the loop had a list), so it is told here, like the others.
+            connection.end(SystemEvents.INSTANCE_CLOSE, nodeAddress, StateChange.INSTANCE_CLOSE);
+            return;
+        }
         log.debug("connected uid={} device={} from {}", connection.session.uid(), connection.device(),
                 connection.session.clientAddress());
         engine.replay(connection.session.uid(), connection.device(), from).whenComplete((replay, error) ->

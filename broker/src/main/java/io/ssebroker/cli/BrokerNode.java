@@ -59,12 +59,17 @@ public final class BrokerNode implements AutoCloseable {
 
     public BrokerNode(BrokerConfig config) {
         this.config = config;
+        this.tokens = tokenService(config.jwt());
+        this.publisherAuth = new PublisherAuth(config.auth().apiKeys());
+    }
+
+    /** The token service of these settings; keys that cannot be read or loaded are a configuration error. */
+    static TokenService tokenService(BrokerConfig.Jwt jwt) {
         try {
-            this.tokens = new TokenService(config.jwt());
+            return new TokenService(jwt);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("config error: " + e.getMessage());
         }
-        this.publisherAuth = new PublisherAuth(config.auth().apiKeys());
     }
 
     /** Starts listening; returns the bound address. */

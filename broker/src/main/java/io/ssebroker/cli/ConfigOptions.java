@@ -21,6 +21,19 @@ final class ConfigOptions {
     @Option(names = "--secret", paramLabel = "SECRET", description = "HMAC secret for tokens (jwt.secret)")
     String secret;
 
+    /**
+     * These options completed by those given before the command's name ({@code sse-broker -c FILE check-config}),
+     * which picocli gives to the top command alone: an option after the name wins.
+     */
+    ConfigOptions after(ConfigOptions outer) {
+        ConfigOptions merged = new ConfigOptions();
+        merged.file = file != null ? file : outer.file;
+        merged.port = port != null ? port : outer.port;
+        merged.host = host != null ? host : outer.host;
+        merged.secret = secret != null ? secret : outer.secret;
+        return merged;
+    }
+
     ConfigLoader.LoadedConfig load() {
         Map<String, String> flags = new LinkedHashMap<>();
         if (port != null) {

@@ -36,9 +36,7 @@ final class LogSetup {
 
     /** Fails with a {@link ConfigException} naming the key when a log file cannot be written. */
     static void apply(BrokerConfig.Log settings) {
-        checkWritable("server.broker_log_path", settings.brokerLogPath());
-        checkWritable("server.error_log_path", settings.errorLogPath());
-        checkWritable("server.access_log_path", settings.accessLogPath());
+        checkPaths(settings);
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(settings.level()));
@@ -115,6 +113,13 @@ final class LogSetup {
     }
 
     /** Logback only reports a file it cannot open to its status log; a node must not run blind, so check first. */
+    /** Fails with a {@link ConfigException} naming the key when a log file cannot be written. */
+    static void checkPaths(BrokerConfig.Log settings) {
+        checkWritable("server.broker_log_path", settings.brokerLogPath());
+        checkWritable("server.error_log_path", settings.errorLogPath());
+        checkWritable("server.access_log_path", settings.accessLogPath());
+    }
+
     private static void checkWritable(String key, String path) {
         if (path.isEmpty()) {
             return;

@@ -1,9 +1,12 @@
 package io.ssebroker.cli;
 
+import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;
 import io.ssebroker.config.ConfigKey;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.config.ConfigSchema;
+import io.ssebroker.engine.redis.RedisEngine;
+import io.ssebroker.http.HttpServer;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -105,9 +108,12 @@ public final class Main implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
 
+        @CommandLine.ParentCommand
+        Main top;
+
         @Override
         public Integer call() throws Exception {
-            return serve(options);
+            return serve(options.after(top.options));
         }
     }
 
@@ -115,6 +121,9 @@ public final class Main implements Callable<Integer> {
     static final class Token implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
+
+        @CommandLine.ParentCommand
+        Main top;
 
         @Option(names = "--uid", required = true, description = "user id")
         String uid;
@@ -130,7 +139,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            ConfigLoader.LoadedConfig loaded = options.load();
+            ConfigLoader.LoadedConfig loaded = options.after(top.options).load();
             var jwt = loaded.config().jwt();
             if (jwt.secretGenerated()) {
                 spec.commandLine().getErr().println("jwt.secret is not set (config file, SSE_BROKER_JWT_SECRET or --secret): "
@@ -142,7 +151,7 @@ public final class Main implements Callable<Integer> {
                 return CONFIG_ERROR;
             }
             long lifetime = Math.min(ttl == null ? jwt.expireSeconds() : ttl, jwt.longestMintedSeconds());
-            spec.commandLine().getOut().println(new io.ssebroker.auth.TokenService(jwt).mint(uid, device, lifetime));
+            spec.commandLine().getOut().println(BrokerNode.tokenService(jwt).mint(uid, device, lifetime));
             return 0;
         }
     }
@@ -155,12 +164,16 @@ public final class Main implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
 
+        @CommandLine.ParentCommand
+        Main top;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
-            ConfigLoader.LoadedConfig loaded = options.load();
+            ConfigLoader.LoadedConfig loaded = options.after(top.options).load();
+            checkAsAStartWould(loaded.config());
             var out = spec.commandLine().getOut();
             out.println("# " + loaded.file().map(f -> "file " + f.toAbsolutePath()).orElse("no config file: built-in defaults"));
             String section = "";
@@ -177,6 +190,19 @@ public final class Main implements Callable<Integer> {
             out.println();
             out.println("# configuration is valid");
             return 0;
+        }
+
+        /**
+         * What a start reads besides the values: the token keys (files, or the JWKS address, fetched), the log files,
+         * the TLS certificate and key, the Redis addresses. Listening and connecting to Redis are left to the start.
+         */
+        private static void checkAsAStartWould(BrokerConfig config) {
+            BrokerNode.tokenService(config.jwt());
+            LogSetup.checkPaths(config.log());
+            HttpServer.checkTls(config.http());
+            if (config.redis().configured()) {
+                RedisEngine.checkSettings(config.redis());
+            }
         }
 
         private static String render(String path, Object value) {

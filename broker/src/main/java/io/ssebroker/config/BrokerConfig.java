@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /** The immutable, validated configuration of one node. */
@@ -114,7 +115,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
             new SecureRandom().nextBytes(random);
             secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         }
-        String algorithm = v.string("jwt.algorithm").trim().toUpperCase();
+        String algorithm = v.string("jwt.algorithm").trim().toUpperCase(Locale.ROOT);
         if (!MINTING_ALGORITHMS.contains(algorithm)) {
             throw ConfigException.invalid("jwt.algorithm", v.string("jwt.algorithm"), "must be one of HS256, HS384, HS512");
         }
@@ -148,17 +149,18 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
             throw ConfigException.invalid("redis.send_replicas_wait_ms", v.integer("redis.send_replicas_wait_ms"),
                     "must be shorter than redis.timeout (" + v.integer("redis.timeout") + " s)");
         }
-        String logLevel = v.string("log.level").trim().toLowerCase();
+        String logLevel = v.string("log.level").trim().toLowerCase(Locale.ROOT);
         if (!LOG_LEVELS.contains(logLevel)) {
             throw ConfigException.invalid("log.level", v.string("log.level"), "must be one of error, warn, info, debug, trace");
         }
-        String logFormat = v.string("log.format").trim().toLowerCase();
+        String logFormat = v.string("log.format").trim().toLowerCase(Locale.ROOT);
         if (!LOG_FORMATS.contains(logFormat)) {
             throw ConfigException.invalid("log.format", v.string("log.format"), "must be text or json");
         }
         for (String key : CALLBACK_URL_KEYS) {
-            checkWebhookUrl(key, v.string(key).trim());
+            checkHttpUrl(key, v.string(key).trim());
         }
+        checkHttpUrl("jwt.jwks_url", v.string("jwt.jwks_url").trim());
         checkTlsFiles(v.string("http.tls_cert").trim(), v.string("http.tls_key").trim());
         List<AddressRange> trustedProxies = new java.util.ArrayList<>();
         for (String proxy : v.list("http.trusted_proxies")) {
@@ -169,7 +171,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         "must be an IP address or a CIDR range such as 10.0.0.0/8 (" + e.getMessage() + ")");
             }
         }
-        String clientAddressHeader = v.string("http.client_address_header").trim().toLowerCase();
+        String clientAddressHeader = v.string("http.client_address_header").trim().toLowerCase(Locale.ROOT);
         if (!CLIENT_ADDRESS_HEADERS.contains(clientAddressHeader)) {
             throw ConfigException.invalid("http.client_address_header", v.string("http.client_address_header"),
                     "must be one of auto, forwarded, x-forwarded-for, x-real-ip");
@@ -232,13 +234,13 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         }
     }
 
-    private static void checkWebhookUrl(String key, String url) {
+    private static void checkHttpUrl(String key, String url) {
         if (url.isEmpty()) {
             return;
         }
         try {
             URI uri = new URI(url);
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
                 return;
             }

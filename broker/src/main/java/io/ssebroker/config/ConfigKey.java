@@ -2,6 +2,7 @@ package io.ssebroker.config;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One known configuration key: where it lives, its type, its default and its bounds.
@@ -16,7 +17,7 @@ public record ConfigKey(String section, String name, Type type, Object defaultVa
     }
 
     public String envName() {
-        return "SSE_BROKER_" + section.toUpperCase() + "_" + name.toUpperCase();
+        return "SSE_BROKER_" + section.toUpperCase(Locale.ROOT) + "_" + name.toUpperCase(Locale.ROOT);
     }
 
     static ConfigKey integer(String section, String name, long defaultValue, long min, long max, String doc) {
@@ -77,7 +78,7 @@ public record ConfigKey(String section, String name, Type type, Object defaultVa
         if (raw instanceof Boolean b) {
             return b;
         }
-        String text = String.valueOf(raw).trim().toLowerCase();
+        String text = String.valueOf(raw).trim().toLowerCase(Locale.ROOT);
         return switch (text) {
             case "true", "1", "yes", "on" -> true;
             case "false", "0", "no", "off" -> false;
@@ -86,11 +87,15 @@ public record ConfigKey(String section, String name, Type type, Object defaultVa
     }
 
     private List<String> toList(Object raw) {
+        // The value is not repeated in these errors: a list may hold API keys.
+        if (raw instanceof java.util.Map<?, ?>) {
+            throw new ConfigException("config error: " + path() + " must be a list of strings, not a table");
+        }
         List<String> out = new ArrayList<>();
         if (raw instanceof List<?> items) {
             for (Object item : items) {
                 if (item instanceof List<?> || item instanceof java.util.Map<?, ?>) {
-                    throw ConfigException.invalid(path(), raw, "must be a list of strings");
+                    throw new ConfigException("config error: " + path() + " must be a list of strings");
                 }
                 addTrimmed(out, String.valueOf(item));
             }

@@ -74,7 +74,7 @@ public final class ConfigSchema {
             integer("limits", "connects_per_second_per_address", 100, 0, MAX_INT, "new SSE connections per second per client address, bursts of as many allowed (429 beyond; an event-stream request gets 200 and sys_unavailable); 0 = no limit"),
             integer("limits", "max_unsent_bytes", 1_048_576, 4096, 1024L * 1024 * 1024, "unsent bytes after which a slow client is disconnected"),
 
-            list("auth", "api_keys", "publisher API keys; when empty the publisher API is served to local clients only (loopback, not through a proxy)"),
+            list("auth", "api_keys", "publisher API keys; when empty the publisher API is served to local clients only (loopback, not through a proxy, not from another site's page)"),
 
             list("http", "cors_origins", "origins allowed by CORS; '*' for any (no credentials)"),
             list("http", "trusted_proxies", "proxy addresses or CIDR ranges whose forwarding headers are believed"),

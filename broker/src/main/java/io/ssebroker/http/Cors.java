@@ -27,6 +27,11 @@ final class Cors {
         return origin != null && (any || origins.contains(origin));
     }
 
+    /** Whether the origin is listed by name ({@code *} aside): a site the operator named as one of theirs. */
+    boolean lists(String origin) {
+        return origins.contains(origin);
+    }
+
     /** Adds the headers for an allowed origin; nothing otherwise (the browser then blocks the answer). */
     void apply(String origin, HttpHeaders headers) {
         if (!allows(origin)) {

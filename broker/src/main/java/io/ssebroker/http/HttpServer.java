@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -52,12 +53,14 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.broker.RetryDelays;
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigException;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
 import io.ssebroker.sse.HeartbeatTimeout;
 import java.net.InetSocketAddress;
+import java.nio.channels.UnresolvedAddressException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -116,6 +119,13 @@ public final class HttpServer implements AutoCloseable {
         this.workerGroup = new MultiThreadIoEventLoopGroup(threads, factory);
     }
 
+    /** Reads the TLS certificate and key the way a start does, without listening: a mistake there is fatal. */
+    public static void checkTls(BrokerConfig.Http http) {
+        if (http.tls()) {
+            ServerTls.context(http);
+        }
+    }
+
     /**
      * Binds without accepting yet and returns the address actually bound (the port is chosen when configured as 0),
      * so that the node can name itself before the first request.
@@ -153,8 +163,24 @@ public final class HttpServer implements AutoCloseable {
                     + " or no native epoll for this platform): on {}, a client that vanishes without closing its"
                     + " connection is noticed by TCP alone", transport);
         }
-        serverChannel = bootstrap.bind(config.server().host(), config.server().port()).sync().channel();
+        String host = config.server().host();
+        int port = config.server().port();
+        ChannelFuture bound = bootstrap.bind(host, port).await();
+        if (!bound.isSuccess()) {
+            close();
+            throw new ConfigException("config error: server.host/server.port = " + host + ":" + port
+                    + ": cannot listen there: " + reason(bound.cause()));
+        }
+        serverChannel = bound.channel();
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** Why a bind failed, in the system's words (address in use, not an address of this host, permission denied). */
+    private static String reason(Throwable cause) {
+        if (cause instanceof UnresolvedAddressException) {
+            return "no such host";
+        }
+        return cause.getMessage() != null ? cause.getMessage() : cause.toString();
     }
 
     /**
@@ -389,6 +415,8 @@ public final class HttpServer implements AutoCloseable {
 
     /** Answers a body over {@code limits.max_body_bytes} with the 413 envelope instead of Netty's bare answer. */
     private static final class BoundedAggregator extends HttpObjectAggregator {
+        private static final String TOO_LARGE = "request body larger than limits.max_body_bytes";
+
         private final Cors cors;
 
         BoundedAggregator(int maxBodyBytes, Cors cors) {
@@ -410,8 +438,7 @@ public final class HttpServer implements AutoCloseable {
             ReferenceCountUtil.release(answer);
             ChannelHandlerContext ctx = pipeline.context(this);
             String origin = start.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ORIGIN);
-            String reason = status == 413 ? "request body larger than limits.max_body_bytes"
-                    : "Expect: only 100-continue is supported";
+            String reason = status == 413 ? TOO_LARGE : "Expect: only 100-continue is supported";
             FullHttpResponse envelope = new Responder(ctx, false, origin, cors, System.nanoTime()).response(
                     HttpResponseStatus.valueOf(status), Envelope.failure(ctx.alloc(), status, reason, System.nanoTime()),
                     "application/json; charset=utf-8");
@@ -423,7 +450,7 @@ public final class HttpServer implements AutoCloseable {
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             String origin = oversized.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ORIGIN);
             new Responder(ctx, false, origin, cors, System.nanoTime())
-                    .failure(413, "request body larger than limits.max_body_bytes");
+                    .failure(413, TOO_LARGE);
             HttpUtil.setKeepAlive(oversized, false);
         }
     }

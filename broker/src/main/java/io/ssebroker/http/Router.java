@@ -213,16 +213,18 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /**
      * Publisher API rule: an API key when keys are configured, else local clients only (loopback, neither the request
-     * nor, over HTTP/2, a stream before it on its connection forwarded).
+     * nor, over HTTP/2, a stream before it on its connection forwarded, and not a page of another site in a browser
+     * on this host).
      */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers())
-                && !ForwardedConnection.seen(ctx.channel());
+                && !ForwardedConnection.seen(ctx.channel())
+                && !ForeignPageRequests.isForeign(request.headers(), cors);
         Integer refused = publisherAuth.check(apiKey(request), local);
         if (refused != null) {
             throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
-                    : new ApiException(403, "publisher API is served to local clients only (loopback, not through a proxy)"
-                            + " when auth.api_keys is empty");
+                    : new ApiException(403, "publisher API is served to local clients only (loopback, not through a proxy,"
+                            + " not from another site's page) when auth.api_keys is empty");
         }
     }
 

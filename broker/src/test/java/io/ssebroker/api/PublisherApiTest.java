@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ssebroker.testing.Api;
 import io.ssebroker.testing.Api.Answer;
+import io.ssebroker.testing.RawConnection;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TestNode;
@@ -480,8 +481,9 @@ class PublisherApiTest {
             Answer otherPreflight = cors.api().send("OPTIONS", "/send", Map.of("Origin", OTHER_ORIGIN,
                     "Access-Control-Request-Method", "POST"));
             assertThat(otherPreflight.header("Access-Control-Allow-Origin")).isNull();
+            // without API keys a page of a site not listed is no local client
             Answer otherGet = cors.api().get("/info", Map.of(), Map.of("Origin", OTHER_ORIGIN));
-            assertThat(otherGet.status()).isEqualTo(200);
+            assertThat(otherGet.status()).isEqualTo(403);
             assertThat(otherGet.header("Access-Control-Allow-Origin")).isNull();
             try (SseClient stream = SseClient.open(cors, "/events?device=cors-d2&token=" + token,
                     Map.of("Origin", OTHER_ORIGIN))) {
@@ -503,8 +505,9 @@ class PublisherApiTest {
 
     @Test
     void corsWithAnyOriginAllowsNoCredentials() throws InterruptedException {
-        try (TestNode cors = TestNode.start(Map.of("http.cors_origins", "*"))) {
-            Answer get = cors.api().get("/info", Map.of(), Map.of("Origin", OTHER_ORIGIN));
+        try (TestNode cors = TestNode.start(Map.of("http.cors_origins", "*", "auth.api_keys", API_KEY))) {
+            // '*' opens the publisher API to every site's pages only for a caller with a key
+            Answer get = cors.api().get("/info", Map.of(), Map.of("Origin", OTHER_ORIGIN, "X-API-Key", API_KEY));
             assertSuccess(get);
             assertThat(get.header("Access-Control-Allow-Origin")).isEqualTo("*");
             assertThat(get.header("Access-Control-Allow-Credentials")).isNull();
@@ -516,7 +519,8 @@ class PublisherApiTest {
             assertThat(preflight.header("Access-Control-Allow-Credentials")).isNull();
             assertThat(preflight.header("Access-Control-Allow-Methods")).contains("POST");
 
-            String token = cors.token("star-u", "star-d");
+            String token = cors.api().get("/token", Map.of("uid", "star-u", "device", "star-d"), Map.of("X-API-Key", API_KEY))
+                    .result().asText();
             try (SseClient stream = SseClient.open(cors, "/events?token=" + token, Map.of("Origin", ORIGIN))) {
                 assertThat(stream.status()).isEqualTo(200);
                 assertThat(stream.header("Access-Control-Allow-Origin")).isEqualTo("*");
@@ -528,7 +532,7 @@ class PublisherApiTest {
     @Test
     void noCorsHeadersByDefault() {
         Answer get = node.api().get("/info", Map.of(), Map.of("Origin", ORIGIN));
-        assertSuccess(get);
+        assertThat(get.status()).as("a page of another site, without a key").isEqualTo(403);
         assertThat(get.header("Access-Control-Allow-Origin")).isNull();
         Answer preflight = node.api().send("OPTIONS", "/send", Map.of("Origin", ORIGIN, "Access-Control-Request-Method", "POST"));
         assertThat(preflight.header("Access-Control-Allow-Origin")).isNull();
@@ -586,6 +590,45 @@ class PublisherApiTest {
         }
         // from a peer that is not a trusted proxy the header names nobody, but the request was forwarded all the same
         assertFailure(node.api().get("/info", Map.of(), Map.of("X-Forwarded-For", "203.0.113.7")), 403, "loopback");
+    }
+
+    @Test
+    void withoutKeysABrowsersRequestForAnotherSitesPageIsNotLocal() throws InterruptedException {
+        Map<String, String> params = Map.of("uid", "page-u", "data", "x");
+        String own = node.baseUrl();
+        for (String path : List.of("/token", "/send", "/kick", "/info")) {
+            // an image or a form of another site, a sandboxed page
+            assertFailure(node.api().get(path, params, Map.of("Sec-Fetch-Site", "cross-site")), 403, "another site");
+            assertFailure(node.api().get(path, params, Map.of("Sec-Fetch-Site", "same-site")), 403, "another site");
+            assertFailure(node.api().get(path, params, Map.of("Origin", "https://evil.example")), 403, "another site");
+            assertFailure(node.api().get(path, params, Map.of("Origin", "null")), 403, "another site");
+            // the node's own page (the demo page), an address typed in, a back end's client
+            assertSuccess(node.api().get(path, params, Map.of("Origin", own, "Sec-Fetch-Site", "same-origin")));
+            assertSuccess(node.api().get(path, params, Map.of("Sec-Fetch-Site", "none")));
+            assertSuccess(node.api().get(path, params));
+        }
+        // a DNS name its owner rebound to 127.0.0.1: the browser thinks the page and the node are one origin
+        String rebound = "GET /info?uid=page-u HTTP/1.1\r\nHost: rebound.example:" + node.port()
+                + "\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n";
+        try (RawConnection browser = new RawConnection(node.port())) {
+            browser.write(rebound).read(Duration.ofSeconds(5));
+            assertThat(browser.status()).isEqualTo(403);
+        }
+        String backEnd = "GET /info?uid=page-u HTTP/1.1\r\nHost: broker.internal:" + node.port()
+                + "\r\nConnection: close\r\n\r\n";
+        try (RawConnection client = new RawConnection(node.port())) {
+            client.write(backEnd).read(Duration.ofSeconds(5));
+            assertThat(client.status()).isEqualTo(200);
+        }
+        // a site the operator lists is theirs; '*' opens the streams to every site, not the publisher API
+        try (TestNode listing = TestNode.start(Map.of("http.cors_origins", "https://app.example"));
+                TestNode any = TestNode.start(Map.of("http.cors_origins", "*"))) {
+            assertSuccess(listing.api().get("/info", params, Map.of("Origin", "https://app.example")));
+            assertFailure(listing.api().get("/info", params, Map.of("Origin", "https://evil.example")), 403,
+                    "another site");
+            assertFailure(any.api().get("/info", params, Map.of("Origin", "https://evil.example")), 403,
+                    "another site");
+        }
     }
 
     // ---- paths, methods, page ----

@@ -1,6 +1,7 @@
 package io.ssebroker.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -13,9 +14,12 @@ import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Date;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,6 +52,38 @@ class JwksTest {
                 assertThat(client.status()).isEqualTo(401);
                 assertThat(client.body()).contains("token");
             }
+        } finally {
+            provider.stop(0);
+        }
+    }
+
+    @Test
+    void aProviderThatNeverAnswersOrAnswersTooMuchFailsTheLoadInBoundedTime() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            // the kernel accepts the connection; nobody reads the request or answers it
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> PublicKeys.fromJwks("http://127.0.0.1:" + silent.getLocalPort() + "/jwks.json"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("jwt.jwks_url");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+        }
+        byte[] endless = new byte[2 << 20];
+        java.util.Arrays.fill(endless, (byte) ' ');
+        HttpServer provider = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        provider.createContext("/jwks.json", exchange -> {
+            exchange.sendResponseHeaders(200, endless.length);
+            try {
+                exchange.getResponseBody().write(endless);
+            } catch (IOException e) {
+                // the client stopped reading at its limit
+            }
+            exchange.close();
+        });
+        provider.start();
+        try {
+            assertThatThrownBy(() -> PublicKeys.fromJwks("http://127.0.0.1:" + provider.getAddress().getPort() + "/jwks.json"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("jwt.jwks_url");
         } finally {
             provider.stop(0);
         }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A kick (or an extrusion) that reaches the node while a connection of the kicked user is registered but not attached
  * yet finds no connection to end; the connection ends itself once attached, with the kick's data. Here the registration's answer
- * is held back until the kick has come.
+ * is held back until the kick has come. A shutdown's drain that begins meanwhile is the same case.
  */
 class KickDuringRegistrationTest {
     private final BrokerConfig config = new ConfigLoader(Map.of())
@@ -95,6 +95,19 @@ class KickDuringRegistrationTest {
         } finally {
             newer.finishAndReleaseAll();
         }
+    }
+
+    /** A drain that began while the connection was registered: it found no connection, the connection ends itself. */
+    @Test
+    void aConnectionRegisteredWhileTheNodeDrainsIsToldTheInstanceCloses() {
+        broker.start();
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), opener());
+        assertThat(broker.drain(0)).as("the registration is still pending").isFalse();
+        engine.answerRegistrations();
+        channel.runPendingTasks();
+        assertThat(Outbound.text(channel)).contains("event: sys_instance_close\n").contains("data: node:1\n")
+                .doesNotContain("sys_connected");
+        assertThat(channel.isOpen()).isFalse();
     }
 
     private StreamOpener opener() {

@@ -1,17 +1,22 @@
 package io.ssebroker.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.SignedJWT;
+import io.ssebroker.config.ConfigException;
+import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.testing.CommandRun;
+import io.ssebroker.testing.TestNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,6 +133,23 @@ class CliTest {
         CommandRun run = run("check-config", "-c", file.toString());
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.err()).contains("sse.heartbeat_interval").contains("abc");
+    }
+
+    @Test
+    void aNodeThatCannotListenNamesTheKeysAndTheReason() throws Exception {
+        try (TestNode first = TestNode.start()) {
+            Map<String, String> samePort = Map.of("server.host", "127.0.0.1", "server.port",
+                    String.valueOf(first.port()), "jwt.secret", SECRET);
+            BrokerNode second = new BrokerNode(new ConfigLoader(Map.of()).load(Optional.empty(), samePort).config());
+            assertThatThrownBy(second::start).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("server.host/server.port = 127.0.0.1:" + first.port())
+                    .hasMessageContaining("cannot listen there");
+            BrokerNode nowhere = new BrokerNode(new ConfigLoader(Map.of()).load(Optional.empty(),
+                    Map.of("server.host", "no-such-host.invalid", "server.port", "0", "jwt.secret", SECRET)).config());
+            assertThatThrownBy(nowhere::start).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("no-such-host.invalid").hasMessageContaining("no such host");
+            assertThat(first.api().get("/healthz", Map.of()).status()).isEqualTo(200);
+        }
     }
 
     @Test

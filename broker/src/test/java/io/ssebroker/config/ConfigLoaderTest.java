@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -394,6 +395,54 @@ class ConfigLoaderTest {
                 .load(Optional.empty(), Map.of()).config();
         assertThat(config.auth().apiKeys()).containsExactly("key-aaaaaaaaaaaaaaaa", "key-bbbbbbbbbbbbbbbb");
         assertThat(config.http().corsOrigins()).containsExactly("https://a.example.com", "https://b.example.com:8443");
+    }
+
+    @Test
+    void aJwksAddressThatIsNotHttpIsRefused() throws IOException {
+        Path file = write("""
+                [jwt]
+                jwks_url = "file:///etc/passwd"
+                """);
+        assertThatThrownBy(() -> load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("jwt.jwks_url")
+                .hasMessageContaining("http:// or https://");
+    }
+
+    @Test
+    void aTableWhereAListBelongsIsRefusedWithoutEchoingIt() throws IOException {
+        Path file = write("""
+                [auth]
+                api_keys = { primary = "key-aaaaaaaaaaaaaaaa", backup = "key-bbbbbbbbbbbbbbbb" }
+                """);
+        assertThatThrownBy(() -> load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("auth.api_keys must be a list of strings, not a table")
+                .hasMessageNotContaining("key-aaaaaaaaaaaaaaaa");
+    }
+
+    @Test
+    void namesAndValuesAreReadTheSameInEveryLocale() throws IOException {
+        Locale before = Locale.getDefault();
+        Locale.setDefault(new Locale("tr", "TR")); // where a lower-case i upper-cases to a dotted capital I
+        try {
+            Path file = write("""
+                    [log]
+                    level = "INFO"
+
+                    [http]
+                    client_address_header = "X-Real-IP"
+                    """);
+            ConfigLoader.LoadedConfig loaded = new ConfigLoader(Map.of(
+                    "SSE_BROKER_AUTH_API_KEYS", "key-aaaaaaaaaaaaaaaa",
+                    "SSE_BROKER_LIMITS_MAX_CONNECTIONS", "1234"))
+                    .load(Optional.of(file), Map.of());
+            assertThat(loaded.warnings()).isEmpty();
+            assertThat(loaded.config().auth().apiKeys()).containsExactly("key-aaaaaaaaaaaaaaaa");
+            assertThat(loaded.values().integer("limits.max_connections")).isEqualTo(1234);
+        } finally {
+            Locale.setDefault(before);
+        }
     }
 
     @Test

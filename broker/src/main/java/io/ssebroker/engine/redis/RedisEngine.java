@@ -117,6 +117,11 @@ public final class RedisEngine implements Engine {
         this.stateChanges = stateChanges;
     }
 
+    /** Checks the Redis addresses and Sentinel settings without connecting: a mistake there is fatal at start. */
+    public static void checkSettings(BrokerConfig.Redis settings) {
+        RedisConnections.validate(settings);
+    }
+
     /**
      * Checks the configuration (a mistake there is fatal), then connects: once at once, so that a node whose Redis is
      * up starts ready; when Redis is not reachable or not ready yet (a cluster still forming), the node starts anyway
@@ -125,7 +130,7 @@ public final class RedisEngine implements Engine {
     @Override
     public void start(EngineListener listener) {
         this.listener = listener;
-        RedisConnections.validate(config.redis());
+        checkSettings(config.redis());
         connectOrRetry(0);
     }
 
