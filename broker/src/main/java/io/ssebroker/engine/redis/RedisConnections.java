@@ -86,7 +86,16 @@ final class RedisConnections implements AutoCloseable {
     /** Connects (blocking, bounded by the timeouts); fails when Redis cannot be reached or is not ready. */
     static RedisConnections open(BrokerConfig.Redis config, ClientResources resources) {
         Duration timeout = Duration.ofSeconds(config.timeoutSeconds());
-        SocketOptions socket = SocketOptions.builder().connectTimeout(timeout).keepAlive(true).build();
+        // A connection whose path died without a reset (a NAT or firewall that forgot the flow, a host gone) must
+        // end within about redis.timeout, not after the kernel's retransmissions (some fifteen minutes): Lettuce
+        // reconnects only when the socket ends, and a command that times out does not end it. Data left
+        // unacknowledged that long ends it (TCP_USER_TIMEOUT, epoll), and so do keep-alive probes left unanswered
+        // on a connection with nothing to send (a subscriptions-only link).
+        SocketOptions socket = SocketOptions.builder().connectTimeout(timeout)
+                .keepAlive(SocketOptions.KeepAliveOptions.builder().enable().idle(timeout)
+                        .interval(Duration.ofSeconds(1)).count(3).build())
+                .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable().tcpUserTimeout(timeout).build())
+                .build();
         TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
         ClientOptions nodeOptions = ClientOptions.builder()
                 .socketOptions(socket)

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.ssebroker.testing.PacketFilter;
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -80,6 +83,43 @@ class RedisSharedConnectionTest {
             assertThat(client.next().data()).isEqualTo("moved");
             assertThat(client.isClosedByServer()).isFalse();
         }
+    }
+
+    /**
+     * The path to Redis dies without a reset (the node's segments dropped, as by a NAT that forgot the flow): the
+     * socket ends within about redis.timeout (unacknowledged data, TCP_USER_TIMEOUT) and a new connection serves the
+     * sends and the subscriptions, where the kernel's retransmissions alone would keep the dead one for minutes.
+     */
+    @Test
+    void aConnectionWhosePathDiedSilentlyIsReplaced() throws Exception {
+        assumeTrue(PacketFilter.available(), "nft cannot filter packets here (Linux, root and Debian's nftables needed)");
+        try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "2"));
+             SseClient client = node.connect("u-path", "d-path")) {
+            client.nextOfType("sys_connected");
+            int nodePort = nodeConnectionPorts().get(0);
+            try (PacketFilter silence = PacketFilter.dropping(nodePort, redis.first().port())) {
+                // sends fail (503) while the connection waits for its segments to be acknowledged, then go through
+                // a new one, which the filter does not touch
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> node.api().postForm("/send", Map.of("uid", "u-path", "data", "through")).status() == 200);
+                // Redis still lists the dead connection (the node's reset was dropped too): the new one is the other
+                assertThat(nodeConnectionPorts()).contains(nodePort).hasSize(2);
+            }
+            SseClient.Event event;
+            do {
+                event = client.next(Duration.ofSeconds(10));
+            } while (!"through".equals(event.data()));
+            assertThat(client.isClosedByServer()).isFalse();
+        }
+    }
+
+    /** The local ports of the node's connections that Redis knows (those with subscriptions). */
+    private List<Integer> nodeConnectionPorts() {
+        return redis.first().cli("CLIENT", "LIST", "TYPE", "pubsub").lines().filter(line -> !line.isBlank())
+                .map(line -> Arrays.stream(line.split(" ")).filter(field -> field.startsWith("addr=")).findFirst()
+                        .orElseThrow())
+                .map(address -> Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)))
+                .toList();
     }
 
     /** The clients of the given type, the node's: {@code redis-cli}'s own connection is of type normal. */
