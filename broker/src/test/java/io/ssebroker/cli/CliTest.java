@@ -125,6 +125,28 @@ class CliTest {
     }
 
     @Test
+    void optionsBeforeTheCommandNameApplyToIt() throws IOException {
+        Path file = write("[server]\nport = 9125\n");
+        CommandRun run = run("-c", file.toString(), "check-config");
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        assertThat(run.out()).contains("port = 9125");
+        CommandRun after = run("-c", file.toString(), "check-config", "--port", "9126");
+        assertThat(after.out()).as("an option after the name wins").contains("port = 9126");
+    }
+
+    @Test
+    void checkConfigReadsTheKeyFilesAStartReads() throws IOException {
+        Path file = write("""
+                [jwt]
+                public_key = "%s"
+                """.formatted(dir.resolve("missing.pem")));
+        CommandRun run = run("check-config", "-c", file.toString());
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.err()).contains("jwt.public_key").contains("missing.pem");
+        assertThat(run.out()).doesNotContain("configuration is valid");
+    }
+
+    @Test
     void checkConfigWithABadValueExitsWithTheKeyInStderr() throws IOException {
         Path file = write("""
                 [sse]

@@ -35,7 +35,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -164,8 +163,9 @@ public final class RedisEngine implements Engine {
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
             failedRegistrations = new FailedRegistrations(presence);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
-            routing = new RedisRouting(keys, streams::readAfter, this::handOn,
-                    listener::streamReset, control::received, listener::revalidate,
+            FollowedStreamsOutlet outlet = new FollowedStreamsOutlet(listener, ioThread.executor());
+            routing = new RedisRouting(keys, streams::readAfter, outlet::deliver,
+                    outlet::reset, control::received, listener::revalidate,
                     TimeUnit.SECONDS.toNanos(config.redis().channelLingerSeconds()));
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
@@ -229,27 +229,6 @@ public final class RedisEngine implements Engine {
     /** The live nodes that differ from this one in whether they queue presence changes for a webhook. */
     CompletableFuture<List<String>> nodesQueuingOtherwise() {
         return liveness.nodesQueuingOtherwise();
-    }
-
-    /**
-     * Hands a message of a followed stream to the node's connections; a broadcast from the Redis thread's next task.
-     * Redis sends a script's pub/sub message before the script's reply, and the Redis thread reads both in one go
-     * (in one read on a standalone Redis's single connection; usually in one round over its sockets on a cluster's):
-     * handed on at once, the fan-out of a broadcast published here would be queued on the event loops before the
-     * answer to its publisher, which would wait for the fan-out's first slice, and its client would read it behind
-     * the first deliveries. Deferred, the answer goes first, as it does with the memory engine. Broadcasts
-     * keep their order: all of them take the same queue. Messages to a user go at once (one connection's write).
-     */
-    private void handOn(StreamMessage message) {
-        if (!message.isBroadcast()) {
-            listener.deliver(message);
-            return;
-        }
-        try {
-            ioThread.executor().execute(() -> listener.deliver(message));
-        } catch (RejectedExecutionException stopped) {
-            // the node is closing: its connections with it
-        }
     }
 
     /** Fails a call made before the node has connected to Redis. */
