@@ -37,7 +37,7 @@ public final class ConfigSchema {
 
             list("redis", "addrs", "Redis addresses; one = standalone, several = Redis Cluster"),
             string("redis", "password", "", "Redis password"),
-            integer("redis", "db", 0, 0, 15, "Redis database (standalone only)"),
+            integer("redis", "db", 0, 0, 15, "Redis database (standalone and Sentinel; a Redis Cluster has 0 only, and another value is ignored there with a warning)"),
             integer("redis", "pool_size", 0, 0, 10_000, "go-sse-broker key; accepted (one multiplexed connection is used)"),
             string("redis", "username", "", "Redis ACL user name"),
             bool("redis", "tls", false, "connect with TLS (also implied by rediss:// addresses)"),

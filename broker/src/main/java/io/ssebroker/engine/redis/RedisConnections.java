@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The connections a node keeps to Redis, whatever the deployment: one for commands (pipelined, shared by all
@@ -39,6 +41,7 @@ import java.util.function.Supplier;
  * {@link SentinelWatch}. Commands fail at once while disconnected, so that a publish is refused rather than queued.
  */
 final class RedisConnections implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RedisConnections.class);
     final RedisClusterAsyncCommands<String, String> commands;
     final ShardNodes shards;
     final boolean cluster;
@@ -79,7 +82,7 @@ final class RedisConnections implements AutoCloseable {
             sentinelUri(config, timeout);
             sentinelAddresses(config);
         } else {
-            config.addrs().forEach(address -> uri(address, config, timeout));
+            config.addrs().forEach(address -> uri(address, config, config.db(), timeout));
         }
     }
 
@@ -112,7 +115,7 @@ final class RedisConnections implements AutoCloseable {
             return openCluster(config, resources, timeout, socket, timeouts, nodeOptions);
         }
         boolean sentinel = !config.sentinelMaster().isEmpty();
-        RedisURI uri = sentinel ? sentinelUri(config, timeout) : uri(config.addrs().get(0), config, timeout);
+        RedisURI uri = sentinel ? sentinelUri(config, timeout) : uri(config.addrs().get(0), config, config.db(), timeout);
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(nodeOptions);
         try {
@@ -129,6 +132,9 @@ final class RedisConnections implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             shutdown(List.of(client));
+            if (!sentinel && selectRefusedByCluster(e)) {
+                return openCluster(config, resources, timeout, socket, timeouts, nodeOptions); // see there
+            }
             throw e;
         }
         // One address of a Redis Cluster's node: the seed of the cluster.
@@ -138,9 +144,14 @@ final class RedisConnections implements AutoCloseable {
 
     private static RedisConnections openCluster(BrokerConfig.Redis config, ClientResources resources, Duration timeout,
                                                 SocketOptions socket, TimeoutOptions timeouts, ClientOptions nodeOptions) {
+        // A Redis Cluster has database 0 alone, and refuses SELECT: a go-sse-broker configuration with another
+        // redis.db (which the cluster ignored there) connects all the same.
+        if (config.db() != 0) {
+            log.warn("redis.db = {} ignored: a Redis Cluster has database 0 only", config.db());
+        }
         List<RedisURI> seeds = new ArrayList<>();
         for (String address : config.addrs()) {
-            seeds.add(uri(address, config, timeout));
+            seeds.add(uri(address, config, 0, timeout));
         }
         RedisClusterClient client = RedisClusterClient.create(resources, seeds);
         ClusterClientOptions.Builder options = ClusterClientOptions.builder()
@@ -175,7 +186,7 @@ final class RedisConnections implements AutoCloseable {
         AtomicLong lastRefresh = new AtomicLong(System.nanoTime());
         try {
             var commands = client.connect(Utf8Codec.INSTANCE);
-            ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, timeout));
+            ShardNodes shards = new ClusterShardNodes(client, nodes, node -> uri(node, config, 0, timeout));
             return new RedisConnections(clients, commands, commands.async(), shards, true,
                     () -> ReplicatedSends.cluster(sends, sends.connect(Utf8Codec.INSTANCE), lastRefresh));
         } catch (RuntimeException e) {
@@ -246,12 +257,22 @@ final class RedisConnections implements AutoCloseable {
         return uris;
     }
 
-    private static RedisURI uri(String address, BrokerConfig.Redis config, Duration timeout) {
+    /** Whether connecting failed because the address is a Redis Cluster's node, which has no database but 0. */
+    private static boolean selectRefusedByCluster(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && cause.getMessage().contains("SELECT is not allowed in cluster mode")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static RedisURI uri(String address, BrokerConfig.Redis config, int database, Duration timeout) {
         boolean tls = config.tls() || address.startsWith("rediss://");
         HostPort hostPort = HostPort.parse(address, RedisURI.DEFAULT_REDIS_PORT);
         RedisURI.Builder builder = RedisURI.Builder.redis(hostPort.host(), hostPort.port())
                 .withSsl(tls)
-                .withDatabase(config.db())
+                .withDatabase(database)
                 .withTimeout(timeout);
         credentials(builder, config);
         return builder.build();

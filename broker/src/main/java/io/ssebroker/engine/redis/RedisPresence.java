@@ -569,7 +569,11 @@ final class RedisPresence {
         });
     }
 
-    /** Comes back later for offlines still within their grace, or takes the user out of the set of users with some. */
+    /**
+     * Comes back later for offlines still within their grace, or takes the user out of the set of users with some.
+     * Checked again after, as {@link #unlist} does: another node may hold an offline of the user between the take and
+     * this removal, and its own listing of the user, sent after its script, may reach Redis before this removal.
+     */
     private CompletableFuture<Void> reportTaken(String uid, List<Object> taken) {
         if ((Long) taken.get(1) > 0) {
             grace.later(() -> report(uid)); // offlines still within their grace
@@ -578,7 +582,12 @@ final class RedisPresence {
         if (grace.millis() == 0) {
             return CompletableFuture.completedFuture(null); // nothing is ever held: no set of users to keep
         }
-        return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture().thenApply(n -> (Void) null);
+        return commands.zrem(keys.usersWithHeldOfflines(), uid).toCompletableFuture()
+                .thenCompose(removed -> commands.hlen(keys.userHeldOfflines(uid)).toCompletableFuture())
+                .thenCompose(held -> held > 0
+                        ? commands.zadd(keys.usersWithHeldOfflines(), (double) (System.currentTimeMillis() + grace.millis()),
+                                uid).toCompletableFuture().thenApply(added -> (Void) null)
+                        : CompletableFuture.completedFuture(null));
     }
 
     /** One run of the take of the user's queued changes, under the request id that names its record. */

@@ -39,8 +39,13 @@ class RedisDeploymentTest {
                 }
                 assertThat(a.api().get("/info", Map.of()).result().path("instance_count").asInt()).isEqualTo(2);
             }
-            // one address of a cluster's node (a configuration endpoint, say) is the seed of the cluster
-            try (TestNode oneSeed = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+            // one address of a cluster's node (a configuration endpoint, say) is the seed of the cluster; a database
+            // other than 0 (go-sse-broker's sample configuration has one), which a cluster refuses, is left out
+            try (TestNode allSeeds = TestNode.start(Map.of("redis.addrs", String.join(",", redis.addresses()),
+                    "redis.db", "5"))) {
+                assertThat(allSeeds.api().get("/readyz", Map.of()).status()).isEqualTo(200);
+            }
+            try (TestNode oneSeed = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.db", "5"));
                  SseClient client = oneSeed.connect("u-one-seed", "d-one-seed")) {
                 client.nextOfType("sys_connected");
                 assertThat(oneSeed.api().send(Map.of("uid", "u-one-seed", "data", "through one seed"))).isEqualTo(1);
