@@ -75,6 +75,8 @@ final class LocalConnection implements FrameId {
     /** Messages of the user's stream handed to this connection's loop as tasks and not yet taken by it. */
     private volatile int queuedMessages;
     private List<StreamMessage> heldBack = new ArrayList<>();
+    /** The held-back messages written so far, after the replay. */
+    private int heldBackIndex;
     /** The replay still to write, from {@link #replayIndex}; null once written. */
     private List<StreamMessage> replaying;
     private int replayIndex;
@@ -172,7 +174,7 @@ final class LocalConnection implements FrameId {
 
     /**
      * Writes the opening of the stream, then the replay as fast as the client reads it (never more than the
-     * stream's unsent-bytes cap ahead), then goes live with what was held back meanwhile.
+     * stream's unsent-bytes cap ahead), then what was held back meanwhile at the same pace, then goes live.
      */
     void start(int retryMillis, Replay replay, String resetReason) {
         cursorPrefix = Cursor.prefix(replay.start().epoch(), session.uid(), session.nonce());
@@ -191,7 +193,7 @@ final class LocalConnection implements FrameId {
             return;
         }
         int written = 0;
-        while (replayIndex < replaying.size()) {
+        while (replaying != null && replayIndex < replaying.size()) {
             if (!stream.isWritable()) {
                 stream.flush();
                 stream.whenWritable(this::continueReplay);
@@ -206,19 +208,36 @@ final class LocalConnection implements FrameId {
             }
         }
         replaying = null;
+        // What came while the replay was written, paced the same way: written at once, a long hold-back would put
+        // the stream past its cap in one go, and its first live message would drop the client as too slow.
+        while (true) {
+            writePendingReset();
+            if (heldBackIndex == heldBack.size()) {
+                break;
+            }
+            if (!stream.isWritable()) {
+                stream.flush();
+                stream.whenWritable(this::continueReplay);
+                return;
+            }
+            StreamMessage message = heldBack.get(heldBackIndex++);
+            if (advance(message)) {
+                stream.writeFrame(this, message.event(), message.data());
+                if (++written % FLUSH_EVERY == 0) {
+                    stream.flush();
+                }
+            }
+        }
+        heldBack = null;
+        wentLive = STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
+        stream.flush();
+    }
+
+    private void writePendingReset() {
         if (pendingReset != null) {
             stream.writeFrame(null, SystemEvents.RESET, pendingReset);
             pendingReset = null;
         }
-        List<StreamMessage> pending = heldBack;
-        heldBack = null;
-        for (StreamMessage message : pending) {
-            if (advance(message)) {
-                stream.writeFrame(this, message.event(), message.data());
-            }
-        }
-        wentLive = STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
-        stream.flush();
     }
 
     /**

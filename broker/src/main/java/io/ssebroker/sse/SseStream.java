@@ -115,7 +115,7 @@ public final class SseStream {
 
     /** A whole frame that also sets the client's reconnect delay (see {@link SseFrames#frame}). */
     public void writeFrame(int retryMillis, FrameId id, String event, String data) {
-        write(framing.own(SseFrames.frame(channel.alloc(), retryMillis, id, event, data)), false);
+        write(framing.own(SseFrames.frame(channel.alloc(), retryMillis, id, event, data)));
     }
 
     /**
@@ -127,23 +127,27 @@ public final class SseStream {
         if (!isOpen()) {
             return;
         }
+        boolean behind = !channel.isWritable();
         if (sharedBody.readableBytes() <= COPIED_BODY_BYTES) {
-            write(framing.own(SseFrames.withId(channel.alloc(), id, sharedBody)), true);
-            return;
+            write(framing.own(SseFrames.withId(channel.alloc(), id, sharedBody)));
+        } else {
+            int bodyLength = sharedBody.readableBytes();
+            channel.write(framing.ownHead(SseFrames.idLine(channel.alloc(), id), bodyLength), channel.voidPromise());
+            Object end = framing.sharedEnd();
+            if (end == null) {
+                write(framing.shared(sharedBody.retainedDuplicate()));
+            } else {
+                channel.write(framing.shared(sharedBody.retainedDuplicate()), channel.voidPromise());
+                write(end);
+            }
         }
-        int bodyLength = sharedBody.readableBytes();
-        channel.write(framing.ownHead(SseFrames.idLine(channel.alloc(), id), bodyLength), channel.voidPromise());
-        Object end = framing.sharedEnd();
-        if (end == null) {
-            write(framing.shared(sharedBody.retainedDuplicate()), true);
-            return;
-        }
-        channel.write(framing.shared(sharedBody.retainedDuplicate()), channel.voidPromise());
-        write(end, true);
+        closeIfBehind(behind);
     }
 
     public void writeHeartbeat() {
-        write(framing.heartbeat(), true);
+        boolean behind = isOpen() && !channel.isWritable();
+        write(framing.heartbeat());
+        closeIfBehind(behind);
         flush();
     }
 
@@ -166,7 +170,7 @@ public final class SseStream {
     }
 
     /** Writes a framed message; released unwritten when the stream is closed. */
-    private void write(Object framed, boolean enforceCap) {
+    private void write(Object framed) {
         if (!isOpen()) {
             ReferenceCountUtil.release(framed);
             return;
@@ -174,9 +178,16 @@ public final class SseStream {
         channel.write(framed, channel.voidPromise());
         dirty = true;
         lastWriteMillis = System.currentTimeMillis();
-        if (enforceCap && !channel.isWritable()) {
-            // Unsent bytes passed the high water mark (limits.max_unsent_bytes): the client reads too slowly.
-            // Dropping it bounds memory; it replays what it missed from history when it reconnects.
+    }
+
+    /**
+     * The unsent bytes were past the high water mark (limits.max_unsent_bytes) before this frame came: the client
+     * reads too slowly. Dropping it bounds memory (to the cap and one frame); it replays what it missed from history
+     * when it reconnects. Judged before the frame, not after: one message larger than the cap would otherwise drop
+     * every client it is sent to, fast or not.
+     */
+    private void closeIfBehind(boolean behind) {
+        if (behind && isOpen()) {
             closeTooSlow();
         }
     }

@@ -38,7 +38,8 @@ class ReplayTest {
 
     /**
      * A replay far larger than the unsent-bytes cap is written as the client reads it: the client is not dropped as
-     * too slow, and gets every message once, then live ones sent while it was still reading the replay.
+     * too slow, and gets every message once, then the live ones sent while it was still reading the replay (more than
+     * the cap again, written at the same pace), then the live ones after.
      */
     @Test
     void aReplayLargerThanTheUnsentCapIsWrittenAsTheClientReadsIt() throws Exception {
@@ -57,11 +58,17 @@ class ReplayTest {
             try (SseClient client = small.connect("u-paced", "d-paced", cursor)) {
                 client.nextOfType("sys_connected");
                 Thread.sleep(500); // reads nothing for a while: 800 KB of replay against a 16 KB cap
-                small.api().send(Map.of("uid", "u-paced", "data", "live " + padding));
+                for (int i = 0; i < 30; i++) {
+                    small.api().send(Map.of("uid", "u-paced", "data", "live " + i + " " + padding));
+                }
                 for (int i = 0; i < 200; i++) {
                     assertThat(client.next().data()).startsWith(i + " ");
                 }
-                assertThat(client.next().data()).startsWith("live ");
+                for (int i = 0; i < 30; i++) {
+                    assertThat(client.next().data()).startsWith("live " + i + " ");
+                }
+                small.api().send(Map.of("uid", "u-paced", "data", "after"));
+                assertThat(client.next().data()).isEqualTo("after");
                 assertThat(client.isClosedByServer()).isFalse();
             }
         }

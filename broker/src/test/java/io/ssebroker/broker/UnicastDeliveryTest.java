@@ -94,17 +94,32 @@ class UnicastDeliveryTest {
     @Test
     void aStreamClosedByAnInlineWriteIsRemovedInATaskOfItsOwn() throws Exception {
         Channel stream = connectOverLocalChannel(new StringBuffer());
-        // The next frame alone passes the cap on unsent bytes: the client counts as too slow.
-        stream.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
 
         // Handed over on the loop, as a publisher on the same loop does (with the memory engine's locks held).
         boolean closedButStillOnline = stream.eventLoop().submit(() -> {
-            broker.deliver(toUser(1, "more than sixteen bytes"));
+            // The unsent bytes are past the cap when the next frame comes: the client counts as too slow.
+            stream.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+            broker.deliver(toUser(1, "one more"));
             return !stream.isOpen() && engine.userDevices("u").join().size() == 1;
         }).get(5, TimeUnit.SECONDS);
 
         assertThat(closedButStillOnline).as("closed, and not yet removed on the stack of the write").isTrue();
         await().atMost(Duration.ofSeconds(5)).until(() -> engine.userDevices("u").join().isEmpty());
+    }
+
+    /** The cap is on what a client leaves unread: one message larger than it, to a client that reads, drops nobody. */
+    @Test
+    void aFrameLargerThanTheCapAloneDoesNotDropTheClient() throws Exception {
+        StringBuffer received = new StringBuffer();
+        Channel stream = connectOverLocalChannel(received);
+        stream.config().setWriteBufferWaterMark(new WriteBufferWaterMark(8, 16));
+        boolean open = stream.eventLoop().submit(() -> {
+            broker.deliver(toUser(1, "more than sixteen bytes"));
+            return stream.isOpen();
+        }).get(5, TimeUnit.SECONDS);
+        assertThat(open).isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().contains("data: more than sixteen bytes"));
+        assertThat(stream.isOpen()).isTrue();
     }
 
     @Test
