@@ -219,6 +219,12 @@ public final class BrokerNode implements AutoCloseable {
         log.info("connect tokens: HMAC {}{}{}", config.jwt().algorithm(),
                 config.jwt().publicKey().isBlank() ? "" : ", public key from jwt.public_key",
                 config.jwt().jwksUrl().isBlank() ? "" : ", keys from " + config.jwt().jwksUrl());
+        boolean otherIssuers = !config.jwt().publicKey().isBlank() || !config.jwt().jwksUrl().isBlank();
+        if (otherIssuers && config.jwt().maxLifetimeSeconds() == 0) {
+            log.warn("jwt.max_lifetime is not set: a token of another issuer that lives longer than jwt.max_expire ({} s) "
+                    + "is accepted again once a kick's revocation of it has expired, after that long; set jwt.max_lifetime",
+                    config.jwt().maxExpireSeconds());
+        }
         if (publisherAuth.keysConfigured()) {
             log.info("publisher API (/token, /send, /kick, /info): API key required ({} configured)",
                     config.auth().apiKeys().size());

@@ -27,6 +27,15 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
             return maxLifetimeSeconds > 0 ? Math.min(maxExpireSeconds, maxLifetimeSeconds) : maxExpireSeconds;
         }
 
+        /**
+         * How long a kick revokes the tokens issued before it: as long as any token the node accepts may live, which
+         * is jwt.max_expire, or jwt.max_lifetime when that is set and longer. A token of another issuer that lives
+         * longer still (jwt.max_lifetime unset) is accepted again after that.
+         */
+        public long revocationSeconds() {
+            return Math.max(maxExpireSeconds, maxLifetimeSeconds);
+        }
+
         /** True when the secret is shorter than the hash of the algorithm (32 bytes for HS256). */
         public boolean weakSecret() {
             return secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Integer.parseInt(algorithm.substring(2)) / 8;
@@ -127,10 +136,9 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
             throw ConfigException.invalid("jwt.expire", v.longValue("jwt.expire"),
                     "must not exceed jwt.max_expire (" + v.longValue("jwt.max_expire") + ")");
         }
+        List<String> corsOrigins = new java.util.ArrayList<>();
         for (String origin : v.list("http.cors_origins")) {
-            if (!origin.equals("*") && !origin.matches("https?://[^/\\s]+")) {
-                throw ConfigException.invalid("http.cors_origins", origin, "must be '*' or scheme://host[:port] without a path");
-            }
+            corsOrigins.add(corsOrigin(origin));
         }
         if (!v.string("redis.sentinel_master").isEmpty() && v.list("redis.sentinel_addrs").isEmpty()) {
             throw ConfigException.invalid("redis.sentinel_addrs", v.list("redis.sentinel_addrs"),
@@ -202,7 +210,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         v.integer("limits.max_connections_per_address"), v.integer("limits.connects_per_second_per_address"),
                         v.integer("limits.max_unsent_bytes")),
                 new Auth(v.list("auth.api_keys")),
-                new Http(v.list("http.cors_origins"), List.copyOf(trustedProxies), clientAddressHeader,
+                new Http(List.copyOf(corsOrigins), List.copyOf(trustedProxies), clientAddressHeader,
                         v.integer("http.header_timeout"), v.integer("http.body_timeout"),
                         v.integer("http.keepalive_timeout"), v.bool("http.epoll"),
                         v.integer("http.io_threads"), v.string("http.tls_cert").trim(), v.string("http.tls_key").trim(),
@@ -226,6 +234,31 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         }
         checkReadable("http.tls_cert", cert);
         checkReadable("http.tls_key", key);
+    }
+
+    /**
+     * An allowed origin as a browser writes it in {@code Origin} (which is compared as a string): the scheme and host
+     * in lower case, without the scheme's default port. A pattern is refused: no browser sends one.
+     */
+    private static String corsOrigin(String origin) {
+        if (origin.equals("*")) {
+            return origin;
+        }
+        if (!origin.matches("(?i)https?://[^/\\s?#]+")) {
+            throw ConfigException.invalid("http.cors_origins", origin, "must be '*' or scheme://host[:port] without a path");
+        }
+        if (origin.indexOf('*') >= 0) {
+            throw ConfigException.invalid("http.cors_origins", origin,
+                    "a pattern matches no origin: list each origin (scheme://host[:port]), or '*' for any");
+        }
+        String lower = origin.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("http://") && lower.endsWith(":80")) {
+            return lower.substring(0, lower.length() - 3);
+        }
+        if (lower.startsWith("https://") && lower.endsWith(":443")) {
+            return lower.substring(0, lower.length() - 4);
+        }
+        return lower;
     }
 
     private static void checkReadable(String key, String path) {

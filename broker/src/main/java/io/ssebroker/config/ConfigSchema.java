@@ -27,7 +27,7 @@ public final class ConfigSchema {
             string("jwt", "secret", "", "HMAC secret for HS256/384/512 tokens; generated per start when empty"),
             string("jwt", "algorithm", "HS256", "algorithm of minted tokens: HS256, HS384 or HS512"),
             integer("jwt", "expire", DAY, 1, 10 * 365 * DAY, "default token lifetime in seconds"),
-            integer("jwt", "max_expire", 7 * DAY, 1, 10 * 365 * DAY, "longest token lifetime /token grants (jwt.max_lifetime caps it too when set); also how long a kick revokes tokens"),
+            integer("jwt", "max_expire", 7 * DAY, 1, 10 * 365 * DAY, "longest token lifetime /token grants (jwt.max_lifetime caps it too when set); also how long a kick revokes tokens (jwt.max_lifetime when longer)"),
             integer("jwt", "leeway", 30, 0, 3600, "clock skew in seconds allowed on exp, nbf and iat"),
             string("jwt", "issuer", "", "when set, a token's iss claim must equal it"),
             string("jwt", "audience", "", "when set, a token's aud claim must name it"),
@@ -76,7 +76,7 @@ public final class ConfigSchema {
 
             list("auth", "api_keys", "publisher API keys; when empty the publisher API is served to local clients only (loopback, not through a proxy, not from another site's page)"),
 
-            list("http", "cors_origins", "origins allowed by CORS; '*' for any (no credentials)"),
+            list("http", "cors_origins", "origins allowed by CORS (scheme://host[:port], no patterns); '*' for any (no credentials)"),
             list("http", "trusted_proxies", "proxy addresses or CIDR ranges whose forwarding headers are believed"),
             string("http", "client_address_header", "auto", "header naming the client behind a trusted proxy: auto, forwarded, x-forwarded-for or x-real-ip"),
             integer("http", "header_timeout", 60, 1, 3600, "seconds a client may take to send a request line and headers (408 and close beyond)"),

@@ -398,6 +398,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aKickRevokesForAsLongAsAnAcceptedTokenMayLive() {
+        ConfigLoader loader = new ConfigLoader(Map.of());
+        assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600")).config().jwt().revocationSeconds())
+                .isEqualTo(3600);
+        assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600", "jwt.max_lifetime", "86400"))
+                .config().jwt().revocationSeconds()).as("tokens of other issuers may live a day").isEqualTo(86400);
+        assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600", "jwt.max_lifetime", "600"))
+                .config().jwt().revocationSeconds()).isEqualTo(3600);
+    }
+
+    @Test
+    void corsOriginsAreKeptAsBrowsersWriteThem() throws IOException {
+        Path file = write("""
+                [http]
+                cors_origins = ["https://App.Example.com", "https://example.com:443", "http://example.org:80", "http://localhost:3000"]
+                """);
+        assertThat(load(file).config().http().corsOrigins()).containsExactly("https://app.example.com",
+                "https://example.com", "http://example.org", "http://localhost:3000");
+        Path pattern = write("""
+                [http]
+                cors_origins = ["https://*.example.com"]
+                """);
+        assertThatThrownBy(() -> load(pattern)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("http.cors_origins").hasMessageContaining("pattern");
+    }
+
+    @Test
     void aJwksAddressThatIsNotHttpIsRefused() throws IOException {
         Path file = write("""
                 [jwt]

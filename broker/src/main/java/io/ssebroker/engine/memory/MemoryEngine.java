@@ -78,7 +78,7 @@ public final class MemoryEngine implements Engine {
         this.nodeAddress = nodeAddress;
         this.version = version;
         this.broadcast = new MemoryHistory(null, historySize, historyAgeMillis, offsets, allocator);
-        long revocationMillis = config.jwt().maxExpireSeconds() * 1000;
+        long revocationMillis = config.jwt().revocationSeconds() * 1000;
         this.kicks = new ExpiringMarks(revocationMillis);
         this.endedConnections = new RecentlyEnded(config.limits().endedConnectionsPerUser(), revocationMillis);
         // Every device a user may have online, and as many again offline, for messages sent while they are away.

@@ -158,7 +158,7 @@ public final class RedisEngine implements Engine {
             OfflineGrace grace = new OfflineGrace(config.callback().offlineGraceSeconds() * 1000L,
                     config.callback().offlineGraceOnChannels(), scheduler);
             endedConnections = new EndedConnections(redis.commands, keys, config.limits().endedConnectionsPerUser(),
-                    config.jwt().maxExpireSeconds() * 1000);
+                    config.jwt().revocationSeconds() * 1000);
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
             failedRegistrations = new FailedRegistrations(presence);
@@ -427,7 +427,7 @@ public final class RedisEngine implements Engine {
             return unavailable();
         }
         long now = System.currentTimeMillis();
-        SetArgs ttl = SetArgs.Builder.px(config.jwt().maxExpireSeconds() * 1000);
+        SetArgs ttl = SetArgs.Builder.px(config.jwt().revocationSeconds() * 1000);
         List<CompletableFuture<?>> steps = new ArrayList<>();
         Set<String> ended = ConcurrentHashMap.newKeySet();
         for (String uid : uids) {
