@@ -132,9 +132,12 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
             throw ConfigException.invalid("jwt.secret", "<" + secret.length() + " characters>",
                     "must be at least " + MIN_ACCEPTED_SECRET_BYTES + " bytes (32 or more recommended for HS256)");
         }
-        if (v.longValue("jwt.expire") > v.longValue("jwt.max_expire")) {
+        // go-sse-broker had no jwt.max_expire: its configuration's expire, longer than the default, sets it.
+        long maxExpire = "default".equals(v.source("jwt.max_expire"))
+                ? Math.max(v.longValue("jwt.max_expire"), v.longValue("jwt.expire")) : v.longValue("jwt.max_expire");
+        if (v.longValue("jwt.expire") > maxExpire) {
             throw ConfigException.invalid("jwt.expire", v.longValue("jwt.expire"),
-                    "must not exceed jwt.max_expire (" + v.longValue("jwt.max_expire") + ")");
+                    "must not exceed jwt.max_expire (" + maxExpire + ")");
         }
         List<String> corsOrigins = new java.util.ArrayList<>();
         for (String origin : v.list("http.cors_origins")) {
@@ -193,7 +196,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         return new BrokerConfig(
                 new Server(v.string("server.host"), v.integer("server.port"), v.string("server.address"),
                         v.integer("server.shutdown_timeout")),
-                new Jwt(secret, generated, algorithm, v.longValue("jwt.expire"), v.longValue("jwt.max_expire"),
+                new Jwt(secret, generated, algorithm, v.longValue("jwt.expire"), maxExpire,
                         v.longValue("jwt.leeway"), v.string("jwt.issuer").trim(), v.string("jwt.audience").trim(),
                         v.longValue("jwt.max_lifetime"), v.string("jwt.public_key"), v.string("jwt.jwks_url")),
                 new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db"),

@@ -324,6 +324,7 @@ class ConfigLoaderTest {
         Path file = write("""
                 [jwt]
                 expire = 700000
+                max_expire = 604800
                 """);
         assertThatThrownBy(() -> load(file))
                 .isInstanceOf(ConfigException.class)
@@ -395,6 +396,17 @@ class ConfigLoaderTest {
                 .load(Optional.empty(), Map.of()).config();
         assertThat(config.auth().apiKeys()).containsExactly("key-aaaaaaaaaaaaaaaa", "key-bbbbbbbbbbbbbbbb");
         assertThat(config.http().corsOrigins()).containsExactly("https://a.example.com", "https://b.example.com:8443");
+    }
+
+    @Test
+    void aGoSseBrokerExpireLongerThanTheDefaultMaximumSetsTheMaximum() throws IOException {
+        Path file = write("""
+                [jwt]
+                expire = 2592000
+                """);
+        BrokerConfig.Jwt jwt = load(file).config().jwt();
+        assertThat(jwt.expireSeconds()).isEqualTo(2592000);
+        assertThat(jwt.maxExpireSeconds()).isEqualTo(2592000);
     }
 
     @Test
