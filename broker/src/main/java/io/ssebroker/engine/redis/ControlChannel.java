@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,18 +42,24 @@ final class ControlChannel {
     private final String nodeId;
     private final EngineListener listener;
     private final Function<String, DeviceSession> localSession;
+    private final Consumer<DeviceSession> restorePresence;
     private final ScheduledExecutorService scheduler;
     private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PendingKick> kicks = new ConcurrentHashMap<>();
 
-    /** @param localSession this node's session of a connection nonce, or null */
+    /**
+     * @param localSession    this node's session of a connection nonce, or null
+     * @param restorePresence writes again the presence entry of a connection of this node that lost it
+     */
     ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId,
-                   EngineListener listener, Function<String, DeviceSession> localSession, ScheduledExecutorService scheduler) {
+                   EngineListener listener, Function<String, DeviceSession> localSession,
+                   Consumer<DeviceSession> restorePresence, ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.nodeId = nodeId;
         this.listener = listener;
         this.localSession = localSession;
+        this.restorePresence = restorePresence;
         this.scheduler = scheduler;
     }
 
@@ -60,6 +67,11 @@ final class ControlChannel {
     CompletableFuture<Void> extrude(DeviceSession replaced, String byClientAddress) {
         return send(Map.of("type", "extrude", "uid", replaced.uid(), "device", replaced.device(),
                 "nonce", replaced.nonce(), "by", byClientAddress));
+    }
+
+    /** Asks the node holding {@code connection}, which lost its presence entry, to write it again if still open. */
+    CompletableFuture<Void> restore(DeviceSession connection) {
+        return send(Map.of("type", "restore", "nonce", connection.nonce()));
     }
 
     /**
@@ -111,6 +123,12 @@ final class ControlChannel {
                 DeviceSession held = localSession.apply(text(command, "nonce"));
                 if (held != null) {
                     listener.extrude(held, text(command, "by"));
+                }
+            }
+            case "restore" -> {
+                DeviceSession held = localSession.apply(text(command, "nonce"));
+                if (held != null) {
+                    restorePresence.accept(held);
                 }
             }
             case "ping" -> {

@@ -4,6 +4,7 @@ import io.ssebroker.engine.DeviceSession;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * reads, while that user's connection, still online, misses them. The mark is taken back and the device given back
  * at once and, while Redis does not answer, again at every heartbeat for a minute, while the scripts' records are kept
  * (the registration script's a minute, the device's take record two); each is done once, whichever run gets through
- * (take-back-ended.lua, give-back-owner.lua). One still unanswered by then is logged.
+ * (take-back-ended.lua, give-back-owner.lua). One still unanswered by then is logged. The connection whose mark was
+ * taken back lost its presence entry to the failed registration: if it is still open, its node writes it again.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
  * scheduler.
@@ -31,6 +33,7 @@ final class FailedRegistrations {
     private static final int MAX_PENDING = 100_000;
 
     private final RedisPresence presence;
+    private final Consumer<DeviceSession> restorePresence;
     /** Failed registrations whose take-back has not been answered yet. */
     private final ConcurrentHashMap<DeviceSession, Pending> pending = new ConcurrentHashMap<>();
 
@@ -38,8 +41,10 @@ final class FailedRegistrations {
     private record Pending(long expires, boolean givesBackDevice) {
     }
 
-    FailedRegistrations(RedisPresence presence) {
+    /** @param restorePresence asks the node of a connection that lost its presence entry to write it again */
+    FailedRegistrations(RedisPresence presence, Consumer<DeviceSession> restorePresence) {
         this.presence = presence;
+        this.restorePresence = restorePresence;
     }
 
     /**
@@ -78,9 +83,11 @@ final class FailedRegistrations {
         CompletableFuture<Boolean> givenBack = givesBackDevice ? presence.giveBackDevice(session)
                 : CompletableFuture.completedFuture(false);
         presence.takeBackEnded(session).thenCombine(givenBack, (takenBack, deviceGivenBack) -> {
-            if (takenBack) {
-                log.info("connection {} of user {} did not go live after replacing another: that one may come back",
-                        session.nonce(), session.uid());
+            if (takenBack != null) {
+                log.info("connection {} of user {} did not go live after replacing connection {}: that one's presence "
+                        + "is written again if it is still open, and it may come back", session.nonce(), session.uid(),
+                        takenBack.nonce());
+                restorePresence.accept(takenBack);
             }
             if (deviceGivenBack) {
                 log.info("connection {} of user {} did not go live after taking device {} from another user: the "

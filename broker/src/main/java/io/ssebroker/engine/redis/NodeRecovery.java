@@ -43,6 +43,8 @@ final class NodeRecovery {
     private static final Logger log = LoggerFactory.getLogger(NodeRecovery.class);
     /** How long a recovery waits for a registration in flight (each of its steps is bounded by the command timeout). */
     private static final long REGISTRATION_WAIT_SECONDS = 30;
+    /** How often a connection's presence entry is written again while Redis does not answer, one second apart. */
+    private static final int RESTORE_ATTEMPTS = 60;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
@@ -319,6 +321,33 @@ final class NodeRecovery {
                     }));
         }
         return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Writes again the presence entry of a connection of this node that a registration, which then failed, removed
+     * (see {@link FailedRegistrations}), as a recovery does: unless a newer connection has the device meanwhile (then
+     * this one is extruded) or it was ended. Tried again each second while Redis does not answer, for as long as
+     * the connection is this node's, up to a minute.
+     */
+    void restore(DeviceSession connection) {
+        restore(connection, RESTORE_ATTEMPTS);
+    }
+
+    private void restore(DeviceSession connection, int attemptsLeft) {
+        if (!localSessions.containsKey(connection.nonce())) {
+            return;
+        }
+        restoreLocalSession(connection, RedisPresence.Run.AGAIN).whenComplete((done, error) -> {
+            if (error == null) {
+                return;
+            }
+            if (attemptsLeft > 1) {
+                scheduler.schedule(() -> restore(connection, attemptsLeft - 1), 1, TimeUnit.SECONDS);
+            } else {
+                log.warn("writing again the presence of connection {} of user {} failed: {}", connection.nonce(),
+                        connection.uid(), Failures.cause(error).getMessage());
+            }
+        });
     }
 
     /** Has the recovery run once more after this one, as this one would have (a master replaced included). */

@@ -161,8 +161,9 @@ public final class RedisEngine implements Engine {
                     config.jwt().revocationSeconds() * 1000);
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
-            failedRegistrations = new FailedRegistrations(presence);
-            control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get, scheduler);
+            failedRegistrations = new FailedRegistrations(presence, this::restorePresence);
+            control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get,
+                    session -> recovery.restore(session), scheduler);
             FollowedStreamsOutlet outlet = new FollowedStreamsOutlet(listener, ioThread.executor());
             routing = new RedisRouting(keys, streams::readAfter, outlet::deliver,
                     outlet::reset, control::received, listener::revalidate,
@@ -348,6 +349,23 @@ public final class RedisEngine implements Engine {
                             connection.nonce(), connection.uid(), by.nonce(), Failures.cause(notEnded).getMessage());
                     return null;
                 })).toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * A connection whose presence entry a registration that then failed removed (its script ran, its answer was
+     * lost): its node, this one or another, writes the entry again if the connection is still open.
+     */
+    private void restorePresence(DeviceSession connection) {
+        if (localSessions.containsKey(connection.nonce())) {
+            recovery.restore(connection);
+            return;
+        }
+        control.restore(connection).whenComplete((sent, error) -> {
+            if (error != null) {
+                log.warn("asking the node of connection {} of user {} to write its presence again failed: {}",
+                        connection.nonce(), connection.uid(), Failures.cause(error).getMessage());
+            }
+        });
     }
 
     /**

@@ -702,12 +702,13 @@ final class RedisPresence {
 
     /**
      * Takes back the ended mark that the registration of {@code failed}, should its script have run, put on the
-     * connection it replaced (see take-back-ended.lua); true when there was one.
+     * connection it replaced (see take-back-ended.lua); that connection when its script replaced one (its mark taken
+     * back now or by a run before), else null.
      */
-    CompletableFuture<Boolean> takeBackEnded(DeviceSession failed) {
+    CompletableFuture<DeviceSession> takeBackEnded(DeviceSession failed) {
         return scripts.run(RedisScripts.Script.TAKE_BACK_ENDED,
                         new String[] {keys.userReplaced(failed.uid(), failed.nonce()), keys.endedConnections(failed.uid())})
-                .thenApply(result -> (Long) result.get(0) > 0);
+                .thenApply(result -> result.size() > 1 ? SessionJson.read((String) result.get(1)) : null);
     }
 
     /** Records the session in this node's index of its sessions (what a survivor clears should this node die). */

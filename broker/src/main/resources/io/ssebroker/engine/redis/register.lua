@@ -68,10 +68,18 @@ end
 local last = redis.call('HGET', KEYS[2], 'last') or ''
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 local count = redis.call('HLEN', KEYS[1])
+-- the session the first run replaced, or '' (none, or its ended mark taken back since: see take-back-ended.lua)
+local function recordedReplaced()
+  local recorded = redis.call('GET', KEYS[5]) or ''
+  if string.sub(recorded, 1, 1) == '!' then
+    return ''
+  end
+  return recorded
+end
 if prev and entryHasNonce(prev, ARGV[4]) then
   -- run again (a re-sent command): the same answer, the session it replaced and the stream's position at the first
   -- run included (a message appended since is after that position, and only a replay from it finds the message)
-  local replaced = redis.call('GET', KEYS[5]) or ''
+  local replaced = recordedReplaced()
   local firstLast = string.match(prev, ',"start":"([^"]*)"}$') or last
   if count == 1 then
     return {1, replaced, firstLast}
@@ -93,7 +101,7 @@ if prev and redis.call('LPOS', KEYS[6], ARGV[4]) then
   if KEYS[8] then
     redis.call('HDEL', KEYS[8], ARGV[4])
   end
-  return {-5, redis.call('GET', KEYS[5]) or '', last}
+  return {-5, recordedReplaced(), last}
 end
 -- whether the device moved between users in the last two minutes: its take record (a string, see take-record.lua)
 -- is read with the kick marks

@@ -411,6 +411,62 @@ class RedisFaultTest {
         }
     }
 
+    /**
+     * The same failure, the previous connection still open: the failed registration's script, run once Redis came
+     * back, removed its presence entry; its node writes the entry again. The device is online, not shown offline while
+     * its connection receives on.
+     */
+    @Test
+    void theConnectionAFailedRegistrationReplacedIsOnlineAgain() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
+            SseClient previous = node.connect("u-kept", "d-kept");
+            previous.nextOfType("sys_connected");
+
+            redis.first().pause();
+            try (SseClient failed = node.connect("u-kept", "d-kept")) {
+                assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
+                        .as("told to come back later").containsExactly("sys_unavailable");
+            } finally {
+                redis.first().resume();
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() -> node.api().get("/info", Map.of("device", "d-kept"))
+                    .result().path("online").asBoolean());
+            assertThat(node.api().send(Map.of("device", "d-kept", "data", "still here"))).isEqualTo(1);
+            assertThat(previous.nextOfType("message").data()).isEqualTo("still here");
+            assertThat(previous.isClosedByServer()).isFalse();
+            // and it stays: the removal and the take-back are not undone by a later check
+            Thread.sleep(3_000);
+            assertThat(node.api().get("/info", Map.of("device", "d-kept")).result().path("online").asBoolean()).isTrue();
+        }
+    }
+
+    /** The same across nodes: the node of the failed registration asks the other one, over the control channel. */
+    @Test
+    void theConnectionAFailedRegistrationOnAnotherNodeReplacedIsOnlineAgain() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode holder = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+             TestNode other = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
+            SseClient previous = holder.connect("u-kept-2", "d-kept-2");
+            previous.nextOfType("sys_connected");
+
+            redis.first().pause();
+            try (SseClient failed = other.connect("u-kept-2", "d-kept-2")) {
+                assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
+                        .as("told to come back later").containsExactly("sys_unavailable");
+            } finally {
+                redis.first().resume();
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() -> other.api().get("/info", Map.of("device", "d-kept-2"))
+                    .result().path("online").asBoolean());
+            assertThat(other.api().send(Map.of("device", "d-kept-2", "data", "still here"))).isEqualTo(1);
+            assertThat(previous.nextOfType("message").data()).isEqualTo("still here");
+            assertThat(previous.isClosedByServer()).isFalse();
+        }
+    }
+
     /** A connection whose registration failed (told to come back later), and the one whose entry it removed, ended. */
     private static void assertFailsAndEnds(SseClient failed, SseClient removed) {
         try (failed) {
