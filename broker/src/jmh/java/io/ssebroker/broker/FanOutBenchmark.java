@@ -64,7 +64,7 @@ public class FanOutBenchmark {
         for (int i = 0; i < connections; i++) {
             EmbeddedChannel channel = new EmbeddedChannel();
             LocalConnection connection = new LocalConnection(new DeviceSession("u" + i, "d" + i, "nonce" + i,
-                    "127.0.0.1:8080", "127.0.0.1:" + (10_000 + i), 0), new SseStream(channel, SseFraming.RAW), 0, 0);
+                    "127.0.0.1:8080", "127.0.0.1:" + (10_000 + i), 0), new SseStream(channel, SseFraming.RAW), 0, 0, null);
             connection.start(3000, nothingToReplay, null);
             channel.releaseOutbound();
             loop.add(connection);

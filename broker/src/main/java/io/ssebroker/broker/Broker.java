@@ -150,8 +150,8 @@ public final class Broker implements EngineListener {
         DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
                 request.clientAddress(), System.currentTimeMillis());
         engine.register(session, limits.maxDevicesPerUser(), request.tokenIssuedAtMillis()).whenComplete((registration, error) -> {
-            // Taken as the engine answers, in the order it decided: of two connections of one device, the one
-            // registered later is the device's connection, whichever of them attaches first.
+            // Taken as the engine answers: of two connections of one device, the one registered later is the
+            // device's connection, whichever of them attaches first (see LocalConnection.devicesConnection).
             long order = registrationOrder.incrementAndGet();
             onExecutor(opener.executor(), () -> {
                 if (error != null) {
@@ -181,9 +181,11 @@ public final class Broker implements EngineListener {
                     }
                     return;
                 }
+                DeviceSession replaced = registration.replaced();
                 // Without a cursor, the connection starts where its registration was written: a message sent once
                 // the device counted as online (a greeting on the device-online callback) is never before it.
-                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order), registration.replaced(),
+                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order,
+                                replaced == null ? null : replaced.nonce()), replaced,
                         Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
             });
         });
@@ -193,8 +195,7 @@ public final class Broker implements EngineListener {
     private void attach(LocalConnection connection, DeviceSession replaced, Optional<Position> from, boolean unknownCursor,
                         long endsAskedBefore) {
         // A connection registered earlier that attaches late never replaces the newer one.
-        byDevice.merge(connection.device(), connection, (held, attaching) ->
-                held.registrationOrder > attaching.registrationOrder ? held : attaching);
+        byDevice.merge(connection.device(), connection, LocalConnection::devicesConnection);
         // Added inside compute: a concurrent detach may drop the user's list once it is empty.
         byUid.compute(connection.session.uid(), (uid, list) -> {
             List<LocalConnection> connections = list != null ? list : new CopyOnWriteArrayList<>();

@@ -56,8 +56,10 @@ final class LocalConnection implements FrameId {
     final SseStream stream;
     /** When the token of this connection was issued: a kick after it ends the connection. */
     final long tokenIssuedAtMillis;
-    /** When the engine accepted this connection's registration, relative to the node's others. */
+    /** When the engine's answer to this connection's registration came, relative to the node's others. */
     final long registrationOrder;
+    /** The connection of the device this one's registration replaced, or null. */
+    final String replacedNonce;
     /** Completes once the stream closed and the engine answered the removal of its presence (removed or not). */
     final CompletableFuture<Void> leftPresence = new CompletableFuture<>();
     private byte[] cursorPrefix;
@@ -86,11 +88,29 @@ final class LocalConnection implements FrameId {
     /** A reset announced while the replay was being written: it goes out before the held-back messages. */
     private String pendingReset;
 
-    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long registrationOrder) {
+    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long registrationOrder,
+                    String replacedNonce) {
         this.session = session;
         this.stream = stream;
         this.tokenIssuedAtMillis = tokenIssuedAtMillis;
         this.registrationOrder = registrationOrder;
+        this.replacedNonce = replacedNonce;
+    }
+
+    /**
+     * Which of two connections of one device on this node is the device's: the one whose registration replaced the
+     * other, else the one whose answer came later. The order of the answers alone can be wrong: the engine may answer
+     * the registration it decided first later (its end of a connection it replaced takes a round trip more, a thread
+     * is preempted between the decision and the answer).
+     */
+    static LocalConnection devicesConnection(LocalConnection held, LocalConnection attaching) {
+        if (held.nonce().equals(attaching.replacedNonce)) {
+            return attaching;
+        }
+        if (attaching.nonce().equals(held.replacedNonce)) {
+            return held;
+        }
+        return held.registrationOrder > attaching.registrationOrder ? held : attaching;
     }
 
     String device() {

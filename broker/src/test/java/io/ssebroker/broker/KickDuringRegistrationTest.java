@@ -92,6 +92,10 @@ class KickDuringRegistrationTest {
             assertThat(Outbound.text(channel)).contains("event: sys_extrude_offline\n").contains("data: 198.51.100.7:4242\n");
             assertThat(channel.isOpen()).isFalse();
             assertThat(Outbound.text(newer)).contains("event: sys_connected\n").doesNotContain("sys_extrude_offline");
+            // the newer connection is the device's on this node, though its registration was answered first here
+            broker.kick(Set.of(), Set.of("d"), "by device", System.currentTimeMillis());
+            newer.runPendingTasks();
+            assertThat(Outbound.text(newer)).contains("event: sys_kick_offline\n");
         } finally {
             newer.finishAndReleaseAll();
         }

@@ -56,7 +56,7 @@ class LoopConnectionsTest {
             EmbeddedChannel channel = new EmbeddedChannel(handlers);
             LocalConnection connection = new LocalConnection(
                     new DeviceSession(uid, device, "nonce-" + device, "node:1", "127.0.0.1:1", 0),
-                    new SseStream(channel, SseFraming.RAW), 0, 0);
+                    new SseStream(channel, SseFraming.RAW), 0, 0, null);
             connection.start(3000, new Replay(new Position("e", 0, 0), List.of(), null), null);
             channel.releaseOutbound();
             connections.add(connection);
