@@ -232,13 +232,16 @@ final class LocalConnection implements FrameId {
         // the stream past its cap in one go, and its first live message would drop the client as too slow.
         while (true) {
             writePendingReset();
-            if (heldBackIndex == heldBack.size()) {
-                break;
-            }
+            // Live once the client has read down to the low water mark: its first live message would otherwise find
+            // the stream past its cap and drop it as too slow.
             if (!stream.isWritable()) {
+                forgetWrittenHeldBack();
                 stream.flush();
                 stream.whenWritable(this::continueReplay);
                 return;
+            }
+            if (heldBackIndex == heldBack.size()) {
+                break;
             }
             StreamMessage message = heldBack.get(heldBackIndex++);
             if (advance(message)) {
@@ -251,6 +254,14 @@ final class LocalConnection implements FrameId {
         heldBack = null;
         wentLive = STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
         stream.flush();
+    }
+
+    /** Lets go of the held-back messages already written: a client that keeps up for long holds no more of them. */
+    private void forgetWrittenHeldBack() {
+        if (heldBackIndex > FLUSH_EVERY && heldBackIndex * 2 > heldBack.size()) {
+            heldBack.subList(0, heldBackIndex).clear();
+            heldBackIndex = 0;
+        }
     }
 
     private void writePendingReset() {
@@ -267,7 +278,7 @@ final class LocalConnection implements FrameId {
     boolean deliver(StreamMessage message, ByteBuf body) {
         State current = state;
         if (current == State.REPLAYING) {
-            if (heldBack.size() >= MAX_HELD_BACK) {
+            if (heldBack.size() - heldBackIndex >= MAX_HELD_BACK) {
                 stream.closeTooSlow();
                 return false;
             }

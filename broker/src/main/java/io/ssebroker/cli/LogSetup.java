@@ -112,12 +112,42 @@ final class LogSetup {
         return appender;
     }
 
-    /** Logback only reports a file it cannot open to its status log; a node must not run blind, so check first. */
-    /** Fails with a {@link ConfigException} naming the key when a log file cannot be written. */
+    /**
+     * Logback only reports a file it cannot open to its status log; a node must not run blind, so check first: fails
+     * with a {@link ConfigException} naming the key when a log file cannot be written (made, with its directories,
+     * as the node's logger would).
+     */
     static void checkPaths(BrokerConfig.Log settings) {
         checkWritable("server.broker_log_path", settings.brokerLogPath());
         checkWritable("server.error_log_path", settings.errorLogPath());
         checkWritable("server.access_log_path", settings.accessLogPath());
+    }
+
+    /**
+     * The same check making nothing ({@code check-config}, maybe run by another user than the service's): the file
+     * writable where it exists, else the nearest directory above it that exists.
+     */
+    static void checkPathsWithoutWriting(BrokerConfig.Log settings) {
+        checkWritableWithoutWriting("server.broker_log_path", settings.brokerLogPath());
+        checkWritableWithoutWriting("server.error_log_path", settings.errorLogPath());
+        checkWritableWithoutWriting("server.access_log_path", settings.accessLogPath());
+    }
+
+    private static void checkWritableWithoutWriting(String key, String path) {
+        if (path.isEmpty()) {
+            return;
+        }
+        Path file = Path.of(path).toAbsolutePath();
+        Path existing = file;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        boolean writable = existing != null && Files.isWritable(existing)
+                && (existing.equals(file) ? Files.isRegularFile(file) : Files.isDirectory(existing));
+        if (!writable) {
+            throw new ConfigException("config error: " + key + " = " + path + ": cannot write the log file ("
+                    + (existing == null ? "no directory above it" : existing + " is not writable") + ")");
+        }
     }
 
     private static void checkWritable(String key, String path) {

@@ -28,6 +28,8 @@ import picocli.CommandLine.Option;
                 BenchCommand.class})
 public final class Main implements Callable<Integer> {
     static final int CONFIG_ERROR = 2;
+    /** A start that failed for a reason that may pass (the address in use): not a configuration error. */
+    static final int START_FAILED = 1;
 
     @Mixin
     ConfigOptions options;
@@ -74,6 +76,10 @@ public final class Main implements Callable<Integer> {
             if (e instanceof ConfigException || e instanceof BrokerNode.EngineStartException) {
                 cmd.getErr().println(e.getMessage());
                 return CONFIG_ERROR;
+            }
+            if (e instanceof HttpServer.CannotListenException) {
+                cmd.getErr().println(e.getMessage());
+                return START_FAILED; // a supervisor tries again
             }
             throw e;
         });
@@ -184,7 +190,13 @@ public final class Main implements Callable<Integer> {
                     out.println("[" + section + "]");
                 }
                 Object value = loaded.values().asMap().get(key.path());
-                out.printf("%s = %s    # %s%n", key.name(), render(key.path(), value), loaded.values().source(key.path()));
+                String source = loaded.values().source(key.path());
+                long maxExpire = loaded.config().jwt().maxExpireSeconds();
+                if (key.path().equals("jwt.max_expire") && !value.equals(maxExpire)) {
+                    value = maxExpire; // left unset, it follows a longer jwt.expire
+                    source = "jwt.expire";
+                }
+                out.printf("%s = %s    # %s%n", key.name(), render(key.path(), value), source);
             }
             loaded.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
             out.println();
@@ -193,12 +205,13 @@ public final class Main implements Callable<Integer> {
         }
 
         /**
-         * What a start reads besides the values: the token keys (files, or the JWKS address, fetched), the log files,
-         * the TLS certificate and key, the Redis addresses. Listening and connecting to Redis are left to the start.
+         * What a start reads besides the values: the token keys (files, or the JWKS address, fetched), the log files
+         * (whether they could be written: nothing is made), the TLS certificate and key, the Redis addresses.
+         * Listening and connecting to Redis are left to the start.
          */
         private static void checkAsAStartWould(BrokerConfig config) {
             BrokerNode.tokenService(config.jwt());
-            LogSetup.checkPaths(config.log());
+            LogSetup.checkPathsWithoutWriting(config.log());
             HttpServer.checkTls(config.http());
             if (config.redis().configured()) {
                 RedisEngine.checkSettings(config.redis());

@@ -29,11 +29,12 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
         /**
          * How long a kick revokes the tokens issued before it: as long as any token the node accepts may live, which
-         * is jwt.max_expire, or jwt.max_lifetime when that is set and longer. A token of another issuer that lives
-         * longer still (jwt.max_lifetime unset) is accepted again after that.
+         * is jwt.max_expire, or jwt.max_lifetime when that is set and longer, and the leeway twice (a lifetime may
+         * pass its maximum by it, and an expiry be past by it). A token of another issuer that lives longer still
+         * (jwt.max_lifetime unset) is accepted again after that.
          */
         public long revocationSeconds() {
-            return Math.max(maxExpireSeconds, maxLifetimeSeconds);
+            return Math.max(maxExpireSeconds, maxLifetimeSeconds) + 2 * leewaySeconds;
         }
 
         /** True when the secret is shorter than the hash of the algorithm (32 bytes for HS256). */

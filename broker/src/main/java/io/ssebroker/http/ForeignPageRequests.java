@@ -10,38 +10,42 @@ import java.util.Locale;
  * node from the loopback address like a local back end's, and must not be served as local (a page anywhere on the
  * web could otherwise publish, kick and mint tokens through the browser of whoever runs a node on their machine).
  *
- * <p>Only browsers send {@code Origin} and {@code Sec-Fetch-Site}; a request without both (curl, a back end's HTTP
- * client) is not a page's. A browser's request is a foreign page's when its {@code Host} is not a loopback name (a
- * DNS name rebound to 127.0.0.1 by its owner), when its {@code Origin} is neither the node's own nor listed in
- * {@code http.cors_origins} ({@code *} does not count: it opens the event streams to every site, not the publisher
- * API), or, without an {@code Origin}, when {@code Sec-Fetch-Site} says another site sent it (an image or a link).
+ * <ul>
+ *   <li>A {@code Host} that is neither a loopback name nor {@code server.address}: a DNS name its owner rebound to
+ *       127.0.0.1, so that the browser takes the node for the page's own site. Checked on every request, as a
+ *       browser sends no other sign of a page to a plain-http site (no {@code Sec-Fetch-Site}, and no
+ *       {@code Origin} on a GET of its own site); a back end on this host names the node by a loopback name.</li>
+ *   <li>An {@code Origin} (only browsers send one) that is neither the node's own nor listed in
+ *       {@code http.cors_origins} ({@code *} does not count: it opens the event streams to every site, not the
+ *       publisher API).</li>
+ *   <li>Without an {@code Origin}, a {@code Sec-Fetch-Site} that names another site (an image, a link).</li>
+ * </ul>
  */
 final class ForeignPageRequests {
     private static final String SEC_FETCH_SITE = "sec-fetch-site";
 
-    private ForeignPageRequests() {
+    private final Cors cors;
+    private final String serverAddress;
+
+    /** @param serverAddress {@code server.address}, the name the node gives itself ("" when none) */
+    ForeignPageRequests(Cors cors, String serverAddress) {
+        this.cors = cors;
+        this.serverAddress = serverAddress;
     }
 
-    static boolean isForeign(HttpHeaders headers, Cors cors) {
-        String origin = headers.get(HttpHeaderNames.ORIGIN);
-        String site = headers.get(SEC_FETCH_SITE);
-        if (origin == null && site == null) {
-            return false;
-        }
+    /** @param secure whether the request came over TLS (its own origin is then https) */
+    boolean isForeign(HttpHeaders headers, boolean secure) {
         String host = headers.get(HttpHeaderNames.HOST);
-        if (host == null || !isLoopbackName(host)) {
+        if (host != null && !isLoopbackName(host) && !host.trim().equalsIgnoreCase(serverAddress)) {
             return true;
         }
+        String origin = headers.get(HttpHeaderNames.ORIGIN);
         if (origin != null) {
-            return !(sameOrigin(origin, host) || cors.lists(origin));
+            return !(host != null && origin.equalsIgnoreCase((secure ? "https://" : "http://") + host.trim())
+                    || cors.lists(origin));
         }
-        return !(site.equalsIgnoreCase("same-origin") || site.equalsIgnoreCase("none"));
-    }
-
-    /** Whether an Origin ({@code scheme://host[:port]}) names the authority the request was sent to. */
-    private static boolean sameOrigin(String origin, String host) {
-        int separator = origin.indexOf("://");
-        return separator > 0 && origin.substring(separator + 3).equalsIgnoreCase(host);
+        String site = headers.get(SEC_FETCH_SITE);
+        return site != null && !(site.equalsIgnoreCase("same-origin") || site.equalsIgnoreCase("none"));
     }
 
     /** {@code localhost}, a name under {@code .localhost}, or a loopback IP literal; with or without a port. */

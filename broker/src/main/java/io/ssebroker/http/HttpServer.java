@@ -53,7 +53,6 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.broker.RetryDelays;
 import io.ssebroker.config.BrokerConfig;
-import io.ssebroker.config.ConfigException;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
@@ -168,11 +167,21 @@ public final class HttpServer implements AutoCloseable {
         ChannelFuture bound = bootstrap.bind(host, port).await();
         if (!bound.isSuccess()) {
             close();
-            throw new ConfigException("config error: server.host/server.port = " + host + ":" + port
-                    + ": cannot listen there: " + reason(bound.cause()));
+            throw new CannotListenException("cannot listen on server.host/server.port = " + host + ":" + port + ": "
+                    + reason(bound.cause()), bound.cause());
         }
         serverChannel = bound.channel();
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * The node cannot listen where it is configured to: the address is in use, not (yet) one of this host's, the port
+     * needs a privilege. Not a configuration error: an address that comes up later, a port freed, passes on a restart.
+     */
+    public static final class CannotListenException extends RuntimeException {
+        CannotListenException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** Why a bind failed, in the system's words (address in use, not an address of this host, permission denied). */
@@ -351,7 +360,8 @@ public final class HttpServer implements AutoCloseable {
             streams.sweep();
             peers.sweep();
         }, ADDRESS_SWEEP_SECONDS, ADDRESS_SWEEP_SECONDS, TimeUnit.SECONDS);
-        router = new Router(publishers, events, publisherAuth, cors, clientAddress, streams, refusals,
+        router = new Router(publishers, events, publisherAuth, cors,
+                new ForeignPageRequests(cors, config.server().address().trim()), clientAddress, streams, refusals,
                 new StaticPage("/static/index.html", "text/html; charset=utf-8"),
                 new StaticPage("/client/sse-broker.js", "text/javascript; charset=utf-8"),
                 new StaticPage("/api/openapi.yaml", "application/yaml; charset=utf-8"),

@@ -1,6 +1,7 @@
 package io.ssebroker.http;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.engine.EngineUnavailableException;
 import io.ssebroker.engine.Failures;
@@ -44,6 +46,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final StreamEndpoint events;
     private final PublisherAuth publisherAuth;
     private final Cors cors;
+    private final ForeignPageRequests foreignPages;
     private final ClientAddress clientAddress;
     private final AddressLimits streamsPerAddress;
     private final RefusalMeters refusals;
@@ -55,7 +58,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final PrometheusEndpoint metrics;
 
     Router(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth, Cors cors,
-           ClientAddress clientAddress, AddressLimits streamsPerAddress, RefusalMeters refusals, StaticPage page,
+           ForeignPageRequests foreignPages, ClientAddress clientAddress, AddressLimits streamsPerAddress, RefusalMeters refusals, StaticPage page,
            StaticPage clientScript, StaticPage openApi, int maxUnsentBytes, Readiness readiness,
            PrometheusEndpoint metrics) {
         this.openApi = openApi;
@@ -67,6 +70,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         this.events = events;
         this.publisherAuth = publisherAuth;
         this.cors = cors;
+        this.foreignPages = foreignPages;
         this.clientAddress = clientAddress;
         this.page = page;
         this.clientScript = clientScript;
@@ -219,13 +223,19 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers())
                 && !ForwardedConnection.seen(ctx.channel())
-                && !ForeignPageRequests.isForeign(request.headers(), cors);
+                && !foreignPages.isForeign(request.headers(), overTls(ctx.channel()));
         Integer refused = publisherAuth.check(apiKey(request), local);
         if (refused != null) {
             throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
                     : new ApiException(403, "publisher API is served to local clients only (loopback, not through a proxy,"
                             + " not from another site's page) when auth.api_keys is empty");
         }
+    }
+
+    /** Whether the request came over TLS: on its own connection, or on the HTTP/2 connection of its stream. */
+    private static boolean overTls(Channel channel) {
+        Channel connection = channel.parent() != null ? channel.parent() : channel;
+        return connection.pipeline().get(SslHandler.class) != null;
     }
 
     private void preflight(Responder responder, String origin, String methods) {

@@ -607,18 +607,17 @@ class PublisherApiTest {
             assertSuccess(node.api().get(path, params, Map.of("Sec-Fetch-Site", "none")));
             assertSuccess(node.api().get(path, params));
         }
-        // a DNS name its owner rebound to 127.0.0.1: the browser thinks the page and the node are one origin
-        String rebound = "GET /info?uid=page-u HTTP/1.1\r\nHost: rebound.example:" + node.port()
-                + "\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\n\r\n";
-        try (RawConnection browser = new RawConnection(node.port())) {
-            browser.write(rebound).read(Duration.ofSeconds(5));
-            assertThat(browser.status()).isEqualTo(403);
+        // a DNS name its owner rebound to 127.0.0.1: the browser thinks the page and the node are one origin, and
+        // sends a GET of its own site over plain HTTP without Origin or Sec-Fetch-Site
+        assertThat(rawGetStatus(node.port(), "rebound.example:" + node.port())).isEqualTo(403);
+        for (String loopback : List.of("localhost:" + node.port(), "127.0.0.1:" + node.port(), "[::1]:" + node.port(),
+                "app.localhost", "127.0.0.2")) {
+            assertThat(rawGetStatus(node.port(), loopback)).as("Host: %s", loopback).isEqualTo(200);
         }
-        String backEnd = "GET /info?uid=page-u HTTP/1.1\r\nHost: broker.internal:" + node.port()
-                + "\r\nConnection: close\r\n\r\n";
-        try (RawConnection client = new RawConnection(node.port())) {
-            client.write(backEnd).read(Duration.ofSeconds(5));
-            assertThat(client.status()).isEqualTo(200);
+        // the name the node is configured to give itself is its own
+        try (TestNode named = TestNode.start(Map.of("server.address", "broker.internal:8080"))) {
+            assertThat(rawGetStatus(named.port(), "broker.internal:8080")).isEqualTo(200);
+            assertThat(rawGetStatus(named.port(), "other.internal:8080")).isEqualTo(403);
         }
         // a site the operator lists is theirs; '*' opens the streams to every site, not the publisher API
         try (TestNode listing = TestNode.start(Map.of("http.cors_origins", "https://app.example"));
@@ -628,6 +627,15 @@ class PublisherApiTest {
                     "another site");
             assertFailure(any.api().get("/info", params, Map.of("Origin", "https://evil.example")), 403,
                     "another site");
+        }
+    }
+
+    /** The status of {@code GET /info} sent with this Host and no other header, as a browser's plain GET of its site. */
+    private static int rawGetStatus(int port, String host) {
+        try (RawConnection connection = new RawConnection(port)) {
+            connection.write("GET /info?uid=page-u HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .read(Duration.ofSeconds(5));
+            return connection.status();
         }
     }
 

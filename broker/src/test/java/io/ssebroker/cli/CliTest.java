@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.SignedJWT;
-import io.ssebroker.config.ConfigException;
 import io.ssebroker.config.ConfigLoader;
+import io.ssebroker.http.HttpServer;
 import io.ssebroker.testing.CommandRun;
 import io.ssebroker.testing.TestNode;
 import java.io.IOException;
@@ -147,6 +147,27 @@ class CliTest {
     }
 
     @Test
+    void checkConfigChecksTheLogFilesWithoutMakingThem() throws IOException {
+        Path logs = dir.resolve("logs/sse-broker");
+        Path file = write("""
+                [server]
+                access_log_path = "%s"
+                """.formatted(logs.resolve("access.log")));
+        CommandRun run = run("check-config", "-c", file.toString());
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        assertThat(logs.getParent()).as("made by the service when it starts, as its own user").doesNotExist();
+
+        Files.writeString(dir.resolve("not-a-directory"), "");
+        Path blocked = write("""
+                [server]
+                access_log_path = "%s"
+                """.formatted(dir.resolve("not-a-directory/access.log")));
+        CommandRun refused = run("check-config", "-c", blocked.toString());
+        assertThat(refused.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(refused.err()).contains("server.access_log_path");
+    }
+
+    @Test
     void checkConfigWithABadValueExitsWithTheKeyInStderr() throws IOException {
         Path file = write("""
                 [sse]
@@ -163,12 +184,11 @@ class CliTest {
             Map<String, String> samePort = Map.of("server.host", "127.0.0.1", "server.port",
                     String.valueOf(first.port()), "jwt.secret", SECRET);
             BrokerNode second = new BrokerNode(new ConfigLoader(Map.of()).load(Optional.empty(), samePort).config());
-            assertThatThrownBy(second::start).isInstanceOf(ConfigException.class)
-                    .hasMessageContaining("server.host/server.port = 127.0.0.1:" + first.port())
-                    .hasMessageContaining("cannot listen there");
+            assertThatThrownBy(second::start).isInstanceOf(HttpServer.CannotListenException.class)
+                    .hasMessageContaining("cannot listen on server.host/server.port = 127.0.0.1:" + first.port());
             BrokerNode nowhere = new BrokerNode(new ConfigLoader(Map.of()).load(Optional.empty(),
                     Map.of("server.host", "no-such-host.invalid", "server.port", "0", "jwt.secret", SECRET)).config());
-            assertThatThrownBy(nowhere::start).isInstanceOf(ConfigException.class)
+            assertThatThrownBy(nowhere::start).isInstanceOf(HttpServer.CannotListenException.class)
                     .hasMessageContaining("no-such-host.invalid").hasMessageContaining("no such host");
             assertThat(first.api().get("/healthz", Map.of()).status()).isEqualTo(200);
         }

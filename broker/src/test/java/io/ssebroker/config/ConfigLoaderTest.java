@@ -413,11 +413,11 @@ class ConfigLoaderTest {
     void aKickRevokesForAsLongAsAnAcceptedTokenMayLive() {
         ConfigLoader loader = new ConfigLoader(Map.of());
         assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600")).config().jwt().revocationSeconds())
-                .isEqualTo(3600);
+                .as("the longest lifetime, and the leeway of 30 s twice").isEqualTo(3600 + 60);
         assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600", "jwt.max_lifetime", "86400"))
-                .config().jwt().revocationSeconds()).as("tokens of other issuers may live a day").isEqualTo(86400);
-        assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600", "jwt.max_lifetime", "600"))
-                .config().jwt().revocationSeconds()).isEqualTo(3600);
+                .config().jwt().revocationSeconds()).as("tokens of other issuers may live a day").isEqualTo(86400 + 60);
+        assertThat(loader.load(Optional.empty(), Map.of("jwt.max_expire", "3600", "jwt.expire", "600", "jwt.max_lifetime", "600",
+                "jwt.leeway", "0")).config().jwt().revocationSeconds()).isEqualTo(3600);
     }
 
     @Test

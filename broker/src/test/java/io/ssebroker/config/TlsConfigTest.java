@@ -67,6 +67,21 @@ class TlsConfigTest {
         }
     }
 
+    @Test
+    void aKeyThatIsNotTheCertificatesStopsTheNodeAtStart() {
+        try (TestCertificate renewed = TestCertificate.forLoopback(); TestCertificate old = TestCertificate.forLoopback()) {
+            BrokerNode node = new BrokerNode(load(Map.of("server.port", "0",
+                    "http.tls_cert", renewed.certificateFile().toString(), "http.tls_key", old.keyFile().toString())));
+            try {
+                assertThatThrownBy(node::start)
+                        .isInstanceOf(ConfigException.class)
+                        .hasMessageContaining("http.tls_key").hasMessageContaining("is not the key of the certificate");
+            } finally {
+                node.close();
+            }
+        }
+    }
+
     private static BrokerConfig load(Map<String, String> flags) {
         return new ConfigLoader(Map.of()).load(Optional.empty(), flags).config();
     }

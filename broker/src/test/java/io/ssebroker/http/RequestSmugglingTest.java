@@ -77,7 +77,7 @@ class RequestSmugglingTest {
         }
         String body = "uid=alice&data=with+trailers";
         try (RawConnection connection = new RawConnection(node.port())) {
-            String answer = connection.write("POST /send HTTP/1.1\r\nHost: x\r\n" + headers
+            String answer = connection.write("POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers
                     + "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\nX-Trailer-A: 1\r\nX-Trailer-B: 2\r\n"
                     + "X-Trailer-C: 3\r\n\r\n").read(Duration.ofSeconds(1));

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,18 +42,19 @@ final class ControlChannel {
     private final String nodeId;
     private final EngineListener listener;
     private final Function<String, DeviceSession> localSession;
-    private final Consumer<DeviceSession> restorePresence;
+    private final BiConsumer<DeviceSession, String> restorePresence;
     private final ScheduledExecutorService scheduler;
     private final ConcurrentHashMap<String, CompletableFuture<Void>> canaries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PendingKick> kicks = new ConcurrentHashMap<>();
 
     /**
      * @param localSession    this node's session of a connection nonce, or null
-     * @param restorePresence writes again the presence entry of a connection of this node that lost it
+     * @param restorePresence writes again the presence entry of a connection of this node that lost it to a failed
+     *                        registration (named by its nonce)
      */
     ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId,
                    EngineListener listener, Function<String, DeviceSession> localSession,
-                   Consumer<DeviceSession> restorePresence, ScheduledExecutorService scheduler) {
+                   BiConsumer<DeviceSession, String> restorePresence, ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.nodeId = nodeId;
@@ -69,9 +70,12 @@ final class ControlChannel {
                 "nonce", replaced.nonce(), "by", byClientAddress));
     }
 
-    /** Asks the node holding {@code connection}, which lost its presence entry, to write it again if still open. */
-    CompletableFuture<Void> restore(DeviceSession connection) {
-        return send(Map.of("type", "restore", "nonce", connection.nonce()));
+    /**
+     * Asks the node holding {@code connection}, which lost its presence entry to the registration of connection
+     * {@code failedNonce} (which then failed), to write it again if still open.
+     */
+    CompletableFuture<Void> restore(DeviceSession connection, String failedNonce) {
+        return send(Map.of("type", "restore", "nonce", connection.nonce(), "failed", failedNonce));
     }
 
     /**
@@ -128,7 +132,7 @@ final class ControlChannel {
             case "restore" -> {
                 DeviceSession held = localSession.apply(text(command, "nonce"));
                 if (held != null) {
-                    restorePresence.accept(held);
+                    restorePresence.accept(held, text(command, "failed"));
                 }
             }
             case "ping" -> {

@@ -4,7 +4,7 @@ import io.ssebroker.engine.DeviceSession;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * at once and, while Redis does not answer, again at every heartbeat for a minute, while the scripts' records are kept
  * (the registration script's a minute, the device's take record two); each is done once, whichever run gets through
  * (take-back-ended.lua, give-back-owner.lua). One still unanswered by then is logged. The connection whose mark was
- * taken back lost its presence entry to the failed registration: if it is still open, its node writes it again.
+ * taken back lost its presence entry to the failed registration: where nothing ended it (the registration failed
+ * without an answer that named it), its node writes the entry again if the connection is still open.
  *
  * <p>Threads: failures are reported from whichever thread completes a registration; retries run on the engine's
  * scheduler.
@@ -33,16 +34,22 @@ final class FailedRegistrations {
     private static final int MAX_PENDING = 100_000;
 
     private final RedisPresence presence;
-    private final Consumer<DeviceSession> restorePresence;
+    private final BiConsumer<DeviceSession, String> restorePresence;
     /** Failed registrations whose take-back has not been answered yet. */
     private final ConcurrentHashMap<DeviceSession, Pending> pending = new ConcurrentHashMap<>();
 
-    /** When a failed registration's records expire, and whether its device is to be given back. */
-    private record Pending(long expires, boolean givesBackDevice) {
+    /**
+     * When a failed registration's records expire, whether its device is to be given back, and whether the connection
+     * it replaced (if any) is to have its presence written again.
+     */
+    private record Pending(long expires, boolean givesBackDevice, boolean restoresReplaced) {
     }
 
-    /** @param restorePresence asks the node of a connection that lost its presence entry to write it again */
-    FailedRegistrations(RedisPresence presence, Consumer<DeviceSession> restorePresence) {
+    /**
+     * @param restorePresence asks the node of a connection that lost its presence entry to a failed registration
+     *                        (named by its nonce) to write it again
+     */
+    FailedRegistrations(RedisPresence presence, BiConsumer<DeviceSession, String> restorePresence) {
         this.presence = presence;
         this.restorePresence = restorePresence;
     }
@@ -50,17 +57,19 @@ final class FailedRegistrations {
     /**
      * A registration failed at this node, or its connection did not go live: takes back what its script may have
      * marked, and gives its device back where the registration failed before it knew that it had taken the device
-     * ({@code takeUnsettled}).
+     * ({@code takeUnsettled}); has the connection it replaced written again where nothing ended that one
+     * ({@code replacedNotEnded}).
      */
-    void failed(DeviceSession session, boolean takeUnsettled) {
+    void failed(DeviceSession session, boolean takeUnsettled, boolean replacedNotEnded) {
         if (pending.size() >= MAX_PENDING) {
             log.warn("connection {} of user {} did not go live: whether the connection it replaced was marked "
                     + "ended{} is not checked (too many failures waiting for Redis)", session.nonce(), session.uid(),
                     takeUnsettled ? " or device " + session.device() + " taken from another user" : "");
             return;
         }
-        pending.put(session, new Pending(System.nanoTime() + RECORD_KEPT_NANOS, takeUnsettled));
-        takeBack(session, takeUnsettled);
+        Pending failure = new Pending(System.nanoTime() + RECORD_KEPT_NANOS, takeUnsettled, replacedNotEnded);
+        pending.put(session, failure);
+        takeBack(session, failure);
     }
 
     /** Runs every heartbeat: takes back again what Redis did not answer before. */
@@ -74,20 +83,23 @@ final class FailedRegistrations {
                         session.nonce(), session.uid(), failure.givesBackDevice()
                                 ? " or device " + session.device() + " taken from another user" : "");
             } else {
-                takeBack(session, failure.givesBackDevice());
+                takeBack(session, failure);
             }
         });
     }
 
-    private void takeBack(DeviceSession session, boolean givesBackDevice) {
-        CompletableFuture<Boolean> givenBack = givesBackDevice ? presence.giveBackDevice(session)
+    private void takeBack(DeviceSession session, Pending failure) {
+        CompletableFuture<Boolean> givenBack = failure.givesBackDevice() ? presence.giveBackDevice(session)
                 : CompletableFuture.completedFuture(false);
         presence.takeBackEnded(session).thenCombine(givenBack, (takenBack, deviceGivenBack) -> {
-            if (takenBack != null) {
+            if (takenBack != null && failure.restoresReplaced()) {
                 log.info("connection {} of user {} did not go live after replacing connection {}: that one's presence "
                         + "is written again if it is still open, and it may come back", session.nonce(), session.uid(),
                         takenBack.nonce());
-                restorePresence.accept(takenBack);
+                restorePresence.accept(takenBack, session.nonce());
+            } else if (takenBack != null) {
+                log.info("connection {} of user {} did not go live after replacing connection {}: that one may come "
+                        + "back", session.nonce(), session.uid(), takenBack.nonce());
             }
             if (deviceGivenBack) {
                 log.info("connection {} of user {} did not go live after taking device {} from another user: the "

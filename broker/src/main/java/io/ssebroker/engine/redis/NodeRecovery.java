@@ -324,30 +324,36 @@ final class NodeRecovery {
     }
 
     /**
-     * Writes again the presence entry of a connection of this node that a registration, which then failed, removed
-     * (see {@link FailedRegistrations}), as a recovery does: unless a newer connection has the device meanwhile (then
-     * this one is extruded) or it was ended. Tried again each second while Redis does not answer, for as long as
-     * the connection is this node's, up to a minute.
+     * Writes again the presence entry of a connection of this node that the registration of connection
+     * {@code failedNonce}, which then failed, removed (see {@link FailedRegistrations}), as a recovery does: unless a
+     * newer connection has the device meanwhile (then this one is extruded) or it was ended. While the entry is still
+     * the failed connection's (its removal not done yet, on another connection to Redis), and while Redis does not
+     * answer, tried again each second, for as long as the connection is this node's, up to a minute.
      */
-    void restore(DeviceSession connection) {
-        restore(connection, RESTORE_ATTEMPTS);
+    void restore(DeviceSession connection, String failedNonce) {
+        restore(connection, failedNonce, RESTORE_ATTEMPTS);
     }
 
-    private void restore(DeviceSession connection, int attemptsLeft) {
+    private void restore(DeviceSession connection, String failedNonce, int attemptsLeft) {
         if (!localSessions.containsKey(connection.nonce())) {
             return;
         }
-        restoreLocalSession(connection, RedisPresence.Run.AGAIN).whenComplete((done, error) -> {
-            if (error == null) {
-                return;
-            }
-            if (attemptsLeft > 1) {
-                scheduler.schedule(() -> restore(connection, attemptsLeft - 1), 1, TimeUnit.SECONDS);
-            } else {
-                log.warn("writing again the presence of connection {} of user {} failed: {}", connection.nonce(),
-                        connection.uid(), Failures.cause(error).getMessage());
-            }
-        });
+        commands.hget(keys.userPresence(connection.uid()), connection.device()).toCompletableFuture()
+                .thenCompose(current -> current != null && SessionJson.read(current).nonce().equals(failedNonce)
+                        ? CompletableFuture.completedFuture(false)
+                        : restoreLocalSession(connection, RedisPresence.Run.AGAIN).thenApply(done -> true))
+                .whenComplete((done, error) -> {
+                    if (error == null && done) {
+                        return;
+                    }
+                    if (attemptsLeft > 1) {
+                        scheduler.schedule(() -> restore(connection, failedNonce, attemptsLeft - 1), 1, TimeUnit.SECONDS);
+                    } else {
+                        log.warn("writing again the presence of connection {} of user {} failed: {}", connection.nonce(),
+                                connection.uid(), error == null ? "the failed connection's entry stayed"
+                                        : Failures.cause(error).getMessage());
+                    }
+                });
     }
 
     /** Has the recovery run once more after this one, as this one would have (a master replaced included). */

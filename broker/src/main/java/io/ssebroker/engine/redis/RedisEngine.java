@@ -163,7 +163,7 @@ public final class RedisEngine implements Engine {
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
             failedRegistrations = new FailedRegistrations(presence, this::restorePresence);
             control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get,
-                    session -> recovery.restore(session), scheduler);
+                    (session, failedNonce) -> recovery.restore(session, failedNonce), scheduler);
             FollowedStreamsOutlet outlet = new FollowedStreamsOutlet(listener, ioThread.executor());
             routing = new RedisRouting(keys, streams::readAfter, outlet::deliver,
                     outlet::reset, control::received, listener::revalidate,
@@ -312,9 +312,12 @@ public final class RedisEngine implements Engine {
                 .whenComplete((registration, error) -> {
                     // rolled back first: a recovery that finds it no longer registering finds it gone too
                     if (error != null) {
-                        // the chain waited for the presence step: how it failed (if it did) is known by now
+                        // the chain waited for the presence step: how it failed (if it did) is known by now; a step
+                        // that failed naming nothing it removed may have replaced a connection that nobody ended
                         rollBack(session, written.handle((registered, failure) ->
-                                failure != null && DeviceTakeUnsettled.in(failure)).getNow(false));
+                                        failure != null && DeviceTakeUnsettled.in(failure)).getNow(false),
+                                written.handle((registered, failure) ->
+                                        failure != null && FailedAfterRemoving.removedBy(failure).isEmpty()).getNow(false));
                     }
                     registering.remove(session.nonce());
                     settled.complete(null);
@@ -355,12 +358,12 @@ public final class RedisEngine implements Engine {
      * A connection whose presence entry a registration that then failed removed (its script ran, its answer was
      * lost): its node, this one or another, writes the entry again if the connection is still open.
      */
-    private void restorePresence(DeviceSession connection) {
+    private void restorePresence(DeviceSession connection, String failedNonce) {
         if (localSessions.containsKey(connection.nonce())) {
-            recovery.restore(connection);
+            recovery.restore(connection, failedNonce);
             return;
         }
-        control.restore(connection).whenComplete((sent, error) -> {
+        control.restore(connection, failedNonce).whenComplete((sent, error) -> {
             if (error != null) {
                 log.warn("asking the node of connection {} of user {} to write its presence again failed: {}",
                         connection.nonce(), connection.uid(), Failures.cause(error).getMessage());
@@ -374,7 +377,7 @@ public final class RedisEngine implements Engine {
      * taken its device from another user ({@code takeUnsettled}), the device given back to that user. The changes its
      * script queued are reported with the removal's, in order: an offline never comes without its online.
      */
-    private void rollBack(DeviceSession session, boolean takeUnsettled) {
+    private void rollBack(DeviceSession session, boolean takeUnsettled, boolean replacedNotEnded) {
         // A connection that ended while it registered has released its count already (its unregister came first):
         // released twice, it would take the count of another device of the user, whose channel would then end.
         if (localSessions.remove(session.nonce()) != null) {
@@ -386,7 +389,7 @@ public final class RedisEngine implements Engine {
                 log.warn("removing the presence of a failed registration failed: {}", error.getMessage());
             }
         });
-        failedRegistrations.failed(session, takeUnsettled);
+        failedRegistrations.failed(session, takeUnsettled, replacedNotEnded);
     }
 
     /**
@@ -481,7 +484,7 @@ public final class RedisEngine implements Engine {
     @Override
     public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
         if (notConnected == null) {
-            failedRegistrations.failed(session, false);
+            failedRegistrations.failed(session, false, false); // the registration ended what it replaced
         }
     }
 
