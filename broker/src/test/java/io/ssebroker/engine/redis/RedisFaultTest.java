@@ -421,21 +421,7 @@ class RedisFaultTest {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.standalone();
              TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
-            SseClient previous = node.connect("u-kept", "d-kept");
-            previous.nextOfType("sys_connected");
-
-            redis.first().pause();
-            try (SseClient failed = node.connect("u-kept", "d-kept")) {
-                assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
-                        .as("told to come back later").containsExactly("sys_unavailable");
-            } finally {
-                redis.first().resume();
-            }
-            await().atMost(Duration.ofSeconds(15)).until(() -> node.api().get("/info", Map.of("device", "d-kept"))
-                    .result().path("online").asBoolean());
-            assertThat(node.api().send(Map.of("device", "d-kept", "data", "still here"))).isEqualTo(1);
-            assertThat(previous.nextOfType("message").data()).isEqualTo("still here");
-            assertThat(previous.isClosedByServer()).isFalse();
+            assertOnlineAgainAfterAFailedReplacement(redis, node, node, "u-kept", "d-kept");
             // and it stays: the removal and the take-back are not undone by a later check
             Thread.sleep(3_000);
             assertThat(node.api().get("/info", Map.of("device", "d-kept")).result().path("online").asBoolean()).isTrue();
@@ -449,22 +435,31 @@ class RedisFaultTest {
         try (RedisServers redis = RedisServers.standalone();
              TestNode holder = TestNode.start(Map.of("redis.addrs", redis.first().address()));
              TestNode other = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
-            SseClient previous = holder.connect("u-kept-2", "d-kept-2");
-            previous.nextOfType("sys_connected");
-
-            redis.first().pause();
-            try (SseClient failed = other.connect("u-kept-2", "d-kept-2")) {
-                assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
-                        .as("told to come back later").containsExactly("sys_unavailable");
-            } finally {
-                redis.first().resume();
-            }
-            await().atMost(Duration.ofSeconds(15)).until(() -> other.api().get("/info", Map.of("device", "d-kept-2"))
-                    .result().path("online").asBoolean());
-            assertThat(other.api().send(Map.of("device", "d-kept-2", "data", "still here"))).isEqualTo(1);
-            assertThat(previous.nextOfType("message").data()).isEqualTo("still here");
-            assertThat(previous.isClosedByServer()).isFalse();
+            assertOnlineAgainAfterAFailedReplacement(redis, holder, other, "u-kept-2", "d-kept-2");
         }
+    }
+
+    /**
+     * A connection of the device on {@code holder}; a registration of the device on {@code failing} that fails (Redis
+     * frozen past the timeout) and whose script runs once Redis is back: the first connection is online again, and
+     * receives on.
+     */
+    private static void assertOnlineAgainAfterAFailedReplacement(RedisServers redis, TestNode holder, TestNode failing,
+                                                                 String uid, String device) throws Exception {
+        SseClient previous = holder.connect(uid, device);
+        previous.nextOfType("sys_connected");
+        redis.first().pause();
+        try (SseClient failed = failing.connect(uid, device)) {
+            assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
+                    .as("told to come back later").containsExactly("sys_unavailable");
+        } finally {
+            redis.first().resume();
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> failing.api().get("/info", Map.of("device", device))
+                .result().path("online").asBoolean());
+        assertThat(failing.api().send(Map.of("device", device, "data", "still here"))).isEqualTo(1);
+        assertThat(previous.nextOfType("message").data()).isEqualTo("still here");
+        assertThat(previous.isClosedByServer()).isFalse();
     }
 
     /** A connection whose registration failed (told to come back later), and the one whose entry it removed, ended. */
