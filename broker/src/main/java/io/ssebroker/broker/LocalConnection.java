@@ -232,16 +232,14 @@ final class LocalConnection implements FrameId {
         // the stream past its cap in one go, and its first live message would drop the client as too slow.
         while (true) {
             writePendingReset();
-            // Live once the client has read down to the low water mark: its first live message would otherwise find
-            // the stream past its cap and drop it as too slow.
+            if (heldBackIndex == heldBack.size()) {
+                break;
+            }
             if (!stream.isWritable()) {
                 forgetWrittenHeldBack();
                 stream.flush();
                 stream.whenWritable(this::continueReplay);
                 return;
-            }
-            if (heldBackIndex == heldBack.size()) {
-                break;
             }
             StreamMessage message = heldBack.get(heldBackIndex++);
             if (advance(message)) {

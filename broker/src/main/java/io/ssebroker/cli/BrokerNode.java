@@ -110,7 +110,8 @@ public final class BrokerNode implements AutoCloseable {
                 "/kick", new KickApi(engine, config.limits()),
                 "/info", new InfoApi(broker));
         server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,
-                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()), refusals);
+                new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()), refusals,
+                nodeAddress);
         if (tokens.usesJwks()) {
             jwksRefresher = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("jwks-refresh", true));
             jwksRefresher.scheduleWithFixedDelay(this::refreshJwks, JWKS_REFRESH_MINUTES, JWKS_REFRESH_MINUTES, TimeUnit.MINUTES);

@@ -27,7 +27,7 @@ public final class ConfigSchema {
             string("jwt", "secret", "", "HMAC secret for HS256/384/512 tokens; generated per start when empty"),
             string("jwt", "algorithm", "HS256", "algorithm of minted tokens: HS256, HS384 or HS512"),
             integer("jwt", "expire", DAY, 1, 10 * 365 * DAY, "default token lifetime in seconds"),
-            integer("jwt", "max_expire", 7 * DAY, 1, 10 * 365 * DAY, "longest token lifetime /token grants (jwt.max_lifetime caps it too when set; left unset, jwt.expire when longer); also how long a kick revokes tokens (jwt.max_lifetime when longer)"),
+            integer("jwt", "max_expire", 7 * DAY, 1, 10 * 365 * DAY, "longest token lifetime /token grants (jwt.max_lifetime caps it too when set; left unset, jwt.expire when longer); also how long a kick revokes tokens (jwt.max_lifetime when longer, plus twice jwt.leeway)"),
             integer("jwt", "leeway", 30, 0, 3600, "clock skew in seconds allowed on exp, nbf and iat"),
             string("jwt", "issuer", "", "when set, a token's iss claim must equal it"),
             string("jwt", "audience", "", "when set, a token's aud claim must name it"),

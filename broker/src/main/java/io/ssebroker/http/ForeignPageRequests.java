@@ -11,7 +11,8 @@ import java.util.Locale;
  * web could otherwise publish, kick and mint tokens through the browser of whoever runs a node on their machine).
  *
  * <ul>
- *   <li>A {@code Host} that is neither a loopback name nor {@code server.address}: a DNS name its owner rebound to
+ *   <li>A {@code Host} that is neither a loopback name nor the node's address ({@code server.address}, by default
+ *       the listening host and port): a DNS name its owner rebound to
  *       127.0.0.1, so that the browser takes the node for the page's own site. Checked on every request, as a
  *       browser sends no other sign of a page to a plain-http site (no {@code Sec-Fetch-Site}, and no
  *       {@code Origin} on a GET of its own site); a back end on this host names the node by a loopback name.</li>
@@ -25,18 +26,18 @@ final class ForeignPageRequests {
     private static final String SEC_FETCH_SITE = "sec-fetch-site";
 
     private final Cors cors;
-    private final String serverAddress;
+    private final Authority nodeAddress;
 
-    /** @param serverAddress {@code server.address}, the name the node gives itself ("" when none) */
-    ForeignPageRequests(Cors cors, String serverAddress) {
+    /** @param nodeAddress the node's address (host:port): {@code server.address}, or the listening host and port */
+    ForeignPageRequests(Cors cors, String nodeAddress) {
         this.cors = cors;
-        this.serverAddress = serverAddress;
+        this.nodeAddress = Authority.parse(nodeAddress);
     }
 
     /** @param secure whether the request came over TLS (its own origin is then https) */
     boolean isForeign(HttpHeaders headers, boolean secure) {
         String host = headers.get(HttpHeaderNames.HOST);
-        if (host != null && !isLoopbackName(host) && !host.trim().equalsIgnoreCase(serverAddress)) {
+        if (host != null && !isLoopbackName(host) && !Authority.parse(host).names(nodeAddress, secure)) {
             return true;
         }
         String origin = headers.get(HttpHeaderNames.ORIGIN);
@@ -50,19 +51,54 @@ final class ForeignPageRequests {
 
     /** {@code localhost}, a name under {@code .localhost}, or a loopback IP literal; with or without a port. */
     static boolean isLoopbackName(String host) {
-        String name = host.trim().toLowerCase(Locale.ROOT);
-        if (name.startsWith("[")) {
-            int end = name.indexOf(']');
-            return end > 0 && isLoopbackAddress(name.substring(1, end));
-        }
-        int colon = name.lastIndexOf(':');
-        if (colon >= 0) {
-            name = name.substring(0, colon);
-        }
-        if (name.endsWith(".")) {
-            name = name.substring(0, name.length() - 1);
-        }
+        String name = Authority.parse(host).name;
         return name.equals("localhost") || name.endsWith(".localhost") || isLoopbackAddress(name);
+    }
+
+    /** A host and port as {@code Host} or an address writes them: the name in lower case without a final dot. */
+    private record Authority(String name, int port) {
+        static Authority parse(String text) {
+            String name = text.trim().toLowerCase(Locale.ROOT);
+            int port = -1;
+            if (name.startsWith("[")) {
+                int end = name.indexOf(']');
+                if (end > 0) {
+                    port = portAfter(name, end + 1);
+                    name = name.substring(1, end);
+                }
+            } else {
+                int colon = name.lastIndexOf(':');
+                // one colon: name:port; more: an IPv6 literal without brackets, its port (if any) not told apart
+                if (colon >= 0 && name.indexOf(':') == colon) {
+                    port = portAfter(name, colon);
+                    name = name.substring(0, colon);
+                } else if (colon >= 0 && isLoopbackAddress(name.substring(0, colon))) {
+                    port = portAfter(name, colon);
+                    name = name.substring(0, colon);
+                }
+            }
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            return new Authority(name, port);
+        }
+
+        private static int portAfter(String text, int colon) {
+            if (colon >= text.length() || text.charAt(colon) != ':') {
+                return -1;
+            }
+            try {
+                return Integer.parseInt(text.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+
+        /** Whether this (a request's Host) names that address: the same name, and its port or the scheme's default. */
+        boolean names(Authority address, boolean secure) {
+            int ownPort = port >= 0 ? port : secure ? 443 : 80;
+            return !name.isEmpty() && name.equals(address.name) && (address.port < 0 || ownPort == address.port);
+        }
     }
 
     private static boolean isLoopbackAddress(String literal) {

@@ -53,6 +53,7 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.broker.RetryDelays;
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.ConfigException;
 import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
@@ -167,16 +168,22 @@ public final class HttpServer implements AutoCloseable {
         ChannelFuture bound = bootstrap.bind(host, port).await();
         if (!bound.isSuccess()) {
             close();
+            Throwable cause = bound.cause();
+            if (cause instanceof UnresolvedAddressException || reason(cause).contains("Permission denied")) {
+                // no restart mends a name that does not resolve, or a port the service may not bind
+                throw new ConfigException("config error: server.host/server.port = " + host + ":" + port
+                        + ": cannot listen there: " + reason(cause));
+            }
             throw new CannotListenException("cannot listen on server.host/server.port = " + host + ":" + port + ": "
-                    + reason(bound.cause()), bound.cause());
+                    + reason(cause), cause);
         }
         serverChannel = bound.channel();
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
     /**
-     * The node cannot listen where it is configured to: the address is in use, not (yet) one of this host's, the port
-     * needs a privilege. Not a configuration error: an address that comes up later, a port freed, passes on a restart.
+     * The node cannot listen where it is configured to: the address is in use, or not (yet) one of this host's. Not a
+     * configuration error: an address that comes up later, a port freed, passes on a restart.
      */
     public static final class CannotListenException extends RuntimeException {
         CannotListenException(String message, Throwable cause) {
@@ -342,10 +349,13 @@ public final class HttpServer implements AutoCloseable {
         return config.http().h2() ? "HTTP/1.1 and h2c" : "HTTP/1.1";
     }
 
-    /** Starts accepting connections, routed to these endpoints; every answer is timed into {@code requestMeters}. */
+    /**
+     * Starts accepting connections, routed to these endpoints; every answer is timed into {@code requestMeters}.
+     * {@code nodeAddress} (host:port) is the name under which local clients may reach the node besides loopback names.
+     */
     public void serve(Map<String, PublisherEndpoint> publishers, StreamEndpoint events, PublisherAuth publisherAuth,
                       Readiness readiness, PrometheusEndpoint metrics, RequestMeters requestMeters,
-                      RefusalMeters refusals) {
+                      RefusalMeters refusals, String nodeAddress) {
         this.requestMeters = requestMeters;
         this.refusals = refusals;
         BrokerConfig.Limits limits = config.limits();
@@ -361,7 +371,7 @@ public final class HttpServer implements AutoCloseable {
             peers.sweep();
         }, ADDRESS_SWEEP_SECONDS, ADDRESS_SWEEP_SECONDS, TimeUnit.SECONDS);
         router = new Router(publishers, events, publisherAuth, cors,
-                new ForeignPageRequests(cors, config.server().address().trim()), clientAddress, streams, refusals,
+                new ForeignPageRequests(cors, nodeAddress), clientAddress, streams, refusals,
                 new StaticPage("/static/index.html", "text/html; charset=utf-8"),
                 new StaticPage("/client/sse-broker.js", "text/javascript; charset=utf-8"),
                 new StaticPage("/api/openapi.yaml", "application/yaml; charset=utf-8"),

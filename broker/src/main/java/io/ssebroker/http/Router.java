@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.ssebroker.auth.PublisherAuth;
 import io.ssebroker.engine.EngineUnavailableException;
@@ -234,7 +235,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** Whether the request came over TLS: on its own connection, or on the HTTP/2 connection of its stream. */
     private static boolean overTls(Channel channel) {
-        Channel connection = channel.parent() != null ? channel.parent() : channel;
+        Channel connection = channel instanceof Http2StreamChannel ? channel.parent() : channel;
         return connection.pipeline().get(SslHandler.class) != null;
     }
 

@@ -43,7 +43,7 @@ class LifecycleAndLimitsTest {
             String token = node.token("u-slow", "d-slow");
             try (Socket stalled = new Socket("127.0.0.1", node.port()); SseClient neighbour = node.connect("u-fast", "d-fast")) {
                 stalled.setReceiveBufferSize(4096);
-                stalled.getOutputStream().write(("GET /events?device=d-slow HTTP/1.1\r\nHost: x\r\nX-SSE-TOKEN: " + token
+                stalled.getOutputStream().write(("GET /events?device=d-slow HTTP/1.1\r\nHost: 127.0.0.1\r\nX-SSE-TOKEN: " + token
                         + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 InputStream in = stalled.getInputStream();
                 String head = readUntil(in, "sys_connected\ndata: ");

@@ -110,7 +110,7 @@ class AddressLimitsTest {
     void tcpConnectionsPerPeerAreCappedBeforeAByteIsRead() throws Exception {
         try (TestNode node = TestNode.start(Map.of("limits.max_connections_per_address", "2"))) {
             try (RawConnection first = new RawConnection(node.port()); RawConnection second = new RawConnection(node.port())) {
-                first.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                first.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
                 assertThat(first.read(Duration.ofMillis(500))).contains("\"ok\"");
                 try (RawConnection third = new RawConnection(node.port())) {
                     third.read(Duration.ofSeconds(2));

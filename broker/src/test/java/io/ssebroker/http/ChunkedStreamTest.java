@@ -75,7 +75,7 @@ class ChunkedStreamTest {
     void anHttp10ClientGetsAPlainBodyThatEndsWithTheConnection() throws Exception {
         try (TestNode node = TestNode.start(); RawConnection connection = new RawConnection(node.port())) {
             String token = node.token("erin", "phone");
-            connection.write("GET /events?device=phone HTTP/1.0\r\nHost: x\r\nAccept: text/event-stream\r\nX-SSE-TOKEN: "
+            connection.write("GET /events?device=phone HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nX-SSE-TOKEN: "
                     + token + "\r\n\r\n");
             String head = connection.read(Duration.ofSeconds(1));
             assertThat(head).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("transfer-encoding")

@@ -41,9 +41,9 @@ class PipeliningTest {
             StringBuilder requests = new StringBuilder();
             for (int i = 0; i < 20; i++) {
                 String body = "uid=u-pipe&data=m" + i;
-                requests.append("POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+                requests.append("POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n")
                         .append("Content-Length: ").append(body.length()).append("\r\n\r\n").append(body)
-                        .append("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                        .append("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             }
             String answers = connection.write(requests.toString()).read(Duration.ofSeconds(2));
             List<String> bodies = new ArrayList<>();
@@ -76,8 +76,8 @@ class PipeliningTest {
              Socket client = new Socket()) {
             client.setReceiveBufferSize(4096);
             client.connect(new InetSocketAddress("127.0.0.1", node.port()));
-            String requests = "GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(30)
-                    + "POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            String requests = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(30)
+                    + "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                     + "Content-Length: 10\r\n\r\n";
             OutputStream out = client.getOutputStream();
             Thread writer = new Thread(() -> {
@@ -114,7 +114,7 @@ class PipeliningTest {
             neighbour.nextOfType("sys_connected");
             flooder.setReceiveBufferSize(4096);
             flooder.connect(new InetSocketAddress("127.0.0.1", node.port()));
-            String request = "GET / HTTP/1.1\r\nHost: x\r\nX-Padding: " + "p".repeat(560) + "\r\n\r\n";
+            String request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + "p".repeat(560) + "\r\n\r\n";
             byte[] requests = request.repeat(100).getBytes(StandardCharsets.US_ASCII);
             AtomicLong written = new AtomicLong();
             Thread writer = new Thread(() -> {

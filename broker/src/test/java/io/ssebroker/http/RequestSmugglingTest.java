@@ -35,25 +35,25 @@ class RequestSmugglingTest {
         node.close();
     }
 
-    private static final String SMUGGLED = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    private static final String SMUGGLED = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {
-            "content-length-and-chunked|POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            "chunked-and-content-length|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n",
-            "duplicate-content-length|POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nuid=",
-            "content-length-list|POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 40\r\n\r\nuid=",
-            "negative-content-length|POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-            "obsolete-line-folding|GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n Transfer-Encoding: chunked\r\n\r\n",
-            "obsolete-folding-after-empty-lines|\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
-            "obsolete-folding-by-tab|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\tchunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
-            "bad-chunk-size|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-            "chunk-size-overflow|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n",
-            "unknown-transfer-coding|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
-            "chunked-not-last|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
-            "space-before-colon|POST /send HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
-            "chunked-on-http-1.0|POST /send HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            "bare-cr-in-header|GET /healthz HTTP/1.1\r\nHost: x\rX-Injected: 1\r\n\r\n",
+            "content-length-and-chunked|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "chunked-and-content-length|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n",
+            "duplicate-content-length|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nuid=",
+            "content-length-list|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4, 40\r\n\r\nuid=",
+            "negative-content-length|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
+            "obsolete-line-folding|GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\r\n Transfer-Encoding: chunked\r\n\r\n",
+            "obsolete-folding-after-empty-lines|\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\r\n b\r\n\r\n",
+            "obsolete-folding-by-tab|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding:\r\n\tchunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n",
+            "bad-chunk-size|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            "chunk-size-overflow|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n",
+            "unknown-transfer-coding|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+            "chunked-not-last|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+            "space-before-colon|POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+            "chunked-on-http-1.0|POST /send HTTP/1.0\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "bare-cr-in-header|GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\rX-Injected: 1\r\n\r\n",
     })
     void isRefusedAndNothingAfterItIsRead(String shape) {
         String name = shape.substring(0, shape.indexOf('|'));

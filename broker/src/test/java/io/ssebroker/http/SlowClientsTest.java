@@ -38,7 +38,7 @@ class SlowClientsTest {
             assertThat(neighbour.next().event()).isEqualTo("sys_connected");
             List<RawConnection> slow = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
-                slow.add(new RawConnection(node.port()).write("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+                slow.add(new RawConnection(node.port()).write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
             }
             long start = System.nanoTime();
             // a byte now and then does not extend the deadline: it runs from the head's first byte
@@ -76,7 +76,7 @@ class SlowClientsTest {
     @Test
     void aBodyThatDoesNotComeIsAnswered408() {
         try (RawConnection connection = new RawConnection(node.port())) {
-            connection.write("POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            connection.write("POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                     + "Content-Length: 100\r\n\r\nuid=alice&data=");
             long start = System.nanoTime();
             connection.read(Duration.ofSeconds(3));
@@ -90,7 +90,7 @@ class SlowClientsTest {
     void anIdleKeepAliveConnectionIsClosedAfterItsTimeoutAndABusyOneIsNot() {
         try (RawConnection connection = new RawConnection(node.port())) {
             for (int i = 0; i < 4; i++) { // 4 requests 0.8 s apart: 3.2 s in all, longer than any one timeout
-                connection.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                connection.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
                 assertThat(connection.read(Duration.ofMillis(800))).contains("\"ok\"");
                 assertThat(connection.closedByServer()).isFalse();
             }
@@ -112,7 +112,7 @@ class SlowClientsTest {
     @Test
     void aFailedExpectationClosesTheConnectionInsteadOfWaitingForABody() {
         try (RawConnection connection = new RawConnection(node.port())) {
-            connection.write("POST /send HTTP/1.1\r\nHost: x\r\nExpect: x-unknown\r\nContent-Length: 10\r\n\r\n");
+            connection.write("POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: x-unknown\r\nContent-Length: 10\r\n\r\n");
             connection.read(Duration.ofSeconds(3));
             assertThat(connection.status()).isEqualTo(417);
             assertThat(connection.closedByServer()).isTrue();

@@ -108,6 +108,20 @@ class TlsAndHttp2Test {
         }
     }
 
+    /** The node's own page over TLS (its origin https://) publishes without a key, on HTTP/1.1 and on h2 alike. */
+    @Test
+    void theNodesOwnPageOverTlsIsALocalClient() throws InterruptedException {
+        for (String h2 : List.of("false", "true")) {
+            try (TestNode node = TestNode.start(tls(Map.of("http.h2", h2)))) {
+                String base = "https://127.0.0.1:" + node.port();
+                HttpClient client = client(h2.equals("true") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
+                assertThat(get(client, base + "/info", "Origin", base).statusCode()).as("own page, h2 %s", h2).isEqualTo(200);
+                assertThat(get(client, base + "/info", "Origin", "http://127.0.0.1:" + node.port()).statusCode())
+                        .as("another origin: http on the node's port, h2 %s", h2).isEqualTo(403);
+            }
+        }
+    }
+
     @Test
     void cleartextUpgradesToH2cAndStreamsShareTheConnection() throws InterruptedException {
         try (TestNode node = TestNode.start()) {
@@ -164,10 +178,14 @@ class TlsAndHttp2Test {
         return json(get(client, base + "/token?" + Api.form(Map.of("uid", uid, "device", device)))).path("result").asText();
     }
 
-    private static HttpResponse<String> get(HttpClient client, String url) {
+    /** @param headers names and values, in turn */
+    private static HttpResponse<String> get(HttpClient client, String url, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
         try {
-            return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.Test;
 class UnreadAnswersTest {
     private static final byte[] ANSWER = new byte[64 * 1024];
     /** The head of a request whose body never comes. */
-    private static final String LATE_BODY_HEAD = "POST /send HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+    private static final String LATE_BODY_HEAD = "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n";
 
     private EventLoopGroup group;
     private Channel server;
@@ -159,7 +159,7 @@ class UnreadAnswersTest {
 
     /** {@code count} requests for a page, then {@code more}. */
     private static byte[] requests(int count, String more) {
-        return ("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(count) + more).getBytes(StandardCharsets.US_ASCII);
+        return ("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(count) + more).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** The server's end is seen open, then gone within the time; the client, reading, ends in a reset. */
