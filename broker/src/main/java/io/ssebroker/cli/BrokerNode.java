@@ -230,7 +230,9 @@ public final class BrokerNode implements AutoCloseable {
             log.info("publisher API (/token, /send, /kick, /info): API key required ({} configured)",
                     config.auth().apiKeys().size());
         } else {
-            log.warn("publisher API (/token, /send, /kick, /info): no auth.api_keys configured; served to local clients only (loopback connections not forwarded by a proxy)");
+            log.warn("publisher API (/token, /send, /kick, /info): no auth.api_keys configured; served to local clients "
+                    + "only (loopback connections not forwarded by a proxy, naming the node 127.0.0.1, localhost or {}; "
+                    + "not other sites' pages in a browser)", nodeAddress);
         }
     }
 }
