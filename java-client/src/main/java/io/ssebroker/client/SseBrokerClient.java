@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -26,8 +29,8 @@ import java.util.function.Function;
  * {@code /readyz}) over {@link HttpClient}. Every call comes as a {@link CompletableFuture} ({@code ...Async}) and
  * as a blocking call; failures are {@link SseBrokerException}s (a {@link CompletionException} wrapping one for the
  * futures). Calls that are safe to repeat (reads, tokens, sends that carry an idempotency key) are retried with
- * backoff when the broker is unavailable; the others fail at once, since a call that timed out may have been
- * carried out. Thread-safe: make one instance per broker and share it (clients built without an HttpClient of their
+ * backoff when the broker is unavailable; the others only when no connection could be made (the request was not
+ * sent), since a call that timed out may have been carried out. Thread-safe: make one instance per broker and share it (clients built without an HttpClient of their
  * own share one per connect timeout, so that extra instances cost no threads).
  */
 public final class SseBrokerClient {
@@ -179,7 +182,7 @@ public final class SseBrokerClient {
     }
 
     public java.util.Optional<String> notReady() {
-        return notReadyAsync().join();
+        return await(notReadyAsync());
     }
 
     // ---- the exchange -------------------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ public final class SseBrokerClient {
         try {
             json = JSON.writeValueAsBytes(body);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot write the request as JSON", e);
+            return CompletableFuture.failedFuture(new IllegalArgumentException("cannot write the request as JSON", e));
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(baseUrl.resolve(endpoint))
                 .timeout(requestTimeout)
@@ -203,7 +206,7 @@ public final class SseBrokerClient {
         if (apiKey != null) {
             request.header("X-API-Key", apiKey);
         }
-        return attempt(request.build(), safeToRetry ? maxRetries : 0, retryBackoff).thenApply(answer -> {
+        return attempt(request.build(), safeToRetry, maxRetries, retryBackoff).thenApply(answer -> {
             try {
                 return result.apply(answer);
             } catch (RuntimeException e) {
@@ -212,8 +215,11 @@ public final class SseBrokerClient {
         });
     }
 
-    /** Sends, and sends again after a pause when the broker was unavailable and attempts are left. */
-    private CompletableFuture<JsonNode> attempt(HttpRequest request, int retriesLeft, Duration backoff) {
+    /**
+     * Sends, and sends again after a pause when attempts are left and the request never reached the broker (no
+     * connection could be made: safe for any call), or, for a call that is safe to repeat, the broker was unavailable.
+     */
+    private CompletableFuture<JsonNode> attempt(HttpRequest request, boolean safeToRetry, int retriesLeft, Duration backoff) {
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
                 .handle((response, error) -> {
                     if (error != null) {
@@ -222,7 +228,8 @@ public final class SseBrokerClient {
                             // a certificate or protocol mismatch: trying again cannot help
                             throw new SseBrokerException(0, "TLS with " + request.uri() + " failed: " + rootCause(cause), cause);
                         }
-                        throw new UnavailableException(0, "no answer from " + request.uri() + ": " + rootCause(cause), cause);
+                        throw new UnavailableException(0, (notSent(cause) ? "cannot connect to " : "no answer from ")
+                                + request.uri() + ": " + rootCause(cause), cause);
                     }
                     return envelope(response);
                 })
@@ -231,17 +238,23 @@ public final class SseBrokerClient {
                     if (cause == null) {
                         return CompletableFuture.completedFuture(result);
                     }
-                    if (cause instanceof UnavailableException && retriesLeft > 0) {
+                    boolean again = cause instanceof UnavailableException && (safeToRetry || notSent(cause.getCause()));
+                    if (again && retriesLeft > 0) {
                         // half to all of the backoff, so that publishers refused together do not come back together
                         long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
                         Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
                         return CompletableFuture.supplyAsync(() -> null,
                                         CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
-                                .thenCompose(paused -> attempt(request, retriesLeft - 1, next));
+                                .thenCompose(paused -> attempt(request, safeToRetry, retriesLeft - 1, next));
                     }
                     return CompletableFuture.<JsonNode>failedFuture(cause);
                 })
                 .thenCompose(Function.identity());
+    }
+
+    /** No connection to the broker could be made: the request was not sent, and may be sent again whatever it is. */
+    private static boolean notSent(Throwable failure) {
+        return failure instanceof ConnectException || failure instanceof HttpConnectTimeoutException;
     }
 
     /** The result of the broker's envelope {@code {code, msg, micro, result}}, or the exception its status names. */
@@ -294,14 +307,27 @@ public final class SseBrokerClient {
         }
     }
 
+    /**
+     * The outcome of a blocking call, its failure thrown with the caller's stack (the future failed on a thread of the
+     * HttpClient). An interrupt cancels the call (an attempt already sent may still be carried out).
+     */
     private static <T> T await(CompletableFuture<T> future) {
         try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof SseBrokerException broker) {
-                throw broker;
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new SseBrokerException(0, "interrupted while waiting for the broker", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException unchecked) {
+                unchecked.fillInStackTrace();
+                throw unchecked;
             }
-            throw e;
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new SseBrokerException(0, "the call failed: " + rootCause(cause), cause);
         }
     }
 
@@ -344,19 +370,19 @@ public final class SseBrokerClient {
         }
 
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = timeout;
+            this.connectTimeout = positive(timeout, "connectTimeout");
             return this;
         }
 
         /** How long one attempt may take; a /send to many users or a big batch takes longer than a read. */
         public Builder requestTimeout(Duration timeout) {
-            this.requestTimeout = timeout;
+            this.requestTimeout = positive(timeout, "requestTimeout");
             return this;
         }
 
         /**
-         * Retries of a call that is safe to repeat (default 2): after about 200 ms, then twice as long each time, at
-         * most 5 s, with jitter. A blocking call can take up to (1 + retries) times the request timeout plus these.
+         * Retries of a call that is safe to repeat, and of any call that could not connect (default 2): after 100 to
+         * 200 ms (half to all of {@link #retryBackoff}), then twice as long each time, at most 5 s. A blocking call can take up to (1 + retries) times the request timeout plus these.
          */
         public Builder maxRetries(int retries) {
             if (retries < 0) {
@@ -366,9 +392,17 @@ public final class SseBrokerClient {
             return this;
         }
 
+        /** The pause before the first retry (default 200 ms): half to all of it, then twice as long each time. */
         public Builder retryBackoff(Duration first) {
-            this.retryBackoff = first;
+            this.retryBackoff = positive(first, "retryBackoff");
             return this;
+        }
+
+        private static Duration positive(Duration duration, String name) {
+            if (duration == null || duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException(name + " must be a positive duration, not " + duration);
+            }
+            return duration;
         }
 
         public SseBrokerClient build() {

@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -130,6 +136,85 @@ class SseBrokerClientTest {
         assertThat(Message.toUsers("c", "a", "b").data("x").uids()).containsExactly("c", "a", "b");
         assertThatThrownBy(() -> new ConnectTokens(TestNode.SECRET).mint("u", " ", Duration.ofMinutes(1)))
                 .as("a blank device would bind the token to none").isInstanceOf(IllegalArgumentException.class);
+        assertThat(Message.class.getConstructors()).as("no way around the builders' check").isEmpty();
+        assertThat(Message.toUsers("a").data("private").toString()).doesNotContain("private");
+    }
+
+    @Test
+    void settingsThatCannotWorkAreRefusedWhenTheClientIsBuilt() {
+        SseBrokerClient.Builder builder = SseBrokerClient.builder(URI.create(broker.baseUrl()));
+        assertThatThrownBy(() -> builder.requestTimeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("requestTimeout");
+        assertThatThrownBy(() -> builder.connectTimeout(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.retryBackoff(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aBlockingCallFailsWithItsCallersStack() {
+        assertThatThrownBy(() -> client.send(Message.toUsers("sys,tem").data("x")))
+                .isInstanceOf(InvalidRequestException.class)
+                .satisfies(e -> assertThat(e.getStackTrace()).anySatisfy(frame ->
+                        assertThat(frame.getMethodName()).isEqualTo("aBlockingCallFailsWithItsCallersStack")));
+        assertThatThrownBy(() -> client.token(null, "d", null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anInterruptEndsTheWait() throws Exception {
+        HttpServer silent = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        silent.createContext("/", exchange -> { }); // never answers
+        silent.start();
+        try {
+            SseBrokerClient waiting = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + silent.getAddress().getPort()))
+                    .requestTimeout(Duration.ofSeconds(30)).build();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean interruptedAfter = new AtomicBoolean();
+            Thread caller = new Thread(() -> {
+                try {
+                    waiting.send(Message.toUsers("u").data("x"));
+                } catch (RuntimeException e) {
+                    failure.set(e);
+                    interruptedAfter.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            caller.start();
+            Thread.sleep(300);
+            caller.interrupt();
+            caller.join(5_000);
+            assertThat(caller.isAlive()).as("the wait ended").isFalse();
+            assertThat(failure.get()).isInstanceOf(SseBrokerException.class).hasMessageContaining("interrupted");
+            assertThat(interruptedAfter).isTrue();
+        } finally {
+            silent.stop(0);
+        }
+    }
+
+    @Test
+    void anyCallIsRetriedWhenNoConnectionCouldBeMade() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + port))
+                .retryBackoff(Duration.ofMillis(1_500)).build();
+        // refused (nothing listens yet): sent again once the broker listens, though it has no idempotency key
+        CompletableFuture<Integer> sent = retrying.sendAsync(Message.toUsers("u").data("x"));
+        Thread.sleep(200);
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer late = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        late.createContext("/", exchange -> {
+            calls.incrementAndGet();
+            byte[] body = "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":1}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        late.start();
+        try {
+            assertThat(sent.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(calls.get()).as("sent once: the refused attempt never reached it").isEqualTo(1);
+        } finally {
+            late.stop(0);
+        }
     }
 
     @Test

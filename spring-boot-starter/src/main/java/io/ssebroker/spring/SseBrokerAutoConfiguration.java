@@ -27,6 +27,7 @@ public class SseBrokerAutoConfiguration {
                 .connectTimeout(properties.getConnectTimeout())
                 .requestTimeout(properties.getRequestTimeout())
                 .maxRetries(properties.getMaxRetries())
+                .retryBackoff(properties.getRetryBackoff())
                 .build();
     }
 

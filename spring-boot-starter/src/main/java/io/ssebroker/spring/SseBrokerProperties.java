@@ -23,6 +23,10 @@ public class SseBrokerProperties {
     private Duration requestTimeout = Duration.ofSeconds(10);
     /** Retries of calls that are safe to repeat (reads, tokens, sends with an idempotency key). */
     private int maxRetries = 2;
+    /** The pause before the first retry: half to all of it, then twice as long each time, at most 5 s. */
+    private Duration retryBackoff = Duration.ofMillis(200);
+    /** How long the health indicator waits for the broker's /readyz before it reports the broker down. */
+    private Duration healthTimeout = Duration.ofSeconds(2);
 
     public URI getUrl() {
         return url;
@@ -86,5 +90,21 @@ public class SseBrokerProperties {
 
     public void setMaxRetries(int maxRetries) {
         this.maxRetries = maxRetries;
+    }
+
+    public Duration getRetryBackoff() {
+        return retryBackoff;
+    }
+
+    public void setRetryBackoff(Duration retryBackoff) {
+        this.retryBackoff = retryBackoff;
+    }
+
+    public Duration getHealthTimeout() {
+        return healthTimeout;
+    }
+
+    public void setHealthTimeout(Duration healthTimeout) {
+        this.healthTimeout = healthTimeout;
     }
 }

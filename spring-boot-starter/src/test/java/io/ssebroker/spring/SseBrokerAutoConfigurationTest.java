@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.ssebroker.client.ConnectTokens;
 import io.ssebroker.client.Message;
 import io.ssebroker.client.SseBrokerClient;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +102,29 @@ class SseBrokerAutoConfigurationTest {
                 });
         app.withPropertyValues("sse-broker.url=" + broker.baseUrl(), "management.health.sse-broker.enabled=false")
                 .run(context -> assertThat(context).doesNotHaveBean(SseBrokerHealthIndicator.class));
+        app.withPropertyValues("sse-broker.url=" + broker.baseUrl(), "management.health.defaults.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(SseBrokerHealthIndicator.class));
+    }
+
+    @Test
+    void aBrokerThatAcceptsAndNeverAnswersIsDownWithinTheHealthTimeout() throws Exception {
+        HttpServer silent = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        silent.createContext("/", exchange -> { }); // never answers
+        silent.start();
+        try {
+            app.withPropertyValues("sse-broker.url=http://127.0.0.1:" + silent.getAddress().getPort(),
+                    "sse-broker.request-timeout=30s", "sse-broker.health-timeout=500ms").run(context -> {
+                long start = System.nanoTime();
+                Health health = context.getBean(SseBrokerHealthIndicator.class).health();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+                assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+                assertThat(health.getDetails().get("reason").toString()).contains("within 500 ms");
+            });
+        } finally {
+            silent.stop(0);
+        }
+        app.withPropertyValues("sse-broker.url=" + broker.baseUrl(), "sse-broker.health-timeout=0s").run(context ->
+                assertThat(context).getFailure().rootCause().hasMessageContaining("sse-broker.health-timeout"));
     }
 
     @Test
@@ -125,7 +150,8 @@ class SseBrokerAutoConfigurationTest {
             }
         }
         assertThat(names).contains("sse-broker.url", "sse-broker.api-key", "sse-broker.token-secret",
-                "sse-broker.request-timeout", "sse-broker.max-retries");
+                "sse-broker.request-timeout", "sse-broker.max-retries", "sse-broker.retry-backoff",
+                "sse-broker.health-timeout", "management.health.sse-broker.enabled");
     }
 
     @Configuration(proxyBeanMethods = false)
