@@ -184,8 +184,11 @@ final class StreamFollower {
         lastOffset = Math.max(lastOffset, offset);
         highestHandedOn = Math.max(highestHandedOn, offset);
         int slot = (int) (handedOnTotal % REMEMBERED);
-        if (handedOnTotal >= REMEMBERED) {
-            floor = Math.max(floor, handedOn[slot]); // the oldest remembered is forgotten: at or below it is old news
+        if (handedOnTotal >= REMEMBERED && handedOn[slot] < offset) {
+            // The oldest remembered is forgotten: at or below it is old news. Not when it is newer than the message
+            // handed on now (the history changed, and older entries are being handed on): the floor would pass
+            // entries of the new history not handed on yet.
+            floor = Math.max(floor, handedOn[slot]);
         }
         handedOn[slot] = offset;
         handedOnTotal++;
@@ -278,6 +281,9 @@ final class StreamFollower {
         for (StreamMessage message : missed.messages()) {
             if (fresh(message.offset())) {
                 handOn(message);
+            } else {
+                // handed on before (a rewind reads again what it did): the follower stands past it all the same
+                lastOffset = Math.max(lastOffset, message.offset());
             }
         }
         List<ChannelMessage> held = waiting;

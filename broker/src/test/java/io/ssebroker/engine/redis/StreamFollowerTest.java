@@ -294,6 +294,53 @@ class StreamFollowerTest {
         assertThat(reads).as("no more reads").isEmpty();
     }
 
+    /**
+     * A rewind whose read finds nothing new (the entry lost was the last, nothing appended since) leaves the follower
+     * at the stream's newest entry, all of it handed on before: not at the floor it read from, where a connection
+     * with a cursor there would be taken to have missed nothing.
+     */
+    @Test
+    void aRewindThatFindsNothingNewStandsAtTheStreamsNewestEntry() {
+        follower.startAt(9);
+        follower.received(message(10, 9));
+        follower.received(message(11, 10));
+        follower.received(message(12, 11));
+        follower.catchUpNow();
+        reads.poll().complete(new StreamFollower.Missed(0, 11, List.of()));
+        reads.poll().complete(read(0, 10, 11));
+        assertThat(delivered).containsExactly(10L, 11L, 12L, -2L);
+        assertThat(follower.isAt(9)).as("not where the rewind read from").isFalse();
+        assertThat(follower.isAt(11)).isTrue();
+        assertThat(follower.handedOn()).isEqualTo(11);
+    }
+
+    /**
+     * After the history changed, more than the remembered number of entries older than the last one handed on: the
+     * entries of the new history are all handed on, none taken for old news when the newest remembered offset (the
+     * one lost) is forgotten.
+     */
+    @Test
+    void manyEntriesOfTheNewHistoryOlderThanTheOneLostAreAllHandedOn() {
+        follower.startAt(1_000);
+        follower.received(message(1_001, 1_000));
+        follower.received(message(5_000, 1_001)); // lost in the failover
+        follower.received(message(1_002, 1_001)); // the new master's first: older than 5,000, never handed on
+        assertThat(readsAfter).containsExactly(1_000L);
+        long[] newHistory = new long[300];
+        newHistory[0] = 1_001;
+        for (int i = 1; i < newHistory.length; i++) {
+            newHistory[i] = 1_001 + i;
+        }
+        reads.poll().complete(read(0, newHistory));
+        List<Long> expected = new ArrayList<>(List.of(1_001L, 5_000L, -2L));
+        for (int i = 1; i < newHistory.length; i++) {
+            expected.add(newHistory[i]);
+        }
+        assertThat(delivered).containsExactlyElementsOf(expected);
+        follower.received(message(1_301, 1_300));
+        assertThat(delivered).last().isEqualTo(1_301L);
+    }
+
     @Test
     void aClosedFollowerDeliversNothingMore() {
         follower.startAt(1);
