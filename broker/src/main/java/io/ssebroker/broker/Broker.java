@@ -17,7 +17,6 @@ import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -453,9 +452,12 @@ public final class Broker implements EngineListener {
 
     @Override
     public void streamReset(String uid, String reason) {
-        Collection<LocalConnection> targets = uid == null ? byDevice.values() : byUid.getOrDefault(uid, List.of());
-        for (LocalConnection connection : targets) {
-            Runnable reset = reason.equals(Replay.HISTORY_LOST) ? () -> connection.announceHistoryChanged(uid == null)
+        if (uid == null) {
+            resetBroadcasts(reason);
+            return;
+        }
+        for (LocalConnection connection : byUid.getOrDefault(uid, List.of())) {
+            Runnable reset = reason.equals(Replay.HISTORY_LOST) ? () -> connection.announceHistoryChanged(false)
                     : () -> connection.announceReset(reason);
             // In order with the deliveries (see deliver): at once on the connection's own loop when none is queued
             // there, else queued like them, so the reset comes before the messages that follow it.
@@ -464,6 +466,22 @@ public final class Broker implements EngineListener {
                 reset.run();
             } else {
                 executor.execute(reset);
+            }
+        }
+    }
+
+    /**
+     * A reset of the broadcast stream goes to each loop like a broadcast, into its passes: a pass that has not reached
+     * a connection yet writes the broadcasts handed over before the reset first (they would otherwise come after it,
+     * and pass for the newest the connection has).
+     */
+    private void resetBroadcasts(String reason) {
+        for (LoopConnections loop : byLoop.values()) {
+            loop.broadcastQueued();
+            try {
+                loop.loop().execute(() -> loop.broadcastReset(reason));
+            } catch (RejectedExecutionException stopped) {
+                // the loop is shutting down with its connections: nobody there to tell
             }
         }
     }

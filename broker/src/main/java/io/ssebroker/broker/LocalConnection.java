@@ -84,6 +84,13 @@ final class LocalConnection implements FrameId {
     private int replayIndex;
     /** Where this connection is in its loop's list; only that loop reads or writes it. */
     int loopIndex = -1;
+    /**
+     * The last of its loop's broadcast entries (broadcasts and resets of the broadcast stream, numbered by the loop)
+     * written to this connection, and the last one handed to the loop before the connection joined it: a pass and a
+     * message that catches the connection up both write an entry, and each entry is written once. Loop only.
+     */
+    long broadcastEntryWritten;
+    long joinedAfterEntry;
     private String endReason;
     /** A reset announced while the replay was being written: it goes out before the held-back messages. */
     private String pendingReset;
@@ -317,6 +324,18 @@ final class LocalConnection implements FrameId {
             }
         }
         announceReset(Replay.HISTORY_LOST);
+    }
+
+    /**
+     * A reset of the broadcast stream, in order with the broadcasts its loop was handed before it (see
+     * {@link LoopConnections}).
+     */
+    void announceBroadcastReset(String reason) {
+        if (reason.equals(Replay.HISTORY_LOST)) {
+            announceHistoryChanged(true);
+        } else {
+            announceReset(reason);
+        }
     }
 
     /** The engine's history started anew: later frames carry the new epoch, after a {@code history_lost} reset. */

@@ -30,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * connection written to, unless the message goes out at once (see {@link #deliverNow}). Either way, a connection
  * that a running pass has not reached yet first gets the broadcasts handed to this loop before the message, as it
  * would if the pass had written them all at once.
+ *
+ * <p>A reset of the broadcast stream (a failover lost broadcasts: {@code sys_reset history_lost}) travels the same
+ * way, as an entry of the passes among the broadcasts: each connection has it after the broadcasts handed to the loop
+ * before it and before those after it, as the engine handed them on. Each entry, broadcast or reset, is numbered,
+ * and written to a connection once, whether by the pass or ahead of a message.
  */
 final class LoopConnections {
     private static final Logger log = LoggerFactory.getLogger(LoopConnections.class);
@@ -50,15 +55,23 @@ final class LoopConnections {
     private final IntConsumer delivered;
     private final Runnable broadcastWritten;
     private final Runnable nextSlice = this::writeSlice;
-    /** The broadcasts the running pass writes, in order; empty when no pass runs. */
+    /** The entries the running pass writes, in order; empty when no pass runs. */
     private List<Broadcast> passing = new ArrayList<>();
-    /** Broadcasts handed over during the running pass, for the next one. */
+    /** Entries handed over during the running pass, for the next one. */
     private List<Broadcast> waiting = new ArrayList<>();
+    /** The number of the last entry handed to this loop. */
+    private long entries;
     /** The running pass has written to the connections before this index, and to no other. */
     private int passedUpTo;
 
-    /** A broadcast handed to this loop, with its frame body, which this loop holds a reference of until written. */
-    private record Broadcast(StreamMessage message, ByteBuf body) {
+    /**
+     * An entry of the broadcast stream handed to this loop: a broadcast, with its frame body, which this loop holds a
+     * reference of until written; or a reset of the stream ({@code message} and {@code body} null).
+     */
+    private record Broadcast(long number, StreamMessage message, ByteBuf body, String resetReason) {
+        boolean isReset() {
+            return message == null;
+        }
     }
 
     /**
@@ -83,6 +96,7 @@ final class LoopConnections {
     }
 
     void add(LocalConnection connection) {
+        connection.joinedAfterEntry = entries;
         connection.loopIndex = connections.size();
         connections.add(connection);
     }
@@ -119,7 +133,10 @@ final class LoopConnections {
         return connections;
     }
 
-    /** A broadcast is about to be handed to this loop (before the task that calls {@link #broadcast} is queued). */
+    /**
+     * A broadcast or a reset is about to be handed to this loop (before the task that calls {@link #broadcast} or
+     * {@link #broadcastReset} is queued).
+     */
     void broadcastQueued() {
         broadcastsQueued.incrementAndGet();
     }
@@ -134,12 +151,23 @@ final class LoopConnections {
      * broadcast is written: it starts a pass, or waits for the next one if a pass runs.
      */
     void broadcast(StreamMessage message, ByteBuf body) {
-        Broadcast broadcast = new Broadcast(message, body);
+        pass(new Broadcast(++entries, message, body, null));
+    }
+
+    /**
+     * Takes a reset of the broadcast stream handed to this loop ({@link LocalConnection#announceBroadcastReset}), for
+     * the connections that were on the loop when it was handed over.
+     */
+    void broadcastReset(String reason) {
+        pass(new Broadcast(++entries, null, null, reason));
+    }
+
+    private void pass(Broadcast entry) {
         if (!passing.isEmpty()) {
-            waiting.add(broadcast);
+            waiting.add(entry);
             return;
         }
-        passing.add(broadcast);
+        passing.add(entry);
         writeSlice();
     }
 
@@ -183,9 +211,11 @@ final class LoopConnections {
     private void endPass() {
         passedUpTo = 0;
         for (Broadcast broadcast : passing) {
-            broadcast.body().release();
             broadcastsQueued.decrementAndGet();
-            broadcastWritten.run();
+            if (!broadcast.isReset()) {
+                broadcast.body().release();
+                broadcastWritten.run();
+            }
         }
         passing.clear();
         if (!waiting.isEmpty()) {
@@ -199,15 +229,24 @@ final class LoopConnections {
     }
 
     /**
-     * Writes broadcasts to a connection in order, without flushing; returns how many it was written. A failure to
-     * write is this connection's: the pass goes on to the others.
+     * Writes entries to a connection in order, those it was not written yet, broadcasts without flushing (a reset
+     * flushes what came before it); returns how many broadcasts it was written. A failure to write is this
+     * connection's: the pass goes on to the others.
      */
     private static int writeAll(LocalConnection connection, List<Broadcast> broadcasts) {
         int written = 0;
         try {
             for (int i = 0; i < broadcasts.size(); i++) {
                 Broadcast broadcast = broadcasts.get(i);
-                if (connection.deliver(broadcast.message(), broadcast.body())) {
+                if (broadcast.number() <= connection.broadcastEntryWritten) {
+                    continue;
+                }
+                connection.broadcastEntryWritten = broadcast.number();
+                if (broadcast.isReset()) {
+                    if (broadcast.number() > connection.joinedAfterEntry) {
+                        connection.announceBroadcastReset(broadcast.resetReason());
+                    }
+                } else if (connection.deliver(broadcast.message(), broadcast.body())) {
                     written++;
                 }
             }
@@ -218,16 +257,16 @@ final class LoopConnections {
     }
 
     /**
-     * Before a message to a user is written to this connection: the broadcasts handed to this loop before it, that
-     * the running pass has not written to this connection yet, go first (flushed with the message, or by the flush
-     * pass if the message is not for this device). The pass skips them when it comes to this connection: each
-     * connection writes a message once.
+     * Before a message to a user is written to this connection: the entries handed to this loop before it, that the
+     * running pass has not written to this connection yet, go first (flushed with the message, or by the flush pass
+     * if the message is not for this device). The pass skips them when it comes to this connection: each entry is
+     * written to a connection once.
      */
     private void broadcastsFirst(LocalConnection connection) {
         if (passing.isEmpty()) {
             return;
         }
-        int caughtUp = connection.loopIndex >= passedUpTo ? writeAll(connection, passing) : 0;
+        int caughtUp = writeAll(connection, passing);
         caughtUp += writeAll(connection, waiting);
         if (caughtUp > 0) {
             delivered.accept(caughtUp);

@@ -308,4 +308,59 @@ class LoopConnectionsTest {
 
         assertOnceInOrder(Outbound.text(loop.channels.get(0)), "fifth");
     }
+
+    /**
+     * A failover lost a broadcast while a pass was writing it: the reset handed over after it reaches every connection
+     * after that broadcast, also those the pass had not reached yet, and the older broadcast of the new history that
+     * follows is written after the reset, not dropped as a copy of the lost one.
+     */
+    @Test
+    void aResetOfTheBroadcastStreamFollowsTheBroadcastsOfThePassBeforeIt() {
+        int count = STRIDE + 2;
+        loop.connectMany(count);
+
+        loop.deliver(broadcast(10, "lost"));
+        assertThat(loop.reached("lost")).as("the pass yielded").isEqualTo(STRIDE);
+        loop.connections.broadcastQueued();
+        loop.connections.broadcastReset(Replay.HISTORY_LOST);
+        loop.deliver(broadcast(5, "of the new history"));
+        loop.runTasks();
+
+        assertThat(loop.channels).allSatisfy(channel -> {
+            String text = Outbound.text(channel);
+            assertOnceInOrder(text, "lost", "history_lost", "of the new history");
+        });
+        assertThat(loop.connections.hasBroadcastQueued()).isFalse();
+    }
+
+    /** A message to a connection the pass has not reached takes the reset with the broadcasts before it, once. */
+    @Test
+    void aMessageAheadOfThePassTakesTheResetInOrderOnce() {
+        int count = STRIDE + 2;
+        loop.connectMany(count);
+
+        loop.deliver(broadcast(10, "lost"));
+        loop.connections.broadcastQueued();
+        loop.connections.broadcastReset(Replay.HISTORY_LOST);
+        loop.deliver(new StreamMessage("u" + (count - 1), 1, null, "for the last", Set.of(), 0));
+        loop.deliver(broadcast(5, "of the new history"));
+        loop.runTasks();
+
+        assertOnceInOrder(Outbound.text(loop.channels.get(count - 1)), "lost", "history_lost", "for the last",
+                "of the new history");
+    }
+
+    /** A connection that joined the loop after the reset was handed over started from the stream as it is. */
+    @Test
+    void aConnectionThatJoinedAfterTheResetIsNotToldIt() {
+        loop.connectMany(STRIDE + 2);
+        loop.deliver(broadcast(10, "lost"));
+        loop.connections.broadcastQueued();
+        loop.connections.broadcastReset(Replay.HISTORY_LOST);
+        loop.connect("late", "late-device");
+        loop.runTasks();
+
+        assertThat(Outbound.text(loop.channels.get(loop.channels.size() - 1))).doesNotContain("history_lost");
+        assertThat(Outbound.text(loop.channels.get(0))).contains("history_lost");
+    }
 }
