@@ -397,6 +397,7 @@ public final class Broker implements EngineListener {
                     loop.loop().execute(() -> loop.broadcast(message, body));
                 } catch (RejectedExecutionException stopped) {
                     // the loop is shutting down with its connections: nothing to write there
+                    loop.broadcastNotHandedOver();
                     body.release();
                     broadcastBacklog.written();
                 }
@@ -482,6 +483,7 @@ public final class Broker implements EngineListener {
                 loop.loop().execute(() -> loop.broadcastReset(reason));
             } catch (RejectedExecutionException stopped) {
                 // the loop is shutting down with its connections: nobody there to tell
+                loop.broadcastNotHandedOver();
             }
         }
     }

@@ -86,11 +86,10 @@ final class LocalConnection implements FrameId {
     int loopIndex = -1;
     /**
      * The last of its loop's broadcast entries (broadcasts and resets of the broadcast stream, numbered by the loop)
-     * written to this connection, and the last one handed to the loop before the connection joined it: a pass and a
-     * message that catches the connection up both write an entry, and each entry is written once. Loop only.
+     * written to this connection, or handed to the loop before the connection joined it: a pass and a message that
+     * catches the connection up both write an entry, and each entry is written once. Loop only.
      */
     long broadcastEntryWritten;
-    long joinedAfterEntry;
     private String endReason;
     /** A reset announced while the replay was being written: it goes out before the held-back messages. */
     private String pendingReset;

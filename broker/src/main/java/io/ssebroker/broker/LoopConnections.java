@@ -95,8 +95,12 @@ final class LoopConnections {
         return loop;
     }
 
+    /**
+     * A connection joins the loop after the entries handed to it so far: its replay, read from the engine once it has
+     * joined, has those broadcasts, and any reset among them is of the stream it reads.
+     */
     void add(LocalConnection connection) {
-        connection.joinedAfterEntry = entries;
+        connection.broadcastEntryWritten = entries;
         connection.loopIndex = connections.size();
         connections.add(connection);
     }
@@ -139,6 +143,11 @@ final class LoopConnections {
      */
     void broadcastQueued() {
         broadcastsQueued.incrementAndGet();
+    }
+
+    /** A broadcast or a reset counted by {@link #broadcastQueued} could not be handed over: the loop has stopped. */
+    void broadcastNotHandedOver() {
+        broadcastsQueued.decrementAndGet();
     }
 
     /** True while a broadcast handed to this loop waits to be written to some of its connections. */
@@ -243,9 +252,7 @@ final class LoopConnections {
                 }
                 connection.broadcastEntryWritten = broadcast.number();
                 if (broadcast.isReset()) {
-                    if (broadcast.number() > connection.joinedAfterEntry) {
-                        connection.announceBroadcastReset(broadcast.resetReason());
-                    }
+                    connection.announceBroadcastReset(broadcast.resetReason());
                 } else if (connection.deliver(broadcast.message(), broadcast.body())) {
                     written++;
                 }

@@ -350,17 +350,24 @@ class LoopConnectionsTest {
                 "of the new history");
     }
 
-    /** A connection that joined the loop after the reset was handed over started from the stream as it is. */
+    /**
+     * A connection that joined the loop during the pass starts after what was handed over before (its replay, read
+     * after it joined, has it): neither the lost broadcast nor the reset, and the broadcast of the new history after
+     * them is written to it.
+     */
     @Test
-    void aConnectionThatJoinedAfterTheResetIsNotToldIt() {
+    void aConnectionThatJoinedAfterTheResetStartsFromTheStreamAsItIs() {
         loop.connectMany(STRIDE + 2);
         loop.deliver(broadcast(10, "lost"));
         loop.connections.broadcastQueued();
         loop.connections.broadcastReset(Replay.HISTORY_LOST);
         loop.connect("late", "late-device");
+        loop.deliver(broadcast(5, "of the new history"));
         loop.runTasks();
 
-        assertThat(Outbound.text(loop.channels.get(loop.channels.size() - 1))).doesNotContain("history_lost");
-        assertThat(Outbound.text(loop.channels.get(0))).contains("history_lost");
+        String late = Outbound.text(loop.channels.get(loop.channels.size() - 1));
+        assertThat(late).doesNotContain("history_lost").doesNotContain("data: lost\n");
+        assertOnceInOrder(late, "of the new history");
+        assertOnceInOrder(Outbound.text(loop.channels.get(0)), "lost", "history_lost", "of the new history");
     }
 }

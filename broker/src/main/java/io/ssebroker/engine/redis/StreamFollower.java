@@ -245,6 +245,18 @@ final class StreamFollower {
         readAfter.apply(offset).whenComplete((missed, error) -> finishCatchUp(missed));
     }
 
+    /** The oldest held message never handed on; {@code Long.MAX_VALUE} when none. */
+    private long oldestFreshHeld() {
+        long oldest = Long.MAX_VALUE;
+        for (int i = 0; waiting != null && i < waiting.size(); i++) {
+            long offset = waiting.get(i).message().offset();
+            if (offset < oldest && fresh(offset)) {
+                oldest = offset;
+            }
+        }
+        return oldest;
+    }
+
     private synchronized void retry() {
         pausing = false;
         if (!closed && waiting != null && !reading) {
@@ -278,11 +290,14 @@ final class StreamFollower {
         if (missed.cut() > lastOffset) {
             reset.accept(Replay.EXPIRED);
         }
+        long oldestHeld = oldestFreshHeld();
         for (StreamMessage message : missed.messages()) {
             if (fresh(message.offset())) {
                 handOn(message);
-            } else {
-                // handed on before (a rewind reads again what it did): the follower stands past it all the same
+            } else if (message.offset() < oldestHeld) {
+                // Handed on before (a rewind reads again what it did): the follower stands past it all the same. Not
+                // past a held message older than it: the read came from a server that still has what the channel's
+                // history replaced (the command connection not yet on the new master).
                 lastOffset = Math.max(lastOffset, message.offset());
             }
         }

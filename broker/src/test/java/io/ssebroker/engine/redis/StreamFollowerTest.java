@@ -315,6 +315,25 @@ class StreamFollowerTest {
     }
 
     /**
+     * The read after the rewind comes from a server that still has the lost entry (the command connection not yet on
+     * the new master): the follower does not stand past the held message of the new history, which follows what it
+     * handed on and goes on at once, and no reset is repeated for the messages after it.
+     */
+    @Test
+    void aRewindReadFromAServerThatStillHasTheLostEntryDoesNotStandPastTheNewHistory() {
+        follower.startAt(9);
+        follower.received(message(10, 9));
+        follower.received(message(12, 10)); // lost in the failover
+        follower.received(message(11, 10)); // the new master's: older than 12, after 10
+        assertThat(readsAfter).containsExactly(9L);
+        reads.poll().complete(read(0, 10, 12));
+        assertThat(delivered).containsExactly(10L, 12L, -2L, 11L);
+        assertThat(follower.isAt(11)).isTrue();
+        follower.received(message(13, 11));
+        assertThat(delivered).as("no second reset").containsExactly(10L, 12L, -2L, 11L, 13L);
+    }
+
+    /**
      * After the history changed, more than the remembered number of entries older than the last one handed on: the
      * entries of the new history are all handed on, none taken for old news when the newest remembered offset (the
      * one lost) is forgotten.
