@@ -74,6 +74,7 @@ public final class HttpServer implements AutoCloseable {
     static final String ROUTER = "router";
     static final String H2C_PREFACE = "h2c-preface";
     static final String H2C_UPGRADE = "h2c-upgrade";
+    static final String BODY_BUDGET = "h2-body-budget";
     /** Streams one HTTP/2 connection may hold at once: one browser's tabs, each with its event stream and requests. */
     private static final int MAX_CONCURRENT_STREAMS = 1000;
     /** How often addresses that hold nothing are forgotten by the per-address limits. */
@@ -286,7 +287,7 @@ public final class HttpServer implements AutoCloseable {
         if (pipeline.get(RequestTimeouts.HEAD_BYTES) == null) {
             pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes()); // ALPN chose h2: no HTTP/1.1 before
         }
-        pipeline.addLast(codec, new Http2MultiplexHandler(streamInitializer()));
+        pipeline.addLast(codec, multiplexer());
         timeouts.http2(codec);
     }
 
@@ -298,8 +299,13 @@ public final class HttpServer implements AutoCloseable {
                 .build();
     }
 
+    /** An HTTP/2 connection's streams, with a budget of its own for the request bodies they hold at once. */
+    private Http2MultiplexHandler multiplexer() {
+        return new Http2MultiplexHandler(streamInitializer(new Http2BodyBudget(config.limits().maxBodyBytes(), cors)));
+    }
+
     /** Each stream's request is bounded like an HTTP/1.1 one: its body must arrive within http.body_timeout. */
-    private ChannelInitializer<Http2StreamChannel> streamInitializer() {
+    private ChannelInitializer<Http2StreamChannel> streamInitializer(Http2BodyBudget bodies) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
@@ -308,6 +314,7 @@ public final class HttpServer implements AutoCloseable {
                         .addLast(RequestTimeouts.NAME, new RequestTimeouts(stream, config.http().headerTimeoutSeconds(),
                                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals));
                 addRequestHandlers(stream.pipeline());
+                stream.pipeline().addBefore(AGGREGATOR, BODY_BUDGET, bodies.stream());
             }
         };
     }
@@ -330,7 +337,7 @@ public final class HttpServer implements AutoCloseable {
             return null;
         }
         Http2FrameCodec codec = http2FrameCodec();
-        return new TunnelledUpgrade(new Http2ServerUpgradeCodec(codec, new Http2MultiplexHandler(streamInitializer()),
+        return new TunnelledUpgrade(new Http2ServerUpgradeCodec(codec, multiplexer(),
                 new ChannelHandlerAdapter() {
                     @Override
                     public void handlerAdded(ChannelHandlerContext ctx) {

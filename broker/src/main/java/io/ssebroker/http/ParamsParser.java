@@ -77,7 +77,7 @@ final class ParamsParser {
                 }
                 Params parsed;
                 try {
-                    parsed = new Params(merged(fromQuery, fields(object)));
+                    parsed = Params.item(fields(object), fromQuery);
                 } catch (ApiException e) {
                     parsed = Params.invalid(e);
                 }

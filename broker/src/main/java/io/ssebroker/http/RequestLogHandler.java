@@ -117,8 +117,13 @@ public final class RequestLogHandler extends ChannelDuplexHandler {
                 end++;
             }
             String pair = uri.substring(start, end);
-            int equals = pair.indexOf('=');
-            if (equals >= 0 && isSecret(pair.substring(0, equals))) {
+            // '=' before a name belongs to it, as the parser reads it (UrlEncodedForm): "=token=..." is a token
+            int nameStart = 0;
+            while (nameStart < pair.length() && pair.charAt(nameStart) == '=') {
+                nameStart++;
+            }
+            int equals = pair.indexOf('=', nameStart);
+            if (equals >= 0 && isSecret(pair.substring(nameStart, equals))) {
                 out.append(pair, 0, equals).append("=<redacted>");
             } else {
                 out.append(pair);
