@@ -79,6 +79,10 @@ final class LocalConnection implements FrameId {
     private List<StreamMessage> heldBack = new ArrayList<>();
     /** The held-back messages written so far, after the replay. */
     private int heldBackIndex;
+    /** Held-back messages written and let go ({@link #forgetWrittenHeldBack}): where the list starts in all held. */
+    private long heldBackLetGo;
+    /** Resets announced while the replay was written, each before the held-back messages that came after it. */
+    private List<HeldReset> heldResets;
     /** The replay still to write, from {@link #replayIndex}; null once written. */
     private List<StreamMessage> replaying;
     private int replayIndex;
@@ -91,8 +95,13 @@ final class LocalConnection implements FrameId {
      */
     long broadcastEntryWritten;
     private String endReason;
-    /** A reset announced while the replay was being written: it goes out before the held-back messages. */
-    private String pendingReset;
+
+    /**
+     * A reset that came while the replay was written, after {@code heldBefore} held-back messages; a history change
+     * names its stream, whose next held-back message is written whatever its offset (as for a live connection).
+     */
+    private record HeldReset(long heldBefore, String reason, boolean userHistory, boolean broadcastHistory) {
+    }
 
     LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long registrationOrder,
                     String replacedNonce) {
@@ -237,7 +246,7 @@ final class LocalConnection implements FrameId {
         // What came while the replay was written, paced the same way: written at once, a long hold-back would put
         // the stream past its cap in one go, and its first live message would drop the client as too slow.
         while (true) {
-            writePendingReset();
+            writeHeldResets();
             if (heldBackIndex == heldBack.size()) {
                 break;
             }
@@ -256,6 +265,7 @@ final class LocalConnection implements FrameId {
             }
         }
         heldBack = null;
+        heldResets = null;
         wentLive = STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
         stream.flush();
     }
@@ -264,15 +274,27 @@ final class LocalConnection implements FrameId {
     private void forgetWrittenHeldBack() {
         if (heldBackIndex > FLUSH_EVERY && heldBackIndex * 2 > heldBack.size()) {
             heldBack.subList(0, heldBackIndex).clear();
+            heldBackLetGo += heldBackIndex;
             heldBackIndex = 0;
         }
     }
 
-    private void writePendingReset() {
-        if (pendingReset != null) {
-            stream.writeFrame(null, SystemEvents.RESET, pendingReset);
-            pendingReset = null;
+    /** The resets due before the next held-back message, in the order they came. */
+    private void writeHeldResets() {
+        long next = heldBackLetGo + heldBackIndex;
+        while (heldResets != null && !heldResets.isEmpty() && heldResets.get(0).heldBefore() <= next) {
+            HeldReset reset = heldResets.remove(0);
+            stream.writeFrame(null, SystemEvents.RESET, reset.reason());
+            userHistoryChanged |= reset.userHistory();
+            broadcastHistoryChanged |= reset.broadcastHistory();
         }
+    }
+
+    private void holdReset(String reason, boolean userHistory, boolean broadcastHistory) {
+        if (heldResets == null) {
+            heldResets = new ArrayList<>(2);
+        }
+        heldResets.add(new HeldReset(heldBackLetGo + heldBack.size(), reason, userHistory, broadcastHistory));
     }
 
     /**
@@ -298,11 +320,12 @@ final class LocalConnection implements FrameId {
 
     /**
      * Tells the client that part of its stream is gone for good ({@code sys_reset}); it stays connected. While the
-     * replay is being written, the reset waits for its end and goes out before the messages held back meanwhile.
+     * replay is being written, the reset waits for its end and goes out among the messages held back meanwhile, after
+     * those that came before it.
      */
     void announceReset(String reason) {
         if (state == State.REPLAYING) {
-            pendingReset = reason;
+            holdReset(reason, false, false);
         } else if (isLive() && endReason == null) {
             stream.writeFrame(null, SystemEvents.RESET, reason);
             stream.flush();
@@ -312,9 +335,16 @@ final class LocalConnection implements FrameId {
     /**
      * A failover lost messages of one stream that this connection got ({@code sys_reset history_lost}): the engine then
      * hands on what the stream holds instead, which may come before them, so the next message of that stream is
-     * written even if it is older than the last one written. A connection still replaying read the stream as it is.
+     * written even if it is older than the last one written. A connection still replaying holds the reset back with
+     * the messages after it: the next held-back message of that stream after it is written whatever its offset (the
+     * replay may have read the stream before the change; after it, that message is written twice, rather than one of
+     * the new history never).
      */
     void announceHistoryChanged(boolean broadcast) {
+        if (state == State.REPLAYING) {
+            holdReset(Replay.HISTORY_LOST, !broadcast, broadcast);
+            return;
+        }
         if (isLive() && endReason == null) {
             if (broadcast) {
                 broadcastHistoryChanged = true;

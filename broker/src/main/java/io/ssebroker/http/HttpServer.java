@@ -235,8 +235,8 @@ public final class HttpServer implements AutoCloseable {
         if (config.http().h2()) {
             pipeline.addBefore(RequestTimeouts.HEAD_BYTES, H2C_PREFACE,
                             new Http2PriorKnowledge(p -> switchToHttp2(p, timeouts)))
-                    .addAfter(CODEC, H2C_UPGRADE, new HttpServerUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
-                            config.limits().maxBodyBytes()));
+                    .addAfter(CODEC, H2C_UPGRADE, new BoundedUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
+                            config.limits().maxBodyBytes(), cors));
         }
     }
 
@@ -475,10 +475,32 @@ public final class HttpServer implements AutoCloseable {
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            refuseTooLarge(ctx, oversized, cors);
+        }
+
+        static void refuseTooLarge(ChannelHandlerContext ctx, HttpMessage oversized, Cors cors) {
             String origin = oversized.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ORIGIN);
             new Responder(ctx, false, origin, cors, System.nanoTime())
                     .failure(413, TOO_LARGE);
             HttpUtil.setKeepAlive(oversized, false);
+        }
+    }
+
+    /**
+     * Netty's upgrade handler reads an upgrading request whole (it is an aggregator of its own, before ours): a body
+     * over the limit is refused with the envelope there too, not with Netty's bare answer.
+     */
+    private static final class BoundedUpgradeHandler extends HttpServerUpgradeHandler {
+        private final Cors cors;
+
+        BoundedUpgradeHandler(SourceCodec codec, UpgradeCodecFactory upgrades, int maxBodyBytes, Cors cors) {
+            super(codec, upgrades, maxBodyBytes);
+            this.cors = cors;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            BoundedAggregator.refuseTooLarge(ctx, oversized, cors);
         }
     }
 }
