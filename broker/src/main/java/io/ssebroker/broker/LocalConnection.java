@@ -8,7 +8,9 @@ import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.sse.FrameId;
 import io.ssebroker.sse.SseStream;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
@@ -85,13 +87,18 @@ final class LocalConnection implements FrameId {
     private List<HeldReset> heldResets;
     /** The replay still to write, from {@link #replayIndex}; null once written. */
     private List<StreamMessage> replaying;
+    /** The whole replay, until the held-back messages are written too: what a history change checks them against. */
+    private List<StreamMessage> replayed;
+    /** The offsets of the replay's messages of the user's and of the broadcast stream, once a history change asks. */
+    private Set<Long> replayedUserOffsets;
+    private Set<Long> replayedBroadcastOffsets;
     private int replayIndex;
     /** Where this connection is in its loop's list; only that loop reads or writes it. */
     int loopIndex = -1;
     /**
      * The last of its loop's broadcast entries (broadcasts and resets of the broadcast stream, numbered by the loop)
-     * written to this connection, or handed to the loop before the connection joined it: a pass and a message that
-     * catches the connection up both write an entry, and each entry is written once. Loop only.
+     * written to this connection: a pass and a message that catches the connection up both write an entry, and each
+     * entry is written once. Loop only.
      */
     long broadcastEntryWritten;
     private String endReason;
@@ -220,6 +227,7 @@ final class LocalConnection implements FrameId {
             stream.writeFrame(null, SystemEvents.RESET, resetReason);
         }
         replaying = replay.messages();
+        replayed = replaying;
         continueReplay();
     }
 
@@ -257,7 +265,7 @@ final class LocalConnection implements FrameId {
                 return;
             }
             StreamMessage message = heldBack.get(heldBackIndex++);
-            if (advance(message)) {
+            if (!writtenByTheReplayAfterAChange(message) && advance(message)) {
                 stream.writeFrame(this, message.event(), message.data());
                 if (++written % FLUSH_EVERY == 0) {
                     stream.flush();
@@ -266,6 +274,9 @@ final class LocalConnection implements FrameId {
         }
         heldBack = null;
         heldResets = null;
+        replayed = null;
+        replayedUserOffsets = null;
+        replayedBroadcastOffsets = null;
         wentLive = STATE.compareAndSet(this, State.REPLAYING, State.LIVE);
         stream.flush();
     }
@@ -288,6 +299,26 @@ final class LocalConnection implements FrameId {
             userHistoryChanged |= reset.userHistory();
             broadcastHistoryChanged |= reset.broadcastHistory();
         }
+    }
+
+    /**
+     * After a history change held back with the messages, the next message of that stream is written whatever its
+     * offset; but one the replay wrote (it read the stream after the change) is a copy: skipped, and the stream
+     * stays marked for the next.
+     */
+    private boolean writtenByTheReplayAfterAChange(StreamMessage message) {
+        boolean broadcast = message.isBroadcast();
+        if (!(broadcast ? broadcastHistoryChanged : userHistoryChanged) || replayed.isEmpty()) {
+            return false;
+        }
+        if (replayedUserOffsets == null) {
+            replayedUserOffsets = new HashSet<>();
+            replayedBroadcastOffsets = new HashSet<>();
+            for (StreamMessage written : replayed) {
+                (written.isBroadcast() ? replayedBroadcastOffsets : replayedUserOffsets).add(written.offset());
+            }
+        }
+        return (broadcast ? replayedBroadcastOffsets : replayedUserOffsets).contains(message.offset());
     }
 
     private void holdReset(String reason, boolean userHistory, boolean broadcastHistory) {
@@ -336,9 +367,8 @@ final class LocalConnection implements FrameId {
      * A failover lost messages of one stream that this connection got ({@code sys_reset history_lost}): the engine then
      * hands on what the stream holds instead, which may come before them, so the next message of that stream is
      * written even if it is older than the last one written. A connection still replaying holds the reset back with
-     * the messages after it: the next held-back message of that stream after it is written whatever its offset (the
-     * replay may have read the stream before the change; after it, that message is written twice, rather than one of
-     * the new history never).
+     * the messages after it: the next held-back message of that stream after it that the replay did not write is
+     * written whatever its offset (the replay may have read the stream before the change, or after it).
      */
     void announceHistoryChanged(boolean broadcast) {
         if (state == State.REPLAYING) {

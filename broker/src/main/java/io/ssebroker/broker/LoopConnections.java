@@ -96,11 +96,11 @@ final class LoopConnections {
     }
 
     /**
-     * A connection joins the loop after the entries handed to it so far: its replay, read from the engine once it has
-     * joined, has those broadcasts, and any reset among them is of the stream it reads.
+     * A connection that joins the loop during a pass is written the entries still to be written (held back while its
+     * replay is written, copies dropped by their offsets): its replay may have been read from a server that does not
+     * have them yet (a failover under way).
      */
     void add(LocalConnection connection) {
-        connection.broadcastEntryWritten = entries;
         connection.loopIndex = connections.size();
         connections.add(connection);
     }

@@ -2,9 +2,12 @@ package io.ssebroker.http;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -41,9 +44,10 @@ final class Http2BodyBudget {
     }
 
     final class Stream extends ChannelDuplexHandler {
-        /** What this stream's body holds of the budget, until the body is whole or the stream ends. */
+        /** What this stream's body holds of the budget, until the body is whole, the stream answered or ended. */
         private long held;
         private String origin;
+        /** Answered: what more of the request comes is dropped. */
         private boolean refused;
 
         @Override
@@ -73,6 +77,20 @@ final class Http2BodyBudget {
                 }
             }
             ctx.fireChannelRead(msg);
+        }
+
+        /**
+         * Once the stream is answered (its body refused as too large by the aggregator, say) what it held is given
+         * back, and what more of its body comes is dropped here. Not an interim answer (100 Continue): the body
+         * follows it.
+         */
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+                refused = true;
+                giveBack();
+            }
+            ctx.write(msg, promise);
         }
 
         @Override

@@ -457,13 +457,16 @@ public final class HttpServer implements AutoCloseable {
          */
         @Override
         protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
-            Object answer = super.newContinueResponse(start, maxContentLength, pipeline);
+            return withEnvelope(super.newContinueResponse(start, maxContentLength, pipeline), start, pipeline.context(this), cors);
+        }
+
+        /** Netty's answer to an expectation, with the envelope in place of its bare refusal (413, 417). */
+        static Object withEnvelope(Object answer, HttpMessage start, ChannelHandlerContext ctx, Cors cors) {
             if (!(answer instanceof HttpResponse refusal) || refusal.status().codeClass() != HttpStatusClass.CLIENT_ERROR) {
                 return answer;
             }
             int status = refusal.status().code();
             ReferenceCountUtil.release(answer);
-            ChannelHandlerContext ctx = pipeline.context(this);
             String origin = start.headers().get(io.netty.handler.codec.http.HttpHeaderNames.ORIGIN);
             String reason = status == 413 ? TOO_LARGE : "Expect: only 100-continue is supported";
             FullHttpResponse envelope = new Responder(ctx, false, origin, cors, System.nanoTime()).response(
@@ -501,6 +504,18 @@ public final class HttpServer implements AutoCloseable {
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             BoundedAggregator.refuseTooLarge(ctx, oversized, cors);
+        }
+
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            return BoundedAggregator.withEnvelope(super.newContinueResponse(start, maxContentLength, pipeline), start,
+                    pipeline.context(this), cors);
+        }
+
+        /** As the request handlers' aggregator: a refused expectation closes the connection, its body is never read. */
+        @Override
+        protected boolean closeAfterContinueResponse(Object msg) {
+            return ignoreContentAfterContinueResponse(msg);
         }
     }
 }

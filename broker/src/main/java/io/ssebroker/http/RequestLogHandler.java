@@ -117,8 +117,9 @@ public final class RequestLogHandler extends ChannelDuplexHandler {
                 end++;
             }
             String pair = uri.substring(start, end);
-            // '=' before a name belongs to it, as the parser reads it (UrlEncodedForm): "=token=..." is a token
-            int nameStart = 0;
+            // A '?' opening the query and '=' before a name are not the name's, as the parser reads them
+            // (UrlEncodedForm): "??token=..." and "=token=..." are tokens
+            int nameStart = start == query + 1 && pair.startsWith("?") ? 1 : 0;
             while (nameStart < pair.length() && pair.charAt(nameStart) == '=') {
                 nameStart++;
             }

@@ -170,6 +170,10 @@ class BadInputTest {
                 post("body over limits.max_body_bytes with an HTTP/2 upgrade asked for", "/send", FORM,
                         "data=" + "x".repeat(MAX_BODY_BYTES + 100), 413, "body").header("Upgrade", "h2c")
                         .header("Connection", "Upgrade, HTTP2-Settings").header("HTTP2-Settings", "AAMAAABkAAQAAP__"),
+                post("the same announced with Expect: 100-continue", "/send", FORM,
+                        "data=" + "x".repeat(MAX_BODY_BYTES + 100), 413, "body").header("Upgrade", "h2c")
+                        .header("Connection", "Upgrade, HTTP2-Settings").header("HTTP2-Settings", "AAMAAABkAAQAAP__")
+                        .header("Expect", "100-continue"),
                 get("headers over limits.max_header_bytes", "/token?uid=a", 413, "header")
                         .header("X-Filler", "f".repeat(MAX_HEADER_BYTES + 500)),
                 get("malformed percent-encoding in the query", "/token?uid=%zz", 400, "uid"),

@@ -69,6 +69,23 @@ class HeldBackResetTest {
         assertThat(connection.isLive()).isTrue();
     }
 
+    /**
+     * The replay read the stream after the change (it has the new history's first messages), and the engine hands
+     * those on again after the reset: each is written once, and the next one after them goes on.
+     */
+    @Test
+    void messagesOfTheNewHistoryTheReplayHadAreNotWrittenTwice() {
+        connection.announceBroadcastReset(Replay.HISTORY_LOST);
+        deliver(broadcast(5, "five"));
+        deliver(broadcast(6, "six"));
+        deliver(broadcast(7, "seven"));
+
+        connection.start(3000, new Replay(new Position("e", 0, 2),
+                List.of(broadcast(5, "five"), broadcast(6, "six")), null), null);
+
+        assertInOrder(Outbound.text(channel), "data: five\n", "data: six\n", "data: history_lost\n", "data: seven\n");
+    }
+
     @Test
     void anyResetDuringTheReplayKeepsItsPlaceAmongTheHeldBackMessages() {
         connection.announceReset(Replay.EXPIRED);

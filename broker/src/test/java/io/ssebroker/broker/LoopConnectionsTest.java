@@ -351,12 +351,11 @@ class LoopConnectionsTest {
     }
 
     /**
-     * A connection that joined the loop during the pass starts after what was handed over before (its replay, read
-     * after it joined, has it): neither the lost broadcast nor the reset, and the broadcast of the new history after
-     * them is written to it.
+     * A connection that joined the loop during the pass is written what the pass still had to write, the reset in its
+     * place: its replay may not have the broadcast (read from a server a failover had not reached yet).
      */
     @Test
-    void aConnectionThatJoinedAfterTheResetStartsFromTheStreamAsItIs() {
+    void aConnectionThatJoinedDuringThePassHasTheResetInItsPlace() {
         loop.connectMany(STRIDE + 2);
         loop.deliver(broadcast(10, "lost"));
         loop.connections.broadcastQueued();
@@ -365,9 +364,7 @@ class LoopConnectionsTest {
         loop.deliver(broadcast(5, "of the new history"));
         loop.runTasks();
 
-        String late = Outbound.text(loop.channels.get(loop.channels.size() - 1));
-        assertThat(late).doesNotContain("history_lost").doesNotContain("data: lost\n");
-        assertOnceInOrder(late, "of the new history");
-        assertOnceInOrder(Outbound.text(loop.channels.get(0)), "lost", "history_lost", "of the new history");
+        assertThat(loop.channels).allSatisfy(channel ->
+                assertOnceInOrder(Outbound.text(channel), "lost", "history_lost", "of the new history"));
     }
 }

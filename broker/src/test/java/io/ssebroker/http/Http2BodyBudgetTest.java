@@ -85,4 +85,26 @@ class Http2BodyBudgetTest {
         }
         assertThat(contents).as("a stream within the budget passes its body on").isEqualTo(2);
     }
+
+    /** A stream answered before its body is whole (the aggregator's 413) gives back what it held and takes no more. */
+    @Test
+    void aStreamAnsweredBeforeItsBodyIsWholeGivesBackWhatItHeld() {
+        EmbeddedChannel stream = streamWithBody(MAX_BODY);
+        stream.writeOutbound(new io.netty.handler.codec.http.DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
+        assertThat(budget.heldBytes()).as("an interim answer: the body follows").isEqualTo(MAX_BODY);
+
+        stream.writeOutbound(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE));
+        assertThat(budget.heldBytes()).isZero();
+        stream.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[MAX_BODY])));
+        assertThat(budget.heldBytes()).as("the rest of its body is not counted").isZero();
+        Object passed;
+        int contents = 0;
+        while ((passed = stream.readInbound()) != null) {
+            contents += passed instanceof HttpContent ? 1 : 0;
+            io.netty.util.ReferenceCountUtil.release(passed);
+        }
+        assertThat(contents).as("nor passed on").isEqualTo(1);
+    }
 }

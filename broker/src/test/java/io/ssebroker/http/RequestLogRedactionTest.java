@@ -19,11 +19,11 @@ class RequestLogRedactionTest {
         assertThat(RequestLogHandler.redacted("/events?")).isEqualTo("/events?");
     }
 
-    /** A name the parser reads after leading '=' ({@code =token=...} is a token to it) is a name here too. */
+    /** A name the parser reads after a leading '?' or '=' ({@code =token=...} is a token to it) is a name here too. */
     @Test
     void aNameAfterLeadingEqualsSignsIsRedactedAsTheParserReadsIt() {
         for (String uri : new String[] {"/events?device=d&=token=eyJ.a.b", "/events?==token=eyJ.a.b&device=d",
-                "/events?=%74oken=eyJ.a.b"}) {
+                "/events?=%74oken=eyJ.a.b", "/events??token=eyJ.a.b", "/events??=token=eyJ.a.b"}) {
             assertThat(ParamsParser.query(uri).get("token")).as(uri).containsExactly("eyJ.a.b");
             assertThat(RequestLogHandler.redacted(uri)).as(uri).doesNotContain("eyJ.a.b").contains("=<redacted>");
         }
