@@ -45,15 +45,6 @@ class HeldBackResetTest {
         return new StreamMessage(null, offset, null, data, Set.of(), 0);
     }
 
-    private static void assertInOrder(String text, String... parts) {
-        int previous = -1;
-        for (String part : parts) {
-            int at = text.indexOf(part);
-            assertThat(at).as(part).isGreaterThan(previous).isEqualTo(text.lastIndexOf(part));
-            previous = at;
-        }
-    }
-
     @Test
     void aHistoryChangeDuringTheReplayIsWrittenAfterTheMessagesHeldBeforeIt() {
         deliver(broadcast(10, "lost"));
@@ -64,7 +55,7 @@ class HeldBackResetTest {
         connection.start(3000, new Replay(new Position("e", 0, 2), List.of(broadcast(3, "replayed")), null), null);
 
         String written = Outbound.text(channel);
-        assertInOrder(written, "data: replayed\n", "data: lost\n", "data: history_lost\n", "data: of the new history\n");
+        LoopConnectionsTest.assertOnceInOrder(written, "replayed", "lost", "history_lost", "of the new history");
         assertThat(written).doesNotContain("a copy");
         assertThat(connection.isLive()).isTrue();
     }
@@ -83,7 +74,7 @@ class HeldBackResetTest {
         connection.start(3000, new Replay(new Position("e", 0, 2),
                 List.of(broadcast(5, "five"), broadcast(6, "six")), null), null);
 
-        assertInOrder(Outbound.text(channel), "data: five\n", "data: six\n", "data: history_lost\n", "data: seven\n");
+        LoopConnectionsTest.assertOnceInOrder(Outbound.text(channel), "five", "six", "history_lost", "seven");
     }
 
     @Test

@@ -130,7 +130,8 @@ class LoopConnectionsTest {
         return new StreamMessage(null, offset, null, data, Set.of(), 0);
     }
 
-    private static void assertOnceInOrder(String text, String... data) {
+    /** Each of these data lines is written once, in this order (also used by other tests of the package). */
+    static void assertOnceInOrder(String text, String... data) {
         int previous = -1;
         for (String each : data) {
             int at = text.indexOf("data: " + each + "\n");
