@@ -85,6 +85,14 @@ class HeartbeatTimeoutTest {
              SseClient neighbour = node.connect("bob", "d-bob")) {
             neighbour.nextOfType("sys_connected");
             receiver.next(4); // both users and devices online
+            // As in the TLS cases: a fresh JVM's first exchanges, on a busy machine, can inflate the node's round-trip
+            // estimate (and its retransmission timeout, which paces the kernel's checks); a few messages read at once
+            // bring it back to loopback's.
+            for (int i = 0; i < 20; i++) {
+                String warm = "warm-" + i;
+                node.api().send(Map.of("uid", "alice", "data", warm));
+                await().atMost(Duration.ofSeconds(5)).until(() -> gone.read(Duration.ofMillis(50)).contains(warm));
+            }
             long dropped = System.nanoTime();
             try (PacketFilter silence = PacketFilter.dropping(gone.localPort(), node.port())) {
                 Call device = receiver.next(Duration.ofSeconds(15));
