@@ -164,8 +164,8 @@ final class LoopConnections {
     }
 
     /**
-     * Takes a reset of the broadcast stream handed to this loop ({@link LocalConnection#announceBroadcastReset}), for
-     * the connections that were on the loop when it was handed over.
+     * Takes a reset of the broadcast stream handed to this loop ({@link LocalConnection#announceBroadcastReset}): its
+     * connections have it in order with the broadcasts, like one of them.
      */
     void broadcastReset(String reason) {
         pass(new Broadcast(++entries, null, null, reason));
