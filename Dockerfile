@@ -32,6 +32,9 @@ RUN apt-get update \
  && useradd --system --gid sse-broker --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin sse-broker
 COPY --from=build /build/broker/target/sse-broker.jar /usr/share/sse-broker/sse-broker.jar
 COPY --chmod=0755 bin/sse-broker /usr/bin/sse-broker
+# The class-data archive for this image's runtime and jar, beside the jar, where the launcher looks (a faster start
+# in less memory; README.md, "class-archive").
+RUN ["/usr/bin/sse-broker", "class-archive"]
 # Readable by the service user only: the file may hold jwt.secret and API keys.
 COPY --chown=root:sse-broker --chmod=0640 config.example.toml /etc/sse-broker/config.toml
 USER sse-broker

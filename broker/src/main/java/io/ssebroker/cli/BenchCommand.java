@@ -1,10 +1,8 @@
 package io.ssebroker.cli;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -32,7 +30,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Optional<Path> jar = loadGenerator(System.getenv(JAR_VARIABLE), brokerJarDirectory());
+        Optional<Path> jar = loadGenerator(System.getenv(JAR_VARIABLE), BrokerJar.path().map(Path::getParent));
         if (jar.isEmpty()) {
             spec.commandLine().getErr().println("bench: the load generator is not here: set " + JAR_VARIABLE
                     + " to its jar, or build it from the sources (mvn -B package makes loadgen/target/" + JAR_NAME
@@ -61,19 +59,5 @@ final class BenchCommand implements Callable<Integer> {
         return brokerJarDirectory.flatMap(directory -> List.of(directory.resolve(JAR_NAME),
                         directory.resolve("../../loadgen/target/" + JAR_NAME).normalize()).stream()
                 .filter(Files::isRegularFile).findFirst());
-    }
-
-    private static Optional<Path> brokerJarDirectory() {
-        CodeSource source = BenchCommand.class.getProtectionDomain().getCodeSource();
-        if (source == null || source.getLocation() == null) {
-            return Optional.empty();
-        }
-        try {
-            Path location = Path.of(source.getLocation().toURI());
-            // classes in a folder (a test run) rather than a jar: no jar to look beside
-            return Files.isRegularFile(location) ? Optional.ofNullable(location.getParent()) : Optional.empty();
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            return Optional.empty();
-        }
     }
 }

@@ -19,13 +19,14 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The command line: {@code serve} (the default), {@code token}, {@code check-config}, {@code version}, and {@code bench},
- * which runs the load generator.
+ * The command line: {@code serve} (the default), {@code token}, {@code check-config}, {@code version}, {@code
+ * class-archive}, which makes the class-data archive the launcher starts the JVM on, and {@code bench}, which runs the
+ * load generator.
  */
 @Command(name = "sse-broker", versionProvider = Version.class, sortOptions = false,
         description = "Server-Sent Events broker. Without a command, starts a node (same as 'serve').",
         subcommands = {Main.Serve.class, Main.Token.class, Main.CheckConfig.class, Main.VersionCommand.class,
-                BenchCommand.class})
+                ClassArchiveCommand.class, BenchCommand.class})
 public final class Main implements Callable<Integer> {
     static final int CONFIG_ERROR = 2;
     /** A start that failed for a reason that may pass (the address in use): not a configuration error. */

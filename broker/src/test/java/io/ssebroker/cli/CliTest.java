@@ -53,7 +53,24 @@ class CliTest {
         CommandRun run = run("--help");
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("Usage").contains("serve").contains("token").contains("check-config")
-                .contains("bench").contains("--config");
+                .contains("class-archive").contains("bench").contains("--config");
+    }
+
+    @Test
+    void classArchiveIsMadeForAJarAndBesideIt() {
+        CommandRun run = run("class-archive", dir.resolve("node.jsa").toString()); // the test's classes are no jar
+        assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(run.err()).contains("not running from sse-broker.jar");
+        assertThat(dir.resolve("node.jsa")).doesNotExist();
+        assertThat(ClassArchiveCommand.defaultArchive(Path.of("/usr/share/sse-broker/sse-broker.jar")))
+                .isEqualTo(Path.of("/usr/share/sse-broker/sse-broker.jsa"));
+    }
+
+    @Test
+    void theClassArchivesWorkloadRunsAgainstTheNodeOfThisBuild() {
+        // what the build's package phase runs in the JVM that writes the archive: every exchange it checks must pass
+        CommandRun run = run("class-archive", "--workload");
+        assertThat(run.exit()).as(run.err()).isZero();
     }
 
     @Test
@@ -84,7 +101,7 @@ class CliTest {
 
     @Test
     void everySubcommandTakesHelp() {
-        for (String command : new String[] {"serve", "token", "check-config", "version"}) {
+        for (String command : new String[] {"serve", "token", "check-config", "version", "class-archive"}) {
             for (String flag : new String[] {"--help", "-h"}) {
                 CommandRun run = run(command, flag);
                 assertThat(run.exit()).as("exit of %s %s: %s", command, flag, run.err()).isZero();

@@ -16,12 +16,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
  * The .deb the build made, as an operator uses it: installed with dpkg (files, owners and modes as
- * packaging/README.md says), the installed launcher's --version and check-config, the installed broker started as
+ * packaging/README.md says), the class-data archive its postinst makes and the installed launcher starts on, the
+ * installed launcher's --version and check-config, the installed broker started as
  * the service user and answering /healthz, then purged without a trace. Runs where dpkg is and the tests run as
  * root, on a machine that does not have sse-broker installed already.
  */
@@ -30,6 +32,8 @@ class DebianPackageIT {
     private static final Path LAUNCHER = Path.of("/usr/bin/sse-broker");
     private static final Path CONFIG = Path.of("/etc/sse-broker/config.toml");
     private static final Path UNIT = Path.of("/lib/systemd/system/sse-broker.service");
+    /** Made by the postinst for the installed jar and runtime; the launcher looks there. */
+    private static final Path CLASS_ARCHIVE = Path.of("/var/cache/sse-broker/sse-broker.jsa");
     /** The broker module's build directory, where the package phase put the .deb. */
     private static final Path BUILD = Path.of(System.getProperty("build.directory", "target"));
 
@@ -74,10 +78,13 @@ class DebianPackageIT {
             assertThat(Files.readString(UNIT)).contains("ExecStart=/usr/bin/sse-broker -c /etc/sse-broker/config.toml");
             assertThat(run("dpkg-query", "-W", "-f=${Conffiles}", "sse-broker").output()).contains(CONFIG.toString());
             assertThat(run("getent", "passwd", "sse-broker").output()).contains("/usr/sbin/nologin");
+            assertThat(CLASS_ARCHIVE).isRegularFile().isReadable();
 
-            Result version = run(LAUNCHER.toString(), "--version");
+            Result version = run("env", "JAVA_OPTS=-Xlog:class+load=info", LAUNCHER.toString(), "--version");
             assertThat(version.exit()).isZero();
-            assertThat(version.output()).startsWith("sse-broker ");
+            assertThat(version.output()).contains("io.ssebroker.cli.Main source: shared objects file (top)");
+            assertThat(version.output().lines().filter(line -> !line.startsWith("[")))
+                    .singleElement(InstanceOfAssertFactories.STRING).startsWith("sse-broker ");
             Result check = run("runuser", "-u", "sse-broker", "--", LAUNCHER.toString(), "check-config", "-c", CONFIG.toString());
             assertThat(check.exit()).as(check.output()).isZero();
 
@@ -104,6 +111,7 @@ class DebianPackageIT {
         assertThat(JAR).doesNotExist();
         assertThat(LAUNCHER).doesNotExist();
         assertThat(CONFIG.getParent()).doesNotExist();
+        assertThat(CLASS_ARCHIVE.getParent()).doesNotExist();
         assertThat(run("getent", "passwd", "sse-broker").exit()).isNotZero();
     }
 }
