@@ -287,7 +287,9 @@ final class StreamFollower {
             floor = Math.min(floor, lastOffset);
         }
         long before = lastOffset;
-        if (missed.cut() > lastOffset) {
+        if (missed.cut() > lastOffset && fresh(missed.cut())) {
+            // Trimmed before it was read, never handed on. After a rewind the read goes back before entries handed
+            // on already, which the stream may have trimmed since: their loss is no one's.
             reset.accept(Replay.EXPIRED);
         }
         long oldestHeld = oldestFreshHeld();
