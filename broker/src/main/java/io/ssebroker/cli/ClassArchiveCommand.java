@@ -17,8 +17,8 @@ import picocli.CommandLine.Parameters;
  * loads, for the Java runtime that runs this command and the jar it runs from. The launcher ({@code bin/sse-broker})
  * starts the JVM on it when it is beside the jar ({@code sse-broker.jsa}) or at {@code
  * /var/cache/sse-broker/sse-broker.jsa} (where the packages make it): the node then maps those classes, parsed and
- * verified, instead of reading them from the jar, which starts it in about two thirds of the time and about 10 MB
- * less resident memory (BENCHMARKS.md). An archive made by another runtime or for another jar is ignored by the JVM.
+ * verified, instead of reading them from the jar, which starts it in about two thirds of the time (and a memory-engine
+ * node in less memory; BENCHMARKS.md). An archive made by another runtime or for another jar is ignored by the JVM.
  *
  * <p>The archive is written by a second JVM, started on the same jar with {@code -XX:ArchiveClassesAtExit}, which
  * runs {@link ClassArchiveWorkload} and exits: the JDK writes what that run loaded.
