@@ -1,8 +1,11 @@
 package io.ssebroker.cli;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -15,8 +18,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code class-archive [FILE]}: makes a class-data archive (JDK application class-data sharing) of the classes a node
  * loads, for the Java runtime that runs this command and the jar it runs from. The launcher ({@code bin/sse-broker})
- * starts the JVM on it when it is beside the jar ({@code sse-broker.jsa}) or at {@code
- * /var/cache/sse-broker/sse-broker.jsa} (where the packages make it): the node then maps those classes, parsed and
+ * starts the JVM on it: beside the jar ({@code sse-broker.jsa}), or for the installed jar at {@code
+ * /var/cache/sse-broker/sse-broker.jsa} (where the packages make it). The node then maps those classes, parsed and
  * verified, instead of reading them from the jar, which starts it in about two thirds of the time (and a memory-engine
  * node in less memory; BENCHMARKS.md). An archive made by another runtime or for another jar is ignored by the JVM.
  *
@@ -25,12 +28,14 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "class-archive", mixinStandardHelpOptions = true,
         description = "make a class-data archive for this Java runtime and jar, which the launcher starts the node "
-                + "on (faster, in less memory)")
+                + "on (a faster start)")
 final class ClassArchiveCommand implements Callable<Integer> {
     private static final long WORKLOAD_TIMEOUT_SECONDS = 120;
+    /** Set by the launcher to the archive it looks for. */
+    static final String LAUNCHER_ARCHIVE = "SSE_BROKER_CLASS_ARCHIVE";
 
     @Parameters(arity = "0..1", paramLabel = "FILE",
-            description = "where to write it (default: beside the jar, sse-broker.jsa, where the launcher looks)")
+            description = "where to write it (default: where the launcher looks, else sse-broker.jsa beside the jar)")
     Path file;
 
     /** Set in the second JVM: run the workload here. */
@@ -39,8 +44,6 @@ final class ClassArchiveCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
-
-    private Path target;
 
     @Override
     public Integer call() throws Exception {
@@ -54,29 +57,27 @@ final class ClassArchiveCommand implements Callable<Integer> {
                     + "for a jar (java -jar sse-broker.jar class-archive)");
             return Main.CONFIG_ERROR;
         }
-        // The archive records the jar's path as given: the real one matches however the launcher names it.
+        // The archive records the jar's path, which must lead to the same file from wherever a node starts.
         Path jarPath = jar.get().toRealPath();
-        target = (file != null ? file : defaultArchive(jarPath)).toAbsolutePath();
-        Files.deleteIfExists(target);
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:ArchiveClassesAtExit=" + target,
-                // the JDK warns of each class it leaves out (picocli's, compiled for Java 5): not the user's concern
-                "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
-                "-jar", jarPath.toString(), "class-archive", "--workload");
+        Path target = (file != null ? file : defaultArchive(System.getenv(LAUNCHER_ARCHIVE), jarPath)).toAbsolutePath();
+        if (!Files.isDirectory(target.getParent()) || !Files.isWritable(target.getParent())) {
+            spec.commandLine().getErr().println("class-archive: cannot write in " + target.getParent());
+            return 1;
+        }
+        // Written beside the target and moved over it once whole: a node that starts meanwhile maps the old archive or
+        // the new one, and a run that fails leaves the old one.
+        Path written = target.resolveSibling(target.getFileName() + ".new-" + ProcessHandle.current().pid());
         Path log = Files.createTempFile("sse-broker-class-archive", ".log");
         try {
-            Process run = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            try {
-                if (!run.waitFor(WORKLOAD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                    return failed("the run did not end in " + WORKLOAD_TIMEOUT_SECONDS + " s", log);
-                }
-            } finally {
-                run.destroyForcibly(); // interrupted or timed out: the run does not outlive this command
+            String failure = runWorkload(jarPath, written, log);
+            if (failure != null) {
+                spec.commandLine().getErr().println("class-archive: no archive made: " + failure + "; its output:");
+                spec.commandLine().getErr().print(Files.readString(log));
+                return 1;
             }
-            if (run.exitValue() != 0 || !Files.isRegularFile(target)) {
-                return failed("the run ended with status " + run.exitValue(), log);
-            }
+            Files.move(written, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
+            Files.deleteIfExists(written);
             Files.deleteIfExists(log);
         }
         spec.commandLine().getOut().printf("class-data archive %s (%d MB), for %s on Java %s%n", target,
@@ -84,16 +85,45 @@ final class ClassArchiveCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code sse-broker.jsa} beside {@code sse-broker.jar}: the launcher's first place to look. */
-    static Path defaultArchive(Path jar) {
-        String name = jar.getFileName().toString();
-        return jar.resolveSibling((name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name) + ".jsa");
+    /**
+     * Runs the workload in a JVM that writes the classes it loaded to {@code archive} when it exits; null when it did,
+     * else why not. That JVM gets this one's options (the launcher's, when it runs this command), so that the heap's
+     * size, and with it the object pointers' encoding the archive is bound to, is the node's.
+     */
+    private static String runWorkload(Path jar, Path archive, Path log) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(option -> !option.startsWith("-XX:SharedArchiveFile=")
+                        && !option.startsWith("-XX:ArchiveClassesAtExit=") && !option.startsWith("-Xlog:cds"))
+                .forEach(command::add);
+        command.add("-XX:ArchiveClassesAtExit=" + archive);
+        // the JDK warns of each class it leaves out (picocli's, compiled for Java 5): only its errors are told
+        command.addAll(List.of("-Xlog:cds=error", "-Xlog:cds+dynamic=error"));
+        command.addAll(List.of("-jar", jar.toString(), "class-archive", "--workload"));
+        Process run = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            if (!run.waitFor(WORKLOAD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                return "the run did not end in " + WORKLOAD_TIMEOUT_SECONDS + " s";
+            }
+        } finally {
+            run.destroyForcibly().waitFor(); // timed out or interrupted: the run does not outlive this command
+        }
+        if (run.exitValue() != 0) {
+            return "the run ended with status " + run.exitValue();
+        }
+        return Files.isRegularFile(archive) ? null : "the JVM wrote no archive (one without class-data sharing?)";
     }
 
-    private int failed(String why, Path log) throws IOException {
-        Files.deleteIfExists(target); // what a run that did not do all its work wrote: less than a node loads
-        spec.commandLine().getErr().println("class-archive: no archive made: " + why + "; its output:");
-        spec.commandLine().getErr().print(Files.readString(log));
-        return 1;
+    /**
+     * Where the launcher looks (it sets {@code SSE_BROKER_CLASS_ARCHIVE} to that for the JVM it starts), else {@code
+     * sse-broker.jsa} beside {@code sse-broker.jar}.
+     */
+    static Path defaultArchive(String launcherArchive, Path jar) {
+        if (launcherArchive != null && !launcherArchive.isBlank() && !launcherArchive.equals("off")) {
+            return Path.of(launcherArchive);
+        }
+        String name = jar.getFileName().toString();
+        return jar.resolveSibling((name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name) + ".jsa");
     }
 }

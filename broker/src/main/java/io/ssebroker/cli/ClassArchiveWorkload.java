@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The run a class-data archive is made from ({@code sse-broker class-archive}, in a JVM started with {@code
@@ -26,6 +28,8 @@ final class ClassArchiveWorkload {
     private static final String USER = "class-archive-user";
     private static final String DEVICE = "class-archive-device";
     private static final int READ_TIMEOUT_MILLIS = 10_000;
+    /** The token in /token's answer (a JWT: no quote or backslash to unescape). */
+    private static final Pattern TOKEN = Pattern.compile("\"result\":\"([A-Za-z0-9_.-]+)\"");
 
     private final InetSocketAddress address;
 
@@ -51,7 +55,11 @@ final class ClassArchiveWorkload {
         expect(200, "GET /readyz");
         expect(200, "GET /metrics");
         String minted = expect(200, "POST /token?uid=" + USER + "&device=" + DEVICE);
-        String token = minted.substring(minted.indexOf("\"result\":\"") + 10, minted.lastIndexOf('"'));
+        Matcher result = TOKEN.matcher(minted);
+        if (!result.find()) {
+            throw new IllegalStateException("no token in " + minted);
+        }
+        String token = result.group(1);
         String cursor;
         try (Stream stream = new Stream("/events?token=" + token)) {
             stream.readUntil("event: sys_connected");
@@ -71,10 +79,9 @@ final class ClassArchiveWorkload {
 
     /** One request on a connection of its own; the answer's body, when its status is the one expected. */
     private String expect(int status, String requestLine) throws IOException {
-        String[] methodAndTarget = requestLine.split(" ", 2);
         try (Socket socket = connect()) {
             OutputStream out = socket.getOutputStream();
-            out.write((methodAndTarget[0] + " " + methodAndTarget[1] + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            out.write((requestLine + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     + "Content-Length: 0\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -39,8 +39,11 @@ public final class ConfigLoader {
         return Files.isRegularFile(SYSTEM_FILE) ? Optional.of(SYSTEM_FILE) : Optional.empty();
     }
 
-    /** Read by the launcher (bin/sse-broker), not by the broker: known, so not warned about. */
-    private static final Set<String> LAUNCHER_VARIABLES = Set.of("SSE_BROKER_JAR");
+    /**
+     * Read by the launcher (bin/sse-broker), not by the broker's configuration: known, so not warned about. The
+     * launcher passes the class-data archive's on to the JVM it starts, where {@code class-archive} reads it.
+     */
+    private static final Set<String> LAUNCHER_VARIABLES = Set.of("SSE_BROKER_JAR", "SSE_BROKER_CLASS_ARCHIVE");
 
     /**
      * @param file  the TOML file, if any

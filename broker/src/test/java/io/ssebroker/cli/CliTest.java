@@ -57,13 +57,17 @@ class CliTest {
     }
 
     @Test
-    void classArchiveIsMadeForAJarAndBesideIt() {
+    void classArchiveNeedsAJarAndWritesWhereTheLauncherLooks() {
         CommandRun run = run("class-archive", dir.resolve("node.jsa").toString()); // the test's classes are no jar
         assertThat(run.exit()).isEqualTo(CONFIG_ERROR);
         assertThat(run.err()).contains("not running from sse-broker.jar");
         assertThat(dir.resolve("node.jsa")).doesNotExist();
-        assertThat(ClassArchiveCommand.defaultArchive(Path.of("/usr/share/sse-broker/sse-broker.jar")))
-                .isEqualTo(Path.of("/usr/share/sse-broker/sse-broker.jsa"));
+
+        Path jar = Path.of("/opt/sse-broker/lib/sse-broker.jar");
+        assertThat(ClassArchiveCommand.defaultArchive("/var/cache/sse-broker/sse-broker.jsa", jar))
+                .isEqualTo(Path.of("/var/cache/sse-broker/sse-broker.jsa"));
+        assertThat(ClassArchiveCommand.defaultArchive(null, jar)).isEqualTo(Path.of("/opt/sse-broker/lib/sse-broker.jsa"));
+        assertThat(ClassArchiveCommand.defaultArchive("off", jar)).isEqualTo(Path.of("/opt/sse-broker/lib/sse-broker.jsa"));
     }
 
     @Test

@@ -149,6 +149,7 @@ class ConfigLoaderTest {
         ConfigLoader.LoadedConfig loaded = new ConfigLoader(Map.of(
                 "SSE_BROKER_JWT_SECRET", SECRET,
                 "SSE_BROKER_JAR", "/opt/sse-broker/sse-broker.jar",
+                "SSE_BROKER_CLASS_ARCHIVE", "/var/cache/sse-broker/sse-broker.jsa",
                 "SSE_BROKER_SSE_HEARTBEAT", "5"))
                 .load(Optional.empty(), Map.of());
         assertThat(loaded.warnings()).singleElement().asString().contains("SSE_BROKER_SSE_HEARTBEAT");

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Assumptions;
@@ -22,8 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The .deb the build made, as an operator uses it: installed with dpkg (files, owners and modes as
- * packaging/README.md says), the class-data archive its postinst makes and the installed launcher starts on, the
- * installed launcher's --version and check-config, the installed broker started as
+ * packaging/README.md says), the class-data archive its postinst makes (again when a Java package changes) and the
+ * installed launcher starts on as the service user, the installed launcher's --version and check-config, the installed broker started as
  * the service user and answering /healthz, then purged without a trace. Runs where dpkg is and the tests run as
  * root, on a machine that does not have sse-broker installed already.
  */
@@ -36,16 +35,6 @@ class DebianPackageIT {
     private static final Path CLASS_ARCHIVE = Path.of("/var/cache/sse-broker/sse-broker.jsa");
     /** The broker module's build directory, where the package phase put the .deb. */
     private static final Path BUILD = Path.of(System.getProperty("build.directory", "target"));
-
-    private record Result(int exit, String output) {
-    }
-
-    private static Result run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("%s finished", List.of(command)).isTrue();
-        return new Result(process.exitValue(), output);
-    }
 
     private static Path builtPackage() throws IOException {
         try (var files = Files.list(BUILD)) {
@@ -65,10 +54,10 @@ class DebianPackageIT {
     void installsStartsAndPurges() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/dpkg")), "not a Debian system");
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "installing a package needs root");
-        Assumptions.assumeFalse(run("dpkg", "-s", "sse-broker").exit() == 0, "sse-broker is installed on this machine");
+        Assumptions.assumeFalse(ExternalCommand.run("dpkg", "-s", "sse-broker").exit() == 0, "sse-broker is installed on this machine");
         Path deb = builtPackage();
         try {
-            Result install = run("dpkg", "-i", deb.toString());
+            ExternalCommand install = ExternalCommand.run("dpkg", "-i", deb.toString());
             assertThat(install.exit()).as(install.output()).isZero();
 
             assertOwnedAndMode(JAR, "root", "root", "rw-r--r--");
@@ -76,16 +65,24 @@ class DebianPackageIT {
             assertOwnedAndMode(CONFIG, "root", "sse-broker", "rw-r-----");
             assertOwnedAndMode(UNIT, "root", "root", "rw-r--r--");
             assertThat(Files.readString(UNIT)).contains("ExecStart=/usr/bin/sse-broker -c /etc/sse-broker/config.toml");
-            assertThat(run("dpkg-query", "-W", "-f=${Conffiles}", "sse-broker").output()).contains(CONFIG.toString());
-            assertThat(run("getent", "passwd", "sse-broker").output()).contains("/usr/sbin/nologin");
-            assertThat(CLASS_ARCHIVE).isRegularFile().isReadable();
+            assertThat(ExternalCommand.run("dpkg-query", "-W", "-f=${Conffiles}", "sse-broker").output()).contains(CONFIG.toString());
+            assertThat(ExternalCommand.run("getent", "passwd", "sse-broker").output()).contains("/usr/sbin/nologin");
+            assertThat(CLASS_ARCHIVE).isRegularFile();
+            // a Java package changed: the trigger on /usr/lib/jvm makes the archive again
+            Files.delete(CLASS_ARCHIVE);
+            assertThat(ExternalCommand.run("dpkg-trigger", "--no-await", "/usr/lib/jvm").exit()).isZero();
+            ExternalCommand triggered = ExternalCommand.run("dpkg", "--triggers-only", "--pending");
+            assertThat(triggered.exit()).as(triggered.output()).isZero();
+            assertThat(CLASS_ARCHIVE).as(triggered.output()).isRegularFile();
 
-            Result version = run("env", "JAVA_OPTS=-Xlog:class+load=info", LAUNCHER.toString(), "--version");
+            // as the service user: the archive must be readable by it
+            ExternalCommand version = ExternalCommand.run("runuser", "-u", "sse-broker", "--", "env",
+                    "JAVA_OPTS=-Xlog:class+load=info", LAUNCHER.toString(), "--version");
             assertThat(version.exit()).isZero();
             assertThat(version.output()).contains("io.ssebroker.cli.Main source: shared objects file (top)");
             assertThat(version.output().lines().filter(line -> !line.startsWith("[")))
                     .singleElement(InstanceOfAssertFactories.STRING).startsWith("sse-broker ");
-            Result check = run("runuser", "-u", "sse-broker", "--", LAUNCHER.toString(), "check-config", "-c", CONFIG.toString());
+            ExternalCommand check = ExternalCommand.run("runuser", "-u", "sse-broker", "--", LAUNCHER.toString(), "check-config", "-c", CONFIG.toString());
             assertThat(check.exit()).as(check.output()).isZero();
 
             int port;
@@ -105,13 +102,13 @@ class DebianPackageIT {
                 broker.waitFor(30, TimeUnit.SECONDS);
             }
         } finally {
-            Result purge = run("dpkg", "--purge", "sse-broker");
+            ExternalCommand purge = ExternalCommand.run("dpkg", "--purge", "sse-broker");
             assertThat(purge.exit()).as(purge.output()).isZero();
         }
         assertThat(JAR).doesNotExist();
         assertThat(LAUNCHER).doesNotExist();
         assertThat(CONFIG.getParent()).doesNotExist();
         assertThat(CLASS_ARCHIVE.getParent()).doesNotExist();
-        assertThat(run("getent", "passwd", "sse-broker").exit()).isNotZero();
+        assertThat(ExternalCommand.run("getent", "passwd", "sse-broker").exit()).isNotZero();
     }
 }
