@@ -360,16 +360,21 @@ class StreamFollowerTest {
         assertThat(delivered).last().isEqualTo(1_301L);
     }
 
+    /** 101 and 102, then 110, which a failover loses. */
+    private void handOnAnEntryThatAFailoverLoses() {
+        follower.startAt(100);
+        follower.received(message(101, 100));
+        follower.received(message(102, 101));
+        follower.received(message(110, 102));
+    }
+
     /**
      * The stream was trimmed past the offset a rewind reads from, but only of entries handed on before (101): no
      * {@code expired} reset, since nothing this node never delivered is gone.
      */
     @Test
     void aRewindPastEntriesTrimmedAfterTheyWereHandedOnAnnouncesNoExpiry() {
-        follower.startAt(100);
-        follower.received(message(101, 100));
-        follower.received(message(102, 101));
-        follower.received(message(110, 102)); // lost in the failover
+        handOnAnEntryThatAFailoverLoses();
         follower.received(message(105, 102)); // the new master's
         assertThat(readsAfter).containsExactly(100L);
         reads.poll().complete(read(101, 102, 105));
@@ -379,10 +384,7 @@ class StreamFollowerTest {
     /** Trimmed past an entry of the new history that this node never handed on (103): that one is announced. */
     @Test
     void aRewindPastAnEntryTrimmedBeforeItWasHandedOnAnnouncesTheExpiry() {
-        follower.startAt(100);
-        follower.received(message(101, 100));
-        follower.received(message(102, 101));
-        follower.received(message(110, 102)); // lost in the failover
+        handOnAnEntryThatAFailoverLoses();
         follower.received(message(105, 103)); // the new master's 103 never came by the channel, and is trimmed
         reads.poll().complete(read(103, 105));
         assertThat(delivered).containsExactly(101L, 102L, 110L, -2L, -1L, 105L);
