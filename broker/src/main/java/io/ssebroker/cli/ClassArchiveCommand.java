@@ -1,5 +1,6 @@
 package io.ssebroker.cli;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -87,16 +88,20 @@ final class ClassArchiveCommand implements Callable<Integer> {
 
     /**
      * Runs the workload in a JVM that writes the classes it loaded to {@code archive} when it exits; null when it did,
-     * else why not. That JVM gets this one's options (the launcher's, when it runs this command), so that the heap's
-     * size, and with it the object pointers' encoding the archive is bound to, is the node's.
+     * else why not. That JVM encodes object and class pointers as this one does (run by the launcher with the node's
+     * options, this JVM's heap is the node's size): an archive is bound to that encoding, which a heap over 32 GB or
+     * another collector changes. It gets none of this JVM's other options, which may name the node's log files, ports
+     * or agents.
      */
     private static String runWorkload(Path jar, Path archive, Path log) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(option -> !option.startsWith("-XX:SharedArchiveFile=")
-                        && !option.startsWith("-XX:ArchiveClassesAtExit=") && !option.startsWith("-Xlog:cds"))
-                .forEach(command::add);
+        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        command.add("-Xmx512m");
+        for (String pointers : List.of("UseCompressedOops", "UseCompressedClassPointers")) {
+            command.add("-XX:" + (Boolean.parseBoolean(vm.getVMOption(pointers).getValue()) ? "+" : "-") + pointers);
+        }
+        command.add("-XX:ObjectAlignmentInBytes=" + vm.getVMOption("ObjectAlignmentInBytes").getValue());
         command.add("-XX:ArchiveClassesAtExit=" + archive);
         // the JDK warns of each class it leaves out (picocli's, compiled for Java 5): only its errors are told
         command.addAll(List.of("-Xlog:cds=error", "-Xlog:cds+dynamic=error"));

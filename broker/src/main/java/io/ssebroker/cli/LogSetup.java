@@ -19,6 +19,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -118,9 +120,7 @@ final class LogSetup {
      * as the node's logger would).
      */
     static void checkPaths(BrokerConfig.Log settings) {
-        checkWritable("server.broker_log_path", settings.brokerLogPath());
-        checkWritable("server.error_log_path", settings.errorLogPath());
-        checkWritable("server.access_log_path", settings.accessLogPath());
+        files(settings).forEach(LogSetup::checkWritable);
     }
 
     /**
@@ -128,9 +128,16 @@ final class LogSetup {
      * writable where it exists, else the nearest directory above it that exists.
      */
     static void checkPathsWithoutWriting(BrokerConfig.Log settings) {
-        checkWritableWithoutWriting("server.broker_log_path", settings.brokerLogPath());
-        checkWritableWithoutWriting("server.error_log_path", settings.errorLogPath());
-        checkWritableWithoutWriting("server.access_log_path", settings.accessLogPath());
+        files(settings).forEach(LogSetup::checkWritableWithoutWriting);
+    }
+
+    /** The log files' paths by their keys, in the order the checks report them. */
+    private static Map<String, String> files(BrokerConfig.Log settings) {
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put("server.broker_log_path", settings.brokerLogPath());
+        files.put("server.error_log_path", settings.errorLogPath());
+        files.put("server.access_log_path", settings.accessLogPath());
+        return files;
     }
 
     private static void checkWritableWithoutWriting(String key, String path) {

@@ -64,6 +64,22 @@ class ClassArchiveIT {
         assertThat(logged.output()).contains(FROM_JDK_ARCHIVE).doesNotContain(FROM_ARCHIVE);
     }
 
+    /**
+     * A heap over 32 GB has no compressed object pointers, and an archive is bound to the encoding: made with the
+     * node's heap size, it serves that node.
+     */
+    @Test
+    void anArchiveMadeWithALargeHeapServesANodeWithIt(@TempDir Path directory) throws Exception {
+        Path archive = directory.resolve("node.jsa");
+        String largeHeap = "-XX:MaxRAM=64g";
+        ExternalCommand made = launcher(JAR, archive, largeHeap, "class-archive");
+        assertThat(made.exit()).as(made.output()).isZero();
+        assertThat(launcher(JAR, archive, largeHeap + " -Xlog:class+load=info", "--version").output())
+                .contains(FROM_ARCHIVE);
+        assertThat(launcher(JAR, archive, "-Xlog:class+load=info", "--version").output())
+                .as("a node with compressed pointers ignores it").doesNotContain(FROM_ARCHIVE).contains(FROM_JDK_ARCHIVE);
+    }
+
     @Test
     void aDirectoryThatCannotBeWrittenIsSaidAndLeavesNoArchive(@TempDir Path directory) throws Exception {
         Path archive = directory.resolve("missing/node.jsa");
