@@ -6,11 +6,13 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +36,9 @@ final class ClassArchiveCommand implements Callable<Integer> {
     private static final long WORKLOAD_TIMEOUT_SECONDS = 120;
     /** Set by the launcher to the archive it looks for. */
     static final String LAUNCHER_ARCHIVE = "SSE_BROKER_CLASS_ARCHIVE";
+    /** The packages' jar and the archive they make for it (/usr is theirs; the launcher looks there for it). */
+    private static final Path INSTALLED_JAR = Path.of("/usr/share/sse-broker/sse-broker.jar");
+    private static final Path INSTALLED_ARCHIVE = Path.of("/var/cache/sse-broker/sse-broker.jsa");
 
     @Parameters(arity = "0..1", paramLabel = "FILE",
             description = "where to write it (default: where the launcher looks, else sse-broker.jsa beside the jar)")
@@ -55,7 +60,7 @@ final class ClassArchiveCommand implements Callable<Integer> {
         Optional<Path> jar = BrokerJar.path();
         if (jar.isEmpty()) {
             spec.commandLine().getErr().println("class-archive: not running from sse-broker.jar; an archive is made "
-                    + "for a jar (java -jar sse-broker.jar class-archive)");
+                    + "for a jar, through the launcher that starts it (sse-broker class-archive)");
             return Main.CONFIG_ERROR;
         }
         // The archive records the jar's path, which must lead to the same file from wherever a node starts.
@@ -69,17 +74,28 @@ final class ClassArchiveCommand implements Callable<Integer> {
         // the new one, and a run that fails leaves the old one.
         Path written = target.resolveSibling(target.getFileName() + ".new-" + ProcessHandle.current().pid());
         Path log = Files.createTempFile("sse-broker-class-archive", ".log");
+        // Stopped (Ctrl-C, SIGTERM): the run is ended and what it wrote removed, not left beside the archive. At a
+        // normal exit there is nothing left to do.
+        AtomicReference<Process> running = new AtomicReference<>();
+        Thread cleanUp = new Thread(() -> {
+            endQuietly(running.get());
+            removeQuietly(written, log);
+        }, "class-archive-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         try {
-            String failure = runWorkload(jarPath, written, log);
+            String failure = runWorkload(jarPath, written, log, running);
             if (failure != null) {
                 spec.commandLine().getErr().println("class-archive: no archive made: " + failure + "; its output:");
                 spec.commandLine().getErr().print(Files.readString(log));
                 return 1;
             }
+            // readable by the service's user whatever this one's umask (the JVM makes it 0444 less the umask)
+            if (Files.getFileStore(written).supportsFileAttributeView("posix")) {
+                Files.setPosixFilePermissions(written, PosixFilePermissions.fromString("r--r--r--"));
+            }
             Files.move(written, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            Files.deleteIfExists(written);
-            Files.deleteIfExists(log);
+            removeQuietly(written, log);
         }
         spec.commandLine().getOut().printf("class-data archive %s (%d MB), for %s on Java %s%n", target,
                 Files.size(target) >> 20, jarPath, Runtime.version());
@@ -93,7 +109,8 @@ final class ClassArchiveCommand implements Callable<Integer> {
      * another collector changes. It gets none of this JVM's other options, which may name the node's log files, ports
      * or agents.
      */
-    private static String runWorkload(Path jar, Path archive, Path log) throws IOException, InterruptedException {
+    private static String runWorkload(Path jar, Path archive, Path log, AtomicReference<Process> running)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
@@ -106,7 +123,11 @@ final class ClassArchiveCommand implements Callable<Integer> {
         // the JDK warns of each class it leaves out (picocli's, compiled for Java 5): only its errors are told
         command.addAll(List.of("-Xlog:cds=error", "-Xlog:cds+dynamic=error"));
         command.addAll(List.of("-jar", jar.toString(), "class-archive", "--workload"));
-        Process run = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // nor the options the environment gives every JVM (an agent, a management port this JVM holds)
+        List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS").forEach(builder.environment()::remove);
+        Process run = builder.start();
+        running.set(run);
         try {
             if (!run.waitFor(WORKLOAD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 return "the run did not end in " + WORKLOAD_TIMEOUT_SECONDS + " s";
@@ -120,13 +141,37 @@ final class ClassArchiveCommand implements Callable<Integer> {
         return Files.isRegularFile(archive) ? null : "the JVM wrote no archive (one without class-data sharing?)";
     }
 
+    private static void endQuietly(Process run) {
+        if (run == null) {
+            return;
+        }
+        try {
+            run.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void removeQuietly(Path... files) {
+        for (Path file : files) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // a file left in a temporary or cache directory: nothing a node reads
+            }
+        }
+    }
+
     /**
-     * Where the launcher looks (it sets {@code SSE_BROKER_CLASS_ARCHIVE} to that for the JVM it starts), else {@code
-     * sse-broker.jsa} beside {@code sse-broker.jar}.
+     * Where the launcher looks (it sets {@code SSE_BROKER_CLASS_ARCHIVE} to that for the JVM it starts): for the
+     * installed jar where the packages make it, else {@code sse-broker.jsa} beside {@code sse-broker.jar}.
      */
     static Path defaultArchive(String launcherArchive, Path jar) {
         if (launcherArchive != null && !launcherArchive.isBlank() && !launcherArchive.equals("off")) {
             return Path.of(launcherArchive);
+        }
+        if (jar.equals(INSTALLED_JAR)) {
+            return INSTALLED_ARCHIVE;
         }
         String name = jar.getFileName().toString();
         return jar.resolveSibling((name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name) + ".jsa");

@@ -68,6 +68,8 @@ class CliTest {
                 .isEqualTo(Path.of("/var/cache/sse-broker/sse-broker.jsa"));
         assertThat(ClassArchiveCommand.defaultArchive(null, jar)).isEqualTo(Path.of("/opt/sse-broker/lib/sse-broker.jsa"));
         assertThat(ClassArchiveCommand.defaultArchive("off", jar)).isEqualTo(Path.of("/opt/sse-broker/lib/sse-broker.jsa"));
+        assertThat(ClassArchiveCommand.defaultArchive(null, Path.of("/usr/share/sse-broker/sse-broker.jar")))
+                .as("the installed jar's, where the packages make it").isEqualTo(Path.of("/var/cache/sse-broker/sse-broker.jsa"));
     }
 
     @Test

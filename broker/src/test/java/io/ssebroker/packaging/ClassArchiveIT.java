@@ -65,6 +65,19 @@ class ClassArchiveIT {
     }
 
     /**
+     * The JVM refuses an archive of another Java release, or one it cannot read, by sharing no classes at all, not
+     * even the JDK's: the launcher passes none whose header does not name the runtime it starts.
+     */
+    @Test
+    void anArchiveOfAnotherRuntimeIsNotGivenToTheJvm(@TempDir Path directory) throws Exception {
+        Path archive = Files.writeString(directory.resolve("node.jsa"),
+                "OpenJDK 64-Bit Server VM (99.0.1+1) for linux-amd64 JRE (99.0.1+1), built on a day to come");
+        ExternalCommand started = launcher(JAR, archive, "-Xlog:class+load=info", "--version");
+        assertThat(started.exit()).as(started.output()).isZero();
+        assertThat(started.output()).contains(FROM_JDK_ARCHIVE).doesNotContain(FROM_ARCHIVE);
+    }
+
+    /**
      * A heap over 32 GB has no compressed object pointers, and an archive is bound to the encoding: made with the
      * node's heap size, it serves that node.
      */
@@ -76,7 +89,7 @@ class ClassArchiveIT {
         assertThat(made.exit()).as(made.output()).isZero();
         assertThat(launcher(JAR, archive, largeHeap + " -Xlog:class+load=info", "--version").output())
                 .contains(FROM_ARCHIVE);
-        assertThat(launcher(JAR, archive, "-Xlog:class+load=info", "--version").output())
+        assertThat(launcher(JAR, archive, "-Xmx1g -Xlog:class+load=info", "--version").output())
                 .as("a node with compressed pointers ignores it").doesNotContain(FROM_ARCHIVE).contains(FROM_JDK_ARCHIVE);
     }
 

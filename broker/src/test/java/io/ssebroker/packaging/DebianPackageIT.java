@@ -62,12 +62,13 @@ class DebianPackageIT {
 
             assertOwnedAndMode(JAR, "root", "root", "rw-r--r--");
             assertOwnedAndMode(LAUNCHER, "root", "root", "rwxr-xr-x");
+            assertOwnedAndMode(Path.of("/usr/share/sse-broker/make-class-archive"), "root", "root", "rwxr-xr-x");
             assertOwnedAndMode(CONFIG, "root", "sse-broker", "rw-r-----");
             assertOwnedAndMode(UNIT, "root", "root", "rw-r--r--");
             assertThat(Files.readString(UNIT)).contains("ExecStart=/usr/bin/sse-broker -c /etc/sse-broker/config.toml");
             assertThat(ExternalCommand.run("dpkg-query", "-W", "-f=${Conffiles}", "sse-broker").output()).contains(CONFIG.toString());
             assertThat(ExternalCommand.run("getent", "passwd", "sse-broker").output()).contains("/usr/sbin/nologin");
-            assertThat(CLASS_ARCHIVE).isRegularFile();
+            assertOwnedAndMode(CLASS_ARCHIVE, "root", "root", "r--r--r--");
             // a Java package changed: the trigger on /usr/lib/jvm makes the archive again
             Files.delete(CLASS_ARCHIVE);
             assertThat(ExternalCommand.run("dpkg-trigger", "--no-await", "/usr/lib/jvm").exit()).isZero();
