@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
  * starts the JVM on it: beside the jar ({@code sse-broker.jsa}), or for the installed jar at {@code
  * /var/cache/sse-broker/sse-broker.jsa} (where the packages make it). The node then maps those classes, parsed and
  * verified, instead of reading them from the jar, which starts it in about two thirds of the time (and a memory-engine
- * node in less memory; BENCHMARKS.md). An archive made by another runtime or for another jar is ignored by the JVM.
+ * node in less memory; BENCHMARKS.md). The JVM ignores an archive for another jar or pointer encoding; one of another
+ * Java release, or one it cannot read, it answers by sharing no classes at all, so the launcher passes only a readable
+ * archive whose header names the runtime's build.
  *
  * <p>The archive is written by a second JVM, started on the same jar with {@code -XX:ArchiveClassesAtExit}, which
  * runs {@link ClassArchiveWorkload} and exits: the JDK writes what that run loaded.
