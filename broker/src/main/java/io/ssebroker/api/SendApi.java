@@ -72,19 +72,41 @@ public final class SendApi implements BatchEndpoint {
         if (request.params().has(IDEMPOTENCY_KEY)) {
             throw new ApiException(400, IDEMPOTENCY_KEY + ": not in the query string of a batch; give each item its own");
         }
+        // Every item is read before any is published, so that a batch over the bound publishes nothing; a refused
+        // item has its answer at once, a readable one gets the publication's.
+        Publication[] publications = new Publication[items.size()];
         List<CompletableFuture<Map<String, Object>>> results = new ArrayList<>(items.size());
+        int targets = 0;
         for (int i = 0; i < items.size(); i++) {
             try {
                 items.get(i).requireReadable();
-                results.add(engine.publish(publication(items.get(i), null))
-                        .handle((online, error) -> error == null ? success(online) : failure(error)));
+                publications[i] = publication(items.get(i), null);
+                targets += targets(publications[i]);
+                results.add(null);
             } catch (ApiException e) {
                 results.add(CompletableFuture.completedFuture(result(e.status(), "item " + i + ": " + e.getMessage(), null)));
+            }
+        }
+        // Query-string targets are every item's: without a bound on the sum, one request of a few kilobytes could
+        // write max_targets squared streams.
+        if (targets > limits.maxTargets()) {
+            throw new ApiException(413, "body: the batch's messages have " + targets + " targets together (uids plus"
+                    + " devices, a broadcast counting one); at most " + limits.maxTargets() + " (limits.max_targets)");
+        }
+        for (int i = 0; i < publications.length; i++) {
+            if (publications[i] != null) {
+                results.set(i, engine.publish(publications[i])
+                        .handle((online, error) -> error == null ? success(online) : failure(error)));
             }
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
                 .thenCompose(done -> backlog.whenRoom())
                 .thenApply(room -> results.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** The streams a publication writes, as a batch counts them: its uids and devices, or one for a broadcast. */
+    private static int targets(Publication publication) {
+        return Math.max(1, publication.uids().size() + publication.devices().size());
     }
 
     private Publication publication(Params params, String headerKey) {

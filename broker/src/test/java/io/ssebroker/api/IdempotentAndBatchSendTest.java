@@ -11,6 +11,7 @@ import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,29 @@ class IdempotentAndBatchSendTest {
             assertThat(bob.next(Duration.ofSeconds(5)).data()).as("the query's uid was not a broadcast").isEqualTo("for bob");
             node.api().send(Map.of("uid", "alice", "data", "after"));
             assertThat(alice.next(Duration.ofSeconds(5)).data()).isEqualTo("after");
+        }
+    }
+
+    @Test
+    void aBatchCountsTheTargetsOfAllItsMessagesAgainstTheBound() throws Exception {
+        try (TestNode node = TestNode.start(Map.of("limits.max_targets", "10"));
+             SseClient alice = node.connect("alice", "alice-phone")) {
+            alice.nextOfType("sys_connected");
+            String fiveUsers = "/send?uid=alice,u2,u3,u4,u5";
+            Api.Answer over = node.api().postJson(fiveUsers, "[{\"data\": \"a\"}, {\"data\": \"b\"}, {\"data\": \"c\"}]");
+            assertThat(over.status()).isEqualTo(413);
+            assertThat(over.msg()).isEqualTo("body: the batch's messages have 15 targets together (uids plus devices,"
+                    + " a broadcast counting one); at most 10 (limits.max_targets)");
+            Api.Answer broadcasts = node.api().postJson("/send",
+                    "[" + String.join(", ", Collections.nCopies(11, "{\"data\": \"everyone\"}")) + "]");
+            assertThat(broadcasts.status()).as("each broadcast counts one").isEqualTo(413);
+            Api.Answer refusedItem = node.api().postJson(fiveUsers,
+                    "[{\"data\": \"d\"}, {\"data\": \"e\"}, {\"data\": \"f\", \"event\": \"sys_forged\"}]");
+            assertThat(refusedItem.status()).as("a refused item counts nothing").isEqualTo(200);
+            assertThat(refusedItem.result()).extracting(item -> item.path("code").asInt()).containsExactly(1, 1, 400);
+            assertThat(alice.next(Duration.ofSeconds(5)).data()).as("nothing of the refused batches was delivered")
+                    .isEqualTo("d");
+            assertThat(alice.next(Duration.ofSeconds(5)).data()).isEqualTo("e");
         }
     }
 
