@@ -74,7 +74,8 @@ public final class SseBrokerClient {
 
     /**
      * Publishes several messages in one request; one result per message, in order. Retried as a whole only when
-     * every message carries an idempotency key.
+     * every message carries an idempotency key. The broker refuses the whole batch (413) when its messages have more
+     * than its {@code limits.max_targets} uids plus devices together, a broadcast counting one.
      */
     public CompletableFuture<List<BatchResult>> sendBatchAsync(List<Message> messages) {
         List<Map<String, Object>> items = messages.stream().map(SseBrokerClient::body).toList();
