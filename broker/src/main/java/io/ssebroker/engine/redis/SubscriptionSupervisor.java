@@ -113,7 +113,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** Completes when the commands sent so far were handed to the connection: commands go out in order. */
         private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
+        /** The probe in flight (null when none), the channel it was published on, and when. */
         String probe;
+        String probeChannel;
         long probeSentNanos;
 
         private final Events events = new Events(this);
@@ -144,6 +146,23 @@ final class SubscriptionSupervisor implements AutoCloseable {
         void unsubscribe(String channel) {
             subscribed.remove(channel);
             send(connection -> connection.async().sunsubscribe(channel));
+        }
+
+        /**
+         * The channel is no longer live here. A probe published on it cannot come back (it was unsubscribed before the
+         * probe arrived, or the probe went to its slot's new owner): it is forgotten rather than taken for a link that
+         * died.
+         */
+        void notLive(String channel) {
+            live.remove(channel);
+            if (channel.equals(probeChannel)) {
+                forgetProbe();
+            }
+        }
+
+        void forgetProbe() {
+            probe = null;
+            probeChannel = null;
         }
 
         /** Sends a command after the ones sent before it (a SUNSUBSCRIBE never overtakes its SSUBSCRIBE). */
@@ -255,7 +274,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
                 return;
             }
             Link link = subscription.link;
-            link.live.remove(channel);
+            link.notLive(channel);
             link.unsubscribe(channel);
         });
     }
@@ -366,7 +385,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
     /** The live subscription of this channel at this link is gone: subscribe again where the channel is served. */
     private void lost(Link link, String channel, String reason) {
         Subscription subscription = subscriptions.get(channel);
-        link.live.remove(channel);
+        link.notLive(channel);
         if (subscription == null || subscription.link != link || subscription.state != State.LIVE) {
             return;
         }
@@ -451,17 +470,18 @@ final class SubscriptionSupervisor implements AutoCloseable {
         link.live.add(channel);
         String probe = nodeId + "\n" + (++probes);
         link.probe = probe;
+        link.probeChannel = channel;
         link.probeSentNanos = System.nanoTime();
         publish.apply(channel, PROBE + probe).whenComplete((receivers, error) -> onSupervisor(() -> {
             if (error != null && probe.equals(link.probe)) {
-                link.probe = null; // the command path failed: that says nothing about the subscription
+                link.forgetProbe(); // the command path failed: that says nothing about the subscription
             }
         }));
     }
 
     private void probeBack(Link link, String payload) {
         if (payload.substring(PROBE.length()).equals(link.probe)) {
-            link.probe = null;
+            link.forgetProbe();
         }
     }
 
@@ -505,7 +525,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
             onSupervisor(() -> {
                 link.down = false;
-                link.probe = null;
+                link.forgetProbe();
                 for (String channel : new ArrayList<>(link.live)) {
                     lost(link, channel, "pub/sub connection to " + link.node + " re-established");
                 }
