@@ -78,8 +78,11 @@ final class RedisRouting implements SubscriptionSupervisor.Handler {
         Route broadcast = route(null);
         broadcast.follower().startAt(broadcastOffset);
         routes.put(keys.broadcastChannel(), broadcast);
-        return CompletableFuture.allOf(supervisor.subscribe(keys.broadcastChannel()).live(),
-                supervisor.subscribe(keys.controlChannel()).live());
+        // A broadcast published after the caller read the offset, and before the subscription is live, comes by no
+        // channel: the stream is read once it is live (a reconnecting client's cursor may name that offset).
+        CompletableFuture<Void> broadcastLive = supervisor.subscribe(keys.broadcastChannel()).live()
+                .thenRun(() -> broadcast.follower().catchUpNow());
+        return CompletableFuture.allOf(broadcastLive, supervisor.subscribe(keys.controlChannel()).live());
     }
 
     /**

@@ -6,10 +6,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.engine.EngineUnavailableException;
+import io.ssebroker.engine.StreamMessage;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -51,6 +54,26 @@ class RedisRoutingTest {
 
     private long subscribers(String uid) {
         return fixture.redis.first().shardSubscribers(KEYS.userChannel(uid));
+    }
+
+    /**
+     * A broadcast stored after the node read the broadcast stream's head at its start, and published before its
+     * subscription to the broadcast channel was live, came by no channel: the node reads it once subscribed.
+     */
+    @Test
+    void aBroadcastPublishedBeforeTheStartSubscribedIsReadOnceItIs() throws Exception {
+        StreamMessage unseen = new StreamMessage(null, 6, null, "published while subscribing", Set.of(), 0);
+        List<StreamMessage> delivered = new CopyOnWriteArrayList<>();
+        RedisRouting routing = new RedisRouting(KEYS, (uid, offset) -> CompletableFuture.completedFuture(
+                uid == null && offset == 5 ? new StreamFollower.Missed(0, 6, List.of(unseen))
+                        : new StreamFollower.Missed(0, -1, List.of())),
+                delivered::add, (uid, reason) -> { }, control -> { }, () -> { }, 0);
+        SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(
+                new SingleShardNode(fixture.client, fixture.uri()), routing,
+                (channel, payload) -> CompletableFuture.completedFuture(0L), "test-node", Duration.ofSeconds(5), fixture.ioThread));
+        routing.start(supervisor, 5).get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(delivered).containsExactly(unseen));
+        assertThat(routing.broadcastHandedOn()).isEqualTo(6);
     }
 
     @Test
