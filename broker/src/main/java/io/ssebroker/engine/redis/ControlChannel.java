@@ -86,7 +86,7 @@ final class ControlChannel {
      */
     CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis, int online) {
         String id = newId();
-        PendingKick pending = new PendingKick(new AtomicInteger(online), new CompletableFuture<>());
+        PendingKick pending = new PendingKick(new AtomicInteger(online), ConcurrentHashMap.newKeySet(), new CompletableFuture<>());
         if (online > 0) {
             kicks.put(id, pending);
             scheduler.schedule(() -> forget(id), KICK_REPORT_MILLIS, TimeUnit.MILLISECONDS);
@@ -147,7 +147,11 @@ final class ControlChannel {
                     JsonValues.number(command, "at", System.currentTimeMillis())).thenAccept(ended -> reportKicked(command, ended));
             case "kicked" -> {
                 PendingKick pending = text(command, "node").equals(nodeId) ? kicks.get(text(command, "id")) : null;
-                if (pending != null && pending.waiting.addAndGet(-(int) JsonValues.number(command, "ended", 0)) <= 0) {
+                // A report re-sent after a reconnect arrives twice: each node's counts once (a node of an earlier
+                // version names none, and is counted each time).
+                String reporter = JsonValues.text(command, "by", null);
+                if (pending != null && (reporter == null || pending.reporters.add(reporter))
+                        && pending.waiting.addAndGet(-(int) JsonValues.number(command, "ended", 0)) <= 0) {
                     forget(text(command, "id"));
                 }
             }
@@ -159,7 +163,7 @@ final class ControlChannel {
     private void reportKicked(Object kick, int ended) {
         String id = JsonValues.text(kick, "id", null);
         if (ended > 0 && id != null) {
-            send(Map.of("type", "kicked", "node", text(kick, "node"), "id", id, "ended", ended))
+            send(Map.of("type", "kicked", "node", text(kick, "node"), "id", id, "ended", ended, "by", nodeId))
                     .whenComplete(RedisRouting.logFailure("reporting a kick"));
         }
     }
@@ -195,7 +199,7 @@ final class ControlChannel {
         return out;
     }
 
-    /** A kick waiting for nodes to report connections ended: how many are still to come. */
-    private record PendingKick(AtomicInteger waiting, CompletableFuture<Void> reported) {
+    /** A kick waiting for nodes to report connections ended: how many are still to come, and who reported. */
+    private record PendingKick(AtomicInteger waiting, Set<String> reporters, CompletableFuture<Void> reported) {
     }
 }

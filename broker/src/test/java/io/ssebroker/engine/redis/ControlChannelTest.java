@@ -1,0 +1,88 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.ssebroker.testing.RedisServers;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The control channel's kicks and their reports, through a real redis-server's shard channel. */
+class ControlChannelTest {
+    private static final RedisKeys KEYS = new RedisKeys("sse");
+
+    private RedisIoFixture fixture;
+    private StatefulRedisConnection<String, String> commands;
+    private StatefulRedisPubSubConnection<String, String> listening;
+    private final BlockingQueue<String> published = new LinkedBlockingQueue<>();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+
+    @BeforeEach
+    void start() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        fixture = new RedisIoFixture();
+        commands = fixture.client.connect(Utf8Codec.INSTANCE, fixture.uri());
+        listening = fixture.client.connectPubSub(Utf8Codec.INSTANCE, fixture.uri());
+        listening.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void smessage(String channel, String message) {
+                published.add(message);
+            }
+        });
+        listening.sync().ssubscribe(KEYS.controlChannel());
+    }
+
+    @AfterEach
+    void stop() {
+        scheduler.shutdownNow();
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    /** A node whose kicks end {@code ends} connections each. */
+    private ControlChannel node(String nodeId, int ends) {
+        IgnoringEngineListener listener = new IgnoringEngineListener() {
+            @Override
+            public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
+                return CompletableFuture.completedFuture(ends);
+            }
+        };
+        return new ControlChannel(commands.async(), KEYS, nodeId, listener, nonce -> null, (session, nonce) -> { },
+                scheduler);
+    }
+
+    private String nextPublished() throws InterruptedException {
+        String message = published.poll(5, TimeUnit.SECONDS);
+        assertThat(message).as("a control message").isNotNull();
+        return message;
+    }
+
+    @Test
+    void aReportReceivedTwiceCountsOnce() throws Exception {
+        ControlChannel asker = node("node-a", 0);
+        CompletableFuture<Void> kicked = asker.kick(Set.of("u"), Set.of(), "bye", System.currentTimeMillis(), 2);
+        String kick = nextPublished();
+        node("node-b", 1).received(kick);
+        String fromB = nextPublished();
+        asker.received(fromB);
+        asker.received(fromB); // the report re-sent after the reporter's connection came back
+        assertThat(kicked).as("one of the two connections is still online").isNotDone();
+        node("node-c", 1).received(kick);
+        asker.received(nextPublished());
+        await().atMost(Duration.ofMillis(500)).until(kicked::isDone);
+    }
+}
