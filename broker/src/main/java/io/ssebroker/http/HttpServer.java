@@ -295,7 +295,7 @@ public final class HttpServer implements AutoCloseable {
         return Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-                        .maxHeaderListSize(config.limits().maxHeaderBytes()))
+                        .maxHeaderListSize(Http2HeaderLimit.advertised(config.limits().maxHeaderBytes())))
                 .build();
     }
 
@@ -304,13 +304,17 @@ public final class HttpServer implements AutoCloseable {
         return new Http2MultiplexHandler(streamInitializer(new Http2BodyBudget(config.limits().maxBodyBytes(), cors)));
     }
 
-    /** Each stream's request is bounded like an HTTP/1.1 one: its body must arrive within http.body_timeout. */
+    /**
+     * Each stream's request is bounded like an HTTP/1.1 one: its head by limits.max_header_bytes, and its body must
+     * arrive within http.body_timeout.
+     */
     private ChannelInitializer<Http2StreamChannel> streamInitializer(Http2BodyBudget bodies) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
                 stream.config().setAllocator(PooledByteBufAllocator.DEFAULT); // not inherited from the connection
                 stream.pipeline().addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(true))
+                        .addLast(Http2HeaderLimit.NAME, new Http2HeaderLimit(config.limits().maxHeaderBytes()))
                         .addLast(RequestTimeouts.NAME, new RequestTimeouts(stream, config.http().headerTimeoutSeconds(),
                                 config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals));
                 addRequestHandlers(stream.pipeline());

@@ -85,6 +85,29 @@ class TlsAndHttp2Test {
         }
     }
 
+    /**
+     * Headers over limits.max_header_bytes are refused on their stream with the envelope, as over HTTP/1.1; the
+     * connection and its other streams go on (Netty's own bound, past which it would end the connection, is higher).
+     */
+    @Test
+    void headersOverTheLimitAreRefusedOnTheirStreamAlone() throws InterruptedException {
+        try (TestNode node = TestNode.start(tls(Map.of()))) {
+            HttpClient client = client(HttpClient.Version.HTTP_2);
+            String base = "https://127.0.0.1:" + node.port();
+            try (EventStream neighbour = EventStream.open(client, base, token(client, base, "h2-big", "h2-phone"), "h2-phone")) {
+                neighbour.next(); // sys_connected
+                for (int padding : new int[] {20_000, 40_000}) {
+                    HttpResponse<String> refused = get(client, base + "/healthz", "X-Pad", "p".repeat(padding));
+                    assertThat(refused.version()).isEqualTo(HttpClient.Version.HTTP_2);
+                    assertThat(refused.statusCode()).as("%d bytes of headers", padding).isEqualTo(413);
+                    assertThat(json(refused).path("msg").asText()).contains("limits.max_header_bytes");
+                }
+                get(client, base + "/send?uid=h2-big&data=still%20open");
+                assertThat(neighbour.next()).as("the connection was not closed").containsEntry("data", "still open");
+            }
+        }
+    }
+
     @Test
     void aClientWithoutH2GetsHttp11OverTls() throws InterruptedException {
         try (TestNode node = TestNode.start(tls(Map.of()))) {

@@ -1,0 +1,73 @@
+package io.ssebroker.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * {@code limits.max_header_bytes} on an HTTP/2 stream, as the HTTP/1.1 decoder applies it: a request whose path, or
+ * whose headers, are longer is marked failed the way that decoder marks one, and the router answers 413 with the
+ * envelope on that stream alone. Counted as HTTP/1.1 counts them: {@code name: value} and its line end per header.
+ *
+ * <p>Netty's own bound, the header list size the node advertises, is {@link #advertised} so that it lies above this
+ * one: past Netty's bound a stream gets a bare 431, and past a quarter more the whole connection ends, with every
+ * other stream on it (a proxy's other clients).
+ */
+final class Http2HeaderLimit extends ChannelInboundHandlerAdapter {
+    static final String NAME = "h2-header-limit";
+    /** What Netty's bound is at least: above the header sizes that common proxies forward (Envoy's 60 KiB). */
+    private static final int LEAST_ADVERTISED = 64 * 1024;
+
+    private final int maxHeaderBytes;
+
+    Http2HeaderLimit(int maxHeaderBytes) {
+        this.maxHeaderBytes = maxHeaderBytes;
+    }
+
+    /** The SETTINGS_MAX_HEADER_LIST_SIZE for a node whose limit is {@code maxHeaderBytes}. */
+    static long advertised(int maxHeaderBytes) {
+        return Math.max(4L * maxHeaderBytes, LEAST_ADVERTISED);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
+            if (request.uri().length() > maxHeaderBytes) {
+                request.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException(
+                        "the path is longer than " + maxHeaderBytes + " bytes")));
+            } else if (headerBytes(request.headers()) > maxHeaderBytes) {
+                request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
+                        "the headers are longer than " + maxHeaderBytes + " bytes")));
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** The headers' size as HTTP/1.1 lines; not the ones the HTTP/2 codec adds for the stream (x-http2-...). */
+    static long headerBytes(HttpHeaders headers) {
+        long bytes = 0;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> header = it.next();
+            if (!isConversionHeader(header.getKey())) {
+                bytes += header.getKey().length() + 2 + header.getValue().length() + 2;
+            }
+        }
+        return bytes;
+    }
+
+    private static boolean isConversionHeader(CharSequence name) {
+        for (HttpConversionUtil.ExtensionHeaderNames extension : HttpConversionUtil.ExtensionHeaderNames.values()) {
+            if (extension.text().contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
