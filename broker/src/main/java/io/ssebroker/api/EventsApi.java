@@ -18,10 +18,13 @@ import io.ssebroker.http.StreamEndpoint;
 public final class EventsApi implements StreamEndpoint {
     private final TokenService tokens;
     private final Broker broker;
+    /** Whether a token must name its device: else its holder may take any device, of any uid (API.md section 3). */
+    private final boolean requireDevice;
 
-    public EventsApi(TokenService tokens, Broker broker) {
+    public EventsApi(TokenService tokens, Broker broker, boolean requireDevice) {
         this.tokens = tokens;
         this.broker = broker;
+        this.requireDevice = requireDevice;
     }
 
     @Override
@@ -50,6 +53,9 @@ public final class EventsApi implements StreamEndpoint {
             bound = verified.device() == null ? null : Fields.identifier("device", verified.device(), false);
         } catch (ApiException e) {
             throw new ApiException(401, "token: device_name claim " + e.getMessage());
+        }
+        if (bound == null && requireDevice) {
+            throw new ApiException(403, "token: not bound to a device (jwt.require_device); mint it with /token?device=");
         }
         String device = requested != null ? Fields.identifier("device", requested, false) : bound;
         if (device == null) {

@@ -109,7 +109,7 @@ public final class BrokerNode implements AutoCloseable {
                 "/send", new SendApi(engine, broker.broadcastBacklog(), config.limits()),
                 "/kick", new KickApi(engine, config.limits()),
                 "/info", new InfoApi(broker));
-        server.serve(publishers, new EventsApi(tokens, broker), publisherAuth, readiness,
+        server.serve(publishers, new EventsApi(tokens, broker, config.jwt().requireDevice()), publisherAuth, readiness,
                 new PrometheusEndpoint(metrics, broker, engine), new RequestMeters(metrics.registry()), refusals,
                 nodeAddress);
         if (tokens.usesJwks()) {

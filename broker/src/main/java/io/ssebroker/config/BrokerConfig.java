@@ -20,7 +20,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     /** {@code secretGenerated} is true when no secret was configured and one was made up for this run. */
     public record Jwt(String secret, boolean secretGenerated, String algorithm, long expireSeconds, long maxExpireSeconds,
                       long leewaySeconds, String issuer, String audience, long maxLifetimeSeconds, String publicKey,
-                      String jwksUrl) {
+                      String jwksUrl, boolean requireDevice) {
 
         /** The longest lifetime /token grants: jwt.max_expire, and never more than the node itself would accept. */
         public long longestMintedSeconds() {
@@ -199,7 +199,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
                         v.integer("server.shutdown_timeout")),
                 new Jwt(secret, generated, algorithm, v.longValue("jwt.expire"), maxExpire,
                         v.longValue("jwt.leeway"), v.string("jwt.issuer").trim(), v.string("jwt.audience").trim(),
-                        v.longValue("jwt.max_lifetime"), v.string("jwt.public_key"), v.string("jwt.jwks_url")),
+                        v.longValue("jwt.max_lifetime"), v.string("jwt.public_key"), v.string("jwt.jwks_url"),
+                        v.bool("jwt.require_device")),
                 new Redis(v.list("redis.addrs"), v.string("redis.password"), v.integer("redis.db"),
                         v.string("redis.username"), v.bool("redis.tls"), v.string("redis.sentinel_master"),
                         v.list("redis.sentinel_addrs"), v.integer("redis.timeout"), v.string("redis.key_prefix"),

@@ -33,6 +33,7 @@ public final class ConfigSchema {
             string("jwt", "audience", "", "when set, a token's aud claim must name it"),
             integer("jwt", "max_lifetime", 0, 0, 10 * 365 * DAY, "longest lifetime (exp - iat, or exp - now without iat) of an accepted token in seconds; 0 = any"),
             string("jwt", "public_key", "", "PEM public key (RSA, EC or Ed25519), inline or a file path, to verify RS/PS/ES/EdDSA tokens"),
+            bool("jwt", "require_device", false, "refuse connect tokens not bound to a device (a device_name claim): the client then cannot pick the device it takes over"),
             string("jwt", "jwks_url", "", "JWKS URL to verify RS/PS/ES/EdDSA tokens (fetched at start, refreshed every 5 minutes)"),
 
             list("redis", "addrs", "Redis addresses; one = standalone, several = Redis Cluster"),
