@@ -32,12 +32,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The single-node engine: streams, presence and revocations in this process. Its epoch is new on every start, so
  * a cursor from an earlier run is answered with {@code history_lost}.
  */
 public final class MemoryEngine implements Engine {
+    private static final Logger log = LoggerFactory.getLogger(MemoryEngine.class);
     private static final long PURGE_INTERVAL_SECONDS = 60;
 
     private final String epoch = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
@@ -356,9 +359,20 @@ public final class MemoryEngine implements Engine {
         stateChanges.stateChanged(new StateChange(kind, session.uid(), session.device(), reason, now));
     }
 
-    /** Drops expired marks and the streams of users offline and idle for longer than the retention window. */
+    /**
+     * Drops expired marks and the streams of users offline and idle for longer than the retention window. A failure
+     * is logged, and the next round runs all the same: a scheduled task that throws is never run again, and what it
+     * purges would then grow without end.
+     */
     private void purge() {
-        long now = System.currentTimeMillis();
+        try {
+            purgeExpired(System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            log.error("purging expired marks and idle streams failed; trying again at the next round", e);
+        }
+    }
+
+    private void purgeExpired(long now) {
         kicks.purge(now);
         endedConnections.purge(now);
         idempotent.purge(now);

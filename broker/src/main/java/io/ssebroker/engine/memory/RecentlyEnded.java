@@ -49,11 +49,16 @@ final class RecentlyEnded {
         return found[0];
     }
 
+    /**
+     * Drops the expired marks, each user's under the map's lock for that user, as every other change of the user's
+     * list is made: the event loops mark while the janitor purges.
+     */
     void purge(long now) {
-        byUid.replaceAll((uid, list) -> {
-            list.removeIf(ended -> ended.expiresAtMillis() < now);
-            return list;
-        });
-        byUid.values().removeIf(Deque::isEmpty);
+        for (String uid : byUid.keySet()) {
+            byUid.computeIfPresent(uid, (key, list) -> {
+                list.removeIf(ended -> ended.expiresAtMillis() < now);
+                return list.isEmpty() ? null : list;
+            });
+        }
     }
 }

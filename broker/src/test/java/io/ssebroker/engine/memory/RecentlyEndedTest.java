@@ -1,0 +1,48 @@
+package io.ssebroker.engine.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/** The kicked and extruded connections remembered per user: marked on the event loops, purged by the janitor. */
+class RecentlyEndedTest {
+
+    @Test
+    void aMarkExpiresAndAnUnmarkForgetsIt() {
+        RecentlyEnded ended = new RecentlyEnded(2, 1000);
+        ended.mark("u", "a", 0);
+        ended.mark("u", "b", 0);
+        ended.mark("u", "c", 0);
+        assertThat(ended.contains("u", "a", 10)).as("past the bound per user").isFalse();
+        assertThat(ended.contains("u", "c", 10)).isTrue();
+        ended.unmark("u", "c");
+        assertThat(ended.contains("u", "c", 10)).isFalse();
+        ended.purge(2000);
+        assertThat(ended.contains("u", "b", 2000)).isFalse();
+    }
+
+    /** The janitor's purge runs while the event loops mark the same user: neither may see the other's half-done work. */
+    @Test
+    void purgingWhileMarkingTheSameUserFailsNeither() throws Exception {
+        RecentlyEnded ended = new RecentlyEnded(4, 1);
+        AtomicBoolean stop = new AtomicBoolean();
+        CompletableFuture<Void> marking = CompletableFuture.runAsync(() -> {
+            for (long n = 0; !stop.get(); n++) {
+                ended.mark("u", "n" + n, n);
+                ended.contains("u", "n" + n, n);
+            }
+        });
+        CompletableFuture<Void> purging = CompletableFuture.runAsync(() -> {
+            for (long n = 0; !stop.get(); n++) {
+                ended.purge(n);
+            }
+        });
+        Thread.sleep(1000);
+        stop.set(true);
+        marking.get(5, TimeUnit.SECONDS);
+        purging.get(5, TimeUnit.SECONDS);
+    }
+}
