@@ -257,6 +257,9 @@ public final class Broker implements EngineListener {
                 .whenComplete((event, error) -> {
                     if (event != null && connection.claimEnd()) {
                         boolean extruded = event.equals(SystemEvents.EXTRUDE);
+                        if (!extruded) {
+                            engine.markEnded(session.uid(), session.nonce()); // its cursor answers 204, as a kick's does
+                        }
                         // a kick's data, or an extrusion whose message this node missed, is not known here
                         String data = extruded ? recentExtrusions.byWhom(session.nonce()) : "";
                         onExecutor(connection.stream.executor(), () -> connection.end(event, data,

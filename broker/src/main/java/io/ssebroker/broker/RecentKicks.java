@@ -15,7 +15,10 @@ final class RecentKicks {
     private static final long KEEP_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final int MAX_KICKS = 4096;
 
-    /** A kick, numbered in the order this node was asked for it. */
+    /**
+     * A kick, numbered in the order this node was asked for it. The number is taken before the kick is added here, so
+     * two kicks asked for at once may be added out of their order.
+     */
     private record Kick(long sequence, Set<String> uids, Set<String> devices, String data, long kickedAtMillis,
                         long receivedNanos) {
     }
@@ -38,7 +41,7 @@ final class RecentKicks {
         for (Iterator<Kick> newestFirst = kicks.descendingIterator(); newestFirst.hasNext(); ) {
             Kick kick = newestFirst.next();
             if (kick.sequence() <= after) {
-                return null;
+                continue; // asked for before the connection: an older kick added late, or the newer ones end here
             }
             if ((kick.uids().contains(uid) || kick.devices().contains(device)) && tokenIssuedAtMillis <= kick.kickedAtMillis()) {
                 return kick.data();

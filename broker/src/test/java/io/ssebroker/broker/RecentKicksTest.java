@@ -26,6 +26,18 @@ class RecentKicksTest {
         assertThat(kicks.endingKick(5, "u", "d", KICKED_AT - 1)).isNull();
     }
 
+    /**
+     * Two kicks asked for at once are numbered in one order and added in the other: a connection that began between
+     * the two numbers is still ended by the later one.
+     */
+    @Test
+    void aKickAddedBehindAnOlderOneIsStillFound() {
+        RecentKicks kicks = new RecentKicks();
+        kicks.add(6, Set.of("u"), Set.of(), "the later kick", KICKED_AT);
+        kicks.add(5, Set.of("u"), Set.of(), "the earlier kick", KICKED_AT);
+        assertThat(kicks.endingKick(5, "u", "d", KICKED_AT - 1)).isEqualTo("the later kick");
+    }
+
     /** A token issued after the kick was decided is not the kick's to end; one of the same millisecond is. */
     @Test
     void aTokenIssuedAfterTheKickIsNotEnded() {
