@@ -41,6 +41,41 @@ class ClusterOfflineGraceTest {
         assertThat(channel).containsExactly("user_online", "device_online", "device_offline", "user_offline");
     }
 
+    /** Set for the channels with no grace and no webhook, the setting holds nothing back: they get every change. */
+    @Test
+    void theChannelsSettingWithoutAGraceHoldsNothing() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        List<String> channel = new CopyOnWriteArrayList<>();
+        try (RedisServers redis = RedisServers.standalone()) {
+            RedisClient client = RedisClient.create("redis://" + redis.first().address());
+            try (StatefulRedisPubSubConnection<String, String> subscriber = subscribeToChanges(client, channel);
+                 TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(),
+                         "callback.offline_grace_channels", "true"))) {
+                try (SseClient device = node.connect("u-nograce", "d-nograce")) {
+                    device.nextOfType("sys_connected");
+                }
+                await().atMost(Duration.ofSeconds(5)).until(() -> channel.size() >= 4);
+                assertThat(channel).containsExactly("user_online", "device_online", "device_offline", "user_offline");
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
+    /** A connection subscribed to go-sse-broker's four change channels, adding the name of each change it gets. */
+    private static StatefulRedisPubSubConnection<String, String> subscribeToChanges(RedisClient client, List<String> changes) {
+        StatefulRedisPubSubConnection<String, String> subscriber = client.connectPubSub();
+        subscriber.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String name, String json) {
+                changes.add(name.replace("sse_topic_", ""));
+            }
+        });
+        subscriber.sync().subscribe("sse_topic_user_online", "sse_topic_user_offline", "sse_topic_device_online",
+                "sse_topic_device_offline");
+        return subscriber;
+    }
+
     /**
      * A device that connects again while its connection is still open (a page reload whose old connection has not
      * closed yet; a phone on another network) replaces that connection: within the grace, the webhook gets neither
@@ -74,15 +109,7 @@ class ClusterOfflineGraceTest {
         List<String> channel = new CopyOnWriteArrayList<>();
         try (RedisServers redis = RedisServers.standalone(); WebhookReceiver receiver = WebhookReceiver.start()) {
             RedisClient client = RedisClient.create("redis://" + redis.first().address());
-            try (StatefulRedisPubSubConnection<String, String> subscriber = client.connectPubSub()) {
-                subscriber.addListener(new RedisPubSubAdapter<>() {
-                    @Override
-                    public void message(String name, String json) {
-                        channel.add(name.replace("sse_topic_", ""));
-                    }
-                });
-                subscriber.sync().subscribe("sse_topic_user_online", "sse_topic_user_offline", "sse_topic_device_online",
-                        "sse_topic_device_offline");
+            try (StatefulRedisPubSubConnection<String, String> subscriber = subscribeToChanges(client, channel)) {
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("redis.addrs", redis.first().address());
                 settings.put("callback.url", receiver.url("/hook"));

@@ -11,6 +11,12 @@ import java.util.concurrent.TimeUnit;
  * published every change at once, so the channels default to that).
  */
 record OfflineGrace(long millis, boolean onChannels, ScheduledExecutorService scheduler) {
+    OfflineGrace {
+        // Without a grace nothing is held: the channels get every change at once, whatever the setting (held for
+        // them, with no grace and no webhook, the changes would go to no outbox and reach them never).
+        onChannels = onChannels && millis > 0;
+    }
+
     /** Past the grace by this much, so that a held offline is due when the node comes back for it. */
     private static final long MARGIN_MILLIS = 100;
 
