@@ -103,6 +103,39 @@ class WebhookTakeOverTest {
         }
     }
 
+    /**
+     * Redis restarts empty while the node's webhook refuses a change: the node's set of users with changes out for
+     * posting is lost with it. The node writes it again as it recovers, so that the changes its recovery recorded are
+     * found by the survivor that clears it once it is killed.
+     */
+    @Test
+    void changesRecordedAfterRedisRestartedEmptyArePostedByTheSurvivor(@TempDir Path dir) throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standaloneWithSnapshots(); WebhookReceiver receiver = WebhookReceiver.start()) {
+            receiver.answerWith(call -> 503);
+            String address = redis.first().address();
+            try (TestNode survivor = TestNode.start(Map.of("redis.addrs", address, "redis.node_heartbeat", "1",
+                         "callback.url", receiver.url("/hook")));
+                 NodeProcess doomed = NodeProcess.start(dir, Map.of("SSE_BROKER_REDIS_ADDRS", address,
+                         "SSE_BROKER_REDIS_NODE_HEARTBEAT", "1", "SSE_BROKER_CALLBACK_URL", receiver.url("/hook"),
+                         "SSE_BROKER_CALLBACK_MAX_ATTEMPTS", "100"))) {
+                SseClient client = doomed.connect("u-take", "d-take");
+                client.nextOfType("sys_connected");
+                receiver.next(); // the first change, refused and retried: the user stays open on the node
+                redis.first().kill();
+                redis.first().restart(); // empty: nothing was saved
+                await().atMost(Duration.ofSeconds(20)).until(() -> !redis.first().cli("LLEN", "sse:{u:u-take}:w").trim().equals("0"));
+                doomed.kill();
+                List<Call> posted = postedOnceAnswering(receiver, 4);
+                assertThat(posted).extracting(Call::summary).containsExactly(ONE_VISIT.get(0), ONE_VISIT.get(1),
+                        "device_offline u-take d-take instance_clear", "user_offline u-take d-take instance_clear");
+                assertThat(receiver.within(Duration.ofSeconds(2))).isEmpty();
+                assertNothingRecorded(redis);
+                client.close();
+            }
+        }
+    }
+
     @Test
     void changesANodeStoppedBeforeItsWebhookAnsweredArePostedByASurvivor() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");

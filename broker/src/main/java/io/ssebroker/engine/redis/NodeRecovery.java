@@ -219,6 +219,7 @@ final class NodeRecovery {
                 // before the restore: an entry of an ended connection of the device would make a live one give way
                 .thenCompose(done -> walkNewMasters())
                 .thenCompose(done -> dropDepartedSessions())
+                .thenCompose(done -> presence.recordPostingsAgain())
                 .thenCompose(done -> restoreLocalSessions(run))
                 .whenComplete((done, error) -> {
                     recovering.set(false);

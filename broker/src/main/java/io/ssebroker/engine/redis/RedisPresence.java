@@ -643,6 +643,11 @@ final class RedisPresence {
         return postings == null ? CompletableFuture.completedFuture(0L) : postings.recordedUsers();
     }
 
+    /** Writes again this node's set of users with changes out for posting, which Redis may have lost. */
+    CompletableFuture<Void> recordPostingsAgain() {
+        return postings == null ? CompletableFuture.completedFuture(null) : postings.recordAgain();
+    }
+
     /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
     CompletableFuture<Integer> clearNode(String node, String reason) {
         return commands.hvals(keys.nodeDevices(node)).toCompletableFuture().thenCompose(sessions -> {

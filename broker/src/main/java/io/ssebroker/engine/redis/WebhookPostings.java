@@ -92,6 +92,23 @@ final class WebhookPostings {
         });
     }
 
+    /**
+     * Writes this node's set again, with every user still open (Redis lost it: it restarted empty, or a failover lost
+     * the write): {@link #open} writes a user only when it opens it first, and what the user's changes recorded since
+     * would otherwise be missed by a survivor taking them over. Each is sent as {@link #close} sends its removal, while
+     * the user's count is held, so that a user closed meanwhile is not written back.
+     */
+    CompletableFuture<Void> recordAgain() {
+        List<CompletableFuture<Long>> written = new ArrayList<>();
+        for (String uid : open.keySet()) {
+            open.computeIfPresent(uid, (user, opened) -> {
+                written.add(commands.sadd(keys.nodePostingUsers(nodeId), uid).toCompletableFuture());
+                return opened;
+            });
+        }
+        return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
+    }
+
     /** A user in this node's set: how many opens it has, and when Redis answered the command that put it there. */
     private static final class OpenUser {
         private final CompletableFuture<Void> recorded;
