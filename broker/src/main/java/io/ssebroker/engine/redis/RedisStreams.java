@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class RedisStreams {
     /**
-     * How long a user stream's bookkeeping (last id, last trimmed id) outlives its last message: a cursor that
-     * comes back within it is told exactly whether it missed something. The broadcast stream's never expires.
+     * How long a user stream's bookkeeping (last id, last trimmed id) outlives its last message at least: a cursor
+     * that comes back within it is told exactly whether it missed something. Never less than the stream itself lives
+     * ({@link #metaTtlMillis}). The broadcast stream's never expires.
      */
     private static final long META_TTL_MILLIS = TimeUnit.DAYS.toMillis(30);
 
@@ -41,6 +42,14 @@ final class RedisStreams {
     /** How long a stream, and a device's owner, outlive their last write. */
     long retentionMillis() {
         return config.sse().historyExpireSeconds() * 1000 + 60_000;
+    }
+
+    /**
+     * How long a user stream's bookkeeping outlives its last write: gone before the stream, the stream's messages
+     * would be read as expired (everything replayed again, with a reset) while they are all still there.
+     */
+    long metaTtlMillis() {
+        return Math.max(META_TTL_MILLIS, retentionMillis() + TimeUnit.DAYS.toMillis(1));
     }
 
     /**
@@ -77,7 +86,7 @@ final class RedisStreams {
                         publication.event() == null ? "" : publication.event(), publication.data(), devices,
                         Long.toString(now), Integer.toString(config.sse().historySize()),
                         StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()),
-                        uid == null ? "0" : Long.toString(META_TTL_MILLIS), uid == null ? "none" : "user",
+                        uid == null ? "0" : Long.toString(metaTtlMillis()), uid == null ? "none" : "user",
                         Long.toString(id.ttlMillis()))
                 .thenApply(result -> ((Long) result.get(1)).intValue());
     }
@@ -116,7 +125,8 @@ final class RedisStreams {
             String reason = !sameHistory ? Replay.HISTORY_LOST
                     : read.lastId().isEmpty() && cursor.get() > 0 ? Replay.EXPIRED
                     : cursor.get() > head ? Replay.UNKNOWN_CURSOR
-                    : cursor.get() < read.cut() || cursor.get() > 0 && cursor.get() < read.born() ? Replay.EXPIRED : null;
+                    : cursor.get() < read.cut() || cursor.get() < head && read.gone()
+                            || cursor.get() > 0 && cursor.get() < read.born() ? Replay.EXPIRED : null;
             if (reason == null || reason.equals(Replay.HISTORY_LOST)) {
                 return CompletableFuture.completedFuture(new StreamSlice(reason == null ? cursor.get() : read.cut(),
                         addressedTo(read.messages(), device), reason));
@@ -126,8 +136,11 @@ final class RedisStreams {
         });
     }
 
-    /** A stream as read: its newest entry, its cut, the entries read, and where its known history begins. */
-    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages, long born) {
+    /**
+     * A stream as read: its newest entry, its cut, the entries read, where its known history begins, and whether the
+     * stream itself expired (its entries after the cut went with it; the meta hash, which outlives it, still names them).
+     */
+    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages, long born, boolean gone) {
     }
 
     private CompletableFuture<StreamRead> read(String uid, String cursorId) {
@@ -141,7 +154,7 @@ final class RedisStreams {
                     }
                     String lastId = (String) result.get(0);
                     return new StreamRead(lastId, StreamIds.toOffset(lastId), StreamIds.toOffset((String) result.get(1)),
-                            messages, StreamIds.toOffset((String) result.get(3)));
+                            messages, StreamIds.toOffset((String) result.get(3)), (Long) result.get(4) == 1);
                 });
     }
 

@@ -3,13 +3,15 @@
 -- it with the id of the entry before it, so a node can tell when it missed one. Appending and publishing in one
 -- script keeps ids and publishes in order.
 -- The window by count is kept by the cut alone: readers read only after it (replay.lua). Redis removes the entries
--- behind it in whole blocks (its stream nodes, MAXLEN ~), which costs little; trimming to the exact length rewrote
--- the oldest block entry by entry, most of this script's cost. A stream holds up to a block more than its window.
+-- behind it in whole blocks (its stream nodes, MINID ~ the cut), which costs little; trimming to the exact length
+-- rewrote the oldest block entry by entry, most of this script's cost. A stream holds up to a block more than its
+-- window. The meta hash counts the window ('n'), so that a window longer than the length asked for (the history
+-- size was made smaller, or nodes differ in it) is cut to it at once, and Redis never removes an entry of the window.
 -- The publication's id makes it idempotent: run again with the same id (a command re-sent after a reconnect,
 -- or a send repeated with its idempotency key) it appends nothing and answers the first result.
 -- The meta hash also keeps the id of the oldest entry the script knows of ('first', never newer than the real
 -- oldest: ids only grow), so that an append finds out whether anything has aged out without walking the stream.
--- KEYS: stream, meta hash (last, cut, first, born), shard channel, presence hash of the user (or the meta hash again),
+-- KEYS: stream, meta hash (last, cut, first, born, n), shard channel, presence hash of the user (or the meta hash again),
 --       the publication's id key
 -- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
 --       meta ttl ms (0 = none), count mode, id key ttl ms
@@ -32,26 +34,51 @@ end
 
 local len = redis.call('XLEN', KEYS[1]) + 1
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'v', ARGV[3], 't', ARGV[4], 'd', ARGV[2])
-local meta = redis.call('HMGET', KEYS[2], 'last', 'first', 'cut')
+local meta = redis.call('HMGET', KEYS[2], 'last', 'first', 'cut', 'n')
 local prev = meta[1] or '0-0'
 local first = meta[2]
-local cut = nil
+-- the cut as it stands (nil: none yet), and the entries after it, this append's included
+local cut = meta[3]
+local moved = false
+local maxlen = tonumber(ARGV[5])
+local n
 if len == 1 then
   -- the stream expired or was trimmed to nothing: everything up to the previous entry is gone
   first = id
   if prev ~= '0-0' then
     cut = prev
+    moved = true
+  end
+  n = 1
+elseif meta[4] then
+  n = tonumber(meta[4]) + 1
+  if n > maxlen then
+    -- The window is over its length (by the one entry appended, or by more when the length asked for is smaller
+    -- than before): the cut moves on by as many entries. Every entry after the cut is still in the stream.
+    local out = redis.call('XRANGE', KEYS[1], '(' .. (cut or '0-0'), '+', 'COUNT', n - maxlen)
+    if #out > 0 then
+      cut = out[#out][1]
+      moved = true
+    end
+    n = maxlen
+  end
+else
+  -- bookkeeping of an earlier version, without the count: the window is counted once, the newest entries
+  local tail = redis.call('XREVRANGE', KEYS[1], '+', '(' .. (cut or '0-0'), 'COUNT', maxlen + 1)
+  if #tail > maxlen then
+    cut = tail[#tail][1]
+    moved = true
+    n = maxlen
+  else
+    n = #tail
   end
 end
-local maxlen = tonumber(ARGV[5])
-if len > maxlen then
-  -- One entry more than the window: the cut moves on to the entry after it. Every entry after the cut is still in
-  -- the stream (blocks go only from behind it), so the next one is the window's oldest before this append.
-  cut = redis.call('XRANGE', KEYS[1], '(' .. (meta[3] or '0-0'), '+', 'COUNT', 1)[1][1]
-  local left = len - redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxlen)
+if moved and len > n then
+  -- Redis removes what lies behind the cut in whole blocks, never an entry of the window
+  local left = len - redis.call('XTRIM', KEYS[1], 'MINID', '~', cut)
   if left > 2 * maxlen + 1000 then
-    -- blocks too large to go (Redis configured with unbounded stream nodes): to the window, entry by entry
-    redis.call('XTRIM', KEYS[1], 'MAXLEN', maxlen)
+    -- blocks too large to go (Redis configured with unbounded stream nodes): to the cut, entry by entry
+    redis.call('XTRIM', KEYS[1], 'MINID', cut)
   end
 end
 if not first then
@@ -60,17 +87,19 @@ end
 if first and before(first, ARGV[6]) then
   local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[6], '-', 'COUNT', 1)
   if #old > 0 then
-    -- an entry behind the cut may still be in the stream: the cut only moves forward
-    local known = cut or meta[3]
-    if not known or before(known, old[1][1]) then
+    -- an entry behind the cut may still be in the stream: the cut only moves forward, and the window loses what
+    -- lies between the two
+    if not cut or before(cut, old[1][1]) then
+      n = math.max(0, n - #redis.call('XRANGE', KEYS[1], '(' .. (cut or '0-0'), old[1][1]))
       cut = old[1][1]
+      moved = true
     end
     redis.call('XTRIM', KEYS[1], 'MINID', ARGV[6])
   end
   first = oldest()
 end
-local write = {'last', id}
-if cut then
+local write = {'last', id, 'n', n}
+if moved then
   table.insert(write, 'cut')
   table.insert(write, cut)
 end

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,6 +133,104 @@ class RedisEngineContractTest extends EngineContractTest {
         Replay beforeCut = engine.replay(uid, "d", Optional.of(afterM344)).join();
         assertThat(beforeCut.resetReason()).isEqualTo(Replay.EXPIRED);
         assertThat(beforeCut.messages()).extracting(StreamMessage::data).containsExactlyElementsOf(window);
+    }
+
+    /**
+     * The history size made smaller (a restart with another setting, or nodes that differ in it during a rolling
+     * deploy): the next append cuts the window to the new length at once, Redis removes none of the window's entries,
+     * and a cursor inside what was cut is reset, never left with a silent gap. Made larger, the window grows to it.
+     */
+    @Test
+    void aChangedHistorySizeCutsOrGrowsTheWindowAndEveryReplayStaysWhole() {
+        String uid = id("u");
+        Engine large = startedEngine(Map.of("sse.device_frame_cache_size", "150"));
+        Engine small = startedEngine(Map.of("sse.device_frame_cache_size", "100"));
+        try {
+            Position start = publishFromStart(large, uid, 300);
+            Replay all = large.replay(uid, "d", Optional.of(start)).join();
+            assertThat(all.messages()).hasSize(150);
+            Position afterM200 = after(all, all.start(), "m200");
+            Position afterM201 = after(all, all.start(), "m201");
+            small.publish(new Publication(null, "m301", Set.of(uid), Set.of())).join();
+            List<String> window = IntStream.rangeClosed(202, 301).mapToObj(i -> "m" + i).toList();
+
+            Replay fromM200 = small.replay(uid, "d", Optional.of(afterM200)).join();
+            assertThat(fromM200.resetReason()).as("m201 was cut").isEqualTo(Replay.EXPIRED);
+            assertThat(fromM200.messages()).extracting(StreamMessage::data).containsExactlyElementsOf(window);
+            Replay fromM201 = small.replay(uid, "d", Optional.of(afterM201)).join();
+            assertThat(fromM201.resetReason()).isNull();
+            assertThat(fromM201.messages()).extracting(StreamMessage::data).containsExactlyElementsOf(window);
+
+            for (int i = 302; i <= 340; i++) {
+                large.publish(new Publication(null, "m" + i, Set.of(uid), Set.of())).join();
+            }
+            Replay grown = small.replay(uid, "d", Optional.of(afterM201)).join();
+            assertThat(grown.resetReason()).as("the larger size keeps what the smaller one cut to").isNull();
+            assertThat(grown.messages()).as("all of the window, longer than the reading node's history size")
+                    .extracting(StreamMessage::data)
+                    .containsExactlyElementsOf(IntStream.rangeClosed(202, 340).mapToObj(i -> "m" + i).toList());
+        } finally {
+            large.close();
+            small.close();
+        }
+    }
+
+    /** Bookkeeping of an earlier version, without the window's count: the next append counts it, and cuts it. */
+    @Test
+    void bookkeepingWithoutTheWindowsCountIsCountedOnce() {
+        String uid = id("u");
+        Engine longer = startedEngine(Map.of("sse.device_frame_cache_size", "8"));
+        try {
+            Position start = publishFromStart(longer, uid, 8);
+            redis.first().cli("HDEL", new RedisKeys("sse").userMeta(uid), "n");
+            engine.publish(new Publication(null, "m9", Set.of(uid), Set.of())).join(); // this node keeps 5
+            Replay fromStart = engine.replay(uid, "d", Optional.of(start)).join();
+            assertThat(fromStart.resetReason()).isEqualTo(Replay.EXPIRED);
+            assertThat(fromStart.messages()).extracting(StreamMessage::data).containsExactly("m5", "m6", "m7", "m8", "m9");
+            assertThat(redis.first().cli("HGET", new RedisKeys("sse").userMeta(uid), "n").trim()).isEqualTo("5");
+        } finally {
+            longer.close();
+        }
+    }
+
+    /**
+     * A stream that expired entirely (Redis deleted it; its bookkeeping lives on): a cursor behind its last message
+     * missed what expired with it and is reset; one at its last message saw everything and continues.
+     */
+    @Test
+    void aCursorBehindAStreamThatExpiredIsResetAndOneAtItsEndIsNot() {
+        String uid = id("u");
+        Position start = publishFromStart(engine, uid, 2);
+        Replay both = engine.replay(uid, "d", Optional.of(start)).join();
+        Position afterM1 = after(both, both.start(), "m1");
+        Position afterM2 = after(both, both.start(), "m2");
+        redis.first().cli("DEL", new RedisKeys("sse").userStream(uid)); // as Redis does when the stream's time is up
+        Replay fromM1 = engine.replay(uid, "d", Optional.of(afterM1)).join();
+        assertThat(fromM1.resetReason()).as("m2 went with the stream").isEqualTo(Replay.EXPIRED);
+        assertThat(fromM1.messages()).isEmpty();
+        Replay fromM2 = engine.replay(uid, "d", Optional.of(afterM2)).join();
+        assertThat(fromM2.resetReason()).isNull();
+        assertThat(fromM2.messages()).isEmpty();
+    }
+
+    /**
+     * The bookkeeping of a stream outlives the stream itself, whatever the retention: when a stream is still there,
+     * a cursor at its last message resumes without a reset.
+     */
+    @Test
+    void aStreamsBookkeepingLivesAtLeastAsLongAsItsMessages() {
+        String uid = id("u");
+        Engine longKept = startedEngine(Map.of("sse.device_frame_cache_expire", Long.toString(TimeUnit.DAYS.toSeconds(60))));
+        try {
+            longKept.publish(new Publication(null, "m1", Set.of(uid), Set.of())).join();
+            RedisKeys keys = new RedisKeys("sse");
+            long streamTtl = Long.parseLong(redis.first().cli("PTTL", keys.userStream(uid)).trim());
+            long metaTtl = Long.parseLong(redis.first().cli("PTTL", keys.userMeta(uid)).trim());
+            assertThat(streamTtl).isGreaterThan(TimeUnit.DAYS.toMillis(59));
+            assertThat(metaTtl).isGreaterThan(streamTtl);
+        } finally {
+            longKept.close();
+        }
     }
 
     /**
