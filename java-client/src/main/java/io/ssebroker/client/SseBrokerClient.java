@@ -17,11 +17,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -175,7 +177,15 @@ public final class SseBrokerClient {
 
     /** {@code /readyz}: empty when the node is ready, else why not (the broker's reason, or the failure to ask). */
     public CompletableFuture<java.util.Optional<String>> notReadyAsync() {
-        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("readyz")).timeout(requestTimeout).GET().build();
+        return notReadyAsync(requestTimeout);
+    }
+
+    /**
+     * The same, the request given up after {@code timeout} (a health probe's own, shorter than a call's: a broker
+     * that does not answer leaves no request of an earlier probe still waiting).
+     */
+    public CompletableFuture<java.util.Optional<String>> notReadyAsync(Duration timeout) {
+        HttpRequest request = HttpRequest.newBuilder(baseUrl.resolve("readyz")).timeout(timeout).GET().build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
                 .thenApply(response -> response.statusCode() == 200 ? java.util.Optional.<String>empty()
                         : java.util.Optional.of(reason(response)))
@@ -207,50 +217,96 @@ public final class SseBrokerClient {
         if (apiKey != null) {
             request.header("X-API-Key", apiKey);
         }
-        return attempt(request.build(), safeToRetry, maxRetries, retryBackoff).thenApply(answer -> {
+        Attempts attempts = new Attempts(request.build(), safeToRetry);
+        CompletableFuture<T> call = new CompletableFuture<>();
+        // Cancelled (by its caller, or as a blocking call is interrupted), the call stops: the exchange in flight is
+        // aborted and no attempt follows.
+        call.whenComplete((value, error) -> {
+            if (call.isCancelled()) {
+                attempts.stop();
+            }
+        });
+        attempts.next(maxRetries, retryBackoff).thenApply(answer -> {
             try {
                 return result.apply(answer);
             } catch (RuntimeException e) {
                 throw new SseBrokerException(200, "the broker's answer does not have the expected shape: " + e.getMessage(), e);
             }
+        }).whenComplete((value, error) -> {
+            if (error != null) {
+                call.completeExceptionally(error);
+            } else {
+                call.complete(value);
+            }
         });
+        return call;
     }
 
-    /**
-     * Sends, and sends again after a pause when attempts are left and the request never reached the broker (no
-     * connection could be made: safe for any call), or, for a call that is safe to repeat, the broker was unavailable.
-     */
-    private CompletableFuture<JsonNode> attempt(HttpRequest request, boolean safeToRetry, int retriesLeft, Duration backoff) {
-        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                .handle((response, error) -> {
-                    if (error != null) {
-                        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                        if (cause instanceof javax.net.ssl.SSLException) {
-                            // a certificate or protocol mismatch: trying again cannot help
-                            throw new SseBrokerException(0, "TLS with " + request.uri() + " failed: " + rootCause(cause), cause);
+    /** The attempts of one call, and the exchange in flight, which {@link #stop} aborts. */
+    private final class Attempts {
+        private final HttpRequest request;
+        private final boolean safeToRetry;
+        private final AtomicReference<CompletableFuture<HttpResponse<String>>> inFlight = new AtomicReference<>();
+        private volatile boolean stopped;
+
+        Attempts(HttpRequest request, boolean safeToRetry) {
+            this.request = request;
+            this.safeToRetry = safeToRetry;
+        }
+
+        void stop() {
+            stopped = true;
+            CompletableFuture<HttpResponse<String>> exchange = inFlight.get();
+            if (exchange != null) {
+                exchange.cancel(true);
+            }
+        }
+
+        /**
+         * Sends, and sends again after a pause when attempts are left and the request never reached the broker (no
+         * connection could be made: safe for any call), or, for a call that is safe to repeat, the broker was
+         * unavailable. Nothing is sent once the call was stopped.
+         */
+        CompletableFuture<JsonNode> next(int retriesLeft, Duration backoff) {
+            if (stopped) {
+                return CompletableFuture.failedFuture(new CancellationException("the call was cancelled"));
+            }
+            CompletableFuture<HttpResponse<String>> exchange = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+            inFlight.set(exchange);
+            if (stopped) {
+                exchange.cancel(true); // stopped while it was being sent
+            }
+            return exchange
+                    .handle((response, error) -> {
+                        if (error != null) {
+                            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                            if (cause instanceof javax.net.ssl.SSLException) {
+                                // a certificate or protocol mismatch: trying again cannot help
+                                throw new SseBrokerException(0, "TLS with " + request.uri() + " failed: " + rootCause(cause), cause);
+                            }
+                            throw new UnavailableException(0, (notSent(cause) ? "cannot connect to " : "no answer from ")
+                                    + request.uri() + ": " + rootCause(cause), cause);
                         }
-                        throw new UnavailableException(0, (notSent(cause) ? "cannot connect to " : "no answer from ")
-                                + request.uri() + ": " + rootCause(cause), cause);
-                    }
-                    return envelope(response);
-                })
-                .handle((result, error) -> {
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                    if (cause == null) {
-                        return CompletableFuture.completedFuture(result);
-                    }
-                    boolean again = cause instanceof UnavailableException && (safeToRetry || notSent(cause.getCause()));
-                    if (again && retriesLeft > 0) {
-                        // half to all of the backoff, so that publishers refused together do not come back together
-                        long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
-                        Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-                        return CompletableFuture.supplyAsync(() -> null,
-                                        CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
-                                .thenCompose(paused -> attempt(request, safeToRetry, retriesLeft - 1, next));
-                    }
-                    return CompletableFuture.<JsonNode>failedFuture(cause);
-                })
-                .thenCompose(Function.identity());
+                        return envelope(response);
+                    })
+                    .handle((result, error) -> {
+                        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                        if (cause == null) {
+                            return CompletableFuture.completedFuture(result);
+                        }
+                        boolean again = cause instanceof UnavailableException && (safeToRetry || notSent(cause.getCause()));
+                        if (again && retriesLeft > 0 && !stopped) {
+                            // half to all of the backoff, so that publishers refused together do not come back together
+                            long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
+                            Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                            return CompletableFuture.supplyAsync(() -> null,
+                                            CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
+                                    .thenCompose(paused -> next(retriesLeft - 1, next));
+                        }
+                        return CompletableFuture.<JsonNode>failedFuture(cause);
+                    })
+                    .thenCompose(Function.identity());
+        }
     }
 
     /** No connection to the broker could be made: the request was not sent, and may be sent again whatever it is. */

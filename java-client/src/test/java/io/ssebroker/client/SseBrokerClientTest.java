@@ -217,6 +217,34 @@ class SseBrokerClientTest {
         }
     }
 
+    /** A call cancelled while it waits to be sent again is not sent again, once the broker listens or later. */
+    @Test
+    void aCancelledCallIsNotSentAgain() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + port))
+                .retryBackoff(Duration.ofMillis(1_000)).build();
+        CompletableFuture<Integer> sent = retrying.sendAsync(Message.toUsers("u").data("x")); // refused: nothing listens
+        Thread.sleep(200);
+        assertThat(sent.cancel(true)).isTrue();
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer late = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        late.createContext("/", exchange -> {
+            calls.incrementAndGet();
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        late.start();
+        try {
+            Thread.sleep(2_500); // past every pause the retries would have taken
+            assertThat(calls.get()).as("no attempt after the cancel").isZero();
+        } finally {
+            late.stop(0);
+        }
+    }
+
     @Test
     void refusalsAreTypedErrorsWithTheBrokersReason() {
         SseBrokerClient wrongKey = SseBrokerClient.builder(URI.create(broker.baseUrl())).apiKey("not-the-key-not-the-key").build();
