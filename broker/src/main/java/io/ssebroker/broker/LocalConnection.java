@@ -255,9 +255,11 @@ final class LocalConnection implements FrameId {
         // the stream past its cap in one go, and its first live message would drop the client as too slow.
         while (true) {
             writeHeldResets();
-            if (heldBackIndex == heldBack.size()) {
+            if (heldBackIndex == heldBack.size() && stream.isWritable()) {
                 break;
             }
+            // Also once everything is written: live, a stream still over its cap would drop the client at its first
+            // message as too slow, though it reads.
             if (!stream.isWritable()) {
                 forgetWrittenHeldBack();
                 stream.flush();
