@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -39,6 +40,13 @@ final class NodeLiveness {
     private final long beatMillis;
     private final Runnable revived;
     private final Runnable nodeCleared;
+    /**
+     * When each peer's beat key expires, as its time to live said at the last check (System.nanoTime). A key found
+     * missing before then did not expire: it was lost while the peer lives (the master that held it restarted empty,
+     * the set of nodes, elsewhere, living on), and the peer writes it again at its next beat. It is cleared only once
+     * the key is still missing past that time.
+     */
+    private final Map<String, Long> expiresAt = new ConcurrentHashMap<>();
     /** The last mark of a peer's clear of this node that it acted on (Redis I/O thread). */
     private String lastClearMark;
     /** The node set as the last count read it (written by the Redis I/O thread, read by any). */
@@ -225,15 +233,25 @@ final class NodeLiveness {
                 });
         renewed.thenCombine(rejoined, (ok, added) -> ok)
                 .thenCompose(done -> commands.smembers(keys.nodes()).toCompletableFuture())
-                .thenAccept(members -> members.stream().filter(member -> !member.equals(node)).forEach(this::checkNode))
+                .thenAccept(members -> {
+                    expiresAt.keySet().retainAll(members);
+                    members.stream().filter(member -> !member.equals(node)).forEach(this::checkNode);
+                })
                 .whenComplete(RedisRouting.logFailure("node heartbeat"));
     }
 
     private void checkNode(String member) {
-        commands.exists(keys.nodeBeat(member)).toCompletableFuture().thenCompose(alive -> {
-            if (alive > 0) {
+        commands.pttl(keys.nodeBeat(member)).toCompletableFuture().thenCompose(ttlMillis -> {
+            long now = System.nanoTime();
+            if (ttlMillis >= 0) {
+                expiresAt.put(member, now + TimeUnit.MILLISECONDS.toNanos(ttlMillis));
                 return CompletableFuture.completedFuture(null);
             }
+            Long expires = expiresAt.get(member);
+            if (ttlMillis == -1 || expires != null && now < expires) {
+                return CompletableFuture.completedFuture(null); // not expired: lost, or written without a time to live
+            }
+            expiresAt.remove(member);
             return commands.set(keys.nodeClearLock(member), node, SetArgs.Builder.nx().px(beatMillis * BEATS_TO_LIVE))
                     .toCompletableFuture()
                     .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null) : clear(member));

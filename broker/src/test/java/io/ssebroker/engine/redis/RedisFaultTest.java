@@ -126,6 +126,44 @@ class RedisFaultTest {
     }
 
     /**
+     * A live node's beat key lost (the master that held it restarted empty while the set of nodes, elsewhere, lived
+     * on): its peers see the key missing before it could have expired, and wait for the node's next beat, which
+     * writes it again, rather than clear the devices of a node that is alive.
+     */
+    @Test
+    void aLiveNodeWhoseBeatKeyWasLostIsNotCleared() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode peer = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"));
+             TestNode holder = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.node_heartbeat", "1"));
+             SseClient client = holder.connect("u-lostbeat", "d-lostbeat")) {
+            client.nextOfType("sys_connected");
+            List<String> offline = new java.util.concurrent.CopyOnWriteArrayList<>();
+            io.lettuce.core.RedisClient watcherClient = io.lettuce.core.RedisClient.create("redis://" + redis.first().address());
+            try (var watcher = watcherClient.connectPubSub()) {
+                watcher.addListener(new io.lettuce.core.pubsub.RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String channel, String message) {
+                        offline.add(channel + " " + message);
+                    }
+                });
+                watcher.sync().subscribe("sse_topic_device_offline", "sse_topic_user_offline");
+                String index = redis.first().cli("KEYS", "sse:{n:*}:d").trim(); // the only node with a connection
+                String node = index.substring("sse:{n:".length(), index.length() - "}:d".length());
+                Thread.sleep(2_000); // the peer has seen the key, and how long it had to live
+                for (int i = 0; i < 3; i++) {
+                    redis.first().cli("DEL", "sse:node:" + node);
+                    Thread.sleep(1_500);
+                }
+                assertThat(offline).as("no offline for the devices of a node that lives").isEmpty();
+                assertThat(peer.api().get("/info", Map.of("device", "d-lostbeat")).result().path("online").asBoolean()).isTrue();
+            } finally {
+                watcherClient.shutdown();
+            }
+        }
+    }
+
+    /**
      * A node killed after Redis lost its index of sessions (as a failover that loses writes can): its presence
      * entries are found anyway, by the entries naming a node that no longer beats, and cleared.
      */
