@@ -55,7 +55,8 @@ public final class EventsApi implements StreamEndpoint {
             throw new ApiException(401, "token: device_name claim " + e.getMessage());
         }
         if (bound == null && requireDevice) {
-            throw new ApiException(403, "token: not bound to a device (jwt.require_device); mint it with /token?device=");
+            throw new ApiException(403,
+                    "token: not bound to a device (jwt.require_device); mint it with /token?device=");
         }
         String device = requested != null ? Fields.identifier("device", requested, false) : bound;
         if (device == null) {

@@ -258,7 +258,8 @@ public final class Broker implements EngineListener {
                     if (event != null && connection.claimEnd()) {
                         boolean extruded = event.equals(SystemEvents.EXTRUDE);
                         if (!extruded) {
-                            engine.markEnded(session.uid(), session.nonce()); // its cursor answers 204, as a kick's does
+                            // its cursor answers 204, as a kicked connection's does
+                            engine.markEnded(session.uid(), session.nonce());
                         }
                         // a kick's data, or an extrusion whose message this node missed, is not known here
                         String data = extruded ? recentExtrusions.byWhom(session.nonce()) : "";

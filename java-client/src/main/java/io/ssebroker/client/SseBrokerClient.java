@@ -21,6 +21,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -271,42 +272,53 @@ public final class SseBrokerClient {
             if (stopped) {
                 return CompletableFuture.failedFuture(new CancellationException("the call was cancelled"));
             }
-            CompletableFuture<HttpResponse<String>> exchange = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> exchange =
+                    http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
             inFlight.set(exchange);
             if (stopped) {
                 exchange.cancel(true); // stopped while it was being sent
             }
-            return exchange
-                    .handle((response, error) -> {
-                        if (error != null) {
-                            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                            if (cause instanceof javax.net.ssl.SSLException) {
-                                // a certificate or protocol mismatch: trying again cannot help
-                                throw new SseBrokerException(0, "TLS with " + request.uri() + " failed: " + rootCause(cause), cause);
-                            }
-                            throw new UnavailableException(0, (notSent(cause) ? "cannot connect to " : "no answer from ")
-                                    + request.uri() + ": " + rootCause(cause), cause);
-                        }
-                        return envelope(response);
-                    })
-                    .handle((result, error) -> {
-                        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                        if (cause == null) {
-                            return CompletableFuture.completedFuture(result);
-                        }
-                        boolean again = cause instanceof UnavailableException && (safeToRetry || notSent(cause.getCause()));
-                        if (again && retriesLeft > 0 && !stopped) {
-                            // half to all of the backoff, so that publishers refused together do not come back together
-                            long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
-                            Duration next = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-                            return CompletableFuture.supplyAsync(() -> null,
-                                            CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS))
-                                    .thenCompose(paused -> next(retriesLeft - 1, next));
-                        }
-                        return CompletableFuture.<JsonNode>failedFuture(cause);
-                    })
+            return exchange.handle(this::answer)
+                    .handle((result, error) -> againOrDone(result, error, retriesLeft, backoff))
                     .thenCompose(Function.identity());
         }
+
+        /** The broker's answer, or the failure to get one as an exception that says whether it was sent. */
+        private JsonNode answer(HttpResponse<String> response, Throwable error) {
+            if (error == null) {
+                return envelope(response);
+            }
+            Throwable cause = unwrapped(error);
+            if (cause instanceof javax.net.ssl.SSLException) {
+                // a certificate or protocol mismatch: trying again cannot help
+                throw new SseBrokerException(0, "TLS with " + request.uri() + " failed: " + rootCause(cause), cause);
+            }
+            throw new UnavailableException(0, (notSent(cause) ? "cannot connect to " : "no answer from ")
+                    + request.uri() + ": " + rootCause(cause), cause);
+        }
+
+        private CompletableFuture<JsonNode> againOrDone(JsonNode result, Throwable error, int retriesLeft,
+                                                        Duration backoff) {
+            Throwable cause = unwrapped(error);
+            if (cause == null) {
+                return CompletableFuture.completedFuture(result);
+            }
+            boolean again = cause instanceof UnavailableException && (safeToRetry || notSent(cause.getCause()));
+            if (!again || retriesLeft <= 0 || stopped) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            // half to all of the backoff, so that publishers refused together do not come back together
+            long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
+            Duration doubled = backoff.multipliedBy(2);
+            Duration longer = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
+            Executor afterThePause = CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> null, afterThePause)
+                    .thenCompose(paused -> next(retriesLeft - 1, longer));
+        }
+    }
+
+    private static Throwable unwrapped(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** No connection to the broker could be made: the request was not sent, and may be sent again whatever it is. */

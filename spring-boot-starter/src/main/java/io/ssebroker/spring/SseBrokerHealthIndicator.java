@@ -27,7 +27,8 @@ public class SseBrokerHealthIndicator extends AbstractHealthIndicator {
     protected void doHealthCheck(Health.Builder builder) throws InterruptedException, ExecutionException {
         Optional<String> notReady;
         try {
-            // The request itself is given up soon after the check: probes of a broker that never answers do not pile up.
+            // The request itself is given up soon after the check: probes of a broker that never answers do not
+            // pile up.
             notReady = client.notReadyAsync(timeout.multipliedBy(2)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             notReady = Optional.of("no answer from /readyz within " + timeout.toMillis() + " ms");

@@ -86,7 +86,8 @@ final class ControlChannel {
      */
     CompletableFuture<Void> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis, int online) {
         String id = newId();
-        PendingKick pending = new PendingKick(new AtomicInteger(online), ConcurrentHashMap.newKeySet(), new CompletableFuture<>());
+        PendingKick pending = new PendingKick(new AtomicInteger(online), ConcurrentHashMap.newKeySet(),
+                new CompletableFuture<>());
         if (online > 0) {
             kicks.put(id, pending);
             scheduler.schedule(() -> forget(id), KICK_REPORT_MILLIS, TimeUnit.MILLISECONDS);

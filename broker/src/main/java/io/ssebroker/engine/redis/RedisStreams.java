@@ -138,9 +138,10 @@ final class RedisStreams {
 
     /**
      * A stream as read: its newest entry, its cut, the entries read, where its known history begins, and whether the
-     * stream itself expired (its entries after the cut went with it; the meta hash, which outlives it, still names them).
+     * stream itself expired (its entries after the cut went with it; its meta hash, which outlives it, names them).
      */
-    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages, long born, boolean gone) {
+    private record StreamRead(String lastId, long last, long cut, List<StreamMessage> messages, long born,
+                              boolean gone) {
     }
 
     private CompletableFuture<StreamRead> read(String uid, String cursorId) {
