@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -34,6 +35,13 @@ class SseBrokerClientTest {
         broker = TestNode.start(Map.of("auth.api_keys", API_KEY, "jwt.issuer", "https://app.example.com",
                 "jwt.audience", "push"));
         client = SseBrokerClient.builder(URI.create(broker.baseUrl())).apiKey(API_KEY).build();
+    }
+
+    /** A loopback port nothing listens on (yet). */
+    private static int freePort() throws IOException {
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return free.getLocalPort();
+        }
     }
 
     /** A device's stream, opened with a connect token. */
@@ -190,10 +198,7 @@ class SseBrokerClientTest {
 
     @Test
     void anyCallIsRetriedWhenNoConnectionCouldBeMade() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
+        int port = freePort();
         SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + port))
                 .retryBackoff(Duration.ofMillis(1_500)).build();
         // refused (nothing listens yet): sent again once the broker listens, though it has no idempotency key
@@ -220,10 +225,7 @@ class SseBrokerClientTest {
     /** A call cancelled while it waits to be sent again is not sent again, once the broker listens or later. */
     @Test
     void aCancelledCallIsNotSentAgain() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();
-        }
+        int port = freePort();
         SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + port))
                 .retryBackoff(Duration.ofMillis(1_000)).build();
         CompletableFuture<Integer> sent = retrying.sendAsync(Message.toUsers("u").data("x")); // refused: nothing listens
