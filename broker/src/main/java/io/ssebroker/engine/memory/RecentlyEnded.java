@@ -3,6 +3,7 @@ package io.ssebroker.engine.memory;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The connections of each user that were kicked or extruded lately, so that their reconnects are refused. Bounded
@@ -34,10 +35,7 @@ final class RecentlyEnded {
     }
 
     void unmark(String uid, String nonce) {
-        byUid.computeIfPresent(uid, (key, list) -> {
-            list.removeIf(ended -> ended.nonce().equals(nonce));
-            return list.isEmpty() ? null : list;
-        });
+        removeIf(uid, ended -> ended.nonce().equals(nonce));
     }
 
     boolean contains(String uid, String nonce, long now) {
@@ -55,10 +53,15 @@ final class RecentlyEnded {
      */
     void purge(long now) {
         for (String uid : byUid.keySet()) {
-            byUid.computeIfPresent(uid, (key, list) -> {
-                list.removeIf(ended -> ended.expiresAtMillis() < now);
-                return list.isEmpty() ? null : list;
-            });
+            removeIf(uid, ended -> ended.expiresAtMillis() < now);
         }
+    }
+
+    /** Removes the user's marks that match, under the map's lock for the user; the user goes with the last one. */
+    private void removeIf(String uid, Predicate<Ended> match) {
+        byUid.computeIfPresent(uid, (key, list) -> {
+            list.removeIf(match);
+            return list.isEmpty() ? null : list;
+        });
     }
 }
