@@ -47,10 +47,19 @@ public final class SseStream {
         return channel.isWritable();
     }
 
-    /** Runs the task (once) as soon as the channel is writable: at once when it is. */
+    /**
+     * Runs the task (once) as soon as the channel is writable: on the loop's next turn when it is. Not at once: a
+     * paced writer that calls this each time its flush drained the socket would recurse once per cap's worth of
+     * bytes (a long replay to a client that keeps up overflowed the stack), and would hold the loop from its other
+     * channels until it is done.
+     */
     public void whenWritable(Runnable task) {
         if (channel.isWritable()) {
-            task.run();
+            try {
+                channel.eventLoop().execute(task);
+            } catch (RejectedExecutionException stopped) {
+                // the loop is shutting down: its channels close, nothing more is written to them
+            }
         } else {
             onWritable = task;
         }

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Replay;
@@ -15,6 +16,7 @@ import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseFrames;
 import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -90,6 +92,29 @@ class ReplayPacingTest {
         assertThat(connection.isLive()).isTrue();
         String written = Outbound.text(channel);
         LoopConnectionsTest.assertOnceInOrder(written, "1 " + PADDING, "2 " + PADDING, "3 " + PADDING, "live");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    /**
+     * A client that reads everything at once (each flush drains the socket) gets a long replay in slices, one per
+     * loop turn, rather than through a call per cap's worth of bytes nested in the last one.
+     */
+    @Test
+    void aLongReplayToAClientThatKeepsUpIsWrittenOneSliceALoopTurn() {
+        socket.letTheClientRead(channel.pipeline().context(socket));
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(64, 128)); // a slice of a few frames
+        List<StreamMessage> messages = new ArrayList<>();
+        int count = 100_000;
+        for (int i = 1; i <= count; i++) {
+            messages.add(message(i, "m" + i + " " + "y".repeat(40)));
+        }
+        connection.start(3000, new Replay(new Position("e", 0, 0), messages, null), null);
+        assertThat(connection.isLive()).as("the loop's other channels get a turn between slices").isFalse();
+        channel.runPendingTasks(); // every turn, each one's slice queueing the next
+        assertThat(connection.isLive()).isTrue();
+        for (Object written = channel.readOutbound(); written != null; written = channel.readOutbound()) {
+            ReferenceCountUtil.release(written);
+        }
         assertThat(channel.isOpen()).isTrue();
     }
 }
