@@ -49,6 +49,7 @@ public final class Broker implements EngineListener {
     /** The longest a kick waits for the connections it ended to leave presence before it answers anyway. */
     private static final long KICK_WAIT_MILLIS = 5000;
     private static final String ENDED = "connection was ended by a kick or a newer connection";
+    private static final String SHUTTING_DOWN = "node is shutting down; connect to another node";
 
     private final Engine engine;
     private final String nodeAddress;
@@ -112,7 +113,7 @@ public final class Broker implements EngineListener {
     /** Admits or refuses a connection, then opens it: registration, extrusion, replay, live. */
     public void connect(ConnectRequest request, StreamOpener opener) {
         if (draining) {
-            opener.comeBackLater("node is shutting down; connect to another node", retryDelays.refusalMillis(1));
+            opener.comeBackLater(SHUTTING_DOWN, retryDelays.refusalMillis(1));
             return;
         }
         long endsAskedBefore = endsAsked.get();
@@ -171,13 +172,16 @@ public final class Broker implements EngineListener {
                             + " devices online (limits.max_devices_per_user)");
                     return;
                 }
+                if (draining) {
+                    // The node began to drain while this registration was made: the client is sent elsewhere, at a
+                    // spread pace, like those refused once the drain began, rather than opened here only to be closed.
+                    unregisterNeverOpened(session, registration, StateChange.INSTANCE_CLOSE);
+                    opener.comeBackLater(SHUTTING_DOWN, retryDelays.refusalMillis(1));
+                    return;
+                }
                 SseStream stream = opener.open();
                 if (stream == null) {
-                    connectionCount.decrementAndGet();
-                    engine.unregister(session, StateChange.DEVICE_DISCONNECT);
-                    if (registration.replaced() != null) {
-                        engine.takeBackReplaced(session, registration.replaced());
-                    }
+                    unregisterNeverOpened(session, registration, StateChange.DEVICE_DISCONNECT);
                     return;
                 }
                 DeviceSession replaced = registration.replaced();
@@ -188,6 +192,15 @@ public final class Broker implements EngineListener {
                         Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
             });
         });
+    }
+
+    /** Undoes a registration whose stream was never opened: its presence goes, a device it replaced comes back. */
+    private void unregisterNeverOpened(DeviceSession session, Registration registration, String reason) {
+        connectionCount.decrementAndGet();
+        engine.unregister(session, reason);
+        if (registration.replaced() != null) {
+            engine.takeBackReplaced(session, registration.replaced());
+        }
     }
 
     /** @param replaced the connection the registration replaced, or null */
@@ -207,8 +220,8 @@ public final class Broker implements EngineListener {
         loop.add(connection);
         connection.stream.whenClosed(() -> detach(connection, replaced, loop));
         if (draining) {
-            // Registered while the node began to drain: the drain's pass over the loops came before this connection
-            // was in its loop's list (or before the loop had a list), so it is told here, like the others.
+            // Opened as the node began to drain: the drain's pass over the loops came before this connection was in
+            // its loop's list (or before the loop had a list), so it is told here, like the others.
             connection.end(SystemEvents.INSTANCE_CLOSE, nodeAddress, StateChange.INSTANCE_CLOSE);
             return;
         }

@@ -3,6 +3,7 @@ package io.ssebroker.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
@@ -10,7 +11,10 @@ import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
+import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -21,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A kick (or an extrusion) that reaches the node while a connection of the kicked user is registered but not attached
  * yet finds no connection to end; the connection ends itself once attached, with the kick's data. Here the registration's answer
- * is held back until the kick has come. A shutdown's drain that begins meanwhile is the same case.
+ * is held back until the kick has come. A shutdown's drain that begins meanwhile sends the client elsewhere.
  */
 class KickDuringRegistrationTest {
     private final BrokerConfig config = new ConfigLoader(Map.of())
@@ -101,17 +105,41 @@ class KickDuringRegistrationTest {
         }
     }
 
-    /** A drain that began while the connection was registered: it found no connection, the connection ends itself. */
+    /**
+     * A drain that began while the connection was registered: the client is sent to another node at a spread pace,
+     * as those that came once the drain began, and its device is not left online.
+     */
     @Test
-    void aConnectionRegisteredWhileTheNodeDrainsIsToldTheInstanceCloses() {
+    void aConnectionRegisteredWhileTheNodeDrainsIsToldToComeBackLater() {
         broker.start();
-        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), opener());
+        List<String> refusals = new ArrayList<>();
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), new StreamOpener() {
+            @Override
+            public EventExecutor executor() {
+                return channel.eventLoop();
+            }
+
+            @Override
+            public SseStream open() {
+                throw new AssertionError("opened on a draining node");
+            }
+
+            @Override
+            public void reject(int status, String message) {
+                throw new AssertionError("refused: " + status + " " + message);
+            }
+
+            @Override
+            public void comeBackLater(String reason, int retryMillis) {
+                refusals.add(reason + " (retry " + (retryMillis > 0) + ")");
+            }
+        });
         assertThat(broker.drain(0)).as("the registration is still pending").isFalse();
         engine.answerRegistrations();
         channel.runPendingTasks();
-        assertThat(Outbound.text(channel)).contains("event: sys_instance_close\n").contains("data: node:1\n")
-                .doesNotContain("sys_connected");
-        assertThat(channel.isOpen()).isFalse();
+        assertThat(refusals).containsExactly("node is shutting down; connect to another node (retry true)");
+        assertThat(broker.awaitDetached(5000)).as("nothing left to drain").isTrue();
+        assertThat(engine.device("d").join()).as("the device is not left online").isEmpty();
     }
 
     private StreamOpener opener() {
