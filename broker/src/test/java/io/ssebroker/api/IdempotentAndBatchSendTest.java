@@ -42,6 +42,24 @@ class IdempotentAndBatchSendTest {
     }
 
     @Test
+    void theKeyNamesTheSendNotItsTargetsWithTheMemoryEngine() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            assertTheKeyNamesTheSend(node, node);
+        }
+    }
+
+    @Test
+    void theKeyNamesTheSendNotItsTargetsAcrossRedisNodes() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone()) {
+            Map<String, String> settings = Map.of("redis.addrs", redis.first().address());
+            try (TestNode a = TestNode.start(settings); TestNode b = TestNode.start(settings)) {
+                assertTheKeyNamesTheSend(a, b);
+            }
+        }
+    }
+
+    @Test
     void aBatchOfAThousandMessagesAnswersOneResultEachWithTheMemoryEngine() throws Exception {
         try (TestNode node = TestNode.start()) {
             assertBatch(node);
@@ -151,6 +169,34 @@ class IdempotentAndBatchSendTest {
                     replayed.add(event.data());
                 }
                 assertThat(replayed).containsExactly("by header");
+            }
+        }
+    }
+
+    /**
+     * A repeat is answered the first result and delivers nothing, though its targets resolve to others now: the
+     * device moved to another user, the repeat names other targets, more devices are online for a broadcast.
+     */
+    private static void assertTheKeyNamesTheSend(TestNode sender, TestNode retrier) throws Exception {
+        Map<String, String> toDevice = Map.of("device", "d-moving", "data", "to the device", "idempotency_key", "move-1");
+        try (SseClient first = sender.connect("u-first", "d-moving")) {
+            first.nextOfType("sys_connected");
+            assertThat(sender.api().send(toDevice)).isEqualTo(1);
+            assertThat(first.next().data()).isEqualTo("to the device");
+        }
+        try (SseClient moved = retrier.connect("u-second", "d-moving")) {
+            moved.nextOfType("sys_connected");
+            assertThat(retrier.api().send(toDevice)).as("the device is another user's now").isEqualTo(1);
+            assertThat(retrier.api().send(Map.of("uid", "u-second", "data", "other targets", "idempotency_key", "move-1")))
+                    .as("the same key with other targets").isEqualTo(1);
+            Map<String, String> toEveryone = Map.of("data", "to everyone", "idempotency_key", "everyone-1");
+            int online = sender.api().send(toEveryone);
+            assertThat(moved.next().data()).isEqualTo("to everyone");
+            try (SseClient another = sender.connect("u-third", "d-third")) {
+                another.nextOfType("sys_connected");
+                assertThat(retrier.api().send(toEveryone)).as("the devices online when it was first sent").isEqualTo(online);
+                retrier.api().send(Map.of("uid", "u-second", "data", "last"));
+                assertThat(moved.next().data()).as("nothing repeated came before").isEqualTo("last");
             }
         }
     }

@@ -80,6 +80,7 @@ public final class RedisEngine implements Engine {
     // Set once by connect(), published to other threads by the volatile write of notConnected.
     private RedisConnections redis;
     private RedisStreams streams;
+    private SendResults sendResults;
     private RedisPresence presence;
     private EndedConnections endedConnections;
     private FailedRegistrations failedRegistrations;
@@ -155,6 +156,7 @@ public final class RedisEngine implements Engine {
             ScriptRunner appends = config.redis().sendReplicas() == 0 ? scripts
                     : redis.replicatedSends(config.redis().sendReplicas(), config.redis().sendReplicasWaitMillis());
             streams = new RedisStreams(scripts, appends, keys, config);
+            sendResults = new SendResults(redis.commands, keys);
             OfflineGrace grace = new OfflineGrace(config.callback().offlineGraceSeconds() * 1000L,
                     config.callback().offlineGraceOnChannels(), scheduler);
             endedConnections = new EndedConnections(redis.commands, keys, config.limits().endedConnectionsPerUser(),
@@ -244,6 +246,14 @@ public final class RedisEngine implements Engine {
         }
         long now = System.currentTimeMillis();
         RedisStreams.PublicationId id = streams.publicationId(publication);
+        if (publication.idempotencyKey() == null) {
+            return publishOnce(publication, now, id);
+        }
+        return RedisFutures.guard(sendResults.once(publication.idempotencyKey(), id.ttlMillis(),
+                () -> publishOnce(publication, now, id)));
+    }
+
+    private CompletableFuture<Integer> publishOnce(Publication publication, long now, RedisStreams.PublicationId id) {
         if (publication.isBroadcast()) {
             // Counted while appended (the commands go to Redis in one write); once appended the message is
             // accepted: failing to count the devices must not turn it into a 503.

@@ -138,6 +138,11 @@ final class RedisKeys {
         return prefix + ":epoch";
     }
 
+    /** The first result of a send made with this idempotency key ({@link SendResults}). */
+    String sendResult(String idempotencyKey) {
+        return prefix + ":sent:" + idempotencyKey;
+    }
+
     String kickedUid(String uid) {
         return prefix + ":kick:u:" + uid;
     }
