@@ -312,13 +312,35 @@ final class RedisConnections implements AutoCloseable {
         }
     }
 
+    /**
+     * Shuts every client down, each on its own: one that fails or times out leaves the others to be shut. A stop that
+     * interrupted a start's retry comes here with the thread's interrupt flag set, which would end Lettuce's wait for
+     * the first client with an exception before the next were shut, so the flag is set aside meanwhile and kept for
+     * the caller.
+     */
     private static void shutdown(List<AbstractRedisClient> clients) {
-        clients.forEach(client -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+        boolean interrupted = Thread.interrupted();
+        try {
+            for (AbstractRedisClient client : clients) {
+                try {
+                    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+                } catch (RuntimeException e) {
+                    log.warn("a Redis client did not shut down cleanly: {}", e.toString());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
     public void close() {
-        commandConnection.close();
-        shutdown(clients);
+        try {
+            commandConnection.close();
+        } finally {
+            shutdown(clients);
+        }
     }
 }
