@@ -139,4 +139,39 @@ class RedisDeploymentTest {
             }
         }
     }
+    /**
+     * A message stored on the new master whose publish this node did not hear, written the moment the sentinels
+     * report the switch (while the node moves its subscriptions, and Lettuce's view of the master may still be the
+     * old one), is delivered without waiting for the user's next message: the node reads its streams again from the
+     * new master once it sees the master replaced.
+     */
+    @Test
+    void aMessageUnheardAroundASentinelSwitchIsDeliveredWithoutANextOne() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.sentinel()) {
+            RedisServers.Server sentinel = redis.servers().stream()
+                    .filter(s -> redis.sentinelAddresses().contains(s.address())).findFirst().orElseThrow();
+            String before = sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster");
+            try (TestNode node = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
+                         "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1"));
+                 SseClient client = node.connect("u-unheard", "d-unheard")) {
+                client.nextOfType("sys_connected");
+                assertThat(node.api().send(Map.of("uid", "u-unheard", "data", "before"))).isEqualTo(1);
+                assertThat(client.next().data()).isEqualTo("before");
+                assertThat(sentinel.cli("SENTINEL", "FAILOVER", "mymaster")).contains("OK");
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> !sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").equals(before));
+                // appended as publish.lua appends, without its publish
+                RedisKeys keys = new RedisKeys("sse");
+                RedisServers.Server master = redis.sentinelMaster();
+                String id = master.cli("XADD", keys.userStream("u-unheard"), "*", "e", "", "v", "",
+                        "t", Long.toString(System.currentTimeMillis()), "d", "unheard").trim();
+                master.cli("HSET", keys.userMeta("u-unheard"), "last", id);
+                master.cli("HINCRBY", keys.userMeta("u-unheard"), "n", "1");
+                assertThat(client.next(Duration.ofSeconds(20)).data()).isEqualTo("unheard");
+                assertThat(node.api().send(Map.of("uid", "u-unheard", "data", "after"))).isEqualTo(1);
+                assertThat(client.next().data()).isEqualTo("after");
+            }
+        }
+    }
 }
