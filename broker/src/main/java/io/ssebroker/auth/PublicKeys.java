@@ -2,7 +2,9 @@ package io.ssebroker.auth;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import io.ssebroker.config.RedactedUrl;
 import java.io.IOException;
+import java.net.MalformedURLException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,10 +57,22 @@ final class PublicKeys {
     static List<JWK> fromJwks(String url) {
         try {
             return JWKSet.load(new URL(url), JWKS_TIMEOUT_MILLIS, JWKS_TIMEOUT_MILLIS, JWKS_MAX_BYTES).getKeys();
-        } catch (IOException | ParseException e) {
-            throw new IllegalArgumentException("jwt.jwks_url: cannot load " + url + ": " + e.getMessage(), e);
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("jwt.jwks_url: not a URL: " + e.getMessage(), e);
+        } catch (ParseException e) {
+            throw new IllegalArgumentException("jwt.jwks_url: not a JWK set at " + RedactedUrl.of(url) + ": "
+                    + redacted(e.getMessage(), url), e);
+        } catch (IOException e) {
+            throw new JwksUnreachableException("jwt.jwks_url: cannot load " + RedactedUrl.of(url) + ": "
+                    + redacted(e.getMessage(), url), e);
         }
     }
+
+    /** The JDK names the whole URL in some of its messages (an HTTP error status), credentials included. */
+    private static String redacted(String message, String url) {
+        return message == null ? "" : message.replace(url, RedactedUrl.of(url));
+    }
+
 
     private static PublicKey decode(byte[] der) {
         for (String algorithm : List.of("RSA", "EC", "Ed25519")) {

@@ -8,6 +8,8 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.OctetSequenceKey;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -30,6 +32,8 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mints connect tokens (HMAC with {@code jwt.secret}) and verifies them: HS256/384/512 with the secret, RS/PS/ES/EdDSA
@@ -37,6 +41,7 @@ import java.util.regex.Pattern;
  * cannot make a public key serve as an HMAC secret; {@code alg: none} is not a signed JWT and is refused.
  */
 public final class TokenService {
+    private static final Logger log = LoggerFactory.getLogger(TokenService.class);
     /** Minted ids start with the issue time in milliseconds, so that a kick in the same second can tell before from after. */
     private static final Pattern MINTED_ID = Pattern.compile("([0-9a-z]{1,12})-[0-9a-z]+");
     /** Half the verified tokens remembered: about 400 bytes each as clients use them, 8 KiB at most (the longest token). */
@@ -55,10 +60,22 @@ public final class TokenService {
     private final VerifiedTokenCache verified = new VerifiedTokenCache(VERIFIED_TOKENS_PER_GENERATION);
 
     public TokenService(BrokerConfig.Jwt config) {
+        this(config, true);
+    }
+
+    private TokenService(BrokerConfig.Jwt config, boolean withPublicKeys) {
         this.config = config;
         this.hmac = new HmacJws(config.secret().getBytes(StandardCharsets.UTF_8));
         this.mintAlgorithm = JWSAlgorithm.parse(config.algorithm());
-        this.publicKeys = loadPublicKeys();
+        this.publicKeys = withPublicKeys ? loadPublicKeys() : List.of();
+    }
+
+    /**
+     * A service that mints tokens with the secret, for the command line: it loads no public keys (a JWKS address that
+     * does not answer must not keep it from signing), so it verifies tokens signed with the secret only.
+     */
+    public static TokenService forMinting(BrokerConfig.Jwt config) {
+        return new TokenService(config, false);
     }
 
     /**
@@ -178,6 +195,11 @@ public final class TokenService {
         if (issued != null && now + leeway < issued.getTime()) {
             throw new TokenException("token is issued in the future (iat)");
         }
+        if (issued == null && config.maxLifetimeSeconds() > 0) {
+            // Its lifetime could only be counted from now, which shrinks as it ages: once the kick that revoked it
+            // has expired (after jwt.max_lifetime), such a token would pass the bound and connect again.
+            throw new TokenException("token has no iat claim, which jwt.max_lifetime needs to bound its lifetime");
+        }
         long lifetimeMillis;
         try {
             lifetimeMillis = Math.subtractExact(expiry.getTime(), issued != null ? issued.getTime() : now);
@@ -283,11 +305,33 @@ public final class TokenService {
             keys.addAll(PublicKeys.fromPem(config.publicKey()));
         }
         if (!config.jwksUrl().isBlank()) {
-            for (JWK jwk : PublicKeys.fromJwks(config.jwksUrl())) {
-                keys.add(toPublicKey(jwk));
-            }
+            keys.addAll(signatureKeys(PublicKeys.fromJwks(config.jwksUrl())));
         }
         return List.copyOf(keys);
+    }
+
+    /**
+     * The keys of a JWK set that verify signatures. A set also holds keys for other uses (encryption, or a curve for
+     * key agreement), and a symmetric key published in it would be known to everyone: those are passed over, each
+     * key on its own, so that a key of another kind added next to the signing keys neither fails the load (which
+     * would keep a withdrawn key in use) nor verifies tokens.
+     */
+    private static List<PublicKey> signatureKeys(List<JWK> jwks) {
+        List<PublicKey> keys = new ArrayList<>();
+        for (JWK jwk : jwks) {
+            if (jwk.getKeyUse() != null && !KeyUse.SIGNATURE.equals(jwk.getKeyUse()) || jwk instanceof OctetSequenceKey) {
+                continue;
+            }
+            try {
+                keys.add(toPublicKey(jwk));
+            } catch (IllegalArgumentException e) {
+                log.warn("{}: passed over", e.getMessage());
+            }
+        }
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("jwt.jwks_url: no key for signatures of a type this node verifies (RSA, EC, Ed25519)");
+        }
+        return keys;
     }
 
     private static PublicKey toPublicKey(JWK jwk) {

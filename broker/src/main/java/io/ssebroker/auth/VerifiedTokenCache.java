@@ -18,6 +18,8 @@ final class VerifiedTokenCache {
     private final int generationSize;
     private volatile Map<String, Entry> young = new ConcurrentHashMap<>();
     private volatile Map<String, Entry> old = new ConcurrentHashMap<>();
+    /** How many times the cache was cleared; counted before the maps are replaced (see {@link #get}). */
+    private volatile int clears;
 
     VerifiedTokenCache(int generationSize) {
         this.generationSize = generationSize;
@@ -27,9 +29,17 @@ final class VerifiedTokenCache {
     VerifiedToken get(String token, long nowMillis) {
         Entry entry = young.get(token);
         if (entry == null) {
+            int clearsBefore = clears;
             entry = old.get(token);
             if (entry != null) {
-                put(token, entry); // used again: it stays another generation
+                Map<String, Entry> into = put(token, entry); // used again: it stays another generation
+                if (clears != clearsBefore) {
+                    // Cleared since it was read (the keys changed): the entry may have gone into the young map that
+                    // replaced the cleared ones, where it would outlive the clear. Counted before the maps are
+                    // replaced, so a clear not seen here replaced them after this put, which went to the old ones.
+                    into.remove(token, entry);
+                    return null;
+                }
             }
         }
         return entry == null || nowMillis > entry.validUntilMillis() ? null : entry.token();
@@ -39,7 +49,8 @@ final class VerifiedTokenCache {
         put(token, new Entry(verified, validUntilMillis));
     }
 
-    private void put(String token, Entry entry) {
+    /** Returns the map the entry was put in. */
+    private Map<String, Entry> put(String token, Entry entry) {
         Map<String, Entry> current = young;
         current.put(token, entry);
         if (current.size() > generationSize) {
@@ -50,10 +61,12 @@ final class VerifiedTokenCache {
                 }
             }
         }
+        return current;
     }
 
     /** Forgets everything: the keys that verified these tokens changed. */
     synchronized void clear() {
+        clears++;
         young = new ConcurrentHashMap<>();
         old = new ConcurrentHashMap<>();
     }

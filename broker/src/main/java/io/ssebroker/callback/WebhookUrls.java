@@ -1,6 +1,7 @@
 package io.ssebroker.callback;
 
 import io.ssebroker.config.BrokerConfig;
+import io.ssebroker.config.RedactedUrl;
 import io.ssebroker.engine.StateChange.Kind;
 import io.ssebroker.engine.StateChangeJson;
 import java.net.URI;
@@ -26,10 +27,10 @@ final class WebhookUrls {
     /** For the start-up log: scheme, host, port and path only, since a query or user info may hold credentials. */
     String describe() {
         if (byKind.size() == Kind.values().length && byKind.values().stream().distinct().count() == 1) {
-            return withoutCredentials(byKind.get(Kind.USER_ONLINE));
+            return RedactedUrl.of(byKind.get(Kind.USER_ONLINE).toString());
         }
         return byKind.entrySet().stream()
-                .map(entry -> StateChangeJson.eventName(entry.getKey()) + " -> " + withoutCredentials(entry.getValue()))
+                .map(entry -> StateChangeJson.eventName(entry.getKey()) + " -> " + RedactedUrl.of(entry.getValue().toString()))
                 .collect(Collectors.joining(", "));
     }
 
@@ -38,10 +39,5 @@ final class WebhookUrls {
         if (!url.isEmpty()) {
             byKind.put(kind, URI.create(url));
         }
-    }
-
-    private static String withoutCredentials(URI uri) {
-        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
-                + (uri.getRawPath() == null ? "" : uri.getRawPath());
     }
 }

@@ -12,6 +12,7 @@ import io.ssebroker.broker.Broker;
 import io.ssebroker.callback.WebhookDispatcher;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;
+import io.ssebroker.config.RedactedUrl;
 import io.ssebroker.engine.Engine;
 import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
@@ -77,7 +78,7 @@ public final class BrokerNode implements AutoCloseable {
         server = new HttpServer(config);
         address = server.bind();
         String nodeAddress = config.server().address().isBlank()
-                ? advertisedHost() + ":" + address.getPort() : config.server().address();
+                ? advertisedHost(config.server().host()) + ":" + address.getPort() : config.server().address();
         metrics = new NodeMetrics();
         StateChangeListener listener = StateChangeListener.NONE;
         if (config.callback().configured()) {
@@ -195,9 +196,12 @@ public final class BrokerNode implements AutoCloseable {
         return value.isEmpty() ? fallback : value;
     }
 
-    private String advertisedHost() {
-        String host = config.server().host();
-        return host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+    /** The host part of the node's address: an IPv6 literal in brackets, as in a URL and a Host header. */
+    static String advertisedHost(String host) {
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            return "127.0.0.1";
+        }
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 
     private void logStartup(String nodeAddress) {
@@ -219,7 +223,7 @@ public final class BrokerNode implements AutoCloseable {
         }
         log.info("connect tokens: HMAC {}{}{}", config.jwt().algorithm(),
                 config.jwt().publicKey().isBlank() ? "" : ", public key from jwt.public_key",
-                config.jwt().jwksUrl().isBlank() ? "" : ", keys from " + config.jwt().jwksUrl());
+                config.jwt().jwksUrl().isBlank() ? "" : ", keys from " + RedactedUrl.of(config.jwt().jwksUrl()));
         boolean otherIssuers = !config.jwt().publicKey().isBlank() || !config.jwt().jwksUrl().isBlank();
         if (otherIssuers && config.jwt().maxLifetimeSeconds() == 0) {
             log.warn("jwt.max_lifetime is not set: a token of another issuer that lives longer than jwt.max_expire ({} s) "

@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
  * <p>The archive is written by a second JVM, started on the same jar with {@code -XX:ArchiveClassesAtExit}, which
  * runs {@link ClassArchiveWorkload} and exits: the JDK writes what that run loaded.
  */
-@Command(name = "class-archive", mixinStandardHelpOptions = true,
+@Command(name = "class-archive", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "make a class-data archive for this Java runtime and jar, which the launcher starts the node "
                 + "on (a faster start)")
 final class ClassArchiveCommand implements Callable<Integer> {

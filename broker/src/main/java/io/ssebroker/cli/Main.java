@@ -1,11 +1,16 @@
 package io.ssebroker.cli;
 
+import io.ssebroker.api.TokenApi;
+import io.ssebroker.auth.JwksUnreachableException;
+import io.ssebroker.auth.TokenService;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigException;
 import io.ssebroker.config.ConfigKey;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.config.ConfigSchema;
+import io.ssebroker.config.RedactedUrl;
 import io.ssebroker.engine.redis.RedisEngine;
+import io.ssebroker.http.ApiException;
 import io.ssebroker.http.HttpServer;
 import java.util.List;
 import java.util.Set;
@@ -78,7 +83,7 @@ public final class Main implements Callable<Integer> {
                 cmd.getErr().println(e.getMessage());
                 return CONFIG_ERROR;
             }
-            if (e instanceof HttpServer.CannotListenException) {
+            if (e instanceof HttpServer.CannotListenException || e instanceof JwksUnreachableException) {
                 cmd.getErr().println(e.getMessage());
                 return START_FAILED; // a supervisor tries again
             }
@@ -110,7 +115,8 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    @Command(name = "serve", mixinStandardHelpOptions = true, description = "start a broker node (the default command)")
+    @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "start a broker node (the default command)")
     static final class Serve implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
@@ -124,7 +130,8 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "token", mixinStandardHelpOptions = true, description = "print a connect token signed with the configured jwt.secret")
+    @Command(name = "token", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "print a connect token signed with the configured jwt.secret")
     static final class Token implements Callable<Integer> {
         @Mixin
         ConfigOptions options;
@@ -157,16 +164,25 @@ public final class Main implements Callable<Integer> {
                 spec.commandLine().getErr().println("--ttl must be greater than 0");
                 return CONFIG_ERROR;
             }
-            long lifetime = Math.min(ttl == null ? jwt.expireSeconds() : ttl, jwt.longestMintedSeconds());
-            spec.commandLine().getOut().println(BrokerNode.tokenService(jwt).mint(uid, device, lifetime));
+            try {
+                spec.commandLine().getOut().println(TokenApi.mint(TokenService.forMinting(jwt), jwt, uid, device,
+                        ttl == null ? jwt.expireSeconds() : ttl));
+            } catch (ApiException e) {
+                spec.commandLine().getErr().println("--" + e.getMessage()); // it begins with the field's name
+                return CONFIG_ERROR;
+            }
             return 0;
         }
     }
 
-    @Command(name = "check-config", mixinStandardHelpOptions = true, description = "validate the configuration and print the effective values")
+    @Command(name = "check-config", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "validate the configuration and print the effective values")
     static final class CheckConfig implements Callable<Integer> {
         private static final Set<String> SECRETS = Set.of("jwt.secret", "redis.password", "auth.api_keys",
                 "callback.secret");
+        /** Addresses that may carry credentials in their user info or query: shown without those. */
+        private static final Set<String> URLS = Set.of("jwt.jwks_url", "callback.url", "callback.user_online",
+                "callback.user_offline", "callback.device_online", "callback.device_offline");
 
         @Mixin
         ConfigOptions options;
@@ -223,6 +239,9 @@ public final class Main implements Callable<Integer> {
             if (SECRETS.contains(path) && value != null && !value.toString().isEmpty() && !"[]".equals(value.toString())) {
                 return "\"<set>\"";
             }
+            if (URLS.contains(path) && value instanceof String url) {
+                value = RedactedUrl.of(url);
+            }
             if (value instanceof String s) {
                 return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
             }
@@ -233,7 +252,8 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "version", mixinStandardHelpOptions = true, description = "print the version")
+    @Command(name = "version", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            description = "print the version")
     static final class VersionCommand implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

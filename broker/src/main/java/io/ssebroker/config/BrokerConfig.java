@@ -118,16 +118,17 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     private static final int MIN_ACCEPTED_SECRET_BYTES = 8;
 
     static BrokerConfig from(ConfigValues v) {
-        String secret = v.string("jwt.secret");
-        boolean generated = secret.isEmpty();
-        if (generated) {
-            byte[] random = new byte[MIN_SECRET_BYTES];
-            new SecureRandom().nextBytes(random);
-            secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        }
         String algorithm = v.string("jwt.algorithm").trim().toUpperCase(Locale.ROOT);
         if (!MINTING_ALGORITHMS.contains(algorithm)) {
             throw ConfigException.invalid("jwt.algorithm", v.string("jwt.algorithm"), "must be one of HS256, HS384, HS512");
+        }
+        String secret = v.string("jwt.secret");
+        boolean generated = secret.isEmpty();
+        if (generated) {
+            // as long as the algorithm's hash (HS512: 64 bytes), which a secret needs to resist guessing
+            byte[] random = new byte[Math.max(MIN_SECRET_BYTES, Integer.parseInt(algorithm.substring(2)) / 8)];
+            new SecureRandom().nextBytes(random);
+            secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         }
         if (secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < MIN_ACCEPTED_SECRET_BYTES) {
             throw ConfigException.invalid("jwt.secret", "<" + secret.length() + " characters>",
@@ -285,6 +286,6 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         } catch (URISyntaxException e) {
             // reported below like any other URL that is not http(s)
         }
-        throw ConfigException.invalid(key, url, "must be an http:// or https:// URL with a host");
+        throw ConfigException.invalid(key, RedactedUrl.of(url), "must be an http:// or https:// URL with a host");
     }
 }

@@ -40,10 +40,12 @@ public final class ConfigLoader {
     }
 
     /**
-     * Read by the launcher (bin/sse-broker), not by the broker's configuration: known, so not warned about. The
-     * launcher passes the class-data archive's on to the JVM it starts, where {@code class-archive} reads it.
+     * Read by the launcher (bin/sse-broker) or a command, not by the broker's configuration: known, so not warned
+     * about. The launcher passes the class-data archive's on to the JVM it starts, where {@code class-archive} reads
+     * it; {@code bench} reads where the load generator is.
      */
-    private static final Set<String> LAUNCHER_VARIABLES = Set.of("SSE_BROKER_JAR", "SSE_BROKER_CLASS_ARCHIVE");
+    private static final Set<String> LAUNCHER_VARIABLES = Set.of("SSE_BROKER_JAR", "SSE_BROKER_CLASS_ARCHIVE",
+            "SSE_BROKER_LOADGEN_JAR");
 
     /**
      * @param file  the TOML file, if any
@@ -70,6 +72,13 @@ public final class ConfigLoader {
             }
         }
         BrokerConfig config = BrokerConfig.from(values);
+        if (!config.redis().sentinelMaster().isEmpty() && !config.redis().addrs().isEmpty()) {
+            warnings.add("redis.addrs ignored: redis.sentinel_master is set, and the sentinels name the master");
+        }
+        if (config.http().trustedProxies().stream().anyMatch(range -> range.prefixBits() == 0)) {
+            warnings.add("http.trusted_proxies trusts every address (a /0 range): any client can then name its own "
+                    + "address in a forwarding header; list the proxies' addresses");
+        }
         if (config.jwt().weakSecret()) {
             warnings.add("jwt.secret is shorter than " + Integer.parseInt(config.jwt().algorithm().substring(2)) / 8
                     + " bytes, the length " + config.jwt().algorithm() + " needs to resist guessing; set a longer one");

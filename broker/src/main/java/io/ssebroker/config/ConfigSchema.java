@@ -31,7 +31,7 @@ public final class ConfigSchema {
             integer("jwt", "leeway", 30, 0, 3600, "clock skew in seconds allowed on exp, nbf and iat"),
             string("jwt", "issuer", "", "when set, a token's iss claim must equal it"),
             string("jwt", "audience", "", "when set, a token's aud claim must name it"),
-            integer("jwt", "max_lifetime", 0, 0, 10 * 365 * DAY, "longest lifetime (exp - iat, or exp - now without iat) of an accepted token in seconds; 0 = any"),
+            integer("jwt", "max_lifetime", 0, 0, 10 * 365 * DAY, "longest lifetime (exp - iat) of an accepted token in seconds; when set, a token without iat is refused; 0 = any"),
             string("jwt", "public_key", "", "PEM public key (RSA, EC or Ed25519), inline or a file path, to verify RS/PS/ES/EdDSA tokens"),
             bool("jwt", "require_device", false, "refuse connect tokens not bound to a device (a device_name claim): the client then cannot pick the device it takes over"),
             string("jwt", "jwks_url", "", "JWKS URL to verify RS/PS/ES/EdDSA tokens (fetched at start, refreshed every 5 minutes)"),

@@ -14,6 +14,8 @@ import io.ssebroker.http.HttpServer;
 import io.ssebroker.testing.CommandRun;
 import io.ssebroker.testing.TestNode;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -312,6 +314,80 @@ class CliTest {
         assertThat(run.exit()).isNotZero();
         assertThat(run.out()).isEmpty();
         assertThat(run.err()).contains("--uid");
+    }
+
+    @Test
+    void tokenRefusesWhatTheBrokerWouldRefuse() throws IOException {
+        Path empty = write("");
+        CommandRun comma = run("token", "-c", empty.toString(), "--uid", "a,b", "--secret", SECRET);
+        assertThat(comma.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(comma.out()).isEmpty();
+        assertThat(comma.err()).contains("--uid: must not contain commas");
+
+        Path bound = write("[jwt]\nrequire_device = true\n");
+        CommandRun unbound = run("token", "-c", bound.toString(), "--uid", "u1", "--secret", SECRET);
+        assertThat(unbound.exit()).isEqualTo(CONFIG_ERROR);
+        assertThat(unbound.out()).isEmpty();
+        assertThat(unbound.err()).contains("--device: required");
+    }
+
+    @Test
+    void tokenSignsWhereTheKeyServerDoesNotAnswer() throws IOException {
+        Path file = write("[jwt]\njwks_url = \"http://127.0.0.1:%d/jwks.json\"\n".formatted(closedPort()));
+        CommandRun run = run("token", "-c", file.toString(), "--uid", "u1", "--secret", SECRET);
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+    }
+
+    /** A key server that does not answer may come up later: a start that fails for it is tried again by systemd. */
+    @Test
+    void aKeyServerThatDoesNotAnswerFailsTheStartButIsNoConfigurationError() throws IOException {
+        Path file = write("[jwt]\njwks_url = \"http://user:hidden-password@127.0.0.1:%d/jwks.json?key=hidden-key\"\n"
+                .formatted(closedPort()));
+        CommandRun run = run("check-config", "-c", file.toString()); // reads the keys as a start does
+        assertThat(run.exit()).as("stderr: %s", run.err()).isEqualTo(1);
+        assertThat(run.err()).contains("jwt.jwks_url: cannot load http://127.0.0.1:")
+                .doesNotContain("hidden-password").doesNotContain("hidden-key");
+    }
+
+    @Test
+    void checkConfigShowsAddressesWithoutTheirCredentials() throws IOException {
+        Path file = write("""
+                [callback]
+                url = "https://hook:hidden-password@example.com/hook?token=hidden-token"
+                device_offline = "https://example.com/offline?token=hidden-token"
+                """);
+        CommandRun run = run("check-config", "-c", file.toString());
+        assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+        assertThat(run.out()).contains("url = \"https://example.com/hook\"")
+                .contains("device_offline = \"https://example.com/offline\"")
+                .doesNotContain("hidden-password").doesNotContain("hidden-token");
+    }
+
+    @Test
+    void everySubcommandPrintsTheVersion() {
+        for (String command : new String[] {"serve", "token", "check-config", "version", "class-archive"}) {
+            for (String flag : new String[] {"-V", "--version"}) {
+                CommandRun run = run(command, flag);
+                assertThat(run.exit()).as("exit of %s %s", command, flag).isZero();
+                assertThat(run.out()).as("output of %s %s", command, flag).startsWith("sse-broker " + Version.number());
+            }
+        }
+    }
+
+    @Test
+    void theNodesAddressPutsAnIpv6HostInBrackets() {
+        assertThat(BrokerNode.advertisedHost("::1")).isEqualTo("[::1]");
+        assertThat(BrokerNode.advertisedHost("2001:db8::5")).isEqualTo("[2001:db8::5]");
+        assertThat(BrokerNode.advertisedHost("10.0.0.5")).isEqualTo("10.0.0.5");
+        assertThat(BrokerNode.advertisedHost("broker.example.com")).isEqualTo("broker.example.com");
+        assertThat(BrokerNode.advertisedHost("0.0.0.0")).isEqualTo("127.0.0.1");
+    }
+
+    /** A loopback port nothing listens on. */
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
     }
 
     private Path write(String toml) throws IOException {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -513,6 +514,32 @@ class ConfigLoaderTest {
         BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of("jwt.secret", SECRET)).config();
         assertThat(config.jwt().secretGenerated()).isFalse();
         assertThat(config.jwt().secret()).isEqualTo(SECRET);
+    }
+
+    @Test
+    void aGeneratedSecretIsAsLongAsItsAlgorithmNeeds() {
+        for (String algorithm : List.of("HS256", "HS384", "HS512")) {
+            ConfigLoader.LoadedConfig loaded = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of("jwt.algorithm", algorithm));
+            assertThat(loaded.config().jwt().secretGenerated()).isTrue();
+            assertThat(loaded.config().jwt().weakSecret()).as(algorithm).isFalse();
+            assertThat(loaded.warnings()).as(algorithm).isEmpty();
+        }
+    }
+
+    @Test
+    void settingsThatUndoOthersAreWarnedAbout() {
+        ConfigLoader.LoadedConfig both = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
+                "jwt.secret", SECRET, "redis.addrs", "redis-1:6379", "redis.sentinel_master", "mymaster",
+                "redis.sentinel_addrs", "sentinel-1:26379"));
+        assertThat(both.warnings()).anyMatch(warning -> warning.startsWith("redis.addrs ignored"));
+        for (String everyone : List.of("0.0.0.0/0", "::/0")) {
+            ConfigLoader.LoadedConfig trusting = new ConfigLoader(Map.of()).load(Optional.empty(), Map.of(
+                    "jwt.secret", SECRET, "http.trusted_proxies", "10.0.0.1," + everyone));
+            assertThat(trusting.warnings()).as(everyone).anyMatch(warning -> warning.contains("trusts every address"));
+        }
+        ConfigLoader.LoadedConfig loaderVariable = new ConfigLoader(Map.of("SSE_BROKER_LOADGEN_JAR", "/opt/loadgen.jar"))
+                .load(Optional.empty(), Map.of("jwt.secret", SECRET));
+        assertThat(loaderVariable.warnings()).as("a variable of the bench command").isEmpty();
     }
 
     private ConfigLoader.LoadedConfig load(Path file) {
