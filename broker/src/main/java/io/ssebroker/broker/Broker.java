@@ -122,7 +122,7 @@ public final class Broker implements EngineListener {
         Optional<Cursor> ownCursor = cursor.filter(c -> c.uidTag().equals(Cursor.uidTag(request.uid())));
         Optional<Position> from = ownCursor.map(Cursor::position); // another user's cursor: fresh start
         if (ownCursor.isEmpty()) {
-            register(request, from, unknownCursor, opener, endsAskedBefore);
+            register(request, from, null, unknownCursor, opener, endsAskedBefore);
             return;
         }
         // A connection that comes back with its cursor is refused if it was ended (kicked or extruded) meanwhile.
@@ -133,13 +133,14 @@ public final class Broker implements EngineListener {
                     } else if (ended) {
                         opener.reject(204, ENDED);
                     } else {
-                        register(request, from, unknownCursor, opener, endsAskedBefore);
+                        register(request, from, ownCursor.get().nonce(), unknownCursor, opener, endsAskedBefore);
                     }
                 }));
     }
 
-    private void register(ConnectRequest request, Optional<Position> from, boolean unknownCursor, StreamOpener opener,
-                          long endsAskedBefore) {
+    /** @param resumedNonce the nonce of the connection whose cursor the client came back with, or null */
+    private void register(ConnectRequest request, Optional<Position> from, String resumedNonce, boolean unknownCursor,
+                          StreamOpener opener, long endsAskedBefore) {
         if (connectionCount.incrementAndGet() > limits.maxConnections()) {
             connectionCount.decrementAndGet();
             metrics.connectionLimitReached();
@@ -187,8 +188,12 @@ public final class Broker implements EngineListener {
                 DeviceSession replaced = registration.replaced();
                 // Without a cursor, the connection starts where its registration was written: a message sent once
                 // the device counted as online (a greeting on the device-online callback) is never before it.
+                // A client that came back with the cursor of the connection it replaces is that connection's client
+                // (that one was left half-open): should this one end before the client has read its first id, the
+                // client comes back with that cursor again, and must not find it refused.
+                boolean resumesReplaced = replaced != null && replaced.nonce().equals(resumedNonce);
                 attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order,
-                                replaced == null ? null : replaced.nonce()), replaced,
+                                replaced == null ? null : replaced.nonce()), replaced, resumesReplaced,
                         Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
             });
         });
@@ -203,9 +208,12 @@ public final class Broker implements EngineListener {
         }
     }
 
-    /** @param replaced the connection the registration replaced, or null */
-    private void attach(LocalConnection connection, DeviceSession replaced, Optional<Position> from, boolean unknownCursor,
-                        long endsAskedBefore) {
+    /**
+     * @param replaced        the connection the registration replaced, or null
+     * @param resumesReplaced the client came back with the cursor of the connection replaced
+     */
+    private void attach(LocalConnection connection, DeviceSession replaced, boolean resumesReplaced, Optional<Position> from,
+                        boolean unknownCursor, long endsAskedBefore) {
         // A connection registered earlier that attaches late never replaces the newer one.
         byDevice.merge(connection.device(), connection, LocalConnection::devicesConnection);
         // Added inside compute: a concurrent detach may drop the user's list once it is empty.
@@ -218,7 +226,7 @@ public final class Broker implements EngineListener {
                 executor -> new LoopConnections(executor, sse.heartbeatIntervalSeconds() * 1000L,
                         LoopConnections.SLICE_NANOS, metrics::delivered, broadcastBacklog::written));
         loop.add(connection);
-        connection.stream.whenClosed(() -> detach(connection, replaced, loop));
+        connection.stream.whenClosed(() -> detach(connection, replaced, resumesReplaced, loop));
         if (draining) {
             // Opened as the node began to drain: the drain's pass over the loops came before this connection was in
             // its loop's list (or before the loop had a list), so it is told here, like the others.
@@ -282,7 +290,7 @@ public final class Broker implements EngineListener {
                 });
     }
 
-    private void detach(LocalConnection connection, DeviceSession replaced, LoopConnections loop) {
+    private void detach(LocalConnection connection, DeviceSession replaced, boolean resumesReplaced, LoopConnections loop) {
         boolean wentLive = connection.wentLive();
         connection.ended();
         byDevice.remove(connection.device(), connection);
@@ -315,9 +323,10 @@ public final class Broker implements EngineListener {
             pendingRemovals.remove(removal);
             connection.leftPresence.complete(null);
         });
-        // Its client still holds the cursor of the connection it replaced; unless a newer connection or a kick ended
-        // it, that one's end is taken back.
-        if (!wentLive && replaced != null && !StateChange.EXTRUDE_OFFLINE.equals(reason)
+        // Its client still holds the cursor of the connection it replaced (it never had this one, or it came with that
+        // cursor and may not have read this one's yet); unless a newer connection or a kick ended it, that one's end
+        // is taken back.
+        if ((!wentLive || resumesReplaced) && replaced != null && !StateChange.EXTRUDE_OFFLINE.equals(reason)
                 && !StateChange.KICK_OFFLINE.equals(reason)) {
             engine.takeBackReplaced(connection.session, replaced);
         }

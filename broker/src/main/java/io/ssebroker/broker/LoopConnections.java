@@ -328,10 +328,10 @@ final class LoopConnections {
     }
 
     private void heartbeat(long heartbeatMillis) {
-        long silentSince = System.currentTimeMillis() - heartbeatMillis;
+        long silentSince = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(heartbeatMillis);
         for (int i = 0; i < connections.size(); i++) {
             LocalConnection connection = connections.get(i);
-            if (connection.isLive() && connection.stream.lastWriteMillis() <= silentSince) {
+            if (connection.isLive() && connection.stream.silentSince(silentSince)) {
                 connection.stream.writeHeartbeat();
             }
         }

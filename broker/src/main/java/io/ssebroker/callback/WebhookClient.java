@@ -118,6 +118,11 @@ final class WebhookClient {
         new ArrayList<>(open).forEach(WebhookConnection::close);
     }
 
+    /** How long a post's answer may take, and the rest of its body once its outcome is known. */
+    long timeoutMillis() {
+        return timeoutMillis;
+    }
+
     /** How many connections are open or opening, idle or busy. On the loop. */
     int openConnections() {
         return open.size();

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection of the webhook's client to an origin, and the post it carries, if any: one at a time, the next only
@@ -118,8 +119,16 @@ final class WebhookConnection extends ChannelInboundHandlerAdapter {
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (post != null && status >= 200) {
-            post.answered(status);
+        if (post != null && status >= 200 && !post.reported()) {
+            WebhookPost reported = post;
+            reported.answered(status);
+            // The rest of the body is given as long as an answer is: a server that keeps sending it (a streaming
+            // endpoint named by mistake) would otherwise hold the connection for good, and each later post open another.
+            ctx.executor().schedule(() -> {
+                if (post == reported) {
+                    ctx.close();
+                }
+            }, client.timeoutMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

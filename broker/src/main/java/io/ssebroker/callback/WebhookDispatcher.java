@@ -114,18 +114,32 @@ public final class WebhookDispatcher implements StateChangeListener {
             dropped();
             return;
         }
+        // An online may take back an offline held for the grace, which makes room rather than taking it: it is
+        // counted once it is known not to (else a backlog full of held offlines, a crowd that lost its connections
+        // at once, would drop the onlines of those coming back, and post their offlines after the grace).
+        boolean countedLater = graceNanos > 0 && isOnline(change.kind());
+        if (!countedLater && !admitted(receipt)) {
+            return;
+        }
+        try {
+            dispatcher.execute(() -> accept(change, receipt, countedLater));
+        } catch (RejectedExecutionException closed) { // stopped meanwhile
+            if (!countedLater) {
+                backlog.decrementAndGet();
+            }
+            dropped();
+        }
+    }
+
+    /** Counts one more change in the backlog, or drops it (finished: nobody posts it) when the backlog is full. */
+    private boolean admitted(ChangeReceipt receipt) {
         if (backlog.incrementAndGet() > queueSize) {
             backlog.decrementAndGet();
             dropped();
             receipt.finished();
-            return;
+            return false;
         }
-        try {
-            dispatcher.execute(() -> accept(change, receipt));
-        } catch (RejectedExecutionException closed) { // stopped meanwhile
-            backlog.decrementAndGet();
-            dropped();
-        }
+        return true;
     }
 
     /**
@@ -165,15 +179,20 @@ public final class WebhookDispatcher implements StateChangeListener {
         }
     }
 
-    private void accept(StateChange change, ChangeReceipt receipt) {
+    /** @param countedLater the change is not counted in the backlog yet: it may take back a held offline */
+    private void accept(StateChange change, ChangeReceipt receipt, boolean countedLater) {
         if (stopped) {
             return;
         }
         long now = System.nanoTime();
-        UidBacklog uidBacklog = backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
-        PendingChange takenBack = graceNanos > 0 && isOnline(change.kind()) ? uidBacklog.takeBack(change, now) : null;
+        UidBacklog held = backlogs.get(change.uid());
+        PendingChange takenBack = held != null && graceNanos > 0 && isOnline(change.kind()) ? held.takeBack(change, now) : null;
+        if (takenBack == null && countedLater && !admitted(receipt)) {
+            return;
+        }
+        UidBacklog uidBacklog = held != null ? held : backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
         if (takenBack != null) {
-            backlog.addAndGet(-2);
+            backlog.addAndGet(countedLater ? -1 : -2);
             takenBack.receipt().finished();
             receipt.finished();
             meters.suppressed.increment();

@@ -10,7 +10,7 @@ import java.util.Set;
  * origins are echoed back with credentials allowed.
  */
 final class Cors {
-    static final String ALLOWED_HEADERS = "Content-Type, Authorization, X-API-Key, X-SSE-TOKEN, X-SSE-DEVICE, X-SSE-ID, Last-Event-ID";
+    static final String ALLOWED_HEADERS = "Content-Type, Authorization, X-API-Key, X-SSE-TOKEN, X-SSE-DEVICE, X-SSE-ID, Last-Event-ID, Idempotency-Key";
 
     /** No origin allowed: for answers the server gives before it knows the request (a timed-out head). */
     static final Cors NONE = new Cors(List.of());

@@ -15,6 +15,9 @@ import java.util.Map;
  * {@code limits.max_header_bytes} on an HTTP/2 stream, as the HTTP/1.1 decoder applies it: a request whose path, or
  * whose headers, are longer is marked failed the way that decoder marks one, and the router answers 413 with the
  * envelope on that stream alone. Counted as HTTP/1.1 counts them: {@code name: value} and its line end per header.
+ * More than {@value #MAX_FIELDS} header fields are refused the same way: with HPACK a field the connection indexed
+ * costs one byte to send again, and a stream could otherwise hold thousands of them, each an object of the node's
+ * heap, until its body timed out, a thousand streams to a connection.
  *
  * <p>Netty's own bound, the header list size the node advertises, is {@link #advertised} so that it lies above this
  * one: past Netty's bound a stream gets a bare 431, and past a quarter more the whole connection ends, with every
@@ -24,6 +27,8 @@ final class Http2HeaderLimit extends ChannelInboundHandlerAdapter {
     static final String NAME = "h2-header-limit";
     /** What Netty's bound is at least: above the header sizes that common proxies forward (Envoy's 60 KiB). */
     private static final int LEAST_ADVERTISED = 64 * 1024;
+    /** Far more than browsers and proxies send (some twenty to forty). */
+    static final int MAX_FIELDS = 200;
 
     private final int maxHeaderBytes;
 
@@ -45,6 +50,9 @@ final class Http2HeaderLimit extends ChannelInboundHandlerAdapter {
             } else if (headerBytes(request.headers()) > maxHeaderBytes) {
                 request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
                         "the headers are longer than " + maxHeaderBytes + " bytes")));
+            } else if (fieldCount(request.headers()) > MAX_FIELDS) {
+                request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
+                        "more than " + MAX_FIELDS + " header fields")));
             }
         }
         ctx.fireChannelRead(msg);
@@ -60,6 +68,17 @@ final class Http2HeaderLimit extends ChannelInboundHandlerAdapter {
             }
         }
         return bytes;
+    }
+
+    /** How many header fields the request had; not the ones the HTTP/2 codec adds for the stream. */
+    static int fieldCount(HttpHeaders headers) {
+        int fields = 0;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            if (!isConversionHeader(it.next().getKey())) {
+                fields++;
+            }
+        }
+        return fields;
     }
 
     private static boolean isConversionHeader(CharSequence name) {

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -20,7 +21,9 @@ import java.util.ArrayDeque;
  * read brought in. One per HTTP/1.1 connection, on its event loop, between the codec and the request timeouts (whose
  * body deadline starts when a request goes on, as the rest of its body is read only then);
  * it leaves the pipeline when an answer opens an SSE stream (requests pipelined behind that one are dropped: the
- * stream owns the connection) or when the connection moves to HTTP/2.
+ * stream owns the connection) or when the connection moves to HTTP/2. An answer that ends the connection
+ * ({@code Connection: close}) ends what is passed on too: requests pipelined behind it are dropped unrun, as HTTP
+ * requires (a send behind it would be published with no answer, and sent again by a client that retries).
  */
 final class PipelinedRequests extends ChannelDuplexHandler {
     static final String NAME = "pipelined-requests";
@@ -34,11 +37,17 @@ final class PipelinedRequests extends ChannelDuplexHandler {
     /** Passing messages on now: an answer completed meanwhile lets the running loop go on, not a second one. */
     private boolean passing;
     private boolean readingPaused;
+    /** An answer that closes the connection was written: nothing read after its request goes on. */
+    private boolean ended;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof HttpObject message)) {
             ctx.fireChannelRead(msg);
+            return;
+        }
+        if (ended) {
+            ReferenceCountUtil.release(msg);
             return;
         }
         waiting.add(message);
@@ -55,6 +64,10 @@ final class PipelinedRequests extends ChannelDuplexHandler {
             ctx.write(msg, promise);
             ctx.pipeline().remove(this); // the head of an SSE stream
             return;
+        }
+        if (!HttpUtil.isKeepAlive(response)) {
+            ended = true;
+            releaseWaiting();
         }
         ChannelPromise written = promise.unvoid();
         ctx.write(msg, written);
@@ -79,7 +92,7 @@ final class PipelinedRequests extends ChannelDuplexHandler {
                     inFlight = false;
                 }
                 HttpObject next = waiting.peek();
-                if (next == null || (next instanceof HttpRequest && inFlight) || ctx.isRemoved()) {
+                if (next == null || (next instanceof HttpRequest && (inFlight || ended)) || ctx.isRemoved()) {
                     break;
                 }
                 waiting.poll();

@@ -21,7 +21,11 @@ public final class SseStream {
 
     private final Channel channel;
     private final SseFraming framing;
-    private volatile long lastWriteMillis = System.currentTimeMillis();
+    /**
+     * When the stream last wrote, on the monotonic clock: a wall clock stepped back (NTP, a resumed VM) would hold
+     * the heartbeats back for as long as the step, and proxies would cut quiet streams meanwhile.
+     */
+    private volatile long lastWriteNanos = System.nanoTime();
     private boolean dirty;
     private boolean tooSlow;
     /** {@link #close()} ended the body: nothing may follow its end (on HTTP/1.1, the last chunk). */
@@ -93,9 +97,14 @@ public final class SseStream {
         return HeartbeatTimeout.timedOut(channel);
     }
 
-    /** Wall-clock time of the last write; read by other threads for presence info. */
+    /** Wall-clock time of the last write, as of now; read by other threads for presence info. */
     public long lastWriteMillis() {
-        return lastWriteMillis;
+        return System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastWriteNanos);
+    }
+
+    /** Whether nothing was written since {@code sinceNanos} ({@link System#nanoTime}): a heartbeat is due. */
+    public boolean silentSince(long sinceNanos) {
+        return lastWriteNanos - sinceNanos <= 0;
     }
 
     /**
@@ -136,7 +145,7 @@ public final class SseStream {
         if (!isOpen()) {
             return;
         }
-        boolean behind = !channel.isWritable();
+        boolean behind = behind();
         if (sharedBody.readableBytes() <= COPIED_BODY_BYTES) {
             write(framing.own(SseFrames.withId(channel.alloc(), id, sharedBody)));
         } else {
@@ -154,7 +163,7 @@ public final class SseStream {
     }
 
     public void writeHeartbeat() {
-        boolean behind = isOpen() && !channel.isWritable();
+        boolean behind = isOpen() && behind();
         write(framing.heartbeat());
         closeIfBehind(behind);
         flush();
@@ -186,7 +195,22 @@ public final class SseStream {
         }
         channel.write(framed, channel.voidPromise());
         dirty = true;
-        lastWriteMillis = System.currentTimeMillis();
+        lastWriteNanos = System.nanoTime();
+    }
+
+    /**
+     * Whether the client has not read what it was sent: the unsent bytes are past the high water mark once what was
+     * written and not flushed yet (a loop's turn writes all it has, then flushes once) has been offered to the socket.
+     * Unflushed bytes count towards the mark, and a burst of messages in one turn would drop clients that read.
+     */
+    private boolean behind() {
+        if (channel.isWritable()) {
+            return false;
+        }
+        if (dirty) {
+            flush();
+        }
+        return !channel.isWritable();
     }
 
     /**

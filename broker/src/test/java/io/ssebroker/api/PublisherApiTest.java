@@ -452,7 +452,7 @@ class PublisherApiTest {
             assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo(ORIGIN);
             assertThat(preflight.header("Access-Control-Allow-Methods")).contains("GET").contains("POST");
             assertThat(preflight.header("Access-Control-Allow-Headers").toLowerCase(Locale.ROOT))
-                    .contains("content-type").contains("x-api-key").contains("authorization");
+                    .contains("content-type").contains("x-api-key").contains("authorization").contains("idempotency-key");
 
             Answer eventsPreflight = cors.api().send("OPTIONS", "/events", Map.of("Origin", ORIGIN,
                     "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "last-event-id"));

@@ -47,6 +47,31 @@ class ConnectionControlTest {
         }
     }
 
+    /**
+     * A client whose connection was left half-open comes back with its cursor, and that new connection ends before
+     * the client kept its first id (its answer lost on the way): the client comes back with the same cursor once more,
+     * and is let in, not refused as the connection it replaced would be.
+     */
+    @Test
+    void aClientThatCameBackWithItsCursorAndLostTheAnswerIsLetInAgain() {
+        SseClient first = node.connect("u-lost", "d-lost");
+        String cursor = first.nextOfType("sys_connected").id();
+        try {
+            try (SseClient second = node.connect("u-lost", "d-lost", cursor)) {
+                second.nextOfType("sys_connected");
+                assertThat(first.readUntilClosed(Duration.ofSeconds(5))).extracting(Event::event)
+                        .containsExactly("sys_extrude_offline");
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                try (SseClient again = node.connect("u-lost", "d-lost", cursor)) {
+                    return again.status() == 200;
+                }
+            });
+        } finally {
+            first.close();
+        }
+    }
+
     @Test
     void kickEndsTheStreamsAndRefusesEarlierTokensAndCursorsWith204() {
         String token = node.token("u-kick", "d-kick");

@@ -225,6 +225,41 @@ class WebhookCallbackTest {
         }
     }
 
+    /**
+     * Offlines held for the grace fill the backlog (a crowd lost its connections at once): the onlines of those who
+     * come back still take them back, rather than being dropped for want of room, which would post the offlines of
+     * users who are online.
+     */
+    @Test
+    void onlinesTakeBackTheHeldOfflinesOfAFullBacklog() {
+        try (WebhookReceiver receiver = WebhookReceiver.start();
+             TestNode node = node(receiver, Map.of("callback.offline_grace", "3", "callback.queue_size", "4"))) {
+            List<String> users = List.of("u-crowd-1", "u-crowd-2");
+            for (String uid : users) {
+                try (SseClient client = node.connect(uid, "d-" + uid)) {
+                    client.nextOfType("sys_connected");
+                    assertThat(receiver.next(2)).extracting(Call::event).containsExactly("user_online", "device_online");
+                    await("answered").atMost(Duration.ofSeconds(2))
+                            .until(() -> PrometheusText.scrape(node).value("sse_broker_webhook_queue") == 2.0 * users.indexOf(uid));
+                }
+            }
+            await("the four offlines held, the backlog full").atMost(Duration.ofSeconds(2))
+                    .until(() -> PrometheusText.scrape(node).value("sse_broker_webhook_queue") == 4.0);
+            List<SseClient> back = new ArrayList<>();
+            try {
+                for (String uid : users) {
+                    SseClient client = node.connect(uid, "d-" + uid);
+                    back.add(client);
+                    client.nextOfType("sys_connected");
+                }
+                assertThat(receiver.within(Duration.ofMillis(3500))).as("every offline taken back, past the grace").isEmpty();
+                assertThat(PrometheusText.scrape(node).value("sse_broker_webhook_suppressed_total")).isEqualTo(4.0);
+            } finally {
+                back.forEach(SseClient::close);
+            }
+        }
+    }
+
     @Test
     void aFullBacklogDropsChangesAndNeverDelaysTheStreams() {
         CountDownLatch release = new CountDownLatch(1);

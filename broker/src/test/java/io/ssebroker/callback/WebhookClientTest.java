@@ -153,6 +153,33 @@ class WebhookClientTest {
         }
     }
 
+    /** A server that answers and then sends its body for ever (a streaming endpoint) holds no connection past the timeout. */
+    @Test
+    void anAnswersBodyThatNeverEndsIsCutOffAfterTheTimeout() {
+        client = new WebhookClient(loop, 500, WebhookClient.IDLE_MILLIS, WebhookClient::jvmTls, null);
+        CompletableFuture<Long> cutOffAfterMillis = new CompletableFuture<>();
+        try (ScriptedServer server = new ScriptedServer((index, in, out) -> {
+            readRequest(in);
+            out.write(answer("200 OK", "Transfer-Encoding: chunked"));
+            long start = System.nanoTime();
+            try {
+                while (!cutOffAfterMillis.isDone()) {
+                    out.write("1\r\nx\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(50);
+                }
+            } catch (IOException closed) {
+                cutOffAfterMillis.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })) {
+            assertThat(post(server.url())).isEqualTo(new Outcome(200, null));
+            assertThat(cutOffAfterMillis.orTimeout(10, TimeUnit.SECONDS).join()).isBetween(400L, 5_000L);
+            assertThat(CompletableFuture.supplyAsync(client::openConnections, loop).join()).isZero();
+        }
+    }
+
     @Test
     void hostNamesAreResolved() {
         // a deadline past the C library's resolver timeouts: a machine whose DNS does not answer fails the lookup too

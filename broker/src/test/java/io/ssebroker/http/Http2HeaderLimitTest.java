@@ -50,6 +50,19 @@ class Http2HeaderLimitTest {
     }
 
     @Test
+    void tooManyHeaderFieldsAreMarkedThoughTheyAreShort() {
+        HttpRequest many = request("/healthz", null);
+        for (int i = 0; i <= Http2HeaderLimit.MAX_FIELDS; i++) {
+            many.headers().add("a", "");
+        }
+        EmbeddedChannel channel = new EmbeddedChannel(new Http2HeaderLimit(64 * 1024));
+        channel.writeInbound(many);
+        HttpRequest out = channel.readInbound();
+        assertThat(out.decoderResult().cause()).isInstanceOf(TooLongFrameException.class).hasMessageContaining("fields");
+        channel.finish();
+    }
+
+    @Test
     void nettysOwnBoundLiesWellAboveTheLimit() {
         assertThat(Http2HeaderLimit.advertised(16 * 1024)).isEqualTo(64 * 1024);
         assertThat(Http2HeaderLimit.advertised(1 << 20)).isEqualTo(4L << 20);

@@ -65,6 +65,24 @@ class PipeliningTest {
         }
     }
 
+    /** A request pipelined behind one whose answer closes the connection is not run: it would have no answer. */
+    @Test
+    void nothingPipelinedBehindAnAnswerThatClosesTheConnectionIsRun() throws Exception {
+        try (TestNode node = TestNode.start();
+             SseClient client = node.connect("u-closing", "d-closing");
+             RawConnection connection = new RawConnection(node.port())) {
+            client.nextOfType("sys_connected");
+            String body = "uid=u-closing&data=unanswered";
+            String answers = connection.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                    + "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).read(Duration.ofSeconds(2));
+            assertThat(answers.split("HTTP/1\\.1 ", -1)).as("one answer: %s", answers).hasSize(2);
+            assertThat(connection.closedByServer()).isTrue();
+            node.api().send(Map.of("uid", "u-closing", "data", "after"));
+            assertThat(client.nextOfType("message").data()).as("the pipelined send was not run").isEqualTo("after");
+        }
+    }
+
     /**
      * Answers left unread, then the head of a request whose body never comes: the late body's 408 could not leave
      * before the unread answers, and the connection is closed all the same, not held with no timer left.

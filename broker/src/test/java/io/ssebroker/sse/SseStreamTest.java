@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.ssebroker.testing.Outbound;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +48,26 @@ class SseStreamTest {
         assertThat(largeBody.refCnt()).isEqualTo(1);
         smallBody.release();
         largeBody.release();
+    }
+
+    /**
+     * Bytes written and not flushed yet count towards the unsent-bytes cap: a burst written in one turn of the loop
+     * is offered to the socket before the client is judged, and a client that reads it all is not dropped.
+     */
+    @Test
+    void aBurstPastTheCapBeforeItsFlushDropsNoClientThatReads() {
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1024, 2048));
+        ByteBuf body = SseFrames.body(channel.alloc(), null, "z".repeat(1000));
+        try {
+            for (int i = 1; i <= 5; i++) {
+                stream.writeShared(new TextId("c." + i), body);
+            }
+        } finally {
+            body.release();
+        }
+        assertThat(stream.closedForSlowness()).isFalse();
+        stream.flush();
+        assertThat(Outbound.text(channel)).contains("id: c.1\n").contains("id: c.5\n");
     }
 
     @Test
