@@ -164,6 +164,34 @@ public final class TokenService {
         if (dots != 2) {
             throw new TokenException("token is not a signed JWT (three parts joined by dots)");
         }
+        int start = 0;
+        for (int part = 0; part < 3; part++) {
+            int end = part < 2 ? token.indexOf('.', start) : token.length();
+            if (!canonicalBase64Url(token, start, end)) {
+                throw new TokenException("token is not a signed JWT (a part is not in canonical base64url)");
+            }
+            start = end + 1;
+        }
+    }
+
+    /**
+     * Whether the base64url text between {@code start} and {@code end} is the one encoding of its bytes: its last
+     * character carries bits past the last byte (two when the length leaves three characters over, four when it
+     * leaves two), which the decoder ignores, so that they must be zero, or a token would have four or sixteen
+     * spellings, each verified and remembered apart. A length that leaves one character over encodes no byte.
+     */
+    private static boolean canonicalBase64Url(String text, int start, int end) {
+        int over = (end - start) % 4;
+        if (over == 0) {
+            return true;
+        }
+        if (over == 1) {
+            return false;
+        }
+        char last = text.charAt(end - 1);
+        int value = last >= 'A' && last <= 'Z' ? last - 'A' : last >= 'a' && last <= 'z' ? last - 'a' + 26
+                : last >= '0' && last <= '9' ? last - '0' + 52 : last == '-' ? 62 : 63;
+        return (value & (over == 2 ? 0x0f : 0x03)) == 0;
     }
 
     private VerifiedToken verifyAnew(String token, long now) throws TokenException {

@@ -15,11 +15,16 @@ final class VerifiedTokenCache {
     private record Entry(VerifiedToken token, long validUntilMillis) {
     }
 
+    /**
+     * The two generations, replaced together: a reader that took them before a clear puts what it promotes into maps
+     * that the clear has dropped, where it does no harm (two maps read and written apart could let an entry read
+     * from the old generation before a clear be promoted into the young one after it, to outlive the clear).
+     */
+    private record Generations(Map<String, Entry> young, Map<String, Entry> old) {
+    }
+
     private final int generationSize;
-    private volatile Map<String, Entry> young = new ConcurrentHashMap<>();
-    private volatile Map<String, Entry> old = new ConcurrentHashMap<>();
-    /** How many times the cache was cleared; counted before the maps are replaced (see {@link #get}). */
-    private volatile int clears;
+    private volatile Generations generations = new Generations(new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
 
     VerifiedTokenCache(int generationSize) {
         this.generationSize = generationSize;
@@ -27,51 +32,39 @@ final class VerifiedTokenCache {
 
     /** The verified token, or null when it is not known or has expired. */
     VerifiedToken get(String token, long nowMillis) {
-        Entry entry = young.get(token);
+        Generations current = generations;
+        Entry entry = current.young().get(token);
         if (entry == null) {
-            int clearsBefore = clears;
-            entry = old.get(token);
+            entry = current.old().get(token);
             if (entry != null) {
-                Map<String, Entry> into = put(token, entry); // used again: it stays another generation
-                if (clears != clearsBefore) {
-                    // Cleared since it was read (the keys changed): the entry may have gone into the young map that
-                    // replaced the cleared ones, where it would outlive the clear. Counted before the maps are
-                    // replaced, so a clear not seen here replaced them after this put, which went to the old ones.
-                    into.remove(token, entry);
-                    return null;
-                }
+                put(current, token, entry); // used again: it stays another generation
             }
         }
         return entry == null || nowMillis > entry.validUntilMillis() ? null : entry.token();
     }
 
     void put(String token, VerifiedToken verified, long validUntilMillis) {
-        put(token, new Entry(verified, validUntilMillis));
+        put(generations, token, new Entry(verified, validUntilMillis));
     }
 
-    /** Returns the map the entry was put in. */
-    private Map<String, Entry> put(String token, Entry entry) {
-        Map<String, Entry> current = young;
-        current.put(token, entry);
-        if (current.size() > generationSize) {
+    private void put(Generations current, String token, Entry entry) {
+        current.young().put(token, entry);
+        if (current.young().size() > generationSize) {
             synchronized (this) {
-                if (young == current) {
-                    old = current;
-                    young = new ConcurrentHashMap<>();
+                if (generations == current) {
+                    generations = new Generations(new ConcurrentHashMap<>(), current.young());
                 }
             }
         }
-        return current;
     }
 
     /** Forgets everything: the keys that verified these tokens changed. */
     synchronized void clear() {
-        clears++;
-        young = new ConcurrentHashMap<>();
-        old = new ConcurrentHashMap<>();
+        generations = new Generations(new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
     }
 
     int size() {
-        return young.size() + old.size();
+        Generations current = generations;
+        return current.young().size() + current.old().size();
     }
 }

@@ -50,6 +50,12 @@ public final class Broker implements EngineListener {
     private static final long KICK_WAIT_MILLIS = 5000;
     private static final String ENDED = "connection was ended by a kick or a newer connection";
     private static final String SHUTTING_DOWN = "node is shutting down; connect to another node";
+    /**
+     * How long a connection that resumed the cursor of the one it replaced may end and still have that one's end
+     * taken back: its client may not have kept a newer id by then. As long as the Redis engine keeps what a
+     * registration replaced.
+     */
+    private static final long RESUMED_TAKE_BACK_MILLIS = 60_000;
 
     private final Engine engine;
     private final String nodeAddress;
@@ -201,11 +207,29 @@ public final class Broker implements EngineListener {
 
     /** Undoes a registration whose stream was never opened: its presence goes, a device it replaced comes back. */
     private void unregisterNeverOpened(DeviceSession session, Registration registration, String reason) {
-        connectionCount.decrementAndGet();
-        engine.unregister(session, reason);
+        removePresence(session, reason);
         if (registration.replaced() != null) {
             engine.takeBackReplaced(session, registration.replaced());
         }
+    }
+
+    /**
+     * Removes a registered session's presence, and counts it out of the node's connections once the removal is
+     * pending: a drain that sees no connection left then waits for the removal.
+     */
+    private CompletableFuture<Boolean> removePresence(DeviceSession session, String reason) {
+        CompletableFuture<Boolean> removal;
+        try {
+            removal = engine.unregister(session, reason).exceptionally(error -> {
+                log.warn("could not remove presence of device {}: {}", session.device(), unavailable(error));
+                return false;
+            });
+            pendingRemovals.add(removal);
+        } finally {
+            connectionCount.decrementAndGet();
+        }
+        removal.whenComplete((removed, error) -> pendingRemovals.remove(removal));
+        return removal;
     }
 
     /**
@@ -243,7 +267,14 @@ public final class Broker implements EngineListener {
                         return;
                     }
                     String reset = unknownCursor ? Replay.UNKNOWN_CURSOR : replay.resetReason();
-                    connection.start(retryDelays.streamMillis(), replay, reset);
+                    try {
+                        connection.start(retryDelays.streamMillis(), replay, reset);
+                    } catch (RuntimeException e) {
+                        // never left replaying for good (no heartbeats, nothing flushed): the client comes back
+                        log.error("starting the stream of device {} failed", connection.device(), e);
+                        connection.stream.close();
+                        return;
+                    }
                     if (reset != null) {
                         metrics.reset(reset);
                     }
@@ -308,25 +339,13 @@ public final class Broker implements EngineListener {
                     connection.session.uid(), connection.device());
         }
         log.debug("disconnected uid={} device={} reason={}", connection.session.uid(), connection.device(), reason);
-        CompletableFuture<Boolean> removal;
-        try {
-            removal = engine.unregister(connection.session, reason).exceptionally(error -> {
-                log.warn("could not remove presence of device {}: {}", connection.device(), unavailable(error));
-                return false;
-            });
-            pendingRemovals.add(removal);
-        } finally {
-            // Counted out only once its removal is pending: a drain that sees no connection then waits for it.
-            connectionCount.decrementAndGet();
-        }
-        removal.whenComplete((removed, error) -> {
-            pendingRemovals.remove(removal);
-            connection.leftPresence.complete(null);
-        });
+        removePresence(connection.session, reason).whenComplete((removed, error) -> connection.leftPresence.complete(null));
         // Its client still holds the cursor of the connection it replaced (it never had this one, or it came with that
-        // cursor and may not have read this one's yet); unless a newer connection or a kick ended it, that one's end
-        // is taken back.
-        if ((!wentLive || resumesReplaced) && replaced != null && !StateChange.EXTRUDE_OFFLINE.equals(reason)
+        // cursor and may not have kept this one's yet, as within a minute); unless a newer connection or a kick ended
+        // it, that one's end is taken back.
+        boolean resumedLately = resumesReplaced
+                && System.currentTimeMillis() - connection.session.loginTimeMillis() < RESUMED_TAKE_BACK_MILLIS;
+        if ((!wentLive || resumedLately) && replaced != null && !StateChange.EXTRUDE_OFFLINE.equals(reason)
                 && !StateChange.KICK_OFFLINE.equals(reason)) {
             engine.takeBackReplaced(connection.session, replaced);
         }

@@ -115,31 +115,24 @@ public final class WebhookDispatcher implements StateChangeListener {
             return;
         }
         // An online may take back an offline held for the grace, which makes room rather than taking it: it is
-        // counted once it is known not to (else a backlog full of held offlines, a crowd that lost its connections
-        // at once, would drop the onlines of those coming back, and post their offlines after the grace).
-        boolean countedLater = graceNanos > 0 && isOnline(change.kind());
-        if (!countedLater && !admitted(receipt)) {
-            return;
-        }
-        try {
-            dispatcher.execute(() -> accept(change, receipt, countedLater));
-        } catch (RejectedExecutionException closed) { // stopped meanwhile
-            if (!countedLater) {
-                backlog.decrementAndGet();
-            }
-            dropped();
-        }
-    }
-
-    /** Counts one more change in the backlog, or drops it (finished: nobody posts it) when the backlog is full. */
-    private boolean admitted(ChangeReceipt receipt) {
-        if (backlog.incrementAndGet() > queueSize) {
+        // counted at once, past the bound too, and judged against the bound once it is known not to (else a backlog
+        // full of held offlines, a crowd that lost its connections at once, would drop the onlines of those coming
+        // back, and post their offlines after the grace).
+        boolean mayTakeBack = graceNanos > 0 && isOnline(change.kind());
+        if (mayTakeBack) {
+            backlog.incrementAndGet();
+        } else if (backlog.incrementAndGet() > queueSize) {
             backlog.decrementAndGet();
             dropped();
             receipt.finished();
-            return false;
+            return;
         }
-        return true;
+        try {
+            dispatcher.execute(() -> accept(change, receipt, mayTakeBack));
+        } catch (RejectedExecutionException closed) { // stopped meanwhile
+            backlog.decrementAndGet();
+            dropped();
+        }
     }
 
     /**
@@ -179,20 +172,23 @@ public final class WebhookDispatcher implements StateChangeListener {
         }
     }
 
-    /** @param countedLater the change is not counted in the backlog yet: it may take back a held offline */
-    private void accept(StateChange change, ChangeReceipt receipt, boolean countedLater) {
+    /** @param mayTakeBack an online counted past the bound: it stays only if it takes a held offline back or fits */
+    private void accept(StateChange change, ChangeReceipt receipt, boolean mayTakeBack) {
         if (stopped) {
             return;
         }
         long now = System.nanoTime();
         UidBacklog held = backlogs.get(change.uid());
-        PendingChange takenBack = held != null && graceNanos > 0 && isOnline(change.kind()) ? held.takeBack(change, now) : null;
-        if (takenBack == null && countedLater && !admitted(receipt)) {
+        PendingChange takenBack = mayTakeBack && held != null ? held.takeBack(change, now) : null;
+        if (takenBack == null && mayTakeBack && backlog.get() > queueSize) {
+            backlog.decrementAndGet();
+            dropped();
+            receipt.finished();
             return;
         }
         UidBacklog uidBacklog = held != null ? held : backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
         if (takenBack != null) {
-            backlog.addAndGet(countedLater ? -1 : -2);
+            backlog.addAndGet(-2);
             takenBack.receipt().finished();
             receipt.finished();
             meters.suppressed.increment();

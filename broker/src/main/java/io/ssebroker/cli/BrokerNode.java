@@ -64,7 +64,10 @@ public final class BrokerNode implements AutoCloseable {
         this.publisherAuth = new PublisherAuth(config.auth().apiKeys());
     }
 
-    /** The token service of these settings; keys that cannot be read or loaded are a configuration error. */
+    /**
+     * The token service of these settings; keys that cannot be read or decoded are a configuration error (a key
+     * server that does not answer is not: {@link io.ssebroker.auth.JwksUnreachableException}).
+     */
     static TokenService tokenService(BrokerConfig.Jwt jwt) {
         try {
             return new TokenService(jwt);

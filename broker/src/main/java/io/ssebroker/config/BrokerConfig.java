@@ -39,7 +39,12 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
 
         /** True when the secret is shorter than the hash of the algorithm (32 bytes for HS256). */
         public boolean weakSecret() {
-            return secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Integer.parseInt(algorithm.substring(2)) / 8;
+            return secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < hashBytes(algorithm);
+        }
+
+        /** The length of the hash of an HMAC algorithm (HS256: 32 bytes), which its secret needs to resist guessing. */
+        public static int hashBytes(String algorithm) {
+            return Integer.parseInt(algorithm.substring(2)) / 8;
         }
     }
 
@@ -125,8 +130,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         String secret = v.string("jwt.secret");
         boolean generated = secret.isEmpty();
         if (generated) {
-            // as long as the algorithm's hash (HS512: 64 bytes), which a secret needs to resist guessing
-            byte[] random = new byte[Math.max(MIN_SECRET_BYTES, Integer.parseInt(algorithm.substring(2)) / 8)];
+            byte[] random = new byte[Math.max(MIN_SECRET_BYTES, Jwt.hashBytes(algorithm))];
             new SecureRandom().nextBytes(random);
             secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         }

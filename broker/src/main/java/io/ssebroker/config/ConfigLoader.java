@@ -80,7 +80,7 @@ public final class ConfigLoader {
                     + "address in a forwarding header; list the proxies' addresses");
         }
         if (config.jwt().weakSecret()) {
-            warnings.add("jwt.secret is shorter than " + Integer.parseInt(config.jwt().algorithm().substring(2)) / 8
+            warnings.add("jwt.secret is shorter than " + BrokerConfig.Jwt.hashBytes(config.jwt().algorithm())
                     + " bytes, the length " + config.jwt().algorithm() + " needs to resist guessing; set a longer one");
         }
         return new LoadedConfig(config, values, file, warnings);

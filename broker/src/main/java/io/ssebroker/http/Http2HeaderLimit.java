@@ -3,7 +3,7 @@ package io.ssebroker.http;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -29,6 +29,8 @@ final class Http2HeaderLimit extends ChannelInboundHandlerAdapter {
     private static final int LEAST_ADVERTISED = 64 * 1024;
     /** Far more than browsers and proxies send (some twenty to forty). */
     static final int MAX_FIELDS = 200;
+    private static final HttpConversionUtil.ExtensionHeaderNames[] CONVERSION_HEADERS =
+            HttpConversionUtil.ExtensionHeaderNames.values();
 
     private final int maxHeaderBytes;
 
@@ -44,45 +46,36 @@ final class Http2HeaderLimit extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
-            if (request.uri().length() > maxHeaderBytes) {
-                request.setDecoderResult(DecoderResult.failure(new TooLongHttpLineException(
-                        "the path is longer than " + maxHeaderBytes + " bytes")));
-            } else if (headerBytes(request.headers()) > maxHeaderBytes) {
-                request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
-                        "the headers are longer than " + maxHeaderBytes + " bytes")));
-            } else if (fieldCount(request.headers()) > MAX_FIELDS) {
-                request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
-                        "more than " + MAX_FIELDS + " header fields")));
+            TooLongFrameException refused = refusal(request);
+            if (refused != null) {
+                request.setDecoderResult(DecoderResult.failure(refused));
             }
         }
         ctx.fireChannelRead(msg);
     }
 
-    /** The headers' size as HTTP/1.1 lines; not the ones the HTTP/2 codec adds for the stream (x-http2-...). */
-    static long headerBytes(HttpHeaders headers) {
-        long bytes = 0;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> header = it.next();
-            if (!isConversionHeader(header.getKey())) {
-                bytes += header.getKey().length() + 2 + header.getValue().length() + 2;
-            }
+    /** Why the request's head is refused, as the HTTP/1.1 decoder says it, or null; the headers in one pass. */
+    private TooLongFrameException refusal(HttpRequest request) {
+        if (request.uri().length() > maxHeaderBytes) {
+            return new TooLongHttpLineException("the path is longer than " + maxHeaderBytes + " bytes");
         }
-        return bytes;
-    }
-
-    /** How many header fields the request had; not the ones the HTTP/2 codec adds for the stream. */
-    static int fieldCount(HttpHeaders headers) {
+        long bytes = 0;
         int fields = 0;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-            if (!isConversionHeader(it.next().getKey())) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = request.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> header = it.next();
+            if (!isConversionHeader(header.getKey())) { // not the ones the HTTP/2 codec adds for the stream
+                bytes += header.getKey().length() + 2 + header.getValue().length() + 2;
                 fields++;
             }
         }
-        return fields;
+        if (bytes > maxHeaderBytes) {
+            return new TooLongHttpHeaderException("the headers are longer than " + maxHeaderBytes + " bytes");
+        }
+        return fields > MAX_FIELDS ? new TooLongHttpHeaderException("more than " + MAX_FIELDS + " header fields") : null;
     }
 
     private static boolean isConversionHeader(CharSequence name) {
-        for (HttpConversionUtil.ExtensionHeaderNames extension : HttpConversionUtil.ExtensionHeaderNames.values()) {
+        for (HttpConversionUtil.ExtensionHeaderNames extension : CONVERSION_HEADERS) {
             if (extension.text().contentEqualsIgnoreCase(name)) {
                 return true;
             }

@@ -131,8 +131,11 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
             case CLIENT_SCRIPT -> responder.send(HttpResponseStatus.OK, clientScript.content(), clientScript.contentType());
             case OPENAPI -> responder.send(HttpResponseStatus.OK, openApi.content(), openApi.contentType());
             case "/healthz" -> responder.success("ok");
-            case "/readyz" -> readiness.check().thenAccept(notReady -> notReady.ifPresentOrElse(
-                    reason -> responder.failure(503, "not ready: " + reason), () -> responder.success("ready")));
+            case "/readyz" -> {
+                boolean publisher = publisherRefusal(ctx, request) == null; // told the cause too
+                readiness.check().thenAccept(notReady -> notReady.ifPresentOrElse(reason -> responder.failure(503,
+                        "not ready: " + (publisher ? reason.detailed() : reason.reason())), () -> responder.success("ready")));
+            }
             case "/metrics" -> {
                 checkPublisherAuth(ctx, request);
                 metrics.scrape().whenComplete((text, error) -> {
@@ -222,15 +225,20 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
      * on this host).
      */
     private void checkPublisherAuth(ChannelHandlerContext ctx, FullHttpRequest request) {
-        boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers())
-                && !ForwardedConnection.seen(ctx.channel())
-                && !foreignPages.isForeign(request.headers(), overTls(ctx.channel()));
-        Integer refused = publisherAuth.check(apiKey(request), local);
+        Integer refused = publisherRefusal(ctx, request);
         if (refused != null) {
             throw refused == 401 ? new ApiException(401, "API key missing or not valid (X-API-Key or Authorization: Bearer)")
                     : new ApiException(403, "publisher API is served to local clients only (loopback, not through a proxy,"
                             + " not from another site's page) when auth.api_keys is empty");
         }
+    }
+
+    /** The status the publisher API refuses this request with (401 or 403), or null when it is served. */
+    private Integer publisherRefusal(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean local = clientAddress.isLocal((InetSocketAddress) ctx.channel().remoteAddress(), request.headers())
+                && !ForwardedConnection.seen(ctx.channel())
+                && !foreignPages.isForeign(request.headers(), overTls(ctx.channel()));
+        return publisherAuth.check(apiKey(request), local);
     }
 
     /** Whether the request came over TLS: on its own connection, or on the HTTP/2 connection of its stream. */

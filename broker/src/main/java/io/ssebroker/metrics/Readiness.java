@@ -16,20 +16,32 @@ import java.util.concurrent.TimeoutException;
  * checks costs the engine one round trip.
  */
 public final class Readiness {
+    /**
+     * Why the node is not ready: a reason anyone may be told, and what caused it (null when nothing more is known),
+     * which may name internal addresses or users (a Redis error, a user's channel under repair): told to publishers
+     * alone.
+     */
+    public record NotReady(String reason, String cause) {
+        /** The reason, with its cause when there is one. */
+        public String detailed() {
+            return cause == null ? reason : reason + ": " + cause;
+        }
+    }
+
     private final Engine engine;
     private final Duration deadline;
     private volatile boolean draining;
-    private CompletableFuture<Optional<String>> probe;
+    private CompletableFuture<Optional<NotReady>> probe;
 
     public Readiness(Engine engine, Duration deadline) {
         this.engine = engine;
         this.deadline = deadline;
     }
 
-    /** Completes with empty when ready, else with the reason the node is not. Never fails. */
-    public CompletableFuture<Optional<String>> check() {
+    /** Completes with empty when ready, else with why the node is not. Never fails. */
+    public CompletableFuture<Optional<NotReady>> check() {
         if (draining) {
-            return CompletableFuture.completedFuture(Optional.of("draining: the node is shutting down"));
+            return CompletableFuture.completedFuture(Optional.of(new NotReady("draining: the node is shutting down", null)));
         }
         synchronized (this) {
             if (probe == null || probe.isDone()) {
@@ -44,7 +56,7 @@ public final class Readiness {
         draining = true;
     }
 
-    private CompletableFuture<Optional<String>> canary() {
+    private CompletableFuture<Optional<NotReady>> canary() {
         CompletableFuture<Void> roundTrip;
         try {
             // A copy: the deadline must not complete the engine's own future.
@@ -56,14 +68,14 @@ public final class Readiness {
                 .handle((done, error) -> error == null ? Optional.empty() : Optional.of(reason(error)));
     }
 
-    private String reason(Throwable error) {
+    private NotReady reason(Throwable error) {
         Throwable cause = Failures.cause(error);
         if (cause instanceof TimeoutException) {
-            return "engine canary not received back within " + deadline.toMillis() + " ms";
+            return new NotReady("engine canary not received back within " + deadline.toMillis() + " ms", null);
         }
         if (cause instanceof EngineUnavailableException) {
-            return "engine unavailable: " + cause.getMessage();
+            return new NotReady("engine unavailable", cause.getMessage());
         }
-        return "engine check failed: " + cause;
+        return new NotReady("engine check failed", cause.toString());
     }
 }

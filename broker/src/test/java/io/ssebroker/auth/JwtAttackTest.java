@@ -124,6 +124,23 @@ class JwtAttackTest {
         assertRefused(bearer(hmacNode, device, tampered));
     }
 
+    /**
+     * The last character of a base64url part may carry bits past the part's last byte, which a decoder ignores: with
+     * them set the same token has other spellings, each verified and remembered apart. Only the canonical one passes.
+     */
+    @Test
+    void aSpellingWithBitsSetPastTheLastByteIsRefused() {
+        String device = device();
+        String token = hs256(claims("u-spelling", device, inSeconds(600)), TestNode.SECRET);
+        assertThat(token.length() - token.lastIndexOf('.') - 1).as("43 characters: 2 bits past the 32 bytes").isEqualTo(43);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char last = token.charAt(token.length() - 1);
+        char respelt = alphabet.charAt(alphabet.indexOf(last) | 1); // the same 32 bytes, one unused bit set
+        assertThat(respelt).isNotEqualTo(last);
+        assertAccepted(bearer(hmacNode, device, token));
+        assertRefused(bearer(hmacNode, device, token.substring(0, token.length() - 1) + respelt));
+    }
+
     @Test
     void tamperedPayloadIsRefused() {
         String device = device();

@@ -135,9 +135,12 @@ class KickDuringRegistrationTest {
             }
         });
         assertThat(broker.drain(0)).as("the registration is still pending").isFalse();
+        engine.holdRemovals();
         engine.answerRegistrations();
         channel.runPendingTasks();
         assertThat(refusals).containsExactly("node is shutting down; connect to another node (retry true)");
+        assertThat(broker.awaitDetached(100)).as("the drain waits for the removal of its presence").isFalse();
+        engine.answerRemovals();
         assertThat(broker.awaitDetached(5000)).as("nothing left to drain").isTrue();
         assertThat(engine.device("d").join()).as("the device is not left online").isEmpty();
     }
@@ -147,9 +150,13 @@ class KickDuringRegistrationTest {
     }
 
 
-    /** The memory engine, whose registrations are answered only when the test says so (they are made at once). */
+    /**
+     * The memory engine, whose registrations (and, once asked, removals) are answered only when the test says so
+     * (they are made at once).
+     */
     private static final class HeldRegistrations extends ForwardingEngine {
         private final CompletableFuture<Void> answer = new CompletableFuture<>();
+        private volatile CompletableFuture<Void> removalsAnswered = CompletableFuture.completedFuture(null);
 
         HeldRegistrations(Engine engine) {
             super(engine);
@@ -157,6 +164,20 @@ class KickDuringRegistrationTest {
 
         void answerRegistrations() {
             answer.complete(null);
+        }
+
+        void holdRemovals() {
+            removalsAnswered = new CompletableFuture<>();
+        }
+
+        void answerRemovals() {
+            removalsAnswered.complete(null);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
+            CompletableFuture<Boolean> made = super.unregister(session, reason);
+            return removalsAnswered.thenCompose(answered -> made);
         }
 
         @Override

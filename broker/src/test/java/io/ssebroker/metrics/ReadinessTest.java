@@ -27,14 +27,16 @@ class ReadinessTest {
     void notReadyWhenTheEngineCannotBeReached() throws Exception {
         Readiness readiness = new Readiness(engine(() -> CompletableFuture.failedFuture(
                 new EngineUnavailableException("connection refused", null))), Duration.ofSeconds(2));
-        assertThat(readiness.check().get(1, TimeUnit.SECONDS)).contains("engine unavailable: connection refused");
+        assertThat(readiness.check().get(1, TimeUnit.SECONDS)).contains(
+                new Readiness.NotReady("engine unavailable", "connection refused"));
     }
 
     @Test
     void notReadyWhenTheCanaryDoesNotComeBackInTimeAndTheEnginesFutureIsLeftAlone() throws Exception {
         CompletableFuture<Void> lost = new CompletableFuture<>();
         Readiness readiness = new Readiness(engine(() -> lost), Duration.ofMillis(100));
-        assertThat(readiness.check().get(2, TimeUnit.SECONDS)).contains("engine canary not received back within 100 ms");
+        assertThat(readiness.check().get(2, TimeUnit.SECONDS).map(Readiness.NotReady::detailed))
+                .contains("engine canary not received back within 100 ms");
         assertThat(lost).isNotDone();
     }
 
@@ -43,8 +45,8 @@ class ReadinessTest {
         CompletableFuture<Void> first = new CompletableFuture<>();
         Readiness readiness = new Readiness(engine(() -> pings.get() == 1 ? first : CompletableFuture.completedFuture(null)),
                 Duration.ofSeconds(2));
-        CompletableFuture<Optional<String>> a = readiness.check();
-        CompletableFuture<Optional<String>> b = readiness.check();
+        CompletableFuture<Optional<Readiness.NotReady>> a = readiness.check();
+        CompletableFuture<Optional<Readiness.NotReady>> b = readiness.check();
         assertThat(pings).hasValue(1);
         first.complete(null);
         assertThat(a.get(1, TimeUnit.SECONDS)).isEmpty();
@@ -57,7 +59,8 @@ class ReadinessTest {
     void notReadyOnceDrainingStarted() throws Exception {
         Readiness readiness = new Readiness(engine(() -> CompletableFuture.completedFuture(null)), Duration.ofSeconds(2));
         readiness.startDraining();
-        assertThat(readiness.check().get(1, TimeUnit.SECONDS)).contains("draining: the node is shutting down");
+        assertThat(readiness.check().get(1, TimeUnit.SECONDS).map(Readiness.NotReady::detailed))
+                .contains("draining: the node is shutting down");
         assertThat(pings).as("no canary while draining").hasValue(0);
     }
 

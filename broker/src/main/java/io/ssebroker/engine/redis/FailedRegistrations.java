@@ -93,16 +93,16 @@ final class FailedRegistrations {
                 : CompletableFuture.completedFuture(false);
         presence.takeBackEnded(session).thenCombine(givenBack, (takenBack, deviceGivenBack) -> {
             if (takenBack != null && failure.restoresReplaced()) {
-                log.info("connection {} of user {} did not go live after replacing connection {}: that one's presence "
+                log.info("connection {} of user {} ended before its client could have kept it, after replacing connection {}: that one's presence "
                         + "is written again if it is still open, and it may come back", session.nonce(), session.uid(),
                         takenBack.nonce());
                 restorePresence.accept(takenBack, session.nonce());
             } else if (takenBack != null) {
-                log.info("connection {} of user {} did not go live after replacing connection {}: that one may come "
+                log.info("connection {} of user {} ended before its client could have kept it, after replacing connection {}: that one may come "
                         + "back", session.nonce(), session.uid(), takenBack.nonce());
             }
             if (deviceGivenBack) {
-                log.info("connection {} of user {} did not go live after taking device {} from another user: the "
+                log.info("connection {} of user {} ended before its client could have kept it, after taking device {} from another user: the "
                         + "device is that user's again", session.nonce(), session.uid(), session.device());
             }
             return null;

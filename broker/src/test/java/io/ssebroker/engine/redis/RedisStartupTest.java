@@ -32,6 +32,23 @@ class RedisStartupTest {
         }
     }
 
+    /** The cause may name internal addresses (or a user's channel under repair): publishers alone are told it. */
+    @Test
+    void whyTheNodeIsNotReadyIsToldInFullToPublishersAlone() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        String key = "publisher-key-of-the-startup-test";
+        try (RedisServers redis = RedisServers.standaloneNotStarted();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1",
+                     "auth.api_keys", key))) {
+            Api.Answer anyone = node.api().get("/readyz", Map.of());
+            assertThat(anyone.status()).isEqualTo(503);
+            assertThat(anyone.msg()).isEqualTo("not ready: engine unavailable");
+            Api.Answer publisher = node.api().get("/readyz", Map.of(), Map.of("X-API-Key", key));
+            assertThat(publisher.status()).isEqualTo(503);
+            assertThat(publisher.msg()).startsWith("not ready: engine unavailable: ").contains("Redis");
+        }
+    }
+
     @Test
     void aNodeStartedWhileTheClusterIsStillFormingBecomesReadyWhenItHasFormed() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
