@@ -11,7 +11,17 @@ record WebhookOrigin(boolean tls, String host, int port) {
     /** The origin of an {@code http://} or {@code https://} URL with a host (the config checks both at start). */
     static WebhookOrigin of(URI url) {
         boolean tls = "https".equalsIgnoreCase(url.getScheme());
-        return new WebhookOrigin(tls, url.getHost(), url.getPort() >= 0 ? url.getPort() : tls ? 443 : 80);
+        int defaultPort = tls ? 443 : 80;
+        if (url.getHost() != null) {
+            return new WebhookOrigin(tls, url.getHost(), url.getPort() >= 0 ? url.getPort() : defaultPort);
+        }
+        // A name that is no Internet host name, which java.net.URI then leaves unparsed: a container's service name
+        // with an underscore (hook_rx), which Docker's DNS resolves all the same.
+        String authority = url.getRawAuthority();
+        String hostAndPort = authority.substring(authority.lastIndexOf('@') + 1);
+        int colon = hostAndPort.lastIndexOf(':');
+        return colon < 0 ? new WebhookOrigin(tls, hostAndPort, defaultPort)
+                : new WebhookOrigin(tls, hostAndPort.substring(0, colon), Integer.parseInt(hostAndPort.substring(colon + 1)));
     }
 
     /** The host to resolve and to check the server's certificate against: an IPv6 literal without its brackets. */

@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** The immutable, validated configuration of one node. */
 public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits limits, Auth auth, Http http,
@@ -121,6 +122,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     private static final int MIN_SECRET_BYTES = 32;
     /** go-sse-broker accepted short secrets; shorter than this is refused, shorter than the hash only warned about. */
     private static final int MIN_ACCEPTED_SECRET_BYTES = 8;
+    /** A host and port that name no Internet host (a container's service name with an underscore: hook_rx:8080). */
+    private static final Pattern NAMED_HOST = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(:[0-9]{1,5})?");
 
     static BrokerConfig from(ConfigValues v) {
         String algorithm = v.string("jwt.algorithm").trim().toUpperCase(Locale.ROOT);
@@ -277,6 +280,12 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         }
     }
 
+    /** Whether the URL, which {@link URI} parsed without a host, names one all the same (its authority). */
+    private static boolean namedHost(URI uri) {
+        String authority = uri.getRawAuthority();
+        return authority != null && NAMED_HOST.matcher(authority.substring(authority.lastIndexOf('@') + 1)).matches();
+    }
+
     private static void checkHttpUrl(String key, String url) {
         if (url.isEmpty()) {
             return;
@@ -284,7 +293,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         try {
             URI uri = new URI(url);
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if ((scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null) {
+            if ((scheme.equals("http") || scheme.equals("https")) && (uri.getHost() != null || namedHost(uri))) {
                 return;
             }
         } catch (URISyntaxException e) {

@@ -450,6 +450,23 @@ class ConfigLoaderTest {
                 .hasMessageContaining("http:// or https://");
     }
 
+    /** A container's service name with an underscore is a host a webhook may have; credentials never reach the error. */
+    @Test
+    void aWebhookHostWithAnUnderscoreIsTakenAndARefusedAddressIsShownWithoutItsCredentials() throws IOException {
+        Path named = write("""
+                [callback]
+                url = "http://hook:hidden-password@hook_rx:8080/h?key=hidden-key"
+                """);
+        assertThat(load(named).config().callback().url()).isEqualTo("http://hook:hidden-password@hook_rx:8080/h?key=hidden-key");
+        Path hostless = write("""
+                [callback]
+                url = "http://hook:hidden-password@/h?key=hidden-key"
+                """);
+        assertThatThrownBy(() -> load(hostless)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("callback.url").hasMessageContaining("with a host")
+                .hasMessageNotContaining("hidden-password").hasMessageNotContaining("hidden-key");
+    }
+
     @Test
     void aTableWhereAListBelongsIsRefusedWithoutEchoingIt() throws IOException {
         Path file = write("""
