@@ -192,12 +192,12 @@ public final class Broker implements EngineListener {
                     return;
                 }
                 DeviceSession replaced = registration.replaced();
-                // Without a cursor, the connection starts where its registration was written: a message sent once
-                // the device counted as online (a greeting on the device-online callback) is never before it.
                 // A client that came back with the cursor of the connection it replaces is that connection's client
                 // (that one was left half-open): should this one end before the client has read its first id, the
                 // client comes back with that cursor again, and must not find it refused.
                 boolean resumesReplaced = replaced != null && replaced.nonce().equals(resumedNonce);
+                // Without a cursor, the connection starts where its registration was written: a message sent once
+                // the device counted as online (a greeting on the device-online callback) is never before it.
                 attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order,
                                 replaced == null ? null : replaced.nonce()), replaced, resumesReplaced,
                         Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
