@@ -73,7 +73,6 @@ final class PublicKeys {
         return message == null ? "" : message.replace(url, RedactedUrl.of(url));
     }
 
-
     private static PublicKey decode(byte[] der) {
         for (String algorithm : List.of("RSA", "EC", "Ed25519")) {
             try {

@@ -178,15 +178,17 @@ public final class WebhookDispatcher implements StateChangeListener {
             return;
         }
         long now = System.nanoTime();
-        UidBacklog held = backlogs.get(change.uid());
-        PendingChange takenBack = mayTakeBack && held != null ? held.takeBack(change, now) : null;
+        UidBacklog uidBacklog = backlogs.get(change.uid());
+        PendingChange takenBack = mayTakeBack && uidBacklog != null ? uidBacklog.takeBack(change, now) : null;
         if (takenBack == null && mayTakeBack && backlog.get() > queueSize) {
             backlog.decrementAndGet();
             dropped();
             receipt.finished();
             return;
         }
-        UidBacklog uidBacklog = held != null ? held : backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
+        if (uidBacklog == null) {
+            uidBacklog = backlogs.computeIfAbsent(change.uid(), uid -> new UidBacklog());
+        }
         if (takenBack != null) {
             backlog.addAndGet(-2);
             takenBack.receipt().finished();

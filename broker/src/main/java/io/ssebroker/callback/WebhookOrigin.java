@@ -1,5 +1,6 @@
 package io.ssebroker.callback;
 
+import io.ssebroker.config.RedactedUrl;
 import java.net.URI;
 
 /**
@@ -17,8 +18,7 @@ record WebhookOrigin(boolean tls, String host, int port) {
         }
         // A name that is no Internet host name, which java.net.URI then leaves unparsed: a container's service name
         // with an underscore (hook_rx), which Docker's DNS resolves all the same.
-        String authority = url.getRawAuthority();
-        String hostAndPort = authority.substring(authority.lastIndexOf('@') + 1);
+        String hostAndPort = RedactedUrl.hostAndPort(url.getRawAuthority());
         int colon = hostAndPort.lastIndexOf(':');
         return colon < 0 ? new WebhookOrigin(tls, hostAndPort, defaultPort)
                 : new WebhookOrigin(tls, hostAndPort.substring(0, colon), Integer.parseInt(hostAndPort.substring(colon + 1)));

@@ -180,9 +180,6 @@ public final class Main implements Callable<Integer> {
     static final class CheckConfig implements Callable<Integer> {
         private static final Set<String> SECRETS = Set.of("jwt.secret", "redis.password", "auth.api_keys",
                 "callback.secret");
-        /** Addresses that may carry credentials in their user info or query: shown without those. */
-        private static final Set<String> URLS = Set.of("jwt.jwks_url", "callback.url", "callback.user_online",
-                "callback.user_offline", "callback.device_online", "callback.device_offline");
 
         @Mixin
         ConfigOptions options;
@@ -239,7 +236,7 @@ public final class Main implements Callable<Integer> {
             if (SECRETS.contains(path) && value != null && !value.toString().isEmpty() && !"[]".equals(value.toString())) {
                 return "\"<set>\"";
             }
-            if (URLS.contains(path) && value instanceof String url) {
+            if (BrokerConfig.URL_KEYS.contains(path) && value instanceof String url) { // shown without credentials
                 value = RedactedUrl.of(url);
             }
             if (value instanceof String s) {

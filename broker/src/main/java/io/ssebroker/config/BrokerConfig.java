@@ -116,7 +116,8 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     private static final Set<String> LOG_LEVELS = Set.of("error", "warn", "info", "debug", "trace");
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> CLIENT_ADDRESS_HEADERS = Set.of("auto", "forwarded", "x-forwarded-for", "x-real-ip");
-    private static final List<String> CALLBACK_URL_KEYS = List.of("callback.url", "callback.user_online",
+    /** The keys whose values are http(s) URLs, which may carry credentials in their user info or query. */
+    public static final List<String> URL_KEYS = List.of("jwt.jwks_url", "callback.url", "callback.user_online",
             "callback.user_offline", "callback.device_online", "callback.device_offline");
     private static final Set<String> MINTING_ALGORITHMS = Set.of("HS256", "HS384", "HS512");
     private static final int MIN_SECRET_BYTES = 32;
@@ -177,10 +178,9 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
         if (!LOG_FORMATS.contains(logFormat)) {
             throw ConfigException.invalid("log.format", v.string("log.format"), "must be text or json");
         }
-        for (String key : CALLBACK_URL_KEYS) {
+        for (String key : URL_KEYS) {
             checkHttpUrl(key, v.string(key).trim());
         }
-        checkHttpUrl("jwt.jwks_url", v.string("jwt.jwks_url").trim());
         checkTlsFiles(v.string("http.tls_cert").trim(), v.string("http.tls_key").trim());
         List<AddressRange> trustedProxies = new java.util.ArrayList<>();
         for (String proxy : v.list("http.trusted_proxies")) {
@@ -283,7 +283,7 @@ public record BrokerConfig(Server server, Jwt jwt, Redis redis, Sse sse, Limits 
     /** Whether the URL, which {@link URI} parsed without a host, names one all the same (its authority). */
     private static boolean namedHost(URI uri) {
         String authority = uri.getRawAuthority();
-        return authority != null && NAMED_HOST.matcher(authority.substring(authority.lastIndexOf('@') + 1)).matches();
+        return authority != null && NAMED_HOST.matcher(RedactedUrl.hostAndPort(authority)).matches();
     }
 
     private static void checkHttpUrl(String key, String url) {

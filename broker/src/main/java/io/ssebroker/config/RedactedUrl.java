@@ -22,10 +22,14 @@ public final class RedactedUrl {
             if (uri.getScheme() == null || authority == null) {
                 return "<not a URL>";
             }
-            return uri.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1)
-                    + (uri.getRawPath() == null ? "" : uri.getRawPath());
+            return uri.getScheme() + "://" + hostAndPort(authority) + (uri.getRawPath() == null ? "" : uri.getRawPath());
         } catch (URISyntaxException e) {
             return "<not a URL>";
         }
+    }
+
+    /** The host and port of a URL's raw authority: what follows its user info, which may hold credentials. */
+    public static String hostAndPort(String rawAuthority) {
+        return rawAuthority.substring(rawAuthority.lastIndexOf('@') + 1);
     }
 }
