@@ -16,7 +16,8 @@ public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSes
         REVOKED,
         /**
          * The connection was ended before its registration was answered: a newer connection of the device replaced it
-         * (a registration that Redis ran again after a reconnect finds that).
+         * (a registration that Redis ran again after a reconnect finds that), or another user's registration took the
+         * device while this one registered.
          */
         ENDED
     }

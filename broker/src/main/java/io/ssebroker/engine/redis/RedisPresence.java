@@ -163,7 +163,8 @@ final class RedisPresence {
                         CompletableFuture<Ownership> owned = takeOwnership(session, maxDevicesPerUser);
                         return namingTakenOnFailure(owned, owned.thenCompose(ownership -> ownership.noRoom()
                                 ? CompletableFuture.completedFuture(TOO_MANY_DEVICES)
-                                : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), Run.NEW)));
+                                : confirmingOwner(session, runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false,
+                                        ownership.taken(), Run.NEW))));
                     });
         }
         return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
@@ -180,7 +181,8 @@ final class RedisPresence {
                     .thenCombine(ready, (ownership, listening) -> ownership)
                     .thenCompose(ownership -> ownership.noRoom()
                             ? unindex(session).thenApply(unindexed -> TOO_MANY_DEVICES)
-                            : runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false, ownership.taken(), Run.NEW)));
+                            : confirmingOwner(session, runRegister(session, maxDevicesPerUser, ADMITTED_BEFORE, false,
+                                    ownership.taken(), Run.NEW))));
         });
     }
 
@@ -196,6 +198,26 @@ final class RedisPresence {
             throw new CompletionException(ownership == null ? Failures.cause(notOwned)
                     : FailedAfterRemoving.naming(ownership.taken(), error));
         }));
+    }
+
+    /**
+     * The presence script of a registration that took its device ran apart from the take (on Redis Cluster always, on
+     * a single Redis once the device was another user's): another user's registration may have taken the device in
+     * between, and its removal of this user's session then found no entry yet. The owner, read once the entry is
+     * written, tells: still this user (or no owner left), and any later take finds the entry; another user, and this
+     * registration lost the device to a newer one: it takes its entry out, as that take would have, and is answered
+     * as ended. The connections its script replaced are ended either way.
+     */
+    private CompletableFuture<Registered> confirmingOwner(DeviceSession session, CompletableFuture<Registered> steps) {
+        return steps.thenCompose(registered -> registered.outcome() != Registration.Outcome.ACCEPTED
+                ? CompletableFuture.completedFuture(registered)
+                : namingRemovedOnFailure(registered.removed(), commands.get(keys.deviceOwner(session.device()))
+                        .toCompletableFuture()
+                        .thenCompose(owner -> owner == null || owner.equals(session.uid())
+                                ? CompletableFuture.completedFuture(registered)
+                                : unregister(session, StateChange.EXTRUDE_OFFLINE).thenApply(removed -> new Registered(
+                                        Registration.Outcome.ENDED, false, registered.replaced(), registered.alsoTaken(),
+                                        registered.userOffset())))));
     }
 
     /** The steps after a presence script, failed naming the connection whose entry the script removed, if any. */

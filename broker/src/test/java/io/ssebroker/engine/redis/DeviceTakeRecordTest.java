@@ -9,10 +9,16 @@ import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -271,6 +277,92 @@ class DeviceTakeRecordTest {
                 awaitOwner(servers, device, took, true);
             } finally {
                 engine.close();
+            }
+        }
+    }
+
+    /**
+     * Two users register one device at once on a Redis Cluster: the first one's take of the device is done, its
+     * presence script waits (writes are paused on the shard of its node's index, which it writes first), and the
+     * second one takes the device from it and registers meanwhile; its removal of the first user's session finds none
+     * yet. The first registration, when its script runs, finds the device taken: it ends, and the device stays online
+     * under the second user only.
+     */
+    @Test
+    void ofTwoUsersRegisteringOneDeviceAtOnceTheLaterTakeKeepsIt() {
+        try (RedisServers servers = RedisServers.cluster()) {
+            RedisEngine first = null;
+            RedisEngine second = null;
+            try {
+                // the first node's index must be on a shard that nothing else of this case writes to
+                List<String> nodes = new ArrayList<>();
+                RedisServers.Server listing = servers.ownerOf(servers.slotOf(KEYS.onlineUsers()));
+                first = startedIndexingAway(servers, "127.0.0.1:7001", nodes, listing);
+                RedisServers.Server paused = indexShard(servers, nodes.get(nodes.size() - 1));
+                second = startedIndexingAway(servers, "127.0.0.1:7002", nodes, paused);
+                String device = keyedAwayFrom(servers, paused, KEYS::deviceOwner, "d-");
+                String firstUid = keyedAwayFrom(servers, paused, KEYS::userPresence, "u-first-");
+                String secondUid = keyedAwayFrom(servers, paused, KEYS::userPresence, "u-second-");
+
+                paused.cli("CLIENT", "PAUSE", "3000", "WRITE");
+                CompletableFuture<Registration> racing =
+                        first.register(session(firstUid, device, "k-first"), 4, System.currentTimeMillis());
+                RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
+                await().atMost(Duration.ofSeconds(2)).until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(firstUid));
+                Registration later = second.register(session(secondUid, device, "k-second"), 4, System.currentTimeMillis())
+                        .get(2, TimeUnit.SECONDS);
+                assertThat(later.accepted()).isTrue();
+                assertThat(racing.isDone()).as("the first registration still waits for its shard").isFalse();
+
+                assertThat(racing.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Registration.Outcome.ENDED);
+                assertThat(first.userDevices(firstUid).join()).as("the user that lost the device").isEmpty();
+                assertThat(second.device(device).join()).map(DeviceSession::uid).contains(secondUid);
+                assertThat(owners.cli("GET", KEYS.deviceOwner(device)).trim()).isEqualTo(secondUid);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            } finally {
+                if (first != null) {
+                    first.close();
+                }
+                if (second != null) {
+                    second.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * An engine started as the node at {@code address} whose index of its sessions is not on {@code away}'s shard
+     * (engines whose random node id puts it there are closed again); the ids of the nodes started are added to
+     * {@code nodes}, the kept one's last.
+     */
+    private static RedisEngine startedIndexingAway(RedisServers servers, String address, List<String> nodes,
+                                                   RedisServers.Server away) {
+        RedisServers.Server listing = servers.ownerOf(servers.slotOf(KEYS.nodes()));
+        while (true) {
+            RedisEngine engine = TestEngines.started(servers, address);
+            String node = await().atMost(Duration.ofSeconds(10)).until(() -> Arrays.stream(listing.cli("SMEMBERS", KEYS.nodes())
+                            .split("\n")).map(String::trim).filter(id -> !id.isEmpty() && !nodes.contains(id)).findFirst().orElse(null),
+                    Objects::nonNull);
+            nodes.add(node);
+            if (indexShard(servers, node) != away) {
+                return engine;
+            }
+            engine.close();
+        }
+    }
+
+    private static RedisServers.Server indexShard(RedisServers servers, String node) {
+        return servers.ownerOf(servers.slotOf(KEYS.nodeDevices(node)));
+    }
+
+    /** A name of this prefix whose key is on another shard than {@code away}. */
+    private static String keyedAwayFrom(RedisServers servers, RedisServers.Server away, Function<String, String> key,
+                                        String prefix) {
+        while (true) {
+            String name = prefix + UUID.randomUUID();
+            if (servers.ownerOf(servers.slotOf(key.apply(name))) != away) {
+                return name;
             }
         }
     }
