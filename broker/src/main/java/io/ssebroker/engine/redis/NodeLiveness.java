@@ -33,6 +33,7 @@ final class NodeLiveness {
     private static final String QUEUES_CHANGES = "queues_changes";
 
     private final RedisClusterAsyncCommands<String, String> commands;
+    private final ScriptRunner scripts;
     private final RedisKeys keys;
     private final RedisPresence presence;
     private final String node;
@@ -59,11 +60,12 @@ final class NodeLiveness {
      * @param revived     run when this node finds it had been cleared as dead by a peer (it stalled)
      * @param nodeCleared run when this node cleared the devices of a node that stopped beating
      */
-    NodeLiveness(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, RedisPresence presence, String nodeId,
-                 String address, String version, long startTimeMillis, long beatMillis, Runnable revived,
-                 Runnable nodeCleared) {
+    NodeLiveness(RedisClusterAsyncCommands<String, String> commands, ScriptRunner scripts, RedisKeys keys,
+                 RedisPresence presence, String nodeId, String address, String version, long startTimeMillis,
+                 long beatMillis, Runnable revived, Runnable nodeCleared) {
         this.nodeCleared = nodeCleared;
         this.commands = commands;
+        this.scripts = scripts;
         this.keys = keys;
         this.presence = presence;
         this.node = nodeId;
@@ -252,7 +254,7 @@ final class NodeLiveness {
                 return CompletableFuture.completedFuture(null); // not expired: lost, or written without a time to live
             }
             expiresAt.remove(member);
-            return commands.set(keys.nodeClearLock(member), node, SetArgs.Builder.nx().px(beatMillis * BEATS_TO_LIVE))
+            return commands.set(keys.nodeClearLock(member), node, SetArgs.Builder.nx().px(lockMillis()))
                     .toCompletableFuture()
                     .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null) : clear(member));
         }).whenComplete(RedisRouting.logFailure("clearing node " + member));
@@ -274,7 +276,7 @@ final class NodeLiveness {
                         log.warn("node {} stopped beating: took over {} presence changes it had not posted to its"
                                 + " webhook", member, posting);
                     }
-                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR);
+                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> holdLock(member));
                 })
                 .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
@@ -284,6 +286,21 @@ final class NodeLiveness {
                 .handle((removed, failure) -> markCleared(member).thenCompose(marked -> failure == null
                         ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.<Void>failedFuture(failure)))
                 .thenCompose(next -> next);
+    }
+
+    /** How long a survivor's lock on clearing a node holds from its last renewal: three beats. */
+    private long lockMillis() {
+        return beatMillis * BEATS_TO_LIVE;
+    }
+
+    /**
+     * Renews this node's lock on clearing a dead node while the clear goes on: a clear of many devices outlasts the
+     * lock's first three beats, and another survivor would start it again meanwhile. False when the lock was lost
+     * (this node stalled past it, and another took it): the clear stops, and that node's goes on from where it is.
+     */
+    private CompletableFuture<Boolean> holdLock(String member) {
+        return scripts.run(RedisScripts.Script.EXTEND_LOCK, new String[] {keys.nodeClearLock(member)}, node,
+                Long.toString(lockMillis())).thenApply(extended -> (Long) extended.get(0) == 1);
     }
 
     /**

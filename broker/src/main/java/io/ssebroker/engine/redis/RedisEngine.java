@@ -178,7 +178,7 @@ public final class RedisEngine implements Engine {
             recovery = new NodeRecovery(redis.commands, keys, presence, localSessions, registering::get, listener,
                     () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::endReplaced, sweep, redis::masters,
                     scheduler);
-            liveness = new NodeLiveness(redis.commands, keys, presence, nodeId, node, version, startTimeMillis,
+            liveness = new NodeLiveness(redis.commands, scripts, keys, presence, nodeId, node, version, startTimeMillis,
                     config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon);
             await(recovery.start(), timeoutMillis);
             long broadcastHead = StreamIds.toOffset(await(redis.commands.hget(keys.broadcastMeta(), "last"), timeoutMillis));

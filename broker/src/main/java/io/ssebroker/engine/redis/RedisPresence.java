@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -25,6 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +56,9 @@ final class RedisPresence {
             return all;
         }
     }
+
+    /** How many of a dead node's sessions its clear removes at once. */
+    private static final int CLEAR_PAGE = 1000;
 
     /** The issue time of a session's token that no kick can have revoked: a session restored after Redis lost it. */
     private static final long ADMITTED_BEFORE = Long.MAX_VALUE;
@@ -670,17 +675,39 @@ final class RedisPresence {
         return postings == null ? CompletableFuture.completedFuture(null) : postings.recordAgain();
     }
 
-    /** Clears every device a node had (it died without a goodbye); returns how many were removed. */
-    CompletableFuture<Integer> clearNode(String node, String reason) {
-        return commands.hvals(keys.nodeDevices(node)).toCompletableFuture().thenCompose(sessions -> {
-            List<CompletableFuture<DeviceSession>> removals = new ArrayList<>();
-            for (String json : sessions) {
+    /**
+     * Clears every device a node had (it died without a goodbye), a page of its index at a time: a page's entries leave
+     * the index once their removals are done, so that a clear that stops half-way leaves the rest to the next one,
+     * which removes nothing twice, and a survivor has no more than a page of removals in flight next to its own
+     * clients' work, however many devices the dead node had. Before each further page, {@code goOn} says whether the
+     * clear still may (its lock renewed); the clear stops, failed, when it may not. Returns how many were removed.
+     */
+    CompletableFuture<Integer> clearNode(String node, String reason, Supplier<CompletableFuture<Boolean>> goOn) {
+        return clearPage(node, reason, ScanCursor.INITIAL, 0, goOn);
+    }
+
+    private CompletableFuture<Integer> clearPage(String node, String reason, ScanCursor after, int removedBefore,
+                                                 Supplier<CompletableFuture<Boolean>> goOn) {
+        String index = keys.nodeDevices(node);
+        return commands.hscan(index, after, ScanArgs.Builder.limit(CLEAR_PAGE)).toCompletableFuture().thenCompose(page -> {
+            Map<String, String> sessions = page.getMap();
+            List<CompletableFuture<DeviceSession>> removals = new ArrayList<>(sessions.size());
+            for (String json : sessions.values()) {
                 DeviceSession session = SessionJson.read(json);
                 removals.add(remove(session.uid(), session.device(), session.nonce(), reason));
             }
             return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
-                    .thenCompose(done -> commands.del(keys.nodeDevices(node)).toCompletableFuture())
-                    .thenApply(deleted -> (int) removals.stream().filter(f -> f.join() != null).count());
+                    .thenCompose(done -> sessions.isEmpty() ? CompletableFuture.completedFuture(0L)
+                            : commands.hdel(index, sessions.keySet().toArray(String[]::new)).toCompletableFuture())
+                    .thenCompose(unindexed -> {
+                        int removed = removedBefore + (int) removals.stream().filter(f -> f.join() != null).count();
+                        if (page.isFinished()) {
+                            return CompletableFuture.completedFuture(removed);
+                        }
+                        return goOn.get().thenCompose(going -> going ? clearPage(node, reason, page, removed, goOn)
+                                : CompletableFuture.failedFuture(new IllegalStateException("stopped clearing node " + node
+                                        + " after " + removed + " devices: another node clears it now")));
+                    });
         });
     }
 

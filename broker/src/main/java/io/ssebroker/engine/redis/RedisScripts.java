@@ -29,7 +29,8 @@ final class RedisScripts implements ScriptRunner {
         REGISTER(PRESENCE_COMMON, "register.lua"), UNREGISTER(PRESENCE_COMMON, "unregister.lua"),
         DRAIN(PRESENCE_COMMON, "drain.lua"), TAKE_OWNER(TAKE_RECORD, "take-owner.lua"),
         GIVE_BACK_OWNER(TAKE_RECORD, "give-back-owner.lua"),
-        TAKE_BACK_ENDED("take-back-ended.lua"), TAKE_OVER_POSTINGS("take-over-postings.lua");
+        TAKE_BACK_ENDED("take-back-ended.lua"), TAKE_OVER_POSTINGS("take-over-postings.lua"),
+        EXTEND_LOCK("extend-lock.lua");
 
         final String source;
         final String sha;

@@ -1,0 +1,81 @@
+package io.ssebroker.engine.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.ssebroker.engine.DeviceSession;
+import io.ssebroker.engine.StateChange;
+import io.ssebroker.testing.RedisServers;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A survivor's clear of a dead node's devices, against a real Redis: it goes a page of the node's index at a time,
+ * asking before each further page whether it may go on (its lock still held), so that a clear of many devices
+ * neither floods the survivor nor runs twice; one stopped half-way leaves the rest, and only the rest, to the next.
+ * And the lock it holds is renewed only while it is the holder's.
+ */
+class DeadNodeClearTest {
+    private static final String DEAD = "127.0.0.1:7001~dead";
+    private static final int DEVICES = 2_500;
+
+    @Test
+    void aClearStoppedHalfWayLeavesTheRestToTheNextWhichRemovesNothingTwice() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisPresence dead = parts.presence(DEAD);
+            CompletableFuture.allOf(IntStream.range(0, DEVICES).mapToObj(i -> dead.register(
+                    new DeviceSession("u-" + i, "d-" + i, "k" + i, DEAD, "127.0.0.1:5555", System.currentTimeMillis()),
+                    4, System.currentTimeMillis(), CompletableFuture.completedFuture(null)))
+                    .toArray(CompletableFuture[]::new)).join();
+            RedisPresence survivor = parts.presence("127.0.0.1:7002~survivor");
+
+            AtomicInteger asked = new AtomicInteger();
+            assertThat(survivor.clearNode(DEAD, StateChange.INSTANCE_CLEAR, () -> {
+                asked.incrementAndGet();
+                return CompletableFuture.completedFuture(false);
+            })).as("stopped after its first page: its lock lost").failsWithin(Duration.ofSeconds(30));
+            assertThat(asked).hasValue(1);
+            int left = dead.nodeDeviceCount(DEAD).join();
+            assertThat(left).as("the first page left the index with its removals").isBetween(1, DEVICES - 1);
+            assertThat(survivor.userCount().join()).isEqualTo(left);
+
+            assertThat(survivor.clearNode(DEAD, StateChange.INSTANCE_CLEAR, () -> CompletableFuture.completedFuture(true))
+                    .join()).as("the next clear removes the rest").isEqualTo(left);
+            assertThat(dead.nodeDeviceCount(DEAD).join()).isZero();
+            assertThat(survivor.userCount().join()).isZero();
+            assertThat(survivor.userDevices("u-" + (DEVICES - 1)).join()).isEmpty();
+        }
+    }
+
+    @Test
+    void aLockIsRenewedOnlyWhileItIsTheHolders() {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisScripts scripts = new RedisScripts(parts.connections().commands);
+            RedisServers.Server server = redis.first();
+            server.cli("SET", "lock", "node-a", "PX", "1000");
+
+            assertThat(extend(scripts, "node-a")).isTrue();
+            assertThat(Long.parseLong(server.cli("PTTL", "lock").trim())).isGreaterThan(5_000);
+            assertThat(extend(scripts, "node-b")).as("another node's").isFalse();
+            assertThat(server.cli("GET", "lock").trim()).isEqualTo("node-a");
+
+            server.cli("DEL", "lock");
+            assertThat(extend(scripts, "node-a")).as("expired").isFalse();
+            assertThat(server.cli("EXISTS", "lock").trim()).isEqualTo("0");
+        }
+    }
+
+    private static boolean extend(RedisScripts scripts, String holder) {
+        List<Object> answer = scripts.run(RedisScripts.Script.EXTEND_LOCK, new String[] {"lock"}, holder, "10000").join();
+        return (Long) answer.get(0) == 1;
+    }
+}
