@@ -504,13 +504,17 @@ final class RedisPresence {
         String[] userKeys = {keys.userPresence(uid), keys.userOutbox(uid), keys.userHeldOfflines(uid)};
         String[] scriptKeys = !oneServer ? userKeys : nodeIndex == null ? append(userKeys, keys.onlineUsers())
                 : append(userKeys, keys.onlineUsers(), nodeIndex);
-        return scripts.run(RedisScripts.Script.UNREGISTER, scriptKeys,
+        // With a grace, the user is listed among the users with held offlines before the script may hold one: should
+        // this node die right after the script, any node takes the offline once the grace has passed (a listing with
+        // nothing held is dropped then). Listed after, it would be left held until the user's next connection.
+        CompletableFuture<?> listed = grace.millis() == 0 ? CompletableFuture.completedFuture(null)
+                : commands.zadd(keys.usersWithHeldOfflines(), (double) (now + grace.millis()), uid).toCompletableFuture();
+        return listed.thenCompose(listing -> scripts.run(RedisScripts.Script.UNREGISTER, scriptKeys,
                         device, nonce, reason, Long.toString(now), Long.toString(grace.millis()),
-                        changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid)
+                        changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid))
                 .thenCompose(result -> {
                     if ((Long) result.get(3) == 1) {
                         // Taken once the grace has passed: by this node, or by any node should this one stop first.
-                        commands.zadd(keys.usersWithHeldOfflines(), (double) (now + grace.millis()), uid);
                         grace.later(() -> report(uid));
                     }
                     DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
