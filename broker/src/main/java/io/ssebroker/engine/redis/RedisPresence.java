@@ -3,7 +3,6 @@ package io.ssebroker.engine.redis;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
@@ -86,14 +85,12 @@ final class RedisPresence {
      */
     private static final long TAKE_RECORD_MILLIS = TimeUnit.MINUTES.toMillis(2);
     /**
-     * A drain whose answer may have been lost is run again, after pauses that double from half a second up to four,
-     * for as long as the record of what a run took outlives the next run: the record is kept a minute, and a run is
-     * started only within half a minute of the first, so that it reaches Redis in time even if it waits out a command
-     * timeout of several seconds and a stalled Redis. An outage longer than that loses the changes taken.
+     * A drain whose answer may have been lost is run again (see {@link AnswerLostRetry}) for as long as the record of
+     * what a run took outlives the next run: the record is kept a minute, and a run is started only within half a
+     * minute of the first, so that it reaches Redis in time even if it waits out a command timeout of several seconds
+     * and a stalled Redis. An outage longer than that leaves the changes taken to this node's stop, or to a survivor.
      */
-    private static final long DRAIN_RETRY_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private static final long DRAIN_FIRST_PAUSE_MILLIS = 500;
-    private static final long DRAIN_LONGEST_PAUSE_MILLIS = 4_000;
+    private static final AnswerLostRetry DRAIN_RETRY = new AnswerLostRetry(TimeUnit.SECONDS.toMillis(30));
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
@@ -589,15 +586,8 @@ final class RedisPresence {
      */
     private CompletableFuture<List<Object>> take(String uid, AtomicBoolean unanswered) {
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
-        long firstRunNanos = System.nanoTime();
-        return drain(uid, request).exceptionallyCompose(error -> {
-            Throwable cause = Failures.cause(error);
-            if (cause instanceof RedisCommandExecutionException) {
-                return CompletableFuture.failedFuture(cause);
-            }
-            unanswered.set(true);
-            return drainAgain(uid, request, firstRunNanos, DRAIN_FIRST_PAUSE_MILLIS, cause);
-        });
+        return DRAIN_RETRY.run(() -> drain(uid, request), "taking the presence changes of user " + uid,
+                () -> unanswered.set(true), "what it took is not reported until this node stops");
     }
 
     /**
@@ -627,30 +617,6 @@ final class RedisPresence {
                 new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request),
                         keys.userPostings(uid)},
                 Long.toString(System.currentTimeMillis()), postings == null ? "" : postings.nodeId(), request);
-    }
-
-    /**
-     * Runs a take whose answer did not come again, after a pause, until an answer comes or the next run would start
-     * too late for the record of the first (see {@link #DRAIN_RETRY_WINDOW_NANOS}); the first rerun is always made,
-     * whatever the command timeout. Any failure of a rerun, an error answered by Redis included (LOADING, READONLY,
-     * BUSY while it recovers), says nothing of the first run, which may have taken the changes: it is run again.
-     */
-    private CompletableFuture<List<Object>> drainAgain(String uid, String request, long firstRunNanos, long pauseMillis,
-            Throwable lastFailure) {
-        boolean firstRerun = pauseMillis == DRAIN_FIRST_PAUSE_MILLIS;
-        if (!firstRerun && System.nanoTime() - firstRunNanos + TimeUnit.MILLISECONDS.toNanos(pauseMillis)
-                > DRAIN_RETRY_WINDOW_NANOS) {
-            log.warn("taking the presence changes of user {} got no answer for {} s: what it took is not reported", uid,
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - firstRunNanos));
-            return CompletableFuture.failedFuture(lastFailure);
-        }
-        log.warn("taking the presence changes of user {} got no answer ({}): asking again in {} ms", uid,
-                lastFailure.toString(), pauseMillis);
-        // paused: a dropped connection refuses commands until it is back
-        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS))
-                .thenCompose(paused -> drain(uid, request))
-                .exceptionallyCompose(error -> drainAgain(uid, request, firstRunNanos,
-                        Math.min(pauseMillis * 2, DRAIN_LONGEST_PAUSE_MILLIS), Failures.cause(error)));
     }
 
     /** Reports the held offlines whose grace has passed, of any user (their node may have stopped meanwhile). */

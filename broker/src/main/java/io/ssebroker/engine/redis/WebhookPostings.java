@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,9 @@ import org.slf4j.LoggerFactory;
  */
 final class WebhookPostings {
     private static final Logger log = LoggerFactory.getLogger(WebhookPostings.class);
+
+    /** A take-over's run again answers what the first renamed, however late: half a minute, as a drain's. */
+    private static final AnswerLostRetry TAKE_OVER_RETRY = new AnswerLostRetry(TimeUnit.SECONDS.toMillis(30));
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisScripts scripts;
@@ -152,14 +156,19 @@ final class WebhookPostings {
      * Takes over, and hands on, the changes a node that stopped had out for posting, and then what is queued in the
      * outboxes of the same users; completes with how many were taken over. A user whose take-over fails fails the
      * whole, and the caller tries again: the users read leave the node's set only once every one of them is done.
+     * A take-over whose answer does not come is run again at once (see {@link AnswerLostRetry}): its first run may
+     * have renamed the changes after this node, and a run by another survivor would not find them; a run again by
+     * this one answers them.
      */
     CompletableFuture<Integer> takeOver(String stopped) {
         return commands.smembers(keys.nodePostingUsers(stopped)).toCompletableFuture().thenCompose(uids -> {
             List<CompletableFuture<Integer>> users = new ArrayList<>();
             for (String uid : uids) {
                 users.add(open(uid)
-                        .thenCompose(recorded -> scripts.run(RedisScripts.Script.TAKE_OVER_POSTINGS,
-                                new String[] {keys.userPostings(uid)}, stopped, nodeId))
+                        .thenCompose(recorded -> TAKE_OVER_RETRY.run(() -> scripts.run(RedisScripts.Script.TAKE_OVER_POSTINGS,
+                                        new String[] {keys.userPostings(uid)}, stopped, nodeId),
+                                "taking over the presence changes of user " + uid + " that node " + stopped + " had not posted",
+                                () -> { }, "they are posted when this node stops"))
                         .thenCompose(entries -> {
                             int handed = handOn(uid, entries);
                             return takeQueued.apply(uid).thenApply(queued -> handed);

@@ -30,8 +30,9 @@ final class RedisTestConnections implements AutoCloseable {
 
     /** Connects to the servers with these settings besides their addresses (for example {@code redis.timeout}). */
     static RedisTestConnections open(RedisServers redis, Map<String, String> settings) {
-        Map<String, String> all = new HashMap<>(settings);
+        Map<String, String> all = new HashMap<>();
         all.put("redis.addrs", String.join(",", redis.addresses()));
+        all.putAll(settings);
         all.put("jwt.secret", "redis-test-connections-secret-of-32-bytes");
         BrokerConfig config = new ConfigLoader(Map.of()).load(Optional.empty(), all).config();
         ClientResources resources = DefaultClientResources.create();
