@@ -68,6 +68,9 @@ public final class SseBrokerClient {
 
     /** Publishes one message; the answer is the number of target devices online when it was accepted. */
     public CompletableFuture<Integer> sendAsync(Message message) {
+        if (message == null) {
+            return missing("message");
+        }
         return call("send", body(message), message.idempotencyKey() != null, JsonNode::asInt);
     }
 
@@ -81,9 +84,16 @@ public final class SseBrokerClient {
      * than its {@code limits.max_targets} uids plus devices together, a broadcast counting one.
      */
     public CompletableFuture<List<BatchResult>> sendBatchAsync(List<Message> messages) {
+        if (messages == null || messages.stream().anyMatch(Objects::isNull)) {
+            return missing("a message");
+        }
         List<Map<String, Object>> items = messages.stream().map(SseBrokerClient::body).toList();
         boolean allKeyed = messages.stream().allMatch(m -> m.idempotencyKey() != null);
         return call("send", items, allKeyed, result -> {
+            // an answer of another shape (a broker without batches: go-sse-broker) must not read as no results
+            if (!result.isArray() || result.size() != messages.size()) {
+                throw new IllegalStateException("a batch of " + messages.size() + " messages was answered " + result);
+            }
             List<BatchResult> results = new ArrayList<>();
             for (JsonNode item : result) {
                 results.add(new BatchResult(item.path("code").asInt(), item.path("msg").asText(),
@@ -101,6 +111,9 @@ public final class SseBrokerClient {
 
     /** Ends connections and revokes earlier tokens; the answer is the number of connections ended. Never retried. */
     public CompletableFuture<Integer> kickAsync(Kick kick) {
+        if (kick == null) {
+            return missing("kick");
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         putList(body, "uid", kick.uids());
         putList(body, "device", kick.devices());
@@ -142,6 +155,9 @@ public final class SseBrokerClient {
     // ---- presence -----------------------------------------------------------------------------------------------
 
     public CompletableFuture<DeviceInfo> deviceAsync(String device) {
+        if (device == null) {
+            return missing("device");
+        }
         return info(Map.of("device", device), DeviceInfo.class);
     }
 
@@ -150,6 +166,9 @@ public final class SseBrokerClient {
     }
 
     public CompletableFuture<UserInfo> userAsync(String uid) {
+        if (uid == null) {
+            return missing("uid");
+        }
         return info(Map.of("uid", uid), UserInfo.class);
     }
 
@@ -159,6 +178,9 @@ public final class SseBrokerClient {
 
     /** One node by its address ({@code host:port} as {@code /info} shows it). */
     public CompletableFuture<NodeInfo> nodeAsync(String address) {
+        if (address == null) {
+            return missing("address");
+        }
         return info(Map.of("address", address), NodeInfo.class);
     }
 
@@ -220,13 +242,11 @@ public final class SseBrokerClient {
         }
         Attempts attempts = new Attempts(request.build(), safeToRetry);
         CompletableFuture<T> call = new CompletableFuture<>();
-        // Cancelled (by its caller, or as a blocking call is interrupted), the call stops: the exchange in flight is
-        // aborted and no attempt follows.
-        call.whenComplete((value, error) -> {
-            if (call.isCancelled()) {
-                attempts.stop();
-            }
-        });
+        // Completed by its caller (cancelled, timed out with orTimeout, completed with a value of their own) or as a
+        // blocking call is interrupted, the call stops: the exchange in flight is aborted and no attempt follows. The
+        // caller has given up on it, and a retry landing later would act after that. Completed by its answer, there is
+        // nothing left to stop.
+        call.whenComplete((value, error) -> attempts.stop());
         attempts.next(maxRetries, retryBackoff).thenApply(answer -> {
             try {
                 return result.apply(answer);
@@ -303,7 +323,8 @@ public final class SseBrokerClient {
             if (cause == null) {
                 return CompletableFuture.completedFuture(result);
             }
-            boolean again = cause instanceof UnavailableException && (safeToRetry || notSent(cause.getCause()));
+            boolean again = cause instanceof UnavailableException unavailable
+                    && (safeToRetry || notSent(cause.getCause()) || notCarriedOut(unavailable.status()));
             if (!again || retriesLeft <= 0 || stopped) {
                 return CompletableFuture.failedFuture(cause);
             }
@@ -317,8 +338,22 @@ public final class SseBrokerClient {
         }
     }
 
+    /** An async call's argument that is null: a failed future, as the call's other failures, not a throw. */
+    private static <T> CompletableFuture<T> missing(String what) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException(what + " is null"));
+    }
+
     private static Throwable unwrapped(Throwable error) {
         return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    /**
+     * Statuses that say the request was refused before it was looked at, and may be sent again whatever it is: 429 (the
+     * broker's per-connection body budget of HTTP/2 or its per-address limits, or a proxy's rate limit) and 408 (the
+     * request did not arrive whole in time).
+     */
+    private static boolean notCarriedOut(int status) {
+        return status == 429 || status == 408;
     }
 
     /** No connection to the broker could be made: the request was not sent, and may be sent again whatever it is. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -244,6 +245,65 @@ class SseBrokerClientTest {
             assertThat(calls.get()).as("no attempt after the cancel").isZero();
         } finally {
             late.stop(0);
+        }
+    }
+
+    /** A call its caller gave up on (a timeout of its own) is not sent again either. */
+    @Test
+    void aCallTimedOutByItsCallerIsNotSentAgain() throws Exception {
+        int port = freePort();
+        SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + port))
+                .retryBackoff(Duration.ofMillis(1_000)).build();
+        CompletableFuture<Integer> kick = retrying.kickAsync(Kick.users("u")).orTimeout(200, TimeUnit.MILLISECONDS);
+        assertThatThrownBy(kick::join).hasCauseInstanceOf(TimeoutException.class);
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer late = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        late.createContext("/", exchange -> {
+            calls.incrementAndGet();
+            exchange.sendResponseHeaders(500, -1);
+            exchange.close();
+        });
+        late.start();
+        try {
+            Thread.sleep(2_500); // past every pause the retries would have taken
+            assertThat(calls.get()).as("no attempt after the caller's timeout").isZero();
+        } finally {
+            late.stop(0);
+        }
+    }
+
+    /**
+     * A 429 says that nothing was done (the broker's HTTP/2 body budget, its per-address limits, a proxy's rate
+     * limit): even a send without a key is sent again. An answer of another shape to a batch is an error, not an
+     * empty list of results; a null argument fails the future.
+     */
+    @Test
+    void aRefusalBeforeAnythingWasDoneIsRetriedAndAnAnswerOfAnotherShapeIsAnError() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer limited = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        limited.createContext("/", exchange -> {
+            boolean first = calls.incrementAndGet() % 2 == 1;
+            byte[] body = (first ? "{\"code\":429,\"msg\":\"too many\",\"micro\":1,\"result\":\"\"}"
+                    : "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":2}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(first ? 429 : 200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        limited.start();
+        try {
+            SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + limited.getAddress().getPort()))
+                    .retryBackoff(Duration.ofMillis(10)).build();
+            assertThat(retrying.send(Message.toUsers("u").data("x"))).isEqualTo(2);
+            assertThat(calls.get()).as("429, then the retry").isEqualTo(2);
+
+            calls.set(1); // the next answer: 200 with a number, as a broker without batches might answer
+            assertThatThrownBy(() -> retrying.sendBatch(List.of(Message.toUsers("u").data("x"), Message.broadcast().data("y"))))
+                    .isInstanceOf(SseBrokerException.class).hasMessageContaining("a batch of 2 messages");
+            assertThat(retrying.deviceAsync(null)).failsWithin(Duration.ofSeconds(1));
+            assertThat(retrying.sendAsync(null)).failsWithin(Duration.ofSeconds(1));
+        } finally {
+            limited.stop(0);
         }
     }
 

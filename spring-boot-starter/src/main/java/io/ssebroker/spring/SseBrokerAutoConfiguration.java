@@ -22,6 +22,16 @@ public class SseBrokerAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnProperty(prefix = "sse-broker", name = "url")
     public SseBrokerClient sseBrokerClient(SseBrokerProperties properties) {
+        if (properties.getUrl() == null || properties.getUrl().toString().isBlank()) {
+            throw new IllegalStateException("sse-broker.url is set but empty: give the broker's address, for example "
+                    + "http://sse-broker.internal:8080, or remove the property");
+        }
+        String apiKey = properties.getApiKey();
+        if (apiKey != null && apiKey.contains("${")) {
+            // Spring leaves a placeholder it cannot resolve as it is: every call would then fail with 401
+            throw new IllegalStateException("sse-broker.api-key is a placeholder nothing resolved (" + apiKey
+                    + "): set what it names, or give it a default, as in ${SSE_BROKER_API_KEY:}");
+        }
         return SseBrokerClient.builder(properties.getUrl())
                 .apiKey(properties.getApiKey())
                 .connectTimeout(properties.getConnectTimeout())
