@@ -265,7 +265,8 @@ final class RedisPresence {
     /**
      * Registers again a connection of this node whose presence Redis lost, unless the device has another owner by
      * now, or another connection's entry it gives way to ({@code run}): then nothing changes. No device limit applies:
-     * the connection was admitted before.
+     * the connection was admitted before. On a Redis Cluster, where the owner is read apart from the script, it is
+     * read again after it, as for a registration: another user may have taken the device in between.
      */
     CompletableFuture<Restored> restore(DeviceSession session, Run run) {
         if (oneServer) {
@@ -277,7 +278,8 @@ final class RedisPresence {
                 .thenCombine(indexed, (owner, index) -> owner)
                 .thenCompose(owner -> owner != null && !owner.equals(session.uid())
                         ? CompletableFuture.completedFuture(Restored.GAVE_WAY)
-                        : runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false, List.of(), run).thenApply(Restored::of))
+                        : confirmingOwner(session, runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false,
+                                List.of(), run)).thenApply(Restored::of))
                 .thenCompose(restored -> restored.registered() ? CompletableFuture.completedFuture(restored)
                         : unindex(session).thenApply(unindexed -> restored));
     }
@@ -372,26 +374,40 @@ final class RedisPresence {
 
     /**
      * Records the session's uid as the device's owner (a script that, run again for the same connection after taking
-     * the device from another user, answers that user again); when the device was another user's, takes it out of that
-     * user's presence, once the registering user is seen to have room for it: a registration refused for too many
-     * devices must not cost the other user its device. (A registration of the same user that comes between this look
-     * and the script may still leave no room: the script refuses then, and the other user has lost the device.) Takes
-     * out too the sessions that users who had the device in the last two minutes may have left on it (see take-owner.lua).
+     * the device from another user, answers that user again); when the device is another user's, takes it, and out
+     * of that user's presence, only once the registering user is seen to have room for it: a registration refused for
+     * too many devices must not cost the other user its device, nor hold it for a moment (a registration of that user
+     * meanwhile would find it taken, and end). (A registration of the same user that comes between this look and the
+     * script may still leave no room: the script refuses then, and the other user has lost the device.) Takes out too
+     * the sessions that users who had the device in the last two minutes may have left on it (see take-owner.lua).
      * Fails as {@link DeviceTakeUnsettled} where the device may be recorded as the registering user's while the user it
      * was taken from still has its session there (the device is to be given back then).
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
-        String[] scriptKeys = {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())};
-        return unsettledOnFailure(scripts.run(RedisScripts.Script.TAKE_OWNER, scriptKeys,
-                        session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce()))
-                .thenCompose(answer -> {
-                    String takenFrom = (String) answer.get(0);
-                    List<String> users = answer.stream().map(String.class::cast).filter(uid -> !uid.isEmpty()).toList();
-                    CompletableFuture<Boolean> room = takenFrom.isEmpty() ? CompletableFuture.completedFuture(true)
-                            : unsettledOnFailure(hasRoom(session, maxDevicesPerUser));
-                    return room.thenCompose(hasRoom -> hasRoom ? takeFrom(takenFrom, users, session.device())
-                            : unsettledOnFailure(giveBackDevice(session)).thenApply(givenBack -> Ownership.NO_ROOM));
-                });
+        return take(session, true).thenCompose(answer -> {
+            if (!(answer.get(0) instanceof Long)) {
+                return takeFrom(answer, session.device());
+            }
+            // another user's device: taken once the user has room for it
+            return hasRoom(session, maxDevicesPerUser).thenCompose(room -> !room
+                    ? CompletableFuture.completedFuture(Ownership.NO_ROOM)
+                    : take(session, false).thenCompose(taken -> takeFrom(taken, session.device())));
+        });
+    }
+
+    /** One run of take-owner.lua; {@code asksFirst}: only a device that has no owner or is the user's already. */
+    private CompletableFuture<List<Object>> take(DeviceSession session, boolean asksFirst) {
+        return unsettledOnFailure(scripts.run(RedisScripts.Script.TAKE_OWNER,
+                new String[] {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())},
+                session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce(),
+                asksFirst ? "1" : "0"));
+    }
+
+    /** Takes the device's sessions out of the presence of the users a take answered (see take-owner.lua). */
+    private CompletableFuture<Ownership> takeFrom(List<Object> answer, String device) {
+        String takenFrom = (String) answer.get(0);
+        List<String> users = answer.stream().map(String.class::cast).filter(uid -> !uid.isEmpty()).toList();
+        return takeFrom(takenFrom, users, device);
     }
 
     private static <T> CompletableFuture<T> unsettledOnFailure(CompletableFuture<T> step) {

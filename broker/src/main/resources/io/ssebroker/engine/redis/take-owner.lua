@@ -9,14 +9,26 @@
 -- users.
 -- Run again for the same connection (a command re-sent after a reconnect lost the first run's answer), it changes
 -- nothing and answers what the first run answered: the user it took the device from, not the owner it wrote.
--- Returns {user taken from ('' when none), the other users whose sessions on the device are stale...}.
+-- Asked first ('1'), it takes a device only when it has no owner or is the registering user's already; a device of
+-- another user it leaves as it is, and answers that user: the node takes it once it saw that the registering user has
+-- room for another device, so that a registration refused for that never holds the device meanwhile (another
+-- registration of the user it was taken from would read it as taken, and end).
+-- Returns {user taken from ('' when none), the other users whose sessions on the device are stale...}; asked first
+-- and the device another user's, {0, that user}.
 -- KEYS: the device's owner, the device's take record
--- ARGV: the registering uid, how long the owner is kept (ms), how long the record is kept (ms), the connection's nonce
+-- ARGV: the registering uid, how long the owner is kept (ms), how long the record is kept (ms), the connection's
+--       nonce, '1' to ask first ('0' to take the device whoever has it)
 local takes = readTakes(KEYS[2])
 local from
 if takes and takes.take == ARGV[4] then
   from = takes.from
 else
+  if ARGV[5] == '1' then
+    local owner = redis.call('GET', KEYS[1])
+    if owner and owner ~= ARGV[1] then
+      return {0, owner}
+    end
+  end
   local previous = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'GET') or ''
   from = previous ~= ARGV[1] and previous or ''
   if from == '' and not takes then

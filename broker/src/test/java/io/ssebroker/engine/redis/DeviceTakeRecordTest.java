@@ -131,12 +131,12 @@ class DeviceTakeRecordTest {
     }
 
     @Test
-    void aTakeRefusedForNoRoomIsGivenBackAndTheOwnerWins() {
+    void aTakeGivenBackLeavesTheDeviceToItsOwnerWhoseNextTakeEndsTheLingeringEntry() {
         String device = device();
         take(device, "u-a", "k1");
         take(device, "u-b", "k2");
         assertThat(giveBack(device, "u-b", "k2")).isTrue();
-        assertThat(take(device, "u-a", "k3")).as("the owner, back: the refused user's entry may linger")
+        assertThat(take(device, "u-a", "k3")).as("the owner, back: the failed registration's entry may linger")
                 .containsExactly("", "u-b");
         assertThat(owner(device)).isEqualTo("u-a");
     }
@@ -275,6 +275,37 @@ class DeviceTakeRecordTest {
                 assertRegistrationFails(engine, took, device);
                 assertThat(extruded).isEmpty();
                 awaitOwner(servers, device, took, true);
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
+    /**
+     * A registration refused because its user has no room for another device never holds the device, not even for a
+     * moment (a registration of the device's user meanwhile would read it as taken, and end): no take is recorded,
+     * the owner stays, and so does the owner's connection.
+     */
+    @ParameterizedTest(name = "Redis Cluster: {0}")
+    @ValueSource(booleans = {false, true})
+    void aRegistrationRefusedForWantOfRoomNeverTakesTheDevice(boolean cluster) {
+        try (RedisServers servers = cluster ? RedisServers.cluster() : RedisServers.standalone()) {
+            List<String> extruded = new CopyOnWriteArrayList<>();
+            RedisEngine engine = startedRecordingExtrusions(servers, extruded);
+            try {
+                String device = device();
+                DeviceSession had = registered(engine, device);
+                String full = "u-full-" + UUID.randomUUID();
+                assertThat(engine.register(session(full, "d-own-" + UUID.randomUUID(), "k-own"), 1,
+                        System.currentTimeMillis()).join().accepted()).isTrue();
+
+                Registration refused = engine.register(session(full, device, "k-refused"), 1, System.currentTimeMillis()).join();
+                assertThat(refused.outcome()).isEqualTo(Registration.Outcome.TOO_MANY_DEVICES);
+                RedisServers.Server owners = cluster ? servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device))) : servers.first();
+                assertThat(owners.cli("EXISTS", KEYS.deviceTakes(device)).trim()).as("no take recorded").isEqualTo("0");
+                assertThat(owners.cli("GET", KEYS.deviceOwner(device)).trim()).isEqualTo(had.uid());
+                assertThat(engine.device(device).join()).map(DeviceSession::nonce).contains(had.nonce());
+                assertThat(extruded).isEmpty();
             } finally {
                 engine.close();
             }

@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -64,6 +68,54 @@ class PresenceRestoreTest {
             assertThat(overStale.replaced()).as("handed back to be ended").extracting(DeviceSession::nonce)
                     .isEqualTo("stale");
             assertThat(presence.device("d-rolled-back").join()).map(DeviceSession::nonce).contains("live");
+        }
+    }
+
+    /**
+     * On a Redis Cluster, where the owner is read apart from the script: a restore that read its user as the owner,
+     * and whose script then waits (writes paused on the shard of its node's index, written first), while another
+     * user takes the device and registers; that take's removal found no entry to remove. The restore's script, run
+     * once the shard is back, finds the device taken: it gives way, and the device is online under the other user only.
+     */
+    @Test
+    void aRestoreGivesWayToAUserThatTookTheDeviceWhileItsScriptWaited() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.cluster();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisKeys keys = new RedisKeys("sse");
+            RedisServers.Server listing = redis.ownerOf(redis.slotOf(keys.onlineUsers()));
+            String restoringNode = nameAway(redis, listing, keys::nodeDevices, "127.0.0.1:7001~");
+            RedisServers.Server paused = redis.ownerOf(redis.slotOf(keys.nodeDevices(restoringNode)));
+            String takingNode = nameAway(redis, paused, keys::nodeDevices, "127.0.0.1:7002~");
+            String device = nameAway(redis, paused, keys::deviceOwner, "d-");
+            String had = nameAway(redis, paused, keys::userPresence, "u-had-");
+            String took = nameAway(redis, paused, keys::userPresence, "u-took-");
+            RedisPresence restoring = parts.presence(restoringNode);
+            RedisPresence taking = parts.presence(takingNode);
+            long now = System.currentTimeMillis();
+            DeviceSession lost = new DeviceSession(had, device, "lost", restoringNode, "127.0.0.1:5555", now);
+            register(restoring, lost);
+            redis.ownerOf(redis.slotOf(keys.userPresence(had))).cli("HDEL", keys.userPresence(had), device); // Redis lost it
+
+            paused.cli("CLIENT", "PAUSE", "2000", "WRITE");
+            CompletableFuture<RedisPresence.Restored> restore = restoring.restore(lost, AGAIN);
+            Thread.sleep(300); // the owner read, the index write waiting
+            register(taking, new DeviceSession(took, device, "took", takingNode, "127.0.0.1:5556", now + 1));
+            assertThat(restore).isNotDone();
+
+            assertThat(restore.get(10, TimeUnit.SECONDS)).isEqualTo(RedisPresence.Restored.GAVE_WAY);
+            assertThat(restoring.userDevices(had).join()).isEmpty();
+            assertThat(taking.device(device).join()).map(DeviceSession::uid).contains(took);
+        }
+    }
+
+    /** A name of this prefix whose key is on another shard than {@code away}. */
+    private static String nameAway(RedisServers redis, RedisServers.Server away, Function<String, String> key, String prefix) {
+        while (true) {
+            String name = prefix + UUID.randomUUID();
+            if (redis.ownerOf(redis.slotOf(key.apply(name))) != away) {
+                return name;
+            }
         }
     }
 
