@@ -50,6 +50,11 @@ final class NodeLiveness {
     private final Map<String, Long> expiresAt = new ConcurrentHashMap<>();
     /** The last mark of a peer's clear of this node that it acted on (Redis I/O thread). */
     private String lastClearMark;
+    /**
+     * Whether this node acted on a mark of a peer's clear of it, and that clear may still be going on: the clear
+     * removes entries after the node registered again, and should the peer stop before its last mark, no mark tells.
+     */
+    private volatile boolean watchingClear;
     /** The node set as the last count read it (written by the Redis I/O thread, read by any). */
     private volatile Set<String> countedNodes = Set.of();
 
@@ -230,9 +235,13 @@ final class NodeLiveness {
                 .thenAccept(taken -> {
                     if (taken) {
                         log.warn("this node was taken for dead by a peer (it stalled for {} beats): registering again", BEATS_TO_LIVE);
+                        watchingClear = true;
                         revived.run();
                     }
                 });
+        if (watchingClear) {
+            watchClear();
+        }
         renewed.thenCombine(rejoined, (ok, added) -> ok)
                 .thenCompose(done -> commands.smembers(keys.nodes()).toCompletableFuture())
                 .thenAccept(members -> {
@@ -254,10 +263,29 @@ final class NodeLiveness {
                 return CompletableFuture.completedFuture(null); // not expired: lost, or written without a time to live
             }
             expiresAt.remove(member);
-            return commands.set(keys.nodeClearLock(member), node, SetArgs.Builder.nx().px(lockMillis()))
+            // a lock of its own for each clear: a clear of this node that outlasted its lock finds it taken
+            String holder = node + " " + UUID.randomUUID();
+            return commands.set(keys.nodeClearLock(member), holder, SetArgs.Builder.nx().px(lockMillis()))
                     .toCompletableFuture()
-                    .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null) : clear(member));
+                    .thenCompose(locked -> !"OK".equals(locked) ? CompletableFuture.completedFuture(null)
+                            : clear(member, holder));
         }).whenComplete(RedisRouting.logFailure("clearing node " + member));
+    }
+
+    /**
+     * While a peer's clear of this node may still be going on, looks whether its lock is still held: once it is not
+     * (the clear ended, or the peer that held it stopped), the node registers its connections again, those the clear
+     * removed after the node's first look included. A clear that ended writes a mark too; registered again twice then,
+     * the node changes nothing the second time.
+     */
+    private void watchClear() {
+        commands.exists(keys.nodeClearLock(node)).toCompletableFuture().thenAccept(held -> {
+            if (held == 0 && watchingClear) {
+                watchingClear = false;
+                log.warn("a peer's clear of this node is over: registering again what it removed");
+                revived.run();
+            }
+        }).whenComplete(RedisRouting.logFailure("watching a peer's clear of this node"));
     }
 
     /**
@@ -267,7 +295,7 @@ final class NodeLiveness {
      * the node was already taking the first mark. Only a clear that completed takes the node out of the set, before
      * the second mark: a node that recovers on that mark finds itself out of the set for no beat after.
      */
-    private CompletableFuture<Void> clear(String member) {
+    private CompletableFuture<Void> clear(String member, String holder) {
         return markCleared(member)
                 // The changes the node took and did not post before those its devices' removal makes: in order.
                 .thenCompose(marked -> presence.takeOverPostings(member))
@@ -276,7 +304,7 @@ final class NodeLiveness {
                         log.warn("node {} stopped beating: took over {} presence changes it had not posted to its"
                                 + " webhook", member, posting);
                     }
-                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> holdLock(member));
+                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> holdLock(member, holder));
                 })
                 .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
@@ -298,8 +326,8 @@ final class NodeLiveness {
      * lock's first three beats, and another survivor would start it again meanwhile. False when the lock was lost
      * (this node stalled past it, and another took it): the clear stops, and that node's goes on from where it is.
      */
-    private CompletableFuture<Boolean> holdLock(String member) {
-        return scripts.run(RedisScripts.Script.EXTEND_LOCK, new String[] {keys.nodeClearLock(member)}, node,
+    private CompletableFuture<Boolean> holdLock(String member, String holder) {
+        return scripts.run(RedisScripts.Script.EXTEND_LOCK, new String[] {keys.nodeClearLock(member)}, holder,
                 Long.toString(lockMillis())).thenApply(extended -> (Long) extended.get(0) == 1);
     }
 

@@ -665,8 +665,8 @@ final class RedisPresence {
      * Clears every device a node had (it died without a goodbye), a page of its index at a time: a page's entries leave
      * the index once their removals are done, so that a clear that stops half-way leaves the rest to the next one,
      * which removes nothing twice, and a survivor has no more than a page of removals in flight next to its own
-     * clients' work, however many devices the dead node had. Before each further page, {@code goOn} says whether the
-     * clear still may (its lock renewed); the clear stops, failed, when it may not. Returns how many were removed.
+     * clients' work, however many devices the dead node had. Before each page, {@code goOn} says whether the clear
+     * still may (its lock renewed); the clear stops, failed, when it may not. Returns how many were removed.
      */
     CompletableFuture<Integer> clearNode(String node, String reason, Supplier<CompletableFuture<Boolean>> goOn) {
         return clearPage(node, reason, ScanCursor.INITIAL, 0, goOn);
@@ -675,7 +675,9 @@ final class RedisPresence {
     private CompletableFuture<Integer> clearPage(String node, String reason, ScanCursor after, int removedBefore,
                                                  Supplier<CompletableFuture<Boolean>> goOn) {
         String index = keys.nodeDevices(node);
-        return commands.hscan(index, after, ScanArgs.Builder.limit(CLEAR_PAGE)).toCompletableFuture().thenCompose(page -> {
+        return goOn.get().thenCompose(going -> going ? commands.hscan(index, after, ScanArgs.Builder.limit(CLEAR_PAGE))
+                .toCompletableFuture() : CompletableFuture.failedFuture(new IllegalStateException("stopped clearing node "
+                + node + " after " + removedBefore + " devices: another node clears it now"))).thenCompose(page -> {
             Map<String, String> sessions = page.getMap();
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>(sessions.size());
             for (String json : sessions.values()) {
@@ -687,12 +689,8 @@ final class RedisPresence {
                             : commands.hdel(index, sessions.keySet().toArray(String[]::new)).toCompletableFuture())
                     .thenCompose(unindexed -> {
                         int removed = removedBefore + (int) removals.stream().filter(f -> f.join() != null).count();
-                        if (page.isFinished()) {
-                            return CompletableFuture.completedFuture(removed);
-                        }
-                        return goOn.get().thenCompose(going -> going ? clearPage(node, reason, page, removed, goOn)
-                                : CompletableFuture.failedFuture(new IllegalStateException("stopped clearing node " + node
-                                        + " after " + removed + " devices: another node clears it now")));
+                        return page.isFinished() ? CompletableFuture.completedFuture(removed)
+                                : clearPage(node, reason, page, removed, goOn);
                     });
         });
     }
