@@ -93,10 +93,15 @@ public final class SendApi implements BatchEndpoint {
             throw new ApiException(413, "body: the batch's messages have " + targets + " targets together (uids plus"
                     + " devices, a broadcast counting one); at most " + limits.maxTargets() + " (limits.max_targets)");
         }
+        BatchOrder order = new BatchOrder();
         for (int i = 0; i < publications.length; i++) {
             if (publications[i] != null) {
-                results.set(i, engine.publish(publications[i])
-                        .handle((online, error) -> error == null ? success(online) : failure(error)));
+                Publication publication = publications[i];
+                CompletableFuture<Map<String, Object>> result = order.after(publication)
+                        .thenCompose(earlier -> engine.publish(publication))
+                        .handle((online, error) -> error == null ? success(online) : failure(error));
+                order.published(publication, result);
+                results.set(i, result);
             }
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))

@@ -76,6 +76,46 @@ class IdempotentAndBatchSendTest {
     }
 
     @Test
+    void aBatchIsDeliveredInItsOrderWithTheMemoryEngine() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            assertBatchOrder(node);
+        }
+    }
+
+    /**
+     * The Redis engine publishes a keyed message after a look for its key's result, and a message to a device after
+     * a look for the device's owner: a later message of the batch to the same user must not overtake them.
+     */
+    @Test
+    void aBatchIsDeliveredInItsOrderWithTheRedisEngine() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()))) {
+            assertBatchOrder(node);
+        }
+    }
+
+    private static void assertBatchOrder(TestNode node) throws Exception {
+        try (SseClient client = node.connect("u-order", "d-order")) {
+            client.nextOfType("sys_connected");
+            List<Map<String, Object>> items = List.of(
+                    Map.of("uid", List.of("u-order"), "data", "first", "idempotency_key", "order-1"),
+                    Map.of("uid", List.of("u-order"), "data", "second"),
+                    Map.of("device", List.of("d-order"), "data", "third"),
+                    Map.of("uid", List.of("u-order", "u-other"), "data", "fourth"),
+                    Map.of("uid", List.of("u-other"), "data", "elsewhere"),
+                    Map.of("device", List.of("d-order"), "data", "fifth", "idempotency_key", "order-5"),
+                    Map.of("uid", List.of("u-order"), "data", "sixth"));
+            assertThat(node.api().postJson("/send", items).status()).isEqualTo(200);
+            List<String> received = new ArrayList<>();
+            while (received.size() < 6) {
+                received.add(client.next(Duration.ofSeconds(10)).data());
+            }
+            assertThat(received).containsExactly("first", "second", "third", "fourth", "fifth", "sixth");
+        }
+    }
+
+    @Test
     void aBatchTakesTheTargetsOfItsQueryStringRatherThanBroadcasting() throws Exception {
         try (TestNode node = TestNode.start();
              SseClient alice = node.connect("alice", "alice-phone");
