@@ -57,16 +57,18 @@ final class RedisStreams {
      * Lettuce re-sends a command that was written but not answered when its connection dropped, and the re-sent
      * script must not append twice (a random id, remembered well past the command timeout). A send with an
      * idempotency key uses the key, remembered for the idempotency window, so a repeat on any node is answered
-     * with the first result.
+     * with the first result, and at least as long as a random id: a window shorter than a re-send may come must not
+     * let the re-sent script append again.
      */
     record PublicationId(String id, long ttlMillis) {
     }
 
     PublicationId publicationId(Publication publication) {
-        if (publication.idempotencyKey() != null) {
-            return new PublicationId("k:" + publication.idempotencyKey(), config.sse().idempotencyWindowSeconds() * 1000);
-        }
         long resentWithinMillis = Math.max(60_000, 10_000L * config.redis().timeoutSeconds());
+        if (publication.idempotencyKey() != null) {
+            return new PublicationId("k:" + publication.idempotencyKey(),
+                    Math.max(resentWithinMillis, config.sse().idempotencyWindowSeconds() * 1000));
+        }
         // Unique, not secret: 63 random bits (a SecureRandom per publication cost more than the rest of this method).
         return new PublicationId("r:" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36), resentWithinMillis);
     }
