@@ -110,6 +110,12 @@ final class SubscriptionSupervisor implements AutoCloseable {
         final LinkedHashSet<String> live = new LinkedHashSet<>();
         /** The channels subscribed to (or being subscribed to) on the connection: live or not, until unsubscribed. */
         private final Set<String> subscribed = new HashSet<>();
+        /**
+         * Channels whose SUNSUBSCRIBE was refused while the connection was down: Lettuce subscribes them again when it
+         * reconnects (it forgets a channel only once Redis confirms its unsubscription), and they are unsubscribed
+         * then, else their messages would keep coming to a node that has no use for them.
+         */
+        private final Set<String> unsubscribeRefused = new HashSet<>();
         /** Completes when the commands sent so far were handed to the connection: commands go out in order. */
         private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
@@ -134,6 +140,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** Subscribes; {@code sentWithCommands} runs as the SSUBSCRIBE is handed to a connection that carries commands. */
         CompletableFuture<Void> subscribe(String channel, Runnable sentWithCommands) {
             subscribed.add(channel);
+            unsubscribeRefused.remove(channel);
             return send(connection -> {
                 CompletionStage<Void> reply = connection.async().ssubscribe(channel);
                 if (shards.carriesCommands(connection) && !reply.toCompletableFuture().isCompletedExceptionally()) {
@@ -145,7 +152,22 @@ final class SubscriptionSupervisor implements AutoCloseable {
 
         void unsubscribe(String channel) {
             subscribed.remove(channel);
-            send(connection -> connection.async().sunsubscribe(channel));
+            send(connection -> connection.async().sunsubscribe(channel)).whenComplete((done, error) -> {
+                if (error != null) {
+                    onSupervisor(() -> {
+                        if (!subscribed.contains(channel)) {
+                            unsubscribeRefused.add(channel);
+                        }
+                    });
+                }
+            });
+        }
+
+        /** Unsubscribes again the channels whose unsubscription was refused (the connection is back). */
+        void unsubscribeRefusedAgain() {
+            List<String> channels = new ArrayList<>(unsubscribeRefused);
+            unsubscribeRefused.clear();
+            channels.forEach(this::unsubscribe);
         }
 
         /**
@@ -334,7 +356,14 @@ final class SubscriptionSupervisor implements AutoCloseable {
                         return; // unsubscribed meanwhile, or a later attempt took over
                     }
                     if (subscription.link != link) {
-                        attempt(subscription); // its link was dropped meanwhile: subscribe where the channel is served
+                        // its link was dropped meanwhile: subscribe where the channel is served, after the pause of a
+                        // failure if this attempt failed too (else every subscription of a link refused while Redis is
+                        // down would try again at once, each time one of them drops the next link)
+                        if (error != null) {
+                            failed(subscription, attempt, null, String.valueOf(Failures.cause(error).getMessage()));
+                        } else {
+                            attempt(subscription);
+                        }
                         return;
                     }
                     if (error != null) {
@@ -526,6 +555,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
             onSupervisor(() -> {
                 link.down = false;
                 link.forgetProbe();
+                link.unsubscribeRefusedAgain();
                 for (String channel : new ArrayList<>(link.live)) {
                     lost(link, channel, "pub/sub connection to " + link.node + " re-established");
                 }

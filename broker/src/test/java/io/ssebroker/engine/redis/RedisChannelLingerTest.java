@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.TcpProxy;
 import io.ssebroker.testing.TestNode;
 import java.time.Duration;
 import java.util.Map;
@@ -125,6 +126,35 @@ class RedisChannelLingerTest {
                 assertThat(subscribers("u-lost")).isEqualTo(1);
                 node.api().send(Map.of("uid", "u-lost", "data", "welcome back"));
                 assertThat(back.next().data()).isEqualTo("welcome back");
+            }
+        }
+    }
+
+    /**
+     * A channel given up while the node's connection to Redis is down: its SUNSUBSCRIBE is refused, and Lettuce, which
+     * forgets a channel only once Redis confirms its unsubscription, subscribes it again when it reconnects. The node
+     * unsubscribes it then: the user's messages do not keep coming to a node with no use for them.
+     */
+    @Test
+    void aChannelGivenUpWhileRedisWasUnreachableIsUnsubscribedOnceItIsBack() throws Exception {
+        try (TcpProxy proxy = TcpProxy.to(redis.first().port());
+             TestNode node = TestNode.start(Map.of("redis.addrs", "127.0.0.1:" + proxy.port(), "redis.channel_linger", "0"))) {
+            SseClient client = node.connect("u-refused", "d-refused");
+            client.nextOfType("sys_connected");
+            assertThat(subscribers("u-refused")).isEqualTo(1);
+
+            proxy.cut();
+            await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u-refused") == 0);
+            client.close(); // the user's last device leaves: its channel is given up, the SUNSUBSCRIBE refused
+            Thread.sleep(1_000);
+            proxy.restore();
+
+            await().atMost(Duration.ofSeconds(15)).during(Duration.ofSeconds(2))
+                    .until(() -> subscribers("u-refused") == 0);
+            try (SseClient staying = node.connect("u-back", "d-back")) {
+                staying.nextOfType("sys_connected");
+                assertThat(node.api().send(Map.of("uid", "u-back", "data", "after"))).isEqualTo(1);
+                assertThat(staying.next().data()).isEqualTo("after");
             }
         }
     }
