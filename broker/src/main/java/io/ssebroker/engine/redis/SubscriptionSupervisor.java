@@ -119,10 +119,13 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** Completes when the commands sent so far were handed to the connection: commands go out in order. */
         private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
-        /** The probe in flight (null when none), the channel it was published on, and when. */
+        /**
+         * The probe in flight (null when none), the channel it was published on, and when Redis answered its publish
+         * (0 while unanswered): a Redis that stalls holds the probe and its publish alike, and says nothing of the link.
+         */
         String probe;
         String probeChannel;
-        long probeSentNanos;
+        long probePublishedNanos;
 
         private final Events events = new Events(this);
         private final ConnectionEvents connectionEvents = new ConnectionEvents(this);
@@ -185,6 +188,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         void forgetProbe() {
             probe = null;
             probeChannel = null;
+            probePublishedNanos = 0;
         }
 
         /** Sends a command after the ones sent before it (a SUNSUBSCRIBE never overtakes its SSUBSCRIBE). */
@@ -478,8 +482,9 @@ final class SubscriptionSupervisor implements AutoCloseable {
                     continue;
                 }
                 if (link.probe != null) {
-                    if (System.nanoTime() - link.probeSentNanos > PROBE_DEADLINE_NANOS) {
-                        drop(link, "a probe did not come back within " + TimeUnit.NANOSECONDS.toSeconds(PROBE_DEADLINE_NANOS) + " s");
+                    if (link.probePublishedNanos != 0 && System.nanoTime() - link.probePublishedNanos > PROBE_DEADLINE_NANOS) {
+                        drop(link, "a probe did not come back within " + TimeUnit.NANOSECONDS.toSeconds(PROBE_DEADLINE_NANOS)
+                                + " s of its publish");
                     }
                     continue;
                 }
@@ -500,10 +505,14 @@ final class SubscriptionSupervisor implements AutoCloseable {
         String probe = nodeId + "\n" + (++probes);
         link.probe = probe;
         link.probeChannel = channel;
-        link.probeSentNanos = System.nanoTime();
         publish.apply(channel, PROBE + probe).whenComplete((receivers, error) -> onSupervisor(() -> {
-            if (error != null && probe.equals(link.probe)) {
+            if (!probe.equals(link.probe)) {
+                return; // back already, or forgotten
+            }
+            if (error != null) {
                 link.forgetProbe(); // the command path failed: that says nothing about the subscription
+            } else {
+                link.probePublishedNanos = Math.max(1, System.nanoTime());
             }
         }));
     }

@@ -76,6 +76,21 @@ class SubscriptionProbeTest {
                 assertThat(resubscribed).containsAll(CHANNELS));
     }
 
+    /**
+     * Redis stalls for longer than the probe's three seconds, but less than the command timeout (a slow script, a
+     * fork): the probe's publish is held as long as the probe, and says nothing of the connection, which is kept.
+     */
+    @Test
+    void aProbeHeldWithItsPublishByAStalledRedisDropsNothing() throws Exception {
+        AtomicBoolean first = new AtomicBoolean(true);
+        supervising((channel, payload) -> !first.getAndSet(false) ? publish(channel, payload)
+                : CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(4_500, TimeUnit.MILLISECONDS))
+                        .thenCompose(stalled -> publish(channel, payload)));
+        Thread.sleep(PROBE_ROUND.toMillis() + 2_000);
+        assertThat(first).as("a probe was sent").isFalse();
+        assertThat(resubscribed).as("the connection was kept").isEmpty();
+    }
+
     @Test
     void aProbeWhoseChannelIsUnsubscribedBeforeItArrivesDropsNothing() throws Exception {
         AtomicReference<SubscriptionSupervisor> supervisor = new AtomicReference<>();
