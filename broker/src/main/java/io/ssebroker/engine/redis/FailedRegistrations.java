@@ -4,7 +4,7 @@ import io.ssebroker.engine.DeviceSession;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +34,7 @@ final class FailedRegistrations {
     private static final int MAX_PENDING = 100_000;
 
     private final RedisPresence presence;
-    private final BiConsumer<DeviceSession, String> restorePresence;
+    private final BiFunction<DeviceSession, String, CompletableFuture<Void>> restorePresence;
     /** Failed registrations whose take-back has not been answered yet. */
     private final ConcurrentHashMap<DeviceSession, Pending> pending = new ConcurrentHashMap<>();
 
@@ -47,9 +47,10 @@ final class FailedRegistrations {
 
     /**
      * @param restorePresence asks the node of a connection that lost its presence entry to a failed registration
-     *                        (named by its nonce) to write it again
+     *                        (named by its nonce) to write it again; fails when the asking could not be sent, and
+     *                        is asked again at the next heartbeat then
      */
-    FailedRegistrations(RedisPresence presence, BiConsumer<DeviceSession, String> restorePresence) {
+    FailedRegistrations(RedisPresence presence, BiFunction<DeviceSession, String, CompletableFuture<Void>> restorePresence) {
         this.presence = presence;
         this.restorePresence = restorePresence;
     }
@@ -92,11 +93,13 @@ final class FailedRegistrations {
         CompletableFuture<Boolean> givenBack = failure.givesBackDevice() ? presence.giveBackDevice(session)
                 : CompletableFuture.completedFuture(false);
         presence.takeBackEnded(session).thenCombine(givenBack, (takenBack, deviceGivenBack) -> {
+            CompletableFuture<Void> restored = CompletableFuture.completedFuture(null);
             if (takenBack != null && failure.restoresReplaced()) {
                 log.info("connection {} of user {} ended before its client could have kept it, after replacing connection {}: that one's presence "
                         + "is written again if it is still open, and it may come back", session.nonce(), session.uid(),
                         takenBack.nonce());
-                restorePresence.accept(takenBack, session.nonce());
+                // a take-back run again answers that connection again (take-back-ended.lua): the asking is retried
+                restored = restorePresence.apply(takenBack, session.nonce());
             } else if (takenBack != null) {
                 log.info("connection {} of user {} ended before its client could have kept it, after replacing connection {}: that one may come "
                         + "back", session.nonce(), session.uid(), takenBack.nonce());
@@ -105,8 +108,8 @@ final class FailedRegistrations {
                 log.info("connection {} of user {} ended before its client could have kept it, after taking device {} from another user: the "
                         + "device is that user's again", session.nonce(), session.uid(), session.device());
             }
-            return null;
-        }).whenComplete((done, error) -> {
+            return restored;
+        }).thenCompose(restored -> restored).whenComplete((done, error) -> {
             if (error == null) {
                 pending.remove(session);
             } // else the next heartbeat asks again

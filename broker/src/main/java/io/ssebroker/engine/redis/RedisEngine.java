@@ -368,17 +368,18 @@ public final class RedisEngine implements Engine {
      * A connection whose presence entry a registration that then failed removed (its script ran, its answer was
      * lost): its node, this one or another, writes the entry again if the connection is still open.
      */
-    private void restorePresence(DeviceSession connection, String failedNonce) {
+    private CompletableFuture<Void> restorePresence(DeviceSession connection, String failedNonce) {
         if (localSessions.containsKey(connection.nonce())) {
             recovery.restore(connection, failedNonce);
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        control.restore(connection, failedNonce).whenComplete((sent, error) -> {
+        return control.restore(connection, failedNonce).whenComplete((sent, error) -> {
             if (error != null) {
-                log.warn("asking the node of connection {} of user {} to write its presence again failed: {}",
-                        connection.nonce(), connection.uid(), Failures.cause(error).getMessage());
+                log.warn("asking the node of connection {} of user {} to write its presence again failed (asked again"
+                        + " at the next heartbeat): {}", connection.nonce(), connection.uid(),
+                        Failures.cause(error).getMessage());
             }
-        });
+        }).thenApply(sent -> null);
     }
 
     /**
