@@ -2,9 +2,7 @@ package io.ssebroker.spring;
 
 import java.net.URI;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.convert.DurationUnit;
 
 /** {@code sse-broker.*}: where the broker is and how to call it. */
 @ConfigurationProperties(prefix = "sse-broker")
@@ -19,11 +17,9 @@ public class SseBrokerProperties {
     private String tokenIssuer;
     /** The broker's jwt.audience, written into locally minted tokens. */
     private String tokenAudience;
-    /** How long connecting to the broker may take (a number alone: seconds, as in the broker's own settings). */
-    @DurationUnit(ChronoUnit.SECONDS)
+    /** How long connecting to the broker may take (a number alone: milliseconds; write 5s). */
     private Duration connectTimeout = Duration.ofSeconds(5);
-    /** How long one call may take (a number alone: seconds). */
-    @DurationUnit(ChronoUnit.SECONDS)
+    /** How long one call may take (a number alone: milliseconds; write 10s). */
     private Duration requestTimeout = Duration.ofSeconds(10);
     /** Retries of calls that are safe to repeat (reads, tokens, sends with an idempotency key). */
     private int maxRetries = 2;
@@ -34,9 +30,8 @@ public class SseBrokerProperties {
     private Duration retryBackoff = Duration.ofMillis(200);
     /**
      * How long the health indicator waits for the broker's /readyz before it reports the broker down (a number alone:
-     * seconds).
+     * milliseconds; write 2s).
      */
-    @DurationUnit(ChronoUnit.SECONDS)
     private Duration healthTimeout = Duration.ofSeconds(2);
 
     public URI getUrl() {

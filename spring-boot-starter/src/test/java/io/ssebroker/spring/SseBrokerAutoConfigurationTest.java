@@ -143,18 +143,6 @@ class SseBrokerAutoConfigurationTest {
     }
 
     @Test
-    void aTimeoutWithoutAUnitIsInSecondsAsInTheBrokersSettings() {
-        app.withPropertyValues("sse-broker.url=" + broker.baseUrl(), "sse-broker.request-timeout=10",
-                "sse-broker.connect-timeout=3", "sse-broker.health-timeout=2", "sse-broker.retry-backoff=200").run(context -> {
-            SseBrokerProperties properties = context.getBean(SseBrokerProperties.class);
-            assertThat(properties.getRequestTimeout()).isEqualTo(Duration.ofSeconds(10));
-            assertThat(properties.getConnectTimeout()).isEqualTo(Duration.ofSeconds(3));
-            assertThat(properties.getHealthTimeout()).isEqualTo(Duration.ofSeconds(2));
-            assertThat(properties.getRetryBackoff()).as("a pause: milliseconds").isEqualTo(Duration.ofMillis(200));
-        });
-    }
-
-    @Test
     void anApplicationsOwnClientIsKept() {
         app.withUserConfiguration(OwnClient.class).run(context ->
                 assertThat(context.getBean(SseBrokerClient.class)).isSameAs(context.getBean(OwnClient.class).client));

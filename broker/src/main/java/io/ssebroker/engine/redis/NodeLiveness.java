@@ -16,7 +16,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,8 @@ final class NodeLiveness {
      * removes entries after the node registered again, and should the peer stop before its last mark, no mark tells.
      */
     private volatile boolean watchingClear;
+    /** The engine's scheduler, which beats and renews the locks of clears (set at the start). */
+    private volatile ScheduledExecutorService scheduler;
     /** The node set as the last count read it (written by the Redis I/O thread, read by any). */
     private volatile Set<String> countedNodes = Set.of();
 
@@ -89,6 +93,7 @@ final class NodeLiveness {
      * one does not, or the reverse: their webhooks would miss the changes the other kind makes.
      */
     CompletableFuture<Void> start(ScheduledExecutorService scheduler) {
+        this.scheduler = scheduler;
         return beat().thenRun(() -> {
             scheduler.scheduleWithFixedDelay(this::tick, beatMillis, beatMillis, TimeUnit.MILLISECONDS);
             warnOfNodesQueuingOtherwise(); // a warning only: the start does not wait for it
@@ -296,6 +301,15 @@ final class NodeLiveness {
      * the second mark: a node that recovers on that mark finds itself out of the set for no beat after.
      */
     private CompletableFuture<Void> clear(String member, String holder) {
+        // The lock is renewed every beat while the clear runs, its take-over of postings (retried up to half a
+        // minute) and its pages included; a renewal that finds the lock another's stops the clear at its next page.
+        AtomicBoolean held = new AtomicBoolean(true);
+        ScheduledFuture<?> renewing = scheduler.scheduleWithFixedDelay(() -> holdLock(member, holder)
+                .whenComplete((kept, error) -> {
+                    if (Boolean.FALSE.equals(kept)) {
+                        held.set(false);
+                    }
+                }), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
         return markCleared(member)
                 // The changes the node took and did not post before those its devices' removal makes: in order.
                 .thenCompose(marked -> presence.takeOverPostings(member))
@@ -304,7 +318,7 @@ final class NodeLiveness {
                         log.warn("node {} stopped beating: took over {} presence changes it had not posted to its"
                                 + " webhook", member, posting);
                     }
-                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> holdLock(member, holder));
+                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> mayGoOn(member, holder, held));
                 })
                 .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);
@@ -313,7 +327,21 @@ final class NodeLiveness {
                 })
                 .handle((removed, failure) -> markCleared(member).thenCompose(marked -> failure == null
                         ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.<Void>failedFuture(failure)))
-                .thenCompose(next -> next);
+                .thenCompose(next -> next)
+                .whenComplete((done, failure) -> renewing.cancel(false));
+    }
+
+    /**
+     * Whether a clear may go on to its next page: its lock is still its own (renewed now), and the node it clears
+     * still does not beat (a node that only stalled registers its connections again on the clear's mark: removing
+     * them page after page would only take them offline again).
+     */
+    private CompletableFuture<Boolean> mayGoOn(String member, String holder, AtomicBoolean held) {
+        if (!held.get()) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return holdLock(member, holder).thenCombine(commands.exists(keys.nodeBeat(member)).toCompletableFuture(),
+                (kept, beats) -> kept && beats == 0);
     }
 
     /** How long a survivor's lock on clearing a node holds from its last renewal: three beats. */

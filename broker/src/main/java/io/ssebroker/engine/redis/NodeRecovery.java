@@ -384,13 +384,13 @@ final class NodeRecovery {
                                             FailedAfterRemoving.removedBy(error), session).thenCompose(endedAll ->
                                             CompletableFuture.<RedisPresence.Restored>failedFuture(error))))
                             .thenCompose(restored -> {
+                                List<DeviceSession> replaced = restored.replaced() == null ? List.of() : List.of(restored.replaced());
                                 if (!restored.registered()) {
                                     listener.extrude(session, ""); // ended, or a newer connection has the device
-                                    return CompletableFuture.completedFuture(null);
+                                    return endReplaced.apply(replaced, session);
                                 }
                                 // Its user's channel is still followed: nothing to wait for.
-                                return endReplaced.apply(restored.replaced() == null ? List.of() : List.of(restored.replaced()), session)
-                                        .thenCompose(done -> removeIfEnded(session));
+                                return endReplaced.apply(replaced, session).thenCompose(done -> removeIfEnded(session));
                             });
                 });
     }

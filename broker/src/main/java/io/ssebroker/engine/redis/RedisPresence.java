@@ -6,6 +6,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
+import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.Failures;
@@ -234,13 +235,15 @@ final class RedisPresence {
 
     /**
      * A connection registered again: whether it was, and the connection of its device whose entry it replaced (one
-     * that logged in before it: to be ended), or null.
+     * that logged in before it: to be ended, also when the restore then gave way), or null.
      */
     record Restored(boolean registered, DeviceSession replaced) {
         static final Restored GAVE_WAY = new Restored(false, null);
 
+        /** Registered or not, with the connection its script replaced (an ended restore may have replaced one too). */
         static Restored of(Registered registered) {
-            return registered.outcome() == Registration.Outcome.ACCEPTED ? new Restored(true, registered.replaced()) : GAVE_WAY;
+            boolean accepted = registered.outcome() == Registration.Outcome.ACCEPTED;
+            return accepted || registered.replaced() != null ? new Restored(accepted, registered.replaced()) : GAVE_WAY;
         }
     }
 
@@ -377,30 +380,34 @@ final class RedisPresence {
      * the device from another user, answers that user again); when the device is another user's, takes it, and out
      * of that user's presence, only once the registering user is seen to have room for it: a registration refused for
      * too many devices must not cost the other user its device, nor hold it for a moment (a registration of that user
-     * meanwhile would find it taken, and end). (A registration of the same user that comes between this look and the
-     * script may still leave no room: the script refuses then, and the other user has lost the device.) Takes out too
-     * the sessions that users who had the device in the last two minutes may have left on it (see take-owner.lua).
-     * Fails as {@link DeviceTakeUnsettled} where the device may be recorded as the registering user's while the user it
-     * was taken from still has its session there (the device is to be given back then).
+     * meanwhile would read it as taken, and end). The first take is asked only for a device that has no owner or is
+     * the user's already (the usual case: one step); another user's it leaves as it is, and the room is looked at
+     * before the second. (A registration of the same user that comes between that look and the script may still leave
+     * no room: the script refuses then, and the other user has lost the device.) Takes out too the sessions that users
+     * who had the device in the last two minutes may have left on it (see take-owner.lua). Fails as
+     * {@link DeviceTakeUnsettled} where the device may be recorded as the registering user's while the user it was
+     * taken from still has its session there (the device is to be given back then).
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
         return take(session, true).thenCompose(answer -> {
             if (!(answer.get(0) instanceof Long)) {
                 return takeFrom(answer, session.device());
             }
-            // another user's device: taken once the user has room for it
             return hasRoom(session, maxDevicesPerUser).thenCompose(room -> !room
-                    ? CompletableFuture.completedFuture(Ownership.NO_ROOM)
+                    ? CompletableFuture.completedFuture(Ownership.NO_ROOM) // another user's device, left to that user
                     : take(session, false).thenCompose(taken -> takeFrom(taken, session.device())));
         });
     }
 
-    /** One run of take-owner.lua; {@code asksFirst}: only a device that has no owner or is the user's already. */
-    private CompletableFuture<List<Object>> take(DeviceSession session, boolean asksFirst) {
+    /**
+     * One run of take-owner.lua; {@code onlyIfFree}: only a device that has no owner or is the user's already, else
+     * the answer is {0, the owner}.
+     */
+    private CompletableFuture<List<Object>> take(DeviceSession session, boolean onlyIfFree) {
         return unsettledOnFailure(scripts.run(RedisScripts.Script.TAKE_OWNER,
                 new String[] {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())},
                 session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce(),
-                asksFirst ? "1" : "0"));
+                onlyIfFree ? "1" : "0"));
     }
 
     /** Takes the device's sessions out of the presence of the users a take answered (see take-owner.lua). */
@@ -467,9 +474,10 @@ final class RedisPresence {
     /** Whether the user has the device already or fewer than the maximum of devices. */
     private CompletableFuture<Boolean> hasRoom(DeviceSession session, int maxDevicesPerUser) {
         String presence = keys.userPresence(session.uid());
-        return commands.hexists(presence, session.device()).toCompletableFuture()
-                .thenCombine(commands.hlen(presence).toCompletableFuture(),
-                        (has, devices) -> has || devices < maxDevicesPerUser);
+        // whether it has the device already is asked only of a user at the limit
+        return commands.hlen(presence).toCompletableFuture().thenCompose(devices -> devices < maxDevicesPerUser
+                ? CompletableFuture.completedFuture(true)
+                : commands.hexists(presence, session.device()).toCompletableFuture());
     }
 
     /**
@@ -517,17 +525,20 @@ final class RedisPresence {
         String[] userKeys = {keys.userPresence(uid), keys.userOutbox(uid), keys.userHeldOfflines(uid)};
         String[] scriptKeys = !oneServer ? userKeys : nodeIndex == null ? append(userKeys, keys.onlineUsers())
                 : append(userKeys, keys.onlineUsers(), nodeIndex);
-        // With a grace, the user is listed among the users with held offlines before the script may hold one: should
-        // this node die right after the script, any node takes the offline once the grace has passed (a listing with
-        // nothing held is dropped then). Listed after, it would be left held until the user's next connection.
+        // With a grace, the user is listed among the users with held offlines before the script may hold one, and
+        // again after it when it held one. Before: should this node die right after the script, any node takes the
+        // offline once the grace has passed (a listing with nothing held is dropped then). After: a take of the user's
+        // outbox between the two (another node's, or a timer's) finds nothing held yet and may drop the first listing.
+        double due = now + grace.millis();
         CompletableFuture<?> listed = grace.millis() == 0 ? CompletableFuture.completedFuture(null)
-                : commands.zadd(keys.usersWithHeldOfflines(), (double) (now + grace.millis()), uid).toCompletableFuture();
+                : commands.zadd(keys.usersWithHeldOfflines(), ZAddArgs.Builder.nx(), due, uid).toCompletableFuture();
         return listed.thenCompose(listing -> scripts.run(RedisScripts.Script.UNREGISTER, scriptKeys,
                         device, nonce, reason, Long.toString(now), Long.toString(grace.millis()),
                         changeJson.head(uid, device, now), changeJson.tail(), grace.onChannels() ? "0" : "1", queuesChanges ? "1" : "0", uid))
                 .thenCompose(result -> {
                     if ((Long) result.get(3) == 1) {
                         // Taken once the grace has passed: by this node, or by any node should this one stop first.
+                        commands.zadd(keys.usersWithHeldOfflines(), due, uid);
                         grace.later(() -> report(uid));
                     }
                     DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
@@ -603,7 +614,8 @@ final class RedisPresence {
     private CompletableFuture<List<Object>> take(String uid, AtomicBoolean unanswered) {
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
         return DRAIN_RETRY.run(() -> drain(uid, request), "taking the presence changes of user " + uid,
-                () -> unanswered.set(true), "what it took is not reported until this node stops");
+                () -> unanswered.set(true), postings == null ? "what it took is not reported"
+                        : "what it took is posted when this node stops, or by the node that clears it");
     }
 
     /**
@@ -677,7 +689,7 @@ final class RedisPresence {
         String index = keys.nodeDevices(node);
         return goOn.get().thenCompose(going -> going ? commands.hscan(index, after, ScanArgs.Builder.limit(CLEAR_PAGE))
                 .toCompletableFuture() : CompletableFuture.failedFuture(new IllegalStateException("stopped clearing node "
-                + node + " after " + removedBefore + " devices: another node clears it now"))).thenCompose(page -> {
+                + node + " after " + removedBefore + " devices: its lock was lost, or the node beats again"))).thenCompose(page -> {
             Map<String, String> sessions = page.getMap();
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>(sessions.size());
             for (String json : sessions.values()) {

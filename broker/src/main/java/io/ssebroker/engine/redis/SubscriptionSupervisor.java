@@ -120,11 +120,12 @@ final class SubscriptionSupervisor implements AutoCloseable {
         private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
         /**
-         * The probe in flight (null when none), the channel it was published on, and when Redis answered its publish
-         * (0 while unanswered): a Redis that stalls holds the probe and its publish alike, and says nothing of the link.
+         * The probe in flight (null when none), the channel it was published on, and whether and when Redis answered
+         * its publish: a Redis that stalls holds the probe and its publish alike, and says nothing of the link.
          */
         String probe;
         String probeChannel;
+        boolean probePublished;
         long probePublishedNanos;
 
         private final Events events = new Events(this);
@@ -188,7 +189,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
         void forgetProbe() {
             probe = null;
             probeChannel = null;
-            probePublishedNanos = 0;
+            probePublished = false;
         }
 
         /** Sends a command after the ones sent before it (a SUNSUBSCRIBE never overtakes its SSUBSCRIBE). */
@@ -482,7 +483,7 @@ final class SubscriptionSupervisor implements AutoCloseable {
                     continue;
                 }
                 if (link.probe != null) {
-                    if (link.probePublishedNanos != 0 && System.nanoTime() - link.probePublishedNanos > PROBE_DEADLINE_NANOS) {
+                    if (link.probePublished && System.nanoTime() - link.probePublishedNanos > PROBE_DEADLINE_NANOS) {
                         drop(link, "a probe did not come back within " + TimeUnit.NANOSECONDS.toSeconds(PROBE_DEADLINE_NANOS)
                                 + " s of its publish");
                     }
@@ -512,7 +513,8 @@ final class SubscriptionSupervisor implements AutoCloseable {
             if (error != null) {
                 link.forgetProbe(); // the command path failed: that says nothing about the subscription
             } else {
-                link.probePublishedNanos = Math.max(1, System.nanoTime());
+                link.probePublished = true;
+                link.probePublishedNanos = System.nanoTime();
             }
         }));
     }

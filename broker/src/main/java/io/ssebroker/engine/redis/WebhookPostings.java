@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -164,16 +165,24 @@ final class WebhookPostings {
         return commands.smembers(keys.nodePostingUsers(stopped)).toCompletableFuture().thenCompose(uids -> {
             List<CompletableFuture<Integer>> users = new ArrayList<>();
             for (String uid : uids) {
+                AtomicBoolean unanswered = new AtomicBoolean();
                 users.add(open(uid)
                         .thenCompose(recorded -> TAKE_OVER_RETRY.run(() -> scripts.run(RedisScripts.Script.TAKE_OVER_POSTINGS,
                                         new String[] {keys.userPostings(uid)}, stopped, nodeId),
                                 "taking over the presence changes of user " + uid + " that node " + stopped + " had not posted",
-                                () -> { }, "they are posted when this node stops"))
+                                () -> unanswered.set(true),
+                                "what it renamed is posted when this node stops, or by the node that clears it"))
                         .thenCompose(entries -> {
                             int handed = handOn(uid, entries);
                             return takeQueued.apply(uid).thenApply(queued -> handed);
                         })
-                        .whenComplete((count, failure) -> close(uid)));
+                        .whenComplete((count, failure) -> {
+                            // a take-over never answered may have renamed the changes after this node: the user
+                            // stays among this node's users with changes, for its stop or a survivor to post them
+                            if (failure == null || !unanswered.get()) {
+                                close(uid);
+                            }
+                        }));
             }
             // Only the members read: a node taken for dead that only stalled may have recorded another user since.
             return CompletableFuture.allOf(users.toArray(CompletableFuture[]::new))

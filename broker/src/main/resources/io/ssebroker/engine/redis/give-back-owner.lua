@@ -1,7 +1,7 @@
 -- Gives a device back to the user a connection's registration took it from (the take record's latest take, see
 -- take-owner.lua), when that registration failed at its node before it learnt whether it took the device and ended
 -- that user's session there: that session is still online, and the device's messages must go to its user's stream.
--- (A registration refused for want of room never took the device: see take-owner.lua, asked first.) Not when a later take came since (of any user: its
+-- (A registration refused for want of room never took the device: see take-owner.lua.) Not when a later take came since (of any user: its
 -- registration ended that user's session, or will), and once only: a second run, or one after a later take, changes
 -- nothing. The registering user is then among those whose sessions on the device are stale (its registration's
 -- entry, should the rollback's removal not reach Redis).

@@ -18,7 +18,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -331,17 +330,17 @@ class DeviceTakeRecordTest {
                 first = startedIndexingAway(servers, "127.0.0.1:7001", nodes, listing);
                 RedisServers.Server paused = indexShard(servers, nodes.get(nodes.size() - 1));
                 second = startedIndexingAway(servers, "127.0.0.1:7002", nodes, paused);
-                String device = keyedAwayFrom(servers, paused, KEYS::deviceOwner, "d-");
-                String firstUid = keyedAwayFrom(servers, paused, KEYS::userPresence, "u-first-");
-                String secondUid = keyedAwayFrom(servers, paused, KEYS::userPresence, "u-second-");
+                String device = ShardPlacement.nameAwayFrom(servers, paused, "d-", KEYS::deviceOwner);
+                String firstUid = ShardPlacement.nameAwayFrom(servers, paused, "u-first-", KEYS::userPresence);
+                String secondUid = ShardPlacement.nameAwayFrom(servers, paused, "u-second-", KEYS::userPresence);
 
-                paused.cli("CLIENT", "PAUSE", "3000", "WRITE");
+                paused.cli("CLIENT", "PAUSE", "4000", "WRITE"); // within the engines' command timeout (5 s)
                 CompletableFuture<Registration> racing =
                         first.register(session(firstUid, device, "k-first"), 4, System.currentTimeMillis());
                 RedisServers.Server owners = servers.ownerOf(servers.slotOf(KEYS.deviceOwner(device)));
                 await().atMost(Duration.ofSeconds(2)).until(() -> owners.cli("GET", KEYS.deviceOwner(device)).trim().equals(firstUid));
                 Registration later = second.register(session(secondUid, device, "k-second"), 4, System.currentTimeMillis())
-                        .get(2, TimeUnit.SECONDS);
+                        .get(3, TimeUnit.SECONDS);
                 assertThat(later.accepted()).isTrue();
                 assertThat(racing.isDone()).as("the first registration still waits for its shard").isFalse();
 
@@ -385,17 +384,6 @@ class DeviceTakeRecordTest {
 
     private static RedisServers.Server indexShard(RedisServers servers, String node) {
         return servers.ownerOf(servers.slotOf(KEYS.nodeDevices(node)));
-    }
-
-    /** A name of this prefix whose key is on another shard than {@code away}. */
-    private static String keyedAwayFrom(RedisServers servers, RedisServers.Server away, Function<String, String> key,
-                                        String prefix) {
-        while (true) {
-            String name = prefix + UUID.randomUUID();
-            if (servers.ownerOf(servers.slotOf(key.apply(name))) != away) {
-                return name;
-            }
-        }
     }
 
     /** A take by a connection of {@code uid} whose registration went no further, through a connection of its own. */

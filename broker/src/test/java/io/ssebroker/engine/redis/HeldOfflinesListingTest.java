@@ -10,7 +10,6 @@ import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -32,10 +31,7 @@ class HeldOfflinesListingTest {
              RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
             RedisPresence presence = parts.presence(NODE, StateChangeListener.NONE, 60_000);
             RedisServers.Server listing = redis.ownerOf(redis.slotOf(KEYS.usersWithHeldOfflines()));
-            String uid;
-            do {
-                uid = "u-" + UUID.randomUUID();
-            } while (redis.ownerOf(redis.slotOf(KEYS.userPresence(uid))) == listing);
+            String uid = ShardPlacement.nameAwayFrom(redis, listing, "u-", KEYS::userPresence);
             RedisServers.Server users = redis.ownerOf(redis.slotOf(KEYS.userPresence(uid)));
             DeviceSession session = new DeviceSession(uid, "d-held", "k-held", NODE, "127.0.0.1:5555",
                     System.currentTimeMillis());
@@ -43,8 +39,7 @@ class HeldOfflinesListingTest {
 
             users.cli("CLIENT", "PAUSE", "2000", "WRITE");
             CompletableFuture<Boolean> removal = presence.unregister(session, StateChange.DEVICE_DISCONNECT);
-            String user = uid;
-            await().atMost(Duration.ofSeconds(1)).until(() -> !listing.cli("ZSCORE", KEYS.usersWithHeldOfflines(), user).isBlank());
+            await().atMost(Duration.ofSeconds(1)).until(() -> !listing.cli("ZSCORE", KEYS.usersWithHeldOfflines(), uid).isBlank());
             assertThat(removal).as("the removal's script waits for the paused shard").isNotDone();
 
             assertThat(removal.get(10, TimeUnit.SECONDS)).isTrue();

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.testing.RedisServers;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -81,15 +79,15 @@ class PresenceRestoreTest {
     void aRestoreGivesWayToAUserThatTookTheDeviceWhileItsScriptWaited() throws Exception {
         assumeTrue(RedisServers.available(), "redis-server is not installed");
         try (RedisServers redis = RedisServers.cluster();
-             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of("redis.timeout", "15"))) {
             RedisKeys keys = new RedisKeys("sse");
             RedisServers.Server listing = redis.ownerOf(redis.slotOf(keys.onlineUsers()));
-            String restoringNode = nameAway(redis, listing, keys::nodeDevices, "127.0.0.1:7001~");
+            String restoringNode = ShardPlacement.nameAwayFrom(redis, listing, "127.0.0.1:7001~", keys::nodeDevices);
             RedisServers.Server paused = redis.ownerOf(redis.slotOf(keys.nodeDevices(restoringNode)));
-            String takingNode = nameAway(redis, paused, keys::nodeDevices, "127.0.0.1:7002~");
-            String device = nameAway(redis, paused, keys::deviceOwner, "d-");
-            String had = nameAway(redis, paused, keys::userPresence, "u-had-");
-            String took = nameAway(redis, paused, keys::userPresence, "u-took-");
+            String takingNode = ShardPlacement.nameAwayFrom(redis, paused, "127.0.0.1:7002~", keys::nodeDevices);
+            String device = ShardPlacement.nameAwayFrom(redis, paused, "d-", keys::deviceOwner, keys::kickedDevice);
+            String had = ShardPlacement.nameAwayFrom(redis, paused, "u-had-", keys::userPresence);
+            String took = ShardPlacement.nameAwayFrom(redis, paused, "u-took-", keys::userPresence, keys::kickedUid);
             RedisPresence restoring = parts.presence(restoringNode);
             RedisPresence taking = parts.presence(takingNode);
             long now = System.currentTimeMillis();
@@ -97,25 +95,17 @@ class PresenceRestoreTest {
             register(restoring, lost);
             redis.ownerOf(redis.slotOf(keys.userPresence(had))).cli("HDEL", keys.userPresence(had), device); // Redis lost it
 
-            paused.cli("CLIENT", "PAUSE", "2000", "WRITE");
+            // held back there, the restore's index write holds back what comes after it on the same connection: the
+            // other user's registration (on the same connections) touches no key of that shard
+            paused.cli("CLIENT", "PAUSE", "4000", "WRITE");
             CompletableFuture<RedisPresence.Restored> restore = restoring.restore(lost, AGAIN);
             Thread.sleep(300); // the owner read, the index write waiting
             register(taking, new DeviceSession(took, device, "took", takingNode, "127.0.0.1:5556", now + 1));
             assertThat(restore).isNotDone();
 
-            assertThat(restore.get(10, TimeUnit.SECONDS)).isEqualTo(RedisPresence.Restored.GAVE_WAY);
+            assertThat(restore.get(20, TimeUnit.SECONDS)).isEqualTo(RedisPresence.Restored.GAVE_WAY);
             assertThat(restoring.userDevices(had).join()).isEmpty();
             assertThat(taking.device(device).join()).map(DeviceSession::uid).contains(took);
-        }
-    }
-
-    /** A name of this prefix whose key is on another shard than {@code away}. */
-    private static String nameAway(RedisServers redis, RedisServers.Server away, Function<String, String> key, String prefix) {
-        while (true) {
-            String name = prefix + UUID.randomUUID();
-            if (redis.ownerOf(redis.slotOf(key.apply(name))) != away) {
-                return name;
-            }
         }
     }
 

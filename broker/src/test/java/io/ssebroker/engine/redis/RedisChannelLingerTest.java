@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
+import io.ssebroker.testing.SseClient.Event;
 import io.ssebroker.testing.TcpProxy;
 import io.ssebroker.testing.TestNode;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -149,14 +151,25 @@ class RedisChannelLingerTest {
             Thread.sleep(1_000);
             proxy.restore();
 
-            await().atMost(Duration.ofSeconds(15)).during(Duration.ofSeconds(2))
-                    .until(() -> subscribers("u-refused") == 0);
-            try (SseClient staying = node.connect("u-back", "d-back")) {
-                staying.nextOfType("sys_connected");
+            // a connection registered and served: the node's connection to Redis is back
+            try (SseClient staying = await().atMost(Duration.ofSeconds(15)).until(() -> connected(node, "u-back", "d-back"),
+                    Objects::nonNull)) {
                 assertThat(node.api().send(Map.of("uid", "u-back", "data", "after"))).isEqualTo(1);
                 assertThat(staying.next().data()).isEqualTo("after");
             }
+            await().atMost(Duration.ofSeconds(5)).during(Duration.ofSeconds(2)).until(() -> subscribers("u-refused") == 0);
         }
+    }
+
+    /** A connection that the node registered (it answered {@code sys_connected}), or null. */
+    private static SseClient connected(TestNode node, String uid, String device) {
+        SseClient attempt = node.connect(uid, device);
+        Event first = attempt.status() == 200 ? attempt.next(Duration.ofSeconds(5)) : null;
+        if (first != null && first.event().equals("sys_connected")) {
+            return attempt;
+        }
+        attempt.close();
+        return null;
     }
 
     private static TestNode nodeWithLinger(String seconds) throws InterruptedException {

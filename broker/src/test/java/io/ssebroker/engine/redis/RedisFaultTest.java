@@ -728,7 +728,9 @@ class RedisFaultTest {
      * out by the master of the device's keys, its answer is lost with the connection, and Lettuce re-sends it after
      * the reconnect. The re-sent step must answer the owner the device was taken from, as the first run did (not the
      * new owner that run wrote): that user's session on the device is ended, and the device is not left online under
-     * two users.
+     * two users. (The step before it, the take asked first, answers that the device is another user's, and the node
+     * looks whether the user has room: the answers are lost only after that look, held back meanwhile by a pause of
+     * the shard of the user's presence.)
      */
     @Test
     void aDeviceTakenFromAnotherUserByAStepReSentAfterAReconnectIsTakenFromThatUser() throws Exception {
@@ -742,15 +744,24 @@ class RedisFaultTest {
                 DeviceMove move = deviceMoveOnLossyOwner(redis, node);
                 RedisServers.Server lossy = move.lossy();
                 String before = move.before();
-                String after = move.after();
                 String device = move.device();
+                // the look for room waits on the user's shard: neither the revocation check nor the take does
+                Predicate<String> offUsersShard = name -> {
+                    RedisServers.Server users = redis.ownerOf(redis.slotOf(keys.userPresence(name)));
+                    return users != lossy && users != redis.ownerOf(redis.slotOf(keys.kickedUid(name)))
+                            && users != redis.ownerOf(redis.slotOf(keys.kickedDevice(device)));
+                };
+                String after = firstName("u-after-", offUsersShard);
+                RedisServers.Server usersShard = redis.ownerOf(redis.slotOf(keys.userPresence(after)));
 
                 SseClient previous = node.connect(before, device);
                 previous.nextOfType("sys_connected");
                 TcpProxy proxy = proxies.get(lossy);
-                proxy.dropReplies();
+                usersShard.cli("CLIENT", "PAUSE", "2500", "ALL");
                 Future<SseClient> taking = connecting.submit(() -> node.connect(after, device));
-                await().atMost(Duration.ofSeconds(3)).until(() -> lossy.cli("GET", keys.deviceOwner(device)).trim().equals(after));
+                Thread.sleep(1_000); // the take asked first is answered; the look for room waits
+                proxy.dropReplies();
+                await().atMost(Duration.ofSeconds(5)).until(() -> lossy.cli("GET", keys.deviceOwner(device)).trim().equals(after));
                 proxy.cut();
                 proxy.restore(); // the node reconnects and re-sends the step
 

@@ -68,19 +68,25 @@ class RedisSharedConnectionTest {
         }
     }
 
+    /**
+     * Redis stalls past a probe's deadline but within the command timeout: the probe's publish is held as long as the
+     * probe, which says nothing of the connection. The subscriptions stay where they are, and nothing is repaired.
+     * (A probe that does not come back although its publish was answered moves them: {@code SubscriptionProbeTest}.)
+     */
     @Test
-    void subscriptionsLeaveAConnectionWhoseProbesStoppedAndCommandsStayOnIt() throws Exception {
+    void aRedisStallPastAProbesDeadlineLeavesTheSubscriptionsOnTheConnection() throws Exception {
         try (TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
              SseClient client = node.connect("u-probe", "d-probe")) {
             client.nextOfType("sys_connected");
-            redis.first().pause(); // probes go unanswered past their deadline
-            Thread.sleep(5_000);
+            redis.first().pause();
+            Thread.sleep(4_500);
             redis.first().resume();
 
-            await().atMost(Duration.ofSeconds(15)).until(() -> clients("normal") == 1 && clients("pubsub") == 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> node.api().get("/readyz", Map.of()).status() == 200);
-            assertThat(node.api().send(Map.of("uid", "u-probe", "data", "moved"))).isEqualTo(1);
-            assertThat(client.next().data()).isEqualTo("moved");
+            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6))
+                    .until(() -> clients("normal") == 0 && clients("pubsub") == 1);
+            assertThat(node.api().send(Map.of("uid", "u-probe", "data", "still here"))).isEqualTo(1);
+            assertThat(client.next().data()).isEqualTo("still here");
             assertThat(client.isClosedByServer()).isFalse();
         }
     }

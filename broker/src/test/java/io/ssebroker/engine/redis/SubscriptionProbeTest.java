@@ -51,6 +51,10 @@ class SubscriptionProbeTest {
     }
 
     private SubscriptionSupervisor supervising(BiFunction<String, String, CompletableFuture<Long>> publish) {
+        return supervising(new SingleShardNode(fixture.client, fixture.uri()), publish);
+    }
+
+    private SubscriptionSupervisor supervising(ShardNodes shards, BiFunction<String, String, CompletableFuture<Long>> publish) {
         SubscriptionSupervisor.Handler handler = new SubscriptionSupervisor.Handler() {
             @Override
             public void message(String channel, String payload) {
@@ -61,8 +65,8 @@ class SubscriptionProbeTest {
                 resubscribed.add(channel);
             }
         };
-        SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(new SingleShardNode(
-                fixture.client, fixture.uri()), handler, publish, "test-node", Duration.ofSeconds(5), fixture.ioThread));
+        SubscriptionSupervisor supervisor = fixture.supervising(new SubscriptionSupervisor(shards, handler, publish,
+                "test-node", Duration.ofSeconds(5), fixture.ioThread));
         for (String channel : CHANNELS) {
             supervisor.subscribe(channel).live().orTimeout(5, TimeUnit.SECONDS).join();
         }
@@ -74,6 +78,26 @@ class SubscriptionProbeTest {
         supervising((channel, payload) -> CompletableFuture.completedFuture(1L)); // lost on its way: never published
         await().atMost(PROBE_ROUND.plusSeconds(3)).untilAsserted(() ->
                 assertThat(resubscribed).containsAll(CHANNELS));
+    }
+
+    /**
+     * On a standalone Redis the command connection is lent for the subscriptions first. A probe whose publish was
+     * answered and that did not come back makes it suspect: its subscriptions move to a connection of their own, and
+     * it goes on serving commands.
+     */
+    @Test
+    void aLentConnectionWhoseProbeIsLostGivesUpItsSubscriptionsAndServesCommandsStill() {
+        supervising(new SingleShardNode(fixture.client, fixture.uri(), commandConnection),
+                (channel, payload) -> CompletableFuture.completedFuture(1L)); // answered, never published
+        assertThat(commandConnection.sync().clientInfo()).as("lent").doesNotContain("ssub=0");
+        await().atMost(PROBE_ROUND.plusSeconds(3)).untilAsserted(() ->
+                assertThat(resubscribed).containsAll(CHANNELS));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(commandConnection.sync().clientInfo()).as("given up").contains("ssub=0"));
+        for (String channel : CHANNELS) {
+            assertThat(fixture.redis.first().shardSubscribers(channel)).as("on a connection of its own").isEqualTo(1);
+        }
+        assertThat(commandConnection.sync().ping()).isEqualTo("PONG");
     }
 
     /**
