@@ -1,6 +1,7 @@
 package io.ssebroker.engine.redis;
 
 import io.ssebroker.engine.DeviceSession;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,8 @@ final class FailedRegistrations {
     private final BiFunction<DeviceSession, String, CompletableFuture<Void>> restorePresence;
     /** Failed registrations whose take-back has not been answered yet. */
     private final ConcurrentHashMap<DeviceSession, Pending> pending = new ConcurrentHashMap<>();
+    /** Those whose take-back is under way: a heartbeat does not send another meanwhile. */
+    private final Set<DeviceSession> underWay = ConcurrentHashMap.newKeySet();
 
     /**
      * When a failed registration's records expire, whether its device is to be given back, and whether the connection
@@ -90,6 +93,9 @@ final class FailedRegistrations {
     }
 
     private void takeBack(DeviceSession session, Pending failure) {
+        if (!underWay.add(session)) {
+            return;
+        }
         CompletableFuture<Boolean> givenBack = failure.givesBackDevice() ? presence.giveBackDevice(session)
                 : CompletableFuture.completedFuture(false);
         presence.takeBackEnded(session).thenCombine(givenBack, (takenBack, deviceGivenBack) -> {
@@ -110,6 +116,7 @@ final class FailedRegistrations {
             }
             return restored;
         }).thenCompose(restored -> restored).whenComplete((done, error) -> {
+            underWay.remove(session);
             if (error == null) {
                 pending.remove(session);
             } // else the next heartbeat asks again

@@ -33,6 +33,9 @@ final class NodeLiveness {
     private static final int BEATS_TO_LIVE = 3;
     /** Beat field: whether the node queues presence changes for a webhook (absent: a version that always did). */
     private static final String QUEUES_CHANGES = "queues_changes";
+    /** How a clear's marks end: the one written before it begins, and the one written when it ends, failed or not. */
+    private static final String CLEAR_BEGUN = "begun";
+    private static final String CLEAR_ENDED = "ended";
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final ScriptRunner scripts;
@@ -233,6 +236,8 @@ final class NodeLiveness {
                 return false;
             }
             lastClearMark = mark;
+            // the mark a clear writes before it begins: watched until its lock is gone (see watchClear)
+            watchingClear = !mark.endsWith(CLEAR_ENDED);
             return true;
         });
         rejoined.exceptionally(unanswered -> false)
@@ -240,7 +245,6 @@ final class NodeLiveness {
                 .thenAccept(taken -> {
                     if (taken) {
                         log.warn("this node was taken for dead by a peer (it stalled for {} beats): registering again", BEATS_TO_LIVE);
-                        watchingClear = true;
                         revived.run();
                     }
                 });
@@ -278,10 +282,10 @@ final class NodeLiveness {
     }
 
     /**
-     * While a peer's clear of this node may still be going on, looks whether its lock is still held: once it is not
-     * (the clear ended, or the peer that held it stopped), the node registers its connections again, those the clear
-     * removed after the node's first look included. A clear that ended writes a mark too; registered again twice then,
-     * the node changes nothing the second time.
+     * While a peer's clear of this node may still be going on (the node read the mark it writes before it begins, and
+     * not yet the one it writes when it ends), looks whether its lock is still held: once it is not (the peer that held
+     * it stopped before its last mark), the node registers its connections again, those the clear removed after the
+     * node's first look included.
      */
     private void watchClear() {
         commands.exists(keys.nodeClearLock(node)).toCompletableFuture().thenAccept(held -> {
@@ -310,7 +314,7 @@ final class NodeLiveness {
                         held.set(false);
                     }
                 }), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
-        return markCleared(member)
+        return markCleared(member, holder, CLEAR_BEGUN)
                 // The changes the node took and did not post before those its devices' removal makes: in order.
                 .thenCompose(marked -> presence.takeOverPostings(member))
                 .thenCompose(posting -> {
@@ -325,10 +329,16 @@ final class NodeLiveness {
                     nodeCleared.run();
                     return commands.srem(keys.nodes(), member).toCompletableFuture();
                 })
-                .handle((removed, failure) -> markCleared(member).thenCompose(marked -> failure == null
+                .handle((removed, failure) -> markCleared(member, holder, CLEAR_ENDED).thenCompose(marked -> failure == null
                         ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.<Void>failedFuture(failure)))
                 .thenCompose(next -> next)
-                .whenComplete((done, failure) -> renewing.cancel(false));
+                .whenComplete((done, failure) -> {
+                    renewing.cancel(false);
+                    // let go at once (a lock held for a millisecond more): a clear that failed is tried again at the
+                    // next beat rather than three beats on
+                    scripts.run(RedisScripts.Script.EXTEND_LOCK, new String[] {keys.nodeClearLock(member)}, holder, "1")
+                            .whenComplete(RedisRouting.logFailure("letting go of the lock on clearing node " + member));
+                });
     }
 
     /**
@@ -363,8 +373,8 @@ final class NodeLiveness {
      * Kept an hour: a node that is alive reads it within a beat of beating again, and a survivor writes it again (a
      * mark of its own) each time it tries to clear a node that still does not beat; it expires by itself.
      */
-    private CompletableFuture<String> markCleared(String member) {
-        return commands.set(keys.nodeCleared(member), node + " " + UUID.randomUUID(),
+    private CompletableFuture<String> markCleared(String member, String holder, String phase) {
+        return commands.set(keys.nodeCleared(member), holder + " " + phase,
                 SetArgs.Builder.px(TimeUnit.HOURS.toMillis(1))).toCompletableFuture();
     }
 

@@ -284,7 +284,7 @@ final class RedisPresence {
                         : confirmingOwner(session, runRegister(session, Integer.MAX_VALUE, ADMITTED_BEFORE, false,
                                 List.of(), run)).thenApply(Restored::of))
                 .thenCompose(restored -> restored.registered() ? CompletableFuture.completedFuture(restored)
-                        : unindex(session).thenApply(unindexed -> restored));
+                        : namingRemovedOnFailure(restored.replaced(), unindex(session).thenApply(unindexed -> restored)));
     }
 
     /**
@@ -538,7 +538,9 @@ final class RedisPresence {
                 .thenCompose(result -> {
                     if ((Long) result.get(3) == 1) {
                         // Taken once the grace has passed: by this node, or by any node should this one stop first.
-                        commands.zadd(keys.usersWithHeldOfflines(), due, uid);
+                        // The earliest due time stays: another offline of the user may be held already.
+                        commands.zadd(keys.usersWithHeldOfflines(), ZAddArgs.Builder.lt(), due, uid).toCompletableFuture()
+                                .whenComplete(RedisRouting.logFailure("listing user " + uid + " among those with held offlines"));
                         grace.later(() -> report(uid));
                     }
                     DeviceSession removed = (Long) result.get(0) == 0 ? null : SessionJson.read((String) result.get(2));
@@ -594,6 +596,7 @@ final class RedisPresence {
         return postings.open(uid)
                 .thenCompose(recorded -> take(uid, unanswered))
                 .thenApply(taken -> {
+                    unanswered.set(false); // answered: what it took is handed on now
                     postings.handOn(uid, (List<?>) taken.get(0));
                     return taken;
                 })

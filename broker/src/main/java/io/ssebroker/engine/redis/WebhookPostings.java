@@ -172,6 +172,10 @@ final class WebhookPostings {
                                 "taking over the presence changes of user " + uid + " that node " + stopped + " had not posted",
                                 () -> unanswered.set(true),
                                 "what it renamed is posted when this node stops, or by the node that clears it"))
+                        .thenApply(entries -> {
+                            unanswered.set(false); // a run again answered what the first did
+                            return entries;
+                        })
                         .thenCompose(entries -> {
                             int handed = handOn(uid, entries);
                             return takeQueued.apply(uid).thenApply(queued -> handed);

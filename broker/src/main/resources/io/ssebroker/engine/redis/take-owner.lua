@@ -11,8 +11,8 @@
 -- nothing and answers what the first run answered: the user it took the device from, not the owner it wrote.
 -- Asked first ('1'), it takes a device only when it has no owner or is the registering user's already; a device of
 -- another user it leaves as it is, and answers that user: the node takes it once it saw that the registering user has
--- room for another device, so that a registration that will be refused never holds the device, not even for a moment
--- (another registration of the user that has it would read it as taken, and end).
+-- room for another device, so that a registration that will be refused never holds another user's device, not even
+-- for a moment (another registration of the user that has it would read it as taken, and end).
 -- Returns {user taken from ('' when none), the other users whose sessions on the device are stale...}; asked first
 -- and the device another user's, {0, that user}.
 -- KEYS: the device's owner, the device's take record
