@@ -272,17 +272,7 @@ class SseBrokerClientTest {
     @Test
     void aRefusalBeforeAnythingWasDoneIsRetriedAndAnAnswerOfAnotherShapeIsAnError() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        HttpServer limited = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        limited.createContext("/", exchange -> {
-            boolean first = calls.incrementAndGet() % 2 == 1;
-            byte[] body = (first ? "{\"code\":429,\"msg\":\"too many\",\"micro\":1,\"result\":\"\"}"
-                    : "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":2}").getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(first ? 429 : 200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        limited.start();
+        HttpServer limited = refusingEveryOtherCall(calls, 429, "too many", 2);
         try {
             SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + limited.getAddress().getPort()))
                     .retryBackoff(Duration.ofMillis(10)).build();
@@ -319,17 +309,7 @@ class SseBrokerClientTest {
     @Test
     void onlyCallsThatAreSafeToRepeatAreRetried() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        HttpServer flaky = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        flaky.createContext("/", exchange -> {
-            boolean first = calls.incrementAndGet() % 2 == 1;
-            byte[] body = (first ? "{\"code\":503,\"msg\":\"engine unavailable: down\",\"micro\":1,\"result\":\"\"}"
-                    : "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":3}").getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(first ? 503 : 200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        flaky.start();
+        HttpServer flaky = refusingEveryOtherCall(calls, 503, "engine unavailable: down", 3);
         try {
             SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + flaky.getAddress().getPort()))
                     .retryBackoff(Duration.ofMillis(10)).build();
@@ -348,5 +328,25 @@ class SseBrokerClientTest {
         } finally {
             flaky.stop(0);
         }
+    }
+
+    /**
+     * A broker stand-in that refuses every other call (the first, the third...) with this status and reason, in the
+     * broker's envelope, and answers the others with success and {@code result}; {@code calls} counts them.
+     */
+    private static HttpServer refusingEveryOtherCall(AtomicInteger calls, int status, String reason, int result)
+            throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            boolean refused = calls.incrementAndGet() % 2 == 1;
+            byte[] body = (refused ? "{\"code\":" + status + ",\"msg\":\"" + reason + "\",\"micro\":1,\"result\":\"\"}"
+                    : "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":" + result + "}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(refused ? status : 200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        return server;
     }
 }
