@@ -389,13 +389,13 @@ final class RedisPresence {
      * taken from still has its session there (the device is to be given back then).
      */
     private CompletableFuture<Ownership> takeOwnership(DeviceSession session, int maxDevicesPerUser) {
-        return take(session, true).thenCompose(answer -> {
+        return takeOwner(session, true).thenCompose(answer -> {
             if (!(answer.get(0) instanceof Long)) {
                 return takeFrom(answer, session.device());
             }
             return hasRoom(session, maxDevicesPerUser).thenCompose(room -> !room
                     ? CompletableFuture.completedFuture(Ownership.NO_ROOM) // another user's device, left to that user
-                    : take(session, false).thenCompose(taken -> takeFrom(taken, session.device())));
+                    : takeOwner(session, false).thenCompose(taken -> takeFrom(taken, session.device())));
         });
     }
 
@@ -403,7 +403,7 @@ final class RedisPresence {
      * One run of take-owner.lua; {@code onlyIfFree}: only a device that has no owner or is the user's already, else
      * the answer is {0, the owner}.
      */
-    private CompletableFuture<List<Object>> take(DeviceSession session, boolean onlyIfFree) {
+    private CompletableFuture<List<Object>> takeOwner(DeviceSession session, boolean onlyIfFree) {
         return unsettledOnFailure(scripts.run(RedisScripts.Script.TAKE_OWNER,
                 new String[] {keys.deviceOwner(session.device()), keys.deviceTakes(session.device())},
                 session.uid(), Long.toString(ownerTtlMillis), Long.toString(TAKE_RECORD_MILLIS), session.nonce(),
