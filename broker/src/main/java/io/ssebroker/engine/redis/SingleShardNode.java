@@ -77,12 +77,17 @@ final class SingleShardNode implements ShardNodes {
     }
 
     /**
-     * Listens to the command connection once its subscriptions were given up: a message that still reaches it
-     * unsubscribes its channel there (the unsubscription was refused while the connection was down, or Lettuce
-     * subscribed the channel again when the connection came back). Nothing else listens to it; it would only cost
-     * traffic.
+     * Listens to the command connection once its subscriptions were given up: a subscription that Redis confirms on it
+     * again, or a message that still reaches it, unsubscribes its channel there. Lettuce forgets a channel only once
+     * Redis confirms its unsubscription, so one refused while the connection was down is subscribed again when the
+     * connection comes back. Nothing else listens to it; it would only cost traffic.
      */
     private final class Leftovers extends RedisPubSubAdapter<String, String> {
+        @Override
+        public void ssubscribed(String channel, long count) {
+            commandConnection.async().sunsubscribe(channel);
+        }
+
         @Override
         public void smessage(String channel, String message) {
             commandConnection.async().sunsubscribe(channel);

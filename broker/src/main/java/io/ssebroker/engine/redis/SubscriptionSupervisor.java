@@ -110,12 +110,6 @@ final class SubscriptionSupervisor implements AutoCloseable {
         final LinkedHashSet<String> live = new LinkedHashSet<>();
         /** The channels subscribed to (or being subscribed to) on the connection: live or not, until unsubscribed. */
         private final Set<String> subscribed = new HashSet<>();
-        /**
-         * Channels whose SUNSUBSCRIBE was refused while the connection was down: Lettuce subscribes them again when it
-         * reconnects (it forgets a channel only once Redis confirms its unsubscription), and they are unsubscribed
-         * then, else their messages would keep coming to a node that has no use for them.
-         */
-        private final Set<String> unsubscribeRefused = new HashSet<>();
         /** Completes when the commands sent so far were handed to the connection: commands go out in order. */
         private CompletableFuture<StatefulRedisPubSubConnection<String, String>> issued;
         boolean down;
@@ -144,7 +138,6 @@ final class SubscriptionSupervisor implements AutoCloseable {
         /** Subscribes; {@code sentWithCommands} runs as the SSUBSCRIBE is handed to a connection that carries commands. */
         CompletableFuture<Void> subscribe(String channel, Runnable sentWithCommands) {
             subscribed.add(channel);
-            unsubscribeRefused.remove(channel);
             return send(connection -> {
                 CompletionStage<Void> reply = connection.async().ssubscribe(channel);
                 if (shards.carriesCommands(connection) && !reply.toCompletableFuture().isCompletedExceptionally()) {
@@ -156,22 +149,19 @@ final class SubscriptionSupervisor implements AutoCloseable {
 
         void unsubscribe(String channel) {
             subscribed.remove(channel);
-            send(connection -> connection.async().sunsubscribe(channel)).whenComplete((done, error) -> {
-                if (error != null) {
-                    onSupervisor(() -> {
-                        if (!subscribed.contains(channel)) {
-                            unsubscribeRefused.add(channel);
-                        }
-                    });
-                }
-            });
+            send(connection -> connection.async().sunsubscribe(channel));
         }
 
-        /** Unsubscribes again the channels whose unsubscription was refused (the connection is back). */
-        void unsubscribeRefusedAgain() {
-            List<String> channels = new ArrayList<>(unsubscribeRefused);
-            unsubscribeRefused.clear();
-            channels.forEach(this::unsubscribe);
+        /**
+         * Redis confirmed a subscription to the channel. One the node no longer wants is unsubscribed: Lettuce forgets
+         * a channel only once Redis confirms its unsubscription, so a SUNSUBSCRIBE refused while the connection was
+         * down leaves the channel to be subscribed again when Lettuce reconnects, in whichever order with the node's
+         * own commands, and its messages would keep coming to a node that has no use for them.
+         */
+        void confirmed(String channel) {
+            if (!subscribed.contains(channel)) {
+                unsubscribe(channel);
+            }
         }
 
         /**
@@ -543,6 +533,11 @@ final class SubscriptionSupervisor implements AutoCloseable {
         }
 
         @Override
+        public void ssubscribed(String channel, long count) {
+            onSupervisor(() -> link.confirmed(channel));
+        }
+
+        @Override
         public void sunsubscribed(String channel, long count) {
             onSupervisor(() -> lost(link, channel, "unsubscribed by Redis (its slot moved)"));
         }
@@ -566,7 +561,6 @@ final class SubscriptionSupervisor implements AutoCloseable {
             onSupervisor(() -> {
                 link.down = false;
                 link.forgetProbe();
-                link.unsubscribeRefusedAgain();
                 for (String channel : new ArrayList<>(link.live)) {
                     lost(link, channel, "pub/sub connection to " + link.node + " re-established");
                 }

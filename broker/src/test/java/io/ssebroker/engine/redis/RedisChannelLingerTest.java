@@ -134,30 +134,63 @@ class RedisChannelLingerTest {
 
     /**
      * A channel given up while the node's connection to Redis is down: its SUNSUBSCRIBE is refused, and Lettuce, which
-     * forgets a channel only once Redis confirms its unsubscription, subscribes it again when it reconnects. The node
-     * unsubscribes it then: the user's messages do not keep coming to a node with no use for them.
+     * forgets a channel only once Redis confirms its unsubscription, subscribes it again when it reconnects, in
+     * whichever order with the node's own commands. The node unsubscribes it then: the user's messages do not keep
+     * coming to a node with no use for them.
      */
     @Test
     void aChannelGivenUpWhileRedisWasUnreachableIsUnsubscribedOnceItIsBack() throws Exception {
-        try (TcpProxy proxy = TcpProxy.to(redis.first().port());
-             TestNode node = TestNode.start(Map.of("redis.addrs", "127.0.0.1:" + proxy.port(), "redis.channel_linger", "0"))) {
-            SseClient client = node.connect("u-refused", "d-refused");
-            client.nextOfType("sys_connected");
-            assertThat(subscribers("u-refused")).isEqualTo(1);
-
-            proxy.cut();
-            await().atMost(Duration.ofSeconds(5)).until(() -> subscribers("u-refused") == 0);
-            client.close(); // the user's last device leaves: its channel is given up, the SUNSUBSCRIBE refused
-            Thread.sleep(1_000);
+        try (TcpProxy proxy = TcpProxy.to(redis.first().port()); TestNode node = nodeBehind(proxy)) {
+            giveUpWhileCut(proxy, node, "u-refused", "d-refused");
             proxy.restore();
 
-            // a connection registered and served: the node's connection to Redis is back
-            try (SseClient staying = await().atMost(Duration.ofSeconds(15)).until(() -> connected(node, "u-back", "d-back"),
-                    Objects::nonNull)) {
-                assertThat(node.api().send(Map.of("uid", "u-back", "data", "after"))).isEqualTo(1);
-                assertThat(staying.next().data()).isEqualTo("after");
-            }
+            // the node's connection is back: Lettuce subscribed again the channels it held, the broadcasts' among them
+            await().atMost(Duration.ofSeconds(15)).until(() -> redis.first().shardSubscribers(KEYS.broadcastChannel()) == 1);
             await().atMost(Duration.ofSeconds(5)).during(Duration.ofSeconds(2)).until(() -> subscribers("u-refused") == 0);
+            assertServes(node);
+        }
+    }
+
+    /**
+     * The same, where a registration tried while Redis was unreachable made the node give up the subscriptions on that
+     * connection (they move to connections of their own): the connection, which carries commands still, unsubscribes
+     * what Lettuce subscribes again on it.
+     */
+    @Test
+    void aChannelGivenUpOnAConnectionWhoseSubscriptionsMovedIsUnsubscribedOnceItIsBack() throws Exception {
+        try (TcpProxy proxy = TcpProxy.to(redis.first().port()); TestNode node = nodeBehind(proxy)) {
+            giveUpWhileCut(proxy, node, "u-moved-away", "d-moved-away");
+            assertThat(connected(node, "u-during", "d-during")).as("Redis is unreachable").isNull();
+            proxy.restore();
+
+            assertServes(node);
+            await().atMost(Duration.ofSeconds(5)).during(Duration.ofSeconds(2)).until(() -> subscribers("u-moved-away") == 0);
+        }
+    }
+
+    private static TestNode nodeBehind(TcpProxy proxy) throws InterruptedException {
+        return TestNode.start(Map.of("redis.addrs", "127.0.0.1:" + proxy.port(), "redis.channel_linger", "0"));
+    }
+
+    /** Connects the device, cuts the node from Redis and lets the device leave: its channel is given up, refused. */
+    private static void giveUpWhileCut(TcpProxy proxy, TestNode node, String uid, String device) throws InterruptedException {
+        SseClient client = node.connect(uid, device);
+        client.nextOfType("sys_connected");
+        assertThat(subscribers(uid)).isEqualTo(1);
+
+        proxy.cut();
+        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers(uid) == 0);
+        Thread.sleep(500); // the node has seen its connection drop: commands are refused at once
+        client.close();
+        Thread.sleep(500);
+    }
+
+    /** A connection registers (once the node's connection to Redis is back) and receives what is sent to it. */
+    private static void assertServes(TestNode node) {
+        try (SseClient staying = await().atMost(Duration.ofSeconds(15)).until(() -> connected(node, "u-back", "d-back"),
+                Objects::nonNull)) {
+            assertThat(node.api().send(Map.of("uid", "u-back", "data", "after"))).isEqualTo(1);
+            assertThat(staying.next().data()).isEqualTo("after");
         }
     }
 
