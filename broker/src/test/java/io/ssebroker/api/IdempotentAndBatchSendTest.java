@@ -59,6 +59,33 @@ class IdempotentAndBatchSendTest {
         }
     }
 
+    /**
+     * A broadcast whose devices could not be counted (here, one node of the cluster has an index that cannot be read)
+     * is accepted and answers 0. That answer is not kept for its key: a repeat counts the devices again, and appends
+     * nothing more.
+     */
+    @Test
+    void aKeyedBroadcastWhoseDevicesCouldNotBeCountedIsCountedAgainByItsRepeat() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()));
+             SseClient client = node.connect("u-counted", "d-counted")) {
+            client.nextOfType("sys_connected");
+            redis.first().cli("SET", "sse:node:uncountable", "{}", "PX", "60000"); // beating: no node clears it
+            redis.first().cli("SADD", "sse:nodes", "uncountable");
+            redis.first().cli("SET", "sse:{n:uncountable}:d", "not an index of devices");
+            Map<String, String> keyed = Map.of("data", "to all", "idempotency_key", "k-uncounted");
+
+            assertThat(node.api().send(keyed)).isZero();
+            assertThat(client.next().data()).isEqualTo("to all");
+            redis.first().cli("DEL", "sse:{n:uncountable}:d");
+            assertThat(node.api().send(keyed)).isEqualTo(1);
+            assertThat(node.api().send(keyed)).as("counted: kept for the key").isEqualTo(1);
+            node.api().send(Map.of("data", "after"));
+            assertThat(client.next().data()).as("the repeats appended nothing").isEqualTo("after");
+        }
+    }
+
     @Test
     void aBatchOfAThousandMessagesAnswersOneResultEachWithTheMemoryEngine() throws Exception {
         try (TestNode node = TestNode.start()) {

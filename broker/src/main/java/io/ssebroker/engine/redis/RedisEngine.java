@@ -247,21 +247,21 @@ public final class RedisEngine implements Engine {
         long now = System.currentTimeMillis();
         RedisStreams.PublicationId id = streams.publicationId(publication);
         if (publication.idempotencyKey() == null) {
-            return publishOnce(publication, now, id);
+            return publishOnce(publication, now, id).thenApply(SendResults.Sent::devices);
         }
         return RedisFutures.guard(sendResults.once(publication.idempotencyKey(), id.ttlMillis(),
                 () -> publishOnce(publication, now, id)));
     }
 
-    private CompletableFuture<Integer> publishOnce(Publication publication, long now, RedisStreams.PublicationId id) {
+    private CompletableFuture<SendResults.Sent> publishOnce(Publication publication, long now, RedisStreams.PublicationId id) {
         if (publication.isBroadcast()) {
             // Counted while appended (the commands go to Redis in one write); once appended the message is
             // accepted: failing to count the devices must not turn it into a 503.
             CompletableFuture<Integer> count = liveness.deviceCount();
             return RedisFutures.guard(streams.append(null, publication, "", now, id))
-                    .thenCompose(appended -> count.exceptionally(error -> {
+                    .thenCompose(appended -> count.thenApply(SendResults.Sent::counted).exceptionally(error -> {
                         log.warn("broadcast accepted, but the devices online could not be counted: {}", error.getMessage());
-                        return 0;
+                        return SendResults.Sent.uncounted();
                     }));
         }
         Map<String, Set<String>> owners = new ConcurrentHashMap<>();
@@ -280,7 +280,7 @@ public final class RedisEngine implements Engine {
             List<CompletableFuture<Integer>> appends = new ArrayList<>();
             plan.forEach((uid, devices) -> appends.add(streams.append(uid, publication, devices, now, id)));
             return CompletableFuture.allOf(appends.toArray(CompletableFuture[]::new))
-                    .thenApply(all -> appends.stream().mapToInt(CompletableFuture::join).sum());
+                    .thenApply(all -> SendResults.Sent.counted(appends.stream().mapToInt(CompletableFuture::join).sum()));
         }));
     }
 
