@@ -34,6 +34,13 @@ final class StreamFollower {
      * reset rather than over a silent gap.
      */
     private static final long UNEXPLAINED_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * How long messages held for a catch-up wait while its reads fail (Redis answers the channel but not the reads: a
+     * command connection that timed out, a shard that refuses them) before they are handed on over the gap, with a
+     * reset; and how many may wait at most. Held without a bound, they would grow with every message of the stream.
+     */
+    private static final long FAILING_READS_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final int MAX_HELD = 10_000;
     /** The first pause before such a read; the pauses double (with jitter) up to 16 times it. */
     private static final long UNEXPLAINED_PAUSE_MILLIS = 100;
     private static final int MAX_PAUSE_DOUBLINGS = 4;
@@ -42,6 +49,7 @@ final class StreamFollower {
     private final Consumer<StreamMessage> deliver;
     private final Consumer<String> reset;
     private final long unexplainedWaitNanos;
+    private final long failingReadsWaitNanos;
     /** The offsets handed on last, oldest overwritten first: slot {@code n % REMEMBERED} holds the n-th. */
     private final long[] handedOn = new long[REMEMBERED];
     /** How many messages were handed on in all. */
@@ -69,6 +77,8 @@ final class StreamFollower {
     private long unexplainedSinceNanos;
     /** How many times the pause before the next such read has doubled. */
     private int unexplainedPauses;
+    /** When the reads began to fail; 0 while the last one answered. */
+    private long failingSinceNanos;
     private boolean closed;
 
     /**
@@ -80,16 +90,20 @@ final class StreamFollower {
      */
     StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver,
                    Consumer<String> reset) {
-        this(readAfter, deliver, reset, UNEXPLAINED_WAIT_NANOS);
+        this(readAfter, deliver, reset, UNEXPLAINED_WAIT_NANOS, FAILING_READS_WAIT_NANOS);
     }
 
-    /** As above, with how long a message whose predecessor reads do not find waits for them (for tests). */
+    /**
+     * As above, with how long a message whose predecessor reads do not find waits for them, and how long held messages
+     * wait while reads fail (for tests).
+     */
     StreamFollower(LongFunction<CompletableFuture<Missed>> readAfter, Consumer<StreamMessage> deliver,
-                   Consumer<String> reset, long unexplainedWaitNanos) {
+                   Consumer<String> reset, long unexplainedWaitNanos, long failingReadsWaitNanos) {
         this.readAfter = readAfter;
         this.deliver = deliver;
         this.reset = reset;
         this.unexplainedWaitNanos = unexplainedWaitNanos;
+        this.failingReadsWaitNanos = failingReadsWaitNanos;
     }
 
     /**
@@ -271,9 +285,18 @@ final class StreamFollower {
         }
         if (missed == null) {
             // Redis unreachable: keep holding and try again shortly (a message or a reconnect may come first)
+            long now = System.nanoTime();
+            if (failingSinceNanos == 0) {
+                failingSinceNanos = now;
+            }
+            if (!waiting.isEmpty() && (now - failingSinceNanos >= failingReadsWaitNanos || waiting.size() >= MAX_HELD)) {
+                handOnOverTheGap();
+                return;
+            }
             CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS).execute(this::retry);
             return;
         }
+        failingSinceNanos = 0;
         if (missed.last() >= 0 && missed.last() < lastOffset) {
             // The stream ends before the last entry handed on: that one is gone, and what replaced it may be older.
             if (lastOffset > floor) {
@@ -336,6 +359,27 @@ final class StreamFollower {
         }
         unexplainedSinceNanos = 0;
         if (readAgain) {
+            waiting = new ArrayList<>();
+            catchUp();
+        }
+    }
+
+    /**
+     * Reads failed for too long while messages kept coming: what they were to find is given up (the stream's
+     * connections are told that messages they never received are lost) and the held messages are handed on.
+     */
+    private void handOnOverTheGap() {
+        failingSinceNanos = 0;
+        List<ChannelMessage> held = waiting;
+        waiting = null;
+        reset.accept(Replay.EXPIRED);
+        for (ChannelMessage message : held) {
+            if (fresh(message.message().offset())) {
+                handOn(message.message());
+            }
+        }
+        if (readAgain) {
+            // a reconnect asked for a catch-up meanwhile: what came while it was down is read from here
             waiting = new ArrayList<>();
             catchUp();
         }

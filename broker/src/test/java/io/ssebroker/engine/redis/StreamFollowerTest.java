@@ -36,7 +36,17 @@ class StreamFollowerTest {
             CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
             reads.add(read);
             return read;
-        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)), wait.toNanos());
+        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)), wait.toNanos(),
+                Duration.ofSeconds(10).toNanos());
+    }
+
+    /** A follower whose reads all fail, and whose held messages wait this long for them. */
+    private StreamFollower followerFailingReadsFor(Duration wait) {
+        return new StreamFollower(offset -> {
+            readsAfter.add(offset);
+            return CompletableFuture.failedFuture(new IllegalStateException("Redis did not answer the read"));
+        }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)),
+                Duration.ofSeconds(5).toNanos(), wait.toNanos());
     }
 
     /** A reset, as it shows among the offsets handed on. */
@@ -199,6 +209,36 @@ class StreamFollowerTest {
         });
         assertThat(delivered).containsExactly(-2L, 7L);
         assertThat(readsAfter.size()).as("read again until the wait was over").isGreaterThan(1);
+    }
+
+    /**
+     * Reads that fail while the channel carries messages: the held ones wait for them a while, then are handed on with
+     * a reset rather than held without end.
+     */
+    @Test
+    void messagesHeldForReadsThatKeepFailingAreHandedOnWithAResetInTheEnd() {
+        StreamFollower failing = followerFailingReadsFor(Duration.ofMillis(500));
+        failing.startAt(5);
+        failing.received(message(7, 6));
+        failing.received(message(8, 7));
+        assertThat(delivered).as("held while the reads fail").isEmpty();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !delivered.isEmpty());
+        assertThat(delivered).containsExactly(-1L, 7L, 8L);
+
+        failing.received(message(9, 8));
+        assertThat(delivered).as("after the gap, in order again").containsExactly(-1L, 7L, 8L, 9L);
+    }
+
+    @Test
+    void noMoreThanTenThousandMessagesWaitForReadsThatFail() {
+        StreamFollower failing = followerFailingReadsFor(Duration.ofHours(1));
+        failing.startAt(5);
+        for (long offset = 7; offset < 7 + 9_999; offset++) {
+            failing.received(message(offset, offset - 1));
+        }
+        assertThat(delivered).isEmpty();
+        failing.received(message(7 + 9_999, 7 + 9_998));
+        assertThat(delivered).hasSize(10_001).startsWith(-1L, 7L, 8L).endsWith(7L + 9_999);
     }
 
     /** A predecessor that was trimmed is explained: announced as expired, and the message handed on at once. */
