@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * The cluster's control channel: extrusions of a connection held by another node, kicks, and the readiness canary.
  * Control messages are not retained: what a kick or an extrusion decides is written to Redis before it is announced,
  * so a node that may have missed some (its subscription had to be made again) checks its connections against Redis.
- * A node that ended connections for a kick reports how many to the node that asked, once they left presence.
+ * So is an ask to write a connection's presence again, in a hash of the asks to the connection's node, which that
+ * node reads once its subscription is made again ({@link #restoresAsked}). A node that ended connections for a kick
+ * reports how many to the node that asked, once they left presence.
  */
 final class ControlChannel {
     private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
@@ -36,10 +38,13 @@ final class ControlChannel {
      * for a connection that was still being registered when the kick reached it (that one ends once attached).
      */
     static final long KICK_REPORT_MILLIS = 1000;
+    /** How long asks to restore are kept for a node that may have missed their messages (after the latest ask). */
+    private static final long RESTORE_ASKS_KEPT_MILLIS = 120_000;
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final RedisKeys keys;
     private final String nodeId;
+    private final String nodeAddress;
     private final EngineListener listener;
     private final Function<String, DeviceSession> localSession;
     private final BiConsumer<DeviceSession, String> restorePresence;
@@ -48,16 +53,18 @@ final class ControlChannel {
     private final ConcurrentHashMap<String, PendingKick> kicks = new ConcurrentHashMap<>();
 
     /**
+     * @param nodeAddress     the address this node gives its connections (their sessions name it)
      * @param localSession    this node's session of a connection nonce, or null
      * @param restorePresence writes again the presence entry of a connection of this node that lost it to a failed
      *                        registration (named by its nonce)
      */
-    ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId,
+    ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId, String nodeAddress,
                    EngineListener listener, Function<String, DeviceSession> localSession,
                    BiConsumer<DeviceSession, String> restorePresence, ScheduledExecutorService scheduler) {
         this.commands = commands;
         this.keys = keys;
         this.nodeId = nodeId;
+        this.nodeAddress = nodeAddress;
         this.listener = listener;
         this.localSession = localSession;
         this.restorePresence = restorePresence;
@@ -75,7 +82,30 @@ final class ControlChannel {
      * {@code failedNonce} (which then failed), to write it again if still open.
      */
     CompletableFuture<Void> restore(DeviceSession connection, String failedNonce) {
-        return send(Map.of("type", "restore", "nonce", connection.nonce(), "failed", failedNonce));
+        String asks = keys.restoreAsks(connection.nodeAddress());
+        return commands.hset(asks, connection.nonce(), failedNonce).toCompletableFuture()
+                .thenCompose(written -> commands.pexpire(asks, RESTORE_ASKS_KEPT_MILLIS).toCompletableFuture())
+                .thenCompose(kept -> send(Map.of("type", "restore", "nonce", connection.nonce(), "failed", failedNonce)));
+    }
+
+    /**
+     * Writes again the presence of this node's connections that other nodes asked for (see {@link #restore}) while
+     * their messages may have been lost: run once the control channel was subscribed again. The asks read are taken
+     * out; one for a connection that is no longer here is stale.
+     */
+    void restoresAsked() {
+        String asks = keys.restoreAsks(nodeAddress);
+        commands.hgetall(asks).toCompletableFuture().thenAccept(asked -> {
+            asked.forEach((nonce, failedNonce) -> {
+                DeviceSession held = localSession.apply(nonce);
+                if (held != null) {
+                    restorePresence.accept(held, failedNonce);
+                }
+            });
+            if (!asked.isEmpty()) {
+                commands.hdel(asks, asked.keySet().toArray(String[]::new));
+            }
+        }).whenComplete(RedisRouting.logFailure("reading the asks to write presence again"));
     }
 
     /**

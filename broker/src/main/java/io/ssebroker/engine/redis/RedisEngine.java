@@ -164,11 +164,11 @@ public final class RedisEngine implements Engine {
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
             failedRegistrations = new FailedRegistrations(presence, this::restorePresence);
-            control = new ControlChannel(redis.commands, keys, nodeId, listener, localSessions::get,
+            control = new ControlChannel(redis.commands, keys, nodeId, node, listener, localSessions::get,
                     (session, failedNonce) -> recovery.restore(session, failedNonce), scheduler);
             FollowedStreamsOutlet outlet = new FollowedStreamsOutlet(listener, ioThread.executor());
             routing = new RedisRouting(keys, streams::readAfter, outlet::deliver,
-                    outlet::reset, control::received, listener::revalidate,
+                    outlet::reset, control::received, this::controlResubscribed,
                     TimeUnit.SECONDS.toNanos(config.redis().channelLingerSeconds()));
             subscriptions = new SubscriptionSupervisor(redis.shards, routing,
                     (channel, payload) -> redis.commands.spublish(channel, payload).toCompletableFuture(), nodeId,
@@ -362,6 +362,12 @@ public final class RedisEngine implements Engine {
                             connection.nonce(), connection.uid(), by.nonce(), Failures.cause(notEnded).getMessage());
                     return null;
                 })).toArray(CompletableFuture[]::new));
+    }
+
+    /** Control messages to this node may have been lost: what they asked for is looked up in Redis. */
+    private void controlResubscribed() {
+        listener.revalidate();
+        control.restoresAsked();
     }
 
     /**

@@ -94,6 +94,14 @@ final class RedisKeys {
         return prefix + ":{d:" + device + "}:ot";
     }
 
+    /**
+     * Asks to write again the presence of connections held by the node at this address (field: the connection's
+     * nonce, value: the failed registration's), kept while a control message carrying them may have been lost.
+     */
+    String restoreAsks(String nodeAddress) {
+        return prefix + ":{a:" + nodeAddress + "}:r";
+    }
+
     String nodes() {
         return prefix + ":nodes";
     }

@@ -61,7 +61,7 @@ class ControlChannelTest {
                 return CompletableFuture.completedFuture(ends);
             }
         };
-        return new ControlChannel(commands.async(), KEYS, nodeId, listener, nonce -> null, (session, nonce) -> { },
+        return new ControlChannel(commands.async(), KEYS, nodeId, "127.0.0.1:1", listener, nonce -> null, (session, nonce) -> { },
                 scheduler);
     }
 

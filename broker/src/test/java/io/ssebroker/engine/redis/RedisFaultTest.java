@@ -478,6 +478,39 @@ class RedisFaultTest {
     }
 
     /**
+     * The same, where the holder's node is cut from Redis when the ask comes: the control message is lost to it, and
+     * the node finds the ask in Redis once its control channel is subscribed again.
+     */
+    @Test
+    void anAskToWriteTheConnectionAgainLostOnTheControlChannelIsFoundInRedis() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone(); TcpProxy proxy = TcpProxy.to(redis.first().port());
+             TestNode holder = TestNode.start(Map.of("redis.addrs", "127.0.0.1:" + proxy.port()));
+             TestNode failing = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
+            SseClient previous = holder.connect("u-asked", "d-asked");
+            previous.nextOfType("sys_connected");
+            redis.first().pause();
+            try (SseClient failed = failing.connect("u-asked", "d-asked")) {
+                assertThat(failed.readUntilClosed(Duration.ofSeconds(15))).extracting(Event::event)
+                        .as("told to come back later").containsExactly("sys_unavailable");
+                proxy.cut();
+            } finally {
+                redis.first().resume();
+            }
+            // the failed registration's script runs, removes the entry, and its node asks the holder's, which is away
+            await().atMost(Duration.ofSeconds(10)).until(() -> redis.first().cli("HLEN", "sse:{a:" + holder.nodeAddress() + "}:r")
+                    .trim().equals("1"));
+            assertThat(online(failing, "d-asked")).isFalse();
+            proxy.restore();
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> online(failing, "d-asked"));
+            assertThat(failing.api().send(Map.of("device", "d-asked", "data", "still here"))).isEqualTo(1);
+            assertThat(previous.nextOfType("message").data()).isEqualTo("still here");
+            assertThat(previous.isClosedByServer()).isFalse();
+        }
+    }
+
+    /**
      * A connection of the device on {@code holder}; a registration of the device on {@code failing} that fails (Redis
      * frozen past the timeout) and whose script runs once Redis is back: the first connection is online again, and
      * receives on.
