@@ -63,7 +63,7 @@ public final class ConfigSchema {
             integer("sse", "device_frame_cache_expire", DAY, 1, 365 * DAY, "seconds a retained message is kept"),
             integer("sse", "retry_ms", 3000, 0, 3_600_000, "reconnect delay sent as 'retry:'"),
             integer("sse", "retry_jitter", 1000, 0, 3_600_000, "random +/- milliseconds added to retry_ms per connection"),
-            integer("sse", "idempotency_window", 300, 1, 7 * DAY, "seconds a /send idempotency key is remembered: a repeat answers the first result (Redis engine: at least 60 s)"),
+            integer("sse", "idempotency_window", 300, 1, 7 * DAY, "seconds a /send idempotency key is remembered: a repeat answers the first result (Redis engine: at least 60 s, or 10 × redis.timeout)"),
 
             integer("limits", "max_message_bytes", 65_536, 1, 16 * 1024 * 1024, "largest 'data' of /send in bytes"),
             integer("limits", "max_body_bytes", 1_048_576, 1024, 64 * 1024 * 1024, "largest request body in bytes"),

@@ -101,8 +101,8 @@ public final class RequestLogHandler extends ChannelDuplexHandler {
 
     /**
      * The URI with the values of credential parameters replaced, so that no log holds a token. Parameters are split at
-     * {@code &} and at {@code ;}, as the router's query decoder splits them: {@code ?device=d;token=...} carries a
-     * token.
+     * {@code &}, as the router's parser splits them, and also at {@code ;}: a value such as {@code d;token=...} is
+     * kept from the log too, in case a proxy or a client library in front reads it as a parameter.
      */
     static String redacted(String uri) {
         int query = uri.indexOf('?');
