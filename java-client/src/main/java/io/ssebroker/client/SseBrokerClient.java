@@ -12,6 +12,7 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -325,11 +326,16 @@ public final class SseBrokerClient {
             }
             boolean again = cause instanceof UnavailableException unavailable
                     && (safeToRetry || notSent(cause.getCause()) || notCarriedOut(unavailable.status()));
-            if (!again || retriesLeft <= 0 || stopped) {
+            Duration asked = cause instanceof UnavailableException unavailable
+                    ? unavailable.retryAfter().orElse(Duration.ZERO) : Duration.ZERO;
+            // an answer that asks for a longer wait than the client's longest pause is left to the caller
+            if (!again || retriesLeft <= 0 || stopped || asked.compareTo(MAX_BACKOFF) > 0) {
                 return CompletableFuture.failedFuture(cause);
             }
-            // half to all of the backoff, so that publishers refused together do not come back together
-            long pause = backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1);
+            // half to all of the backoff, so that publishers refused together do not come back together; not before
+            // the answer's Retry-After
+            long pause = Math.max(asked.toMillis(),
+                    backoff.toMillis() / 2 + ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2 + 1));
             Duration doubled = backoff.multipliedBy(2);
             Duration longer = doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
             Executor afterThePause = CompletableFuture.delayedExecutor(pause, TimeUnit.MILLISECONDS);
@@ -361,6 +367,10 @@ public final class SseBrokerClient {
         return failure instanceof ConnectException || failure instanceof HttpConnectTimeoutException;
     }
 
+    private static Duration retryAfter(HttpResponse<String> response) {
+        return RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), Instant.now());
+    }
+
     /** The result of the broker's envelope {@code {code, msg, micro, result}}, or the exception its status names. */
     private static JsonNode envelope(HttpResponse<String> response) {
         JsonNode body;
@@ -370,13 +380,13 @@ public final class SseBrokerClient {
             body = null;
         }
         if (body == null || !body.has("code")) {
-            throw SseBrokerException.forStatus(response.statusCode(), "unexpected answer " + response.statusCode()
+            throw SseBrokerException.forStatus(response.statusCode(), retryAfter(response), "unexpected answer " + response.statusCode()
                     + " (not the broker's JSON envelope): " + abbreviate(response.body()));
         }
         if (response.statusCode() == 200 && body.path("code").asInt() == 1) {
             return body.path("result");
         }
-        throw SseBrokerException.forStatus(response.statusCode(), body.path("msg").asText());
+        throw SseBrokerException.forStatus(response.statusCode(), retryAfter(response), body.path("msg").asText());
     }
 
     private static String reason(HttpResponse<String> response) {

@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -272,7 +273,7 @@ class SseBrokerClientTest {
     @Test
     void aRefusalBeforeAnythingWasDoneIsRetriedAndAnAnswerOfAnotherShapeIsAnError() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        HttpServer limited = refusingEveryOtherCall(calls, 429, "too many", 2);
+        HttpServer limited = refusingEveryOtherCall(calls, 429, "too many", 2, null);
         try {
             SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + limited.getAddress().getPort()))
                     .retryBackoff(Duration.ofMillis(10)).build();
@@ -309,7 +310,7 @@ class SseBrokerClientTest {
     @Test
     void onlyCallsThatAreSafeToRepeatAreRetried() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        HttpServer flaky = refusingEveryOtherCall(calls, 503, "engine unavailable: down", 3);
+        HttpServer flaky = refusingEveryOtherCall(calls, 503, "engine unavailable: down", 3, null);
         try {
             SseBrokerClient retrying = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + flaky.getAddress().getPort()))
                     .retryBackoff(Duration.ofMillis(10)).build();
@@ -331,17 +332,59 @@ class SseBrokerClientTest {
     }
 
     /**
-     * A broker stand-in that refuses every other call (the first, the third...) with this status and reason, in the
-     * broker's envelope, and answers the others with success and {@code result}; {@code calls} counts them.
+     * A proxy's Retry-After is waited out before the retry; one longer than the client's longest pause is the caller's
+     * to wait (the call fails at once, saying how long).
      */
-    private static HttpServer refusingEveryOtherCall(AtomicInteger calls, int status, String reason, int result)
-            throws IOException {
+    @Test
+    void aRetryAfterIsWaitedOutOrLeftToTheCaller() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        HttpServer shortWait = refusingEveryOtherCall(calls, 503, "upstream busy", 4, "1");
+        HttpServer longWait = refusingEveryOtherCall(new AtomicInteger(), 429, "slow down", 5, "120");
+        try {
+            SseBrokerClient toShort = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + shortWait.getAddress().getPort()))
+                    .retryBackoff(Duration.ofMillis(10)).build();
+            long start = System.nanoTime();
+            assertThat(toShort.send(Message.toUsers("u").idempotencyKey("k-after").data("x"))).isEqualTo(4);
+            assertThat(calls.get()).as("503, then the retry").isEqualTo(2);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not before the Retry-After").isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+
+            SseBrokerClient toLong = SseBrokerClient.builder(URI.create("http://127.0.0.1:" + longWait.getAddress().getPort()))
+                    .retryBackoff(Duration.ofMillis(10)).build();
+            assertThatThrownBy(() -> toLong.send(Message.toUsers("u").data("x"))).isInstanceOf(UnavailableException.class)
+                    .satisfies(e -> assertThat(((UnavailableException) e).retryAfter()).hasValue(Duration.ofSeconds(120)));
+        } finally {
+            shortWait.stop(0);
+            longWait.stop(0);
+        }
+    }
+
+    @Test
+    void aRetryAfterIsReadAsSecondsOrAsADate() {
+        Instant now = Instant.parse("2026-12-07T10:00:00Z");
+        assertThat(RetryAfter.parse("3", now)).isEqualTo(Duration.ofSeconds(3));
+        assertThat(RetryAfter.parse("Mon, 07 Dec 2026 10:00:30 GMT", now)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(RetryAfter.parse("Mon, 07 Dec 2026 09:00:00 GMT", now)).as("a date past").isZero();
+        assertThat(RetryAfter.parse("soon", now)).isNull();
+        assertThat(RetryAfter.parse("99999999999999999999999", now)).isNull();
+        assertThat(RetryAfter.parse(null, now)).isNull();
+    }
+
+    /**
+     * A broker stand-in that refuses every other call (the first, the third...) with this status and reason, in the
+     * broker's envelope, and the {@code retryAfter} header when not null, and answers the others with success and
+     * {@code result}; {@code calls} counts them.
+     */
+    private static HttpServer refusingEveryOtherCall(AtomicInteger calls, int status, String reason, int result,
+                                                     String retryAfter) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
             boolean refused = calls.incrementAndGet() % 2 == 1;
             byte[] body = (refused ? "{\"code\":" + status + ",\"msg\":\"" + reason + "\",\"micro\":1,\"result\":\"\"}"
                     : "{\"code\":1,\"msg\":\"success\",\"micro\":1,\"result\":" + result + "}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
+            if (refused && retryAfter != null) {
+                exchange.getResponseHeaders().add("Retry-After", retryAfter);
+            }
             exchange.sendResponseHeaders(refused ? status : 200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
