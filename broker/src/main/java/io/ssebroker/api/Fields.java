@@ -25,16 +25,9 @@ final class Fields {
         if (value.length() > MAX_IDENTIFIER_LENGTH && value.codePointCount(0, value.length()) > MAX_IDENTIFIER_LENGTH) {
             throw new ApiException(400, field + ": longer than " + MAX_IDENTIFIER_LENGTH + " characters");
         }
+        requireUnicode(field, value);
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if (Character.isSurrogate(c)) {
-                // a JSON escape of half a pair ("\ud83d") is no character: it has no UTF-8 form for keys and streams
-                if (!Character.isHighSurrogate(c) || i + 1 == value.length() || !Character.isLowSurrogate(value.charAt(i + 1))) {
-                    throw new ApiException(400, field + ": must be Unicode text (half of a surrogate pair)");
-                }
-                i++;
-                continue;
-            }
             if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
                 throw new ApiException(400, field + ": must not contain control characters");
             }
@@ -43,6 +36,21 @@ final class Fields {
             }
         }
         return value;
+    }
+
+    /**
+     * Refuses half of a surrogate pair: a JSON escape such as {@code "\ud83d"} alone is no character, and has no UTF-8
+     * form for keys, streams and frames (it would be written as {@code ?}).
+     */
+    private static void requireUnicode(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new ApiException(400, field + ": must be Unicode text (half of a surrogate pair)");
+            }
+        }
     }
 
     /** Trims spaces only: any other control character left at an edge is refused, not silently dropped. */
@@ -149,6 +157,7 @@ final class Fields {
         if (data.isEmpty()) {
             throw new ApiException(400, "data: must not be empty");
         }
+        requireUnicode("data", data);
         int bytes = ByteBufUtil.utf8Bytes(data);
         if (bytes > maxBytes) {
             throw new ApiException(413, "data: " + bytes + " bytes exceed limits.max_message_bytes (" + maxBytes + ")");
@@ -159,6 +168,7 @@ final class Fields {
     /** An optional single-valued text ("" when not given), at most {@code maxBytes} of UTF-8. */
     static String text(Params params, String field, int maxBytes) {
         String value = single(params, field).orElse("");
+        requireUnicode(field, value);
         if (ByteBufUtil.utf8Bytes(value) > maxBytes) {
             throw new ApiException(413, field + ": exceeds limits.max_message_bytes (" + maxBytes + ")");
         }

@@ -1,6 +1,7 @@
 package io.ssebroker.http;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
 /**
@@ -9,8 +10,24 @@ import java.util.function.Function;
  */
 public record ApiRequest(Params params, Function<String, String> headers, InetSocketAddress client) {
 
+    /**
+     * A header's value as UTF-8 text, or null. HTTP libraries hand header bytes over one character each (ISO-8859-1);
+     * a client sends a device name or a cursor in UTF-8 (an {@code EventSource} its {@code Last-Event-ID}), and the
+     * same name must be the same device whether it comes in a header, the query string or a body.
+     *
+     * @throws ApiException 400 when the value is not UTF-8
+     */
     public String header(String name) {
-        return headers.apply(name);
+        String raw = headers.apply(name);
+        if (raw == null || raw.chars().allMatch(c -> c < 0x80)) {
+            return raw;
+        }
+        byte[] bytes = raw.getBytes(StandardCharsets.ISO_8859_1);
+        try {
+            return StrictText.decode(bytes, 0, bytes.length, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, name + ": not UTF-8 text");
+        }
     }
 
     /**

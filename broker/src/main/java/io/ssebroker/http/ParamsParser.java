@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads parameters from the query string and a POST body: JSON (strings or numbers, arrays for lists),
@@ -29,6 +30,11 @@ import java.util.Map;
 final class ParamsParser {
     /** Far above any real request; the body size limit is what bounds the work. */
     static final int MAX_FIELDS = 100_000;
+    /**
+     * Fields whose null is refused rather than taken as not given: a backend whose lookup of a user or device came back
+     * empty would otherwise send to everyone, or mint a token bound to no device.
+     */
+    private static final Set<String> NEVER_NULL = Set.of("uid", "device");
     /** What a form's syntax is made of, and a multipart body's delimiters and headers. */
     private static final String FORM_SYNTAX = "&=%+;#-\r\n:\"abcXYZ019";
 
@@ -177,6 +183,9 @@ final class ParamsParser {
             String name = (String) field.getKey();
             Object value = field.getValue();
             if (value == null) {
+                if (NEVER_NULL.contains(name)) {
+                    throw new ApiException(400, name + ": must not be null (leave the field out where it is not meant)");
+                }
                 continue;
             }
             List<String> list = new ArrayList<>();

@@ -28,10 +28,11 @@ final class UrlEncodedForm {
     }
 
     /**
-     * The fields in the order given; a repeated name keeps every value. At most {@code maxFields} fields are read.
+     * The fields in the order given; a repeated name keeps every value. More than {@code maxFields} fields are refused,
+     * not cut: a field past the cut could be a target, and a send without its targets would go to everyone.
      *
-     * @throws IllegalArgumentException an escape that is cut short or not two hex digits, or a name or value that is
-     *                                  not text in the charset
+     * @throws IllegalArgumentException an escape that is cut short or not two hex digits, a name or value that is not
+     *                                  text in the charset, or more than {@code maxFields} fields
      */
     static Map<String, List<String>> decode(ByteBuf body, Charset charset, int maxFields) {
         return decode(ByteBufUtil.getBytes(body), charset, maxFields);
@@ -54,6 +55,9 @@ final class UrlEncodedForm {
                 }
             } else if (bytes[i] == '&') {
                 if (add(bytes, nameStart, valueStart, i, charset, fields) && --left == 0) {
+                    if (anotherField(bytes, i + 1)) {
+                        throw new IllegalArgumentException("more than " + maxFields + " fields");
+                    }
                     return fields;
                 }
                 nameStart = i + 1;
@@ -61,6 +65,16 @@ final class UrlEncodedForm {
         }
         add(bytes, nameStart, valueStart, i, charset, fields);
         return fields;
+    }
+
+    /** Whether anything but separators follows. */
+    private static boolean anotherField(byte[] bytes, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] != '&') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean add(byte[] bytes, int nameStart, int valueStart, int end, Charset charset,

@@ -138,6 +138,10 @@ class BadInputTest {
                 post("JSON body that is a string", "/token", JSON_TYPE, "\"uid\"", 400, "body"),
                 post("JSON body that is a number", "/send", JSON_TYPE, "42", 400, "body"),
                 post("JSON body that is null", "/send", JSON_TYPE, "null", 400, "body"),
+                post("send with half of a surrogate pair in data", "/send", JSON_TYPE, "{\"data\":\"a\\ud83d\"}", 400, "data"),
+                post("send to a uid that is null", "/send", JSON_TYPE, "{\"data\":\"x\",\"uid\":null}", 400, "uid"),
+                post("send to a device that is null", "/send", JSON_TYPE, "{\"data\":\"x\",\"device\":null}", 400, "device"),
+                post("token for a device that is null", "/token", JSON_TYPE, "{\"uid\":\"a\",\"device\":null}", 400, "device"),
                 post("invalid JSON", "/token", JSON_TYPE, "{\"uid\": \"a\"", 400, "body"),
                 post("invalid JSON with charset", "/send", JSON_TYPE + "; charset=utf-8", "{data: x}", 400, "body"),
                 post("form body with malformed percent-encoding", "/token", FORM, "uid=%zz", 400, "body"),
@@ -304,6 +308,16 @@ class BadInputTest {
     void anIdentifierIsCountedInCharactersNotJavaChars() {
         Api.Answer answer = node.api().postJson("/token", "{\"uid\":\"" + "\ud83d\ude00".repeat(128) + "\"}");
         assertThat(answer.status()).as(answer.msg()).isEqualTo(200);
+    }
+
+    /** A device named in a header in UTF-8 is the device of that name in the token (and in the query string). */
+    @Test
+    void aDeviceNamedInAHeaderIsReadAsUtf8() {
+        long now = System.currentTimeMillis();
+        Row connect = get("events naming its device in a header", "/events?token="
+                + jwt(TestNode.SECRET, claims("utf8-u", "caf\u00e9-\u8bbe\u5907", now, now + 3_600_000)), 200, "")
+                .header("X-SSE-DEVICE", "caf\u00e9-\u8bbe\u5907");
+        assertThat(Raw.exchange(node, connect).status()).isEqualTo(200);
     }
 
     @Test

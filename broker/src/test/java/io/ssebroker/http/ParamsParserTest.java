@@ -184,9 +184,20 @@ class ParamsParserTest {
         assertThat(params.first("data").orElseThrow()).hasSize(60_000);
     }
 
+    /** A target past the field limit is refused with the body, never dropped (the send would go to everyone). */
+    @Test
+    void aFormOfMoreFieldsThanTheLimitIsRefused() {
+        String fields = "data=x&" + "a&".repeat(ParamsParser.MAX_FIELDS) + "uid=alice";
+        assertThatThrownBy(() -> form("", "application/x-www-form-urlencoded", fields))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+                .hasMessageContaining("more than 100000 fields");
+        assertThatThrownBy(() -> ParamsParser.query("/send?" + fields)).hasMessageContaining("more than 100000 fields");
+    }
+
     @Test
     void otherValuesAreRefusedWithTheFieldsName() {
-        for (String body : List.of("{\"data\":{}}", "{\"data\":true}", "{\"uid\":[[\"a\"]]}", "{\"uid\":[null]}")) {
+        for (String body : List.of("{\"data\":{}}", "{\"data\":true}", "{\"uid\":[[\"a\"]]}", "{\"uid\":[null]}",
+                "{\"data\":\"x\",\"uid\":null}")) {
             assertThatThrownBy(() -> parse("", body)).as(body).isInstanceOfSatisfying(ApiException.class, e -> {
                 assertThat(e.status()).isEqualTo(400);
                 assertThat(e.getMessage()).startsWith(body.contains("uid") ? "uid:" : "data:");

@@ -39,10 +39,13 @@ class UrlEncodedFormTest {
         assertThat(decode("data=line one\nline two é")).containsExactly(Map.entry("data", List.of("line one\nline two é")));
     }
 
+    /** A field past the limit is refused, never dropped: it could be a send's target. */
     @Test
-    void stopsAtTheFieldLimit() {
-        ByteBuf body = Unpooled.copiedBuffer("a=1&b=2&c=3", StandardCharsets.UTF_8);
-        assertThat(UrlEncodedForm.decode(body, StandardCharsets.UTF_8, 2)).containsOnlyKeys("a", "b");
+    void refusesMoreFieldsThanTheLimit() {
+        assertThat(UrlEncodedForm.decode(Unpooled.copiedBuffer("a=1&b=2&&", StandardCharsets.UTF_8), StandardCharsets.UTF_8, 2))
+                .containsOnlyKeys("a", "b");
+        assertThatThrownBy(() -> UrlEncodedForm.decode(Unpooled.copiedBuffer("a=1&b=2&uid=alice", StandardCharsets.UTF_8),
+                StandardCharsets.UTF_8, 2)).isInstanceOf(IllegalArgumentException.class).hasMessage("more than 2 fields");
     }
 
     @Test
