@@ -85,4 +85,50 @@ class RequestSmugglingTest {
         }
         assertThat(neighbour.nextOfType("message").data()).isEqualTo("with trailers");
     }
+
+    /** The scan of heads goes on past a request's body: one pipelined behind another in the same write is scanned too. */
+    @Test
+    void aFoldedLineInARequestPipelinedBehindAnotherIsRefused() {
+        String smuggling = "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "X-A: a\r\n b\r\nContent-Length: 23\r\n\r\nuid=alice&data=smuggled";
+        for (String before : new String[] {SMUGGLED, "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 21\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\n\r\nuid=nobody&data=first"}) {
+            try (RawConnection connection = new RawConnection(node.port())) {
+                String answer = connection.write(before + smuggling).read(Duration.ofSeconds(2));
+                assertThat(answer).startsWith("HTTP/1.1 200").contains("HTTP/1.1 400");
+                assertThat(answer.split("HTTP/1.1 ", -1)).as("two answers: " + answer).hasSize(3);
+                assertThat(connection.closedByServer()).isTrue();
+            }
+        }
+        node.api().send(Map.of("uid", "alice", "data", "after the folded line"));
+        assertThat(neighbour.nextOfType("message").data()).isEqualTo("after the folded line");
+    }
+
+    /** A body after a head is not scanned as headers, also when requests are pipelined after it. */
+    @Test
+    void pipelinedRequestsWithBodiesThatLookLikeFoldedLinesAreRead() {
+        String json = "{\n  \"uid\": \"alice\",\n  \"data\": \"pretty\"\n}";
+        String send = "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                + json.length() + "\r\n\r\n" + json;
+        try (RawConnection connection = new RawConnection(node.port())) {
+            String answer = connection.write(send + SMUGGLED + send).read(Duration.ofSeconds(2));
+            assertThat(answer.split("HTTP/1.1 200", -1)).as(answer).hasSize(4);
+        }
+        assertThat(neighbour.nextOfType("message").data()).isEqualTo("pretty");
+        assertThat(neighbour.nextOfType("message").data()).isEqualTo("pretty");
+    }
+
+    /** Where a chunked body ends the scan cannot tell: a request pipelined behind one is refused, not read unscanned. */
+    @Test
+    void aRequestPipelinedBehindAChunkedBodyIsRefused() {
+        String body = "uid=alice&data=chunked";
+        String chunked = "POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n";
+        try (RawConnection connection = new RawConnection(node.port())) {
+            String answer = connection.write(chunked + SMUGGLED).read(Duration.ofSeconds(2));
+            assertThat(answer).startsWith("HTTP/1.1 200").contains("HTTP/1.1 400").contains("chunked body");
+            assertThat(connection.closedByServer()).isTrue();
+        }
+        assertThat(neighbour.nextOfType("message").data()).isEqualTo("chunked");
+    }
 }
