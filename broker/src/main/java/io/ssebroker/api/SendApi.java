@@ -106,7 +106,18 @@ public final class SendApi implements BatchEndpoint {
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
                 .thenCompose(done -> backlog.whenRoom())
-                .thenApply(room -> results.stream().map(CompletableFuture::join).toList());
+                .thenApply(room -> allRefusedForNow(results.stream().map(CompletableFuture::join).toList()));
+    }
+
+    /**
+     * The items' results; a 503 when every item was refused for now (Redis unreachable), as a single message is, so
+     * that a client that reads the status alone does not take a batch of which nothing was accepted for a success.
+     */
+    private static List<Map<String, Object>> allRefusedForNow(List<Map<String, Object>> results) {
+        if (results.stream().allMatch(item -> Integer.valueOf(503).equals(item.get("code")))) {
+            throw new ApiException(503, "no message of the batch was accepted: " + results.get(0).get("msg"));
+        }
+        return results;
     }
 
     /** The streams a publication writes, as a batch counts them: its uids and devices, or one for a broadcast. */

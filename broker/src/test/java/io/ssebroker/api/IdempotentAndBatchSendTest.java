@@ -102,6 +102,25 @@ class IdempotentAndBatchSendTest {
         }
     }
 
+    /** A batch of which nothing was accepted (Redis unreachable) is no success: 503, as for a single message. */
+    @Test
+    void aBatchRefusedWholeForNowAnswers503() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address(), "redis.timeout", "1"))) {
+            redis.first().kill();
+            Api.Answer refused = node.api().postJson("/send", List.of(Map.of("uid", "u-a", "data", "a"),
+                    Map.of("uid", "u-b", "data", "b")));
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.code()).isEqualTo(503);
+            assertThat(refused.msg()).startsWith("no message of the batch was accepted: engine unavailable");
+
+            Api.Answer mixed = node.api().postJson("/send", List.of(Map.of("uid", "u-a", "data", "a"), Map.of("uid", "u-b")));
+            assertThat(mixed.status()).as("one item refused for its own fault").isEqualTo(200);
+            assertThat(mixed.result()).extracting(item -> item.path("code").asInt()).containsExactly(503, 400);
+        }
+    }
+
     @Test
     void aBatchIsDeliveredInItsOrderWithTheMemoryEngine() throws Exception {
         try (TestNode node = TestNode.start()) {
