@@ -95,6 +95,24 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
+    /**
+     * The request target in origin form: a target in absolute form ({@code http://host:port/send?...}, which HTTP/1.1
+     * servers must accept, RFC 9112 3.2.2) from its path on. Only its path and query are read: who the request is for
+     * is still judged by the Host header, as for every request.
+     */
+    static String originForm(String target) {
+        int scheme = target.indexOf("://");
+        if (target.startsWith("/") || scheme <= 0) {
+            return target;
+        }
+        int authorityEnd = scheme + 3;
+        while (authorityEnd < target.length() && "/?#".indexOf(target.charAt(authorityEnd)) < 0) {
+            authorityEnd++;
+        }
+        String rest = target.substring(authorityEnd);
+        return rest.startsWith("/") ? rest : "/" + rest;
+    }
+
     private void route(ChannelHandlerContext ctx, FullHttpRequest request, Responder responder, String origin) {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
@@ -105,8 +123,9 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         Map<String, List<String>> query;
         String path;
         try {
-            path = new QueryStringDecoder(request.uri(), StandardCharsets.UTF_8, true, 1).path();
-            query = ParamsParser.query(request.uri());
+            String target = originForm(request.uri());
+            path = new QueryStringDecoder(target, StandardCharsets.UTF_8, true, 1).path();
+            query = ParamsParser.query(target);
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, "malformed URL: " + e.getMessage());
         }

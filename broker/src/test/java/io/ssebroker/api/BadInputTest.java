@@ -320,6 +320,17 @@ class BadInputTest {
         assertThat(Raw.exchange(node, connect).status()).isEqualTo(200);
     }
 
+    /** A request target in absolute form, as a client configured with a proxy sends it, is read by its path. */
+    @Test
+    void aTargetInAbsoluteFormIsReadByItsPath() {
+        String authority = node.host() + ":" + node.port();
+        assertThat(Raw.exchange(node, request("absolute form", "GET", "http://" + authority + "/healthz", null, null, 200, ""))
+                .status()).isEqualTo(200);
+        Raw info = Raw.exchange(node, request("absolute form with a query", "GET", "http://" + authority + "?uid=watcher",
+                null, null, 200, ""));
+        assertThat(info.status()).as("no path is the root page, not /info").isEqualTo(200);
+    }
+
     @Test
     void aMethodNotAllowedNamesTheMethodsThatAre() {
         assertThat(Raw.exchange(node, request("PUT on /send", "PUT", "/send", FORM, "data=x", 405, "method"))
