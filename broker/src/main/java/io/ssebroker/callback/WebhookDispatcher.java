@@ -15,6 +15,7 @@ import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -71,6 +72,13 @@ public final class WebhookDispatcher implements StateChangeListener {
     // Owned by the dispatcher thread.
     private final Map<String, UidBacklog> backlogs = new HashMap<>();
     private final LinkedHashSet<String> waitingForSlot = new LinkedHashSet<>();
+    /**
+     * Retries whose pause is over, waiting for a slot: a change pausing between attempts holds none (a receiver that
+     * is down would otherwise hold every slot with its pauses, and no other change would go out). Served before new
+     * changes, which are younger. Their users stay in flight meanwhile, so each user's order holds.
+     */
+    private final ArrayDeque<Retry> retriesWaiting = new ArrayDeque<>();
+    /** Requests on the wire: at most {@link #MAX_PARALLEL}. */
     private int inFlight;
     private boolean closing;
     /** Set once the drain at {@link #close} is over: what the thread still runs then posts and finishes nothing. */
@@ -275,13 +283,28 @@ public final class WebhookDispatcher implements StateChangeListener {
             long delay = retryDelayMillis(attempt);
             log.debug("webhook {} of uid={} failed ({}), attempt {} of {}; retrying in {} ms",
                     delivery.change().kind().channel(), delivery.change().uid(), failure, attempt, maxAttempts, delay);
-            dispatcher.schedule(() -> attempt(delivery, attempt + 1), delay, TimeUnit.MILLISECONDS);
+            inFlight--;
+            dispatcher.schedule(() -> retry(new Retry(delivery, attempt + 1)), delay, TimeUnit.MILLISECONDS);
+            serveWaiting();
             return;
         }
         meters.failed.increment();
         log.warn("webhook {} of uid={} device={} given up after {} attempt(s): {}", delivery.change().kind().channel(),
                 delivery.change().uid(), delivery.change().device(), attempt, failure);
         finish(delivery);
+    }
+
+    /** A retry whose pause is over: sent when a slot is free, else when one frees. */
+    private void retry(Retry retry) {
+        if (stopped) {
+            return;
+        }
+        if (inFlight < MAX_PARALLEL) {
+            inFlight++;
+            attempt(retry.delivery(), retry.attempt());
+        } else {
+            retriesWaiting.add(retry);
+        }
     }
 
     private void finish(Delivery delivery) {
@@ -294,6 +317,16 @@ public final class WebhookDispatcher implements StateChangeListener {
             uidBacklog.setInFlight(false);
         }
         pump(uid);
+        serveWaiting();
+    }
+
+    /** Hands free slots to the retries waiting for one, then to the users waiting for one. */
+    private void serveWaiting() {
+        while (inFlight < MAX_PARALLEL && !retriesWaiting.isEmpty()) {
+            Retry next = retriesWaiting.poll();
+            inFlight++;
+            attempt(next.delivery(), next.attempt());
+        }
         while (inFlight < MAX_PARALLEL && !waitingForSlot.isEmpty()) {
             String next = waitingForSlot.iterator().next();
             waitingForSlot.remove(next);
@@ -327,6 +360,9 @@ public final class WebhookDispatcher implements StateChangeListener {
     }
 
     /** One state change on its way: the same body, signature and delivery id for every attempt. */
+    private record Retry(Delivery delivery, int attempt) {
+    }
+
     private record Delivery(StateChange change, ChangeReceipt receipt, URI url, byte[] body, String signature) {
     }
 }

@@ -292,6 +292,38 @@ class WebhookCallbackTest {
         }
     }
 
+    /**
+     * Changes that keep failing pause between their attempts holding no request slot: a receiver that refuses some
+     * users (more of them than there are slots) does not hold up everyone else's changes for the length of their
+     * retries.
+     */
+    @Test
+    void changesPausingBetweenAttemptsDoNotHoldUpOthers() {
+        try (WebhookReceiver receiver = WebhookReceiver.start();
+             TestNode node = node(receiver, Map.of("callback.max_attempts", "10"))) {
+            receiver.answerWith(call -> call.uid().startsWith("u-refused-") ? 503 : 200);
+            List<SseClient> refused = new ArrayList<>();
+            try {
+                for (int i = 0; i < 40; i++) {
+                    SseClient client = node.connect("u-refused-" + i, "d-refused-" + i);
+                    client.nextOfType("sys_connected");
+                    refused.add(client);
+                }
+                try (SseClient other = node.connect("u-other", "d-other")) {
+                    other.nextOfType("sys_connected");
+                    // u-other's change is posted while the refused ones pause (next fails after the time left)
+                    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                    Call call;
+                    do {
+                        call = receiver.next(Duration.ofMillis(Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                    } while (!call.uid().equals("u-other"));
+                }
+            } finally {
+                refused.forEach(SseClient::close);
+            }
+        }
+    }
+
     @Test
     void goSseBrokersPerKindUrlsTakeTheirKindOnly() throws InterruptedException {
         try (WebhookReceiver receiver = WebhookReceiver.start()) {
