@@ -235,7 +235,7 @@ public final class HttpServer implements AutoCloseable {
         if (config.http().h2()) {
             pipeline.addBefore(RequestTimeouts.HEAD_BYTES, H2C_PREFACE,
                             new Http2PriorKnowledge(p -> switchToHttp2(p, timeouts)))
-                    .addAfter(RequestTimeouts.FRAMING, H2C_UPGRADE, new BoundedUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
+                    .addAfter(CODEC, H2C_UPGRADE, new BoundedUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
                             config.limits().maxBodyBytes(), cors));
         }
     }
@@ -258,7 +258,6 @@ public final class HttpServer implements AutoCloseable {
                 .setTrailersFactory(REQUEST_TRAILERS));
         pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         pipeline.addLast(CODEC, codec);
-        pipeline.addLast(RequestTimeouts.FRAMING, timeouts.framing());
         // before the timeouts: a request waiting behind another one is not yet being received, its body not yet read
         pipeline.addLast(PipelinedRequests.NAME, new PipelinedRequests());
         pipeline.addLast(RequestTimeouts.NAME, timeouts);
@@ -274,7 +273,6 @@ public final class HttpServer implements AutoCloseable {
     }
 
     private static void removeRequestHandlers(ChannelPipeline pipeline) {
-        pipeline.remove(RequestTimeouts.FRAMING);
         pipeline.remove(RequestTimeouts.NAME);
         pipeline.remove(PipelinedRequests.NAME);
         pipeline.remove(RequestLogHandler.NAME);

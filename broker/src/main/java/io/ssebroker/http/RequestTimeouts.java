@@ -12,7 +12,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.util.ReferenceCountUtil;
@@ -46,9 +45,6 @@ import java.util.concurrent.TimeUnit;
 final class RequestTimeouts extends ChannelDuplexHandler {
     static final String NAME = "request-timeouts";
     static final String HEAD_BYTES = "request-head-bytes";
-    static final String FRAMING = "request-framing";
-    /** A body whose end the scan cannot tell from its length (chunked, or a head the codec refused). */
-    private static final long UNKNOWN_BODY = -1;
 
     enum Phase { HEAD, BODY, ANSWERING, IDLE, HTTP2 }
 
@@ -73,17 +69,6 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private boolean stopped;
     private Http2FrameCodec http2;
     private HeadScan headScan = HeadScan.REQUEST_START;
-    /** Whether heads are scanned on this connection at all ({@link #headBytes()}; not on an HTTP/2 stream's). */
-    private boolean scansHeads;
-    /** Bytes of the body of the head scanned last still to pass before the next head begins, or UNKNOWN_BODY. */
-    private long bodyLeft;
-    /** The body length of the request the codec decoded last, as {@link #framing()} saw it. */
-    private long decodedBody = UNKNOWN_BODY;
-    /** Heads the scan passed whole, and requests the codec decoded: more of these means a head went unscanned. */
-    private long headsScanned;
-    private long headsDecoded;
-    /** A request was refused here: nothing read after it goes on. */
-    private boolean refusedRequest;
     /**
      * Stops the timers when the connection closes; taken off again once the connection is a stream, so that the
      * channel no longer holds this handler, nor through its context the HTTP handlers the stream left behind.
@@ -105,31 +90,20 @@ final class RequestTimeouts extends ChannelDuplexHandler {
      * Sits before the HTTP codec (after TLS) and reads the bytes of each request head as they come: the first byte
      * after an idle spell starts the head phase, and a header line continued on the next (obsolete line folding,
      * which proxies read in different ways: a request smuggling vector) is answered 400 before the codec sees it.
-     * The scan stops at the blank line that ends the head; the head goes on to the codec alone, which tells through
-     * {@link #framing()} how long its body is, and the scan starts again past the body: a request pipelined behind
-     * another in the same read is scanned too. Past a chunked body it cannot tell where the next head starts: a
-     * request pipelined behind one is refused (the scan starts again once the connection is idle).
+     * The scan stops at the blank line that ends the head.
      */
     ChannelInboundHandlerAdapter headBytes() {
-        scansHeads = true;
         return new HeadBytes();
-    }
-
-    /** Right after the HTTP/1.1 codec: tells the head scan the length of each request's body as the codec reads it. */
-    ChannelInboundHandlerAdapter framing() {
-        return new Framing();
     }
 
     /** The handler of {@link #headBytes()}. */
     private final class HeadBytes extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!bytesRead(msg)) {
-                ReferenceCountUtil.release(msg);
-            } else if (msg instanceof ByteBuf bytes && bytes.isReadable() && phase != Phase.HTTP2 && !stopped) {
-                passRequests(ctx, bytes);
-            } else {
+            if (bytesRead(msg)) {
                 ctx.fireChannelRead(msg);
+            } else {
+                ReferenceCountUtil.release(msg);
             }
         }
 
@@ -137,77 +111,6 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         public void channelInactive(ChannelHandlerContext ctx) {
             stop();
             ctx.fireChannelInactive();
-        }
-    }
-
-    /** The handler of {@link #framing()}. */
-    private final class Framing extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest request) {
-                decodedBody = bodyLength(request);
-            }
-            ctx.fireChannelRead(msg);
-        }
-    }
-
-    private static long bodyLength(HttpRequest request) {
-        if (request.decoderResult().isFailure() || HttpUtil.isTransferEncodingChunked(request)) {
-            return UNKNOWN_BODY;
-        }
-        try {
-            return HttpUtil.getContentLength(request, 0L);
-        } catch (NumberFormatException e) {
-            return UNKNOWN_BODY;
-        }
-    }
-
-    /**
-     * Passes the bytes on a request head or a body at a time (the whole read at once when it holds no more than one
-     * of them: the usual case): each head the codec reads before the bytes after it, so that its body's length is
-     * known when they come. Takes the buffer's ownership.
-     */
-    private void passRequests(ChannelHandlerContext ctx, ByteBuf bytes) {
-        while (true) {
-            int from = bytes.readerIndex();
-            int end = bytes.writerIndex();
-            boolean headEnds = false;
-            if (headScan != HeadScan.DONE) {
-                end = scanHead(bytes, from, end);
-                if (headScan == HeadScan.FOLDED) {
-                    bytes.release();
-                    refuse(null, 400, "obsolete line folding in request headers");
-                    return;
-                }
-                if (headScan == HeadScan.DONE) {
-                    headEnds = true;
-                    headsScanned++;
-                    decodedBody = UNKNOWN_BODY;
-                }
-            } else if (bodyLeft != UNKNOWN_BODY) {
-                end = (int) Math.min(end, from + bodyLeft);
-                bodyLeft -= end - from;
-            }
-            boolean last = end == bytes.writerIndex();
-            if (last) {
-                ctx.fireChannelRead(bytes);
-            } else {
-                ctx.fireChannelRead(bytes.retainedSlice(from, end - from));
-                bytes.readerIndex(end);
-            }
-            if (headEnds) {
-                bodyLeft = decodedBody; // the codec has read the head: its body's length, or UNKNOWN_BODY
-            }
-            if (headScan == HeadScan.DONE && bodyLeft == 0) {
-                headScan = HeadScan.REQUEST_START;
-            }
-            if (last) {
-                return;
-            }
-            if (stopped || ctx.isRemoved()) {
-                ctx.fireChannelRead(bytes); // the connection became an SSE stream or is closing: the rest is no head
-                return;
-            }
         }
     }
 
@@ -224,17 +127,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (refusedRequest) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
         if (phase != Phase.HTTP2) {
-            if (msg instanceof HttpRequest && scansHeads && ++headsDecoded > headsScanned) {
-                ReferenceCountUtil.release(msg);
-                refusedRequest = true;
-                refuse(null, 400, "a request pipelined behind a chunked body: send it once the answer before it came");
-                return;
-            }
             if (msg instanceof HttpRequest) {
                 answersOwed++;
                 enter(Phase.BODY, bodyNanos);
@@ -300,15 +193,12 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (pipeline.get(HEAD_BYTES) != null) {
             pipeline.remove(HEAD_BYTES);
         }
-        if (pipeline.get(FRAMING) != null) {
-            pipeline.remove(FRAMING);
-        }
         if (pipeline.get(NAME) != null) {
             pipeline.remove(NAME);
         }
     }
 
-    /** False when the bytes are not to be read: a refusal came before them. Starts a head's phase after an idle spell. */
+    /** False when the bytes broke the head's syntax and were answered here. */
     private boolean bytesRead(Object msg) {
         if (phase == Phase.HTTP2) {
             lastReadNanos = System.nanoTime();
@@ -317,9 +207,20 @@ final class RequestTimeouts extends ChannelDuplexHandler {
         if (headScan == HeadScan.FOLDED) {
             return false; // refused: what follows is not read
         }
-        if (msg instanceof ByteBuf bytes && bytes.isReadable() && phase == Phase.IDLE) {
+        if (!(msg instanceof ByteBuf bytes) || !bytes.isReadable()) {
+            return true;
+        }
+        if (phase == Phase.IDLE) {
             enter(Phase.HEAD, headerNanos);
             headScan = HeadScan.REQUEST_START;
+        }
+        if (headScan == HeadScan.DONE) {
+            return true;
+        }
+        scanHead(bytes, bytes.readerIndex(), bytes.writerIndex());
+        if (headScan == HeadScan.FOLDED) {
+            refuse(null, 400, "obsolete line folding in request headers");
+            return false;
         }
         return true;
     }
@@ -328,16 +229,15 @@ final class RequestTimeouts extends ChannelDuplexHandler {
      * Moves the head scan over the bytes, stopping at the end of the head or at a folded line. Within a line only
      * the line feed that ends it matters: the scan goes straight to it with the buffer's search, which compares
      * several bytes at a time, and steps through the state machine only at the start of each line (a token header
-     * of a few hundred bytes is one search, not a few hundred steps). Answers where it stopped: past the head's blank
-     * line, or at {@code to}.
+     * of a few hundred bytes is one search, not a few hundred steps).
      */
-    private int scanHead(ByteBuf bytes, int from, int to) {
+    private void scanHead(ByteBuf bytes, int from, int to) {
         int at = from;
         while (at < to && headScan != HeadScan.DONE && headScan != HeadScan.FOLDED) {
             if (headScan == HeadScan.FIRST_LINE || headScan == HeadScan.IN_LINE) {
                 int lineFeed = bytes.indexOf(at, to, (byte) '\n');
                 if (lineFeed < 0) {
-                    return to; // the line goes on in the next read
+                    return; // the line goes on in the next read
                 }
                 headScan = HeadScan.LINE_START;
                 at = lineFeed + 1;
@@ -345,7 +245,6 @@ final class RequestTimeouts extends ChannelDuplexHandler {
                 headScan = headScan.next(bytes.getByte(at++));
             }
         }
-        return at;
     }
 
     /** Where the scan of a request head is: enough to find a header line that starts with a space or a tab. */

@@ -6,14 +6,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,67 +47,6 @@ class RequestHeadScanTest {
             read.release();
         }
         return passed.toString();
-    }
-
-    /**
-     * Through the codec, as on a connection: the paths of the requests it decoded, and the statuses answered here (as
-     * the codec encodes them), for
-     * the text written one piece of {@code size} bytes at a time.
-     */
-    private static final Pattern STATUS_LINE = Pattern.compile("HTTP/1\\.1 (\\d{3}) ");
-
-    private List<String> decode(String text, int size, List<Integer> statuses) {
-        if (channel != null) {
-            channel.finishAndReleaseAll();
-        }
-        channel = new EmbeddedChannel();
-        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, 10, 10, null);
-        channel.pipeline().addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes())
-                .addLast(new HttpServerCodec())
-                .addLast(RequestTimeouts.FRAMING, timeouts.framing())
-                .addLast(RequestTimeouts.NAME, timeouts);
-        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
-        for (int at = 0; at < bytes.length && channel.isOpen(); at += size) {
-            channel.writeInbound(Unpooled.copiedBuffer(bytes, at, Math.min(size, bytes.length - at)));
-        }
-        List<String> paths = new ArrayList<>();
-        for (Object read; (read = channel.readInbound()) != null; ) {
-            if (read instanceof HttpRequest request) {
-                paths.add(request.uri());
-            }
-            ReferenceCountUtil.release(read);
-        }
-        StringBuilder answered = new StringBuilder();
-        for (Object out; (out = channel.readOutbound()) != null; ) {
-            if (out instanceof ByteBuf encoded) {
-                answered.append(encoded.toString(StandardCharsets.US_ASCII));
-            }
-            ReferenceCountUtil.release(out);
-        }
-        Matcher status = STATUS_LINE.matcher(answered);
-        while (status.find()) {
-            statuses.add(Integer.parseInt(status.group(1)));
-        }
-        return paths;
-    }
-
-    @Test
-    void requestsPipelinedBehindBodiesAreScannedWhereverTheReadsSplitThem() {
-        String body = "\n uid=a&x=1\n";
-        String post = "POST /send HTTP/1.1\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
-        String get = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
-        String folded = "GET /info HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n";
-        String all = post + get + post + folded;
-        for (int size = 1; size <= all.length(); size++) {
-            List<Integer> statuses = new ArrayList<>();
-            assertThat(decode(post + get + post + get, size, statuses)).as("pieces of %d bytes", size)
-                    .containsExactly("/send", "/healthz", "/send", "/healthz");
-            assertThat(statuses).isEmpty();
-
-            assertThat(decode(all, size, statuses)).as("pieces of %d bytes", size).containsExactly("/send", "/healthz", "/send");
-            assertThat(statuses).as("pieces of %d bytes", size).containsExactly(400);
-            assertThat(channel.isOpen()).isFalse();
-        }
     }
 
     @Test

@@ -31,7 +31,6 @@ class StreamPipelineMemoryTest {
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         pipeline.addLast(HttpServer.CODEC, codec);
-        pipeline.addLast(RequestTimeouts.FRAMING, timeouts.framing());
         pipeline.addLast(RequestTimeouts.NAME, timeouts);
         WeakReference<RequestTimeouts> timeoutsGone = new WeakReference<>(timeouts);
         WeakReference<HttpServerCodec> codecGone = new WeakReference<>(codec);

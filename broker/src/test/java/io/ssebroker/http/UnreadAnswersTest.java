@@ -72,7 +72,6 @@ class UnreadAnswersTest {
                         RequestTimeouts timeouts = new RequestTimeouts(channel, 10, bodySeconds, keepAliveSeconds, refusals);
                         channel.pipeline().addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes())
                                 .addLast(new HttpServerCodec())
-                                .addLast(RequestTimeouts.FRAMING, timeouts.framing())
                                 .addLast(RequestTimeouts.NAME, timeouts)
                                 .addLast(new HttpObjectAggregator(1024))
                                 .addLast(new AnswerEveryRequest(inPieces));
