@@ -91,9 +91,14 @@ final class ControlChannel {
     /**
      * Writes again the presence of this node's connections that other nodes asked for (see {@link #restore}) while
      * their messages may have been lost: run once the control channel was subscribed again. The asks read are taken
-     * out; one for a connection that is no longer here is stale.
+     * out; one for a connection that is no longer here is stale. While Redis does not answer (the subscription may be
+     * back before the commands are), read again each second, for as long as asks are kept.
      */
     void restoresAsked() {
+        restoresAsked(RESTORE_ASKS_KEPT_MILLIS / 1000);
+    }
+
+    private void restoresAsked(long attemptsLeft) {
         String asks = keys.restoreAsks(nodeAddress);
         commands.hgetall(asks).toCompletableFuture().thenAccept(asked -> {
             asked.forEach((nonce, failedNonce) -> {
@@ -105,7 +110,16 @@ final class ControlChannel {
             if (!asked.isEmpty()) {
                 commands.hdel(asks, asked.keySet().toArray(String[]::new));
             }
-        }).whenComplete(RedisRouting.logFailure("reading the asks to write presence again"));
+        }).whenComplete((done, error) -> {
+            if (error == null) {
+                return;
+            }
+            if (attemptsLeft > 1) {
+                scheduler.schedule(() -> restoresAsked(attemptsLeft - 1), 1, TimeUnit.SECONDS);
+            } else {
+                log.warn("reading the asks to write presence again failed: {}", error.getMessage());
+            }
+        });
     }
 
     /**

@@ -77,8 +77,10 @@ final class StreamFollower {
     private long unexplainedSinceNanos;
     /** How many times the pause before the next such read has doubled. */
     private int unexplainedPauses;
-    /** When the reads began to fail; 0 while the last one answered. */
+    /** When the first of the reads that failed in a row was sent; 0 while the last one answered. */
     private long failingSinceNanos;
+    /** When the read in flight was sent. */
+    private long readSentNanos;
     private boolean closed;
 
     /**
@@ -256,6 +258,7 @@ final class StreamFollower {
     private void catchUpFrom(long offset) {
         reading = true;
         readAgain = false;
+        readSentNanos = System.nanoTime();
         readAfter.apply(offset).whenComplete((missed, error) -> finishCatchUp(missed));
     }
 
@@ -287,7 +290,7 @@ final class StreamFollower {
             // Redis unreachable: keep holding and try again shortly (a message or a reconnect may come first)
             long now = System.nanoTime();
             if (failingSinceNanos == 0) {
-                failingSinceNanos = now;
+                failingSinceNanos = readSentNanos; // a read that hung until its timeout counts from when it was sent
             }
             if (!waiting.isEmpty() && (now - failingSinceNanos >= failingReadsWaitNanos || waiting.size() >= MAX_HELD)) {
                 handOnOverTheGap();
