@@ -98,6 +98,8 @@ final class RedisPresence {
     private final RedisKeys keys;
     /** The changes this node took for its webhook and has not posted yet; null when it posts none. */
     private final WebhookPostings postings;
+    /** This node's takes of each user's changes, handed on in the order they were sent. */
+    private final TakeTurns turns = new TakeTurns();
     private final StateChangeJson changeJson;
     private final OfflineGrace grace;
     private final long ownerTtlMillis;
@@ -581,8 +583,9 @@ final class RedisPresence {
      * The future fails at once when Redis answers the first run with an error. When its answer does not come (a
      * timeout, a dropped connection), the take may have been carried out all the same, and nobody else would report
      * what it took: it is run again with the same request id, which answers what the first run took, and the operation
-     * that asked waits for it, so that one node's reports of a user keep their order (an offline is not posted before
-     * the online that a registration still waits to report). A take that still fails fails the operation, whose
+     * that asked waits for it. Another take of the user sent after it, and answered first, hands on what it took only
+     * after it ({@link TakeTurns}): one node's reports of a user keep their order (an offline is not posted before the
+     * online that a registration still waits to report). A take that still fails fails the operation, whose
      * failure leaves what a later pass takes again (the node's index, the dead node in the set).
      */
     CompletableFuture<Void> report(String uid) {
@@ -593,14 +596,17 @@ final class RedisPresence {
         if (postings == null) {
             return take(uid, unanswered).thenCompose(taken -> reportTaken(uid, taken));
         }
+        CompletableFuture<Void> handedOn = new CompletableFuture<>();
         return postings.open(uid)
-                .thenCompose(recorded -> take(uid, unanswered))
+                .thenCompose(recorded -> turns.inTurn(uid, () -> take(uid, unanswered), handedOn))
                 .thenApply(taken -> {
                     unanswered.set(false); // answered: what it took is handed on now
                     postings.handOn(uid, (List<?>) taken.get(0));
                     return taken;
                 })
                 .whenComplete((taken, failure) -> {
+                    handedOn.complete(null); // the user's next take on this node may hand on what it took
+
                     // A take that never got an answer may have recorded changes all the same: the user stays among
                     // this node's users with changes, so that its stop, or a survivor, posts them.
                     if (failure == null || !unanswered.get()) {
