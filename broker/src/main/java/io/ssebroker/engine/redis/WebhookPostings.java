@@ -64,25 +64,35 @@ final class WebhookPostings {
 
     /**
      * Before a removal or a take of the user's outbox: records the user in this node's set, unless it is there
-     * already; completes once Redis answered, whatever the answer. A record that failed (Redis stalled, say) does not
-     * stop the removal or the take, which have their own ways through a stall: only a death of this node before it
-     * posts their changes then loses them. Each call is paired with one {@link #close}, once what it began has its
-     * changes handed on or failed.
+     * already (or being put there); completes once Redis answered, whatever the answer. A record that failed (Redis
+     * stalled, say) does not stop the removal or the take, which have their own ways through a stall: only a death of
+     * this node before it posts their changes then loses them; the user's next open, while it is still open, records
+     * it again. Each call is paired with one {@link #close}, once what it began has its changes handed on or failed.
      */
     CompletableFuture<Void> open(String uid) {
         return open.compute(uid, (user, already) -> {
+            OpenUser opened = already != null ? already : new OpenUser();
             if (already != null) {
                 already.count++;
-                return already;
             }
-            return new OpenUser(commands.sadd(keys.nodePostingUsers(nodeId), uid).toCompletableFuture().handle((added, failure) -> {
-                if (failure != null) {
-                    log.warn("could not record user {} among this node's users with changes for its webhook ({}): should"
-                            + " the node die before it posts them, they are lost", uid, Failures.cause(failure).toString());
-                }
-                return null;
-            }));
+            if (already == null || already.unrecorded) {
+                opened.unrecorded = false;
+                opened.recorded = record(uid, opened);
+            }
+            return opened;
         }).recorded;
+    }
+
+    private CompletableFuture<Void> record(String uid, OpenUser opened) {
+        return commands.sadd(keys.nodePostingUsers(nodeId), uid).toCompletableFuture().handle((added, failure) -> {
+            if (failure != null) {
+                opened.unrecorded = true;
+                log.warn("could not record user {} among this node's users with changes for its webhook ({}): should"
+                        + " the node die before it posts them, they are lost (recorded again at the user's next change)",
+                        uid, Failures.cause(failure).toString());
+            }
+            return null;
+        });
     }
 
     /** Ends what {@link #open} began; the user leaves the set when nothing of it is left. */
@@ -114,15 +124,16 @@ final class WebhookPostings {
         return CompletableFuture.allOf(written.toArray(CompletableFuture[]::new));
     }
 
-    /** A user in this node's set: how many opens it has, and when Redis answered the command that put it there. */
+    /**
+     * A user in this node's set: how many opens it has, when Redis answered the last command that put it there, and
+     * whether that command failed.
+     */
     private static final class OpenUser {
-        private final CompletableFuture<Void> recorded;
         /** Changed only inside the map's compute for the user. */
+        private CompletableFuture<Void> recorded;
         private int count = 1;
-
-        OpenUser(CompletableFuture<Void> recorded) {
-            this.recorded = recorded;
-        }
+        /** Set when the command failed (on a Lettuce thread); read and cleared inside the compute. */
+        private volatile boolean unrecorded;
     }
 
     /**
