@@ -22,9 +22,9 @@ final class WebhookMeters {
         failed = counter(registry, "sse.broker.webhook.failures",
                 "state changes given up: attempts exhausted or a 4xx answer");
         dropped = counter(registry, "sse.broker.webhook.dropped",
-                "state changes not queued because callback.queue_size was reached");
+                "state changes not queued because callback.queue_size was reached, or left unposted when the node stopped");
         suppressed = counter(registry, "sse.broker.webhook.suppressed",
-                "offline/online pairs not sent because the subject came back within callback.offline_grace");
+                "offline/online pairs not sent because the subject came back within callback.offline_grace (memory engine)");
     }
 
     private static Counter counter(MeterRegistry registry, String name, String description) {
