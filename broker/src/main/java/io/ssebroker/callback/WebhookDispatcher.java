@@ -359,10 +359,11 @@ public final class WebhookDispatcher implements StateChangeListener {
         return kind == StateChange.Kind.USER_ONLINE || kind == StateChange.Kind.DEVICE_ONLINE;
     }
 
-    /** One state change on its way: the same body, signature and delivery id for every attempt. */
+    /** A delivery's next attempt, once its pause is over. */
     private record Retry(Delivery delivery, int attempt) {
     }
 
+    /** One state change on its way: the same body, signature and delivery id for every attempt. */
     private record Delivery(StateChange change, ChangeReceipt receipt, URI url, byte[] body, String signature) {
     }
 }

@@ -100,7 +100,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
      * servers must accept, RFC 9112 3.2.2) from its path on. Only its path and query are read: who the request is for
      * is still judged by the Host header, as for every request.
      */
-    static String originForm(String target) {
+    private static String originForm(String target) {
         int scheme = target.indexOf("://");
         if (target.startsWith("/") || scheme <= 0) {
             return target;

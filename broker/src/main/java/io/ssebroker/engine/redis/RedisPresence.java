@@ -606,7 +606,6 @@ final class RedisPresence {
                 })
                 .whenComplete((taken, failure) -> {
                     handedOn.complete(null); // the user's next take on this node may hand on what it took
-
                     // A take that never got an answer may have recorded changes all the same: the user stays among
                     // this node's users with changes, so that its stop, or a survivor, posts them.
                     if (failure == null || !unanswered.get()) {

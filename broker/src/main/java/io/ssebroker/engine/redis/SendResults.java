@@ -55,15 +55,15 @@ final class SendResults {
 
     private CompletableFuture<Integer> keep(String idempotencyKey, String resultKey, long windowMillis, int result) {
         return commands.setGet(resultKey, Integer.toString(result), SetArgs.Builder.nx().px(windowMillis))
-                    .toCompletableFuture()
-                    // a repeat that ran alongside and wrote its result first: that one is the key's answer
-                    .handle((earlier, error) -> {
-                        if (error != null) {
-                            log.warn("the result of the send with idempotency key {} could not be kept: {}",
-                                    idempotencyKey, error.getMessage());
-                            return result;
-                        }
-                        return earlier != null ? Integer.valueOf(earlier) : result;
-                    });
+                .toCompletableFuture()
+                // a repeat that ran alongside and wrote its result first: that one is the key's answer
+                .handle((earlier, error) -> {
+                    if (error != null) {
+                        log.warn("the result of the send with idempotency key {} could not be kept: {}",
+                                idempotencyKey, error.getMessage());
+                        return result;
+                    }
+                    return earlier != null ? Integer.valueOf(earlier) : result;
+                });
     }
 }
