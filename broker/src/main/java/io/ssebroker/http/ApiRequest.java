@@ -19,7 +19,7 @@ public record ApiRequest(Params params, Function<String, String> headers, InetSo
      */
     public String header(String name) {
         String raw = headers.apply(name);
-        if (raw == null || raw.chars().allMatch(c -> c < 0x80)) {
+        if (raw == null || ascii(raw)) {
             return raw;
         }
         byte[] bytes = raw.getBytes(StandardCharsets.ISO_8859_1);
@@ -28,6 +28,16 @@ public record ApiRequest(Params params, Function<String, String> headers, InetSo
         } catch (IllegalArgumentException e) {
             throw new ApiException(400, name + ": not UTF-8 text");
         }
+    }
+
+    /** Read on every connect (token, device, cursor): a plain loop, no stream. */
+    private static boolean ascii(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -361,6 +361,11 @@ final class StreamFollower {
             handOn(message.message());
         }
         unexplainedSinceNanos = 0;
+        readAgainIfAsked();
+    }
+
+    /** A catch-up asked for while a read was in flight (a reconnect): the stream is read once more from here. */
+    private void readAgainIfAsked() {
         if (readAgain) {
             waiting = new ArrayList<>();
             catchUp();
@@ -381,11 +386,7 @@ final class StreamFollower {
                 handOn(message.message());
             }
         }
-        if (readAgain) {
-            // a reconnect asked for a catch-up meanwhile: what came while it was down is read from here
-            waiting = new ArrayList<>();
-            catchUp();
-        }
+        readAgainIfAsked();
     }
 
     /**
