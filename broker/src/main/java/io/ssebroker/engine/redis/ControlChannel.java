@@ -42,6 +42,7 @@ final class ControlChannel {
     private static final long RESTORE_ASKS_KEPT_MILLIS = 120_000;
 
     private final RedisClusterAsyncCommands<String, String> commands;
+    private final ScriptRunner scripts;
     private final RedisKeys keys;
     private final String nodeId;
     private final String nodeAddress;
@@ -58,10 +59,11 @@ final class ControlChannel {
      * @param restorePresence writes again the presence entry of a connection of this node that lost it to a failed
      *                        registration (named by its nonce)
      */
-    ControlChannel(RedisClusterAsyncCommands<String, String> commands, RedisKeys keys, String nodeId, String nodeAddress,
-                   EngineListener listener, Function<String, DeviceSession> localSession,
+    ControlChannel(RedisClusterAsyncCommands<String, String> commands, ScriptRunner scripts, RedisKeys keys, String nodeId,
+                   String nodeAddress, EngineListener listener, Function<String, DeviceSession> localSession,
                    BiConsumer<DeviceSession, String> restorePresence, ScheduledExecutorService scheduler) {
         this.commands = commands;
+        this.scripts = scripts;
         this.keys = keys;
         this.nodeId = nodeId;
         this.nodeAddress = nodeAddress;
@@ -82,10 +84,15 @@ final class ControlChannel {
      * {@code failedNonce} (which then failed), to write it again if still open.
      */
     CompletableFuture<Void> restore(DeviceSession connection, String failedNonce) {
-        String asks = keys.restoreAsks(connection.nodeAddress());
-        return commands.hset(asks, connection.nonce(), failedNonce).toCompletableFuture()
-                .thenCompose(written -> commands.pexpire(asks, RESTORE_ASKS_KEPT_MILLIS).toCompletableFuture())
-                .thenCompose(kept -> send(Map.of("type", "restore", "nonce", connection.nonce(), "failed", failedNonce)));
+        CompletableFuture<Throwable> recordFailure = scripts.run(RedisScripts.Script.ASK_RESTORE,
+                new String[] {keys.restoreAsks(connection.nodeAddress())}, connection.nonce(), failedNonce,
+                Long.toString(RESTORE_ASKS_KEPT_MILLIS)).handle((recorded, error) -> error);
+        // Recorded first, so that a node reading its asks after it missed the message finds this one. Announced even
+        // when the record failed (its shard down while the channel's is up): a node whose subscription stands acts at
+        // once, and the ask, failed, is made again until it is recorded too.
+        return recordFailure.thenCompose(failure -> send(Map.of("type", "restore", "nonce", connection.nonce(),
+                "failed", failedNonce)).thenCompose(sent -> failure == null ? CompletableFuture.<Void>completedFuture(null)
+                : CompletableFuture.<Void>failedFuture(failure)));
     }
 
     /**

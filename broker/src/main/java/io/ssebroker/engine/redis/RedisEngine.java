@@ -164,7 +164,7 @@ public final class RedisEngine implements Engine {
             presence = new RedisPresence(redis.commands, scripts, keys, stateChanges, stateChangeJson, grace,
                     streams.retentionMillis(), endedConnections, nodeId, !redis.cluster);
             failedRegistrations = new FailedRegistrations(presence, this::restorePresence);
-            control = new ControlChannel(redis.commands, keys, nodeId, node, listener, localSessions::get,
+            control = new ControlChannel(redis.commands, scripts, keys, nodeId, node, listener, localSessions::get,
                     (session, failedNonce) -> recovery.restore(session, failedNonce), scheduler);
             FollowedStreamsOutlet outlet = new FollowedStreamsOutlet(listener, ioThread.executor());
             routing = new RedisRouting(keys, streams::readAfter, outlet::deliver,

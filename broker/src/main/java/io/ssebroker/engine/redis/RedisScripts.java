@@ -30,7 +30,7 @@ final class RedisScripts implements ScriptRunner {
         DRAIN(PRESENCE_COMMON, "drain.lua"), TAKE_OWNER(TAKE_RECORD, "take-owner.lua"),
         GIVE_BACK_OWNER(TAKE_RECORD, "give-back-owner.lua"),
         TAKE_BACK_ENDED("take-back-ended.lua"), TAKE_OVER_POSTINGS("take-over-postings.lua"),
-        EXTEND_LOCK("extend-lock.lua");
+        EXTEND_LOCK("extend-lock.lua"), ASK_RESTORE("ask-restore.lua");
 
         final String source;
         final String sha;

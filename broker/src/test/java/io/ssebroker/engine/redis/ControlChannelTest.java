@@ -1,14 +1,17 @@
 package io.ssebroker.engine.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.testing.RedisServers;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -61,7 +64,7 @@ class ControlChannelTest {
                 return CompletableFuture.completedFuture(ends);
             }
         };
-        return new ControlChannel(commands.async(), KEYS, nodeId, "127.0.0.1:1", listener, nonce -> null, (session, nonce) -> { },
+        return new ControlChannel(commands.async(), new RedisScripts(commands.async()), KEYS, nodeId, "127.0.0.1:1", listener, nonce -> null, (session, nonce) -> { },
                 scheduler);
     }
 
@@ -84,5 +87,29 @@ class ControlChannelTest {
         node("node-c", 1).received(kick);
         asker.received(nextPublished());
         await().atMost(Duration.ofMillis(500)).until(kicked::isDone);
+    }
+
+    @Test
+    void anAskToRestoreIsRecordedWithAnExpiryThenAnnounced() throws Exception {
+        DeviceSession connection = new DeviceSession("u", "d", "held", "10.0.0.2:8080", "127.0.0.1", 1);
+        node("node-a", 0).restore(connection, "failed").get(5, TimeUnit.SECONDS);
+
+        String asks = KEYS.restoreAsks("10.0.0.2:8080");
+        assertThat(commands.sync().hgetall(asks)).containsExactly(Map.entry("held", "failed"));
+        assertThat(commands.sync().pttl(asks)).as("the record's time to live").isPositive();
+        assertThat(nextPublished()).contains("\"restore\"").contains("\"held\"");
+    }
+
+    @Test
+    void anAskWhoseRecordFailsIsAnnouncedStillAndFails() throws Exception {
+        String asks = KEYS.restoreAsks("10.0.0.3:8080");
+        commands.sync().set(asks, "not a hash"); // the record's write is refused, the channel still works
+        DeviceSession connection = new DeviceSession("u", "d", "held", "10.0.0.3:8080", "127.0.0.1", 1);
+
+        CompletableFuture<Void> asked = node("node-a", 0).restore(connection, "failed");
+
+        assertThat(nextPublished()).as("announced though not recorded").contains("\"held\"");
+        assertThatThrownBy(() -> asked.get(5, TimeUnit.SECONDS)).as("failed, so that it is asked again")
+                .hasMessageContaining("WRONGTYPE");
     }
 }
