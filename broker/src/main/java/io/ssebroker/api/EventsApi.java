@@ -9,6 +9,7 @@ import io.ssebroker.broker.StreamOpener;
 import io.ssebroker.http.ApiException;
 import io.ssebroker.http.ApiRequest;
 import io.ssebroker.http.StreamEndpoint;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /events}: token (header {@code X-SSE-TOKEN} or {@code Authorization: Bearer}, else query {@code token}),
@@ -29,8 +30,8 @@ public final class EventsApi implements StreamEndpoint {
 
     @Override
     public void handle(ApiRequest request, StreamOpener opener) {
-        String token = firstNonBlank(request.header("X-SSE-TOKEN"), bearer(request.header("Authorization")),
-                Fields.single(request.params(), "token").orElse(null));
+        String token = firstNonBlank(() -> tokenHeader(request, "X-SSE-TOKEN"),
+                () -> bearer(tokenHeader(request, "Authorization")), () -> Fields.single(request.params(), "token").orElse(null));
         if (token == null) {
             throw new ApiException(401, "token: required (query 'token', header X-SSE-TOKEN or Authorization: Bearer)");
         }
@@ -46,7 +47,8 @@ public final class EventsApi implements StreamEndpoint {
         } catch (ApiException e) {
             throw new ApiException(401, "token: " + e.getMessage());
         }
-        String requested = firstNonBlank(request.header("X-SSE-DEVICE"), Fields.single(request.params(), "device").orElse(null));
+        String requested = firstNonBlank(() -> request.header("X-SSE-DEVICE"),
+                () -> Fields.single(request.params(), "device").orElse(null));
         // the token's device is read as a requested one is, so that the two compare as the same device or not at all
         String bound;
         try {
@@ -65,8 +67,8 @@ public final class EventsApi implements StreamEndpoint {
         if (bound != null && !bound.equals(device)) {
             throw new ApiException(403, "device: the token is bound to another device");
         }
-        String cursor = firstNonBlank(request.header("Last-Event-ID"), request.header("X-SSE-ID"),
-                Fields.single(request.params(), "id").orElse(null));
+        String cursor = firstNonBlank(() -> request.header("Last-Event-ID"), () -> request.header("X-SSE-ID"),
+                () -> Fields.single(request.params(), "id").orElse(null));
         broker.connect(new ConnectRequest(uid, device, cursor == null ? null : cursor.trim(), verified.issuedAtMillis(),
                 request.clientAddress()), opener);
     }
@@ -78,8 +80,23 @@ public final class EventsApi implements StreamEndpoint {
         return null;
     }
 
-    private static String firstNonBlank(String... values) {
-        for (String value : values) {
+    /** A header that may carry the token: one that is not text is a bad token (401), not a bad request. */
+    private static String tokenHeader(ApiRequest request, String name) {
+        try {
+            return request.header(name);
+        } catch (ApiException notText) {
+            throw new ApiException(401, "token: " + notText.getMessage());
+        }
+    }
+
+    /**
+     * The first source, in order, that gives a value: those after it are not read, so that what they hold (a header
+     * for another purpose, a query field) cannot refuse a request that the first answers.
+     */
+    @SafeVarargs
+    private static String firstNonBlank(Supplier<String>... sources) {
+        for (Supplier<String> source : sources) {
+            String value = source.get();
             if (value != null && !value.isBlank()) {
                 return value;
             }

@@ -51,8 +51,12 @@ final class Responder {
             send(HttpResponseStatus.NO_CONTENT, Unpooled.EMPTY_BUFFER, null);
             return;
         }
-        send(HttpResponseStatus.valueOf(status), Envelope.failure(ctx.alloc(), status, message, startNanos),
-                "application/json; charset=utf-8");
+        FullHttpResponse response = response(HttpResponseStatus.valueOf(status),
+                Envelope.failure(ctx.alloc(), status, message, startNanos), "application/json; charset=utf-8");
+        if (status == 401) { // the credentials every refused endpoint takes: a token, or a publisher key (RFC 9110, 11.6.1)
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        send(response);
     }
 
     /** 405, with the methods the path takes in {@code Allow} (RFC 9110, 15.5.6). */

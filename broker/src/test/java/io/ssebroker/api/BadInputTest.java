@@ -12,6 +12,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import io.ssebroker.testing.Api;
+import io.ssebroker.testing.RawConnection;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.io.ByteArrayOutputStream;
@@ -318,6 +319,29 @@ class BadInputTest {
                 + jwt(TestNode.SECRET, claims("utf8-u", "caf\u00e9-\u8bbe\u5907", now, now + 3_600_000)), 200, "")
                 .header("X-SSE-DEVICE", "caf\u00e9-\u8bbe\u5907");
         assertThat(Raw.exchange(node, connect).status()).isEqualTo(200);
+    }
+
+    /**
+     * The token is taken from the first source that gives one: what the later ones hold (here an {@code Authorization}
+     * header of a proxy's that is not UTF-8) does not refuse the connection; a token that is not text is a bad token.
+     */
+    @Test
+    void onlyTheSourceTheTokenIsTakenFromIsRead() {
+        long now = System.currentTimeMillis();
+        String token = jwt(TestNode.SECRET, claims("first-source-u", "d1", now, now + 3_600_000));
+        try (RawConnection connection = new RawConnection(node.port())) {
+            connection.write("GET /events?token=a&token=b HTTP/1.1\r\nHost: " + node.host() + ":" + node.port()
+                    + "\r\nX-SSE-TOKEN: " + token + "\r\nAuthorization: Basic \u00ff\u00fe\r\n\r\n");
+            connection.read(Duration.ofMillis(500));
+            assertThat(connection.status()).isEqualTo(200);
+        }
+        try (RawConnection connection = new RawConnection(node.port())) {
+            connection.write("GET /events?device=d1 HTTP/1.1\r\nHost: " + node.host() + ":" + node.port()
+                    + "\r\nConnection: close\r\nAuthorization: Bearer \u00ff\r\n\r\n");
+            String answer = connection.read(Duration.ofSeconds(2));
+            assertThat(connection.status()).as("a bearer token that is not UTF-8").isEqualTo(401);
+            assertThat(answer).containsIgnoringCase("WWW-Authenticate: Bearer").contains("token: Authorization: not UTF-8");
+        }
     }
 
     /** A request target in absolute form, as a client configured with a proxy sends it, is read by its path. */
