@@ -203,6 +203,12 @@ public final class TokenService {
         } catch (ParseException e) {
             throw new TokenException("token is not a signed JWT");
         }
+        if (jwt.getHeader().getCriticalParams() != null && !jwt.getHeader().getCriticalParams().isEmpty()) {
+            // RFC 7515, 4.1.11: a token whose header needs extensions this node does not know is refused, whatever
+            // its algorithm (Nimbus's RSA and EC verifiers refuse it, the HMAC and Ed25519 checks here would not)
+            throw new TokenException("token header names critical parameters (crit) this node does not understand: "
+                    + jwt.getHeader().getCriticalParams());
+        }
         JWSAlgorithm algorithm = jwt.getHeader().getAlgorithm();
         if (!verifies(jwt, algorithm)) {
             throw new TokenException("token signature is not valid for algorithm " + algorithm.getName());

@@ -28,6 +28,7 @@ import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -233,6 +234,10 @@ public final class BrokerNode implements AutoCloseable {
                     + "is accepted again once a kick's revocation of it has expired, after that long; set jwt.max_lifetime",
                     config.jwt().maxExpireSeconds());
         }
+        if (config.jwt().jwksUrl().regionMatches(true, 0, "http:", 0, 5) && !loopbackUrl(config.jwt().jwksUrl())) {
+            log.warn("jwt.jwks_url is plain http to another host: whoever is on the way can hand this node keys of its "
+                    + "own and sign tokens for any user; use https");
+        }
         if (publisherAuth.keysConfigured()) {
             log.info("publisher API (/token, /send, /kick, /info): API key required ({} configured)",
                     config.auth().apiKeys().size());
@@ -241,5 +246,10 @@ public final class BrokerNode implements AutoCloseable {
                     + "only (loopback connections not forwarded by a proxy, naming the node 127.0.0.1, localhost or {}; "
                     + "not other sites' pages in a browser)", nodeAddress);
         }
+    }
+
+    private static boolean loopbackUrl(String url) {
+        String host = URI.create(url).getHost();
+        return host != null && (host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("[::1]"));
     }
 }

@@ -141,6 +141,18 @@ class JwtAttackTest {
         assertRefused(bearer(hmacNode, device, token.substring(0, token.length() - 1) + respelt));
     }
 
+    /** RFC 7515, 4.1.11: an extension the header marks critical, which this broker does not know, refuses the token. */
+    @Test
+    void aTokenNamingCriticalExtensionsIsRefusedWithEveryAlgorithm() throws Exception {
+        String device = device();
+        Map<String, Object> claims = claims("u-crit", device, inSeconds(600));
+        assertRefused(bearer(hmacNode, device, hs256(Map.of("alg", "HS256", "crit", java.util.List.of("urn:example:ext"),
+                "urn:example:ext", true), claims, TestNode.SECRET.getBytes(StandardCharsets.UTF_8))));
+        assertRefused(bearer(edNode, device, ed25519(Map.of("alg", "EdDSA", "crit", java.util.List.of("urn:example:ext"),
+                "urn:example:ext", true), claims, ed25519.getPrivate())));
+        assertAccepted(bearer(edNode, device, ed25519(claims, ed25519.getPrivate())));
+    }
+
     @Test
     void tamperedPayloadIsRefused() {
         String device = device();
@@ -476,7 +488,12 @@ class JwtAttackTest {
     }
 
     private static String ed25519(Map<String, Object> claims, java.security.PrivateKey key) throws Exception {
-        String signingInput = b64Json(Map.of("alg", "EdDSA", "typ", "JWT")) + "." + b64Json(claims);
+        return ed25519(Map.of("alg", "EdDSA", "typ", "JWT"), claims, key);
+    }
+
+    private static String ed25519(Map<String, Object> header, Map<String, Object> claims, java.security.PrivateKey key)
+            throws Exception {
+        String signingInput = b64Json(header) + "." + b64Json(claims);
         Signature signature = Signature.getInstance("Ed25519");
         signature.initSign(key);
         signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
