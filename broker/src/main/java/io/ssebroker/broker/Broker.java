@@ -506,12 +506,21 @@ public final class Broker implements EngineListener {
             Runnable reset = reason.equals(Replay.HISTORY_LOST) ? () -> connection.announceHistoryChanged(false)
                     : () -> connection.announceReset(reason);
             // In order with the deliveries (see deliver): at once on the connection's own loop when none is queued
-            // there, else queued like them, so the reset comes before the messages that follow it.
+            // there, else queued like them, and counted as they are, so that a message the loop writes at once
+            // before the reset's turn comes waits behind it too.
             EventExecutor executor = connection.stream.executor();
             if (ownLoopWithNothingQueued(connection, executor) != null) {
                 reset.run();
-            } else {
-                executor.execute(reset);
+                continue;
+            }
+            connection.messageQueued();
+            try {
+                executor.execute(() -> {
+                    connection.queuedMessageTaken();
+                    reset.run();
+                });
+            } catch (RejectedExecutionException stopped) {
+                connection.queuedMessageTaken(); // the loop is shutting down with its connections: nobody to tell
             }
         }
     }

@@ -167,7 +167,10 @@ final class LocalConnection implements FrameId {
         Cursor.write(buf, cursorPrefix, userOffset, broadcastOffset);
     }
 
-    /** A message of the user's stream is queued for this connection's loop (called by whoever queues it). */
+    /**
+     * A message of the user's stream, or a reset of it, is queued for this connection's loop (called by whoever
+     * queues it).
+     */
     void messageQueued() {
         QUEUED.incrementAndGet(this);
     }
@@ -178,8 +181,8 @@ final class LocalConnection implements FrameId {
     }
 
     /**
-     * True when no message of the user's stream waits in the loop's queue: a later one may then be written at once
-     * without overtaking (and so dropping) an earlier one.
+     * True when no message of the user's stream (nor reset) waits in the loop's queue: a later one may then be
+     * written at once without overtaking (and so dropping) an earlier one.
      */
     boolean noMessageQueued() {
         return queuedMessages == 0;
