@@ -61,6 +61,13 @@ final class StreamFollower {
     private long lastOffset = -1;
     /** The newest offset ever handed on: above it, nothing can be a copy. */
     private long highestHandedOn = -1;
+    /** The offset of the message handed on last: the connections' position in the stream. */
+    private long lastHandedOn = -1;
+    /**
+     * A history change was told the connections after the last message handed on: they take the next one whatever
+     * its offset.
+     */
+    private boolean historyResetSinceHandOn;
     private List<ChannelMessage> waiting;
     private boolean reading;
     /** A catch-up was asked for while a read was in flight: that read may predate the gap, so read once more. */
@@ -197,6 +204,8 @@ final class StreamFollower {
 
     private void handOn(StreamMessage message) {
         long offset = message.offset();
+        lastHandedOn = offset;
+        historyResetSinceHandOn = false;
         lastOffset = Math.max(lastOffset, offset);
         highestHandedOn = Math.max(highestHandedOn, offset);
         int slot = (int) (handedOnTotal % REMEMBERED);
@@ -211,6 +220,12 @@ final class StreamFollower {
         deliver.accept(message);
     }
 
+    /** Tells the connections that the stream's history changed: they take its next message whatever its offset. */
+    private void historyReset() {
+        historyResetSinceHandOn = true;
+        reset.accept(Replay.HISTORY_LOST);
+    }
+
     /**
      * The history changed under this follower: its connections are reset, and it goes back to the oldest offset it
      * remembers to read the stream again from there (what it handed on is known by its offset, and not handed on
@@ -223,7 +238,7 @@ final class StreamFollower {
     }
 
     private void rewind() {
-        reset.accept(Replay.HISTORY_LOST);
+        historyReset();
         // Without a start yet (only messages from the channel so far), from the stream's beginning: each connection
         // drops what its cursor is past.
         lastOffset = Math.max(floor, 0);
@@ -337,7 +352,13 @@ final class StreamFollower {
                 continue;
             }
             if (message.message().offset() <= lastOffset) {
-                handOn(message.message()); // never handed on, and not in the stream as read: hand it on now
+                // Never handed on, and not in the stream as read: hand it on now. When the connections have a newer
+                // message of the stream (the read came from a server whose history is not the channel's), they are
+                // told first that the history changed: else they would take it for a copy.
+                if (message.message().offset() < lastHandedOn && !historyResetSinceHandOn) {
+                    historyReset();
+                }
+                handOn(message.message());
                 continue;
             }
             // Another message lost after the read was made (a reconnect meanwhile): read again before going on,
@@ -356,7 +377,7 @@ final class StreamFollower {
                     waiting = new ArrayList<>(held.subList(i, held.size()));
                     return;
                 }
-                reset.accept(Replay.HISTORY_LOST);
+                historyReset();
             }
             handOn(message.message());
         }

@@ -105,6 +105,23 @@ class StreamFollowerTest {
         assertThat(readsAfter).containsExactly(1L);
     }
 
+    /**
+     * A catch-up read served by a server whose history is not the channel's (the command connection still on the old
+     * master, which took a write after the switch) hands on a message newer than one held: the held one is handed on
+     * after a history change, else the connections would drop it for a copy.
+     */
+    @Test
+    void aHeldMessageOlderThanWhatTheReadHandedOnComesAfterAHistoryChange() {
+        follower.startAt(100);
+        follower.received(message(103, 102)); // from the new master: its predecessors were not received
+        reads.poll().complete(read(0, 105)); // the old master's stream
+        assertThat(delivered).containsExactly(105L, -2L, 103L);
+        follower.received(message(104, 103)); // older than 105: the history changed, and is read again
+        reads.poll().complete(read(0, 101, 102, 103, 104)); // the new master's
+        assertThat(delivered).as("every message of the surviving history, once")
+                .containsExactly(105L, -2L, 103L, -2L, 101L, 102L, 104L);
+    }
+
     @Test
     void messagesInOrderGoStraightOn() {
         follower.startAt(1);
