@@ -211,7 +211,8 @@ public final class RedisEngine implements Engine {
                 .subscribe(event -> supervised.topologyChanged());
         if (!config.redis().sentinelMaster().isEmpty()) {
             sentinels = new SentinelWatch(redis.sentinelClient(), RedisConnections.sentinelAddresses(config.redis()),
-                    config.redis().sentinelMaster(), () -> supervised.reconnectAll("Sentinel switched the master"));
+                    config.redis().sentinelMaster(), () -> supervised.reconnectAll("Sentinel switched the master"),
+                    scheduler);
         }
         notConnected = null;
         log.info("redis engine connected ({}), epoch {}", redis.cluster ? "cluster" : "standalone/sentinel", recovery.epoch());

@@ -8,6 +8,7 @@ import io.ssebroker.testing.RedisServers;
 import io.ssebroker.testing.SseClient;
 import io.ssebroker.testing.TestNode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -179,6 +180,41 @@ class RedisDeploymentTest {
      * {@code SENTINEL FAILOVER}, asked again while the sentinels answer that they know no replica to promote yet (a
      * sentinel learns of the replicas from the master's INFO, some time after it starts).
      */
+    /**
+     * The sentinels that could not be reached when the node started are watched once they can: a failover that only
+     * they report (the one the node reached first is gone by then) still moves the node's subscriptions to the new
+     * master. Without that, they would stay on the old one, now a replica, served by replication alone.
+     */
+    @Test
+    void aSentinelUnreachableAtStartIsWatchedOnceItIsBack() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.sentinel()) {
+            List<RedisServers.Server> sentinels = redis.servers().stream()
+                    .filter(s -> redis.sentinelAddresses().contains(s.address())).toList();
+            sentinels.subList(1, sentinels.size()).forEach(RedisServers.Server::kill);
+            try (TestNode node = TestNode.start(Map.of("redis.sentinel_master", "mymaster",
+                         "redis.sentinel_addrs", String.join(",", redis.sentinelAddresses()), "redis.timeout", "1"));
+                 SseClient client = node.connect("u-late-sentinel", "d-late-sentinel")) {
+                client.nextOfType("sys_connected");
+                sentinels.subList(1, sentinels.size()).forEach(RedisServers.Server::restart);
+                Thread.sleep(4000); // the watch's pauses: 1 s, then 2 s
+                RedisServers.Server oldMaster = redis.sentinelMaster();
+                RedisServers.Server newMaster = redis.servers().stream()
+                        .filter(s -> !sentinels.contains(s) && s != oldMaster).findFirst().orElseThrow();
+                sentinels.get(0).kill();
+                orderFailover(sentinels.get(1));
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> sentinels.get(1).cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")
+                                .contains(Integer.toString(newMaster.port())));
+                String channel = new RedisKeys("sse").userChannel("u-late-sentinel");
+                await("the node's subscription on the new master").atMost(Duration.ofSeconds(10))
+                        .until(() -> newMaster.shardSubscribers(channel) == 1);
+                assertThat(node.api().send(Map.of("uid", "u-late-sentinel", "data", "after"))).isEqualTo(1);
+                assertThat(client.nextOfType("message").data()).isEqualTo("after");
+            }
+        }
+    }
+
     private static void orderFailover(RedisServers.Server sentinel) {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> sentinel.cli("SENTINEL", "FAILOVER", "mymaster").contains("OK"));
