@@ -391,6 +391,8 @@ final class SubscriptionSupervisor implements AutoCloseable {
             shards.refreshTopology();
         } else if (link != null && (link.connection.isCompletedExceptionally() || link.down)) {
             drop(link, "cannot connect: " + error);
+            // With the link gone, no tick looks at the topology for it: a master that is away may have been replaced
+            shards.refreshTopology();
         } else {
             shards.refreshTopology(); // CLUSTERDOWN, a node that left: the topology may know better
         }
