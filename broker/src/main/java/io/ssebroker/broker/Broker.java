@@ -470,7 +470,7 @@ public final class Broker implements EngineListener {
     @Override
     public CompletableFuture<Integer> kick(Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
         // Recorded before the connections are looked for: one attached after the look finds the kick.
-        recentKicks.add(endsAsked.incrementAndGet(), uids, devices, data, kickedAtMillis);
+        recentKicks.add(endsAsked, uids, devices, data, kickedAtMillis);
         Set<LocalConnection> matches = new LinkedHashSet<>();
         uids.forEach(uid -> matches.addAll(byUid.getOrDefault(uid, List.of())));
         devices.forEach(device -> Optional.ofNullable(byDevice.get(device)).ifPresent(matches::add));

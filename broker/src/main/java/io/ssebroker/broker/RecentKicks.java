@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The kicks this node was asked for lately. A connection that was still being registered when a kick came was not
@@ -15,17 +16,20 @@ final class RecentKicks {
     private static final long KEEP_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final int MAX_KICKS = 4096;
 
-    /**
-     * A kick, numbered in the order this node was asked for it. The number is taken before the kick is added here, so
-     * two kicks asked for at once may be added out of their order.
-     */
+    /** A kick, numbered in the order this node was asked for it. */
     private record Kick(long sequence, Set<String> uids, Set<String> devices, String data, long kickedAtMillis,
                         long receivedNanos) {
     }
 
     private final ArrayDeque<Kick> kicks = new ArrayDeque<>();
 
-    synchronized void add(long sequence, Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
+    /**
+     * Adds a kick, numbered by moving {@code endsAsked} (the count that connections compare before and after they
+     * attach) here, under this class's lock: a connection that sees the count moved and looks here finds the kick,
+     * never a number whose kick is not added yet (it would end without the kick's data).
+     */
+    synchronized void add(AtomicLong endsAsked, Set<String> uids, Set<String> devices, String data, long kickedAtMillis) {
+        long sequence = endsAsked.incrementAndGet();
         long now = System.nanoTime();
         while (!kicks.isEmpty() && (kicks.size() >= MAX_KICKS || now - kicks.peekFirst().receivedNanos() > KEEP_NANOS)) {
             kicks.removeFirst();
