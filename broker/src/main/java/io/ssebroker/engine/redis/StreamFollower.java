@@ -220,6 +220,18 @@ final class StreamFollower {
         deliver.accept(message);
     }
 
+    /**
+     * Hands on a held message never handed on, out of the order of the stream as read. When the connections have a
+     * newer message of the stream (a read came from a server whose history is not the channel's), they are told first
+     * that the history changed: else they would take it for a copy.
+     */
+    private void handOnHeld(StreamMessage message) {
+        if (message.offset() < lastHandedOn && !historyResetSinceHandOn) {
+            historyReset();
+        }
+        handOn(message);
+    }
+
     /** Tells the connections that the stream's history changed: they take its next message whatever its offset. */
     private void historyReset() {
         historyResetSinceHandOn = true;
@@ -352,13 +364,7 @@ final class StreamFollower {
                 continue;
             }
             if (message.message().offset() <= lastOffset) {
-                // Never handed on, and not in the stream as read: hand it on now. When the connections have a newer
-                // message of the stream (the read came from a server whose history is not the channel's), they are
-                // told first that the history changed: else they would take it for a copy.
-                if (message.message().offset() < lastHandedOn && !historyResetSinceHandOn) {
-                    historyReset();
-                }
-                handOn(message.message());
+                handOnHeld(message.message()); // never handed on, and not in the stream as read: hand it on now
                 continue;
             }
             // Another message lost after the read was made (a reconnect meanwhile): read again before going on,
@@ -404,7 +410,7 @@ final class StreamFollower {
         reset.accept(Replay.EXPIRED);
         for (ChannelMessage message : held) {
             if (fresh(message.message().offset())) {
-                handOn(message.message());
+                handOnHeld(message.message());
             }
         }
         readAgainIfAsked();

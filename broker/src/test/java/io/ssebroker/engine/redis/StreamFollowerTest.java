@@ -31,13 +31,18 @@ class StreamFollowerTest {
 
     /** A follower like the one above whose messages wait this long for a predecessor that reads do not find. */
     private StreamFollower followerWaiting(Duration wait) {
+        return followerWaiting(wait, Duration.ofSeconds(10));
+    }
+
+    /** As above, with how long held messages wait while reads fail. */
+    private StreamFollower followerWaiting(Duration wait, Duration failingReadsWait) {
         return new StreamFollower(offset -> {
             readsAfter.add(offset);
             CompletableFuture<StreamFollower.Missed> read = new CompletableFuture<>();
             reads.add(read);
             return read;
         }, message -> delivered.add(message.offset()), reason -> delivered.add(RESETS.get(reason)), wait.toNanos(),
-                Duration.ofSeconds(10).toNanos());
+                failingReadsWait.toNanos());
     }
 
     /** A follower whose reads all fail, and whose held messages wait this long for them. */
@@ -120,6 +125,18 @@ class StreamFollowerTest {
         reads.poll().complete(read(0, 101, 102, 103, 104)); // the new master's
         assertThat(delivered).as("every message of the surviving history, once")
                 .containsExactly(105L, -2L, 103L, -2L, 101L, 102L, 104L);
+    }
+
+    /** The same when the reads fail until the held messages are handed on over the gap. */
+    @Test
+    void aHeldMessageOlderThanTheLastHandedOnComesAfterAHistoryChangeWhenReadsFail() {
+        StreamFollower failing = followerWaiting(Duration.ofSeconds(5), Duration.ZERO);
+        failing.startAt(100);
+        failing.received(message(105, 100)); // the old master's, before the switch
+        failing.catchUpNow(); // the subscription was made again on the new master
+        failing.received(message(104, 103));
+        reads.poll().completeExceptionally(new IllegalStateException("the command connection is on the old master"));
+        assertThat(delivered).containsExactly(105L, -1L, -2L, 104L);
     }
 
     @Test
