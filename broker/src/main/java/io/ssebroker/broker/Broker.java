@@ -503,25 +503,30 @@ public final class Broker implements EngineListener {
             return;
         }
         for (LocalConnection connection : byUid.getOrDefault(uid, List.of())) {
-            Runnable reset = reason.equals(Replay.HISTORY_LOST) ? () -> connection.announceHistoryChanged(false)
-                    : () -> connection.announceReset(reason);
-            // In order with the deliveries (see deliver): at once on the connection's own loop when none is queued
-            // there, else queued like them, and counted as they are, so that a message the loop writes at once
-            // before the reset's turn comes waits behind it too.
-            EventExecutor executor = connection.stream.executor();
-            if (ownLoopWithNothingQueued(connection, executor) != null) {
-                reset.run();
-                continue;
-            }
-            connection.messageQueued();
-            try {
-                executor.execute(() -> {
-                    connection.queuedMessageTaken();
-                    reset.run();
-                });
-            } catch (RejectedExecutionException stopped) {
-                connection.queuedMessageTaken(); // the loop is shutting down with its connections: nobody to tell
-            }
+            inOrderWithMessages(connection, reason.equals(Replay.HISTORY_LOST)
+                    ? () -> connection.announceHistoryChanged(false) : () -> connection.announceReset(reason));
+        }
+    }
+
+    /**
+     * Runs a change of a connection's user stream (a reset, a new epoch) in order with its deliveries (see deliver):
+     * at once on the connection's own loop when none is queued there, else queued like them, and counted as they are,
+     * so that a message the loop writes at once before the change's turn comes waits behind it too.
+     */
+    private void inOrderWithMessages(LocalConnection connection, Runnable change) {
+        EventExecutor executor = connection.stream.executor();
+        if (ownLoopWithNothingQueued(connection, executor) != null) {
+            change.run();
+            return;
+        }
+        connection.messageQueued();
+        try {
+            executor.execute(() -> {
+                connection.queuedMessageTaken();
+                change.run();
+            });
+        } catch (RejectedExecutionException stopped) {
+            connection.queuedMessageTaken(); // the loop is shutting down with its connections: nobody to tell
         }
     }
 
@@ -545,7 +550,7 @@ public final class Broker implements EngineListener {
     @Override
     public void historyRestarted(String epoch) {
         for (LocalConnection connection : byDevice.values()) {
-            connection.stream.executor().execute(() -> connection.restartHistory(epoch));
+            inOrderWithMessages(connection, () -> connection.restartHistory(epoch));
         }
     }
 
