@@ -31,7 +31,7 @@ public final class EventsApi implements StreamEndpoint {
     @Override
     public void handle(ApiRequest request, StreamOpener opener) {
         String token = firstNonBlank(() -> tokenHeader(request, "X-SSE-TOKEN"),
-                () -> bearer(tokenHeader(request, "Authorization")), () -> Fields.single(request.params(), "token").orElse(null));
+                () -> bearerToken(request), () -> Fields.single(request.params(), "token").orElse(null));
         if (token == null) {
             throw new ApiException(401, "token: required (query 'token', header X-SSE-TOKEN or Authorization: Bearer)");
         }
@@ -73,11 +73,13 @@ public final class EventsApi implements StreamEndpoint {
                 request.clientAddress()), opener);
     }
 
-    private static String bearer(String authorization) {
-        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return authorization.substring(7);
+    /** The token of an {@code Authorization: Bearer} header; a credential of another scheme (a proxy's) is not read. */
+    private static String bearerToken(ApiRequest request) {
+        String raw = request.headers().apply("Authorization");
+        if (raw == null || !raw.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
         }
-        return null;
+        return tokenHeader(request, "Authorization").substring(7);
     }
 
     /** A header that may carry the token: one that is not text is a bad token (401), not a bad request. */

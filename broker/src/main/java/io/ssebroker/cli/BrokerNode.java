@@ -27,8 +27,10 @@ import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -248,8 +250,19 @@ public final class BrokerNode implements AutoCloseable {
         }
     }
 
+    /** A URL naming this machine: {@code localhost} or a loopback address literal (a name is not looked up). */
     private static boolean loopbackUrl(String url) {
         String host = URI.create(url).getHost();
-        return host != null && (host.equalsIgnoreCase("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+        if (host == null) {
+            return false;
+        }
+        if (host.equalsIgnoreCase("localhost") || host.matches("127(\\.\\d{1,3}){3}")) {
+            return true;
+        }
+        try {
+            return host.startsWith("[") && InetAddress.getByName(host.substring(1, host.length() - 1)).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 }

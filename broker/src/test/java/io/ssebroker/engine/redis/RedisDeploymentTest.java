@@ -177,10 +177,6 @@ class RedisDeploymentTest {
     }
 
     /**
-     * {@code SENTINEL FAILOVER}, asked again while the sentinels answer that they know no replica to promote yet (a
-     * sentinel learns of the replicas from the master's INFO, some time after it starts).
-     */
-    /**
      * The sentinels that could not be reached when the node started are watched once they can: a failover that only
      * they report (the one the node reached first is gone by then) still moves the node's subscriptions to the new
      * master. Without that, they would stay on the old one, now a replica, served by replication alone.
@@ -197,7 +193,11 @@ class RedisDeploymentTest {
                  SseClient client = node.connect("u-late-sentinel", "d-late-sentinel")) {
                 client.nextOfType("sys_connected");
                 sentinels.subList(1, sentinels.size()).forEach(RedisServers.Server::restart);
-                Thread.sleep(4000); // the watch's pauses: 1 s, then 2 s
+                // the node's watch is back on each: a client subscribed to one channel (Lettuce's own listens to
+                // patterns)
+                await("the node's watch on the restarted sentinels").atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200)).until(() -> sentinels.subList(1, sentinels.size()).stream()
+                                .allMatch(sentinel -> sentinel.cli("CLIENT", "LIST").contains(" sub=1 ")));
                 RedisServers.Server oldMaster = redis.sentinelMaster();
                 RedisServers.Server newMaster = redis.servers().stream()
                         .filter(s -> !sentinels.contains(s) && s != oldMaster).findFirst().orElseThrow();
@@ -215,6 +215,10 @@ class RedisDeploymentTest {
         }
     }
 
+    /**
+     * {@code SENTINEL FAILOVER}, asked again while the sentinels answer that they know no replica to promote yet (a
+     * sentinel learns of the replicas from the master's INFO, some time after it starts).
+     */
     private static void orderFailover(RedisServers.Server sentinel) {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> sentinel.cli("SENTINEL", "FAILOVER", "mymaster").contains("OK"));
