@@ -2,6 +2,7 @@ package io.ssebroker.engine.memory;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -34,8 +35,21 @@ final class RecentlyEnded {
         });
     }
 
+    /**
+     * Takes back the newest mark of this connection: the one a replacement made, which is taken back when that
+     * replacement never went live. A kick's mark of the same connection, made before, stays: its cursor is still
+     * refused.
+     */
     void unmark(String uid, String nonce) {
-        removeIf(uid, ended -> ended.nonce().equals(nonce));
+        byUid.computeIfPresent(uid, (key, list) -> {
+            for (Iterator<Ended> newestFirst = list.iterator(); newestFirst.hasNext(); ) {
+                if (newestFirst.next().nonce().equals(nonce)) {
+                    newestFirst.remove();
+                    break;
+                }
+            }
+            return list.isEmpty() ? null : list;
+        });
     }
 
     boolean contains(String uid, String nonce, long now) {

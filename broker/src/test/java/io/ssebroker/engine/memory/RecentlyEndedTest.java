@@ -25,6 +25,21 @@ class RecentlyEndedTest {
     }
 
     /** The janitor's purge runs while the event loops mark the same user: neither may see the other's half-done work. */
+    /**
+     * A kicked connection that a newer one then replaced, which never went live: taking back the replacement's mark
+     * leaves the kick's, and the kicked cursor is still refused.
+     */
+    @Test
+    void anUnmarkTakesBackOneMarkOnly() {
+        RecentlyEnded ended = new RecentlyEnded(4, 1000);
+        ended.mark("u", "kicked", 0); // the kick
+        ended.mark("u", "kicked", 1); // the replacement
+        ended.unmark("u", "kicked");
+        assertThat(ended.contains("u", "kicked", 10)).as("the kick's mark").isTrue();
+        ended.unmark("u", "kicked");
+        assertThat(ended.contains("u", "kicked", 10)).isFalse();
+    }
+
     @Test
     void purgingWhileMarkingTheSameUserFailsNeither() throws Exception {
         RecentlyEnded ended = new RecentlyEnded(4, 1);
