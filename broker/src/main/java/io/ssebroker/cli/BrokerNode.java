@@ -18,6 +18,7 @@ import io.ssebroker.engine.StateChangeJson;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
 import io.ssebroker.engine.redis.RedisEngine;
+import io.ssebroker.http.ForeignPageRequests;
 import io.ssebroker.http.HttpServer;
 import io.ssebroker.http.PublisherEndpoint;
 import io.ssebroker.metrics.BrokerMeters;
@@ -27,10 +28,8 @@ import io.ssebroker.metrics.PrometheusEndpoint;
 import io.ssebroker.metrics.Readiness;
 import io.ssebroker.metrics.RefusalMeters;
 import io.ssebroker.metrics.RequestMeters;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -236,7 +235,10 @@ public final class BrokerNode implements AutoCloseable {
                     + "is accepted again once a kick's revocation of it has expired, after that long; set jwt.max_lifetime",
                     config.jwt().maxExpireSeconds());
         }
-        if (config.jwt().jwksUrl().regionMatches(true, 0, "http:", 0, 5) && !loopbackUrl(config.jwt().jwksUrl())) {
+        String jwksUrl = config.jwt().jwksUrl().trim();
+        String jwksHost = jwksUrl.isEmpty() ? null : URI.create(jwksUrl).getHost();
+        if (jwksUrl.regionMatches(true, 0, "http:", 0, 5)
+                && (jwksHost == null || !ForeignPageRequests.isLoopbackName(jwksHost))) {
             log.warn("jwt.jwks_url is plain http to another host: whoever is on the way can hand this node keys of its "
                     + "own and sign tokens for any user; use https");
         }
@@ -247,22 +249,6 @@ public final class BrokerNode implements AutoCloseable {
             log.warn("publisher API (/token, /send, /kick, /info): no auth.api_keys configured; served to local clients "
                     + "only (loopback connections not forwarded by a proxy, naming the node 127.0.0.1, localhost or {}; "
                     + "not other sites' pages in a browser)", nodeAddress);
-        }
-    }
-
-    /** A URL naming this machine: {@code localhost} or a loopback address literal (a name is not looked up). */
-    private static boolean loopbackUrl(String url) {
-        String host = URI.create(url).getHost();
-        if (host == null) {
-            return false;
-        }
-        if (host.equalsIgnoreCase("localhost") || host.matches("127(\\.\\d{1,3}){3}")) {
-            return true;
-        }
-        try {
-            return host.startsWith("[") && InetAddress.getByName(host.substring(1, host.length() - 1)).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
         }
     }
 }

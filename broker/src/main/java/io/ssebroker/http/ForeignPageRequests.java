@@ -22,7 +22,7 @@ import java.util.Locale;
  *   <li>Without an {@code Origin}, a {@code Sec-Fetch-Site} that names another site (an image, a link).</li>
  * </ul>
  */
-final class ForeignPageRequests {
+public final class ForeignPageRequests {
     private static final String SEC_FETCH_SITE = "sec-fetch-site";
 
     private final Cors cors;
@@ -50,7 +50,7 @@ final class ForeignPageRequests {
     }
 
     /** {@code localhost}, a name under {@code .localhost}, or a loopback IP literal; with or without a port. */
-    static boolean isLoopbackName(String host) {
+    public static boolean isLoopbackName(String host) {
         String name = Authority.parse(host).name;
         return name.equals("localhost") || name.endsWith(".localhost") || isLoopbackAddress(name);
     }

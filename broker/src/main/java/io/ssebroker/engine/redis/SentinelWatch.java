@@ -46,6 +46,11 @@ final class SentinelWatch implements AutoCloseable {
     }
 
     private void watch(RedisURI sentinel, long pauseMillis) {
+        synchronized (connections) {
+            if (closed) {
+                return;
+            }
+        }
         client.connectPubSubAsync(Utf8Codec.INSTANCE, sentinel).whenComplete((connection, error) -> {
             if (error != null) {
                 if (pauseMillis == FIRST_PAUSE_MILLIS) {
@@ -53,7 +58,7 @@ final class SentinelWatch implements AutoCloseable {
                             sentinel.getPort(), error.getMessage());
                 }
                 try {
-                    scheduler.schedule(() -> watchUnlessClosed(sentinel, Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS)),
+                    scheduler.schedule(() -> watch(sentinel, Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS)),
                             pauseMillis, TimeUnit.MILLISECONDS);
                 } catch (RejectedExecutionException stopped) {
                     // the engine is closing
@@ -82,15 +87,6 @@ final class SentinelWatch implements AutoCloseable {
             });
             connection.async().subscribe(SWITCH_MASTER);
         });
-    }
-
-    private void watchUnlessClosed(RedisURI sentinel, long pauseMillis) {
-        synchronized (connections) {
-            if (closed) {
-                return;
-            }
-        }
-        watch(sentinel, pauseMillis);
     }
 
     @Override

@@ -61,8 +61,6 @@ final class StreamFollower {
     private long lastOffset = -1;
     /** The newest offset ever handed on: above it, nothing can be a copy. */
     private long highestHandedOn = -1;
-    /** The offset of the message handed on last: the connections' position in the stream. */
-    private long lastHandedOn = -1;
     /**
      * A history change was told the connections after the last message handed on: they take the next one whatever
      * its offset.
@@ -204,7 +202,6 @@ final class StreamFollower {
 
     private void handOn(StreamMessage message) {
         long offset = message.offset();
-        lastHandedOn = offset;
         historyResetSinceHandOn = false;
         lastOffset = Math.max(lastOffset, offset);
         highestHandedOn = Math.max(highestHandedOn, offset);
@@ -226,10 +223,15 @@ final class StreamFollower {
      * that the history changed: else they would take it for a copy.
      */
     private void handOnHeld(StreamMessage message) {
-        if (message.offset() < lastHandedOn && !historyResetSinceHandOn) {
+        if (message.offset() < lastHandedOn() && !historyResetSinceHandOn) {
             historyReset();
         }
         handOn(message);
+    }
+
+    /** The offset of the message handed on last, -1 before the first: the connections' position in the stream. */
+    private long lastHandedOn() {
+        return handedOnTotal == 0 ? -1 : handedOn[(int) ((handedOnTotal - 1) % REMEMBERED)];
     }
 
     /** Tells the connections that the stream's history changed: they take its next message whatever its offset. */

@@ -388,14 +388,12 @@ final class SubscriptionSupervisor implements AutoCloseable {
         if (error.startsWith("MOVED ") || error.startsWith("ASK ")) {
             String[] parts = error.split(" ");
             subscription.redirectedTo = parts.length > 2 ? parts[2] : null;
-            shards.refreshTopology();
         } else if (link != null && (link.connection.isCompletedExceptionally() || link.down)) {
             drop(link, "cannot connect: " + error);
-            // With the link gone, no tick looks at the topology for it: a master that is away may have been replaced
-            shards.refreshTopology();
-        } else {
-            shards.refreshTopology(); // CLUSTERDOWN, a node that left: the topology may know better
         }
+        // Whatever the failure (a redirect, a master away that may have been replaced, CLUSTERDOWN, a node that left),
+        // the topology may know better; with a link dropped, no tick would look at it for that link.
+        shards.refreshTopology();
         long delay = Math.min(MAX_RETRY_MILLIS, 50L << Math.min(subscription.failures++, 6));
         if (subscription.failures == 3) {
             log.warn("subscribing to {} failed {} times, still trying: {}", subscription.channel, subscription.failures, error);
