@@ -67,7 +67,6 @@ public final class Broker implements EngineListener {
     private final ConcurrentHashMap<String, List<LocalConnection>> byUid = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventExecutor, LoopConnections> byLoop = new ConcurrentHashMap<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
-    private final AtomicLong registrationOrder = new AtomicLong();
     private final BroadcastBacklog broadcastBacklog = new BroadcastBacklog(byLoop::size);
     /** Presence removals on their way to the engine: a graceful stop waits for them. */
     private final Set<CompletableFuture<Boolean>> pendingRemovals = ConcurrentHashMap.newKeySet();
@@ -156,10 +155,7 @@ public final class Broker implements EngineListener {
         }
         DeviceSession session = new DeviceSession(request.uid(), request.device(), newNonce(), nodeAddress,
                 request.clientAddress(), System.currentTimeMillis());
-        engine.register(session, limits.maxDevicesPerUser(), request.tokenIssuedAtMillis()).whenComplete((registration, error) -> {
-            // Taken as the engine answers: of two connections of one device, the one registered later is the
-            // device's connection, whichever of them attaches first (see LocalConnection.devicesConnection).
-            long order = registrationOrder.incrementAndGet();
+        engine.register(session, limits.maxDevicesPerUser(), request.tokenIssuedAtMillis()).whenComplete((registration, error) ->
             onExecutor(opener.executor(), () -> {
                 if (error != null) {
                     connectionCount.decrementAndGet();
@@ -198,11 +194,10 @@ public final class Broker implements EngineListener {
                 boolean resumesReplaced = replaced != null && replaced.nonce().equals(resumedNonce);
                 // Without a cursor, the connection starts where its registration was written: a message sent once
                 // the device counted as online (a greeting on the device-online callback) is never before it.
-                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), order,
+                attach(new LocalConnection(session, stream, request.tokenIssuedAtMillis(), registration.decisionOrder(),
                                 replaced == null ? null : replaced.nonce()), replaced, resumesReplaced,
                         Optional.of(from.orElse(registration.start())), unknownCursor, endsAskedBefore);
-            });
-        });
+            }));
     }
 
     /** Undoes a registration whose stream was never opened: its presence goes, a device it replaced comes back. */

@@ -58,8 +58,8 @@ final class LocalConnection implements FrameId {
     final SseStream stream;
     /** When the token of this connection was issued: a kick after it ends the connection. */
     final long tokenIssuedAtMillis;
-    /** When the engine's answer to this connection's registration came, relative to the node's others. */
-    final long registrationOrder;
+    /** Where the engine decided this connection's registration among the node's others. */
+    final long decisionOrder;
     /** The connection of the device this one's registration replaced, or null. */
     final String replacedNonce;
     /** Completes once the stream closed and the engine answered the removal of its presence (removed or not). */
@@ -110,20 +110,22 @@ final class LocalConnection implements FrameId {
     private record HeldReset(long heldBefore, String reason, boolean userHistory, boolean broadcastHistory) {
     }
 
-    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long registrationOrder,
+    LocalConnection(DeviceSession session, SseStream stream, long tokenIssuedAtMillis, long decisionOrder,
                     String replacedNonce) {
         this.session = session;
         this.stream = stream;
         this.tokenIssuedAtMillis = tokenIssuedAtMillis;
-        this.registrationOrder = registrationOrder;
+        this.decisionOrder = decisionOrder;
         this.replacedNonce = replacedNonce;
     }
 
     /**
      * Which of two connections of one device on this node is the device's: the one whose registration replaced the
-     * other, else the one whose answer came later. The order of the answers alone can be wrong: the engine may answer
-     * the registration it decided first later (its end of a connection it replaced takes a round trip more, a thread
-     * is preempted between the decision and the answer).
+     * other, else the one whose registration the engine decided later. The order of the answers can be another: the
+     * engine may answer the registration it decided first later (its end of a connection it replaced takes a round
+     * trip more, the steps after a Redis script wait on other servers, a thread is preempted between the decision
+     * and the answer). The replacement is looked at first: a device taken from another user is decided by scripts
+     * on two servers, whose answers are counted on two threads.
      */
     static LocalConnection devicesConnection(LocalConnection held, LocalConnection attaching) {
         if (held.nonce().equals(attaching.replacedNonce)) {
@@ -132,7 +134,7 @@ final class LocalConnection implements FrameId {
         if (attaching.nonce().equals(held.replacedNonce)) {
             return held;
         }
-        return held.registrationOrder > attaching.registrationOrder ? held : attaching;
+        return held.decisionOrder > attaching.decisionOrder ? held : attaching;
     }
 
     String device() {

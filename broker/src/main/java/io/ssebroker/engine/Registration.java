@@ -5,8 +5,12 @@ package io.ssebroker.engine;
  * a kick, or the connection was ended already; else whether it is the user's first device, the session it replaced,
  * and {@code start}: where a connection without a cursor starts, fixed together with the registration, so that every
  * message published once the device counts as online (for a send, or for the device-online callback) is after it.
+ * {@code decisionOrder} orders the accepted registrations made through one node as the engine decided them (its answers
+ * may come in another order): of two connections of one device registered through this node, the one decided later
+ * has the higher order.
  */
-public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSession replaced, Position start) {
+public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSession replaced, Position start,
+                           long decisionOrder) {
 
     public enum Outcome {
         ACCEPTED,
@@ -22,8 +26,9 @@ public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSes
         ENDED
     }
 
-    public static Registration accepted(boolean firstDeviceOfUser, DeviceSession replaced, Position start) {
-        return new Registration(Outcome.ACCEPTED, firstDeviceOfUser, replaced, start);
+    public static Registration accepted(boolean firstDeviceOfUser, DeviceSession replaced, Position start,
+                                        long decisionOrder) {
+        return new Registration(Outcome.ACCEPTED, firstDeviceOfUser, replaced, start, decisionOrder);
     }
 
     public static Registration tooManyDevices() {
@@ -39,7 +44,7 @@ public record Registration(Outcome outcome, boolean firstDeviceOfUser, DeviceSes
         if (outcome == Outcome.ACCEPTED) {
             throw new IllegalArgumentException("an accepted registration is not refused");
         }
-        return new Registration(outcome, false, null, null);
+        return new Registration(outcome, false, null, null, 0);
     }
 
     public boolean accepted() {

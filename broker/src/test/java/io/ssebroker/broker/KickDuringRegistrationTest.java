@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -106,6 +107,44 @@ class KickDuringRegistrationTest {
     }
 
     /**
+     * Three quick connections of one device: the engine decides their registrations in the order they came (each
+     * replaces the one before), and its answers come the last first, then the first, then the second. The last is
+     * the device's connection on this node: the other two are extruded, and a kick by device finds the last.
+     */
+    @Test
+    void theLastOfThreeQuickConnectionsIsTheDevicesWhateverOrderItsAnswerCame() {
+        broker.start();
+        List<EmbeddedChannel> quick = List.of(new EmbeddedChannel(), new EmbeddedChannel(), new EmbeddedChannel());
+        try {
+            long issuedAt = System.currentTimeMillis();
+            broker.connect(new ConnectRequest("u", "d", null, issuedAt, "127.0.0.1:1"), opener());
+            engine.answerRegistration(0);
+            channel.runPendingTasks();
+            for (EmbeddedChannel each : quick) {
+                broker.connect(new ConnectRequest("u", "d", null, issuedAt, "127.0.0.1:2"), TestOpeners.on(each));
+            }
+            for (int answered : new int[] {3, 1, 2}) {
+                engine.answerRegistration(answered);
+                quick.forEach(EmbeddedChannel::runPendingTasks);
+            }
+            channel.runPendingTasks();
+            assertThat(Outbound.text(channel)).contains("event: sys_extrude_offline\n");
+            for (EmbeddedChannel replaced : quick.subList(0, 2)) {
+                assertThat(Outbound.text(replaced)).contains("event: sys_extrude_offline\n");
+                assertThat(replaced.isOpen()).isFalse();
+            }
+            EmbeddedChannel last = quick.get(2);
+            assertThat(Outbound.text(last)).contains("event: sys_connected\n").doesNotContain("sys_extrude_offline");
+            broker.kick(Set.of(), Set.of("d"), "by device", System.currentTimeMillis());
+            last.runPendingTasks();
+            assertThat(Outbound.text(last)).contains("event: sys_kick_offline\n").contains("data: by device\n");
+            assertThat(last.isOpen()).isFalse();
+        } finally {
+            quick.forEach(EmbeddedChannel::finishAndReleaseAll);
+        }
+    }
+
+    /**
      * A drain that began while the connection was registered: the client is sent to another node at a spread pace,
      * as those that came once the drain began, and its device is not left online.
      */
@@ -152,18 +191,26 @@ class KickDuringRegistrationTest {
 
     /**
      * The memory engine, whose registrations (and, once asked, removals) are answered only when the test says so
-     * (they are made at once).
+     * (they are made at once, in the order they come).
      */
     private static final class HeldRegistrations extends ForwardingEngine {
-        private final CompletableFuture<Void> answer = new CompletableFuture<>();
+        private final List<CompletableFuture<Void>> answers = new CopyOnWriteArrayList<>();
+        private volatile boolean answering;
         private volatile CompletableFuture<Void> removalsAnswered = CompletableFuture.completedFuture(null);
 
         HeldRegistrations(Engine engine) {
             super(engine);
         }
 
+        /** Answers the registrations made so far, and those to come at once. */
         void answerRegistrations() {
-            answer.complete(null);
+            answering = true;
+            answers.forEach(answer -> answer.complete(null));
+        }
+
+        /** Answers the registration made {@code index}th (from 0). */
+        void answerRegistration(int index) {
+            answers.get(index).complete(null);
         }
 
         void holdRemovals() {
@@ -183,6 +230,8 @@ class KickDuringRegistrationTest {
         @Override
         public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
             CompletableFuture<Registration> made = super.register(session, maxDevicesPerUser, tokenIssuedAtMillis);
+            CompletableFuture<Void> answer = answering ? CompletableFuture.completedFuture(null) : new CompletableFuture<>();
+            answers.add(answer);
             return answer.thenCompose(answered -> made);
         }
     }

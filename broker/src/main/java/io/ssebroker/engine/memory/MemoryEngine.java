@@ -57,6 +57,8 @@ public final class MemoryEngine implements Engine {
     private final RememberedResults idempotent;
 
     private final Object presenceLock = new Object();
+    /** How many registrations were accepted (under the presence lock): their decision order. */
+    private long accepted;
     private final Map<String, DeviceSession> sessions = new HashMap<>();
     private final Map<String, Set<String>> devicesByUid = new HashMap<>();
     private final DeviceOwners lastOwner;
@@ -149,6 +151,7 @@ public final class MemoryEngine implements Engine {
         DeviceSession replaced;
         boolean first;
         Position start;
+        long decisionOrder;
         // Taken before the presence lock (the janitor locks a history's map entry, then the presence lock), and
         // touched so that the janitor leaves it.
         MemoryHistory history;
@@ -163,7 +166,7 @@ public final class MemoryEngine implements Engine {
             if (current != null && current.nonce().equals(session.nonce())) {
                 // the same connection again: nothing changes, nobody is extruded
                 return CompletableFuture.completedFuture(Registration.accepted(devices.size() == 1, null,
-                        new Position(epoch, history.head(), broadcast.head())));
+                        new Position(epoch, history.head(), broadcast.head()), ++accepted));
             }
             // Under the presence lock, which a kick takes after revoking: it refuses this connection or finds it.
             if (revoked(session.uid(), session.device(), tokenIssuedAtMillis, now)) {
@@ -186,6 +189,7 @@ public final class MemoryEngine implements Engine {
             lastOwner.record(session.device(), session.uid(), userDevices);
             // Under the presence lock: a send that counts this device online appends after these heads.
             start = new Position(epoch, history.head(), broadcast.head());
+            decisionOrder = ++accepted;
             if (first) {
                 emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
             }
@@ -195,7 +199,7 @@ public final class MemoryEngine implements Engine {
             endedConnections.mark(replaced.uid(), replaced.nonce(), System.currentTimeMillis());
             listener.extrude(replaced, session.clientAddress());
         }
-        return CompletableFuture.completedFuture(Registration.accepted(first, replaced, start));
+        return CompletableFuture.completedFuture(Registration.accepted(first, replaced, start, decisionOrder));
     }
 
     @Override

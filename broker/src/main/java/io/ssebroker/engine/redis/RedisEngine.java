@@ -318,7 +318,7 @@ public final class RedisEngine implements Engine {
                     }
                     routing.startUserAt(session.uid(), registered.userOffset());
                     return Registration.accepted(registered.first(), registered.replaced(),
-                            new Position(recovery.epoch(), registered.userOffset(), broadcastOffset));
+                            new Position(recovery.epoch(), registered.userOffset(), broadcastOffset), registered.decisionOrder());
                 }))
                 .whenComplete((registration, error) -> {
                     // rolled back first: a recovery that finds it no longer registering finds it gone too

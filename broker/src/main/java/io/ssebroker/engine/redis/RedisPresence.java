@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -41,11 +42,13 @@ final class RedisPresence {
     /**
      * Outcome of registering: refused (too many devices, or the token revoked by a kick), else first-of-user and the
      * session it replaced; the stale sessions other users still had on the device, taken besides it (see
-     * take-owner.lua); and the offset of the user's stream when the entry was written. A null outcome only between the
-     * two steps of a registration on a single Redis: the device is another user's, nothing was written.
+     * take-owner.lua); the offset of the user's stream when the entry was written; and, accepted, where its script's
+     * answer came among this node's (see {@link Registration#decisionOrder()}: the scripts of one user run on one
+     * server, whose answers come in the order it ran them). A null outcome only between the two steps of a
+     * registration on a single Redis: the device is another user's, nothing was written.
      */
     record Registered(Registration.Outcome outcome, boolean first, DeviceSession replaced, List<DeviceSession> alsoTaken,
-                      long userOffset) {
+                      long userOffset, long decisionOrder) {
         /** The connections whose presence this registration removed: to be ended. */
         List<DeviceSession> removed() {
             if (replaced == null) {
@@ -64,7 +67,7 @@ final class RedisPresence {
     private static final long ADMITTED_BEFORE = Long.MAX_VALUE;
 
     private static final Registered TOO_MANY_DEVICES =
-            new Registered(Registration.Outcome.TOO_MANY_DEVICES, false, null, List.of(), -1);
+            new Registered(Registration.Outcome.TOO_MANY_DEVICES, false, null, List.of(), -1, 0);
 
     /**
      * The registration script's status: nothing written (the connection was replaced already: run again after it
@@ -100,6 +103,8 @@ final class RedisPresence {
     private final WebhookPostings postings;
     /** This node's takes of each user's changes, handed on in the order they were sent. */
     private final TakeTurns turns = new TakeTurns();
+    /** How many registration scripts accepted a connection, counted as their answers come: their decision order. */
+    private final AtomicLong accepted = new AtomicLong();
     private final StateChangeJson changeJson;
     private final OfflineGrace grace;
     private final long ownerTtlMillis;
@@ -175,7 +180,7 @@ final class RedisPresence {
         return isRevoked(session.uid(), session.device(), tokenIssuedAtMillis).thenCompose(refused -> {
             if (refused) {
                 return CompletableFuture.completedFuture(
-                        new Registered(Registration.Outcome.REVOKED, false, null, List.of(), -1));
+                        new Registered(Registration.Outcome.REVOKED, false, null, List.of(), -1, 0));
             }
             // The device's owner is recorded before the presence entry, whose script announces the device online: a
             // message sent to the device on that announcement must find the user's stream. The index, the owner
@@ -222,7 +227,7 @@ final class RedisPresence {
                                 ? CompletableFuture.completedFuture(registered)
                                 : unregister(session, StateChange.EXTRUDE_OFFLINE).thenApply(removed -> new Registered(
                                         Registration.Outcome.ENDED, false, registered.replaced(), registered.alsoTaken(),
-                                        registered.userOffset())))));
+                                        registered.userOffset(), 0)))));
     }
 
     /** The steps after a presence script, failed naming the connection whose entry the script removed, if any. */
@@ -321,7 +326,7 @@ final class RedisPresence {
                     long status = (Long) result.get(0);
                     long userOffset = StreamIds.toOffset((String) result.get(2));
                     if (status == STATUS_OTHER_OWNER || status == STATUS_GAVE_WAY) {
-                        return CompletableFuture.completedFuture(new Registered(null, false, null, List.of(), userOffset));
+                        return CompletableFuture.completedFuture(new Registered(null, false, null, List.of(), userOffset, 0));
                     }
                     // The session of the device that the script replaced (or, refused as run again, that its first
                     // run replaced), else a connection of another user that had this device and lost its presence
@@ -334,12 +339,13 @@ final class RedisPresence {
                     if (status == STATUS_REVOKED || status == STATUS_TOO_MANY_DEVICES || status == STATUS_ENDED) {
                         Registration.Outcome outcome = status == STATUS_REVOKED ? Registration.Outcome.REVOKED
                                 : status == STATUS_ENDED ? Registration.Outcome.ENDED : Registration.Outcome.TOO_MANY_DEVICES;
-                        Registered refused = new Registered(outcome, false, replaced, alsoTaken, userOffset);
+                        Registered refused = new Registered(outcome, false, replaced, alsoTaken, userOffset, 0);
                         return oneServer ? CompletableFuture.completedFuture(refused)
                                 : namingRemovedOnFailure(refused.removed(), unindex(session).thenApply(unindexed -> refused));
                     }
                     boolean first = status == STATUS_FIRST;
-                    Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, alsoTaken, userOffset);
+                    Registered registered = new Registered(Registration.Outcome.ACCEPTED, first, replaced, alsoTaken, userOffset,
+                            accepted.incrementAndGet());
                     if (oneServer) {
                         return namingRemovedOnFailure(registered.removed(), report(uid).thenApply(reported -> registered));
                     }
