@@ -6,9 +6,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
-import io.ssebroker.engine.DeviceSession;
-import io.ssebroker.engine.Engine;
-import io.ssebroker.engine.Registration;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
 import io.ssebroker.sse.SseStream;
@@ -18,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -186,53 +181,5 @@ class KickDuringRegistrationTest {
 
     private StreamOpener opener() {
         return TestOpeners.on(channel);
-    }
-
-
-    /**
-     * The memory engine, whose registrations (and, once asked, removals) are answered only when the test says so
-     * (they are made at once, in the order they come).
-     */
-    private static final class HeldRegistrations extends ForwardingEngine {
-        private final List<CompletableFuture<Void>> answers = new CopyOnWriteArrayList<>();
-        private volatile boolean answering;
-        private volatile CompletableFuture<Void> removalsAnswered = CompletableFuture.completedFuture(null);
-
-        HeldRegistrations(Engine engine) {
-            super(engine);
-        }
-
-        /** Answers the registrations made so far, and those to come at once. */
-        void answerRegistrations() {
-            answering = true;
-            answers.forEach(answer -> answer.complete(null));
-        }
-
-        /** Answers the registration made {@code index}th (from 0). */
-        void answerRegistration(int index) {
-            answers.get(index).complete(null);
-        }
-
-        void holdRemovals() {
-            removalsAnswered = new CompletableFuture<>();
-        }
-
-        void answerRemovals() {
-            removalsAnswered.complete(null);
-        }
-
-        @Override
-        public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
-            CompletableFuture<Boolean> made = super.unregister(session, reason);
-            return removalsAnswered.thenCompose(answered -> made);
-        }
-
-        @Override
-        public CompletableFuture<Registration> register(DeviceSession session, int maxDevicesPerUser, long tokenIssuedAtMillis) {
-            CompletableFuture<Registration> made = super.register(session, maxDevicesPerUser, tokenIssuedAtMillis);
-            CompletableFuture<Void> answer = answering ? CompletableFuture.completedFuture(null) : new CompletableFuture<>();
-            answers.add(answer);
-            return answer.thenCompose(answered -> made);
-        }
     }
 }

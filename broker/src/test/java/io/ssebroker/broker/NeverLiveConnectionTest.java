@@ -65,6 +65,38 @@ class NeverLiveConnectionTest {
         assertThat(engine.isEnded("u", previous.nonce()).join()).isTrue();
     }
 
+    /**
+     * The replaced connection was still registering (its answer held back) when the new one ended before it went
+     * live: attached, it goes live, and its device is online again (its presence entry, which the new one replaced,
+     * is written back), as before the new one came.
+     */
+    @Test
+    void aReplacedConnectionStillRegisteringIsOnlineAgain() {
+        HeldRegistrations held = new HeldRegistrations(new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE));
+        Broker broker = new Broker(held, config, "node:1");
+        try {
+            broker.start();
+            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),
+                    TestOpeners.on(previousChannel));
+            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:2"),
+                    TestOpeners.on(nextChannel));
+            nextChannel.close();
+            held.answerRegistration(1);
+            nextChannel.runPendingTasks();
+            held.answerRegistration(0);
+            previousChannel.runPendingTasks();
+            assertThat(Outbound.text(previousChannel)).contains("event: sys_connected\n").doesNotContain("sys_extrude_offline");
+            assertThat(previousChannel.isOpen()).isTrue();
+            assertThat(held.device("d").join()).as("online again").hasValueSatisfying(session ->
+                    assertThat(session.clientAddress()).isEqualTo("127.0.0.1:1"));
+            previousChannel.close();
+            previousChannel.runPendingTasks();
+            assertThat(held.device("d").join()).as("offline once closed").isEmpty();
+        } finally {
+            held.close();
+        }
+    }
+
     private DeviceSession connectPrevious() {
         broker.start();
         broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),

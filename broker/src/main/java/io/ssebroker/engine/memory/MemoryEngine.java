@@ -60,6 +60,11 @@ public final class MemoryEngine implements Engine {
     /** How many registrations were accepted (under the presence lock): their decision order. */
     private long accepted;
     private final Map<String, DeviceSession> sessions = new HashMap<>();
+    /**
+     * Connections replaced by a newer one of their device, by nonce, until their own removal comes (they may still
+     * be registering, or closing): should the newer one end before it went live, such a one gets its device back.
+     */
+    private final Map<String, DeviceSession> replacedOpen = new HashMap<>();
     private final Map<String, Set<String>> devicesByUid = new HashMap<>();
     private final DeviceOwners lastOwner;
 
@@ -178,22 +183,16 @@ public final class MemoryEngine implements Engine {
             }
             replaced = sessions.put(session.device(), session);
             if (replaced != null) {
+                replacedOpen.put(replaced.nonce(), replaced);
                 emit(StateChange.Kind.DEVICE_OFFLINE, replaced, StateChange.EXTRUDE_OFFLINE, now);
                 if (!replaced.uid().equals(session.uid())) {
                     removeFromUser(replaced, StateChange.EXTRUDE_OFFLINE, now);
                 }
             }
-            Set<String> userDevices = devicesByUid.computeIfAbsent(session.uid(), k -> new HashSet<>());
-            first = userDevices.isEmpty();
-            userDevices.add(session.device());
-            lastOwner.record(session.device(), session.uid(), userDevices);
+            first = addToUser(session, now);
             // Under the presence lock: a send that counts this device online appends after these heads.
             start = new Position(epoch, history.head(), broadcast.head());
             decisionOrder = ++accepted;
-            if (first) {
-                emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
-            }
-            emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
         }
         if (replaced != null) {
             endedConnections.mark(replaced.uid(), replaced.nonce(), System.currentTimeMillis());
@@ -205,6 +204,7 @@ public final class MemoryEngine implements Engine {
     @Override
     public CompletableFuture<Boolean> unregister(DeviceSession session, String reason) {
         synchronized (presenceLock) {
+            replacedOpen.remove(session.nonce());
             DeviceSession current = sessions.get(session.device());
             if (current == null || !current.nonce().equals(session.nonce())) {
                 return CompletableFuture.completedFuture(false);
@@ -292,6 +292,14 @@ public final class MemoryEngine implements Engine {
     @Override
     public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
         endedConnections.unmark(replaced.uid(), replaced.nonce());
+        // The replaced connection may be open still (registering when it was replaced, it then goes live): its
+        // device, which the ended one's removal left offline, is its own again, as the Redis engine restores it.
+        synchronized (presenceLock) {
+            if (replacedOpen.remove(replaced.nonce()) != null && !sessions.containsKey(replaced.device())) {
+                sessions.put(replaced.device(), replaced);
+                addToUser(replaced, System.currentTimeMillis());
+            }
+        }
     }
 
     @Override
@@ -351,6 +359,19 @@ public final class MemoryEngine implements Engine {
     }
 
     /** Takes a device out of its user's set (under the presence lock); the user goes offline with its last device. */
+    /** Counts the session's device among its user's (under the presence lock): true when it is the user's first. */
+    private boolean addToUser(DeviceSession session, long now) {
+        Set<String> userDevices = devicesByUid.computeIfAbsent(session.uid(), k -> new HashSet<>());
+        boolean first = userDevices.isEmpty();
+        userDevices.add(session.device());
+        lastOwner.record(session.device(), session.uid(), userDevices);
+        if (first) {
+            emit(StateChange.Kind.USER_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
+        }
+        emit(StateChange.Kind.DEVICE_ONLINE, session, StateChange.DEVICE_CONNECTED, now);
+        return first;
+    }
+
     private void removeFromUser(DeviceSession session, String reason, long now) {
         Set<String> devices = devicesByUid.get(session.uid());
         if (devices != null && devices.remove(session.device()) && devices.isEmpty()) {
