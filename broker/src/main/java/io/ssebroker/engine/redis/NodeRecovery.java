@@ -58,6 +58,8 @@ final class NodeRecovery {
     private final BiFunction<List<DeviceSession>, DeviceSession, CompletableFuture<Void>> endReplaced;
     private final PresenceSweep sweep;
     private final ScheduledExecutorService scheduler;
+    /** The asks to write a connection's presence again whose tries are under way: connection and failed connection. */
+    private final Set<String> restoresUnderWay = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final AtomicBoolean presenceDirty = new AtomicBoolean();
@@ -329,14 +331,19 @@ final class NodeRecovery {
      * {@code failedNonce}, which then failed, removed (see {@link FailedRegistrations}), as a recovery does: unless a
      * newer connection has the device meanwhile (then this one is extruded) or it was ended. While the entry is still
      * the failed connection's (its removal not done yet, on another connection to Redis), and while Redis does not
-     * answer, tried again each second, for as long as the connection is this node's, up to a minute.
+     * answer, tried again each second, for as long as the connection is this node's, up to a minute. Asked again
+     * meanwhile (the asking node repeats an ask it could not record), it starts no second round of tries.
      */
     void restore(DeviceSession connection, String failedNonce) {
-        restore(connection, failedNonce, RESTORE_ATTEMPTS);
+        String ask = connection.nonce() + ' ' + failedNonce;
+        if (restoresUnderWay.add(ask)) {
+            restore(connection, failedNonce, RESTORE_ATTEMPTS, ask);
+        }
     }
 
-    private void restore(DeviceSession connection, String failedNonce, int attemptsLeft) {
+    private void restore(DeviceSession connection, String failedNonce, int attemptsLeft, String ask) {
         if (!localSessions.containsKey(connection.nonce())) {
+            restoresUnderWay.remove(ask);
             return;
         }
         commands.hget(keys.userPresence(connection.uid()), connection.device()).toCompletableFuture()
@@ -345,11 +352,13 @@ final class NodeRecovery {
                         : restoreLocalSession(connection, RedisPresence.Run.AGAIN).thenApply(done -> true))
                 .whenComplete((done, error) -> {
                     if (error == null && done) {
+                        restoresUnderWay.remove(ask);
                         return;
                     }
                     if (attemptsLeft > 1) {
-                        scheduler.schedule(() -> restore(connection, failedNonce, attemptsLeft - 1), 1, TimeUnit.SECONDS);
+                        scheduler.schedule(() -> restore(connection, failedNonce, attemptsLeft - 1, ask), 1, TimeUnit.SECONDS);
                     } else {
+                        restoresUnderWay.remove(ask);
                         log.warn("writing again the presence of connection {} of user {} failed: {}", connection.nonce(),
                                 connection.uid(), error == null ? "the failed connection's entry stayed"
                                         : Failures.cause(error).getMessage());

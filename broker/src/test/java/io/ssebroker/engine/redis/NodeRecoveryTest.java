@@ -16,6 +16,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class NodeRecoveryTest {
     private static final String NODE = "node-recovering";
+    private static final Pattern HGET_CALLS = Pattern.compile("cmdstat_hget:calls=(\\d+)");
 
     @Test
     void aConnectionRegisteringDuringARecoveryIsRestoredOnceItsRegistrationIsDone() throws Exception {
@@ -76,5 +79,60 @@ class NodeRecoveryTest {
             assertThat(presence.nodeSessions().join()).extracting(DeviceSession::nonce).containsExactly("n-in-flight");
             assertThat(extruded).isEmpty();
         }
+    }
+
+    /**
+     * An ask to write a connection's presence again, repeated while the failed connection's entry stays (its node asks
+     * again at each heartbeat while its record of the ask fails): one restore runs for it, not one per ask. Three asks
+     * cost Redis the reads one ask costs.
+     */
+    @Test
+    void aRestoreAskedAgainWhileItRunsRunsOnce() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             RedisTestConnections parts = RedisTestConnections.open(redis, Map.of())) {
+            RedisConnections connections = parts.connections();
+            RedisKeys keys = new RedisKeys("sse");
+            RedisPresence presence = parts.presence(NODE);
+            PresenceSweep sweep = new PresenceSweep(connections.commands, keys, presence,
+                    () -> CompletableFuture.completedFuture(Set.of(NODE)), member -> CompletableFuture.completedFuture(true),
+                    NODE, 1000);
+            Map<String, DeviceSession> local = new ConcurrentHashMap<>();
+            NodeRecovery recovery = new NodeRecovery(connections.commands, keys, presence, local, nonce -> null,
+                    new IgnoringEngineListener(), () -> CompletableFuture.completedFuture(null), () -> { },
+                    (uid, nonce) -> CompletableFuture.completedFuture(false),
+                    (replaced, by) -> CompletableFuture.completedFuture(null), sweep, connections::masters, parts.scheduler());
+            recovery.start().join();
+
+            long askedOnce = readsOfRestore(redis.first(), presence, recovery, local, "u-once", 1);
+            long askedThrice = readsOfRestore(redis.first(), presence, recovery, local, "u-thrice", 3);
+            assertThat(askedOnce).as("reads of one ask").isPositive();
+            assertThat(askedThrice).as("reads of three asks").isEqualTo(askedOnce);
+        }
+    }
+
+    /**
+     * Asks {@code asks} times, 100 ms apart, to write again the presence of a connection of the node whose device a
+     * failed connection holds, removes the failed connection's entry 500 ms after the first ask, and counts Redis's
+     * reads of presence until every restore is done.
+     */
+    private static long readsOfRestore(RedisServers.Server server, RedisPresence presence, NodeRecovery recovery,
+                                       Map<String, DeviceSession> local, String uid, int asks) throws InterruptedException {
+        long now = System.currentTimeMillis();
+        DeviceSession held = new DeviceSession(uid, "d-" + uid, "held-" + uid, "127.0.0.1:7001", "127.0.0.1:5555", now);
+        DeviceSession failed = new DeviceSession(uid, "d-" + uid, "failed-" + uid, "127.0.0.1:7001", "127.0.0.1:5556", now);
+        presence.register(failed, 4, now, CompletableFuture.completedFuture(null)).join();
+        local.put(held.nonce(), held);
+        server.cli("CONFIG", "RESETSTAT");
+        for (int ask = 0; ask < asks; ask++) {
+            recovery.restore(held, failed.nonce());
+            Thread.sleep(100);
+        }
+        Thread.sleep(500 - 100L * asks);
+        presence.unregister(failed, "device_disconnect").join();
+        Thread.sleep(2500); // every restore's next look, a second after its last, is done by then
+        Matcher reads = HGET_CALLS.matcher(server.cli("INFO", "commandstats"));
+        assertThat(presence.device("d-" + uid).join()).map(DeviceSession::nonce).contains(held.nonce());
+        return reads.find() ? Long.parseLong(reads.group(1)) : 0;
     }
 }
