@@ -182,7 +182,14 @@ public final class Broker implements EngineListener {
                     opener.comeBackLater(SHUTTING_DOWN, retryDelays.refusalMillis(1));
                     return;
                 }
-                SseStream stream = opener.open();
+                SseStream stream;
+                try {
+                    stream = opener.open();
+                } catch (RuntimeException e) {
+                    // its presence and its count are undone all the same: nothing else would
+                    log.error("opening the stream of device {} failed", request.device(), e);
+                    stream = null;
+                }
                 if (stream == null) {
                     unregisterNeverOpened(session, registration, StateChange.DEVICE_DISCONNECT);
                     return;

@@ -212,7 +212,7 @@ public final class HttpServer implements AutoCloseable {
             pipeline.addLast(HeartbeatTimeout.NAME, HeartbeatTimeout.INSTANCE);
         }
         RequestTimeouts timeouts = new RequestTimeouts(channel, config.http().headerTimeoutSeconds(),
-                config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals);
+                config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals, cors);
         if (peerConnections != null) {
             pipeline.addLast(PeerConnectionLimit.NAME, peerConnections);
         }
@@ -233,10 +233,12 @@ public final class HttpServer implements AutoCloseable {
         }
         HttpServerCodec codec = addHttp1(pipeline, timeouts);
         if (config.http().h2()) {
+            // After the pipelining: a pipelined upgrade waits for the answers to the requests before it, as any
+            // request does, and never moves the connection to HTTP/2 under an answer still to come.
             pipeline.addBefore(RequestTimeouts.HEAD_BYTES, H2C_PREFACE,
                             new Http2PriorKnowledge(p -> switchToHttp2(p, timeouts)))
-                    .addAfter(CODEC, H2C_UPGRADE, new BoundedUpgradeHandler(codec, protocol -> h2cUpgrade(protocol, timeouts),
-                            config.limits().maxBodyBytes(), cors));
+                    .addAfter(PipelinedRequests.NAME, H2C_UPGRADE, new BoundedUpgradeHandler(codec,
+                            protocol -> h2cUpgrade(protocol, timeouts), config.limits().maxBodyBytes(), cors));
         }
     }
 
@@ -316,7 +318,7 @@ public final class HttpServer implements AutoCloseable {
                 stream.pipeline().addLast(CODEC, new Http2StreamFrameToHttpObjectCodec(true))
                         .addLast(Http2HeaderLimit.NAME, new Http2HeaderLimit(config.limits().maxHeaderBytes()))
                         .addLast(RequestTimeouts.NAME, new RequestTimeouts(stream, config.http().headerTimeoutSeconds(),
-                                config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals));
+                                config.http().bodyTimeoutSeconds(), config.http().keepAliveTimeoutSeconds(), refusals, cors));
                 addRequestHandlers(stream.pipeline());
                 stream.pipeline().addBefore(AGGREGATOR, BODY_BUDGET, bodies.stream());
             }

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -53,6 +54,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private final long bodyNanos;
     private final long idleNanos;
     private final RefusalMeters refusals;
+    /** Which origins a refusal may be read by, and the origin of the request whose body is awaited (or null). */
+    private final Cors cors;
+    private String bodyOrigin;
     private ChannelHandlerContext ctx;
     private Phase phase;
     /** Requests read whose final answer is not written yet: more than one when a client pipelines. */
@@ -76,8 +80,10 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     private final ChannelFutureListener stopOnClose = closed -> stop();
 
     /** Starts the first request's head phase: the client has {@code header} from now to send it. */
-    RequestTimeouts(Channel channel, int headerSeconds, int bodySeconds, int idleSeconds, RefusalMeters refusals) {
+    RequestTimeouts(Channel channel, int headerSeconds, int bodySeconds, int idleSeconds, RefusalMeters refusals,
+                    Cors cors) {
         this.channel = channel;
+        this.cors = cors;
         this.headerNanos = TimeUnit.SECONDS.toNanos(headerSeconds);
         this.bodyNanos = TimeUnit.SECONDS.toNanos(bodySeconds);
         this.idleNanos = TimeUnit.SECONDS.toNanos(idleSeconds);
@@ -128,8 +134,9 @@ final class RequestTimeouts extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (phase != Phase.HTTP2) {
-            if (msg instanceof HttpRequest) {
+            if (msg instanceof HttpRequest request) {
                 answersOwed++;
+                bodyOrigin = request.headers().get(HttpHeaderNames.ORIGIN);
                 enter(Phase.BODY, bodyNanos);
             }
             if (msg instanceof LastHttpContent && phase == Phase.BODY) {
@@ -357,6 +364,8 @@ final class RequestTimeouts extends ChannelDuplexHandler {
 
     /** Answers with this status and closes; counted when there is a reason to count. */
     private void refuse(RefusalMeters.Reason reason, int status, String message) {
+        // a late body's request has come whole but for it: its page may read why (CORS), as any other answer
+        String origin = phase == Phase.BODY ? bodyOrigin : null;
         if (reason != null) {
             refusals.count(reason);
         }
@@ -369,7 +378,7 @@ final class RequestTimeouts extends ChannelDuplexHandler {
             channel.close(); // still in the TLS handshake: there is no HTTP to answer with
             return;
         }
-        new Responder(ctx, false, null, Cors.NONE, System.nanoTime()).failure(status, message);
+        new Responder(ctx, false, origin, cors, System.nanoTime()).failure(status, message);
         // The refusal closes the connection once the socket has taken it; a client that stopped reading may leave
         // the kernel's buffer full with the answers before it, and the refusal waiting for ever, the timers stopped.
         ScheduledFuture<?> untaken = channel.eventLoop().schedule(this::abort, idleNanos, TimeUnit.NANOSECONDS);

@@ -109,7 +109,8 @@ final class SseResponder implements StreamOpener {
 
     @Override
     public SseStream open() {
-        if (!ctx.channel().isActive()) {
+        if (!ctx.channel().isActive() || ctx.isRemoved()) {
+            // closed, or no longer answering HTTP/1.1 requests here (the connection moved on): nothing to open
             done();
             return null;
         }

@@ -3,6 +3,7 @@ package io.ssebroker.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
@@ -12,6 +13,7 @@ import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
+import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
 import java.util.Map;
 import java.util.Optional;
@@ -95,6 +97,36 @@ class NeverLiveConnectionTest {
         } finally {
             held.close();
         }
+    }
+
+    /** A stream that fails to open (its connection moved on under it, say) leaves no presence and no count behind. */
+    @Test
+    void aStreamThatFailsToOpenLeavesNoPresenceBehind() {
+        broker.start();
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), new StreamOpener() {
+            @Override
+            public EventExecutor executor() {
+                return nextChannel.eventLoop();
+            }
+
+            @Override
+            public SseStream open() {
+                throw new IllegalStateException("the connection's handlers are gone");
+            }
+
+            @Override
+            public void reject(int status, String message) {
+                throw new AssertionError("refused: " + status + " " + message);
+            }
+
+            @Override
+            public void comeBackLater(String reason, int retryMillis) {
+                throw new AssertionError("come back later: " + reason);
+            }
+        });
+        nextChannel.runPendingTasks();
+        assertThat(engine.device("d").join()).as("offline").isEmpty();
+        assertThat(broker.connectionCount()).isZero();
     }
 
     private DeviceSession connectPrevious() {

@@ -65,6 +65,30 @@ class PipeliningTest {
         }
     }
 
+    /**
+     * An {@code Upgrade: h2c} request pipelined behind an event stream whose registration waits for Redis: the
+     * connection does not move to HTTP/2 under the stream. The stream opens; the request behind it is dropped with
+     * the connection's HTTP/1.1 handling, and once the client leaves, its device goes offline.
+     */
+    @Test
+    void anUpgradePipelinedBehindAnEventStreamDoesNotOvertakeIt() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()))) {
+            try (RawConnection connection = new RawConnection(node.port())) {
+                String answer = connection.write("GET /events?device=d-upgrade HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                + "Accept: text/event-stream\r\nX-SSE-TOKEN: " + node.token("u-upgrade", "d-upgrade") + "\r\n\r\n"
+                                + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+                        .read(Duration.ofSeconds(2));
+                assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").contains("sys_connected").doesNotContain(" 101 ");
+                assertThat(node.api().get("/info", Map.of("device", "d-upgrade")).result().path("online").asBoolean())
+                        .as("online").isTrue();
+            }
+            node.awaitOffline("d-upgrade");
+        }
+    }
+
     /** A request pipelined behind one whose answer closes the connection is not run: it would have no answer. */
     @Test
     void nothingPipelinedBehindAnAnswerThatClosesTheConnectionIsRun() throws Exception {

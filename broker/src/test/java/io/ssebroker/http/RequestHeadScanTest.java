@@ -34,7 +34,7 @@ class RequestHeadScanTest {
             channel.finishAndReleaseAll();
         }
         channel = new EmbeddedChannel();
-        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, 10, 10, null);
+        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, 10, 10, null, Cors.NONE);
         channel.pipeline().addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());
         channel.pipeline().addLast(RequestTimeouts.NAME, timeouts);
         byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);

@@ -9,6 +9,7 @@ import io.ssebroker.testing.TestNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,6 +84,20 @@ class SlowClientsTest {
             assertThat(connection.closedByServer()).isTrue();
             assertThat(connection.status()).isEqualTo(408);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2500));
+        }
+    }
+
+    /** The 408 of a late body from an allowed origin carries the CORS headers: its page may read why. */
+    @Test
+    void aLateBodysAnswerToAnAllowedOriginCarriesItsCorsHeaders() throws InterruptedException {
+        String origin = "https://app.example.com";
+        try (TestNode cors = TestNode.start(Map.of("http.body_timeout", "1", "http.cors_origins", origin));
+             RawConnection connection = new RawConnection(cors.port())) {
+            String answer = connection.write("POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: " + origin + "\r\n"
+                    + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nuid=alice&data=")
+                    .read(Duration.ofSeconds(3));
+            assertThat(connection.status()).isEqualTo(408);
+            assertThat(answer.toLowerCase(Locale.ROOT)).contains("access-control-allow-origin: " + origin + "\r\n");
         }
     }
 

@@ -26,7 +26,7 @@ class StreamPipelineMemoryTest {
 
     @Test
     void theHttpHandlersAStreamLeavesBehindAreNotHeldByItsChannel() {
-        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, 10, 10, null);
+        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, 10, 10, null, Cors.NONE);
         HttpServerCodec codec = new HttpServerCodec();
         ChannelPipeline pipeline = channel.pipeline();
         pipeline.addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes());

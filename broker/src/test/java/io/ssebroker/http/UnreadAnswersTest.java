@@ -69,7 +69,7 @@ class UnreadAnswersTest {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, bodySeconds, keepAliveSeconds, refusals);
+                        RequestTimeouts timeouts = new RequestTimeouts(channel, 10, bodySeconds, keepAliveSeconds, refusals, Cors.NONE);
                         channel.pipeline().addLast(RequestTimeouts.HEAD_BYTES, timeouts.headBytes())
                                 .addLast(new HttpServerCodec())
                                 .addLast(RequestTimeouts.NAME, timeouts)
