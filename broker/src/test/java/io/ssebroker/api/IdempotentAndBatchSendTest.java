@@ -141,6 +141,39 @@ class IdempotentAndBatchSendTest {
         }
     }
 
+    @Test
+    void aKeyRepeatedInABatchIsDeliveredOnceWithTheMemoryEngine() throws Exception {
+        try (TestNode node = TestNode.start()) {
+            assertKeyRepeatedInABatch(node);
+        }
+    }
+
+    /** The Redis engine looks for a key's result before it publishes: the repeat waits for the first to be done. */
+    @Test
+    void aKeyRepeatedInABatchIsDeliveredOnceWithTheRedisEngine() throws Exception {
+        assumeTrue(RedisServers.available(), "redis-server is not installed");
+        try (RedisServers redis = RedisServers.standalone();
+             TestNode node = TestNode.start(Map.of("redis.addrs", redis.first().address()))) {
+            assertKeyRepeatedInABatch(node);
+        }
+    }
+
+    /** Two items of one batch with one key, to two users: the second answers the first's result, delivers nothing. */
+    private static void assertKeyRepeatedInABatch(TestNode node) {
+        try (SseClient first = node.connect("u-key-1", "d-key-1"); SseClient second = node.connect("u-key-2", "d-key-2")) {
+            first.nextOfType("sys_connected");
+            second.nextOfType("sys_connected");
+            Api.Answer answer = node.api().postJson("/send", List.of(
+                    Map.of("uid", "u-key-1", "data", "once", "idempotency_key", "k-batch"),
+                    Map.of("uid", "u-key-2", "data", "twice?", "idempotency_key", "k-batch")));
+            assertThat(answer.status()).isEqualTo(200);
+            assertThat(answer.result()).extracting(item -> item.path("result").asInt()).containsExactly(1, 1);
+            assertThat(first.next(Duration.ofSeconds(5)).data()).isEqualTo("once");
+            node.api().send(Map.of("uid", "u-key-2", "data", "after"));
+            assertThat(second.next(Duration.ofSeconds(5)).data()).as("the repeat delivered nothing").isEqualTo("after");
+        }
+    }
+
     private static void assertBatchOrder(TestNode node) throws Exception {
         try (SseClient client = node.connect("u-order", "d-order")) {
             client.nextOfType("sys_connected");
