@@ -214,9 +214,15 @@ final class NodeLiveness {
         return commands.smembers(keys.nodes()).toCompletableFuture();
     }
 
-    /** Whether a node process is one of the cluster's, asked now. */
+    /**
+     * Whether a node process is one of the cluster's, asked now: in the set of nodes, or beating. The set may have
+     * lost a live node (its master restarted empty, or a failover lost the node's latest add) until the node's next
+     * beat adds it back; its beat, on another slot, says it lives meanwhile.
+     */
     CompletableFuture<Boolean> isClusterNode(String member) {
-        return commands.sismember(keys.nodes(), member).toCompletableFuture();
+        return commands.sismember(keys.nodes(), member).toCompletableFuture()
+                .thenCombine(commands.exists(keys.nodeBeat(member)).toCompletableFuture(),
+                        (listed, beats) -> listed || beats > 0);
     }
 
     /**
