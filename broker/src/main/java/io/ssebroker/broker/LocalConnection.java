@@ -125,7 +125,7 @@ final class LocalConnection implements FrameId {
      * engine may answer the registration it decided first later (its end of a connection it replaced takes a round
      * trip more, the steps after a Redis script wait on other servers, a thread is preempted between the decision
      * and the answer). The replacement is looked at first: a device taken from another user is decided by scripts
-     * on two servers, whose answers are counted on two threads.
+     * of two users, which may run on two servers, whose answers come in no order between them.
      */
     static LocalConnection devicesConnection(LocalConnection held, LocalConnection attaching) {
         if (held.nonce().equals(attaching.replacedNonce)) {

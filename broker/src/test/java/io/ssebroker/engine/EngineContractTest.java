@@ -102,6 +102,41 @@ public abstract class EngineContractTest {
         assertThat(engine.userDevices(uid).join()).extracting(DeviceSession::device).containsExactlyInAnyOrder(id("a"), id("b"));
     }
 
+    /**
+     * A connection that replaced another and ended before it went live: its take-back brings the replaced connection
+     * back, online again when it is not attached on the node (registering still, it goes live once attached).
+     */
+    @Test
+    void aTakeBackBringsBackAReplacedConnectionNotAttachedOnline() {
+        String uid = id("u");
+        DeviceSession registering = session(uid, id("d"));
+        engine.register(registering, 10, System.currentTimeMillis()).join();
+        DeviceSession failed = session(uid, id("d"));
+        assertThat(engine.register(failed, 10, System.currentTimeMillis()).join().replaced().nonce())
+                .isEqualTo(registering.nonce());
+        assertThat(engine.unregister(failed, StateChange.DEVICE_DISCONNECT).join()).isTrue();
+        engine.takeBackReplaced(failed, registering, false);
+        await().atMost(WAIT).until(() -> engine.device(id("d")).join().map(DeviceSession::nonce)
+                .filter(registering.nonce()::equals).isPresent());
+        assertThat(engine.isEnded(uid, registering.nonce()).join()).isFalse();
+        assertThat(engine.unregister(registering, StateChange.DEVICE_DISCONNECT).join()).isTrue();
+        assertThat(engine.device(id("d")).join()).isEmpty();
+    }
+
+    /** The same with the replaced connection attached (its extrusion ended it there): it may come back, offline. */
+    @Test
+    void aTakeBackLeavesAnAttachedReplacedConnectionOffline() {
+        String uid = id("u");
+        DeviceSession attached = session(uid, id("d"));
+        engine.register(attached, 10, System.currentTimeMillis()).join();
+        DeviceSession failed = session(uid, id("d"));
+        engine.register(failed, 10, System.currentTimeMillis()).join();
+        assertThat(engine.unregister(failed, StateChange.DEVICE_DISCONNECT).join()).isTrue();
+        engine.takeBackReplaced(failed, attached, true);
+        await().atMost(WAIT).until(() -> !engine.isEnded(uid, attached.nonce()).join());
+        await().atMost(WAIT).during(Duration.ofSeconds(1)).until(() -> engine.device(id("d")).join().isEmpty());
+    }
+
     @Test
     void aSecondConnectionOfADeviceReplacesAndExtrudesTheFirst() {
         String uid = id("u");

@@ -62,7 +62,8 @@ public final class MemoryEngine implements Engine {
     private final Map<String, DeviceSession> sessions = new HashMap<>();
     /**
      * Connections replaced by a newer one of their device, by nonce, until their own removal comes (they may still
-     * be registering, or closing): should the newer one end before it went live, such a one gets its device back.
+     * be registering, or closing): should the newer one end before it went live, such a one that is not attached
+     * (registering still) gets its device back.
      */
     private final Map<String, DeviceSession> replacedOpen = new HashMap<>();
     private final Map<String, Set<String>> devicesByUid = new HashMap<>();
@@ -290,12 +291,13 @@ public final class MemoryEngine implements Engine {
     }
 
     @Override
-    public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedAttached) {
         endedConnections.unmark(replaced.uid(), replaced.nonce());
-        // The replaced connection may be open still (registering when it was replaced, it then goes live): its
-        // device, which the ended one's removal left offline, is its own again, as the Redis engine restores it.
+        // Not attached, the replaced connection may be registering still (it then goes live): its device, which the
+        // ended one's removal left offline, is its own again, as the Redis engine writes it again.
         synchronized (presenceLock) {
-            if (replacedOpen.remove(replaced.nonce()) != null && !sessions.containsKey(replaced.device())) {
+            if (!replacedAttached && replacedOpen.remove(replaced.nonce()) != null
+                    && !sessions.containsKey(replaced.device())) {
                 sessions.put(replaced.device(), replaced);
                 addToUser(replaced, System.currentTimeMillis());
             }
@@ -358,7 +360,6 @@ public final class MemoryEngine implements Engine {
         return new MemoryHistory(uid, historySize, historyAgeMillis, offsets, allocator);
     }
 
-    /** Takes a device out of its user's set (under the presence lock); the user goes offline with its last device. */
     /** Counts the session's device among its user's (under the presence lock): true when it is the user's first. */
     private boolean addToUser(DeviceSession session, long now) {
         Set<String> userDevices = devicesByUid.computeIfAbsent(session.uid(), k -> new HashSet<>());
@@ -372,6 +373,7 @@ public final class MemoryEngine implements Engine {
         return first;
     }
 
+    /** Takes a device out of its user's set (under the presence lock); the user goes offline with its last device. */
     private void removeFromUser(DeviceSession session, String reason, long now) {
         Set<String> devices = devicesByUid.get(session.uid());
         if (devices != null && devices.remove(session.device()) && devices.isEmpty()) {

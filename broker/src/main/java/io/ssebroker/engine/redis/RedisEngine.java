@@ -500,9 +500,11 @@ public final class RedisEngine implements Engine {
      * (of the same user; the end of another user's connection that had the device stays).
      */
     @Override
-    public void takeBackReplaced(DeviceSession session, DeviceSession replaced) {
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedAttached) {
         if (notConnected == null) {
-            failedRegistrations.failed(session, false, false); // the registration ended what it replaced
+            // The registration ended what it replaced, unless that one is this node's and was not attached yet: it
+            // goes live once attached, and its presence is written again.
+            failedRegistrations.failed(session, false, !replacedAttached && localSessions.containsKey(replaced.nonce()));
         }
     }
 
