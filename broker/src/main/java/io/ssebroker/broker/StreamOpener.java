@@ -11,7 +11,10 @@ public interface StreamOpener {
 
     EventExecutor executor();
 
-    /** Answers 200 with the SSE headers; null when the client went away meanwhile. */
+    /**
+     * Answers 200 with the SSE headers; null when the client went away meanwhile, or the request can no longer be
+     * answered (its connection is closed then).
+     */
     SseStream open();
 
     /** Answers with this status (204 has no body) and message: a refusal the client must not retry as it is. */

@@ -110,10 +110,21 @@ final class SseResponder implements StreamOpener {
     @Override
     public SseStream open() {
         if (!ctx.channel().isActive() || ctx.isRemoved()) {
-            // closed, or no longer answering HTTP/1.1 requests here (the connection moved on): nothing to open
+            // closed, or no longer answering HTTP/1.1 requests here (the connection moved on): nothing to open, and
+            // the request is left without an answer, which its client learns from the close
             done();
+            ctx.channel().close();
             return null;
         }
+        try {
+            return openStream();
+        } catch (RuntimeException e) {
+            ctx.channel().close(); // half set up: its client would wait for an answer that never comes
+            throw e;
+        }
+    }
+
+    private SseStream openStream() {
         Runnable release = takeRelease();
         ctx.channel().closeFuture().addListener(closed -> release.run());
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
