@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -58,8 +59,11 @@ final class NodeRecovery {
     private final BiFunction<List<DeviceSession>, DeviceSession, CompletableFuture<Void>> endReplaced;
     private final PresenceSweep sweep;
     private final ScheduledExecutorService scheduler;
-    /** The asks to write a connection's presence again whose tries are under way: connection and failed connection. */
-    private final Set<String> restoresUnderWay = ConcurrentHashMap.newKeySet();
+    /**
+     * The asks to write a connection's presence again whose tries are under way (connection and failed connection),
+     * with the tries left.
+     */
+    private final ConcurrentHashMap<String, AtomicInteger> restoresUnderWay = new ConcurrentHashMap<>();
     private final AtomicBoolean recovering = new AtomicBoolean();
     private final AtomicBoolean recoverAgain = new AtomicBoolean();
     private final AtomicBoolean presenceDirty = new AtomicBoolean();
@@ -332,16 +336,21 @@ final class NodeRecovery {
      * newer connection has the device meanwhile (then this one is extruded) or it was ended. While the entry is still
      * the failed connection's (its removal not done yet, on another connection to Redis), and while Redis does not
      * answer, tried again each second, for as long as the connection is this node's, up to a minute. Asked again
-     * meanwhile (the asking node repeats an ask it could not record), it starts no second round of tries.
+     * meanwhile (the asking node repeats an ask it could not record), it starts no second round of tries: the round
+     * under way has its minute from then.
      */
     void restore(DeviceSession connection, String failedNonce) {
         String ask = connection.nonce() + ' ' + failedNonce;
-        if (restoresUnderWay.add(ask)) {
-            restore(connection, failedNonce, RESTORE_ATTEMPTS, ask);
+        AtomicInteger attempts = new AtomicInteger(RESTORE_ATTEMPTS);
+        AtomicInteger underWay = restoresUnderWay.putIfAbsent(ask, attempts);
+        if (underWay != null) {
+            underWay.set(RESTORE_ATTEMPTS);
+            return;
         }
+        restore(connection, failedNonce, attempts, ask);
     }
 
-    private void restore(DeviceSession connection, String failedNonce, int attemptsLeft, String ask) {
+    private void restore(DeviceSession connection, String failedNonce, AtomicInteger attemptsLeft, String ask) {
         if (!localSessions.containsKey(connection.nonce())) {
             restoresUnderWay.remove(ask);
             return;
@@ -355,8 +364,8 @@ final class NodeRecovery {
                         restoresUnderWay.remove(ask);
                         return;
                     }
-                    if (attemptsLeft > 1) {
-                        scheduler.schedule(() -> restore(connection, failedNonce, attemptsLeft - 1, ask), 1, TimeUnit.SECONDS);
+                    if (attemptsLeft.decrementAndGet() > 0) {
+                        scheduler.schedule(() -> restore(connection, failedNonce, attemptsLeft, ask), 1, TimeUnit.SECONDS);
                     } else {
                         restoresUnderWay.remove(ask);
                         log.warn("writing again the presence of connection {} of user {} failed: {}", connection.nonce(),
