@@ -208,7 +208,12 @@ public final class WebhookDispatcher implements StateChangeListener {
             return;
         }
         boolean hold = graceNanos > 0 && !isOnline(change.kind()) && !closing;
-        uidBacklog.add(new PendingChange(change, receipt, hold, now + graceNanos));
+        PendingChange pending = new PendingChange(change, receipt, hold, now + graceNanos);
+        if (hold && urls.forKind(change.kind()) == null) {
+            uidBacklog.addUnposted(pending); // only to be taken back: the changes after it need not wait for it
+        } else {
+            uidBacklog.add(pending);
+        }
         if (hold) {
             dispatcher.schedule(() -> pump(change.uid()), graceNanos, TimeUnit.NANOSECONDS);
         }
@@ -224,6 +229,10 @@ public final class WebhookDispatcher implements StateChangeListener {
         if (uidBacklog == null) {
             return;
         }
+        uidBacklog.dropUnposted(System.nanoTime(), closing, dropped -> {
+            backlog.decrementAndGet();
+            dropped.receipt().finished();
+        });
         PendingChange next;
         while ((next = uidBacklog.peekDue(System.nanoTime(), closing)) != null) {
             URI url = urls.forKind(next.change().kind());

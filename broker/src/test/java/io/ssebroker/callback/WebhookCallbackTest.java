@@ -226,6 +226,34 @@ class WebhookCallbackTest {
     }
 
     /**
+     * Only onlines are posted (a URL for device_online alone): a held offline, posted nowhere, holds back none of its
+     * user's later changes; the online of the user's other device goes at once, and its own online within the grace
+     * is still taken back.
+     */
+    @Test
+    void aHeldOfflineThatIsPostedNowhereHoldsBackNothing() throws InterruptedException {
+        try (WebhookReceiver receiver = WebhookReceiver.start();
+             TestNode node = TestNode.start(Map.of("callback.device_online", receiver.url("/online"),
+                     "callback.offline_grace", "15"))) {
+            try (SseClient first = node.connect("u-only-online", "d-first")) {
+                first.nextOfType("sys_connected");
+                assertThat(receiver.next(1)).extracting(Call::summary)
+                        .containsExactly("device_online u-only-online d-first device_connected");
+            }
+            node.awaitOffline("d-first");
+            try (SseClient second = node.connect("u-only-online", "d-second")) {
+                second.nextOfType("sys_connected");
+                assertThat(receiver.next(1)).as("within the grace, not after it").extracting(Call::summary)
+                        .containsExactly("device_online u-only-online d-second device_connected");
+                try (SseClient back = node.connect("u-only-online", "d-first")) {
+                    back.nextOfType("sys_connected");
+                    assertThat(receiver.within(Duration.ofMillis(1000))).as("d-first's online taken back").isEmpty();
+                }
+            }
+        }
+    }
+
+    /**
      * Offlines held for the grace fill the backlog (a crowd lost its connections at once): the onlines of those who
      * come back still take them back, rather than being dropped for want of room, which would post the offlines of
      * users who are online.
