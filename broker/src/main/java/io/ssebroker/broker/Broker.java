@@ -211,17 +211,20 @@ public final class Broker implements EngineListener {
     private void unregisterNeverOpened(DeviceSession session, Registration registration, String reason) {
         removePresence(session, reason);
         if (registration.replaced() != null) {
-            engine.takeBackReplaced(session, registration.replaced(), isAttached(registration.replaced()));
+            engine.takeBackReplaced(session, registration.replaced(), endedHere(registration.replaced()));
         }
     }
 
-    /** Whether the connection is attached on this node (live, or ending), not registering or gone. */
-    private boolean isAttached(DeviceSession session) {
+    /**
+     * Whether the connection is attached on this node with its end claimed (an extrusion, a kick or its close ended
+     * it), not registering, replaying unended, or gone.
+     */
+    private boolean endedHere(DeviceSession session) {
         List<LocalConnection> connections = byUid.get(session.uid());
         if (connections != null) {
             for (LocalConnection connection : connections) {
                 if (connection.nonce().equals(session.nonce())) {
-                    return true;
+                    return connection.endClaimed();
                 }
             }
         }
@@ -362,7 +365,7 @@ public final class Broker implements EngineListener {
                 && System.currentTimeMillis() - connection.session.loginTimeMillis() < RESUMED_TAKE_BACK_MILLIS;
         if ((!wentLive || resumedLately) && replaced != null && !StateChange.EXTRUDE_OFFLINE.equals(reason)
                 && !StateChange.KICK_OFFLINE.equals(reason)) {
-            engine.takeBackReplaced(connection.session, replaced, isAttached(replaced));
+            engine.takeBackReplaced(connection.session, replaced, endedHere(replaced));
         }
     }
 

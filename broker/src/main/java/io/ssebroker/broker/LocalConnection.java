@@ -191,6 +191,12 @@ final class LocalConnection implements FrameId {
     }
 
     /** True for the first caller only: that one ends the connection. */
+    /** Whether its end was claimed (ending or ended). */
+    boolean endClaimed() {
+        State current = state;
+        return current == State.ENDING || current == State.ENDED;
+    }
+
     boolean claimEnd() {
         while (true) {
             State current = state;

@@ -57,11 +57,11 @@ public interface Engine extends AutoCloseable {
      * A registered connection ended before it went live (its client closed it first, or its replay failed): its
      * client never had it, and comes back with the cursor of the connection it replaced. The end its registration
      * marked on that one ({@code replaced}) is taken back, so that its client is not refused with 204 for good.
-     * Unless it is attached on this node ({@code replacedAttached}: the extrusion ended it there), the replaced
-     * connection may still be registering here, and go live once attached: its presence, which the registration
-     * replaced, is written again while it is this node's.
+     * Unless this node ended it ({@code replacedEnded}: the extrusion, a kick or its close claimed its end here), the
+     * replaced connection may still be registering or replaying here, and go live: its presence, which the
+     * registration replaced, is written again while it is this node's.
      */
-    void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedAttached);
+    void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedEnded);
 
     CompletableFuture<Boolean> isEnded(String uid, String nonce);
 

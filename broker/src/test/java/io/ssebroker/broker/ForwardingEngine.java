@@ -62,8 +62,8 @@ class ForwardingEngine implements Engine {
     }
 
     @Override
-    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedAttached) {
-        engine.takeBackReplaced(session, replaced, replacedAttached);
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedEnded) {
+        engine.takeBackReplaced(session, replaced, replacedEnded);
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.ssebroker.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.config.BrokerConfig;
 import io.ssebroker.config.ConfigLoader;
 import io.ssebroker.engine.DeviceSession;
@@ -13,7 +12,6 @@ import io.ssebroker.engine.Position;
 import io.ssebroker.engine.Replay;
 import io.ssebroker.engine.StateChangeListener;
 import io.ssebroker.engine.memory.MemoryEngine;
-import io.ssebroker.sse.SseStream;
 import io.ssebroker.testing.Outbound;
 import java.util.Map;
 import java.util.Optional;
@@ -99,31 +97,42 @@ class NeverLiveConnectionTest {
         }
     }
 
+    /**
+     * The same with the replaced connection attached when the new one ends, its replay not done: its extrusion came
+     * while it registered, and its end was not claimed yet. It goes live, its device online again.
+     */
+    @Test
+    void aReplacedConnectionStillReplayingIsOnlineAgain() {
+        HeldRegistrations held = new HeldRegistrations(new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE));
+        Broker broker = new Broker(held, config, "node:1");
+        try {
+            broker.start();
+            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),
+                    TestOpeners.on(previousChannel));
+            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:2"),
+                    TestOpeners.on(nextChannel));
+            nextChannel.close();
+            held.holdReplays();
+            held.answerRegistration(0);
+            previousChannel.runPendingTasks(); // attached, replaying
+            held.answerRegistration(1);
+            nextChannel.runPendingTasks();
+            held.answerReplays();
+            previousChannel.runPendingTasks();
+            assertThat(Outbound.text(previousChannel)).contains("event: sys_connected\n").doesNotContain("sys_extrude_offline");
+            assertThat(held.device("d").join()).as("online again").hasValueSatisfying(session ->
+                    assertThat(session.clientAddress()).isEqualTo("127.0.0.1:1"));
+        } finally {
+            held.close();
+        }
+    }
+
     /** A stream that fails to open (its connection moved on under it, say) leaves no presence and no count behind. */
     @Test
     void aStreamThatFailsToOpenLeavesNoPresenceBehind() {
         broker.start();
-        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"), new StreamOpener() {
-            @Override
-            public EventExecutor executor() {
-                return nextChannel.eventLoop();
-            }
-
-            @Override
-            public SseStream open() {
-                throw new IllegalStateException("the connection's handlers are gone");
-            }
-
-            @Override
-            public void reject(int status, String message) {
-                throw new AssertionError("refused: " + status + " " + message);
-            }
-
-            @Override
-            public void comeBackLater(String reason, int retryMillis) {
-                throw new AssertionError("come back later: " + reason);
-            }
-        });
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),
+                TestOpeners.failingOn(nextChannel, new IllegalStateException("the connection's handlers are gone")));
         nextChannel.runPendingTasks();
         assertThat(engine.device("d").join()).as("offline").isEmpty();
         assertThat(broker.connectionCount()).isZero();

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
 import io.ssebroker.sse.SseFraming;
 import io.ssebroker.sse.SseStream;
+import java.util.function.Supplier;
 
 /** Stream openers for broker tests: the stream goes on a given channel; a refusal fails the test. */
 final class TestOpeners {
@@ -12,6 +13,17 @@ final class TestOpeners {
 
     /** Opens a raw SSE stream on {@code channel}, on its event loop. */
     static StreamOpener on(Channel channel) {
+        return opening(channel, () -> new SseStream(channel, SseFraming.RAW));
+    }
+
+    /** Fails to open, with this exception, on the event loop of {@code channel}. */
+    static StreamOpener failingOn(Channel channel, RuntimeException failure) {
+        return opening(channel, () -> {
+            throw failure;
+        });
+    }
+
+    private static StreamOpener opening(Channel channel, Supplier<SseStream> open) {
         return new StreamOpener() {
             @Override
             public EventExecutor executor() {
@@ -20,7 +32,7 @@ final class TestOpeners {
 
             @Override
             public SseStream open() {
-                return new SseStream(channel, SseFraming.RAW);
+                return open.get();
             }
 
             @Override

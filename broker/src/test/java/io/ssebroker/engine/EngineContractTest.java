@@ -104,7 +104,7 @@ public abstract class EngineContractTest {
 
     /**
      * A connection that replaced another and ended before it went live: its take-back brings the replaced connection
-     * back, online again when it is not attached on the node (registering still, it goes live once attached).
+     * back, online again when the node has not ended it (registering still, it goes live once attached).
      */
     @Test
     void aTakeBackBringsBackAReplacedConnectionNotAttachedOnline() {
@@ -123,7 +123,7 @@ public abstract class EngineContractTest {
         assertThat(engine.device(id("d")).join()).isEmpty();
     }
 
-    /** The same with the replaced connection attached (its extrusion ended it there): it may come back, offline. */
+    /** The same with the replaced connection ended on the node (by its extrusion): it may come back, offline. */
     @Test
     void aTakeBackLeavesAnAttachedReplacedConnectionOffline() {
         String uid = id("u");

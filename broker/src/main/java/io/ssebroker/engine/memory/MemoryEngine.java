@@ -62,8 +62,8 @@ public final class MemoryEngine implements Engine {
     private final Map<String, DeviceSession> sessions = new HashMap<>();
     /**
      * Connections replaced by a newer one of their device, by nonce, until their own removal comes (they may still
-     * be registering, or closing): should the newer one end before it went live, such a one that is not attached
-     * (registering still) gets its device back.
+     * be registering, or closing): should the newer one end before it went live, such a one that was not ended
+     * (registering or replaying still) gets its device back.
      */
     private final Map<String, DeviceSession> replacedOpen = new HashMap<>();
     private final Map<String, Set<String>> devicesByUid = new HashMap<>();
@@ -291,12 +291,12 @@ public final class MemoryEngine implements Engine {
     }
 
     @Override
-    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedAttached) {
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedEnded) {
         endedConnections.unmark(replaced.uid(), replaced.nonce());
-        // Not attached, the replaced connection may be registering still (it then goes live): its device, which the
-        // ended one's removal left offline, is its own again, as the Redis engine writes it again.
+        // Not ended, the replaced connection may be registering or replaying still (it then goes live): its device,
+        // which the ended one's removal left offline, is its own again, as the Redis engine writes it again.
         synchronized (presenceLock) {
-            if (!replacedAttached && replacedOpen.remove(replaced.nonce()) != null
+            if (!replacedEnded && replacedOpen.remove(replaced.nonce()) != null
                     && !sessions.containsKey(replaced.device())) {
                 sessions.put(replaced.device(), replaced);
                 addToUser(replaced, System.currentTimeMillis());

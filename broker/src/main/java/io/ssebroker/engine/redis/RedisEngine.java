@@ -500,11 +500,11 @@ public final class RedisEngine implements Engine {
      * (of the same user; the end of another user's connection that had the device stays).
      */
     @Override
-    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedAttached) {
+    public void takeBackReplaced(DeviceSession session, DeviceSession replaced, boolean replacedEnded) {
         if (notConnected == null) {
-            // The registration ended what it replaced, unless that one is this node's and was not attached yet: it
-            // goes live once attached, and its presence is written again.
-            failedRegistrations.failed(session, false, !replacedAttached && localSessions.containsKey(replaced.nonce()));
+            // The registration ended what it replaced, unless that one is this node's and its end was not claimed
+            // (registering or replaying still): it goes live, and its presence is written again.
+            failedRegistrations.failed(session, false, !replacedEnded && localSessions.containsKey(replaced.nonce()));
         }
     }
 
