@@ -341,18 +341,23 @@ final class NodeRecovery {
      */
     void restore(DeviceSession connection, String failedNonce) {
         String ask = connection.nonce() + ' ' + failedNonce;
-        AtomicInteger attempts = new AtomicInteger(RESTORE_ATTEMPTS);
-        AtomicInteger underWay = restoresUnderWay.putIfAbsent(ask, attempts);
-        if (underWay != null) {
+        AtomicInteger fresh = new AtomicInteger(RESTORE_ATTEMPTS);
+        // under the map's lock of the ask: a round that is giving up either sees its tries given back or is gone
+        AtomicInteger attempts = restoresUnderWay.compute(ask, (key, underWay) -> {
+            if (underWay == null) {
+                return fresh;
+            }
             underWay.set(RESTORE_ATTEMPTS);
-            return;
+            return underWay;
+        });
+        if (attempts == fresh) {
+            restore(connection, failedNonce, fresh, ask);
         }
-        restore(connection, failedNonce, attempts, ask);
     }
 
     private void restore(DeviceSession connection, String failedNonce, AtomicInteger attemptsLeft, String ask) {
         if (!localSessions.containsKey(connection.nonce())) {
-            restoresUnderWay.remove(ask);
+            restoresUnderWay.remove(ask, attemptsLeft);
             return;
         }
         commands.hget(keys.userPresence(connection.uid()), connection.device()).toCompletableFuture()
@@ -361,13 +366,14 @@ final class NodeRecovery {
                         : restoreLocalSession(connection, RedisPresence.Run.AGAIN).thenApply(done -> true))
                 .whenComplete((done, error) -> {
                     if (error == null && done) {
-                        restoresUnderWay.remove(ask);
+                        restoresUnderWay.remove(ask, attemptsLeft);
                         return;
                     }
-                    if (attemptsLeft.decrementAndGet() > 0) {
+                    boolean triesLeft = restoresUnderWay.computeIfPresent(ask,
+                            (key, left) -> left.decrementAndGet() > 0 ? left : null) != null;
+                    if (triesLeft) {
                         scheduler.schedule(() -> restore(connection, failedNonce, attemptsLeft, ask), 1, TimeUnit.SECONDS);
                     } else {
-                        restoresUnderWay.remove(ask);
                         log.warn("writing again the presence of connection {} of user {} failed: {}", connection.nonce(),
                                 connection.uid(), error == null ? "the failed connection's entry stayed"
                                         : Failures.cause(error).getMessage());
