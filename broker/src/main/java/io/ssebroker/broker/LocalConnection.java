@@ -190,23 +190,26 @@ final class LocalConnection implements FrameId {
         return queuedMessages == 0;
     }
 
-    /** True for the first caller only: that one ends the connection. */
     /** Whether its end was claimed (ending or ended). */
     boolean endClaimed() {
-        State current = state;
-        return current == State.ENDING || current == State.ENDED;
+        return isEnd(state);
     }
 
+    /** True for the first caller only: that one ends the connection. */
     boolean claimEnd() {
         while (true) {
             State current = state;
-            if (current == State.ENDING || current == State.ENDED) {
+            if (isEnd(current)) {
                 return false;
             }
             if (STATE.compareAndSet(this, current, State.ENDING)) {
                 return true;
             }
         }
+    }
+
+    private static boolean isEnd(State state) {
+        return state == State.ENDING || state == State.ENDED;
     }
 
     /** The stream closed. */

@@ -72,15 +72,8 @@ class NeverLiveConnectionTest {
      */
     @Test
     void aReplacedConnectionStillRegisteringIsOnlineAgain() {
-        HeldRegistrations held = new HeldRegistrations(new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE));
-        Broker broker = new Broker(held, config, "node:1");
+        HeldRegistrations held = replacedWhileAnswersAreHeld();
         try {
-            broker.start();
-            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),
-                    TestOpeners.on(previousChannel));
-            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:2"),
-                    TestOpeners.on(nextChannel));
-            nextChannel.close();
             held.answerRegistration(1);
             nextChannel.runPendingTasks();
             held.answerRegistration(0);
@@ -103,15 +96,8 @@ class NeverLiveConnectionTest {
      */
     @Test
     void aReplacedConnectionStillReplayingIsOnlineAgain() {
-        HeldRegistrations held = new HeldRegistrations(new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE));
-        Broker broker = new Broker(held, config, "node:1");
+        HeldRegistrations held = replacedWhileAnswersAreHeld();
         try {
-            broker.start();
-            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),
-                    TestOpeners.on(previousChannel));
-            broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:2"),
-                    TestOpeners.on(nextChannel));
-            nextChannel.close();
             held.holdReplays();
             held.answerRegistration(0);
             previousChannel.runPendingTasks(); // attached, replaying
@@ -125,6 +111,22 @@ class NeverLiveConnectionTest {
         } finally {
             held.close();
         }
+    }
+
+    /**
+     * A node whose engine holds its answers, where the device connected on the previous channel and again on the
+     * next, whose client is gone: the second registration replaced the first, and neither is answered yet.
+     */
+    private HeldRegistrations replacedWhileAnswersAreHeld() {
+        HeldRegistrations held = new HeldRegistrations(new MemoryEngine(config, "node:1", "test", StateChangeListener.NONE));
+        Broker broker = new Broker(held, config, "node:1");
+        broker.start();
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:1"),
+                TestOpeners.on(previousChannel));
+        broker.connect(new ConnectRequest("u", "d", null, System.currentTimeMillis(), "127.0.0.1:2"),
+                TestOpeners.on(nextChannel));
+        nextChannel.close();
+        return held;
     }
 
     /** A stream that fails to open (its connection moved on under it, say) leaves no presence and no count behind. */
