@@ -97,7 +97,7 @@ final class RedisPresence {
     private static final AnswerLostRetry DRAIN_RETRY = new AnswerLostRetry(TimeUnit.SECONDS.toMillis(30));
 
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final RedisScripts scripts;
+    private final ScriptRunner scripts;
     private final RedisKeys keys;
     /** The changes this node took for its webhook and has not posted yet; null when it posts none. */
     private final WebhookPostings postings;
@@ -129,7 +129,7 @@ final class RedisPresence {
      * @param nodeId       this process's name in the cluster, under which it records the sessions it holds
      * @param oneServer    whether every key is on one Redis server (not Redis Cluster)
      */
-    RedisPresence(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
+    RedisPresence(RedisClusterAsyncCommands<String, String> commands, ScriptRunner scripts, RedisKeys keys,
                   StateChangeListener stateChanges, StateChangeJson changeJson, OfflineGrace grace, long ownerTtlMillis,
                   EndedConnections ended, String nodeId, boolean oneServer) {
         this.ended = ended;
@@ -589,7 +589,8 @@ final class RedisPresence {
      * The future fails at once when Redis answers the first run with an error. When its answer does not come (a
      * timeout, a dropped connection), the take may have been carried out all the same, and nobody else would report
      * what it took: it is run again with the same request id, which answers what the first run took, and the operation
-     * that asked waits for it. Another take of the user sent after it, and answered first, hands on what it took only
+     * that asked waits for it. Where the first run left no record (it never reached Redis), the run again takes
+     * nothing and a new take follows: what it would take may be newer than what a take sent meanwhile took. Another take of the user sent after it, and answered first, hands on what it took only
      * after it ({@link TakeTurns}): one node's reports of a user keep their order (an offline is not posted before the
      * online that a registration still waits to report). A take that still fails fails the operation, whose
      * failure leaves what a later pass takes again (the node's index, the dead node in the set).
@@ -623,21 +624,27 @@ final class RedisPresence {
 
     /**
      * One take of the user's outbox, run again while its answer may have been lost; {@code unanswered} is set when
-     * the first run got no answer (it may have been carried out).
+     * the first run got no answer (it may have been carried out). A run again that finds no record of the first takes
+     * nothing (see drain.lua), and the caller takes in a new turn ({@link #reportTaken}).
      */
     private CompletableFuture<List<Object>> take(String uid, AtomicBoolean unanswered) {
         String request = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
-        return DRAIN_RETRY.run(() -> drain(uid, request), "taking the presence changes of user " + uid,
+        AtomicBoolean again = new AtomicBoolean();
+        return DRAIN_RETRY.run(() -> drain(uid, request, again.getAndSet(true)), "taking the presence changes of user " + uid,
                 () -> unanswered.set(true), postings == null ? "what it took is not reported"
                         : "what it took is posted when this node stops, or by the node that clears it");
     }
 
     /**
-     * Comes back later for offlines still within their grace, or takes the user out of the set of users with some.
+     * Takes the user's changes again when the take found nothing of a first run whose answer was lost, else comes
+     * back later for offlines still within their grace, or takes the user out of the set of users with some.
      * Checked again after, as {@link #unlist} does: another node may hold an offline of the user between the take and
      * this removal, and its own listing of the user, sent after its script, may reach Redis before this removal.
      */
     private CompletableFuture<Void> reportTaken(String uid, List<Object> taken) {
+        if ((Long) taken.get(2) == 1) {
+            return report(uid);
+        }
         if ((Long) taken.get(1) > 0) {
             grace.later(() -> report(uid)); // offlines still within their grace
             return CompletableFuture.completedFuture(null);
@@ -653,12 +660,16 @@ final class RedisPresence {
                         : CompletableFuture.completedFuture(null));
     }
 
-    /** One run of the take of the user's queued changes, under the request id that names its record. */
-    private CompletableFuture<List<Object>> drain(String uid, String request) {
+    /**
+     * One run of the take of the user's queued changes, under the request id that names its record; {@code again}:
+     * a run after one whose answer did not come.
+     */
+    private CompletableFuture<List<Object>> drain(String uid, String request, boolean again) {
         return scripts.run(RedisScripts.Script.DRAIN,
                 new String[] {keys.userOutbox(uid), keys.userHeldOfflines(uid), keys.userTaken(uid, request),
                         keys.userPostings(uid)},
-                Long.toString(System.currentTimeMillis()), postings == null ? "" : postings.nodeId(), request);
+                Long.toString(System.currentTimeMillis()), postings == null ? "" : postings.nodeId(), request,
+                again ? "1" : "0");
     }
 
     /** Reports the held offlines whose grace has passed, of any user (their node may have stopped meanwhile). */

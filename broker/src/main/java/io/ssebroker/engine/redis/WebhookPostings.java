@@ -36,7 +36,7 @@ final class WebhookPostings {
     private static final AnswerLostRetry TAKE_OVER_RETRY = new AnswerLostRetry(TimeUnit.SECONDS.toMillis(30));
 
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final RedisScripts scripts;
+    private final ScriptRunner scripts;
     private final RedisKeys keys;
     private final String nodeId;
     private final StateChangeListener listener;
@@ -47,7 +47,7 @@ final class WebhookPostings {
     /** Delivery ids handed on and not finished, so that a take-over run again hands none on twice. */
     private final Set<String> handedOn = ConcurrentHashMap.newKeySet();
 
-    WebhookPostings(RedisClusterAsyncCommands<String, String> commands, RedisScripts scripts, RedisKeys keys,
+    WebhookPostings(RedisClusterAsyncCommands<String, String> commands, ScriptRunner scripts, RedisKeys keys,
                     String nodeId, StateChangeListener listener, Function<String, CompletableFuture<Void>> takeQueued) {
         this.takeQueued = takeQueued;
         this.commands = commands;

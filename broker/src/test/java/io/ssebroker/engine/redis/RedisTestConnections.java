@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The engine's connections to test Redis servers, as a node opens them, with a scheduler: for tests of the engine's
@@ -54,8 +55,14 @@ final class RedisTestConnections implements AutoCloseable {
 
     /** The same, its changes reported to {@code changes}, and offlines held for {@code graceMillis}. */
     RedisPresence presence(String nodeId, StateChangeListener changes, long graceMillis) {
+        return presence(nodeId, changes, graceMillis, UnaryOperator.identity());
+    }
+
+    /** The same, its scripts run through {@code scripts} (which may lose or hold some on their way). */
+    RedisPresence presence(String nodeId, StateChangeListener changes, long graceMillis,
+                           UnaryOperator<ScriptRunner> scripts) {
         RedisKeys keys = new RedisKeys("sse");
-        return new RedisPresence(connections.commands, new RedisScripts(connections.commands), keys, changes,
+        return new RedisPresence(connections.commands, scripts.apply(new RedisScripts(connections.commands)), keys, changes,
                 new StateChangeJson(nodeId), new OfflineGrace(graceMillis, false, scheduler), 60_000,
                 new EndedConnections(connections.commands, keys, 16, 60_000), nodeId, !connections.cluster);
     }
