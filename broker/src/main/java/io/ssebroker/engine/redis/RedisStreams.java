@@ -87,7 +87,7 @@ final class RedisStreams {
         return appends.run(RedisScripts.Script.PUBLISH, scriptKeys,
                         publication.event() == null ? "" : publication.event(), publication.data(), devices,
                         Long.toString(now), Integer.toString(config.sse().historySize()),
-                        StreamIds.atMillis(now - expireMillis), Long.toString(retentionMillis()),
+                        Long.toString(expireMillis), Long.toString(retentionMillis()),
                         uid == null ? "0" : Long.toString(metaTtlMillis()), uid == null ? "none" : "user",
                         Long.toString(id.ttlMillis()))
                 .thenApply(result -> ((Long) result.get(1)).intValue());

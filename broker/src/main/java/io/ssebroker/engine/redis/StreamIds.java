@@ -24,9 +24,4 @@ final class StreamIds {
     static String toId(long offset) {
         return (offset >>> SEQUENCE_BITS) + "-" + (offset & SEQUENCE_MASK);
     }
-
-    /** The smallest id at or after this time. */
-    static String atMillis(long millis) {
-        return millis + "-0";
-    }
 }

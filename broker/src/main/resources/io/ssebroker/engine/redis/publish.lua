@@ -13,7 +13,7 @@
 -- oldest: ids only grow), so that an append finds out whether anything has aged out without walking the stream.
 -- KEYS: stream, meta hash (last, cut, first, born, n), shard channel, presence hash of the user (or the meta hash again),
 --       the publication's id key
--- ARGV: event, data, devices (comma list, empty = all), now ms, max length, oldest id kept, stream ttl ms,
+-- ARGV: event, data, devices (comma list, empty = all), now ms, max length, how long an entry is kept (ms), stream ttl ms,
 --       meta ttl ms (0 = none), count mode, id key ttl ms
 -- Returns: {stream id, target devices online, 1 when it was a repeat}
 local seen = redis.call('GET', KEYS[5])
@@ -34,6 +34,9 @@ end
 
 local len = redis.call('XLEN', KEYS[1]) + 1
 local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'v', ARGV[3], 't', ARGV[4], 'd', ARGV[2])
+-- The oldest id kept, by the entries' age against this one's: an age on Redis's clock, which makes the ids (a node's
+-- clock ahead of Redis's by the time kept would otherwise have the entry just appended aged out at once).
+local oldestKept = string.format('%d-0', math.max(0, tonumber(string.match(id, '^%d+')) - tonumber(ARGV[6])))
 local meta = redis.call('HMGET', KEYS[2], 'last', 'first', 'cut', 'n')
 local prev = meta[1] or '0-0'
 local first = meta[2]
@@ -84,8 +87,8 @@ end
 if not first then
   first = oldest()
 end
-if first and before(first, ARGV[6]) then
-  local old = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[6], '-', 'COUNT', 1)
+if first and before(first, oldestKept) then
+  local old = redis.call('XREVRANGE', KEYS[1], '(' .. oldestKept, '-', 'COUNT', 1)
   if #old > 0 then
     -- an entry behind the cut may still be in the stream: the cut only moves forward, and the window loses what
     -- lies between the two
@@ -94,7 +97,7 @@ if first and before(first, ARGV[6]) then
       cut = old[1][1]
       moved = true
     end
-    redis.call('XTRIM', KEYS[1], 'MINID', ARGV[6])
+    redis.call('XTRIM', KEYS[1], 'MINID', oldestKept)
   end
   first = oldest()
 end
