@@ -2,6 +2,7 @@ package io.ssebroker.engine.redis;
 
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.ssebroker.engine.DeviceSession;
 import io.ssebroker.engine.NodeStatus;
 import io.ssebroker.engine.StateChange;
 import io.ssebroker.json.JsonValues;
@@ -19,6 +20,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,7 @@ final class NodeLiveness {
     private final long beatMillis;
     private final Runnable revived;
     private final Runnable nodeCleared;
+    private final Consumer<DeviceSession> justRegisteredCleared;
     /**
      * When each peer's beat key expires, as its time to live said at the last check (System.nanoTime). A key found
      * missing before then did not expire: it was lost while the peer lives (the master that held it restarted empty,
@@ -71,11 +74,14 @@ final class NodeLiveness {
      * @param address the address shown in /info
      * @param revived     run when this node finds it had been cleared as dead by a peer (it stalled)
      * @param nodeCleared run when this node cleared the devices of a node that stopped beating
+     * @param justRegisteredCleared given each session of a cleared node that logged in just before (see
+     *                              {@link RedisPresence#clearNode}): it may have died before it went live
      */
     NodeLiveness(RedisClusterAsyncCommands<String, String> commands, ScriptRunner scripts, RedisKeys keys,
                  RedisPresence presence, String nodeId, String address, String version, long startTimeMillis,
-                 long beatMillis, Runnable revived, Runnable nodeCleared) {
+                 long beatMillis, Runnable revived, Runnable nodeCleared, Consumer<DeviceSession> justRegisteredCleared) {
         this.nodeCleared = nodeCleared;
+        this.justRegisteredCleared = justRegisteredCleared;
         this.commands = commands;
         this.scripts = scripts;
         this.keys = keys;
@@ -328,7 +334,8 @@ final class NodeLiveness {
                         log.warn("node {} stopped beating: took over {} presence changes it had not posted to its"
                                 + " webhook", member, posting);
                     }
-                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> mayGoOn(member, holder, held));
+                    return presence.clearNode(member, StateChange.INSTANCE_CLEAR, () -> mayGoOn(member, holder, held),
+                            justRegisteredCleared);
                 })
                 .thenCompose(cleared -> {
                     log.warn("node {} stopped beating: cleared its {} devices", member, cleared);

@@ -179,7 +179,13 @@ public final class RedisEngine implements Engine {
                     () -> liveness.beat(), routing::catchUpAll, this::isEnded, this::endReplaced, sweep, redis::masters,
                     scheduler);
             liveness = new NodeLiveness(redis.commands, scripts, keys, presence, nodeId, node, version, startTimeMillis,
-                    config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon);
+                    config.redis().nodeHeartbeatSeconds() * 1000L, recovery::recover, sweep::walkSoon,
+                    // The dead node may have died before its connection went live, after its registration replaced
+                    // another connection of the device (marked ended: its client, back with its cursor, would be
+                    // refused for good; open, it lost its presence) or took the device from another user. Undone as
+                    // for a registration that failed. Had it gone live, it had ended the one it replaced: that one is
+                    // not written again, only its cursor let back in.
+                    session -> failedRegistrations.failed(session, true, true));
             await(recovery.start(), timeoutMillis);
             long broadcastHead = StreamIds.toOffset(await(redis.commands.hget(keys.broadcastMeta(), "last"), timeoutMillis));
             await(routing.start(subscriptions, broadcastHead), timeoutMillis);

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,12 @@ final class RedisPresence {
      * and a stalled Redis. An outage longer than that leaves the changes taken to this node's stop, or to a survivor.
      */
     private static final AnswerLostRetry DRAIN_RETRY = new AnswerLostRetry(TimeUnit.SECONDS.toMillis(30));
+    /**
+     * How recent a dead node's session's login is for its registration's records to be looked at when the node is
+     * cleared: those are kept a minute after the registration (a login comes before it), with room for the clocks
+     * of two hosts.
+     */
+    static final long JUST_REGISTERED_MILLIS = TimeUnit.MINUTES.toMillis(2);
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final ScriptRunner scripts;
@@ -704,30 +711,41 @@ final class RedisPresence {
      * which removes nothing twice, and a survivor has no more than a page of removals in flight next to its own
      * clients' work, however many devices the dead node had. Before each page, {@code goOn} says whether the clear
      * still may (its lock renewed); the clear stops, failed, when it may not. Returns how many were removed.
+     * {@code justRegistered} is given, once its entry is removed, each session that logged in less than
+     * {@link #JUST_REGISTERED_MILLIS} before: its registration's records may still be there (see
+     * {@link FailedRegistrations}), and its connection may have died with the node before it went live.
      */
-    CompletableFuture<Integer> clearNode(String node, String reason, Supplier<CompletableFuture<Boolean>> goOn) {
-        return clearPage(node, reason, ScanCursor.INITIAL, 0, goOn);
+    CompletableFuture<Integer> clearNode(String node, String reason, Supplier<CompletableFuture<Boolean>> goOn,
+                                         Consumer<DeviceSession> justRegistered) {
+        return clearPage(node, reason, ScanCursor.INITIAL, 0, goOn, justRegistered);
     }
 
     private CompletableFuture<Integer> clearPage(String node, String reason, ScanCursor after, int removedBefore,
-                                                 Supplier<CompletableFuture<Boolean>> goOn) {
+                                                 Supplier<CompletableFuture<Boolean>> goOn,
+                                                 Consumer<DeviceSession> justRegistered) {
         String index = keys.nodeDevices(node);
         return goOn.get().thenCompose(going -> going ? commands.hscan(index, after, ScanArgs.Builder.limit(CLEAR_PAGE))
                 .toCompletableFuture() : CompletableFuture.failedFuture(new IllegalStateException("stopped clearing node "
                 + node + " after " + removedBefore + " devices: its lock was lost, or the node beats again"))).thenCompose(page -> {
             Map<String, String> sessions = page.getMap();
             List<CompletableFuture<DeviceSession>> removals = new ArrayList<>(sessions.size());
+            List<DeviceSession> recent = new ArrayList<>();
+            long recentSince = System.currentTimeMillis() - JUST_REGISTERED_MILLIS;
             for (String json : sessions.values()) {
                 DeviceSession session = SessionJson.read(json);
                 removals.add(remove(session.uid(), session.device(), session.nonce(), reason));
+                if (session.loginTimeMillis() > recentSince) {
+                    recent.add(session);
+                }
             }
             return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
+                    .thenRun(() -> recent.forEach(justRegistered))
                     .thenCompose(done -> sessions.isEmpty() ? CompletableFuture.completedFuture(0L)
                             : commands.hdel(index, sessions.keySet().toArray(String[]::new)).toCompletableFuture())
                     .thenCompose(unindexed -> {
                         int removed = removedBefore + (int) removals.stream().filter(f -> f.join() != null).count();
                         return page.isFinished() ? CompletableFuture.completedFuture(removed)
-                                : clearPage(node, reason, page, removed, goOn);
+                                : clearPage(node, reason, page, removed, goOn, justRegistered);
                     });
         });
     }

@@ -39,7 +39,7 @@ class PresenceSweepTest {
             connections.commands.sadd(keys.nodes(), "node-stalled", "node-late").toCompletableFuture().join();
             connections.commands.set(keys.nodeBeat("node-unlisted"), "{}").toCompletableFuture().join();
             NodeLiveness liveness = new NodeLiveness(connections.commands, new RedisScripts(connections.commands), keys,
-                    ours, "node-sweeping", "127.0.0.1:7001", "test", 1L, 1000, () -> { }, () -> { });
+                    ours, "node-sweeping", "127.0.0.1:7001", "test", 1L, 1000, () -> { }, () -> { }, session -> { });
             PresenceSweep sweep = new PresenceSweep(connections.commands, keys, ours,
                     () -> CompletableFuture.completedFuture(Set.of("node-stalled")), liveness::isClusterNode,
                     "node-sweeping", 1000);
