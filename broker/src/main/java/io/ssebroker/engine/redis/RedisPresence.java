@@ -26,8 +26,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -597,9 +597,10 @@ final class RedisPresence {
      * timeout, a dropped connection), the take may have been carried out all the same, and nobody else would report
      * what it took: it is run again with the same request id, which answers what the first run took, and the operation
      * that asked waits for it. Where the first run left no record (it never reached Redis), the run again takes
-     * nothing and a new take follows: what it would take may be newer than what a take sent meanwhile took. Another take of the user sent after it, and answered first, hands on what it took only
-     * after it ({@link TakeTurns}): one node's reports of a user keep their order (an offline is not posted before the
-     * online that a registration still waits to report). A take that still fails fails the operation, whose
+     * nothing and a new take follows: what it would take may be newer than what a take sent meanwhile took. Another
+     * take of the user sent after it, and answered first, hands on what it took only after it ({@link TakeTurns}): one
+     * node's reports of a user keep their order (an offline is not posted before the online that a registration still
+     * waits to report). A take that still fails fails the operation, whose
      * failure leaves what a later pass takes again (the node's index, the dead node in the set).
      */
     CompletableFuture<Void> report(String uid) {
